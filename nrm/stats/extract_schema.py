@@ -1,0 +1,129 @@
+"""The analytical extract: one row per referral, pseudonymised.
+
+This module is the single source of truth for the extract's columns and the values
+each may take. The synthetic generator (``nrm.synth``), the extract builder
+(``nrm stats extract``), the importer (``nrm stats import``) and the publication all
+use it. The prose description lives in ``docs/statistics/extract.md``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+LIST_SEPARATOR = ";"
+
+COMPETENT_AUTHORITIES = ("SCA", "IECA")
+FIRST_RESPONDER_TYPES = (
+    "Government agency",
+    "NGO and third sector",
+    "Police",
+    "Local authority",
+    "Health and social care",
+    "Other",
+)
+AGES = ("Adult (18 or over)", "Child (17 or under)", "Not specified or unknown")
+GENDERS = ("Female", "Male", "Other", "Not specified or unknown")
+EXPLOITATION_TYPES = (
+    "Labour",
+    "Sexual",
+    "Criminal",
+    "Domestic",
+    "Organ Harvesting",
+    "Not specified or unknown",
+)
+LOCATIONS = ("UK", "Overseas", "UK and Overseas", "Not specified or unknown")
+OUTCOMES = ("Positive", "Negative")
+CASE_STATUSES = (
+    "Awaiting RG",
+    "Awaiting CG",
+    "Concluded",
+    "Withdrawn",
+    "Suspended",
+    "Disqualified",
+)
+
+# Dates are ISO dates (pyarrow date32). Lists are ';'-separated strings so the
+# file reads the same in CSV and Parquet.
+REFERRALS = pa.schema(
+    [
+        pa.field("referral_id", pa.string(), nullable=False),
+        pa.field("person_id", pa.string(), nullable=False),  # keyed hash (HMAC-SHA256)
+        pa.field("referral_date", pa.date32(), nullable=False),
+        pa.field("competent_authority", pa.string(), nullable=False),
+        pa.field("first_responder_type", pa.string(), nullable=False),
+        pa.field("first_responder", pa.string(), nullable=False),
+        pa.field("age_at_exploitation", pa.string(), nullable=False),
+        pa.field("gender", pa.string(), nullable=False),
+        pa.field("nationality", pa.string(), nullable=False),
+        pa.field("exploitation_types", pa.string(), nullable=False),
+        pa.field("location_of_exploitation", pa.string(), nullable=False),
+        pa.field("police_force", pa.string(), nullable=True),  # name of the force area; null if overseas/unknown
+        pa.field("region", pa.string(), nullable=True),  # region of that force
+        pa.field("county_lines", pa.bool_(), nullable=False),
+        pa.field("rg_outcome", pa.string(), nullable=True),
+        pa.field("rg_date", pa.date32(), nullable=True),
+        pa.field("rg_reason", pa.string(), nullable=True),  # reason code for negative decisions
+        pa.field("cg_outcome", pa.string(), nullable=True),
+        pa.field("cg_date", pa.date32(), nullable=True),
+        pa.field("cg_reason", pa.string(), nullable=True),
+        pa.field("status", pa.string(), nullable=False),  # at the extract date
+        pa.field("status_date", pa.date32(), nullable=True),  # when the case entered that status
+    ]
+)
+
+DUTY_TO_NOTIFY = pa.schema(
+    [
+        pa.field("report_id", pa.string(), nullable=False),
+        pa.field("report_date", pa.date32(), nullable=False),
+        pa.field("first_responder_type", pa.string(), nullable=False),
+        pa.field("first_responder", pa.string(), nullable=False),
+        pa.field("gender", pa.string(), nullable=False),
+        pa.field("nationality", pa.string(), nullable=False),
+        pa.field("age_band", pa.string(), nullable=False),  # "18 to 24", "25 to 34", ... or "Not specified or unknown"
+        pa.field("exploitation_types", pa.string(), nullable=False),
+        pa.field("location_of_exploitation", pa.string(), nullable=False),
+        pa.field("police_force", pa.string(), nullable=True),
+    ]
+)
+
+REVIEW_KINDS = ("Multi-Agency Assurance Panel", "Second-line review")
+REVIEW_OUTCOMES = ("Agree", "Disagree")
+
+REVIEWS = pa.schema(
+    [
+        pa.field("referral_id", pa.string(), nullable=False),
+        pa.field("decision_stage", pa.string(), nullable=False),  # "RG" or "CG"
+        pa.field("review_kind", pa.string(), nullable=False),
+        pa.field("referred_date", pa.date32(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=True),  # null while under review
+        pa.field("outcome_date", pa.date32(), nullable=True),
+    ]
+)
+
+SUPPORT_KINDS = (
+    "Accommodation",
+    "Outreach",
+    "Financial",
+    "Legal advice",
+    "Counselling",
+    "Interpreter",
+    "Recovery needs assessment",
+)
+
+SUPPORT = pa.schema(
+    [
+        pa.field("referral_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("provider_type", pa.string(), nullable=False),  # "Victim care contract" or "Local authority"
+        pa.field("start_date", pa.date32(), nullable=False),
+        pa.field("end_date", pa.date32(), nullable=True),
+        pa.field("outcome", pa.string(), nullable=True),  # assessments only
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "referrals": REFERRALS,
+    "duty_to_notify": DUTY_TO_NOTIFY,
+    "reviews": REVIEWS,
+    "support": SUPPORT,
+}
