@@ -1,0 +1,115 @@
+"""Users, organisations' memberships and roles. A custom user model from day one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from nrm.accounts.roles import COMPETENT_AUTHORITY_ROLES, SECOND_FACTOR_ROLES, Role
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("Users need an email address")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=40, blank=True)
+    job_title = models.CharField(max_length=120, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    # Role helpers read the user's current memberships; access rules live in selectors.
+    def active_memberships(self, on: date | None = None) -> models.QuerySet[Membership]:
+        day = on or timezone.localdate()
+        return self.memberships.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=day), starts_on__lte=day
+        ).select_related("organisation", "role")
+
+    def role_names(self) -> set[str]:
+        cache = getattr(self, "_role_names", None)
+        if cache is None:
+            cache = {m.role.name for m in self.active_memberships()}
+            self._role_names = cache
+        return cache
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.role_names() & {str(r) for r in roles})
+
+    def organisations_for(self, *roles: Role) -> list[Any]:
+        wanted = {str(r) for r in roles}
+        return [m.organisation for m in self.active_memberships() if m.role.name in wanted]
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return self.is_superuser or bool(self.role_names() & {str(r) for r in SECOND_FACTOR_ROLES})
+
+    @property
+    def is_competent_authority_staff(self) -> bool:
+        return self.has_role(*COMPETENT_AUTHORITY_ROLES)
+
+
+class RoleRecord(models.Model):
+    """The database copy of a role defined in ``nrm.accounts.roles`` (synced, not edited)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    label = models.CharField(max_length=80)
+    description = models.TextField()
+    requires_second_factor = models.BooleanField()
+
+    class Meta:
+        db_table = "accounts_role"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="memberships")
+    role = models.ForeignKey(RoleRecord, on_delete=models.PROTECT, related_name="memberships")
+    starts_on = models.DateField(default=timezone.localdate)
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation", "role"], name="unique_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.role} at {self.organisation}"

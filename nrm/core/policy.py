@@ -1,0 +1,84 @@
+"""Policy registry: every rule that has changed over time, with the dates it was in force.
+
+The values live in ``nrm/core/data/policy.csv``. A rule is looked up for a date, so a
+2021 case is decided by 2021 rules and a 2024 case by 2024 rules::
+
+    recovery_period_days(on=rg_date)
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+POLICY_FILE = Path(__file__).parent / "data" / "policy.csv"
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    key: str
+    value: str
+    effective_from: date
+    effective_to: date | None  # exclusive
+    source: str
+
+    def in_force(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
+
+
+class PolicyNotInForce(LookupError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def entries() -> tuple[PolicyEntry, ...]:
+    with POLICY_FILE.open(newline="", encoding="utf-8") as handle:
+        rows = [
+            PolicyEntry(
+                key=row["key"],
+                value=row["value"],
+                effective_from=date.fromisoformat(row["effective_from"]),
+                effective_to=date.fromisoformat(row["effective_to"]) if row["effective_to"] else None,
+                source=row["source"],
+            )
+            for row in csv.DictReader(handle)
+        ]
+    return tuple(rows)
+
+
+def entry(key: str, *, on: date) -> PolicyEntry:
+    matches = [e for e in entries() if e.key == key and e.in_force(on)]
+    if not matches:
+        raise PolicyNotInForce(f"No policy {key!r} in force on {on.isoformat()}")
+    if len(matches) > 1:
+        raise PolicyNotInForce(f"Policy {key!r} has overlapping entries on {on.isoformat()}")
+    return matches[0]
+
+
+def value(key: str, *, on: date) -> str:
+    return entry(key, on=on).value
+
+
+def int_value(key: str, *, on: date) -> int:
+    return int(value(key, on=on))
+
+
+def recovery_period_days(*, on: date) -> int:
+    """Minimum recovery period after a positive RG made on ``on``."""
+    return int_value("recovery_period_days", on=on)
+
+
+def rg_target_working_days(*, on: date) -> int:
+    return int_value("rg_target_working_days", on=on)
+
+
+def independent_review_mode(*, on: date) -> str:
+    """'panel', 'second_line' or 'none' for a negative decision made on ``on``."""
+    return value("independent_review_mode", on=on)
+
+
+def move_on_support_min_days(*, on: date) -> int:
+    return int_value("move_on_support_min_days", on=on)

@@ -1,0 +1,91 @@
+"""Load the reference data files in ``nrm/reference/data`` into the database.
+
+Migrations call :func:`load_all` so a fresh database always has the data the code expects;
+a later data change ships as a new data file version plus a migration that calls it again.
+Loading is an upsert on each file's natural key, so it can run any number of times.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).parent / "data"
+
+NATION_CODES = {
+    "england": "england",
+    "wales": "wales",
+    "scotland": "scotland",
+    "northern ireland": "northern_ireland",
+    "northern_ireland": "northern_ireland",
+    "uk": "uk",
+    "united kingdom": "uk",
+    "great britain": "uk",
+    "england and wales": "england",
+    "national": "uk",
+}
+
+
+def rows(name: str) -> Iterator[dict[str, str]]:
+    with (DATA_DIR / name).open(newline="", encoding="utf-8") as handle:
+        yield from csv.DictReader(handle)
+
+
+def _dates(row: dict[str, str]) -> dict[str, date | None]:
+    return {
+        "effective_from": date.fromisoformat(row["effective_from"]),
+        "effective_to": date.fromisoformat(row["effective_to"]) if row.get("effective_to") else None,
+    }
+
+
+def nation(text: str) -> str:
+    return NATION_CODES.get(text.strip().lower(), "uk")
+
+
+def _upsert(model: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
+    model.objects.update_or_create(**key, defaults=values)
+
+
+def load_all(models: Any) -> None:
+    """``models`` maps a model name to its class (``apps.get_model`` in a migration)."""
+    PoliceForce = models("PoliceForce")
+    for row in rows("police_forces.csv"):
+        _upsert(PoliceForce, {"code": row["code"]},
+                {"name": row["name"], "nation": nation(row["nation"]), "region": row["region"], **_dates(row)})
+    forces = {f.code: f for f in PoliceForce.objects.all()}
+
+    LocalAuthority = models("LocalAuthority")
+    for row in rows("local_authorities.csv"):
+        _upsert(LocalAuthority, {"code": row["code"]}, {
+            "name": row["name"], "nation": nation(row["nation"]),
+            "police_force": forces[row["police_force_code"]],
+            "upper_tier_code": row.get("upper_tier_code") or row["code"],
+            "upper_tier_name": row.get("upper_tier_name") or row["name"],
+            **_dates(row),
+        })
+
+    Country = models("Country")
+    for row in rows("countries.csv"):
+        _upsert(Country, {"code": row["code"]}, {"name": row["name"], "demonym": row["demonym"], **_dates(row)})
+
+    ExploitationType = models("ExploitationType")
+    for row in rows("exploitation_types.csv"):
+        _upsert(ExploitationType, {"code": row["code"]},
+                {"name": row["name"], "reported_as": row["reported_as"], **_dates(row)})
+
+    Organisation = models("Organisation")
+    for row in rows("organisations.csv"):
+        _upsert(Organisation, {"slug": row["slug"]}, {
+            "name": row["name"], "short_name": row.get("short_name") or row["name"],
+            "organisation_type": row["organisation_type"], "nation": nation(row["nation"]),
+            "is_first_responder": row["is_first_responder"].strip().lower() in {"1", "true", "yes", "y"},
+            "roles": row["roles"], **_dates(row),
+        })
+
+    Reason = models("NegativeDecisionReason")
+    for row in rows("negative_decision_reasons.csv"):
+        _upsert(Reason, {"stage": row["stage"], "code": row["code"]},
+                {"label": row["label"], "description": row.get("description", ""), **_dates(row)})

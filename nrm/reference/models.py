@@ -1,0 +1,137 @@
+"""Reference data: organisations, police forces, local authorities, countries, exploitation
+types and decision reasons. Each row is dated; rows are end-dated, never rewritten."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from nrm.core.models import EffectiveDated
+
+
+class InForceQuerySet(QuerySet):
+    def in_force(self, on: date) -> QuerySet:
+        return self.filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on), effective_from__lte=on)
+
+
+class Nation(models.TextChoices):
+    ENGLAND = "england", "England"
+    WALES = "wales", "Wales"
+    SCOTLAND = "scotland", "Scotland"
+    NORTHERN_IRELAND = "northern_ireland", "Northern Ireland"
+    UK = "uk", "United Kingdom"
+
+
+class PoliceForce(EffectiveDated):
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=120)
+    nation = models.CharField(max_length=20, choices=Nation.choices)
+    region = models.CharField(max_length=60)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LocalAuthority(EffectiveDated):
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=120)
+    nation = models.CharField(max_length=20, choices=Nation.choices)
+    police_force = models.ForeignKey(PoliceForce, on_delete=models.PROTECT, related_name="local_authorities")
+    upper_tier_code = models.CharField(max_length=16)
+    upper_tier_name = models.CharField(max_length=120)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "local authorities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Country(EffectiveDated):
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=120)
+    demonym = models.CharField(max_length=120)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExploitationType(EffectiveDated):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=80)
+    reported_as = models.CharField(max_length=80)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["effective_from", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationType(models.TextChoices):
+    GOVERNMENT = "Government agency"
+    POLICE = "Police"
+    LOCAL_AUTHORITY = "Local authority"
+    NGO = "NGO and third sector"
+    HEALTH = "Health and social care"
+    COMPETENT_AUTHORITY = "Competent authority"
+    ASSURANCE_PANEL = "Assurance panel"
+    SUPPORT_PROVIDER = "Support provider"
+    SERVICE_TEAM = "Service team"
+
+
+class Organisation(EffectiveDated):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=120)
+    organisation_type = models.CharField(max_length=40, choices=OrganisationType.choices)
+    nation = models.CharField(max_length=20, choices=Nation.choices)
+    is_first_responder = models.BooleanField(default=False)
+    roles = models.CharField(max_length=400, help_text="Roles its members may hold, ';'-separated")
+    inbox_email = models.EmailField(blank=True)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def role_names(self) -> list[str]:
+        return [r for r in self.roles.split(";") if r]
+
+
+class NegativeDecisionReason(EffectiveDated):
+    code = models.CharField(max_length=64)
+    stage = models.CharField(max_length=2, choices=[("RG", "Reasonable grounds"), ("CG", "Conclusive grounds")])
+    label = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stage", "code"]
+        constraints = [models.UniqueConstraint(fields=["stage", "code"], name="unique_reason_per_stage")]
+
+    def __str__(self) -> str:
+        return self.label

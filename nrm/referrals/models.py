@@ -1,0 +1,173 @@
+"""Referrals: drafts, submitted referrals, contributions, attachments, concerns, and the
+anonymous Duty to Notify report (which holds nothing that identifies a person)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from nrm.core.models import BaseModel
+
+
+class ReferralStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    EXPIRED = "expired", "Expired"
+
+
+class AgeAtExploitation(models.TextChoices):
+    ADULT = "adult", "Adult (18 or over)"
+    CHILD = "child", "Child (17 or under)"
+    UNKNOWN = "unknown", "Not specified or unknown"
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not specified or unknown"
+
+
+class Location(models.TextChoices):
+    UK = "uk", "UK"
+    OVERSEAS = "overseas", "Overseas"
+    BOTH = "both", "UK and Overseas"
+    UNKNOWN = "unknown", "Not specified or unknown"
+
+
+class CompetentAuthority(models.TextChoices):
+    SCA = "SCA", "Single Competent Authority"
+    IECA = "IECA", "Immigration Enforcement Competent Authority"
+
+
+class Referral(BaseModel):
+    """A referral from its first saved page to submission. ``answers`` holds the journey's
+    answers by question; the structured fields below are filled when it is submitted."""
+
+    reference = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="referrals")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals")
+    status = models.CharField(max_length=12, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
+    answers = models.JSONField(default=dict, blank=True)
+    last_step = models.CharField(max_length=60, blank=True)
+    expires_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    concern = models.ForeignKey("referrals.Concern", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="referrals")
+
+    # Filled on submit, for routing, queues and statistics.
+    is_child = models.BooleanField(null=True)
+    age_at_exploitation = models.CharField(max_length=10, choices=AgeAtExploitation.choices, blank=True)
+    gender = models.CharField(max_length=10, choices=Gender.choices, blank=True)
+    nationalities = models.ManyToManyField("reference.Country", blank=True, related_name="+")
+    exploitation_types = models.ManyToManyField("reference.ExploitationType", blank=True, related_name="+")
+    location_of_exploitation = models.CharField(max_length=10, choices=Location.choices, blank=True)
+    police_force = models.ForeignKey("reference.PoliceForce", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    local_authority = models.ForeignKey("reference.LocalAuthority", null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    county_lines = models.BooleanField(null=True)
+    competent_authority = models.CharField(max_length=4, choices=CompetentAuthority.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "status", "-updated_at"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"Draft {str(self.pk)[:8]}"
+
+
+class Invitation(BaseModel):
+    """A named professional invited by email to contribute to a draft."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    organisation_name = models.CharField(max_length=200)
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class Contribution(BaseModel):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="contributions")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_organisation_name = models.CharField(max_length=200)
+    topic = models.CharField(max_length=120)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"referrals/{instance.referral_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(BaseModel):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+
+
+class ConcernUrgency(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediate danger: the person is at risk now"
+    URGENT = "urgent", "Urgent: within 24 hours"
+    STANDARD = "standard", "Standard: within 5 working days"
+
+
+class ConcernStatus(models.TextChoices):
+    NEW = "new", "New"
+    REFERRAL_STARTED = "referral_started", "Referral started"
+    CLOSED = "closed", "Closed"
+
+
+class Concern(BaseModel):
+    """A non-first-responder's request that a first-responder organisation make a referral."""
+
+    organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="concerns")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    raiser_name = models.CharField(max_length=200)
+    raiser_email = models.EmailField()
+    raiser_phone = models.CharField(max_length=40, blank=True)
+    raiser_role = models.CharField(max_length=200)
+    urgency = models.CharField(max_length=12, choices=ConcernUrgency.choices)
+    summary = models.TextField()
+    person_details = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=ConcernStatus.choices, default=ConcernStatus.NEW)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "status", "-created_at"])]
+
+
+class DutyToNotifyReport(models.Model):
+    """Anonymous by construction: no link to a person, a draft, a user or a time of day.
+
+    Only the reporting organisation and non-identifying fields are kept; the draft it came
+    from is deleted in the same transaction that creates it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report_date = models.DateField()
+    organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="+")
+    gender = models.CharField(max_length=10, choices=Gender.choices)
+    nationalities = models.ManyToManyField("reference.Country", related_name="+")
+    age_band = models.CharField(max_length=30)
+    exploitation_types = models.ManyToManyField("reference.ExploitationType", related_name="+")
+    location_of_exploitation = models.CharField(max_length=10, choices=Location.choices)
+    police_force = models.ForeignKey("reference.PoliceForce", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["report_date"])]

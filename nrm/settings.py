@@ -1,0 +1,274 @@
+"""Settings for Open NRM, read from the environment.
+
+NRM_ENVIRONMENT is one of development (the default), test or production.
+DATABASE_URL selects the database: SQLite in var/ by default, PostgreSQL in production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("NRM_VAR_DIR", BASE_DIR / "var"))
+
+ENVIRONMENT = os.environ.get("NRM_ENVIRONMENT", "development")
+if ENVIRONMENT not in {"development", "test", "production"}:
+    raise ImproperlyConfigured(
+        f"NRM_ENVIRONMENT must be development, test or production, not {ENVIRONMENT!r}."
+    )
+PRODUCTION = ENVIRONMENT == "production"
+DEBUG = os.environ.get("NRM_DEBUG", "0" if PRODUCTION else "1") == "1" and not PRODUCTION
+
+SECRET_KEY = os.environ.get("NRM_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "NRM_SECRET_KEY is not set. Production refuses to start without a secret key: "
+            "set NRM_SECRET_KEY to a long random value, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    SECRET_KEY = "development-only-key-not-for-production-use-0123456789abcdef"  # noqa: S105
+
+# Keyed hash for pseudonymised person ids in the analytical extract.
+PSEUDONYMISATION_KEY = os.environ.get("NRM_PSEUDONYMISATION_KEY", SECRET_KEY)
+
+ALLOWED_HOSTS = [h for h in os.environ.get("NRM_ALLOWED_HOSTS", "").split(",") if h]
+if not PRODUCTION:
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "nrm.core",
+    "nrm.reference",
+    "nrm.accounts",
+    "nrm.audit",
+    "nrm.notify",
+    "nrm.referrals",
+    "nrm.cases",
+    "nrm.reviews",
+    "nrm.support",
+    "nrm.stats",
+    "nrm.synth",
+    "nrm.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "nrm.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "nrm.accounts.middleware.SecondFactorRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "nrm.urls"
+WSGI_APPLICATION = "nrm.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "nrm" / "jinja2"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "nrm.core.jinja.environment",
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.messages.context_processors.messages",
+                "nrm.core.context_processors.service",
+            ],
+        },
+    },
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database_from_env() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("NRM_SQLITE_PATH", str(VAR_DIR / "nrm.sqlite3")),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises ValueError and friends
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is not a database address this service understands ({exc}). "
+            "Use postgres://USER:PASSWORD@HOST:PORT/NAME, or unset it to use SQLite."
+        ) from exc
+    engine = str(config.get("ENGINE", ""))
+    if engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL names an unsupported database ({engine or 'unknown'}). "
+            "Open NRM runs on PostgreSQL or SQLite."
+        )
+    if engine == "django.db.backends.postgresql" and not config.get("NAME"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL has no database name: use postgres://USER@HOST:PORT/NAME."
+        )
+    test_name = os.environ.get("NRM_TEST_DATABASE_NAME")
+    if test_name:
+        config["TEST"] = {"NAME": test_name}
+    return dict(config)
+
+
+DATABASES = {"default": _database_from_env()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+OTP_TOTP_ISSUER = "Open NRM"
+
+AXES_FAILURE_LIMIT = int(os.environ.get("NRM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "nrm.accounts.views.locked_out"
+AXES_VERBOSE = False
+
+SESSION_IDLE_TIMEOUT = int(os.environ.get("NRM_SESSION_IDLE_SECONDS", str(30 * 60)))
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT  # sliding: saved on every request
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+_ASSETS: list[tuple[str, Path]] = [
+    ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
+    ("vendor/accessible-autocomplete", BASE_DIR / "node_modules" / "accessible-autocomplete" / "dist"),
+]
+# GOV.UK Frontend comes from npm at setup (`make setup`), so it is not in the repository.
+STATICFILES_DIRS: list[tuple[str, Path] | Path] = [
+    *((prefix, path) for prefix, path in _ASSETS if path.exists()),
+    BASE_DIR / "nrm" / "static",
+]
+WHITENOISE_USE_FINDERS = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(VAR_DIR / "uploads")}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("NRM_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+EMAIL_BACKEND = os.environ.get(
+    "NRM_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.locmem.EmailBackend",
+)
+NOTIFY_API_KEY = os.environ.get("NRM_NOTIFY_API_KEY", "")
+SERVICE_NAME = "Refer a potential victim of modern slavery"
+SERVICE_PHASE = "beta"
+PUBLISHED_DATA_DIR = Path(os.environ.get("NRM_PUBLISHED_DATA_DIR", BASE_DIR / "data" / "published"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Open NRM API", "VERSION": "0.1.0"}
+
+# Security headers. A strict Content Security Policy everywhere; HTTPS-only cookies and
+# HSTS in production.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = os.environ.get("NRM_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 63072000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("NRM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+CSRF_FAILURE_VIEW = "nrm.core.views.csrf_failure"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("NRM_LOG_LEVEL", "WARNING")},
+}

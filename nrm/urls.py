@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("nrm.core.urls")),
+    path("", include("nrm.accounts.urls")),
+    path("referrals/", include("nrm.referrals.urls")),
+    path("cases/", include("nrm.cases.urls")),
+    path("reviews/", include("nrm.reviews.urls")),
+    path("support/", include("nrm.support.urls")),
+    path("inbox/", include("nrm.notify.urls")),
+    path("statistics/", include("nrm.stats.urls")),
+    path("api/v1/", include("nrm.api.urls")),
+]
+
+handler404 = "nrm.core.views.not_found"
+handler500 = "nrm.core.views.server_error"
