@@ -87,15 +87,16 @@ class ExploitationType(EffectiveDated):
 
 
 class OrganisationType(models.TextChoices):
-    GOVERNMENT = "Government agency"
-    POLICE = "Police"
-    LOCAL_AUTHORITY = "Local authority"
-    NGO = "NGO and third sector"
-    HEALTH = "Health and social care"
-    COMPETENT_AUTHORITY = "Competent authority"
-    ASSURANCE_PANEL = "Assurance panel"
-    SUPPORT_PROVIDER = "Support provider"
-    SERVICE_TEAM = "Service team"
+    GOVERNMENT = "Government agency", "Government agency"
+    POLICE = "Police", "Police"
+    LOCAL_AUTHORITY = "Local authority", "Local authority"
+    NGO = "NGO and third sector", "NGO and third sector"
+    HEALTH = "Health and social care", "Health and social care"
+    COMPETENT_AUTHORITY = "Competent authority", "Competent authority"
+    ASSURANCE_PANEL = "Assurance panel", "Assurance panel"
+    SUPPORT_PROVIDER = "Support provider", "Support provider"
+    SERVICE_TEAM = "Service team", "Service team"
+    OTHER = "Other", "Other"
 
 
 class Organisation(EffectiveDated):

@@ -64,6 +64,7 @@ ORG_TYPES = {
     "Assurance panel",
     "Support provider",
     "Service team",
+    "Other",
 }
 ROLES = {
     "first_responder",
