@@ -206,6 +206,11 @@ STATICFILES_DIRS: list[tuple[str, Path] | Path] = [
     BASE_DIR / "nrm" / "static",
 ]
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# GOV.UK Frontend's stylesheet asks for its fonts and images at /assets/.
+if (BASE_DIR / "nrm" / "webroot" / "assets").exists():
+    WHITENOISE_ROOT = BASE_DIR / "nrm" / "webroot"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it in production
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(VAR_DIR / "uploads")}},
@@ -221,10 +226,15 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = os.environ.get(
-    "NRM_EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.locmem.EmailBackend",
-)
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "NRM_EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+        ),
+    }
+}
+DEFAULT_FROM_EMAIL = os.environ.get("NRM_FROM_EMAIL", "no-reply@open-nrm.invalid")
 NOTIFY_API_KEY = os.environ.get("NRM_NOTIFY_API_KEY", "")
 SERVICE_NAME = "Refer a potential victim of modern slavery"
 SERVICE_PHASE = "beta"

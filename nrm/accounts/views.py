@@ -37,7 +37,7 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def sign_in(request: HttpRequest) -> HttpResponse:
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, email=form.cleaned_data["email"].lower(), password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):
@@ -70,7 +70,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     device = _confirmed_device(request.user)
     if device is None:
         return redirect("accounts:set_up_second_factor")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"].strip()):
             otp_login(request, device)
@@ -88,7 +88,7 @@ def set_up_second_factor(request: HttpRequest) -> HttpResponse:
     if _confirmed_device(request.user):
         return redirect("accounts:second_factor")
     device, _ = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator app"})
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"].strip()):
             device.confirmed = True

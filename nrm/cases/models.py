@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from nrm.cases import stages
 from nrm.cases.lifecycle import State
 from nrm.core.models import BaseModel
 
@@ -49,14 +50,22 @@ class Case(BaseModel):
     representative_email = models.EmailField(blank=True)
 
     class Meta:
+        # The queue pages on (rg_target_date, id) by keyset. Partial indexes hold only live cases,
+        # one per half of the caseload, so each queue filter walks a small index in order.
         indexes = [
-            # Queue: a competent authority's open cases by target date, keyset on (rg_target_date, id).
-            models.Index(fields=["competent_authority", "state", "rg_target_date", "id"], name="case_queue_idx"),
-            models.Index(fields=["competent_authority", "allocated_to", "state", "rg_target_date", "id"],
-                         name="case_queue_alloc_idx"),
-            models.Index(fields=["competent_authority", "is_child", "state", "rg_target_date", "id"],
-                         name="case_queue_child_idx"),
-            models.Index(fields=["first_responder_organisation", "-received_on"], name="case_fr_org_idx"),
+            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_open_idx",
+                         condition=models.Q(state__in=stages.state_values(stages.OPEN))),
+            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_rg_idx",
+                         condition=models.Q(state__in=stages.state_values(stages.RG_SIDE))),
+            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_cg_idx",
+                         condition=models.Q(state__in=stages.state_values(stages.CG_SIDE))),
+            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_susp_idx",
+                         condition=models.Q(state__in=stages.state_values(stages.SUSPENDED))),
+            models.Index(fields=["competent_authority", "allocated_to", "rg_target_date", "id"],
+                         name="case_queue_alloc_idx",
+                         condition=models.Q(state__in=stages.state_values(stages.OPEN))),
+            models.Index(fields=["first_responder_organisation", "-received_on", "-id"], name="case_fr_org_idx"),
+            models.Index(fields=["state", "rg_date"], name="case_state_rg_date_idx"),
         ]
 
     def __str__(self) -> str:
@@ -86,10 +95,21 @@ class Decision(BaseModel):
     status = models.CharField(max_length=14, choices=DecisionStatus.choices)
     served_on = models.DateField(null=True, blank=True)
     policy = models.JSONField(default=dict, help_text="The policy values in force on the decision date")
+    # Second-line or independent review of a negative decision before it is served.
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_on = models.DateField(null=True, blank=True)
+    review_rationale = models.TextField(blank=True)
 
     class Meta:
         ordering = ["decided_on", "created_at"]
-        indexes = [models.Index(fields=["case", "stage", "decided_on"])]
+        indexes = [
+            models.Index(fields=["case", "stage", "decided_on"]),
+            models.Index(fields=["stage", "decided_on"], name="decision_stage_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} {self.stage} ({self.get_status_display()})"
 
 
 class InformationRequestStatus(models.TextChoices):
@@ -110,6 +130,9 @@ class InformationRequest(BaseModel):
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    closed_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -129,12 +152,50 @@ class ReconsiderationRequest(BaseModel):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reconsideration_requests")
     stage = models.CharField(max_length=2, choices=Stage.choices)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by_organisation = models.ForeignKey("reference.Organisation", null=True, blank=True,
+                                                  on_delete=models.PROTECT, related_name="+")
+    decision = models.ForeignKey("cases.Decision", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="reconsideration_requests")
     grounds = models.TextField()
+
+    class Meta:
+        ordering = ["created_at"]
 
 
 class DecisionLetter(BaseModel):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="letters")
+    recipient_organisation = models.ForeignKey("reference.Organisation", null=True, blank=True,
+                                               on_delete=models.PROTECT, related_name="+")
     recipient_name = models.CharField(max_length=200)
     recipient_email = models.EmailField(blank=True)
     html = models.TextField()
     pdf = models.BinaryField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class StatusChange(BaseModel):
+    """Every change of a case's state, with the reason given. Written only by the services."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="status_changes")
+    event = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=24, choices=STATE_CHOICES)
+    to_state = models.CharField(max_length=24, choices=STATE_CHOICES)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    reason = models.TextField(blank=True)
+    ground = models.CharField(max_length=32, blank=True, help_text="For a disqualification: the ground relied on")
+    occurred_on = models.DateField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} -> {self.to_state} ({self.event})"
+
+
+class DisqualificationGround(models.TextChoices):
+    PUBLIC_ORDER = "public_order", "Threat to public order (Nationality and Borders Act 2022, section 63)"
+    BAD_FAITH = "bad_faith", "Claim to be a victim made in bad faith (Nationality and Borders Act 2022, section 63)"

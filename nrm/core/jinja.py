@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +43,6 @@ def environment(**options: Any) -> Environment:
         {
             "url": url,
             "static": static,
-            "csrf_token": get_token,
             "get_messages": get_messages,
             "service_name": settings.SERVICE_NAME,
             "today": timezone.localdate,

@@ -45,16 +45,36 @@ def nation(text: str) -> str:
     return NATION_CODES.get(text.strip().lower(), "uk")
 
 
-def _upsert(model: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
-    model.objects.update_or_create(**key, defaults=values)
+class _Upserter:
+    """update_or_create per row, or one bulk insert when the table starts empty (a fresh
+    database, or a test database after a flush)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[Any, list[Any]] = {}
+        self.empty: dict[Any, bool] = {}
+
+    def __call__(self, model: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
+        if model not in self.empty:
+            self.empty[model] = not model.objects.exists()
+        if self.empty[model]:
+            self.pending.setdefault(model, []).append(model(**key, **values))
+        else:
+            model.objects.update_or_create(**key, defaults=values)
+
+    def flush(self, model: Any) -> None:
+        rows = self.pending.pop(model, [])
+        if rows:
+            model.objects.bulk_create(rows, batch_size=500)
 
 
 def load_all(models: Any) -> None:
     """``models`` maps a model name to its class (``apps.get_model`` in a migration)."""
+    _upsert = _Upserter()
     PoliceForce = models("PoliceForce")
     for row in rows("police_forces.csv"):
         _upsert(PoliceForce, {"code": row["code"]},
                 {"name": row["name"], "nation": nation(row["nation"]), "region": row["region"], **_dates(row)})
+    _upsert.flush(PoliceForce)
     forces = {f.code: f for f in PoliceForce.objects.all()}
 
     LocalAuthority = models("LocalAuthority")
@@ -67,14 +87,20 @@ def load_all(models: Any) -> None:
             **_dates(row),
         })
 
+    _upsert.flush(LocalAuthority)
+
     Country = models("Country")
     for row in rows("countries.csv"):
         _upsert(Country, {"code": row["code"]}, {"name": row["name"], "demonym": row["demonym"], **_dates(row)})
+
+    _upsert.flush(Country)
 
     ExploitationType = models("ExploitationType")
     for row in rows("exploitation_types.csv"):
         _upsert(ExploitationType, {"code": row["code"]},
                 {"name": row["name"], "reported_as": row["reported_as"], **_dates(row)})
+
+    _upsert.flush(ExploitationType)
 
     Organisation = models("Organisation")
     for row in rows("organisations.csv"):
@@ -85,7 +111,10 @@ def load_all(models: Any) -> None:
             "roles": row["roles"], **_dates(row),
         })
 
+    _upsert.flush(Organisation)
+
     Reason = models("NegativeDecisionReason")
     for row in rows("negative_decision_reasons.csv"):
         _upsert(Reason, {"stage": row["stage"], "code": row["code"]},
                 {"label": row["label"], "description": row.get("description", ""), **_dates(row)})
+    _upsert.flush(Reason)

@@ -68,6 +68,10 @@ class Referral(BaseModel):
                                      related_name="+")
     local_authority = models.ForeignKey("reference.LocalAuthority", null=True, blank=True,
                                         on_delete=models.PROTECT, related_name="+")
+    # Where a child lives now: its children's social care gets the safeguarding notification.
+    safeguarding_local_authority = models.ForeignKey("reference.LocalAuthority", null=True, blank=True,
+                                                     on_delete=models.PROTECT, related_name="+")
+    safety_risk = models.BooleanField(null=True)
     county_lines = models.BooleanField(null=True)
     competent_authority = models.CharField(max_length=4, choices=CompetentAuthority.choices, blank=True)
 
@@ -92,7 +96,11 @@ class Invitation(BaseModel):
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
 
 
 class Contribution(BaseModel):
@@ -118,6 +126,9 @@ class Attachment(BaseModel):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
 
 
 class ConcernUrgency(models.TextChoices):
@@ -151,6 +162,17 @@ class Concern(BaseModel):
         indexes = [models.Index(fields=["organisation", "status", "-created_at"])]
 
 
+class AgeBand(models.TextChoices):
+    """Age bands of a Duty to Notify report (adults only), as the statistics print them."""
+
+    FROM_18_TO_24 = "18 to 24", "18 to 24"
+    FROM_25_TO_34 = "25 to 34", "25 to 34"
+    FROM_35_TO_44 = "35 to 44", "35 to 44"
+    FROM_45_TO_54 = "45 to 54", "45 to 54"
+    FROM_55 = "55 and over", "55 and over"
+    UNKNOWN = "Not specified or unknown", "Not specified or unknown"
+
+
 class DutyToNotifyReport(models.Model):
     """Anonymous by construction: no link to a person, a draft, a user or a time of day.
 
@@ -163,7 +185,7 @@ class DutyToNotifyReport(models.Model):
     organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="+")
     gender = models.CharField(max_length=10, choices=Gender.choices)
     nationalities = models.ManyToManyField("reference.Country", related_name="+")
-    age_band = models.CharField(max_length=30)
+    age_band = models.CharField(max_length=30, choices=AgeBand.choices)
     exploitation_types = models.ManyToManyField("reference.ExploitationType", related_name="+")
     location_of_exploitation = models.CharField(max_length=10, choices=Location.choices)
     police_force = models.ForeignKey("reference.PoliceForce", null=True, blank=True, on_delete=models.PROTECT,

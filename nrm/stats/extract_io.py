@@ -138,9 +138,9 @@ def _relation_sql(path: Path, schema: pa.Schema) -> str:
     """SQL reading one extract file with the schema's column names and types."""
     cols = ", ".join(f'CAST("{f.name}" AS {_duck_type(f.type)}) AS "{f.name}"' for f in schema)
     if path.suffix.lower() == ".parquet":
-        return f"SELECT {cols} FROM read_parquet({_sql_str(str(path))})"
+        return f"SELECT {cols} FROM read_parquet({_sql_str(str(path))})"  # noqa: S608
     return (
-        f"SELECT {cols} FROM read_csv({_sql_str(str(path))}, header = true, auto_detect = false, "
+        f"SELECT {cols} FROM read_csv({_sql_str(str(path))}, header = true, auto_detect = false, "  # noqa: S608
         f"delim = ',', quote = '\"', escape = '\"', dateformat = '%Y-%m-%d', columns = {_csv_columns(schema)})"
     )
 
@@ -171,9 +171,7 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
         f"combo_label(list_filter({order}, lambda t: list_contains(string_split(s, ';'), t)))"
     )
     # The extract separates a dual nationality with ';'; the tables join the demonyms with a space.
-    con.execute(
-        f"CREATE OR REPLACE MACRO nationality_label(s) AS replace(s, {_sql_str(xs.LIST_SEPARATOR)}, ' ')"
-    )
+    con.execute(f"CREATE OR REPLACE MACRO nationality_label(s) AS replace(s, {_sql_str(xs.LIST_SEPARATOR)}, ' ')")
 
 
 def attach(
@@ -206,7 +204,7 @@ def attach(
         UNION ALL
         SELECT 'Conclusive Grounds' AS stage, {common}, cg_date AS decision_date, cg_outcome AS outcome,
                cg_reason AS reason, date_diff('day', referral_date, cg_date) AS days
-        FROM referrals WHERE cg_outcome IS NOT NULL AND cg_date IS NOT NULL"""
+        FROM referrals WHERE cg_outcome IS NOT NULL AND cg_date IS NOT NULL"""  # noqa: S608
     )
     return files
 
@@ -219,7 +217,9 @@ def read_table(path: str | os.PathLike[str], table: str = "referrals") -> pa.Tab
         return pq.read_table(p, columns=schema.names).cast(schema)
     con = duckdb.connect(":memory:")
     try:
-        return con.execute(_relation_sql(p, schema)).to_arrow_table().cast(schema)
+        table_ = con.execute(_relation_sql(p, schema)).to_arrow_table()
+        assert table_ is not None
+        return table_.cast(schema)
     finally:
         con.close()
 
@@ -375,7 +375,7 @@ def _pair(a: str, b: str) -> list[_Check]:
 def _after(later: str, earlier: str) -> _Check:
     return _Check(
         earlier,
-        f'{_date(later)} < {_date(earlier)}',
+        f"{_date(later)} < {_date(earlier)}",
         f"'{earlier} ' || \"{earlier}\" || ' is after {later} ' || \"{later}\"",
     )
 
@@ -406,7 +406,9 @@ def _referral_checks() -> list[_Check]:
         *_pair("rg_outcome", "rg_date"),
         *_pair("cg_outcome", "cg_date"),
         _Check("region", "police_force IS NOT NULL AND region IS NULL", "'region is missing but police_force is set'"),
-        _Check("police_force", "region IS NOT NULL AND police_force IS NULL", "'police_force is missing but region is set'"),
+        _Check(
+            "police_force", "region IS NOT NULL AND police_force IS NULL", "'police_force is missing but region is set'"
+        ),
         _after("rg_date", "referral_date"),
         _after("cg_date", "rg_date"),
         _after("cg_date", "referral_date"),
@@ -446,7 +448,8 @@ def _referral_checks() -> list[_Check]:
 
 
 def _dtn_checks() -> list[_Check]:
-    return _column_checks(xs.DUTY_TO_NOTIFY) + [
+    return [
+        *_column_checks(xs.DUTY_TO_NOTIFY),
         _enum("first_responder_type", xs.FIRST_RESPONDER_TYPES),
         _reserved("first_responder"),
         _enum("gender", xs.GENDERS),
@@ -464,7 +467,8 @@ def _dtn_checks() -> list[_Check]:
 
 
 def _review_checks() -> list[_Check]:
-    return _column_checks(xs.REVIEWS) + [
+    return [
+        *_column_checks(xs.REVIEWS),
         _enum("decision_stage", ("RG", "CG")),
         _enum("review_kind", xs.REVIEW_KINDS),
         _enum("outcome", xs.REVIEW_OUTCOMES, nullable=True),
@@ -474,7 +478,8 @@ def _review_checks() -> list[_Check]:
 
 
 def _support_checks() -> list[_Check]:
-    return _column_checks(xs.SUPPORT) + [
+    return [
+        *_column_checks(xs.SUPPORT),
         _enum("kind", xs.SUPPORT_KINDS),
         _enum("provider_type", PROVIDER_TYPES),
         _after("end_date", "start_date"),
@@ -501,28 +506,34 @@ def _load_raw(
     if path.suffix.lower() == ".parquet":
         try:
             file_schema = pq.read_schema(path)
-        except Exception as e:  # noqa: BLE001 - report any unreadable file as a problem
+        except Exception as e:
             return [Problem(label, None, None, f"cannot read the Parquet file: {e}")], set()
         present = set(file_schema.names)
         for f in schema:
             if f.name in present:
                 t = file_schema.field(f.name).type
                 ok = (
-                    (pa.types.is_date32(f.type) and (pa.types.is_date(t) or pa.types.is_string(t) or pa.types.is_large_string(t)))
+                    (
+                        pa.types.is_date32(f.type)
+                        and (pa.types.is_date(t) or pa.types.is_string(t) or pa.types.is_large_string(t))
+                    )
                     or (pa.types.is_boolean(f.type) and pa.types.is_boolean(t))
-                    or (pa.types.is_string(f.type) and (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)))
+                    or (
+                        pa.types.is_string(f.type)
+                        and (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t))
+                    )
                 )
                 if not ok:
                     problems.append(Problem(label, None, f.name, f"column has type {t}; expected {f.type}"))
         cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in file_schema.names)
         con.execute(
-            f"CREATE TABLE {table} AS SELECT CAST(file_row_number AS BIGINT) + 1 AS __row, {cols} "
+            f"CREATE TABLE {table} AS SELECT CAST(file_row_number AS BIGINT) + 1 AS __row, {cols} "  # noqa: S608
             f"FROM read_parquet({_sql_str(str(path))}, file_row_number = true)"
         )
     else:
         try:
             header = con.execute(
-                f"SELECT * FROM read_csv({_sql_str(str(path))}, header = true, all_varchar = true, "
+                f"SELECT * FROM read_csv({_sql_str(str(path))}, header = true, all_varchar = true, "  # noqa: S608
                 "delim = ',', quote = '\"', escape = '\"') LIMIT 0"
             ).description
         except duckdb.Error as e:
@@ -531,13 +542,13 @@ def _load_raw(
         present = set(names)
         columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
         con.execute(
-            f"CREATE TABLE {table}_0 AS SELECT * FROM read_csv({_sql_str(str(path))}, header = true, "
+            f"CREATE TABLE {table}_0 AS SELECT * FROM read_csv({_sql_str(str(path))}, header = true, "  # noqa: S608
             f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
             "strict_mode = true, store_rejects = true, "
             f"rejects_table = 'rejects_{name}', rejects_scan = 'rejects_scan_{name}')"
         )
         rejects = con.execute(
-            f"SELECT line, column_name, error_type, error_message FROM rejects_{name} ORDER BY line"
+            f"SELECT line, column_name, error_type, error_message FROM rejects_{name} ORDER BY line"  # noqa: S608
         ).fetchall()
         for line, column, _etype, message in rejects:
             problems.append(
@@ -545,15 +556,13 @@ def _load_raw(
             )
         if rejects:
             return problems, present
-        con.execute(f"CREATE TABLE {table} AS SELECT rowid + 1 AS __row, * FROM {table}_0")
+        con.execute(f"CREATE TABLE {table} AS SELECT rowid + 1 AS __row, * FROM {table}_0")  # noqa: S608
         con.execute(f"DROP TABLE {table}_0")
     for f in schema:
         if f.name not in present:
             problems.append(Problem(label, None, f.name, "missing column"))
     for extra in sorted(present - set(schema.names)):
-        problems.append(
-            Problem(label, None, extra, "unexpected column: an extract holds only the documented columns")
-        )
+        problems.append(Problem(label, None, extra, "unexpected column: an extract holds only the documented columns"))
     return problems, present
 
 
@@ -574,7 +583,7 @@ def validate(path: str | os.PathLike[str], *, max_problems: int = DEFAULT_MAX_PR
         loaded: set[str] = set()
         for name, f in files.items():
             schema = xs.TABLES[name]
-            file_problems, present = _load_raw(con, name, f, schema)
+            file_problems, _present = _load_raw(con, name, f, schema)
             problems += file_problems
             if file_problems:
                 continue  # row checks need every column and readable rows
@@ -582,7 +591,7 @@ def validate(path: str | os.PathLike[str], *, max_problems: int = DEFAULT_MAX_PR
             for check in _CHECKS[name]():
                 value = check.value or f'"{check.column}"'
                 sql = (
-                    f"SELECT __row, {value}, {check.message} FROM raw_{name} "
+                    f"SELECT __row, {value}, {check.message} FROM raw_{name} "  # noqa: S608
                     f"WHERE {check.condition} ORDER BY __row LIMIT {int(max_problems)}"
                 )
                 for row, val, message in con.execute(sql).fetchall():
@@ -590,24 +599,28 @@ def validate(path: str | os.PathLike[str], *, max_problems: int = DEFAULT_MAX_PR
             key = _KEYS.get(name)
             if key:
                 sql = (
-                    f"SELECT __row, {key}, first_row FROM (SELECT __row, {key}, "
+                    f"SELECT __row, {key}, first_row FROM (SELECT __row, {key}, "  # noqa: S608
                     f"min(__row) OVER (PARTITION BY {key}) AS first_row FROM raw_{name} WHERE {key} IS NOT NULL) "
                     f"WHERE __row > first_row ORDER BY __row LIMIT {int(max_problems)}"
                 )
                 for row, val, first in con.execute(sql).fetchall():
-                    problems.append(Problem(f.name, int(row), key, f"duplicate {key} '{val}' (first on row {first})", val))
+                    problems.append(
+                        Problem(f.name, int(row), key, f"duplicate {key} '{val}' (first on row {first})", val)
+                    )
         if "referrals" in loaded:
             for name in ("reviews", "support"):
                 if name in loaded:
                     sql = (
-                        f"SELECT s.__row, s.referral_id FROM raw_{name} s "
+                        f"SELECT s.__row, s.referral_id FROM raw_{name} s "  # noqa: S608
                         "WHERE s.referral_id IS NOT NULL AND NOT EXISTS "
                         "(SELECT 1 FROM raw_referrals r WHERE r.referral_id = s.referral_id) "
                         f"ORDER BY s.__row LIMIT {int(max_problems)}"
                     )
                     for row, val in con.execute(sql).fetchall():
                         problems.append(
-                            Problem(files[name].name, int(row), "referral_id", f"no referral '{val}' in the extract", val)
+                            Problem(
+                                files[name].name, int(row), "referral_id", f"no referral '{val}' in the extract", val
+                            )
                         )
     finally:
         con.close()
@@ -617,14 +630,18 @@ def validate(path: str | os.PathLike[str], *, max_problems: int = DEFAULT_MAX_PR
 
 
 def import_extract(
-    path: str | os.PathLike[str], into: str | os.PathLike[str], *, name: str = "extract"
+    path: str | os.PathLike[str],
+    into: str | os.PathLike[str],
+    *,
+    name: str = "extract",
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
 ) -> dict[str, Path]:
     """Validate the extract at ``path`` and, only if it has no problem, write it as
     Parquet in the sibling layout under ``into`` (``<into>/<name>.parquet``, ...).
 
     Raises :class:`ExtractInvalid` (and writes nothing) if any row is bad.
     """
-    problems = validate(path)
+    problems = validate(path, max_problems=max_problems)
     if problems:
         raise ExtractInvalid(problems)
     extract = read_extract(path)

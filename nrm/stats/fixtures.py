@@ -196,9 +196,9 @@ def _hex_ids(rng: np.random.Generator, n: int) -> pa.Array:
     """``n`` random 64-character lowercase hex strings (stand-ins for HMAC-SHA256 digests)."""
     data = binascii.hexlify(rng.bytes(32 * n)) if n else b""
     offsets = np.arange(0, 64 * n + 1, 64, dtype=np.int64)
-    return pa.Array.from_buffers(
-        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    ).cast(pa.string())
+    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]).cast(
+        pa.string()
+    )
 
 
 def generate_extract(
@@ -347,9 +347,9 @@ def generate_extract(
     # Reviews: some negative decisions go to a review.
     ids = referrals.column("referral_id")
     rev_parts: list[pa.Table] = []
-    for stage, has, day, neg in (
-        ("RG", has_rg, rg_day, has_rg & ~rg_pos),
-        ("CG", has_cg, cg_day, has_cg & ~cg_pos),
+    for stage, day, neg in (
+        ("RG", rg_day, has_rg & ~rg_pos),
+        ("CG", cg_day, has_cg & ~cg_pos),
     ):
         pick = np.flatnonzero(neg & (rng.random(n) < 0.3))
         k = len(pick)

@@ -202,6 +202,4 @@ def parse_period(text: str) -> Period:
     m = _YEAR_RE.match(value)
     if m:
         return Period(int(m.group(1)))
-    raise PeriodError(
-        f"invalid period {text!r}: expected a quarter like '2023-Q4' (Q1 to Q4) or a year like '2023'"
-    )
+    raise PeriodError(f"invalid period {text!r}: expected a quarter like '2023-Q4' (Q1 to Q4) or a year like '2023'")

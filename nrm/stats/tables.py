@@ -20,7 +20,7 @@ reports; independent reviews.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nrm.stats import extract_schema as xs
 
@@ -129,7 +129,6 @@ class TableDef:
     snapshot: bool = False  # as at the end of the period rather than events in it
     description: str = ""
     unit: str = "people"
-    sheet: str = field(default="", compare=False)
 
     @property
     def columns(self) -> list[str]:
@@ -172,8 +171,9 @@ NOTES: dict[int, str] = {
     5: "Police force area and region are those where the exploitation was reported to have taken place. Referrals "
     "of exploitation overseas only are shown as 'Overseas'; where the location is not known they are shown as "
     "'Not specified or unknown'.",
-    6: "Counts from 1 to 4 in this table are suppressed [c] to protect confidentiality, and further cells are "
-    "suppressed where a suppressed value could otherwise be worked out from the totals.",
+    6: "Small counts in this table (below the threshold stated above the table) are suppressed [c] to protect "
+    "confidentiality, and further cells are suppressed where a suppressed value could otherwise be worked out "
+    "from the totals.",
     7: "Decisions are counted in the quarter the decision was made, which may differ from the quarter of referral.",
     8: "Reasons are those recorded for negative decisions; 'Not recorded' means no reason code was given.",
     9: "Days are calendar days from the date of referral to the date of the decision. The median is the middle "

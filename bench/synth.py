@@ -1,0 +1,73 @@
+"""Benchmark: generate N synthetic referrals to Parquet and report throughput and peak memory.
+
+    .venv/bin/python bench/synth.py --referrals 10000000
+
+Prints rows per second, wall time (generation and writing, excluding the one-off calibration
+load, which is shown separately) and the peak resident memory of the process
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nrm.synth.calibration import load_calibration  # noqa: E402
+from nrm.synth.extract import simulate_referrals, write_referrals  # noqa: E402
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--referrals", type=int, default=10_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--from", dest="start", default="2019-01-01")
+    parser.add_argument("--to", dest="end", default="2024-12-31")
+    parser.add_argument("--simulate-only", action="store_true", help="skip writing (time the NumPy part)")
+    args = parser.parse_args(argv)
+    start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+
+    t0 = time.perf_counter()
+    load_calibration()
+    t_cal = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(prefix="nrm-synth-bench-") as tmp:
+        path = Path(tmp) / "referrals.parquet"
+        t1 = time.perf_counter()
+        if args.simulate_only:
+            simulate_referrals(args.referrals, args.seed, start, end)
+        else:
+            write_referrals(args.referrals, args.seed, start, end, path)
+        wall = time.perf_counter() - t1
+        size = path.stat().st_size if path.exists() else 0
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    print(f"machine           : {os.cpu_count()} CPUs, {_cpu()}")
+    print(f"referrals         : {args.referrals:,} ({start} to {end}, seed {args.seed})")
+    print(f"calibration load  : {t_cal:.2f} s")
+    print(f"wall time         : {wall:.2f} s")
+    print(f"rows per second   : {args.referrals / wall:,.0f}")
+    print(f"peak memory (RSS) : {peak_kib / 1024:,.0f} MiB ({peak_kib / 1024 / 1024:.2f} GiB)")
+    if size:
+        print(f"parquet size      : {size / 1024 / 1024:,.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,2 @@
+# Shared fixtures (users by role, signed-in clients) for every test directory.
+pytest_plugins = ["nrm.testing"]

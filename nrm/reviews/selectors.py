@@ -1,0 +1,354 @@
+"""Reading reviews. Every page goes through these: a panel member sees only the reviews of the
+panels they sit on; a senior decision maker sees only second-line reviews of cases their
+competent authority holds. Anything else is "not found"."""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from nrm.accounts.roles import Role
+from nrm.cases.access import competent_authorities_for
+from nrm.core.workdays import working_days_between
+from nrm.reviews.models import (
+    ConflictDeclaration,
+    PanelSeat,
+    Review,
+    ReviewKind,
+    ReviewOutcome,
+    ReviewStatus,
+)
+
+_OPEN = (ReviewStatus.AWAITING_PANEL, ReviewStatus.OPEN)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise Http404("No such review") from None
+
+
+# --- Panels ----------------------------------------------------------------------------------
+
+
+def panel_reviews_for(user: Any) -> QuerySet[Review]:
+    """Panel reviews ``user`` sits on now (not stood down). Nothing for anyone else."""
+    if not user.is_authenticated or not user.has_role(Role.PANEL_MEMBER, Role.PANEL_CHAIR):
+        return Review.objects.none()
+    return (
+        Review.objects.filter(kind=ReviewKind.PANEL, seats__user=user, seats__stood_down_at__isnull=True)
+        .select_related("case", "decision")
+        .distinct()
+        .order_by("status", "target_date", "referred_on")
+    )
+
+
+def panel_review_get_for(user: Any, review_id: Any) -> tuple[Review, PanelSeat]:
+    """The review and ``user``'s seat on its panel; 404 unless they sit on it."""
+    review = panel_reviews_for(user).filter(pk=_uuid(review_id)).first()
+    if review is None:
+        raise Http404("No such review")
+    seat = review.seats.select_related("user").get(user=user, stood_down_at__isnull=True)
+    return review, seat
+
+
+def panel_seats(review: Review) -> list[PanelSeat]:
+    return list(review.seats.select_related("user", "home_organisation").order_by("stood_down_at", "role",
+                                                                                  "created_at"))
+
+
+def panel_may_read_papers(seat: PanelSeat) -> bool:
+    return seat.is_active and seat.declaration == ConflictDeclaration.NONE
+
+
+# --- Second-line -------------------------------------------------------------------------------
+
+
+def second_line_reviews_for(user: Any) -> QuerySet[Review]:
+    """Second-line reviews of cases ``user``'s competent authority holds, for senior decision makers."""
+    authorities = competent_authorities_for(user, Role.SENIOR_DECISION_MAKER)
+    if not authorities:
+        return Review.objects.none()
+    return (
+        Review.objects.filter(kind=ReviewKind.SECOND_LINE, case__competent_authority__in=authorities)
+        .select_related("case", "decision", "decision__decided_by")
+        .order_by("status", "referred_on", "created_at")
+    )
+
+
+def second_line_review_get_for(user: Any, review_id: Any) -> Review:
+    review = second_line_reviews_for(user).filter(pk=_uuid(review_id)).first()
+    if review is None:
+        raise Http404("No such review")
+    return review
+
+
+# --- Papers --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class DecisionPaper:
+    stage: str
+    outcome: str
+    status: str
+    decided_on: date
+    decided_by: str
+    standard_applied: str
+    reasons: list[str]
+    rationale: str
+    under_review: bool
+
+
+@dataclass(frozen=True)
+class ReviewPapers:
+    """A read-only view of the case: the referral, requests for information and decisions."""
+
+    case: Any
+    referral_rows: list[PaperRow]
+    information_requests: list[Any]
+    decisions: list[DecisionPaper]
+    earlier_reviews: list[Review] = field(default_factory=list)
+
+
+def _label(key: str) -> str:
+    text = str(key).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "Not given"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value) or "None"
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)}: {_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def referral_rows(answers: dict[str, Any], *, prefix: str = "") -> list[PaperRow]:
+    """The referral's answers as label/value rows, in the order they were given."""
+    rows: list[PaperRow] = []
+    for key, value in (answers or {}).items():
+        label = f"{prefix}{_label(key)}"
+        if isinstance(value, dict) and value and all(not isinstance(v, dict) for v in value.values()):
+            rows.extend(referral_rows(value, prefix=f"{label}: "))
+        else:
+            rows.append(PaperRow(label, _text(value)))
+    return rows
+
+
+def review_papers(review: Review) -> ReviewPapers:
+    from nrm.cases.models import DecisionStatus
+
+    case = review.case
+    decisions = [
+        DecisionPaper(
+            stage=d.get_stage_display(),
+            outcome=d.get_outcome_display(),
+            status=d.get_status_display(),
+            decided_on=d.decided_on,
+            decided_by=str(d.decided_by),
+            standard_applied=d.standard_applied,
+            reasons=[r.label for r in d.reasons.all()],
+            rationale=d.rationale,
+            under_review=d.pk == review.decision_id and d.status == DecisionStatus.PROPOSED,
+        )
+        for d in case.decisions.select_related("decided_by").prefetch_related("reasons").order_by("decided_on",
+                                                                                                "created_at")
+    ]
+    return ReviewPapers(
+        case=case,
+        referral_rows=referral_rows(case.referral.answers),
+        information_requests=list(case.information_requests.select_related("addressed_to").order_by("created_at")),
+        decisions=decisions,
+        earlier_reviews=list(review_outcomes_for_case(case).exclude(pk=review.pk)),
+    )
+
+
+def review_outcomes_for_case(case: Any) -> QuerySet[Review]:
+    """Concluded reviews of a case, oldest first: what the cases page shows as the panel's or
+    the second-line reviewer's rationale. Callers must already have scoped ``case`` to the user."""
+    return (
+        Review.objects.filter(case=case, status=ReviewStatus.CONCLUDED)
+        .select_related("concluded_by", "decision")
+        .order_by("concluded_on", "created_at")
+    )
+
+
+def open_review_for_case(case: Any) -> Review | None:
+    return Review.objects.filter(case=case, status__in=_OPEN).first()
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+
+def can_see_panel_dashboard(user: Any) -> bool:
+    return bool(user.is_authenticated and user.has_role(Role.PANEL_CHAIR, Role.SENIOR_DECISION_MAKER))
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarter_label(year: int, quarter: int) -> str:
+    months = ("January to March", "April to June", "July to September", "October to December")
+    return f"{months[quarter - 1]} {year}"
+
+
+@dataclass
+class QuarterRow:
+    label: str
+    year: int
+    quarter: int
+    referred: int = 0
+    concluded: int = 0
+    agreed: int = 0
+    disagreed: int = 0
+    within_target: int = 0
+    working_days: list[int] = field(default_factory=list)
+
+    @property
+    def agree_rate(self) -> float | None:
+        return round(100 * self.agreed / self.concluded, 1) if self.concluded else None
+
+    @property
+    def disagree_rate(self) -> float | None:
+        return round(100 * self.disagreed / self.concluded, 1) if self.concluded else None
+
+    @property
+    def within_target_rate(self) -> float | None:
+        return round(100 * self.within_target / self.concluded, 1) if self.concluded else None
+
+    @property
+    def median_working_days(self) -> float | None:
+        return statistics.median(self.working_days) if self.working_days else None
+
+    @property
+    def mean_working_days(self) -> float | None:
+        return round(statistics.fmean(self.working_days), 1) if self.working_days else None
+
+
+@dataclass(frozen=True)
+class WorkloadRow:
+    name: str
+    role: str
+    sector: str
+    organisation: str
+    open_reviews: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class PanelDashboard:
+    today: date
+    waiting_for_panel: int
+    open: int
+    overdue: int
+    workload: list[WorkloadRow]
+    quarters: list[QuarterRow]
+
+
+def panel_dashboard(*, today: date) -> PanelDashboard:
+    """Panel workload now, and by quarter: referrals, outcomes, agree/disagree rates and time
+    to outcome in working days (aggregates only; no case content)."""
+    panel = Review.objects.filter(kind=ReviewKind.PANEL)
+    open_reviews = panel.filter(status__in=_OPEN)
+    overdue = open_reviews.filter(target_date__lt=today)
+    seats = (
+        PanelSeat.objects.filter(review__in=open_reviews, stood_down_at__isnull=True)
+        .select_related("user", "home_organisation", "review")
+    )
+    by_person: dict[Any, dict[str, Any]] = {}
+    for seat in seats:
+        row = by_person.setdefault(seat.user_id, {
+            "name": str(seat.user), "roles": set(), "sector": seat.get_sector_display(),
+            "organisation": str(seat.home_organisation), "open": 0, "overdue": 0})
+        row["roles"].add(seat.get_role_display())
+        row["open"] += 1
+        if seat.review.target_date and seat.review.target_date < today:
+            row["overdue"] += 1
+    workload = sorted(
+        (WorkloadRow(r["name"], " and ".join(sorted(r["roles"])), r["sector"], r["organisation"], r["open"],
+                     r["overdue"]) for r in by_person.values()),
+        key=lambda w: (-w.open_reviews, w.name),
+    )
+    quarters: dict[tuple[int, int], QuarterRow] = {}
+
+    def row_for(day: date) -> QuarterRow:
+        y, q = quarter_of(day)
+        return quarters.setdefault((y, q), QuarterRow(quarter_label(y, q), y, q))
+
+    for review in panel.select_related("case").only("referred_on", "concluded_on", "outcome", "target_date",
+                                                     "status", "case__nation"):
+        row_for(review.referred_on).referred += 1
+        if review.status == ReviewStatus.CONCLUDED and review.concluded_on:
+            row = row_for(review.concluded_on)
+            row.concluded += 1
+            if review.outcome == ReviewOutcome.AGREE:
+                row.agreed += 1
+            else:
+                row.disagreed += 1
+            if review.target_date is None or review.concluded_on <= review.target_date:
+                row.within_target += 1
+            row.working_days.append(working_days_between(review.referred_on, review.concluded_on,
+                                                         review.case.nation))
+    return PanelDashboard(
+        today=today,
+        waiting_for_panel=open_reviews.filter(status=ReviewStatus.AWAITING_PANEL).count(),
+        open=open_reviews.count(),
+        overdue=overdue.count(),
+        workload=workload,
+        quarters=[quarters[k] for k in sorted(quarters, reverse=True)],
+    )
+
+
+# --- Analytical extract --------------------------------------------------------------------
+
+
+def reviews_extract_rows(
+    *,
+    as_of: date | None = None,
+    referral_id: Callable[[Any], str] | None = None,
+    reviews: Iterable[Review] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per review, shaped like ``nrm.stats.extract_schema.REVIEWS``.
+
+    ``as_of`` leaves out reviews referred after that date and shows an outcome only if it was
+    recorded by then. ``referral_id(case)`` gives the id the referrals table uses (the
+    referral's id by default), so the statistics engineer can pseudonymise consistently.
+    """
+    ident = referral_id or (lambda case: str(case.referral_id))
+    queryset = reviews if reviews is not None else Review.objects.select_related("case").order_by(
+        "referred_on", "created_at")
+    rows: list[dict[str, Any]] = []
+    for review in queryset:
+        if as_of is not None and review.referred_on > as_of:
+            continue
+        concluded = review.status == ReviewStatus.CONCLUDED and review.concluded_on is not None and (
+            as_of is None or review.concluded_on <= as_of)
+        rows.append({
+            "referral_id": ident(review.case),
+            "decision_stage": review.stage,
+            "review_kind": ReviewKind(review.kind).label,
+            "referred_date": review.referred_on,
+            "outcome": ReviewOutcome(review.outcome).label if concluded else None,
+            "outcome_date": review.concluded_on if concluded else None,
+        })
+    return rows
+

@@ -1,0 +1,418 @@
+"""Independent scrutiny of negative decisions: the services that change reviews.
+
+Which review a negative decision gets is policy data, looked up for the decision date:
+``independent_review_mode(on=decided_on)``. A negative conclusive grounds decision made while
+the panel policy was in force (April 2019 to December 2022) goes to a Multi-Agency Assurance
+Panel; every other negative decision (every negative RG, and a negative CG outside the panel
+years) gets a second-line review by a senior decision maker who did not make it.
+
+Reviews are opened by the ``negative_decision_proposed`` hook that the cases service emits
+(see ``docs/adr/0003-review-routing.md``) and concluded here, by the panel chair or the senior
+decision maker, through ``case_conclude_review``. Every service takes the date it acts on
+(``today``), so a 2021 case is reviewed by 2021 rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from nrm.accounts.roles import Role
+from nrm.audit.services import audit_record
+from nrm.cases.access import is_senior_for
+from nrm.core import policy
+from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
+from nrm.core.hooks import DecisionEvent, ReviewConcludedEvent
+from nrm.core.workdays import add_working_days
+from nrm.notify.models import OutboxMessage
+from nrm.notify.services import outbox_add
+from nrm.reference.models import Organisation, OrganisationType
+from nrm.reviews.models import (
+    ConflictDeclaration,
+    PanelSeat,
+    PanelSector,
+    Panellist,
+    Review,
+    ReviewKind,
+    ReviewOutcome,
+    ReviewStatus,
+    SeatRole,
+)
+
+# Multi-Agency Assurance Panel terms of reference: a chair and at least two members.
+PANEL_MIN_MEMBERS = 2
+REVIEW_MESSAGE_KIND = "review"
+
+SECTOR_BY_ORGANISATION_TYPE: dict[str, str] = {
+    OrganisationType.POLICE: PanelSector.POLICE,
+    OrganisationType.LOCAL_AUTHORITY: PanelSector.LOCAL_AUTHORITY,
+    OrganisationType.NGO: PanelSector.NGO,
+    OrganisationType.SUPPORT_PROVIDER: PanelSector.NGO,
+    OrganisationType.HEALTH: PanelSector.HEALTH,
+}
+_OPEN = (ReviewStatus.AWAITING_PANEL, ReviewStatus.OPEN)
+
+
+# --- Routing ---------------------------------------------------------------------------------
+
+
+def review_kind_for(*, stage: str, decided_on: date) -> ReviewKind:
+    """The review a negative decision of ``stage`` made on ``decided_on`` must have (pure)."""
+    try:
+        mode = policy.independent_review_mode(on=decided_on)
+    except policy.PolicyNotInForce:
+        mode = "none"
+    if stage == "CG" and mode == "panel":
+        return ReviewKind.PANEL
+    # Every other negative decision is checked by a senior decision maker before it is served:
+    # the lifecycle holds it "under review" until someone concludes the review.
+    return ReviewKind.SECOND_LINE
+
+
+def review_open_for(decision: Any, *, today: date | None = None) -> Review:
+    """Open the independent review a proposed negative decision needs. Idempotent.
+
+    Runs in the caller's transaction (the cases service, through the hook), so the decision
+    and its review commit together.
+    """
+    existing = Review.objects.filter(decision=decision).first()
+    if existing is not None:
+        return existing
+    if decision.outcome != "negative":
+        raise ServiceError("Only a negative decision is reviewed before it is served.")
+    case = decision.case
+    referred_on = today or decision.decided_on
+    kind = review_kind_for(stage=decision.stage, decided_on=decision.decided_on)
+    recorded_policy: dict[str, Any] = {"independent_review_mode": _mode_on(decision.decided_on)}
+    target: date | None = None
+    if kind == ReviewKind.PANEL:
+        days = policy.int_value("panel_outcome_target_working_days", on=decision.decided_on)
+        recorded_policy["panel_outcome_target_working_days"] = days
+        target = add_working_days(referred_on, days, case.nation)
+    with transaction.atomic():
+        review = Review.objects.create(
+            decision=decision,
+            case=case,
+            stage=decision.stage,
+            kind=kind,
+            status=ReviewStatus.AWAITING_PANEL if kind == ReviewKind.PANEL else ReviewStatus.OPEN,
+            referred_on=referred_on,
+            target_date=target,
+            policy=recorded_policy,
+        )
+        audit_record(actor=None, action="review.opened", target=review, case=case,
+                     after={"kind": kind, "stage": decision.stage, "referred_on": referred_on,
+                            "target_date": target, "decision": str(decision.pk)})
+        if kind == ReviewKind.PANEL:
+            panel_fill_seats(review=review, today=referred_on)
+        else:
+            authority = Organisation.objects.filter(slug=case.competent_authority.lower()).first()
+            if authority is not None:
+                outbox_add(
+                    kind=REVIEW_MESSAGE_KIND,
+                    subject=f"Second-line review needed: case {case.reference}",
+                    body=(f"A negative {decision.get_stage_display().lower()} decision on case {case.reference} "
+                          "needs a second-line review by a senior decision maker before it is served."),
+                    recipient_organisation=authority,
+                    about=review,
+                    dedupe_key=f"review-opened:{review.pk}",
+                )
+    return review
+
+
+def _mode_on(day: date) -> str:
+    try:
+        return policy.independent_review_mode(on=day)
+    except policy.PolicyNotInForce:
+        return "none"
+
+
+# --- Panels ----------------------------------------------------------------------------------
+
+
+def sector_for(organisation: Organisation) -> str:
+    return SECTOR_BY_ORGANISATION_TYPE.get(organisation.organisation_type, PanelSector.OTHER)
+
+
+def panellist_add(*, user: Any, home_organisation: Organisation, actor: Any = None) -> Panellist:
+    """Put ``user`` in the pool that panels are drawn from, with the organisation they come from."""
+    if not user.has_role(Role.PANEL_MEMBER, Role.PANEL_CHAIR):
+        raise ServiceError(f"{user} is not a panel member or chair, so cannot sit on a panel.")
+    with transaction.atomic():
+        panellist, _ = Panellist.objects.update_or_create(
+            user=user, defaults={"home_organisation": home_organisation, "sector": sector_for(home_organisation),
+                                 "is_active": True})
+        audit_record(actor=actor, action="review.panellist_added", target=panellist,
+                     after={"user": user.email, "home_organisation": home_organisation.slug,
+                            "sector": panellist.sector})
+    return panellist
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    panellist: Panellist
+    open_seats: int
+
+
+def _candidates(review: Review, role: Role) -> list[_Candidate]:
+    ever_seated = set(review.seats.values_list("user_id", flat=True))
+    decided_by = {d for d in review.case.decisions.values_list("decided_by_id", flat=True)}
+    pool = (
+        Panellist.objects.filter(is_active=True, user__is_active=True)
+        .exclude(user_id__in=ever_seated | decided_by)
+        .select_related("user", "home_organisation")
+        .annotate(open_seats=Count("user__panel_seats", filter=Q(
+            user__panel_seats__stood_down_at__isnull=True, user__panel_seats__review__status__in=_OPEN)))
+        .order_by("open_seats", "user__email")
+    )
+    return [_Candidate(p, p.open_seats) for p in pool if p.user.has_role(role)]  # type: ignore[attr-defined]
+
+
+def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:
+    """Seat a chair and members until the panel is complete, each from a different organisation
+    and sector, the least busy first. A panel that cannot be completed waits for the pool."""
+    day = today or timezone.localdate()
+    if review.kind != ReviewKind.PANEL or review.status == ReviewStatus.CONCLUDED:
+        return review
+    with transaction.atomic():
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        active = list(review.seats.filter(stood_down_at__isnull=True))
+        used_orgs = {s.home_organisation_id for s in active}
+        used_sectors = {s.sector for s in active}
+        seated: list[PanelSeat] = []
+
+        def take(role: Role, seat_role: SeatRole) -> bool:
+            for candidate in _candidates(review, role):
+                p = candidate.panellist
+                if p.home_organisation_id in used_orgs or p.sector in used_sectors:
+                    continue
+                seat = PanelSeat.objects.create(review=review, user=p.user, role=seat_role, sector=p.sector,
+                                                home_organisation=p.home_organisation, seated_on=day)
+                used_orgs.add(p.home_organisation_id)
+                used_sectors.add(p.sector)
+                seated.append(seat)
+                return True
+            return False
+
+        if not any(s.role == SeatRole.CHAIR for s in active):
+            take(Role.PANEL_CHAIR, SeatRole.CHAIR)
+        members = sum(1 for s in active if s.role == SeatRole.MEMBER)
+        while members < PANEL_MIN_MEMBERS and take(Role.PANEL_MEMBER, SeatRole.MEMBER):
+            members += 1
+        complete = _is_complete(review)
+        new_status = ReviewStatus.OPEN if complete else ReviewStatus.AWAITING_PANEL
+        if new_status != review.status:
+            review.status = new_status
+            review.save(update_fields=["status", "updated_at"])
+        for seat in seated:
+            audit_record(actor=None, action="review.panel_seated", target=seat, case=review.case,
+                         after={"user": seat.user.email, "role": seat.role, "sector": seat.sector,
+                                "home_organisation": seat.home_organisation.slug})
+            outbox_add(
+                kind=REVIEW_MESSAGE_KIND,
+                subject=f"You are on a Multi-Agency Assurance Panel: case {review.case.reference}",
+                body=(f"You have been asked to sit as panel {seat.get_role_display().lower()} for the review of a "
+                      f"negative conclusive grounds decision on case {review.case.reference}. Sign in, declare any "
+                      "conflict of interest, and read the panel papers."
+                      + (f" The panel's outcome is due by {review.target_date:%d %B %Y}." if review.target_date else "")),
+                recipient_email=seat.user.email,
+                about=seat,
+                dedupe_key=f"panel-seat:{seat.pk}",
+            )
+    return review
+
+
+def _is_complete(review: Review) -> bool:
+    active = review.seats.filter(stood_down_at__isnull=True)
+    return (active.filter(role=SeatRole.CHAIR).exists()
+            and active.filter(role=SeatRole.MEMBER).count() >= PANEL_MIN_MEMBERS)
+
+
+def panel_declare(*, review: Review, user: Any, conflicted: bool, details: str = "",
+                  today: date | None = None) -> PanelSeat:
+    """A panel member's declaration of any conflict of interest with this case. A conflicted
+    member is stood down and replaced from the pool."""
+    day = today or timezone.localdate()
+    details = details.strip()
+    if conflicted and not details:
+        raise ServiceError("Describe the conflict of interest", field="details")
+    with transaction.atomic():
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        seat = review.seats.filter(user=user, stood_down_at__isnull=True).first()
+        if seat is None:
+            raise AccessDenied("You are not on the panel for this review.")
+        if review.status == ReviewStatus.CONCLUDED:
+            raise GuardFailed("The panel has already recorded its outcome.")
+        if seat.declaration:
+            raise GuardFailed("You have already made your declaration for this case.")
+        seat.declaration = ConflictDeclaration.CONFLICTED if conflicted else ConflictDeclaration.NONE
+        seat.conflict_details = details if conflicted else ""
+        seat.declared_at = timezone.now()
+        if conflicted:
+            seat.stood_down_at = seat.declared_at
+        seat.save()
+        audit_record(actor=user, action="review.conflict_declared", target=seat, case=review.case,
+                     after={"declaration": seat.declaration, "stood_down": conflicted})
+        if conflicted:
+            review.status = ReviewStatus.AWAITING_PANEL
+            review.save(update_fields=["status", "updated_at"])
+            panel_fill_seats(review=review, today=day)
+    return seat
+
+
+def panel_conclude(*, review: Review, chair: Any, agree: bool, rationale: str,
+                   today: date | None = None) -> Review:
+    """The chair records the panel's outcome. Agree: the decision is served. Disagree: the case
+    goes back for a fresh decision by a different decision maker, with the panel's rationale."""
+    day = today or timezone.localdate()
+    rationale = rationale.strip()
+    if not rationale:
+        raise ServiceError("Enter the panel's rationale", field="rationale")
+    with transaction.atomic():
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        if review.kind != ReviewKind.PANEL:
+            raise ServiceError("This is not a panel review.")
+        if review.status == ReviewStatus.CONCLUDED:
+            raise GuardFailed("The panel has already recorded its outcome.")
+        chair_seat = review.seats.filter(user=chair, role=SeatRole.CHAIR, stood_down_at__isnull=True).first()
+        if chair_seat is None or not chair.has_role(Role.PANEL_CHAIR):
+            raise AccessDenied("Only the chair of this panel can record its outcome.")
+        if not _is_complete(review):
+            raise GuardFailed("The panel is not complete: it needs a chair and at least two members "
+                              "before it can record an outcome. A replacement is being found.")
+        undeclared = [s for s in review.seats.filter(stood_down_at__isnull=True).select_related("user")
+                      if s.declaration != ConflictDeclaration.NONE]
+        if undeclared:
+            names = ", ".join(str(s.user) for s in undeclared)
+            raise GuardFailed("Every member of the panel must declare any conflict of interest before the panel "
+                              f"records its outcome. Still to declare: {names}.")
+        if day < review.referred_on:
+            raise GuardFailed("The outcome cannot be dated before the case was referred to the panel.")
+        _conclude(review=review, reviewer=chair, agree=agree, rationale=rationale, day=day)
+    return review
+
+
+# --- Second-line review ------------------------------------------------------------------------
+
+
+def second_line_conclude(*, review: Review, reviewer: Any, agree: bool, rationale: str,
+                         today: date | None = None) -> Review:
+    """A senior decision maker, not the one who made the decision, agrees (it is served) or
+    returns it with reasons (a fresh decision by a different decision maker)."""
+    day = today or timezone.localdate()
+    rationale = rationale.strip()
+    if not agree and not rationale:
+        raise ServiceError("Enter the reasons for returning the decision", field="rationale")
+    with transaction.atomic():
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        if review.kind != ReviewKind.SECOND_LINE:
+            raise ServiceError("This decision is with a Multi-Agency Assurance Panel, not a second-line review.")
+        if review.status == ReviewStatus.CONCLUDED:
+            raise GuardFailed("This review has already concluded.")
+        _check_second_line_reviewer(review, reviewer)
+        if day < review.referred_on:
+            raise GuardFailed("The review cannot conclude before the decision was referred for review.")
+        _conclude(review=review, reviewer=reviewer, agree=agree, rationale=rationale, day=day)
+    return review
+
+
+def _check_second_line_reviewer(review: Review, reviewer: Any) -> None:
+    if not is_senior_for(reviewer, review.case):
+        raise AccessDenied("Only a senior decision maker of the competent authority can review this decision.")
+    if reviewer.pk == review.decision.decided_by_id:
+        raise GuardFailed("You made this decision, so you cannot review it. Another senior decision maker must.")
+
+
+def _conclude(*, review: Review, reviewer: Any, agree: bool, rationale: str, day: date) -> None:
+    from nrm.cases.services import case_conclude_review
+
+    review.status = ReviewStatus.CONCLUDED
+    review.outcome = ReviewOutcome.AGREE if agree else ReviewOutcome.DISAGREE
+    review.rationale = rationale
+    review.concluded_by = reviewer
+    review.concluded_on = day
+    review.save()
+    audit_record(actor=reviewer, action="review.concluded", target=review, case=review.case,
+                 after={"kind": review.kind, "outcome": review.outcome, "concluded_on": day,
+                        "within_target": review.target_date is None or day <= review.target_date})
+    # The case moves on (served, or referred back) in the same transaction; the
+    # review_concluded hook it emits finds this review already concluded and agrees.
+    case_conclude_review(case=review.case, reviewer=reviewer, agree=agree, rationale=rationale, today=day)
+
+
+# --- Hook receivers (connected in apps.py) ----------------------------------------------------
+
+
+def on_negative_decision_proposed(event: DecisionEvent) -> None:
+    review_open_for(event.decision, today=event.on)
+
+
+def on_review_concluded(event: ReviewConcludedEvent) -> None:
+    """Keep the review record true whoever concluded it, and refuse a conclusion that skips
+    the review the policy requires (a panel's outcome recorded outside the panel)."""
+    review = Review.objects.select_for_update().filter(decision=event.decision).first()
+    if review is None:
+        review = review_open_for(event.decision, today=event.decision.decided_on)
+    wanted = ReviewOutcome.AGREE if event.agree else ReviewOutcome.DISAGREE
+    if review.status == ReviewStatus.CONCLUDED:
+        if review.outcome == wanted and review.concluded_by_id == getattr(event.reviewer, "pk", None):
+            return
+        raise GuardFailed("The review of this decision has already concluded.")
+    if review.kind == ReviewKind.PANEL:
+        raise GuardFailed("This negative conclusive grounds decision is with a Multi-Agency Assurance Panel. "
+                          "Only the panel chair can record the outcome, on the panel's page.")
+    rationale = event.rationale.strip()
+    if not event.agree and not rationale:
+        raise ServiceError("Enter the reasons for returning the decision", field="rationale")
+    _check_second_line_reviewer(review, event.reviewer)
+    review.status = ReviewStatus.CONCLUDED
+    review.outcome = wanted
+    review.rationale = rationale
+    review.concluded_by = event.reviewer
+    review.concluded_on = max(event.on, review.referred_on)
+    review.save()
+    audit_record(actor=event.reviewer, action="review.concluded", target=review, case=review.case,
+                 after={"kind": review.kind, "outcome": review.outcome, "concluded_on": review.concluded_on})
+
+
+# --- Background -----------------------------------------------------------------------------
+
+
+def panels_convene_waiting(*, today: date | None = None) -> int:
+    """Try again to complete panels that were waiting for people in the pool."""
+    completed = 0
+    for review in Review.objects.filter(kind=ReviewKind.PANEL, status=ReviewStatus.AWAITING_PANEL):
+        if panel_fill_seats(review=review, today=today).status == ReviewStatus.OPEN:
+            completed += 1
+    return completed
+
+
+def panels_remind_overdue(*, today: date | None = None) -> int:
+    """One reminder to the chair of each panel whose outcome is past its target date."""
+    day = today or timezone.localdate()
+    sent = 0
+    overdue = Review.objects.filter(kind=ReviewKind.PANEL, status__in=_OPEN, target_date__lt=day)
+    for review in overdue.select_related("case"):
+        chair = review.seats.filter(role=SeatRole.CHAIR, stood_down_at__isnull=True).select_related("user").first()
+        if chair is None:
+            continue
+        key = f"panel-overdue:{review.pk}:{chair.pk}"
+        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+            continue
+        with transaction.atomic():
+            outbox_add(
+                kind="reminder",
+                subject=f"Panel outcome overdue: case {review.case.reference}",
+                body=(f"The panel's outcome for case {review.case.reference} was due by "
+                      f"{review.target_date:%d %B %Y}. Sign in to record it."),
+                recipient_email=chair.user.email,
+                about=review,
+                dedupe_key=key,
+            )
+        sent += 1
+    return sent

@@ -1,0 +1,244 @@
+"""Accessible SVG charts, written by hand, following the Government Analysis Function
+guidance on charts: the Analysis Function categorical palette, direct labels instead of
+legends, light horizontal gridlines, a value axis starting at zero for bars, a
+``<title>`` and ``<desc>`` (with ``role="img"`` and ``aria-labelledby``) as the chart's
+text alternative. Output is deterministic: numbers are formatted with fixed precision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["PALETTE", "Chart", "bar_chart", "hbar_chart", "line_chart", "nice_ticks"]
+
+# Analysis Function categorical palette (in this order).
+PALETTE = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
+GRID = "#D9D9D9"
+AXIS = "#3D3D3D"
+TEXT = "#0B0C0C"
+FONT = "Arial, Helvetica, sans-serif"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG chart and its text alternative."""
+
+    id: str
+    title: str
+    description: str  # the text alternative: what the chart shows, in words
+    svg: str
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _f(x: float) -> str:
+    s = f"{x:.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
+def _fmt(v: float, percent: bool = False) -> str:
+    if percent:
+        return f"{v:.0f}%" if float(v).is_integer() else f"{v:.1f}%"
+    if float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{v:,.1f}"
+
+
+def _value(v: float, percent: bool = False) -> str:
+    """A data value: percentages always to one decimal place."""
+    return f"{v:.1f}%" if percent else _fmt(v)
+
+
+def nice_ticks(max_value: float, target: int = 5) -> list[float]:
+    """Tick values from 0 to a round number at or above ``max_value``."""
+    if max_value <= 0:
+        return [0.0, 1.0]
+    raw = max_value / target
+    mag = 10 ** math.floor(math.log10(raw))
+    step = mag
+    for m in (1, 2, 2.5, 5, 10):
+        if raw <= m * mag:
+            step = m * mag
+            break
+    top = math.ceil(max_value / step - 1e-9) * step
+    n = round(top / step)
+    return [round(i * step, 10) for i in range(n + 1)]
+
+
+def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+        f'font-family="{FONT}" font-size="14">',
+        f'<title id="{chart_id}-title">{_esc(title)}</title>',
+        f'<desc id="{chart_id}-desc">{_esc(desc)}</desc>',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#FFFFFF"/>',
+    ]
+
+
+def bar_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: Sequence[str],
+    values: Sequence[float],
+    *,
+    y_label: str = "",
+    colour: str = PALETTE[0],
+    highlight: int | None = None,
+    width: int = 720,
+    height: int = 400,
+) -> Chart:
+    """Vertical bars (e.g. a count per quarter), each labelled with its value; the bar
+    at ``highlight`` is drawn in the second palette colour."""
+    left, right, top, bottom = 70, 20, 40, 45
+    pw, ph = width - left - right, height - top - bottom
+    ticks = nice_ticks(max(values, default=0))
+    vmax = ticks[-1] or 1.0
+    out = _open(chart_id, title, description, width, height)
+    if y_label:
+        out.append(f'<text x="{left - 60}" y="{top - 16}" fill="{TEXT}">{_esc(y_label)}</text>')
+    for t in ticks:
+        y = top + ph - t / vmax * ph
+        out.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + pw}" y2="{_f(y)}" stroke="{GRID}" stroke-width="1"/>')
+        out.append(
+            f'<text x="{left - 8}" y="{_f(y + 5)}" text-anchor="end" fill="{TEXT}" font-size="12">{_fmt(t)}</text>'
+        )
+    n = max(len(values), 1)
+    slot = pw / n
+    bw = slot * 0.7
+    for i, (c, v) in enumerate(zip(categories, values, strict=True)):
+        x = left + i * slot + (slot - bw) / 2
+        h = v / vmax * ph
+        y = top + ph - h
+        fill = PALETTE[1] if highlight == i else colour
+        out.append(
+            f'<rect x="{_f(x)}" y="{_f(y)}" width="{_f(bw)}" height="{_f(h)}" fill="{fill}">'
+            f"<title>{_esc(c)}: {_fmt(v)}</title></rect>"
+        )
+        out.append(
+            f'<text x="{_f(x + bw / 2)}" y="{_f(y - 6)}" text-anchor="middle" fill="{TEXT}" font-size="12">'
+            f"{_fmt(v)}</text>"
+        )
+        out.append(
+            f'<text x="{_f(x + bw / 2)}" y="{top + ph + 20}" text-anchor="middle" fill="{TEXT}" font-size="12">'
+            f"{_esc(c)}</text>"
+        )
+    out.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="{AXIS}" stroke-width="1"/>')
+    out.append("</svg>")
+    return Chart(chart_id, title, description, "\n".join(out) + "\n")
+
+
+def hbar_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: Sequence[str],
+    values: Sequence[float],
+    *,
+    colour: str = PALETTE[0],
+    percent: bool = False,
+    width: int = 720,
+    label_width: int = 260,
+) -> Chart:
+    """Horizontal bars, largest first as given, with the category and value written
+    beside each bar (no legend)."""
+    bar_h, gap, top = 24, 10, 20
+    height = top + len(values) * (bar_h + gap) + 30
+    left, right = label_width, 80
+    pw = width - left - right
+    ticks = nice_ticks(max(values, default=0))
+    vmax = ticks[-1] or 1.0
+    out = _open(chart_id, title, description, width, height)
+    base = top + len(values) * (bar_h + gap)
+    for t in ticks:
+        x = left + t / vmax * pw
+        out.append(f'<line x1="{_f(x)}" y1="{top - 6}" x2="{_f(x)}" y2="{base}" stroke="{GRID}" stroke-width="1"/>')
+        out.append(
+            f'<text x="{_f(x)}" y="{base + 18}" text-anchor="middle" fill="{TEXT}" font-size="12">'
+            f"{_fmt(t, percent)}</text>"
+        )
+    for i, (c, v) in enumerate(zip(categories, values, strict=True)):
+        y = top + i * (bar_h + gap)
+        w = v / vmax * pw
+        out.append(f'<text x="{left - 8}" y="{_f(y + bar_h / 2 + 5)}" text-anchor="end" fill="{TEXT}">{_esc(c)}</text>')
+        out.append(
+            f'<rect x="{left}" y="{_f(y)}" width="{_f(w)}" height="{bar_h}" fill="{colour}">'
+            f"<title>{_esc(c)}: {_value(v, percent)}</title></rect>"
+        )
+        out.append(
+            f'<text x="{_f(left + w + 6)}" y="{_f(y + bar_h / 2 + 5)}" fill="{TEXT}" font-size="13">'
+            f"{_value(v, percent)}</text>"
+        )
+    out.append(f'<line x1="{left}" y1="{top - 6}" x2="{left}" y2="{base}" stroke="{AXIS}" stroke-width="1"/>')
+    out.append("</svg>")
+    return Chart(chart_id, title, description, "\n".join(out) + "\n")
+
+
+def line_chart(
+    chart_id: str,
+    title: str,
+    description: str,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    percent: bool = False,
+    y_max: float | None = None,
+    width: int = 720,
+    height: int = 400,
+) -> Chart:
+    """Lines over ``categories`` (e.g. quarters), each labelled directly at its last
+    point in its own colour (no legend). The value axis starts at zero."""
+    all_values = [v for _, vs in series for v in vs if v is not None]
+    labels = [
+        f"{name} ({_value([v for v in vs if v is not None][-1], percent)})"
+        for name, vs in series
+        if any(v is not None for v in vs)
+    ]
+    left, top, bottom = 70, 30, 50
+    right = int(24 + 8.6 * max((len(x) for x in labels), default=0))
+    pw, ph = width - left - right, height - top - bottom
+    ticks = nice_ticks(y_max if y_max is not None else max(all_values, default=0))
+    vmax = ticks[-1] or 1.0
+    out = _open(chart_id, title, description, width, height)
+    for t in ticks:
+        y = top + ph - t / vmax * ph
+        out.append(f'<line x1="{left}" y1="{_f(y)}" x2="{left + pw}" y2="{_f(y)}" stroke="{GRID}" stroke-width="1"/>')
+        out.append(
+            f'<text x="{left - 8}" y="{_f(y + 5)}" text-anchor="end" fill="{TEXT}" font-size="12">'
+            f"{_fmt(t, percent)}</text>"
+        )
+    n = len(categories)
+    step = pw / max(n - 1, 1)
+    for i, c in enumerate(categories):
+        x = left + i * step
+        out.append(
+            f'<text x="{_f(x)}" y="{top + ph + 20}" text-anchor="middle" fill="{TEXT}" font-size="12">{_esc(c)}</text>'
+        )
+    label_ys: list[float] = []
+    for k, (name, vs) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        pts = [(left + i * step, top + ph - v / vmax * ph) for i, v in enumerate(vs) if v is not None]
+        if not pts:
+            continue
+        path = " ".join(f"{'M' if j == 0 else 'L'}{_f(x)},{_f(y)}" for j, (x, y) in enumerate(pts))
+        out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="3"/>')
+        for x, y in pts:
+            out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.5" fill="{colour}"/>')
+        lx, ly = pts[-1]
+        for prev in label_ys:  # keep direct labels apart
+            if abs(ly - prev) < 18:
+                ly = prev + 18 if ly >= prev else prev - 18
+        label_ys.append(ly)
+        last = [v for v in vs if v is not None][-1]
+        out.append(
+            f'<text x="{_f(lx + 10)}" y="{_f(ly + 5)}" fill="{colour}" font-weight="bold">'
+            f"{_esc(name)} ({_value(last, percent)})</text>"
+        )
+    out.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="{AXIS}" stroke-width="1"/>')
+    out.append("</svg>")
+    return Chart(chart_id, title, description, "\n".join(out) + "\n")

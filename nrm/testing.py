@@ -1,0 +1,103 @@
+"""Fixtures shared by every test: users by role, signed-in clients (a pytest plugin, see conftest.py)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from nrm.accounts.models import User
+from nrm.accounts.roles import Role
+from nrm.accounts.services import membership_grant
+from nrm.reference.models import Organisation
+
+_counter = itertools.count(1)
+
+# A sensible organisation for each role, by slug (see nrm/reference/data/organisations.csv).
+DEFAULT_ORGANISATION = {
+    Role.FIRST_RESPONDER: "police-e23000001",
+    Role.CONTRIBUTOR: "independent-professionals",
+    Role.CONCERNED_PROFESSIONAL: "independent-professionals",
+    Role.CASEWORKER: "sca",
+    Role.SENIOR_DECISION_MAKER: "sca",
+    Role.PANEL_MEMBER: "maap",
+    Role.PANEL_CHAIR: "maap",
+    Role.SUPPORT_PROVIDER: "vcc-salvation-army",
+    Role.PARTNER_RECIPIENT: "police-e23000001",
+    Role.ANALYST: "ho-analysis",
+    Role.ADMINISTRATOR: "service-team",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    """make_user(Role.CASEWORKER, organisation="ieca") -> a user with that membership."""
+
+    def make(role: Role, organisation: str | Organisation | None = None, **fields: Any) -> User:
+        n = next(_counter)
+        email = fields.pop("email", f"{role.value}.{n}@example.gov.uk")
+        user = User.objects.create_user(email, "correct-horse-battery", full_name=fields.pop("full_name", f"{role.label if hasattr(role, 'label') else role} {n}"), **fields)
+        org = organisation if isinstance(organisation, Organisation) else Organisation.objects.get(
+            slug=organisation or DEFAULT_ORGANISATION[role])
+        membership_grant(user=user, organisation=org, role=role)
+        return user
+
+    return make
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """Sign ``user`` in on ``client``, with a verified second factor where the role needs one."""
+    client.force_login(user)
+    if user.requires_second_factor:
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for(make_user: Callable[..., User]) -> Callable[..., Client]:
+    """client_for(user) or client_for(Role.X, organisation=...) -> a signed-in test client."""
+
+    def make(user_or_role: User | Role, organisation: str | None = None) -> Client:
+        user = user_or_role if isinstance(user_or_role, User) else make_user(user_or_role, organisation)
+        client = Client()
+        client.user = user  # type: ignore[attr-defined]
+        return sign_in(client, user)
+
+    return make
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (browser tests with a live server) flush the database after each
+    test, removing the reference data the migrations loaded; put it back before the next."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")) and "live_server" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from nrm.accounts.services import roles_sync
+    from nrm.reference.loader import load_all
+
+    if not Organisation.objects.exists():
+        load_all(lambda name: apps.get_model("reference", name))
+    roles_sync()
