@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nrm.synth.calibration import load_calibration  # noqa: E402
-from nrm.synth.extract import simulate_referrals, write_referrals  # noqa: E402
+from nrm.synth.calibration import load_calibration
+from nrm.synth.extract import simulate_referrals, write_referrals
 
 
 def _cpu() -> str:

@@ -66,6 +66,9 @@ class Case(BaseModel):
                          condition=models.Q(state__in=stages.state_values(stages.OPEN))),
             models.Index(fields=["first_responder_organisation", "-received_on", "-id"], name="case_fr_org_idx"),
             models.Index(fields=["state", "rg_date"], name="case_state_rg_date_idx"),
+            # Dashboard timeliness: decisions served by month.
+            models.Index(fields=["competent_authority", "rg_date"], name="case_ca_rg_date_idx"),
+            models.Index(fields=["competent_authority", "cg_date"], name="case_ca_cg_date_idx"),
         ]
 
     def __str__(self) -> str:

@@ -32,9 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
-
-E = TypeVar("E")
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class ReviewConcludedEvent:
     on: date
 
 
-class Hook(Generic[E]):
+class Hook[E]:
     """A named point other domains may listen to. ``emit`` calls every receiver in order."""
 
     def __init__(self, name: str) -> None:

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The partner inbox under /inbox/: crime referrals and child safeguarding notifications."""
+
+from django.urls import path
+
+from nrm.notify import views
 
 app_name = "notify"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<uuid:message_id>", views.message_detail, name="message"),
+    path("<uuid:message_id>/acknowledge", views.message_acknowledge, name="acknowledge"),
+]

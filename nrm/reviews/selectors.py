@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from nrm.accounts.roles import Role
+from nrm.accounts.roles import PANEL_ROLES, Role
 from nrm.cases.access import competent_authorities_for
 from nrm.core.workdays import working_days_between
 from nrm.reviews.models import (
@@ -39,9 +39,13 @@ def _uuid(value: Any) -> uuid.UUID:
 # --- Panels ----------------------------------------------------------------------------------
 
 
+def can_sit_on_panels(user: Any) -> bool:
+    return bool(user.is_authenticated and user.has_role(*PANEL_ROLES))
+
+
 def panel_reviews_for(user: Any) -> QuerySet[Review]:
     """Panel reviews ``user`` sits on now (not stood down). Nothing for anyone else."""
-    if not user.is_authenticated or not user.has_role(Role.PANEL_MEMBER, Role.PANEL_CHAIR):
+    if not can_sit_on_panels(user):
         return Review.objects.none()
     return (
         Review.objects.filter(kind=ReviewKind.PANEL, seats__user=user, seats__stood_down_at__isnull=True)
@@ -72,6 +76,10 @@ def panel_may_read_papers(seat: PanelSeat) -> bool:
 # --- Second-line -------------------------------------------------------------------------------
 
 
+def can_see_second_line(user: Any) -> bool:
+    return bool(competent_authorities_for(user, Role.SENIOR_DECISION_MAKER))
+
+
 def second_line_reviews_for(user: Any) -> QuerySet[Review]:
     """Second-line reviews of cases ``user``'s competent authority holds, for senior decision makers."""
     authorities = competent_authorities_for(user, Role.SENIOR_DECISION_MAKER)
@@ -96,6 +104,7 @@ def second_line_review_get_for(user: Any, review_id: Any) -> Review:
 
 @dataclass(frozen=True)
 class PaperRow:
+    section: str
     label: str
     value: str
 
@@ -123,6 +132,13 @@ class ReviewPapers:
     decisions: list[DecisionPaper]
     earlier_reviews: list[Review] = field(default_factory=list)
 
+    @property
+    def referral_sections(self) -> list[tuple[str, list[PaperRow]]]:
+        sections: dict[str, list[PaperRow]] = {}
+        for row in self.referral_rows:
+            sections.setdefault(row.section, []).append(row)
+        return list(sections.items())
+
 
 def _label(key: str) -> str:
     text = str(key).replace("_", " ").replace("-", " ").strip()
@@ -141,15 +157,22 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def referral_rows(answers: dict[str, Any], *, prefix: str = "") -> list[PaperRow]:
-    """The referral's answers as label/value rows, in the order they were given."""
+def referral_rows(referral: Any) -> list[PaperRow]:
+    """The referral's answers as the first responder gave them, question by question, grouped by
+    the journey's sections. Answers the journey does not know are shown as they are stored."""
+    from nrm.referrals import journey
+    from nrm.referrals.choices import options_on
+
+    answers = referral.answers or {}
+    lookup = options_on(referral.submitted_at.date() if referral.submitted_at else None)
     rows: list[PaperRow] = []
-    for key, value in (answers or {}).items():
-        label = f"{prefix}{_label(key)}"
-        if isinstance(value, dict) and value and all(not isinstance(v, dict) for v in value.values()):
-            rows.extend(referral_rows(value, prefix=f"{label}: "))
-        else:
-            rows.append(PaperRow(label, _text(value)))
+    shown: set[str] = set()
+    for step in journey.journey_path(answers):
+        for row in journey.summary_rows(step, answers, lookup):
+            shown.add(row.field.name)
+            if row.lines:
+                rows.append(PaperRow(step.section, row.field.short_label, "\n".join(row.lines)))
+    rows.extend(PaperRow("Other answers", _label(k), _text(v)) for k, v in answers.items() if k not in shown)
     return rows
 
 
@@ -174,7 +197,7 @@ def review_papers(review: Review) -> ReviewPapers:
     ]
     return ReviewPapers(
         case=case,
-        referral_rows=referral_rows(case.referral.answers),
+        referral_rows=referral_rows(case.referral),
         information_requests=list(case.information_requests.select_related("addressed_to").order_by("created_at")),
         decisions=decisions,
         earlier_reviews=list(review_outcomes_for_case(case).exclude(pk=review.pk)),
@@ -276,13 +299,13 @@ def panel_dashboard(*, today: date) -> PanelDashboard:
     )
     by_person: dict[Any, dict[str, Any]] = {}
     for seat in seats:
-        row = by_person.setdefault(seat.user_id, {
+        person = by_person.setdefault(seat.user_id, {
             "name": str(seat.user), "roles": set(), "sector": seat.get_sector_display(),
             "organisation": str(seat.home_organisation), "open": 0, "overdue": 0})
-        row["roles"].add(seat.get_role_display())
-        row["open"] += 1
+        person["roles"].add(seat.get_role_display())
+        person["open"] += 1
         if seat.review.target_date and seat.review.target_date < today:
-            row["overdue"] += 1
+            person["overdue"] += 1
     workload = sorted(
         (WorkloadRow(r["name"], " and ".join(sorted(r["roles"])), r["sector"], r["organisation"], r["open"],
                      r["overdue"]) for r in by_person.values()),

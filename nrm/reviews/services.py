@@ -34,9 +34,9 @@ from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation, OrganisationType
 from nrm.reviews.models import (
     ConflictDeclaration,
+    Panellist,
     PanelSeat,
     PanelSector,
-    Panellist,
     Review,
     ReviewKind,
     ReviewOutcome,
@@ -342,7 +342,7 @@ def _conclude(*, review: Review, reviewer: Any, agree: bool, rationale: str, day
                         "within_target": review.target_date is None or day <= review.target_date})
     # The case moves on (served, or referred back) in the same transaction; the
     # review_concluded hook it emits finds this review already concluded and agrees.
-    case_conclude_review(case=review.case, reviewer=reviewer, agree=agree, rationale=rationale, today=day)
+    case_conclude_review(case=review.case, reviewer=reviewer, agree=agree, rationale=rationale)
 
 
 # --- Hook receivers (connected in apps.py) ----------------------------------------------------

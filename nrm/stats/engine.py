@@ -205,7 +205,7 @@ def compute_table(
     rows: list[tuple[Value, ...]] = []
     for r in raw:
         labels = tuple(T.TOTAL if r[k + i] else str(r[i]) for i in range(k))
-        rest: tuple[Value, ...] = (int(r[2 * k]), *(None if v is None else float(v) for v in r[2 * k + 1 :]))
+        rest: tuple[Value, ...] = (int(r[2 * k] or 0), *(None if v is None else float(v) for v in r[2 * k + 1 :]))
         rows.append(labels + rest)
     if table.time_series and any(d.name == "Quarter" for d in table.dimensions):
         rows = _fill_quarters(table, rows, quarters)

@@ -19,7 +19,9 @@ the extract into a directory: an extract with a bad row loads nothing.
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -217,7 +219,7 @@ def read_table(path: str | os.PathLike[str], table: str = "referrals") -> pa.Tab
         return pq.read_table(p, columns=schema.names).cast(schema)
     con = duckdb.connect(":memory:")
     try:
-        table_ = con.execute(_relation_sql(p, schema)).to_arrow_table()
+        table_ = con.sql(_relation_sql(p, schema)).to_arrow_table()
         assert table_ is not None
         return table_.cast(schema)
     finally:
@@ -268,17 +270,32 @@ def _allowed(values: Iterable[str]) -> str:
 @dataclass(frozen=True)
 class _Check:
     column: str
-    condition: str  # true when the row is wrong
-    message: str  # SQL string expression
-    value: str | None = None  # SQL expression shown as the value (default: the column)
+    condition: str  # SQL, true when the row is wrong
+    message: str  # a template: {name} stands for the value of column ``name``
+    show_value: bool = True  # report the column's value with the problem
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 _HASH_RE = r"^[0-9a-f]{64}$"
 
 
+def _message_sql(template: str) -> str:
+    """SQL building a message from ``template``, where ``{name}`` is column ``name``'s value."""
+    parts: list[str] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        if m.start() > pos:
+            parts.append(_sql_str(template[pos : m.start()]))
+        parts.append(f"coalesce(CAST(\"{m.group(1)}\" AS VARCHAR), '')")
+        pos = m.end()
+    if pos < len(template):
+        parts.append(_sql_str(template[pos:]))
+    return " || ".join(parts) if parts else "''"
+
+
 def _date(col: str) -> str:
-    return f"TRY_CAST({col} AS DATE)"
+    return f'TRY_CAST("{col}" AS DATE)'
 
 
 def _column_checks(schema: pa.Schema) -> list[_Check]:
@@ -286,13 +303,13 @@ def _column_checks(schema: pa.Schema) -> list[_Check]:
     for f in schema:
         c = f'"{f.name}"'
         if not f.nullable:
-            checks.append(_Check(f.name, f"{c} IS NULL OR trim({c}) = ''", "'missing required value'"))
+            checks.append(_Check(f.name, f"{c} IS NULL OR trim({c}) = ''", "missing required value"))
         if pa.types.is_date32(f.type):
             checks.append(
                 _Check(
                     f.name,
-                    f"{c} IS NOT NULL AND (NOT regexp_matches({c}, '{_DATE_RE}') OR {_date(c)} IS NULL)",
-                    f"'bad date ' || {_q(c)} || ': expected YYYY-MM-DD'",
+                    f"{c} IS NOT NULL AND (NOT regexp_matches({c}, '{_DATE_RE}') OR {_date(f.name)} IS NULL)",
+                    f"bad date '{{{f.name}}}': expected a date written YYYY-MM-DD",
                 )
             )
         if pa.types.is_boolean(f.type):
@@ -300,23 +317,19 @@ def _column_checks(schema: pa.Schema) -> list[_Check]:
                 _Check(
                     f.name,
                     f"{c} IS NOT NULL AND lower({c}) NOT IN ('true', 'false', '1', '0')",
-                    f"'bad value ' || {_q(c)} || ': expected true or false'",
+                    f"bad value '{{{f.name}}}': expected true or false",
                 )
             )
     return checks
 
 
-def _q(expr: str) -> str:
-    """SQL that quotes a value for a message."""
-    return f"'''' || coalesce({expr}, '') || ''''"
-
-
 def _enum(column: str, values: Iterable[str], *, nullable: bool = False) -> _Check:
     vals = tuple(values)
-    cond = f'"{column}" IS NOT NULL AND "{column}" NOT IN {_in_list(vals)}'
+    c = f'"{column}"'
+    cond = f"{c} IS NOT NULL AND {c} NOT IN {_in_list(vals)}"
     if not nullable:
-        cond = f"trim(coalesce(\"{column}\", '')) <> '' AND " + cond
-    return _Check(column, cond, f"{_q(column)} || ' is not an allowed value (allowed: {_allowed(vals)})'")
+        cond = f"trim(coalesce({c}, '')) <> '' AND " + cond
+    return _Check(column, cond, f"'{{{column}}}' is not an allowed value (allowed: {_allowed(vals)})")
 
 
 def _list_check(column: str, values: Iterable[str]) -> list[_Check]:
@@ -328,17 +341,17 @@ def _list_check(column: str, values: Iterable[str]) -> list[_Check]:
         _Check(
             column,
             f"{present} AND len(list_filter({parts}, lambda x: x NOT IN {_in_list(vals)})) > 0",
-            f"{_q(c)} has a type that is not allowed (allowed, separated by ';': {_allowed(vals)})",
+            f"'{{{column}}}' has a value that is not allowed (allowed, separated by ';': {_allowed(vals)})",
         ),
         _Check(
             column,
             f"{present} AND len(list_distinct({parts})) <> len({parts})",
-            f"{_q(c)} lists a type twice",
+            f"'{{{column}}}' lists the same type twice",
         ),
         _Check(
             column,
             f"{present} AND len({parts}) > 1 AND list_contains({parts}, 'Not specified or unknown')",
-            f"{_q(c)} combines 'Not specified or unknown' with known types",
+            f"'{{{column}}}' combines 'Not specified or unknown' with known types",
         ),
     ]
 
@@ -350,45 +363,42 @@ def _nationality_check(column: str) -> list[_Check]:
         _Check(
             column,
             f"{c} IS NOT NULL AND trim({c}) <> '' AND len(list_filter({parts}, lambda x: trim(x) = '')) > 0",
-            f"{_q(c)} has an empty nationality (nationalities are separated by ';')",
+            f"'{{{column}}}' has an empty nationality (a dual nationality is two names separated by ';')",
         ),
-        _Check(
-            column,
-            f"{c} IN {_in_list(RESERVED_LABELS)}",
-            f"{_q(c)} is reserved for totals in the tables",
-        ),
+        _reserved(column),
     ]
 
 
 def _reserved(column: str) -> _Check:
     c = f'"{column}"'
-    return _Check(column, f"{c} IN {_in_list(RESERVED_LABELS)}", f"{_q(c)} is reserved for totals in the tables")
+    return _Check(column, f"{c} IN {_in_list(RESERVED_LABELS)}", f"'{{{column}}}' is reserved for totals in the tables")
 
 
 def _pair(a: str, b: str) -> list[_Check]:
     return [
-        _Check(b, f'"{a}" IS NOT NULL AND "{b}" IS NULL', f"'{b} is missing but {a} is ' || {_q(a)}"),
-        _Check(a, f'"{b}" IS NOT NULL AND "{a}" IS NULL', f"'{a} is missing but {b} is ' || {_q(b)}"),
+        _Check(b, f'"{a}" IS NOT NULL AND "{b}" IS NULL', f"{b} is missing but {a} is '{{{a}}}'"),
+        _Check(a, f'"{b}" IS NOT NULL AND "{a}" IS NULL', f"{a} is missing but {b} is '{{{b}}}'"),
     ]
 
 
 def _after(later: str, earlier: str) -> _Check:
+    """``earlier`` must not be after ``later`` (reported on ``earlier``)."""
     return _Check(
         earlier,
         f"{_date(later)} < {_date(earlier)}",
-        f"'{earlier} ' || \"{earlier}\" || ' is after {later} ' || \"{later}\"",
+        f"{earlier} {{{earlier}}} is after {later} {{{later}}}",
     )
 
 
 def _referral_checks() -> list[_Check]:
-    checks = _column_checks(xs.REFERRALS)
-    checks += [
+    return [
+        *_column_checks(xs.REFERRALS),
         _Check(
             "person_id",
             f"person_id IS NOT NULL AND trim(person_id) <> '' AND NOT regexp_matches(person_id, '{_HASH_RE}')",
-            "'person_id must be the keyed hash (HMAC-SHA256, 64 lowercase hexadecimal characters), "
-            "not an identifier or a name'",
-            "NULL",
+            "person_id must be the keyed hash (HMAC-SHA256: 64 lowercase hexadecimal characters), "
+            "not an identifier or a name",
+            show_value=False,
         ),
         _enum("competent_authority", xs.COMPETENT_AUTHORITIES),
         _enum("first_responder_type", xs.FIRST_RESPONDER_TYPES),
@@ -405,9 +415,9 @@ def _referral_checks() -> list[_Check]:
         _enum("status", xs.CASE_STATUSES),
         *_pair("rg_outcome", "rg_date"),
         *_pair("cg_outcome", "cg_date"),
-        _Check("region", "police_force IS NOT NULL AND region IS NULL", "'region is missing but police_force is set'"),
+        _Check("region", "police_force IS NOT NULL AND region IS NULL", "region is missing but police_force is set"),
         _Check(
-            "police_force", "region IS NOT NULL AND police_force IS NULL", "'police_force is missing but region is set'"
+            "police_force", "region IS NOT NULL AND police_force IS NULL", "police_force is missing but region is set"
         ),
         _after("rg_date", "referral_date"),
         _after("cg_date", "rg_date"),
@@ -416,35 +426,34 @@ def _referral_checks() -> list[_Check]:
         _Check(
             "rg_reason",
             "rg_reason IS NOT NULL AND coalesce(rg_outcome, '') <> 'Negative'",
-            "'rg_reason is only for a negative RG decision'",
+            "rg_reason is only for a negative RG decision",
         ),
         _Check(
             "cg_reason",
             "cg_reason IS NOT NULL AND coalesce(cg_outcome, '') <> 'Negative'",
-            "'cg_reason is only for a negative CG decision'",
+            "cg_reason is only for a negative CG decision",
         ),
         _Check(
             "cg_outcome",
             "cg_outcome IS NOT NULL AND coalesce(rg_outcome, '') <> 'Positive'",
-            "'a CG decision needs a positive RG decision first'",
+            "a CG decision needs a positive RG decision first",
         ),
         _Check(
             "status",
             "status = 'Awaiting RG' AND rg_outcome IS NOT NULL",
-            "'status is Awaiting RG but an RG decision is recorded'",
+            "status is Awaiting RG but an RG decision is recorded",
         ),
         _Check(
             "status",
             "status = 'Awaiting CG' AND (coalesce(rg_outcome, '') <> 'Positive' OR cg_outcome IS NOT NULL)",
-            "'status is Awaiting CG but the case has no positive RG decision or already has a CG decision'",
+            "status is Awaiting CG but the case has no positive RG decision or already has a CG decision",
         ),
         _Check(
             "status",
             "status = 'Concluded' AND cg_outcome IS NULL AND coalesce(rg_outcome, '') <> 'Negative'",
-            "'status is Concluded but there is no CG decision or negative RG decision'",
+            "status is Concluded but there is no CG decision or negative RG decision",
         ),
     ]
-    return checks
 
 
 def _dtn_checks() -> list[_Check]:
@@ -457,8 +466,8 @@ def _dtn_checks() -> list[_Check]:
         _Check(
             "age_band",
             "trim(coalesce(age_band, '')) <> '' AND NOT regexp_matches(age_band, "
-            "'^([0-9]+ to [0-9]+|[0-9]+ and over|Not specified or unknown)$')",
-            f"{_q('age_band')} is not an age band (such as {_allowed(DTN_AGE_BANDS)})",
+            "'^([0-9]+ to [0-9]+|[0-9]+ (and|or) over|Not specified or unknown)$')",
+            f"'{{age_band}}' is not an age band (such as {_allowed(DTN_AGE_BANDS)})",
         ),
         *_list_check("exploitation_types", xs.EXPLOITATION_TYPES),
         _enum("location_of_exploitation", xs.LOCATIONS),
@@ -532,21 +541,25 @@ def _load_raw(
         )
     else:
         try:
-            header = con.execute(
-                f"SELECT * FROM read_csv({_sql_str(str(path))}, header = true, all_varchar = true, "  # noqa: S608
-                "delim = ',', quote = '\"', escape = '\"') LIMIT 0"
-            ).description
-        except duckdb.Error as e:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                names = next(csv.reader(fh), [])
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
             return [Problem(label, None, None, f"cannot read the CSV file: {e}")], set()
-        names = [d[0] for d in header or []]
+        if not names:
+            return [Problem(label, None, None, "the CSV file is empty: it needs a header row")], set()
         present = set(names)
         columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
-        con.execute(
-            f"CREATE TABLE {table}_0 AS SELECT * FROM read_csv({_sql_str(str(path))}, header = true, "  # noqa: S608
-            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
-            "strict_mode = true, store_rejects = true, "
-            f"rejects_table = 'rejects_{name}', rejects_scan = 'rejects_scan_{name}')"
-        )
+        if len(names) != len(present):
+            return [Problem(label, None, None, "the header row names a column twice")], present
+        try:
+            con.execute(
+                f"CREATE TABLE {table}_0 AS SELECT * FROM read_csv({_sql_str(str(path))}, header = true, "  # noqa: S608
+                f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
+                "strict_mode = true, store_rejects = true, "
+                f"rejects_table = 'rejects_{name}', rejects_scan = 'rejects_scan_{name}')"
+            )
+        except duckdb.Error as e:
+            return [Problem(label, None, None, f"cannot read the CSV file: {str(e).splitlines()[0]}")], present
         rejects = con.execute(
             f"SELECT line, column_name, error_type, error_message FROM rejects_{name} ORDER BY line"  # noqa: S608
         ).fetchall()
@@ -589,9 +602,9 @@ def validate(path: str | os.PathLike[str], *, max_problems: int = DEFAULT_MAX_PR
                 continue  # row checks need every column and readable rows
             loaded.add(name)
             for check in _CHECKS[name]():
-                value = check.value or f'"{check.column}"'
+                value = f'CAST("{check.column}" AS VARCHAR)' if check.show_value else "NULL"
                 sql = (
-                    f"SELECT __row, {value}, {check.message} FROM raw_{name} "  # noqa: S608
+                    f"SELECT __row, {value}, {_message_sql(check.message)} FROM raw_{name} "  # noqa: S608
                     f"WHERE {check.condition} ORDER BY __row LIMIT {int(max_problems)}"
                 )
                 for row, val, message in con.execute(sql).fetchall():

@@ -141,7 +141,7 @@ DTN_AGE_BANDS = (
     "25 to 34",
     "35 to 44",
     "45 to 54",
-    "55 and over",
+    "55 or over",
     "Not specified or unknown",
 )
 PROVIDER_TYPES = ("Victim care contract", "Local authority")

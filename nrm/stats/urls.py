@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from nrm.stats import views
 
 app_name = "stats"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.publications, name="publications"),
+    path("feedback", views.feedback_list, name="feedback"),
+    path("<uuid:publication_id>/", views.publication_detail, name="publication"),
+    path("<uuid:publication_id>/files/<path:path>", views.publication_download, name="download"),
+]

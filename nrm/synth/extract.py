@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +82,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 B = npt.NDArray[np.bool_]
+Arr = npt.NDArray[Any]
 
 DEFAULT_START = date(2019, 1, 1)
 DEFAULT_END = date(2024, 12, 31)
@@ -110,12 +112,13 @@ AWAITING_RG, AWAITING_CG, CONCLUDED, WITHDRAWN, SUSPENDED, DISQUALIFIED = (
 )
 POSITIVE, NEGATIVE = 0, 1
 UK_LOCATIONS = np.array([loc in ("UK", "UK and Overseas") for loc in xs.LOCATIONS])
-_CATEGORICAL = [
+_CATEGORICAL = frozenset({
     "competent_authority", "first_responder_type", "first_responder", "age_at_exploitation", "gender",
     "nationality", "exploitation_types", "location_of_exploitation", "police_force", "region", "rg_outcome",
-    "rg_reason", "cg_outcome", "cg_reason", "status", "report_id", "first_responder_type", "age_band",
-    "decision_stage", "review_kind", "outcome", "kind", "provider_type",
-]
+    "rg_reason", "cg_outcome", "cg_reason", "status", "age_band", "decision_stage", "review_kind", "outcome",
+    "kind", "provider_type",
+})
+"""String columns written with Parquet dictionary encoding (ids and hashes are not)."""
 
 
 # ---------------------------------------------------------------------------
@@ -134,6 +137,15 @@ def _dense_sample(u: F64, strata: I64, probs: F64) -> I64:
     tot = cdf[:, -1:]
     cdf = np.where(tot > 0, cdf / np.where(tot > 0, tot, 1.0), np.linspace(1.0 / k, 1.0, k)[None, :])
     cdf[:, -1] = 1.0
+    if k <= 16:
+        # Few categories: count the CDF steps at or below u (same result as the search below,
+        # but gathers instead of a binary search per row).
+        flat = cdf.ravel()
+        base = strata.astype(np.int64) * k
+        cat = np.zeros(len(u), dtype=np.int64)
+        for j in range(k - 1):
+            cat += u >= flat[base + j]
+        return cat
     g = (cdf + np.arange(s, dtype=np.float64)[:, None]).ravel()
     idx = np.searchsorted(g, strata.astype(np.float64) + u, side="right")
     out: I64 = np.minimum(idx - strata * k, k - 1).astype(np.int64)
@@ -167,7 +179,7 @@ def _systematic(rng: np.random.Generator, counts: I64, probs: F64) -> I64:
     return _dense_sample(u, strata, probs)
 
 
-def _shuffle_within(rng: np.random.Generator, strata: I64) -> I64:
+def _shuffle_within(rng: np.random.Generator, strata: Arr) -> I64:
     """A permutation that shuffles rows within each (contiguous, ascending) stratum."""
     order: I64 = np.argsort(strata + rng.random(len(strata)), kind="stable").astype(np.int64)
     return order
@@ -210,12 +222,13 @@ def _hex_ids(person: I64, key: int) -> pa.Array:
     for j in range(4):
         lanes[:, j] = _splitmix64(_splitmix64(base + np.uint64(j)) ^ k)
     raw = lanes.astype(">u8").view(np.uint8).reshape(n, 32)
-    table = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-    out = np.empty((n, 64), dtype=np.uint8)
-    out[:, 0::2] = table[raw >> 4]
-    out[:, 1::2] = table[raw & 15]
+    out = _HEX_PAIRS.take(raw)  # (n, 32) two-character pairs
     offsets = np.arange(0, 64 * (n + 1), 64, dtype=np.int32)
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(out)))
+
+
+_HEX_PAIRS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint16)
+"""Byte value -> its two hex characters as one uint16 (in memory order)."""
 
 
 def _fixed_ids(prefix: str, year: I64, seq: I64, width: int) -> pa.Array:
@@ -263,31 +276,31 @@ class ReferralArrays:
 
     model: SpanModel
     seed: int
-    day: I64
-    year: I64
-    seq: I64
+    day: Arr
+    year: Arr
+    seq: Arr
     id_width: int
-    person: I64  # index of the person's first referral
-    repeat_of: I64  # -1, or the index of an earlier referral of the same person
+    person: Arr  # index of the person's first referral
+    repeat_of: Arr  # -1, or the index of an earlier referral of the same person
     person_key: int
-    ca: I64
-    ftype: I64
-    org: I64
-    age: I64
-    gender: I64
-    nat: I64
-    expl: I64
-    loc: I64
-    force: I64
-    county: B
-    rg_outcome: I64
-    rg_day: I64
-    rg_reason: I64
-    cg_outcome: I64
-    cg_day: I64
-    cg_reason: I64
-    status: I64
-    status_day: I64
+    ca: Arr
+    ftype: Arr
+    org: Arr
+    age: Arr
+    gender: Arr
+    nat: Arr
+    expl: Arr
+    loc: Arr
+    force: Arr
+    county: Arr
+    rg_outcome: Arr
+    rg_day: Arr
+    rg_reason: Arr
+    cg_outcome: Arr
+    cg_day: Arr
+    cg_reason: Arr
+    status: Arr
+    status_day: Arr
 
     @property
     def n(self) -> int:
@@ -355,42 +368,46 @@ def simulate_referrals(
     model = SpanModel(cal, n, start, end)
     n_nat = len(cal.nationalities)
     n_q = len(model.qis)
-    q_local = np.repeat(np.arange(n_q, dtype=np.int64), model.counts)
+    n_f = len(FRT)
+    q_local = np.repeat(np.arange(n_q, dtype=np.int32), model.counts)
 
     # Nationality: systematic per quarter, then shuffled within the quarter.
     rng = _rng(seed, 1)
     p_nat = model.age_nat.sum(axis=1)  # (Q, Nn)
-    nat = _systematic(rng, model.counts, p_nat)
+    nat = _systematic(rng, model.counts, p_nat).astype(np.int16)
     nat = nat[_shuffle_within(rng, q_local)]
 
     # Age | quarter, nationality.
     rng = _rng(seed, 2)
     probs = model.age_nat.transpose(0, 2, 1).reshape(n_q * n_nat, len(xs.AGES))
-    age = _dense_sample(rng.random(n), q_local * n_nat + nat, probs)
+    age = _dense_sample(rng.random(n), q_local.astype(np.int64) * n_nat + nat, probs).astype(np.int8)
 
     # Location | quarter, age.
     rng = _rng(seed, 3)
     probs = model.age_location.reshape(n_q * len(xs.AGES), len(xs.LOCATIONS))
-    loc = _dense_sample(rng.random(n), q_local * len(xs.AGES) + age, probs)
+    loc = _dense_sample(rng.random(n), q_local.astype(np.int64) * len(xs.AGES) + age, probs).astype(np.int8)
 
     # First-responder type | profile, age, nationality.
     rng = _rng(seed, 4)
     prof = model.profile[q_local]
-    m = model.nat_given_age_type  # (P, 3, F, Nn)
-    n_f = len(FRT)
-    probs = m.transpose(0, 1, 3, 2).reshape(-1, n_f)
-    ftype = _dense_sample(rng.random(n), (prof * 3 + age) * n_nat + nat, probs)
+    probs = model.nat_given_age_type.transpose(0, 1, 3, 2).reshape(-1, n_f)  # (P*3*Nn, F)
+    ftype = _dense_sample(rng.random(n), (prof * 3 + age) * n_nat + nat, probs).astype(np.int8)
 
     # Cell (organisation, exploitation, gender) | profile, type, age, nationality.
     rng = _rng(seed, 5)
     cells = _cell_table(cal)
     idx = _sparse_sample(rng.random(n), ((prof * n_f + ftype) * 3 + age) * n_nat + nat, cells[0], cells[1])
-    org, expl, gender = cells[2][idx], cells[3][idx], cells[4][idx]
+    del prof
+    org = cells[2][idx].astype(np.int16)
+    expl = cells[3][idx].astype(np.int8)
+    gender = cells[4][idx].astype(np.int8)
+    del idx
 
     # Referral day: uniform within the part of the quarter in the span; rows end up date-ordered.
     rng = _rng(seed, 6)
     lo, hi = model.lo_day[q_local], model.hi_day[q_local]
-    day = np.sort(lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64))
+    day = np.sort(lo + np.floor(rng.random(n) * (hi - lo + 1)).astype(np.int64)).astype(np.int32)
+    del lo, hi
 
     # Organisations and force areas.
     rng = _rng(seed, 7)
@@ -401,29 +418,33 @@ def simulate_referrals(
     first_uk = np.array([n.split(xs.LIST_SEPARATOR)[0] in ("UK", "Unknown") for n in cal.nationalities])
     ieca = (day >= day_number(cal.ieca_from)) & ~first_uk[nat]
     ieca &= rng.random(n) < np.where(ftype == GOV, IECA_RATE_GOV, IECA_RATE_OTHER)
-    ca = np.where(ieca, xs.COMPETENT_AUTHORITIES.index("IECA"), xs.COMPETENT_AUTHORITIES.index("SCA"))
+    ca = np.where(ieca, xs.COMPETENT_AUTHORITIES.index("IECA"), xs.COMPETENT_AUTHORITIES.index("SCA")).astype(np.int8)
+    del ieca
     criminal = cal.exploitation_flags[expl, xs.EXPLOITATION_TYPES.index("Criminal")]
     county = criminal & UK_LOCATIONS[loc] & (rng.random(n) < COUNTY_LINES_RATE[age])
+    del criminal
 
     # Repeat referrals.
     rng = _rng(seed, 9)
     person, repeat_of = _repeats(rng, nat, gender, age, day)
 
     # Ids: year and sequence within the year.
-    year = np.array([quarter_start(q).year for q in model.qis.tolist()], dtype=np.int64)[q_local]
+    year = np.array([quarter_start(q).year for q in model.qis.tolist()], dtype=np.int16)[q_local]
+    del q_local
     year_start = np.searchsorted(year, year, side="left")
-    seq = np.arange(n, dtype=np.int64) - year_start + 1
+    seq = (np.arange(n, dtype=np.int64) - year_start + 1).astype(np.int32)
+    del year_start
 
     arrays = ReferralArrays(
         model=model, seed=seed, day=day, year=year, seq=seq, id_width=_ids_width(int(seq.max())),
         person=person, repeat_of=repeat_of,
         person_key=int(_splitmix64(np.array([seed ^ 0x5EED5EED], dtype=np.uint64))[0]),
-        ca=ca.astype(np.int64), ftype=ftype, org=org, age=age, gender=gender, nat=nat, expl=expl, loc=loc,
+        ca=ca, ftype=ftype, org=org, age=age, gender=gender, nat=nat, expl=expl, loc=loc,
         force=force, county=county,
-        rg_outcome=np.full(n, -1, dtype=np.int64), rg_day=np.zeros(n, dtype=np.int64),
-        rg_reason=np.full(n, -1, dtype=np.int64), cg_outcome=np.full(n, -1, dtype=np.int64),
-        cg_day=np.zeros(n, dtype=np.int64), cg_reason=np.full(n, -1, dtype=np.int64),
-        status=np.zeros(n, dtype=np.int64), status_day=day.copy(),
+        rg_outcome=np.full(n, -1, dtype=np.int8), rg_day=np.zeros(n, dtype=np.int32),
+        rg_reason=np.full(n, -1, dtype=np.int8), cg_outcome=np.full(n, -1, dtype=np.int8),
+        cg_day=np.zeros(n, dtype=np.int32), cg_reason=np.full(n, -1, dtype=np.int8),
+        status=np.zeros(n, dtype=np.int8), status_day=day,
     )
     _lifecycle(arrays, seed)
     return arrays
@@ -459,8 +480,8 @@ def _force_weights(model: SpanModel, restrict: B | None = None) -> F64:
 
 
 def _forces_and_organisations(
-    rng: np.random.Generator, model: SpanModel, q_local: I64, ftype: I64, org: I64, loc: I64
-) -> tuple[I64, I64]:
+    rng: np.random.Generator, model: SpanModel, q_local: Arr, ftype: Arr, org: Arr, loc: Arr
+) -> tuple[Arr, Arr]:
     cal = model.cal
     n = len(q_local)
     n_forces = len(cal.forces)
@@ -502,30 +523,32 @@ def _forces_and_organisations(
     if psni:
         force[hsc] = psni[0]
     org[ftype == OTHER] = cal.other_org
-    force = np.where(UK_LOCATIONS[loc], force, -1)
-    return force, org
+    force = np.where(UK_LOCATIONS[loc], force, -1).astype(np.int16)
+    return force, org.astype(np.int16)
 
 
-def _repeats(rng: np.random.Generator, nat: I64, gender: I64, age: I64, day: I64) -> tuple[I64, I64]:
+def _repeats(rng: np.random.Generator, nat: Arr, gender: Arr, age: Arr, day: Arr) -> tuple[Arr, Arr]:
     """Pick about REPEAT_SHARE of referrals as repeats of an earlier referral with the same
-    nationality, gender and age group. Returns (person, repeat_of)."""
+    nationality, gender and age group. Returns (person, repeat_of) as int32 row indices."""
     n = len(nat)
-    group = (nat * len(xs.GENDERS) + gender) * len(xs.AGES) + age
-    order = np.argsort(group, kind="stable")  # rows are date-ordered, so each group is too
+    group = (nat.astype(np.int32) * len(xs.GENDERS) + gender) * len(xs.AGES) + age
+    order = np.argsort(group, kind="stable").astype(np.int32)  # rows are date-ordered, so each group is too
     g = group[order]
-    first = np.searchsorted(g, g, side="left")
-    pos = np.arange(n, dtype=np.int64) - first
-    eligible = pos >= 1
-    share = REPEAT_SHARE * n / max(int(eligible.sum()), 1)
-    u1, u2 = rng.random(n), rng.random(n)
-    src_sorted = first + np.floor(u2 * pos).astype(np.int64)
-    is_rep = eligible & (u1 < share)
-    rows, src = order[is_rep], order[src_sorted[is_rep]]
+    del group
+    first = np.searchsorted(g, g, side="left").astype(np.int32)
+    del g
+    pos = np.arange(n, dtype=np.int32) - first
+    share = REPEAT_SHARE * n / max(int((pos >= 1).sum()), 1)
+    is_rep = (pos >= 1) & (rng.random(n) < share)
+    src_sorted = first[is_rep] + np.floor(rng.random(int(is_rep.sum())) * pos[is_rep]).astype(np.int32)
+    del first, pos
+    rows, src = order[is_rep], order[src_sorted]
+    del order, is_rep, src_sorted
     keep = day[src] < day[rows]
     rows, src = rows[keep], src[keep]
-    repeat_of = np.full(n, -1, dtype=np.int64)
+    repeat_of = np.full(n, -1, dtype=np.int32)
     repeat_of[rows] = src
-    person = np.arange(n, dtype=np.int64)
+    person = np.arange(n, dtype=np.int32)
     person[rows] = src
     while True:  # follow chains of repeats back to the first referral (a few rounds)
         nxt = person[person]
@@ -560,43 +583,54 @@ def _lifecycle(a: ReferralArrays, seed: int) -> None:
     n, s = a.n, model.scale
     end = int(model.hi_day[-1])
     guidance = day_number(GUIDANCE_CHANGE)
+    age = a.age.astype(np.intp)
     rng = _rng(seed, 10)
 
     # Withdrawn before an RG decision.
     wd_pre = rng.random(n) < WITHDRAWN_BEFORE_RG
-    wd_day = a.day + 1 + np.floor(rng.exponential(20.0, n)).astype(np.int64)
+    wd_day = (a.day + 1 + np.floor(rng.exponential(20.0, n))).astype(np.int32)
 
     # RG queue (no backlog at the start of the span).
     q0 = int(model.qis[0])
     rg_caps = np.array([cal.rg_decisions(q).sum() for q in model.qis.tolist()]) * s
     t, c = _capacity_knots(q0, int(model.lo_day[0]), end, rg_caps)
-    ready = a.day + rng.gamma(RG_BASE_DAYS[0], RG_BASE_DAYS[1], n) + 1.0
-    prio = ready + rng.exponential(3.0, n)
-    rg_time = np.full(n, np.inf)
-    rg_time[~wd_pre] = _fluid_queue(prio[~wd_pre], t, c)
-    has_rg = np.isfinite(rg_time) & (rg_time < end + 1)
-    rg_day = np.where(has_rg, np.floor(np.where(has_rg, rg_time, 0)).astype(np.int64), 0)
-    rq = model.quarter_of_day(rg_day)
+    prio = a.day + rng.gamma(RG_BASE_DAYS[0], RG_BASE_DAYS[1], n) + 1.0
+    prio += rng.exponential(3.0, n)
+    queued = ~wd_pre
+    rg_time = _fluid_queue(prio[queued], t, c)
+    del prio
+    has_rg = np.zeros(n, dtype=np.bool_)
+    rg_day = np.zeros(n, dtype=np.int32)
+    ok = np.isfinite(rg_time) & (rg_time < end + 1)
+    has_rg[queued] = ok
+    rg_day[queued] = np.where(ok, np.floor(np.where(ok, rg_time, 0.0)), 0).astype(np.int32)
+    del rg_time, ok, queued
     rg_rate = np.stack([cal.rg_positive_rate(q) for q in model.qis.tolist()])  # (Q, 3)
-    rg_pos = has_rg & (rng.random(n) < rg_rate[rq, a.age])
+    rg_pos = has_rg & (rng.random(n) < rg_rate[model.quarter_of_day(rg_day), age])
     rg_neg = has_rg & ~rg_pos
 
     # After a positive RG: withdrawn, suspended or disqualified before a CG.
     rng = _rng(seed, 11)
     u = rng.random(n)
     w, su, dq = AFTER_POSITIVE_RG
-    event_day = rg_day + 1 + np.floor(rng.exponential(240.0, n)).astype(np.int64)
-    event = np.where(u < w, WITHDRAWN, np.where(u < w + su, SUSPENDED, np.where(u < w + su + dq, DISQUALIFIED, -1)))
-    event = np.where((event == DISQUALIFIED) & (event_day < guidance), -1, event)
-    event = np.where(rg_pos, event, -1)
+    event_day = (rg_day + 1 + np.floor(rng.exponential(240.0, n))).astype(np.int32)
+    event = np.full(n, -1, dtype=np.int8)
+    event[u < w + su + dq] = DISQUALIFIED
+    event[u < w + su] = SUSPENDED
+    event[u < w] = WITHDRAWN
+    del u
+    event[(event == DISQUALIFIED) & (event_day < guidance)] = -1
+    event[~rg_pos] = -1
 
     # CG queue: cohort positive RGs plus the backlog of positive RGs made before the span.
-    recovery = np.where(rg_day < guidance, RECOVERY_DAYS_BEFORE, RECOVERY_DAYS_FROM)
-    cohort = rg_pos & (event < 0)
-    ready = rg_day + recovery + rng.gamma(CG_READY_DAYS[0], CG_READY_DAYS[1], n)
-    prio = ready + rng.exponential(CG_PRIORITY_SPREAD, n)
+    cohort = np.flatnonzero(rg_pos & (event < 0))
+    m = len(cohort)
+    rgc = rg_day[cohort]
+    prio = (rgc + np.where(rgc < guidance, RECOVERY_DAYS_BEFORE, RECOVERY_DAYS_FROM)
+            + rng.gamma(CG_READY_DAYS[0], CG_READY_DAYS[1], m) + rng.exponential(CG_PRIORITY_SPREAD, m))
+    del rgc
     first_rg_q = min(cal.rg)
-    qv0 = max(first_rg_q, q0 - 24)
+    qv0 = min(max(first_rg_q, q0 - 24), q0)
     v_counts, v_lo, v_hi = [], [], []
     for q in range(qv0, q0 + 1):
         a_day, b_day = day_number(quarter_start(q)), day_number(quarter_end(q))
@@ -613,45 +647,52 @@ def _lifecycle(a: ReferralArrays, seed: int) -> None:
     v_rg = v_rg + np.floor(rng.random(len(v_rg)) * (np.repeat(np.array(v_hi, dtype=np.int64), vc) - v_rg + 1))
     v_prio = (v_rg + RECOVERY_DAYS_BEFORE + rng.gamma(CG_READY_DAYS[0], CG_READY_DAYS[1], len(v_rg))
               + rng.exponential(CG_PRIORITY_SPREAD, len(v_rg)))
+    del v_rg
     cg_caps = np.array([cal.cg_decisions(q).sum() for q in range(qv0, int(model.qis[-1]) + 1)]) * s
     t, c = _capacity_knots(qv0, day_number(quarter_start(qv0)), end, cg_caps)
-    times = _fluid_queue(np.concatenate([v_prio, prio[cohort]]), t, c)[len(v_prio):]
-    cg_time = np.full(n, np.inf)
-    cg_time[cohort] = times
-    has_cg = cohort & np.isfinite(cg_time) & (cg_time < end + 1)
-    cg_day = np.where(has_cg, np.floor(np.where(has_cg, cg_time, 0)).astype(np.int64), 0)
-    cq = model.quarter_of_day(cg_day)
+    times = _fluid_queue(np.concatenate([v_prio, prio]), t, c)[len(v_prio):]
+    del prio, v_prio
+    ok = np.isfinite(times) & (times < end + 1)
+    has_cg = np.zeros(n, dtype=np.bool_)
+    has_cg[cohort] = ok
+    cg_day = np.zeros(n, dtype=np.int32)
+    cg_day[cohort] = np.where(ok, np.floor(np.where(ok, times, 0.0)), 0).astype(np.int32)
+    del times, ok, cohort
     cg_rate = np.stack([cal.cg_positive_rate(q) for q in model.qis.tolist()])
-    cg_pos = has_cg & (rng.random(n) < cg_rate[cq, a.age])
+    cg_pos = has_cg & (rng.random(n) < cg_rate[model.quarter_of_day(cg_day), age])
     cg_neg = has_cg & ~cg_pos
 
     # Reasons for negative decisions.
     rng = _rng(seed, 12)
-    rg_reason = np.where(rg_neg, _dense_sample(rng.random(n), np.zeros(n, dtype=np.int64),
-                                               cal.rg_reason_weights[None, :]), -1)
-    cg_reason = np.where(cg_neg, _dense_sample(rng.random(n), np.zeros(n, dtype=np.int64),
-                                               cal.cg_reason_weights[None, :]), -1)
+    rg_reason = np.full(n, -1, dtype=np.int8)
+    k = int(rg_neg.sum())
+    rg_reason[rg_neg] = _dense_sample(rng.random(k), np.zeros(k, dtype=np.int64), cal.rg_reason_weights[None, :])
+    cg_reason = np.full(n, -1, dtype=np.int8)
+    k = int(cg_neg.sum())
+    cg_reason[cg_neg] = _dense_sample(rng.random(k), np.zeros(k, dtype=np.int64), cal.cg_reason_weights[None, :])
 
     # Status on the end date.
-    status = np.full(n, AWAITING_RG, dtype=np.int64)
+    status = np.full(n, AWAITING_RG, dtype=np.int8)
     status_day = a.day.copy()
     pre = wd_pre & (wd_day <= end)
     status[pre], status_day[pre] = WITHDRAWN, wd_day[pre]
+    del pre, wd_pre, wd_day
     status[rg_neg], status_day[rg_neg] = CONCLUDED, rg_day[rg_neg]
     waiting = rg_pos & ~has_cg
     status[waiting], status_day[waiting] = AWAITING_CG, rg_day[waiting]
-    stopped = rg_pos & (event >= 0) & (event_day <= end)
+    del waiting
+    stopped = (event >= 0) & (event_day <= end)
     status[stopped], status_day[stopped] = event[stopped], event_day[stopped]
+    del stopped, event, event_day
     status[has_cg], status_day[has_cg] = CONCLUDED, cg_day[has_cg]
 
-    a.rg_outcome = np.where(rg_pos, POSITIVE, np.where(rg_neg, NEGATIVE, -1))
-    a.rg_day = rg_day
-    a.rg_reason = rg_reason
-    a.cg_outcome = np.where(cg_pos, POSITIVE, np.where(cg_neg, NEGATIVE, -1))
-    a.cg_day = cg_day
-    a.cg_reason = cg_reason
-    a.status = status
-    a.status_day = status_day
+    rg_outcome = np.full(n, -1, dtype=np.int8)
+    rg_outcome[rg_pos], rg_outcome[rg_neg] = POSITIVE, NEGATIVE
+    cg_outcome = np.full(n, -1, dtype=np.int8)
+    cg_outcome[cg_pos], cg_outcome[cg_neg] = POSITIVE, NEGATIVE
+    a.rg_outcome, a.rg_day, a.rg_reason = rg_outcome, rg_day, rg_reason
+    a.cg_outcome, a.cg_day, a.cg_reason = cg_outcome, cg_day, cg_reason
+    a.status, a.status_day = status, status_day
 
 
 def iter_referral_batches(arrays: ReferralArrays, batch_size: int | None = None) -> Iterator[pa.RecordBatch]:
@@ -703,7 +744,7 @@ def duty_to_notify_count(n_referrals: int, start: date, end: date, *, data_dir: 
     cal = load_calibration(data_dir)
     model = SpanModel(cal, n_referrals, start, end)
     dtn = sum(cal.dtn_volume(int(q)) * f for q, f in zip(model.qis, model.fraction, strict=True))
-    return int(round(dtn * model.scale))
+    return round(float(dtn) * model.scale)
 
 
 def generate_duty_to_notify(
@@ -826,8 +867,9 @@ def _core_from_arrays(a: ReferralArrays) -> _Core:
     return _Core(
         ids=pa.chunked_array([a.referral_ids(slice(lo, min(lo + ROW_GROUP_SIZE, a.n)))
                               for lo in range(0, a.n, ROW_GROUP_SIZE)], type=pa.string()),
-        age=a.age, uk=first_uk[a.nat], rg_outcome=a.rg_outcome, rg_day=a.rg_day, cg_outcome=a.cg_outcome,
-        cg_day=a.cg_day, status=a.status, status_day=a.status_day, as_of=int(a.model.hi_day[-1]),
+        age=a.age.astype(np.int64), uk=first_uk[a.nat], rg_outcome=a.rg_outcome.astype(np.int64),
+        rg_day=a.rg_day.astype(np.int64), cg_outcome=a.cg_outcome.astype(np.int64), cg_day=a.cg_day.astype(np.int64),
+        status=a.status.astype(np.int64), status_day=a.status_day.astype(np.int64), as_of=int(a.model.hi_day[-1]),
     )
 
 
@@ -946,12 +988,12 @@ def _support(core: _Core, seed: int) -> pa.Table:
 
     u = rng.random((m, 8))
     accommodation = u[:, 0] < np.where(child, 0.60, 0.45)
-    first = rg + np.floor(u[:, 1] * 3).astype(np.int64)
+    first = rg.copy()  # accommodation or outreach from the RG date, so every positive RG has support
     add(accommodation, "Accommodation", first, stop)
     add(~accommodation, "Outreach", first, stop)
     within = rg + np.floor(u[:, 2] * recovery).astype(np.int64)
-    for i, (kind, (adult_p, child_p)) in enumerate(_SUPPORT_RATES.items()):
-        add(u[:, 3 + i] < np.where(child, child_p, adult_p), kind, within, stop)
+    for i, (name, (adult_p, child_p)) in enumerate(_SUPPORT_RATES.items()):
+        add(u[:, 3 + i] < np.where(child, child_p, adult_p), name, within, stop)
     add(u[:, 6] < np.where(core.uk[base], 0.02, 0.7), "Interpreter", within, stop)
     rna = ~child & (rg >= day_number(RNA_FROM)) & (u[:, 7] < 0.6)
     rna_day = rg + np.floor(recovery * (0.5 + 0.5 * u[:, 2])).astype(np.int64)
@@ -987,7 +1029,7 @@ def _support(core: _Core, seed: int) -> pa.Table:
 
 
 def _parquet_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-    dictionary = [f.name for f in schema if f.name in _CATEGORICAL and f.name != "report_id"]
+    dictionary = [f.name for f in schema if f.name in _CATEGORICAL]
     return pq.ParquetWriter(
         str(path),
         schema,

@@ -60,6 +60,14 @@ class Row:
     passed: bool | None
     note: str = ""
 
+    def __post_init__(self) -> None:
+        # Plain Python values (NumPy scalars would make ``passed is False`` checks lie).
+        object.__setattr__(self, "year", int(self.year))
+        object.__setattr__(self, "target", float(self.target))
+        object.__setattr__(self, "actual", float(self.actual))
+        if self.passed is not None:
+            object.__setattr__(self, "passed", bool(self.passed))
+
     @property
     def difference(self) -> float:
         return self.actual - self.target
@@ -166,7 +174,7 @@ def _decision_rows(frame: pl.DataFrame, model: SpanModel) -> list[Row]:
             if not qs:
                 continue
             frac = {int(q): float(f) for q, f in zip(model.qis, model.fraction, strict=True)}
-            published = sum(made(q) * frac[q] for q in qs)
+            published = np.sum([made(q) * frac[q] for q in qs], axis=0)
             sub = decided.filter(pl.col("_dyear") == year)
             target_n = float(published.sum()) * s
             target_rate = 100.0 * float(published[:, 0].sum() / max(published.sum(), 1e-12))
@@ -184,14 +192,14 @@ def _decision_rows(frame: pl.DataFrame, model: SpanModel) -> list[Row]:
     first_q = min(cal.rg)
     for year in sorted(set(model.years.tolist())):
         t = min(date(year, 12, 31), end)
-        published = sum(cal.rg_decisions(q)[:, 0].sum() - cal.cg_decisions(q).sum()
-                        for q in range(first_q, quarter_index(t) + 1))
+        backlog = float(sum(float(cal.rg_decisions(q)[:, 0].sum() - cal.cg_decisions(q).sum())
+                            for q in range(first_q, quarter_index(t) + 1)))
         waiting = frame.filter(
             (pl.col("rg_outcome") == "Positive") & (pl.col("rg_date") <= t)
             & (pl.col("cg_date").is_null() | (pl.col("cg_date") > t))
             & ~(pl.col("status").is_in(["Withdrawn", "Suspended", "Disqualified"]) & (pl.col("status_date") <= t))
         ).height
-        out.append(Row(year, "Awaiting CG at year end (published units)", "Total", float(published), waiting / s,
+        out.append(Row(year, "Awaiting CG at year end (published units)", "Total", backlog, waiting / s,
                        "info", None,
                        "target: positive RGs less CGs published since 2014; generated: this span's referrals only"))
     return out

@@ -1,0 +1,373 @@
+"""Benchmark: the statistics publication against a straightforward pandas implementation.
+
+    .venv/bin/python bench/stats.py --referrals 1000000 10000000
+
+For each size: build a synthetic extract (``nrm.synth.extract`` if it is there, else
+``nrm.stats.fixtures``), then in separate child processes time
+
+- ``publish``: the full publication (every table, disclosure control, workbook, CSVs,
+  charts, bulletin, manifest);
+- ``engine``: computing the tables only (DuckDB);
+- ``pandas``: the same tables with pandas (read the Parquet, one ``groupby`` per grouping
+  set of each table).
+
+Each child's wall time is measured by the parent and its peak memory is the child's own
+``ru_maxrss`` (from ``os.wait4``). The engine and pandas children print a digest of every
+table so the two implementations are checked against each other. Targets at 10M
+referrals on 2 cores: publication under 30 s and 2 GB, at least 10x faster than pandas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+START, END = date(2019, 1, 1), date(2024, 12, 31)
+
+
+# ---------------------------------------------------------------------------
+# Children
+
+
+def _generate(n: int, path: Path, seed: int, generator: str) -> str:
+    from nrm.stats import extract_io
+    from nrm.stats.fixtures import Extract, generate_extract
+
+    if generator in ("auto", "synth"):
+        try:
+            from nrm.synth import extract as sx
+
+            arrays = sx.write_referrals(n, seed, START, END, path)
+            stem = path.with_suffix("")
+            dtn = sx.generate_duty_to_notify(sx.duty_to_notify_count(n, START, END), seed, START, END)
+            sx.write_table(dtn, stem.parent / f"{stem.name}_duty_to_notify.parquet")
+            sx.write_table(sx.reviews_for(arrays, seed), stem.parent / f"{stem.name}_reviews.parquet")
+            sx.write_table(sx.support_for(arrays, seed), stem.parent / f"{stem.name}_support.parquet")
+            return "nrm.synth.extract"
+        except ImportError:
+            if generator == "synth":
+                raise
+        except AttributeError:
+            if generator == "synth":
+                raise
+    extract: Extract = generate_extract(n, seed=seed, start=START, end=END)
+    extract_io.write_extract(extract, path)
+    return "nrm.stats.fixtures"
+
+
+def _digest(rows: list[tuple[Any, ...]]) -> str:
+    def norm(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.1f}"
+        return str(v)
+
+    lines = sorted("\x1f".join(norm(v) for v in r) for r in rows)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def _child_publish(path: Path, period: str, out: Path, threads: int | None) -> dict[str, Any]:
+    from nrm.stats.publish import publish
+
+    t = time.perf_counter()
+    m = publish(path, period, out, progress=False, threads=threads)
+    return {"seconds": time.perf_counter() - t, "rows": {x.id: x.rows for x in m.tables}}
+
+
+def _child_engine(path: Path, period: str, threads: int | None) -> dict[str, Any]:
+    from nrm.stats import engine, extract_io
+    from nrm.stats.periods import parse_period
+
+    t = time.perf_counter()
+    con = extract_io.connect(threads=threads)
+    extract_io.attach(con, path)
+    results = engine.compute_all(con, parse_period(period))
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "digests": {k: _digest(v.rows) for k, v in results.items()}}
+
+
+def _child_pandas(path: Path, period: str) -> dict[str, Any]:
+    t = time.perf_counter()
+    results = pandas_tables(path, period)
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "digests": {k: _digest(v) for k, v in results.items()}}
+
+
+# ---------------------------------------------------------------------------
+# The pandas implementation
+
+
+def pandas_tables(path: Path, period_text: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of :data:`nrm.stats.tables.TABLES`, computed with pandas."""
+    import pandas as pd
+
+    from nrm.stats import extract_io
+    from nrm.stats import tables as T
+    from nrm.stats.engine import grouping_sets, series_quarters
+    from nrm.stats.periods import parse_period
+
+    period = parse_period(period_text)
+    files = extract_io.sibling_paths(path)
+    frames = {name: pd.read_parquet(f) for name, f in files.items()}
+    ref = frames["referrals"]
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    series = series_quarters(period, 8)
+    series_start = pd.Timestamp(series[0].start)
+
+    def ts(s: pd.Series) -> pd.Series:
+        return pd.to_datetime(s)
+
+    ref_date = ts(ref["referral_date"])
+    order = T.EXPLOITATION_ORDER
+
+    def exploitation_label(v: str) -> str:
+        parts = [t for t in order if t in v.split(";")]
+        if not parts:
+            return "Not specified or unknown"
+        return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " & " + parts[-1]
+
+    def quarter(s: pd.Series) -> pd.Series:
+        d = ts(s)
+        return d.dt.year.astype(str) + "-Q" + d.dt.quarter.astype(str)
+
+    def overseas(df: pd.DataFrame, col: str) -> pd.Series:
+        fill = df["location_of_exploitation"].map(
+            lambda v: "Overseas" if v == "Overseas" else "Not specified or unknown"
+        )
+        return df[col].fillna(fill)
+
+    decisions = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "stage": name,
+                    "decision_date": ts(ref[f"{p}_date"]),
+                    "outcome": ref[f"{p}_outcome"],
+                    "reason": ref[f"{p}_reason"],
+                    "days": (ts(ref[f"{p}_date"]) - ref_date).dt.days,
+                    "age_at_exploitation": ref["age_at_exploitation"],
+                    "competent_authority": ref["competent_authority"],
+                }
+            )[ref[f"{p}_outcome"].notna()]
+            for p, name in (("rg", "Reasonable Grounds"), ("cg", "Conclusive Grounds"))
+        ],
+        ignore_index=True,
+    )
+
+    def awaiting_band(df: pd.DataFrame) -> pd.Series:
+        d = ts(df["referral_date"])
+        out = pd.Series("2 years or more", index=df.index)
+        for months, label in ((24, "1 to 2 years"), (12, "6 months to 1 year"), (6, "3 to 6 months"), (3, "Under 3 months")):
+            out = out.mask(d > end - pd.DateOffset(months=months), label)
+        return out
+
+    dims: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+        "Age at exploitation": lambda df: df["age_at_exploitation"],
+        "Location of exploitation": lambda df: df["location_of_exploitation"],
+        "Exploitation type": lambda df: df["exploitation_types"].map(
+            {v: exploitation_label(v) for v in df["exploitation_types"].unique()}
+        ),
+        "Gender": lambda df: df["gender"],
+        "Nationality": lambda df: df["nationality"].str.replace(";", " ", regex=False),
+        "First responder type": lambda df: df["first_responder_type"],
+        "First responder": lambda df: df["first_responder"],
+        "Competent authority": lambda df: df["competent_authority"],
+        "Region": lambda df: overseas(df, "region"),
+        "Police force area": lambda df: overseas(df, "police_force"),
+        "Outcome": lambda df: df["outcome"].fillna("Under review"),
+        "Reason": lambda df: df["reason"].fillna("Not recorded"),
+        "Time since referral": awaiting_band,
+        "Review": lambda df: df["review_kind"],
+        "Support": lambda df: df["kind"],
+        "Provider": lambda df: df["provider_type"],
+    }
+    date_col = {"referrals": "referral_date", "decisions": "decision_date", "duty_to_notify": "report_date",
+                "reviews": "referred_date", "support": "start_date"}
+
+    def source(table: T.TableDef) -> pd.DataFrame:
+        df = decisions if table.source == "decisions" else frames.get(table.source)
+        if df is None:
+            return pd.DataFrame()
+        if table.snapshot:
+            closed = df["status"].isin(["Withdrawn", "Suspended", "Disqualified"]) & (
+                ts(df["status_date"].fillna(df["referral_date"])) <= end
+            )
+            cg = ts(df["cg_date"])
+            return df[
+                (df["rg_outcome"] == "Positive")
+                & (ts(df["rg_date"]) <= end)
+                & (ts(df["referral_date"]) <= end)
+                & (cg.isna() | (cg > end))
+                & ~closed
+            ]
+        d = ts(df[date_col[table.source]])
+        first = series_start if table.time_series else start
+        df = df[(d >= first) & (d <= end)]
+        if table.id.startswith("rg_"):
+            df = df[df["stage"] == "Reasonable Grounds"]
+        if table.id.startswith("cg_"):
+            df = df[df["stage"] == "Conclusive Grounds"]
+        if table.id.endswith("negative_reasons"):
+            df = df[df["outcome"] == "Negative"]
+        if table.id == "referrals_county_lines":
+            df = df[df["county_lines"]]
+        return df
+
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for table in T.TABLES:
+        df = source(table)
+        cols: dict[str, pd.Series] = {}
+        for d in table.dimensions:
+            if d.name == "Quarter":
+                cols[d.name] = quarter(df[date_col[table.source]])
+            elif d.name == "Decision" and table.source == "decisions":
+                cols[d.name] = df["stage"]
+            elif d.name == "Decision":
+                cols[d.name] = df["decision_stage"].map({"RG": "Reasonable Grounds", "CG": "Conclusive Grounds"})
+            else:
+                cols[d.name] = dims[d.name](df)
+            if d.top is not None:
+                counts = cols[d.name].value_counts()
+                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: d.top]
+                keep = {k for k, _ in ranked}
+                cols[d.name] = cols[d.name].where(cols[d.name].isin(keep), d.other)
+        frame = pd.DataFrame(cols)
+        if table.statistics:
+            frame["days"] = df["days"].to_numpy()
+        names = [d.name for d in table.dimensions]
+        rows: list[tuple[Any, ...]] = []
+        for gs in grouping_sets(table):
+            keys = [names[i] for i in gs]
+            if table.statistics:
+                if keys:
+                    g = frame.groupby(keys, sort=False)["days"].agg(["size", "median", "sum"])
+                else:
+                    s = frame["days"]
+                    g = pd.DataFrame({"size": [len(s)], "median": [s.median()], "sum": [s.sum()]})
+                for key, r in g.iterrows():
+                    kt = key if isinstance(key, tuple) else (key,)
+                    labels = dict(zip(keys, kt, strict=True)) if keys else {}
+                    rows.append(
+                        (*(labels.get(n, T.TOTAL) for n in names), int(r["size"]), round(float(r["median"]), 1),
+                         round(float(r["sum"]) / int(r["size"]), 1))
+                    )
+            elif keys:
+                g = frame.groupby(keys, sort=False).size()
+                for key, n in g.items():
+                    kt = key if isinstance(key, tuple) else (key,)
+                    labels = dict(zip(keys, kt, strict=True))
+                    rows.append((*(labels.get(n2, T.TOTAL) for n2 in names), int(n)))
+            else:
+                rows.append((*(T.TOTAL for _ in names), len(frame)))
+        out[table.id] = rows
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Parent
+
+
+def _run_child(args: list[str]) -> tuple[dict[str, Any], float, float]:
+    """Run this script as a child; returns its JSON result, wall seconds and peak RSS in MiB."""
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args[:2]} failed with status {proc.returncode}")
+    lines = output.decode().strip().splitlines()
+    return json.loads(lines[-1]), wall, usage.ru_maxrss / 1024.0
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the NRM statistics publication")
+    parser.add_argument("--referrals", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--period", default="2024", help="the period to publish (default 2024)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--generator", choices=("auto", "synth", "fixtures"), default="auto")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        kind, *rest = args.child
+        threads = args.threads
+        if kind == "generate":
+            result: dict[str, Any] = {"generator": _generate(int(rest[0]), Path(rest[1]), args.seed, args.generator)}
+        elif kind == "publish":
+            result = _child_publish(Path(rest[0]), args.period, Path(rest[1]), threads)
+        elif kind == "engine":
+            result = _child_engine(Path(rest[0]), args.period, threads)
+        elif kind == "pandas":
+            result = _child_pandas(Path(rest[0]), args.period)
+        else:
+            raise SystemExit(f"unknown child {kind}")
+        print(json.dumps(result))
+        return 0
+
+    print(f"CPU: {_cpu()}; cores: {os.cpu_count()}; Python {platform.python_version()}; period {args.period}")
+    common = ["--period", args.period, "--seed", str(args.seed), "--generator", args.generator]
+    if args.threads:
+        common += ["--threads", str(args.threads)]
+    summary: list[str] = []
+    for n in args.referrals:
+        with tempfile.TemporaryDirectory(prefix="nrm-stats-bench-") as tmp:
+            path = Path(tmp) / "extract.parquet"
+            gen, gen_wall, gen_mem = _run_child([*common, "--child", "generate", str(n), str(path)])
+            size = sum(p.stat().st_size for p in Path(tmp).glob("extract*.parquet"))
+            print(f"\n{n:,} referrals: generated with {gen['generator']} in {gen_wall:.1f} s "
+                  f"({size / 1e6:.0f} MB of Parquet, peak {gen_mem:.0f} MiB)")
+            pub, pub_wall, pub_mem = _run_child([*common, "--child", "publish", str(path), str(Path(tmp) / "out")])
+            print(f"  publish: {pub_wall:.2f} s wall ({pub['seconds']:.2f} s inside), peak {pub_mem:.0f} MiB; "
+                  f"referrals_by_first_responder has {pub['rows']['referrals_by_first_responder']:,} rows")
+            eng, eng_wall, eng_mem = _run_child([*common, "--child", "engine", str(path)])
+            print(f"  engine (tables only): {eng_wall:.2f} s wall ({eng['seconds']:.2f} s inside), peak {eng_mem:.0f} MiB")
+            line = f"{n:>11,} | publish {pub_wall:6.2f} s {pub_mem:6.0f} MiB | engine {eng_wall:6.2f} s"
+            if not args.skip_pandas:
+                pds, pd_wall, pd_mem = _run_child([*common, "--child", "pandas", str(path)])
+                same = [k for k in eng["digests"] if eng["digests"][k] == pds["digests"].get(k)]
+                differ = sorted(set(eng["digests"]) - set(same))
+                print(f"  pandas (tables only): {pd_wall:.2f} s wall ({pds['seconds']:.2f} s inside), peak {pd_mem:.0f} MiB")
+                print(f"  pandas / publish = {pd_wall / pub_wall:.1f}x; pandas / engine = {pd_wall / eng_wall:.1f}x; "
+                      f"tables identical in both: {len(same)}/{len(eng['digests'])}"
+                      + (f" (differ: {', '.join(differ)})" if differ else ""))
+                line += f" | pandas {pd_wall:7.2f} s {pd_mem:6.0f} MiB | {pd_wall / pub_wall:5.1f}x vs publish"
+            if n >= 10_000_000:
+                ok = pub_wall < 30 and pub_mem < 2048
+                print(f"  targets (publish < 30 s and < 2 GB): {'met' if ok else 'NOT met'}")
+            summary.append(line)
+    print("\nSummary")
+    for line in summary:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

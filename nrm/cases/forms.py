@@ -1,0 +1,146 @@
+"""Forms parse and check the shape of input; the rules live in the services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from nrm.cases.models import DisqualificationGround, Outcome
+from nrm.reference.models import NegativeDecisionReason
+
+TEXT_LIMIT = 20000
+
+
+def _text(required_message: str, *, required: bool = True, max_length: int = TEXT_LIMIT) -> forms.CharField:
+    return forms.CharField(
+        required=required,
+        max_length=max_length,
+        strip=True,
+        error_messages={"required": required_message,
+                        "max_length": f"Enter no more than {max_length:,} characters"},
+    )
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=Outcome.choices,
+        error_messages={"required": "Select whether the decision is positive or negative",
+                        "invalid_choice": "Select whether the decision is positive or negative"},
+    )
+    reasons = forms.MultipleChoiceField(required=False, choices=[],
+                                        error_messages={"invalid_choice": "Select reasons from the list"})
+    rationale = _text("Enter the rationale for the decision")
+
+    def __init__(self, *args: Any, stage: str, on: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason_rows = list(NegativeDecisionReason.objects.in_force(on).filter(stage=stage).order_by("code"))
+        self.fields["reasons"].choices = [(r.code, r.label) for r in self.reason_rows]  # type: ignore[attr-defined]
+
+
+class RgDecisionForm(DecisionForm):
+    standard_applied = forms.CharField(
+        error_messages={"required": "Confirm that you applied the standard in force on the decision date"})
+
+
+class ReviewForm(forms.Form):
+    agree = forms.ChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")],
+        error_messages={"required": "Select whether you agree with the decision",
+                        "invalid_choice": "Select whether you agree with the decision"},
+    )
+    rationale = _text("Enter your reasons", required=False)
+
+    @property
+    def agrees(self) -> bool:
+        return self.cleaned_data.get("agree") == "yes"
+
+
+class DateParts:
+    """A GOV.UK date input (three fields named ``<prefix>-day/-month/-year``)."""
+
+    def __init__(self, data: Any, prefix: str) -> None:
+        self.prefix = prefix
+        self.day = (data.get(f"{prefix}-day") or "").strip()
+        self.month = (data.get(f"{prefix}-month") or "").strip()
+        self.year = (data.get(f"{prefix}-year") or "").strip()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.day or self.month or self.year)
+
+    def parse(self) -> date:
+        if not (self.day and self.month and self.year):
+            raise forms.ValidationError("Enter a date that includes a day, month and year")
+        try:
+            return date(int(self.year), int(self.month), int(self.day))
+        except ValueError:
+            raise forms.ValidationError("Enter a real date, for example 27 3 2025") from None
+
+
+class InformationRequestForm(forms.Form):
+    question = _text("Enter the information you need")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.due = DateParts(self.data, "due_on")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.due.empty:
+            cleaned["due_on"] = None
+        else:
+            try:
+                cleaned["due_on"] = self.due.parse()
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+                self._due_error = error.messages[0]
+        return cleaned
+
+    @property
+    def due_error(self) -> str | None:
+        return getattr(self, "_due_error", None)
+
+
+class AnswerForm(forms.Form):
+    answer = _text("Enter your answer")
+
+
+class ReasonForm(forms.Form):
+    reason = _text("Enter the reasons")
+
+
+class NoteForm(forms.Form):
+    text = _text("Enter the note")
+
+
+class ReconsiderationForm(forms.Form):
+    grounds = _text("Enter why the decision should be reconsidered")
+
+
+class DisqualifyForm(forms.Form):
+    ground = forms.ChoiceField(
+        choices=DisqualificationGround.choices,
+        error_messages={"required": "Select the ground for disqualification",
+                        "invalid_choice": "Select the ground for disqualification"},
+    )
+    reason = _text("Enter the reasons for disqualification")
+
+
+class AllocateForm(forms.Form):
+    caseworker = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, caseworkers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.caseworkers = {str(u.pk): u for u in caseworkers}
+
+    def clean_caseworker(self) -> Any:
+        value = self.cleaned_data.get("caseworker", "")
+        if not value:
+            raise forms.ValidationError("Select who to allocate the cases to")
+        if value == "nobody":
+            return None
+        if value not in self.caseworkers:
+            raise forms.ValidationError("Select a caseworker from the list")
+        return self.caseworkers[value]

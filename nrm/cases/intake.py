@@ -1,0 +1,60 @@
+"""Opening a case from a submitted referral. Called by ``nrm.referrals.services.referral_submit``
+inside its transaction, so the referral, the case and their audit events commit together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from nrm.audit.services import audit_record
+from nrm.cases.lifecycle import CaseFacts, Event, State, next_state
+from nrm.cases.models import Case
+from nrm.core.policy import rg_target_working_days
+from nrm.core.workdays import NATIONS, add_working_days
+
+
+def case_nation(referral: Any) -> str:
+    """The UK nation whose bank holidays count for the case: where the exploitation happened
+    in the UK, else where the first responder works; England when neither says."""
+    for candidate in (getattr(referral.police_force, "nation", None), referral.organisation.nation):
+        if candidate in NATIONS:
+            return str(candidate)
+    return "england"
+
+
+def case_open(*, referral: Any, actor: Any) -> Case:
+    """Create the case for ``referral`` in the right competent authority's queue: submitted,
+    then routed to 'awaiting reasonable grounds decision' with its RG target date."""
+    if not referral.competent_authority or not referral.reference or referral.is_child is None:
+        raise ValueError("The referral must be submitted (reference, competent authority, age) before a case opens")
+    with transaction.atomic():
+        now = timezone.now()
+        received_on = timezone.localdate(referral.submitted_at or now)
+        nation = case_nation(referral)
+        case = Case.objects.create(
+            referral=referral,
+            reference=referral.reference,
+            competent_authority=referral.competent_authority,
+            state=State.SUBMITTED,
+            state_changed_at=now,
+            nation=nation,
+            first_responder_organisation=referral.organisation,
+            is_child=bool(referral.is_child),
+            safety_risk=bool(referral.safety_risk),
+            received_on=received_on,
+            rg_target_date=add_working_days(received_on, rg_target_working_days(on=received_on), nation),
+        )
+        audit_record(actor=actor, action="case.opened", target=case, after={
+            "reference": case.reference, "competent_authority": case.competent_authority, "state": case.state,
+            "is_child": case.is_child, "received_on": received_on, "nation": nation,
+        })
+        routed = next_state(State.SUBMITTED, Event.ROUTE, CaseFacts(today=received_on))
+        case.state = routed
+        case.state_changed_at = timezone.now()
+        case.save(update_fields=["state", "state_changed_at", "updated_at"])
+        audit_record(actor=actor, action="case.routed", target=case,
+                     before={"state": State.SUBMITTED}, after={"state": routed,
+                                                               "rg_target_date": case.rg_target_date})
+    return case

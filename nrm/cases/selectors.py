@@ -1,0 +1,716 @@
+"""Reading cases: every page and endpoint gets its rows from here, scoped to the user.
+
+Deny by default: staff of a competent authority see that authority's cases only (SCA or
+IECA, never both unless they belong to both); first responders see their own organisation's
+referrals; everyone else sees nothing. A case that is not visible is a 404, never a 403, so
+its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from nrm.accounts.models import User
+from nrm.accounts.roles import Role
+from nrm.audit.models import AuditEvent
+from nrm.audit.selectors import audit_events_for_case
+from nrm.cases import access, stages
+from nrm.cases.lifecycle import State
+from nrm.cases.models import (
+    Case,
+    CaseNote,
+    Decision,
+    DecisionLetter,
+    DecisionStatus,
+    InformationRequest,
+    InformationRequestStatus,
+    Outcome,
+    ReconsiderationRequest,
+    Stage,
+    StatusChange,
+)
+from nrm.cases.stages import QueueStage
+from nrm.core.workdays import add_working_days, working_days_between
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+
+# ---------------------------------------------------------------------------------------------
+# Visibility
+# ---------------------------------------------------------------------------------------------
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """The cases ``user`` may see. Competent authority staff: their authority's cases; first
+    responders: their organisation's referrals; anyone else: none."""
+    scope = Q(pk__in=[])
+    authorities = access.competent_authorities_for(user)
+    if authorities:
+        scope |= Q(competent_authority__in=sorted(authorities))
+    organisations = access.first_responder_organisation_ids(user)
+    if organisations:
+        scope |= Q(first_responder_organisation_id__in=sorted(organisations, key=str))
+    if not authorities and not organisations:
+        return Case.objects.none()
+    return Case.objects.filter(scope)
+
+
+def case_get_for(user: Any, case_id: Any) -> Case:
+    """The case if ``user`` may see it; Http404 otherwise (including for a malformed id)."""
+    try:
+        pk = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
+    except (TypeError, ValueError):
+        raise Http404("No such case") from None
+    case = (cases_visible_to(user)
+            .select_related("referral", "first_responder_organisation", "allocated_to", "last_decision_maker")
+            .filter(pk=pk).first())
+    if case is None:
+        raise Http404("No such case")
+    return case
+
+
+def case_view_mode(user: Any, case: Case) -> str:
+    """How ``user`` sees a visible case: 'authority' (full casework view) or 'first_responder'."""
+    if access.is_decision_maker_for(user, case):
+        return "authority"
+    if access.is_first_responder_for(user, case):
+        return "first_responder"
+    raise Http404("No such case")
+
+
+def information_request_get_for(user: Any, case: Case, request_id: Any) -> InformationRequest:
+    try:
+        pk = uuid.UUID(str(request_id))
+    except ValueError:
+        raise Http404("No such request") from None
+    requests = InformationRequest.objects.filter(case=case, pk=pk)
+    if not access.is_decision_maker_for(user, case):
+        requests = requests.filter(addressed_to_id__in=access.first_responder_organisation_ids(user))
+    found = requests.select_related("case", "requested_by", "answered_by", "addressed_to").first()
+    if found is None:
+        raise Http404("No such request")
+    return found
+
+
+def letter_get_for(user: Any, case: Case, letter_id: Any) -> DecisionLetter:
+    try:
+        pk = uuid.UUID(str(letter_id))
+    except ValueError:
+        raise Http404("No such letter") from None
+    letters = DecisionLetter.objects.filter(decision__case=case, pk=pk)
+    if not access.is_decision_maker_for(user, case):
+        letters = letters.filter(recipient_organisation_id__in=access.first_responder_organisation_ids(user))
+    found = letters.select_related("decision").first()
+    if found is None:
+        raise Http404("No such letter")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The queue
+# ---------------------------------------------------------------------------------------------
+
+RG_DUE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("", "Any"),
+    ("overdue", "Overdue"),
+    ("today", "Due today"),
+    ("soon", "Due in 1 or 2 working days"),
+    ("later", "Due in 3 or more working days"),
+)
+AGE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("", "Any"),
+    ("under_1w", "Less than 1 week"),
+    ("1w_1m", "1 week to 1 month"),
+    ("1m_3m", "1 to 3 months"),
+    ("3m_12m", "3 to 12 months"),
+    ("over_12m", "More than 12 months"),
+)
+# (newest received_on allowed is today - min_days; oldest is today - max_days)
+_AGE_DAYS: dict[str, tuple[int, int | None]] = {
+    "under_1w": (0, 7),
+    "1w_1m": (7, 30),
+    "1m_3m": (30, 91),
+    "3m_12m": (91, 365),
+    "over_12m": (365, None),
+}
+CHILD_CHOICES: tuple[tuple[str, str], ...] = (("", "Any"), ("yes", "Child"), ("no", "Adult"))
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    stage: QueueStage = QueueStage.OPEN
+    child: str = ""  # "", "yes", "no"
+    safety_risk: bool = False
+    rg_due: str = ""  # a key of RG_DUE_CHOICES
+    age: str = ""  # a key of AGE_CHOICES
+    allocation: str = ""  # "", "me", "unallocated" or a caseworker's id
+    reference: str = ""
+
+    @classmethod
+    def from_query(cls, query: Any) -> QueueFilters:
+        """Read filters from a GET query; anything unrecognised is ignored (never an error)."""
+        try:
+            stage = QueueStage(query.get("stage", QueueStage.OPEN.value) or QueueStage.OPEN.value)
+        except ValueError:
+            stage = QueueStage.OPEN
+        child = query.get("child", "")
+        rg_due = query.get("rg_due", "")
+        age = query.get("age", "")
+        allocation = query.get("allocation", "")
+        if allocation not in {"", "me", "unallocated"}:
+            try:
+                allocation = str(uuid.UUID(allocation))
+            except ValueError:
+                allocation = ""
+        return cls(
+            stage=stage,
+            child=child if child in {"yes", "no"} else "",
+            safety_risk=query.get("safety_risk", "") == "yes",
+            rg_due=rg_due if rg_due in dict(RG_DUE_CHOICES) else "",
+            age=age if age in _AGE_DAYS else "",
+            allocation=allocation,
+            reference=(query.get("reference", "") or "").strip()[:20],
+        )
+
+    def as_query(self) -> dict[str, str]:
+        query = {
+            "stage": self.stage.value if self.stage != QueueStage.OPEN else "",
+            "child": self.child,
+            "safety_risk": "yes" if self.safety_risk else "",
+            "rg_due": self.rg_due,
+            "age": self.age,
+            "allocation": self.allocation,
+            "reference": self.reference,
+        }
+        return {k: v for k, v in query.items() if v}
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    age_days: int
+    rg_working_days_left: int | None  # None once the RG decision has been made
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None
+    previous_cursor: str | None
+    matching: int  # capped at COUNT_CAP + 1
+    competent_authorities: tuple[str, ...]
+
+    @property
+    def matching_text(self) -> str:
+        if self.matching > COUNT_CAP:
+            return f"More than {COUNT_CAP:,} cases"
+        return f"{self.matching:,} {'case' if self.matching == 1 else 'cases'}"
+
+
+def _cursor_encode(case: Case) -> str:
+    return f"{case.rg_target_date.isoformat()}~{case.pk}"
+
+
+def _cursor_decode(cursor: str | None) -> tuple[date, uuid.UUID] | None:
+    if not cursor:
+        return None
+    try:
+        day, pk = cursor.split("~", 1)
+        return date.fromisoformat(day), uuid.UUID(pk)
+    except ValueError:
+        return None
+
+
+def _queue_queryset(user: Any, filters: QueueFilters, *, today: date) -> QuerySet[Case]:
+    authorities = sorted(access.competent_authorities_for(user))
+    if not authorities:
+        return Case.objects.none()
+    states: tuple[State, ...] = filters.stage.states
+    conditions = Q(competent_authority__in=authorities)
+    if filters.rg_due:
+        # A target date only matters while the reasonable grounds decision is awaited.
+        states = tuple(s for s in states if s in stages.RG_SIDE)
+        soon = add_working_days(today, 2)
+        conditions &= {
+            "overdue": Q(rg_target_date__lt=today),
+            "today": Q(rg_target_date=today),
+            "soon": Q(rg_target_date__gt=today, rg_target_date__lte=soon),
+            "later": Q(rg_target_date__gt=soon),
+        }[filters.rg_due]
+    if not states:
+        return Case.objects.none()
+    conditions &= Q(state__in=stages.state_values(states))
+    if filters.child:
+        conditions &= Q(is_child=filters.child == "yes")
+    if filters.safety_risk:
+        conditions &= Q(safety_risk=True)
+    if filters.age:
+        low, high = _AGE_DAYS[filters.age]
+        newest = today - timedelta(days=low)
+        conditions &= Q(received_on__lte=newest)
+        if high is not None:
+            oldest = today - timedelta(days=high)
+            # The RG target is never before the day the referral was received, so this bound is
+            # implied; it lets the index on the target date start where the band starts.
+            conditions &= Q(received_on__gt=oldest, rg_target_date__gt=oldest)
+    if filters.allocation == "me":
+        conditions &= Q(allocated_to=user)
+    elif filters.allocation == "unallocated":
+        conditions &= Q(allocated_to__isnull=True)
+    elif filters.allocation:
+        conditions &= Q(allocated_to_id=filters.allocation)
+    if filters.reference:
+        conditions &= Q(reference__in=sorted({filters.reference, filters.reference.upper()}))
+    return Case.objects.filter(conditions)
+
+
+def case_queue(user: Any, filters: QueueFilters, *, after: str | None = None, before: str | None = None,
+               page_size: int = PAGE_SIZE, today: date | None = None) -> QueuePage:
+    """One page of the user's competent authority's queue, oldest RG target first.
+
+    Keyset pagination on (rg_target_date, id): ``after``/``before`` are cursors from a previous
+    page; the cost of a page does not grow with how far into the queue it is.
+    """
+    day = today or timezone.localdate()
+    base = _queue_queryset(user, filters, today=day)
+    page = base.select_related("allocated_to").only(
+        "id", "reference", "competent_authority", "state", "is_child", "safety_risk", "received_on",
+        "rg_target_date", "nation", "rg_date", "allocated_to__id", "allocated_to__full_name",
+        "allocated_to__email",
+    )
+    after_key = _cursor_decode(after)
+    before_key = _cursor_decode(before) if not after_key else None
+    if before_key:
+        d, pk = before_key
+        page = page.filter(rg_target_date__lte=d).filter(Q(rg_target_date__lt=d) | Q(id__lt=pk))
+        found = list(page.order_by("-rg_target_date", "-id")[: page_size + 1])
+        has_more_before = len(found) > page_size
+        cases = list(reversed(found[:page_size]))
+        has_more_after = True
+    else:
+        if after_key:
+            d, pk = after_key
+            page = page.filter(rg_target_date__gte=d).filter(Q(rg_target_date__gt=d) | Q(id__gt=pk))
+        found = list(page.order_by("rg_target_date", "id")[: page_size + 1])
+        has_more_after = len(found) > page_size
+        cases = found[:page_size]
+        has_more_before = after_key is not None
+    matching = base.order_by()[: COUNT_CAP + 1].count()
+    rows = [
+        QueueRow(
+            case=c,
+            age_days=(day - c.received_on).days,
+            rg_working_days_left=(working_days_between(day, c.rg_target_date, c.nation)
+                                  if State(c.state) in stages.RG_SIDE else None),
+        )
+        for c in cases
+    ]
+    return QueuePage(
+        rows=rows,
+        next_cursor=_cursor_encode(cases[-1]) if cases and has_more_after else None,
+        previous_cursor=_cursor_encode(cases[0]) if cases and has_more_before else None,
+        matching=matching,
+        competent_authorities=tuple(sorted(access.competent_authorities_for(user))),
+    )
+
+
+def caseworkers_for(user: Any) -> list[User]:
+    """Staff of the user's competent authorities: who cases can be allocated to."""
+    slugs = [slug for slug, code in access.COMPETENT_AUTHORITY_BY_SLUG.items()
+             if code in access.competent_authorities_for(user)]
+    if not slugs:
+        return []
+    today = timezone.localdate()
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organisation__slug__in=slugs,
+            memberships__role__name__in=[str(r) for r in access.DECISION_MAKER_ROLES],
+            memberships__starts_on__lte=today,
+        ).filter(Q(memberships__ends_on__isnull=True) | Q(memberships__ends_on__gt=today))
+        .distinct().order_by("full_name", "email")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# First responders
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferredPage:
+    cases: list[Case]
+    next_cursor: str | None
+
+
+def cases_referred_by(user: Any, *, after: str | None = None, page_size: int = PAGE_SIZE) -> ReferredPage:
+    """The cases of the user's first-responder organisations, newest first."""
+    organisations = sorted(access.first_responder_organisation_ids(user), key=str)
+    if not organisations:
+        return ReferredPage([], None)
+    qs = Case.objects.filter(first_responder_organisation_id__in=organisations).select_related(
+        "first_responder_organisation")
+    key = None
+    if after:
+        try:
+            day, pk = after.split("~", 1)
+            key = (date.fromisoformat(day), uuid.UUID(pk))
+        except ValueError:
+            key = None
+    if key:
+        qs = qs.filter(received_on__lte=key[0]).filter(Q(received_on__lt=key[0]) | Q(id__lt=key[1]))
+    found = list(qs.order_by("-received_on", "-id")[: page_size + 1])
+    cases = found[:page_size]
+    next_cursor = f"{cases[-1].received_on.isoformat()}~{cases[-1].pk}" if len(found) > page_size else None
+    return ReferredPage(cases, next_cursor)
+
+
+def information_requests_for(user: Any, *, open_only: bool = True) -> QuerySet[InformationRequest]:
+    """Requests for information addressed to the user's first-responder organisations."""
+    organisations = access.first_responder_organisation_ids(user)
+    requests = InformationRequest.objects.filter(addressed_to_id__in=sorted(organisations, key=str))
+    if open_only:
+        requests = requests.filter(status=InformationRequestStatus.OPEN)
+    return requests.select_related("case", "addressed_to").order_by("due_on", "created_at")
+
+
+# ---------------------------------------------------------------------------------------------
+# The case page
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    occurred_at: Any
+    actor: str
+    action: str
+    text: str
+
+
+TIMELINE_TEXT: dict[str, str] = {
+    "case.opened": "Case opened from the referral",
+    "case.routed": "Case placed in the competent authority's queue",
+    "case.allocated": "Case allocated",
+    "case.unallocated": "Case unallocated",
+    "case.rg_decision_recorded": "Reasonable grounds decision recorded",
+    "case.cg_decision_recorded": "Conclusive grounds decision recorded",
+    "case.review_concluded": "Review of the negative decision concluded",
+    "case.recovery_period_ended": "Recovery period ended: awaiting conclusive grounds decision",
+    "case.reconsideration_requested": "Reconsideration requested",
+    "case.withdrawn": "Case withdrawn",
+    "case.suspended": "Case suspended",
+    "case.reactivated": "Case reactivated",
+    "case.disqualified": "Disqualified on public order or bad faith grounds",
+    "case.closed": "Case closed",
+    "case_note.added": "Note added",
+    "information_request.sent": "Request for further information sent",
+    "information_request.answered": "Request for further information answered",
+    "information_request.closed": "Request for further information closed without an answer",
+    "review.opened": "Review opened",
+    "review.concluded": "Review outcome recorded",
+}
+
+
+def _timeline_text(event: AuditEvent) -> str:
+    text = TIMELINE_TEXT.get(event.action) or event.action.replace(".", ": ").replace("_", " ").capitalize()
+    after = event.after or {}
+    details = []
+    if "outcome" in after and "stage" in after:
+        details.append(f"{after['outcome']} {after['stage']}")
+    if after.get("status") and event.action.startswith("case.") and "decision" in after:
+        details.append(str(dict(DecisionStatus.choices).get(after["status"], after["status"])).lower())
+    if "agree" in after:
+        details.append("agreed" if after["agree"] else "sent back for a fresh decision")
+    if after.get("allocated_to_name"):
+        details.append(f"to {after['allocated_to_name']}")
+    if after.get("reason") and event.action in {"case.withdrawn", "case.suspended", "case.reactivated",
+                                                "case.disqualified", "case.closed"}:
+        details.append(f"reason: {after['reason']}")
+    if after.get("state") and event.action not in {"case.allocated", "case.unallocated"}:
+        try:
+            details.append(f"now '{State(after['state']).label}'")
+        except ValueError:
+            pass
+    return text + (" (" + "; ".join(details) + ")" if details else "")
+
+
+def case_timeline(case: Case, *, limit: int = 200) -> list[TimelineEntry]:
+    """Every recorded change to the case, newest first (views are audited but not listed here)."""
+    events = audit_events_for_case(case).exclude(action="case.viewed").only(
+        "occurred_at", "actor_label", "action", "after").order_by("-id")[:limit]
+    return [TimelineEntry(e.occurred_at, e.actor_label, e.action, _timeline_text(e)) for e in events]
+
+
+@dataclass(frozen=True)
+class RgTarget:
+    target_date: date
+    target_working_days: int
+    decided_on: date | None
+    working_days_taken: int | None
+    working_days_left: int | None
+
+    @property
+    def within_target(self) -> bool | None:
+        if self.working_days_taken is None:
+            return None
+        return self.working_days_taken <= self.target_working_days
+
+    @property
+    def text(self) -> str:
+        if self.working_days_taken is not None:
+            verdict = "within the target" if self.within_target else (
+                f"{self.working_days_taken - self.target_working_days} working days over the target")
+            return f"Decided in {self.working_days_taken} working days: {verdict}"
+        assert self.working_days_left is not None
+        if self.working_days_left < 0:
+            return f"Overdue by {-self.working_days_left} working days"
+        if self.working_days_left == 0:
+            return "Due today"
+        return f"{self.working_days_left} working {'day' if self.working_days_left == 1 else 'days'} left"
+
+
+def case_rg_target(case: Case, decisions: Sequence[Decision], *, today: date | None = None) -> RgTarget:
+    from nrm.core import policy
+
+    first_rg = next((d for d in decisions if d.stage == Stage.RG), None)
+    target_days = policy.rg_target_working_days(on=case.received_on)
+    if first_rg is not None:
+        taken = working_days_between(case.received_on, first_rg.decided_on, case.nation)
+        return RgTarget(case.rg_target_date, target_days, first_rg.decided_on, taken, None)
+    day = today or timezone.localdate()
+    return RgTarget(case.rg_target_date, target_days, None, None,
+                    working_days_between(day, case.rg_target_date, case.nation))
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    mode: str  # 'authority' or 'first_responder'
+    decisions: list[Decision]
+    information_requests: list[InformationRequest]
+    notes: list[CaseNote] = field(default_factory=list)
+    status_changes: list[StatusChange] = field(default_factory=list)
+    reconsiderations: list[ReconsiderationRequest] = field(default_factory=list)
+    contributions: list[Any] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    rg_target: RgTarget | None = None
+    recovery_period_ends: date | None = None
+
+
+def case_detail(user: Any, case: Case, *, today: date | None = None) -> CaseDetail:
+    """Everything the case page shows, scoped to what ``user`` may see of it."""
+    from nrm.cases.services import recovery_period_end
+
+    mode = case_view_mode(user, case)
+    letters = DecisionLetter.objects.only("id", "decision_id", "recipient_name", "recipient_organisation_id",
+                                          "recipient_email", "created_at")
+    if mode == "first_responder":
+        letters = letters.filter(recipient_organisation_id=case.first_responder_organisation_id)
+    decisions_qs = (Decision.objects.filter(case=case).select_related("decided_by", "reviewed_by")
+                    .prefetch_related("reasons", Prefetch("letters", queryset=letters)))
+    if mode == "first_responder":
+        decisions_qs = decisions_qs.filter(status__in=[DecisionStatus.SERVED, DecisionStatus.RECONSIDERED])
+    decisions = list(decisions_qs.order_by("decided_on", "created_at"))
+    requests_qs = InformationRequest.objects.filter(case=case).select_related(
+        "requested_by", "answered_by", "closed_by", "addressed_to")
+    if mode == "first_responder":
+        requests_qs = requests_qs.filter(addressed_to_id__in=access.first_responder_organisation_ids(user))
+    detail = CaseDetail(
+        case=case,
+        mode=mode,
+        decisions=decisions,
+        information_requests=list(requests_qs.order_by("created_at")),
+        status_changes=list(StatusChange.objects.filter(case=case).select_related("actor").order_by("created_at")),
+        reconsiderations=list(ReconsiderationRequest.objects.filter(case=case)
+                              .select_related("requested_by", "requested_by_organisation")),
+        rg_target=case_rg_target(case, decisions, today=today),
+        recovery_period_ends=recovery_period_end(case),
+    )
+    if mode == "authority":
+        detail.notes = list(CaseNote.objects.filter(case=case).select_related("author").order_by("-created_at"))
+        detail.contributions = list(case.referral.contributions.all().order_by("created_at"))
+        detail.timeline = case_timeline(case)
+    return detail
+
+
+# ---------------------------------------------------------------------------------------------
+# The seniors' dashboard
+# ---------------------------------------------------------------------------------------------
+
+AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("Under 2 weeks", 0, 14),
+    ("2 weeks to 1 month", 14, 30),
+    ("1 to 3 months", 30, 91),
+    ("3 to 6 months", 91, 182),
+    ("6 to 12 months", 182, 365),
+    ("Over 1 year", 365, None),
+)
+BACKLOG_RG: tuple[State, ...] = stages.RG_SIDE
+BACKLOG_CG: tuple[State, ...] = stages.CG_SIDE
+
+
+@dataclass(frozen=True)
+class BacklogBand:
+    label: str
+    awaiting_rg: int
+    awaiting_cg: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    bands: list[BacklogBand]
+    suspended: int
+
+    @property
+    def awaiting_rg(self) -> int:
+        return sum(b.awaiting_rg for b in self.bands)
+
+    @property
+    def awaiting_cg(self) -> int:
+        return sum(b.awaiting_cg for b in self.bands)
+
+
+def _band_q(today: date, low: int, high: int | None) -> Q:
+    q = Q(received_on__lte=today - timedelta(days=low))
+    if high is not None:
+        q &= Q(received_on__gt=today - timedelta(days=high))
+    return q
+
+
+def dashboard_backlog(competent_authority: str, *, today: date | None = None) -> Backlog:
+    """Live cases awaiting RG and awaiting CG (recovery period, decision or review), by age since referral."""
+    day = today or timezone.localdate()
+    rg = Q(state__in=stages.state_values(BACKLOG_RG))
+    cg = Q(state__in=stages.state_values(BACKLOG_CG))
+    aggregates: dict[str, Any] = {}
+    for i, (_, low, high) in enumerate(AGE_BANDS):
+        band = _band_q(day, low, high)
+        aggregates[f"rg_{i}"] = Count("id", filter=rg & band)
+        aggregates[f"cg_{i}"] = Count("id", filter=cg & band)
+    aggregates["suspended"] = Count("id", filter=Q(state=State.SUSPENDED))
+    counts = Case.objects.filter(competent_authority=competent_authority,
+                                 state__in=stages.state_values(stages.OPEN)).aggregate(**aggregates)
+    return Backlog(
+        bands=[BacklogBand(label, counts[f"rg_{i}"], counts[f"cg_{i}"]) for i, (label, _, _) in enumerate(AGE_BANDS)],
+        suspended=counts["suspended"],
+    )
+
+
+def percentile(values: Sequence[int], fraction: float) -> float | None:
+    """Nearest-rank percentile (the value at rank ceil(fraction * n)); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+def median(values: Sequence[int]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+@dataclass(frozen=True)
+class MonthTimeliness:
+    month: date  # first day of the month
+    rg_decisions: int
+    rg_median_days: float | None
+    rg_p90_days: float | None
+    cg_decisions: int
+    cg_median_days: float | None
+    cg_p90_days: float | None
+
+
+def _months_back(today: date, months: int) -> list[date]:
+    first = today.replace(day=1)
+    result = []
+    for _ in range(months):
+        result.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(result))
+
+
+def dashboard_timeliness(competent_authority: str, *, today: date | None = None,
+                         months: int = 12) -> list[MonthTimeliness]:
+    """Days from referral to the RG decision, and from RG to CG, by month of the decision: median and
+    90th percentile (nearest rank), over decisions served in that month."""
+    day = today or timezone.localdate()
+    month_starts = _months_back(day, months)
+    start = month_starts[0]
+    rg_days: dict[date, list[int]] = {m: [] for m in month_starts}
+    cg_days: dict[date, list[int]] = {m: [] for m in month_starts}
+    for received_on, rg_date in Case.objects.filter(
+            competent_authority=competent_authority, rg_date__gte=start, rg_date__lte=day,
+    ).values_list("received_on", "rg_date").iterator(chunk_size=5000):
+        if rg_date is not None:
+            rg_days[rg_date.replace(day=1)].append((rg_date - received_on).days)
+    for rg_date, cg_date in Case.objects.filter(
+            competent_authority=competent_authority, cg_date__gte=start, cg_date__lte=day, rg_date__isnull=False,
+    ).values_list("rg_date", "cg_date").iterator(chunk_size=5000):
+        if rg_date is not None and cg_date is not None:
+            cg_days[cg_date.replace(day=1)].append((cg_date - rg_date).days)
+    return [
+        MonthTimeliness(
+            month=m,
+            rg_decisions=len(rg_days[m]), rg_median_days=median(rg_days[m]), rg_p90_days=percentile(rg_days[m], 0.9),
+            cg_decisions=len(cg_days[m]), cg_median_days=median(cg_days[m]), cg_p90_days=percentile(cg_days[m], 0.9),
+        )
+        for m in month_starts
+    ]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    weeks_observed: int
+    cg_backlog: int
+    intake_per_week: float  # positive RG decisions: cases joining the CG backlog
+    decisions_per_week: float  # CG decisions served: cases leaving it
+    weeks_to_clear: float | None
+    clears_on: date | None
+
+    @property
+    def clearing(self) -> bool:
+        return self.weeks_to_clear is not None
+
+
+def dashboard_forecast(competent_authority: str, *, today: date | None = None, weeks: int = 12) -> Forecast:
+    """When the CG backlog clears if intake and decisions carry on at their rates of the last ``weeks``."""
+    day = today or timezone.localdate()
+    start = day - timedelta(weeks=weeks)
+    decisions = Decision.objects.filter(case__competent_authority=competent_authority)
+    intake = decisions.filter(stage=Stage.RG, outcome=Outcome.POSITIVE, decided_on__gt=start,
+                              decided_on__lte=day).count()
+    served = decisions.filter(stage=Stage.CG, status__in=[DecisionStatus.SERVED, DecisionStatus.RECONSIDERED],
+                              served_on__gt=start, served_on__lte=day).count()
+    backlog = Case.objects.filter(competent_authority=competent_authority,
+                                  state__in=stages.state_values(BACKLOG_CG)).count()
+    intake_rate = intake / weeks
+    decision_rate = served / weeks
+    net = decision_rate - intake_rate
+    if backlog == 0:
+        weeks_to_clear: float | None = 0.0
+    elif net > 0:
+        weeks_to_clear = backlog / net
+    else:
+        weeks_to_clear = None
+    clears_on = day + timedelta(days=math.ceil(weeks_to_clear * 7)) if weeks_to_clear is not None else None
+    return Forecast(weeks, backlog, intake_rate, decision_rate, weeks_to_clear, clears_on)
+
+
+def dashboard_authorities(user: Any) -> list[str]:
+    """The competent authorities whose dashboard ``user`` may see (seniors only)."""
+    return sorted(access.competent_authorities_for(user, Role.SENIOR_DECISION_MAKER))

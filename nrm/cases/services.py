@@ -1,0 +1,689 @@
+"""Casework services: every change to a case goes through one of these functions.
+
+Each one takes keyword-only arguments, owns its transaction, locks the case, asks the
+lifecycle (``next_state``) whether the step is allowed, writes the audit event and puts any
+messages in the outbox (sent after commit). They raise ``ServiceError`` (or its subclasses
+``AccessDenied``, ``TransitionNotAllowed``, ``GuardFailed``) with a message written for the
+person who asked; nothing changes when they do.
+
+Contract with nrm/reviews and nrm/support: ``case_record_rg_decision``,
+``case_record_cg_decision``, ``case_conclude_review`` and ``case_facts`` keep their names and
+signatures. Who may conclude an independent review of a negative CG is decided in nrm/reviews;
+the second-line review of a negative RG by a senior is :func:`case_second_line_review`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from nrm.audit.services import audit_record
+from nrm.cases import access, stages
+from nrm.cases.letters import letters_issue
+from nrm.cases.lifecycle import CaseFacts, Event, State, next_state, reactivation_target
+from nrm.cases.models import (
+    Case,
+    CaseNote,
+    Decision,
+    DecisionStatus,
+    DisqualificationGround,
+    InformationRequest,
+    InformationRequestStatus,
+    Outcome,
+    ReconsiderationRequest,
+    Stage,
+    StatusChange,
+)
+from nrm.cases.standards import standard_in_force, standard_resolve
+from nrm.core import hooks, policy
+from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
+from nrm.core.workdays import add_working_days, working_days_between
+from nrm.notify.models import MessageKind
+from nrm.notify.services import outbox_add
+from nrm.reference.models import NegativeDecisionReason
+
+# ---------------------------------------------------------------------------------------------
+# Facts and helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def case_facts(case: Case, *, actor: Any = None, today: date | None = None) -> CaseFacts:
+    """What the lifecycle guards need to know about ``case`` now (or on ``today``)."""
+    return CaseFacts(
+        today=today or timezone.localdate(),
+        rg_date=case.rg_date,
+        recovery_period_days=case.recovery_period_days,
+        open_information_requests=InformationRequest.objects.filter(
+            case=case, status=InformationRequestStatus.OPEN).count(),
+        actor_id=getattr(actor, "pk", None),
+        last_decision_maker_id=case.last_decision_maker_id,
+        suspended_from=State(case.suspended_from) if case.suspended_from else None,
+    )
+
+
+def recovery_period_end(case: Case) -> date | None:
+    """The first day a conclusive grounds decision may be made, or None with no positive RG."""
+    if case.rg_date is None or case.recovery_period_days is None:
+        return None
+    return case.rg_date + timedelta(days=case.recovery_period_days)
+
+
+def _lock(case: Case) -> Case:
+    """Lock the case row for this transaction and reload it, so two people cannot both act."""
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
+    case.refresh_from_db()
+    return case
+
+
+def _snapshot(case: Case) -> dict[str, Any]:
+    return {
+        "state": case.state,
+        "allocated_to": str(case.allocated_to_id) if case.allocated_to_id else None,
+        "rg_date": case.rg_date,
+        "recovery_period_days": case.recovery_period_days,
+        "cg_date": case.cg_date,
+        "suspended_from": case.suspended_from or None,
+    }
+
+
+def _move(case: Case, event: Event, facts: CaseFacts, *, actor: Any, reason: str = "", ground: str = "") -> State:
+    """Apply ``event`` if the lifecycle allows it; record the change. The caller saves the case."""
+    source = State(case.state)
+    target = next_state(source, event, facts)
+    case.state = target
+    case.state_changed_at = timezone.now()
+    StatusChange.objects.create(
+        case=case,
+        event=event.value,
+        from_state=source.value,
+        to_state=target.value,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        reason=reason,
+        ground=ground,
+        occurred_on=facts.today,
+    )
+    return target
+
+
+def _require_decision_maker(user: Any, case: Case, what: str) -> None:
+    if not access.is_decision_maker_for(user, case):
+        raise AccessDenied(
+            f"Only a caseworker or senior decision maker at the {access.competent_authority_name(case.competent_authority)} "
+            f"can {what}."
+        )
+
+
+def _require_senior(user: Any, case: Case, what: str) -> None:
+    if not access.is_senior_for(user, case):
+        raise AccessDenied(
+            f"Only a senior decision maker at the {access.competent_authority_name(case.competent_authority)} "
+            f"can {what}."
+        )
+
+
+def _required_text(value: str | None, *, field: str, message: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ServiceError(message, field=field)
+    return text
+
+
+def _decision_date(case: Case, decided_on: date | None) -> date:
+    today = timezone.localdate()
+    day = decided_on or today
+    if day > today:
+        raise ServiceError("The decision date must be today or in the past.", field="decided_on")
+    if day < case.received_on:
+        raise ServiceError(
+            f"The decision date must be on or after the date the referral was received ({case.received_on.day} "
+            f"{case.received_on:%B %Y}).",
+            field="decided_on",
+        )
+    return day
+
+
+def _outcome(value: str) -> Outcome:
+    try:
+        return Outcome(value)
+    except ValueError:
+        raise ServiceError("Select whether the decision is positive or negative.", field="outcome") from None
+
+
+def _reasons_resolve(stage: Stage, outcome: Outcome, reasons: Iterable[Any], on: date) -> list[NegativeDecisionReason]:
+    """Reasons as reference rows: codes, ids or rows, each for this stage and in force on the date."""
+    given = list(reasons or [])
+    if outcome == Outcome.POSITIVE:
+        if given:
+            raise ServiceError("A positive decision has no reasons for refusal. Remove the reasons selected.",
+                               field="reasons")
+        return []
+    if not given:
+        raise ServiceError("Select at least one reason for a negative decision.", field="reasons")
+    in_force = {r.code: r for r in NegativeDecisionReason.objects.in_force(on).filter(stage=stage.value)}
+    by_pk = {str(r.pk): r for r in in_force.values()}
+    resolved: list[NegativeDecisionReason] = []
+    for item in given:
+        if isinstance(item, NegativeDecisionReason):
+            key = item.code if item.stage == stage.value else None
+            found = in_force.get(key) if key else None
+        else:
+            found = in_force.get(str(item)) or by_pk.get(str(item))
+        if found is None:
+            raise ServiceError(
+                f"'{item}' is not a {stage.label.lower()} reason in force on {on.day} {on:%B %Y}.", field="reasons")
+        if found not in resolved:
+            resolved.append(found)
+    return resolved
+
+
+def _decision_audit(decision: Decision) -> dict[str, Any]:
+    return {
+        "decision": str(decision.pk),
+        "stage": decision.stage,
+        "outcome": decision.outcome,
+        "status": decision.status,
+        "decided_on": decision.decided_on,
+        "decided_by": decision.decided_by.email,
+        "reasons": [r.code for r in decision.reasons.all()],
+    }
+
+
+def _replace_standing_decision(case: Case, stage: Stage) -> None:
+    """On reconsideration, the served decision of that stage is replaced by the fresh one."""
+    Decision.objects.filter(case=case, stage=stage.value, status=DecisionStatus.SERVED).update(
+        status=DecisionStatus.RECONSIDERED, updated_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing and allocation
+# ---------------------------------------------------------------------------------------------
+
+
+def case_route(*, case: Case, actor: Any = None) -> Case:
+    """Put a submitted case in its competent authority's queue (SUBMITTED -> AWAITING_RG)."""
+    with transaction.atomic():
+        _lock(case)
+        before = _snapshot(case)
+        _move(case, Event.ROUTE, case_facts(case, actor=actor), actor=actor)
+        case.save(update_fields=["state", "state_changed_at", "updated_at"])
+        audit_record(actor=actor, action="case.routed", target=case, before=before,
+                     after={**_snapshot(case), "competent_authority": case.competent_authority})
+    return case
+
+
+def case_allocate(*, cases: Sequence[Case], caseworker: Any, allocated_by: Any) -> int:
+    """Allocate cases (one or many) to a caseworker, or unallocate them with ``caseworker=None``.
+
+    Only a senior decision maker allocates, only live cases of their own competent authority,
+    and only to staff of that same authority.
+    """
+    if not cases:
+        raise ServiceError("Select at least one case to allocate.", field="cases")
+    with transaction.atomic():
+        locked = list(Case.objects.select_for_update().filter(pk__in=[c.pk for c in cases]).order_by("pk"))
+        if len(locked) != len({c.pk for c in cases}):
+            raise ServiceError("One of the cases selected no longer exists.", field="cases")
+        for case in locked:
+            _require_senior(allocated_by, case, "allocate cases")
+            if caseworker is not None and not access.is_decision_maker_for(caseworker, case):
+                raise ServiceError(
+                    f"{caseworker} is not a caseworker at the "
+                    f"{access.competent_authority_name(case.competent_authority)}.", field="caseworker")
+        closed = [c.reference for c in locked if State(c.state) not in stages.OPEN]
+        if closed:
+            raise ServiceError(
+                f"Only open cases can be allocated; {', '.join(sorted(closed))} "
+                f"{'is' if len(closed) == 1 else 'are'} concluded.", field="cases")
+        now = timezone.now()
+        for case in locked:
+            before = {"allocated_to": str(case.allocated_to_id) if case.allocated_to_id else None}
+            case.allocated_to = caseworker
+            case.updated_at = now
+            audit_record(actor=allocated_by, action="case.allocated" if caseworker else "case.unallocated",
+                         target=case, before=before,
+                         after={"allocated_to": str(caseworker.pk) if caseworker else None,
+                                "allocated_to_name": str(caseworker) if caseworker else None})
+        Case.objects.bulk_update(locked, ["allocated_to", "updated_at"])
+    for case in cases:
+        case.allocated_to = caseworker
+    return len(locked)
+
+
+# ---------------------------------------------------------------------------------------------
+# Decisions
+# ---------------------------------------------------------------------------------------------
+
+
+def case_record_rg_decision(
+    *,
+    case: Case,
+    decision_maker: Any,
+    outcome: str,
+    standard_applied: str,
+    reasons: Iterable[Any],
+    rationale: str,
+    decided_on: date | None = None,
+) -> Decision:
+    """Record a reasonable grounds decision.
+
+    Positive: served at once, the recovery period set from the policy in force on the decision
+    date, and a letter sent. Negative: proposed, and the case waits for a senior's second-line
+    review (RG_UNDER_REVIEW) before anything is served.
+    """
+    _require_decision_maker(decision_maker, case, "make a reasonable grounds decision on this case")
+    result = _outcome(outcome)
+    day = _decision_date(case, decided_on)
+    standard = standard_resolve(Stage.RG.value, standard_applied, on=day)
+    reason_rows = _reasons_resolve(Stage.RG, result, reasons, day)
+    text = _required_text(rationale, field="rationale", message="Enter the rationale for the decision.")
+    with transaction.atomic():
+        _lock(case)
+        before = _snapshot(case)
+        if case.state == State.SUBMITTED:
+            _move(case, Event.ROUTE, case_facts(case, today=day), actor=None)
+        source = State(case.state)
+        facts = case_facts(case, actor=decision_maker, today=day)
+        event = Event.RG_POSITIVE if result == Outcome.POSITIVE else Event.RG_NEGATIVE
+        _move(case, event, facts, actor=decision_maker)
+        if source == State.RG_RECONSIDERATION:
+            _replace_standing_decision(case, Stage.RG)
+        target_days = policy.rg_target_working_days(on=case.received_on)
+        taken = working_days_between(case.received_on, day, case.nation)
+        decision_policy: dict[str, Any] = {
+            "standard": standard.code,
+            "rg_target_working_days": target_days,
+            "rg_target_date": case.rg_target_date.isoformat(),
+            "working_days_from_referral": taken,
+            "within_target": taken <= target_days,
+        }
+        if result == Outcome.POSITIVE:
+            decision_policy["recovery_period_days"] = policy.recovery_period_days(on=day)
+        decision = Decision.objects.create(
+            case=case, stage=Stage.RG, outcome=result, standard_applied=standard.label, rationale=text,
+            decided_by=decision_maker, decided_on=day,
+            status=DecisionStatus.SERVED if result == Outcome.POSITIVE else DecisionStatus.PROPOSED,
+            served_on=day if result == Outcome.POSITIVE else None,
+            policy=decision_policy,
+        )
+        decision.reasons.set(reason_rows)
+        case.last_decision_maker = decision_maker
+        if result == Outcome.POSITIVE:
+            case.rg_date = day
+            case.recovery_period_days = decision_policy["recovery_period_days"]
+            case.cg_date = None
+        case.save()
+        audit_record(actor=decision_maker, action="case.rg_decision_recorded", target=decision, case=case,
+                     before=before, after={**_snapshot(case), **_decision_audit(decision)})
+        _announce(decision, actor=decision_maker)
+    return decision
+
+
+def case_record_cg_decision(
+    *,
+    case: Case,
+    decision_maker: Any,
+    outcome: str,
+    reasons: Iterable[Any],
+    rationale: str,
+    decided_on: date | None = None,
+) -> Decision:
+    """Record a conclusive grounds decision.
+
+    Refused (GuardFailed) before the recovery period has run or while a request for information
+    is open. Positive: served, with a letter. Negative: proposed, for independent review
+    (CG_UNDER_REVIEW; the panel or second-line review in nrm/reviews concludes it).
+    """
+    _require_decision_maker(decision_maker, case, "make a conclusive grounds decision on this case")
+    result = _outcome(outcome)
+    day = _decision_date(case, decided_on)
+    standard = standard_in_force(Stage.CG.value, on=day)
+    reason_rows = _reasons_resolve(Stage.CG, result, reasons, day)
+    text = _required_text(rationale, field="rationale", message="Enter the rationale for the decision.")
+    with transaction.atomic():
+        _lock(case)
+        before = _snapshot(case)
+        source = State(case.state)
+        facts = case_facts(case, actor=decision_maker, today=day)
+        event = Event.CG_POSITIVE if result == Outcome.POSITIVE else Event.CG_NEGATIVE
+        _move(case, event, facts, actor=decision_maker)
+        if source == State.CG_RECONSIDERATION:
+            _replace_standing_decision(case, Stage.CG)
+        decision_policy: dict[str, Any] = {
+            "standard": standard.code,
+            "recovery_period_days": case.recovery_period_days,
+            "days_from_rg": (day - case.rg_date).days if case.rg_date else None,
+        }
+        if result == Outcome.NEGATIVE:
+            decision_policy["independent_review_mode"] = policy.independent_review_mode(on=day)
+        decision = Decision.objects.create(
+            case=case, stage=Stage.CG, outcome=result, standard_applied=standard.label, rationale=text,
+            decided_by=decision_maker, decided_on=day,
+            status=DecisionStatus.SERVED if result == Outcome.POSITIVE else DecisionStatus.PROPOSED,
+            served_on=day if result == Outcome.POSITIVE else None,
+            policy=decision_policy,
+        )
+        decision.reasons.set(reason_rows)
+        case.last_decision_maker = decision_maker
+        if result == Outcome.POSITIVE:
+            case.cg_date = day
+        case.save()
+        audit_record(actor=decision_maker, action="case.cg_decision_recorded", target=decision, case=case,
+                     before=before, after={**_snapshot(case), **_decision_audit(decision)})
+        _announce(decision, actor=decision_maker)
+    return decision
+
+
+def _announce(decision: Decision, *, actor: Any) -> None:
+    """After a decision is recorded: letters for a served one, and the hooks later domains listen to
+    (nrm/reviews opens a review of a proposed negative; nrm/support acts on a served positive)."""
+    if decision.status == DecisionStatus.SERVED:
+        letters_issue(decision, letter_date=timezone.localdate())
+        hooks.decision_served.emit(hooks.DecisionEvent(decision=decision, on=decision.served_on or decision.decided_on,
+                                                       actor=actor))
+    elif decision.status == DecisionStatus.PROPOSED:
+        hooks.negative_decision_proposed.emit(hooks.DecisionEvent(decision=decision, on=decision.decided_on,
+                                                                  actor=actor))
+
+
+def case_proposed_decision(case: Case) -> Decision | None:
+    """The negative decision waiting for review, if the case is under review."""
+    stage = {State.RG_UNDER_REVIEW: Stage.RG, State.CG_UNDER_REVIEW: Stage.CG}.get(State(case.state))
+    if stage is None:
+        return None
+    return (Decision.objects.filter(case=case, stage=stage.value, status=DecisionStatus.PROPOSED)
+            .select_related("decided_by").order_by("-created_at").first())
+
+
+def case_conclude_review(*, case: Case, reviewer: Any, agree: bool, rationale: str) -> Decision:
+    """Conclude the review of a proposed negative decision (RG or CG).
+
+    Agree (Event.REVIEW_AGREE): the decision is served and the letters sent. Disagree
+    (Event.REVIEW_DISAGREE): the decision is overturned and the case is referred back for a fresh
+    decision by a different decision maker. The reviewer may not be the decision maker. Who may
+    review is for the caller to decide (second-line senior here, the panel in nrm/reviews).
+    """
+    text = (rationale or "").strip()
+    if not agree and not text:
+        raise ServiceError("Enter the reasons for sending the decision back.", field="rationale")
+    with transaction.atomic():
+        _lock(case)
+        before = _snapshot(case)
+        facts = case_facts(case, actor=reviewer)
+        event = Event.REVIEW_AGREE if agree else Event.REVIEW_DISAGREE
+        decision = case_proposed_decision(case)
+        _move(case, event, facts, actor=reviewer, reason=text)
+        if decision is None:
+            raise GuardFailed("There is no proposed decision on this case waiting for review.")
+        today = timezone.localdate()
+        decision.reviewed_by = reviewer
+        decision.reviewed_on = today
+        decision.review_rationale = text
+        if agree:
+            decision.status = DecisionStatus.SERVED
+            decision.served_on = today
+            if decision.stage == Stage.RG:
+                case.rg_date = decision.decided_on
+            else:
+                case.cg_date = decision.decided_on
+        else:
+            decision.status = DecisionStatus.OVERTURNED
+            if case.allocated_to_id is not None and case.allocated_to_id == case.last_decision_maker_id:
+                case.allocated_to = None  # the fresh decision needs someone else: a senior reallocates
+        decision.save()
+        case.save()
+        audit_record(actor=reviewer, action="case.review_concluded", target=decision, case=case, before=before,
+                     after={**_snapshot(case), **_decision_audit(decision), "agree": agree,
+                            "reviewed_by": getattr(reviewer, "email", str(reviewer))})
+        hooks.review_concluded.emit(hooks.ReviewConcludedEvent(decision=decision, reviewer=reviewer, agree=agree,
+                                                               rationale=text, on=today))
+        if agree:
+            _announce(decision, actor=reviewer)
+    return decision
+
+
+def case_second_line_review(*, case: Case, reviewer: Any, agree: bool, rationale: str) -> Decision:
+    """A senior decision maker's second-line review of a proposed negative RG decision."""
+    _require_senior(reviewer, case, "review a negative reasonable grounds decision")
+    if case.state != State.RG_UNDER_REVIEW:
+        raise ServiceError(f"This case is '{State(case.state).label}': there is no negative reasonable grounds "
+                           "decision waiting for review.")
+    return case_conclude_review(case=case, reviewer=reviewer, agree=agree, rationale=rationale)
+
+
+def case_recovery_period_end(*, case: Case, today: date | None = None) -> Case:
+    """Move a case whose recovery period has run from POSITIVE_RG to AWAITING_CG (system step)."""
+    with transaction.atomic():
+        _lock(case)
+        before = _snapshot(case)
+        _move(case, Event.RECOVERY_PERIOD_ENDS, case_facts(case, today=today), actor=None)
+        case.save(update_fields=["state", "state_changed_at", "updated_at"])
+        audit_record(actor=None, action="case.recovery_period_ended", target=case, before=before,
+                     after=_snapshot(case))
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests for further information
+# ---------------------------------------------------------------------------------------------
+
+
+def information_request_default_due(case: Case, *, today: date | None = None) -> date:
+    day = today or timezone.localdate()
+    return add_working_days(day, policy.int_value("rfi_response_working_days", on=day), case.nation)
+
+
+def information_request_send(*, case: Case, requested_by: Any, question: str,
+                             due_on: date | None = None) -> InformationRequest:
+    """Ask the first responder for further information, with a date to answer by."""
+    _require_decision_maker(requested_by, case, "ask for further information on this case")
+    text = _required_text(question, field="question", message="Enter the information you need.")
+    today = timezone.localdate()
+    due = due_on or information_request_default_due(case, today=today)
+    if due <= today:
+        raise ServiceError("The date to answer by must be in the future.", field="due_on")
+    with transaction.atomic():
+        _lock(case)
+        if State(case.state) not in stages.INFORMATION_REQUEST_STATES:
+            raise ServiceError(f"This case is '{State(case.state).label}': further information cannot be "
+                               "requested now.")
+        request = InformationRequest.objects.create(
+            case=case, addressed_to=case.first_responder_organisation, requested_by=requested_by,
+            question=text, due_on=due,
+        )
+        outbox_add(
+            kind=MessageKind.INFORMATION_REQUEST,
+            subject=f"Request for further information - {case.reference}",
+            body=(f"The {access.competent_authority_name(case.competent_authority)} needs further information "
+                  f"about referral {case.reference} by {due.day} {due:%B %Y}. Sign in to the service and open "
+                  "'Requests for information' to read the request and answer it."),
+            recipient_organisation=case.first_responder_organisation,
+            about=request,
+        )
+        audit_record(actor=requested_by, action="information_request.sent", target=request, case=case,
+                     after={"information_request": str(request.pk), "due_on": due,
+                            "addressed_to": case.first_responder_organisation.slug})
+    return request
+
+
+def information_request_answer(*, information_request: InformationRequest, answered_by: Any,
+                               answer: str) -> InformationRequest:
+    """The first responder's answer; it lands on the case and the caseworker is told."""
+    request = information_request
+    if request.addressed_to_id not in access.first_responder_organisation_ids(answered_by):
+        raise AccessDenied("Only a first responder at the organisation the request was sent to can answer it.")
+    text = _required_text(answer, field="answer", message="Enter your answer.")
+    with transaction.atomic():
+        InformationRequest.objects.select_for_update().filter(pk=request.pk).values_list("pk", flat=True).first()
+        request.refresh_from_db()
+        if request.status != InformationRequestStatus.OPEN:
+            raise ServiceError("This request has already been answered or closed.")
+        request.status = InformationRequestStatus.ANSWERED
+        request.answer = text
+        request.answered_by = answered_by
+        request.answered_at = timezone.now()
+        request.save()
+        case = request.case
+        recipient = case.allocated_to or request.requested_by
+        if recipient is not None and recipient.email:
+            outbox_add(
+                kind=MessageKind.INFORMATION_REQUEST,
+                subject=f"Further information received - {case.reference}",
+                body=f"The first responder has answered your request for information on case {case.reference}. "
+                     "Sign in to read it on the case.",
+                recipient_email=recipient.email,
+                about=request,
+            )
+        audit_record(actor=answered_by, action="information_request.answered", target=request, case=case,
+                     after={"information_request": str(request.pk)})
+    return request
+
+
+def information_request_close(*, information_request: InformationRequest, closed_by: Any,
+                              reason: str) -> InformationRequest:
+    """Close a request without an answer (for example when it is no longer needed)."""
+    request = information_request
+    _require_decision_maker(closed_by, request.case, "close a request for information on this case")
+    text = _required_text(reason, field="reason", message="Enter why you are closing the request.")
+    with transaction.atomic():
+        InformationRequest.objects.select_for_update().filter(pk=request.pk).values_list("pk", flat=True).first()
+        request.refresh_from_db()
+        if request.status != InformationRequestStatus.OPEN:
+            raise ServiceError("This request has already been answered or closed.")
+        request.status = InformationRequestStatus.CLOSED
+        request.closed_by = closed_by
+        request.closed_reason = text
+        request.save()
+        audit_record(actor=closed_by, action="information_request.closed", target=request, case=request.case,
+                     after={"information_request": str(request.pk), "reason": text})
+    return request
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes, reconsideration and the other transitions
+# ---------------------------------------------------------------------------------------------
+
+
+def case_note_add(*, case: Case, author: Any, text: str) -> CaseNote:
+    _require_decision_maker(author, case, "add notes to this case")
+    body = _required_text(text, field="text", message="Enter the note.")
+    with transaction.atomic():
+        note = CaseNote.objects.create(case=case, author=author, text=body)
+        audit_record(actor=author, action="case_note.added", target=note, case=case,
+                     after={"note": str(note.pk)})
+    return note
+
+
+def case_request_reconsideration(*, case: Case, requested_by: Any, grounds: str) -> ReconsiderationRequest:
+    """A first responder (of the referring organisation) or a support provider asks for a negative
+    decision to be reconsidered. A different decision maker then takes the fresh decision.
+
+    Support providers reach this only through nrm/support, which scopes the cases they may act on.
+    """
+    if access.is_first_responder_for(requested_by, case):
+        organisation = case.first_responder_organisation
+    elif access.support_provider_organisations(requested_by):
+        organisation = access.support_provider_organisations(requested_by)[0]
+    else:
+        raise AccessDenied("Only the first responder who made the referral, or the person's support provider, "
+                           "can ask for a decision to be reconsidered.")
+    text = _required_text(grounds, field="grounds", message="Enter why the decision should be reconsidered.")
+    with transaction.atomic():
+        _lock(case)
+        before = _snapshot(case)
+        stage = {State.NEGATIVE_RG: Stage.RG, State.NEGATIVE_CG: Stage.CG}.get(State(case.state))
+        _move(case, Event.REQUEST_RECONSIDERATION, case_facts(case, actor=requested_by), actor=requested_by,
+              reason=text)
+        assert stage is not None  # the lifecycle allows reconsideration only from a served negative decision
+        standing = (Decision.objects.filter(case=case, stage=stage.value, status=DecisionStatus.SERVED)
+                    .order_by("-created_at").first())
+        request = ReconsiderationRequest.objects.create(
+            case=case, stage=stage, requested_by=requested_by, requested_by_organisation=organisation,
+            decision=standing, grounds=text)
+        case.save(update_fields=["state", "state_changed_at", "updated_at"])
+        audit_record(actor=requested_by, action="case.reconsideration_requested", target=request, case=case,
+                     before=before, after={**_snapshot(case), "stage": stage.value,
+                                           "organisation": organisation.slug})
+    return request
+
+
+def _simple_transition(*, case: Case, actor: Any, event: Event, action: str, reason: str, what: str,
+                       ground: str = "", senior_only: bool = False) -> Case:
+    if senior_only:
+        _require_senior(actor, case, what)
+    else:
+        _require_decision_maker(actor, case, what)
+    text = _required_text(reason, field="reason", message="Enter the reasons.")
+    with transaction.atomic():
+        _lock(case)
+        before = _snapshot(case)
+        source = State(case.state)
+        facts = case_facts(case, actor=actor)
+        if event == Event.REACTIVATE:
+            target = reactivation_target(facts)
+            _move(case, event, facts, actor=actor, reason=text)
+            assert case.state == target
+            case.suspended_from = ""
+        else:
+            _move(case, event, facts, actor=actor, reason=text, ground=ground)
+            if event == Event.SUSPEND:
+                case.suspended_from = source.value
+            elif event == Event.WITHDRAW:
+                case.suspended_from = ""
+        case.save(update_fields=["state", "state_changed_at", "suspended_from", "updated_at"])
+        audit_record(actor=actor, action=action, target=case, before=before,
+                     after={**_snapshot(case), "reason": text, **({"ground": ground} if ground else {})})
+    return case
+
+
+def case_withdraw(*, case: Case, actor: Any, reason: str) -> Case:
+    """Record that the case is withdrawn (for example, the person withdrew consent)."""
+    with transaction.atomic():
+        _simple_transition(case=case, actor=actor, event=Event.WITHDRAW, action="case.withdrawn", reason=reason,
+                           what="withdraw this case")
+        outbox_add(kind=MessageKind.DECISION_LETTER, subject=f"Case withdrawn - {case.reference}",
+                   body=f"Case {case.reference} has been withdrawn from the National Referral Mechanism.\n\n"
+                        f"Reason: {reason.strip()}",
+                   recipient_organisation=case.first_responder_organisation, about=case)
+    return case
+
+
+def case_suspend(*, case: Case, actor: Any, reason: str) -> Case:
+    """Suspend a case (for example, the person is missing); it reactivates to where it was."""
+    return _simple_transition(case=case, actor=actor, event=Event.SUSPEND, action="case.suspended", reason=reason,
+                              what="suspend this case")
+
+
+def case_reactivate(*, case: Case, actor: Any, reason: str) -> Case:
+    return _simple_transition(case=case, actor=actor, event=Event.REACTIVATE, action="case.reactivated",
+                              reason=reason, what="reactivate this case")
+
+
+def case_disqualify(*, case: Case, actor: Any, ground: str, reasons: str) -> Case:
+    """Public order or bad faith disqualification after a positive RG (Nationality and Borders Act
+    2022, section 63): the recovery period protections end. Reasons are required and sent."""
+    try:
+        chosen = DisqualificationGround(ground)
+    except ValueError:
+        raise ServiceError("Select the ground for disqualification.", field="ground") from None
+    with transaction.atomic():
+        _simple_transition(case=case, actor=actor, event=Event.DISQUALIFY, action="case.disqualified",
+                           reason=reasons, ground=chosen.value, what="disqualify this case")
+        body = (f"The {access.competent_authority_name(case.competent_authority)} has decided that the person "
+                f"referred under reference {case.reference} is disqualified from the protections of the "
+                f"recovery period.\n\nGround: {chosen.label}\n\nReasons: {reasons.strip()}")
+        outbox_add(kind=MessageKind.DECISION_LETTER, subject=f"Disqualification decision - {case.reference}",
+                   body=body, recipient_organisation=case.first_responder_organisation, about=case)
+        if case.representative_email:
+            outbox_add(kind=MessageKind.DECISION_LETTER, subject=f"Disqualification decision - {case.reference}",
+                       body=body, recipient_email=case.representative_email, about=case)
+    return case
+
+
+def case_close(*, case: Case, actor: Any, reason: str) -> Case:
+    """Close a concluded case (after a served decision, withdrawal or disqualification)."""
+    return _simple_transition(case=case, actor=actor, event=Event.CLOSE, action="case.closed", reason=reason,
+                              what="close this case")

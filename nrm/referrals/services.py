@@ -1,0 +1,558 @@
+"""Services that change referrals: drafts saved page by page, evidence, contributors, the
+submission (an NRM referral with its case and partner messages, or an anonymous Duty to
+Notify report), requests to refer, and draft expiry.
+
+Each service owns its transaction, checks the rules, writes audit events and puts messages in
+the outbox (sent after the transaction commits).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import PurePath
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from nrm.accounts.roles import Role
+from nrm.audit.services import audit_record
+from nrm.core.errors import AccessDenied, ServiceError
+from nrm.core.policy import int_value
+from nrm.core.workdays import add_working_days
+from nrm.notify.models import MessageKind, OutboxMessage
+from nrm.notify.services import outbox_add
+from nrm.referrals import journey
+from nrm.referrals.choices import options_on
+from nrm.referrals.evidence import evidence_problem, file_type_for
+from nrm.referrals.models import (
+    Attachment,
+    Concern,
+    ConcernStatus,
+    ConcernUrgency,
+    Contribution,
+    DutyToNotifyReport,
+    Invitation,
+    Referral,
+    ReferralStatus,
+)
+from nrm.referrals.routing import (
+    childrens_services_for,
+    crime_referral_force,
+    police_force_for_organisation,
+    police_organisation_for,
+)
+from nrm.reference.models import Country, ExploitationType, LocalAuthority, Organisation, PoliceForce
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+class ReferralIncomplete(ServiceError):
+    """The referral cannot be sent yet: some answers are missing or not valid."""
+
+    def __init__(self, problems: Sequence[journey.FieldError]) -> None:
+        count = len(problems)
+        super().__init__(f"{count} answer{'s are' if count != 1 else ' is'} missing or need changing")
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    referral: Referral | None  # None for a Duty to Notify report: its draft is deleted
+    case: Any = None
+    duty_to_notify: DutyToNotifyReport | None = None
+    already_submitted: bool = False
+
+
+# --- Rules shared by the services ------------------------------------------------------------------
+
+def draft_expires_at(now: datetime | None = None) -> datetime:
+    moment = now or timezone.now()
+    return moment + timedelta(days=int_value("draft_expiry_days", on=timezone.localdate(moment)))
+
+
+def _require_first_responder(actor: Any, organisation: Organisation) -> None:
+    from nrm.referrals.selectors import first_responder_organisations
+
+    if organisation not in first_responder_organisations(actor):
+        raise AccessDenied("Only first responders of this organisation can do this.")
+
+
+def _require_draft(referral: Referral) -> None:
+    if referral.status != ReferralStatus.DRAFT:
+        raise ServiceError("This referral has already been sent, so it cannot be changed."
+                           if referral.status == ReferralStatus.SUBMITTED else "This draft has expired.")
+
+
+def _locked(referral: Referral) -> Referral:
+    locked = Referral.objects.select_for_update().filter(pk=referral.pk).first()
+    if locked is None:
+        raise ServiceError("This draft no longer exists.")
+    return locked
+
+
+def _acknowledge_by(today: date, nation: str = "england") -> date:
+    return add_working_days(today, int_value("partner_ack_working_days", on=today), nation)
+
+
+def _delete_files_on_commit(attachments: Sequence[Attachment]) -> None:
+    names = [(a.file.storage, a.file.name) for a in attachments if a.file]
+
+    def delete() -> None:
+        for storage, name in names:
+            storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+# --- Drafts --------------------------------------------------------------------------------------
+
+def referral_start(*, actor: Any, organisation: Organisation, concern: Concern | None = None) -> Referral:
+    """A new draft for ``organisation``, with the first responder's details filled in from their
+    account (and the request to refer it came from, if any)."""
+    _require_first_responder(actor, organisation)
+    force = police_force_for_organisation(organisation)
+    answers: dict[str, Any] = {
+        "fr_name": actor.full_name,
+        "fr_job_title": actor.job_title,
+        "fr_email": actor.email,
+        "fr_phone": actor.phone,
+        "fr_police_force": force.code if force else "",
+    }
+    if concern is not None:
+        answers["account"] = "\n\n".join(t for t in (concern.summary, concern.person_details) if t)
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            organisation=organisation, author=actor, answers=answers, concern=concern,
+            last_step=journey.STEPS[0].slug, expires_at=draft_expires_at(),
+        )
+        audit_record(actor=actor, action="referral.draft_started", target=referral,
+                     after={"organisation": organisation.slug, "concern": str(concern.pk) if concern else None})
+        if concern is not None and concern.status == ConcernStatus.NEW:
+            concern.status = ConcernStatus.REFERRAL_STARTED
+            concern.save(update_fields=["status", "updated_at"])
+            audit_record(actor=actor, action="concern.referral_started", target=concern,
+                         after={"referral": str(referral.pk)})
+    return referral
+
+
+def referral_save_step(*, referral: Referral, actor: Any, step: str, values: dict[str, Any],
+                       resume_at: str | None = None) -> Referral:
+    """Save a page's answers as typed, valid or not, so nothing is lost; extend the draft's life."""
+    if step not in journey.STEPS_BY_SLUG:
+        raise ServiceError("There is no such question page.")
+    with transaction.atomic():
+        locked = _locked(referral)
+        _require_first_responder(actor, locked.organisation)
+        _require_draft(locked)
+        answers = dict(locked.answers)
+        answers.update(values)
+        locked.answers = answers
+        locked.last_step = resume_at or step
+        locked.expires_at = draft_expires_at()
+        locked.save(update_fields=["answers", "last_step", "expires_at", "updated_at"])
+        audit_record(actor=actor, action="referral.draft_saved", target=locked,
+                     after={"step": step, "questions": sorted(values)})
+    return locked
+
+
+def referral_draft_delete(*, referral: Referral, actor: Any) -> None:
+    with transaction.atomic():
+        locked = _locked(referral)
+        _require_first_responder(actor, locked.organisation)
+        _require_draft(locked)
+        _delete_files_on_commit(list(locked.attachments.all()))
+        audit_record(actor=actor, action="referral.draft_deleted", target=locked)
+        locked.delete()
+
+
+# --- Evidence ------------------------------------------------------------------------------------
+
+def attachment_add(*, referral: Referral, actor: Any, upload: UploadedFile | None, description: str = "") -> Attachment:
+    if upload is None:
+        raise ServiceError("Select a file", field="evidence_file")
+    with transaction.atomic():
+        locked = _locked(referral)
+        _require_first_responder(actor, locked.organisation)
+        _require_draft(locked)
+        name = PurePath(upload.name or "file").name[:255]
+        upload.seek(0)
+        head = upload.read(2048)
+        upload.seek(0)
+        problem = evidence_problem(name=name, size=upload.size or 0, head=head,
+                                   files_already=locked.attachments.count())
+        if problem:
+            raise ServiceError(problem, field="evidence_file")
+        kind = file_type_for(name)
+        assert kind is not None
+        attachment = Attachment(referral=locked, uploaded_by=actor, original_name=name,
+                                content_type=kind.content_type, size=upload.size or 0,
+                                description=description.strip()[:200])
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+        audit_record(actor=actor, action="referral.attachment_added", target=attachment,
+                     after={"referral": str(locked.pk), "size": attachment.size, "type": kind.label})
+    return attachment
+
+
+def attachment_remove(*, attachment: Attachment, actor: Any) -> None:
+    with transaction.atomic():
+        locked = _locked(attachment.referral)
+        _require_first_responder(actor, locked.organisation)
+        _require_draft(locked)
+        _delete_files_on_commit([attachment])
+        audit_record(actor=actor, action="referral.attachment_removed", target=attachment,
+                     before={"referral": str(locked.pk)})
+        attachment.delete()
+
+
+# --- Contributors --------------------------------------------------------------------------------
+
+def invitation_send(*, referral: Referral, actor: Any, name: str, email: str, organisation_name: str,
+                    site_url: str) -> Invitation:
+    """Invite a named professional by email to add what they know to a draft."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        locked = _locked(referral)
+        _require_first_responder(actor, locked.organisation)
+        _require_draft(locked)
+        if locked.invitations.filter(email=email, revoked_at__isnull=True).exists():
+            raise ServiceError(f"You have already invited {email} to this draft.", field="email")
+        invitation = Invitation.objects.create(referral=locked, email=email, name=name.strip(),
+                                               organisation_name=organisation_name.strip(), invited_by=actor)
+        link = site_url.rstrip("/") + reverse("referrals:invitation", kwargs={"token": invitation.token})
+        outbox_add(
+            kind=MessageKind.INVITATION,
+            subject="You are invited to add information to a modern slavery referral",
+            body=(f"Dear {invitation.name},\n\n{actor.full_name} of {locked.organisation.name} has asked you to add "
+                  "what you know to a National Referral Mechanism referral they are preparing.\n\n"
+                  f"Sign in with this email address, then open this link:\n{link}\n\n"
+                  "Do not forward this email. The link only works for you."),
+            recipient_email=email, about=invitation,
+        )
+        audit_record(actor=actor, action="referral.contributor_invited", target=invitation,
+                     after={"referral": str(locked.pk), "email": email, "organisation": invitation.organisation_name})
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, actor: Any) -> Invitation:
+    if invitation.email.lower() != actor.email.lower():
+        raise AccessDenied("This invitation was sent to someone else.")
+    if invitation.revoked_at:
+        raise ServiceError("This invitation has been withdrawn.")
+    if invitation.accepted_by_id == actor.pk:
+        return invitation
+    with transaction.atomic():
+        _require_draft(_locked(invitation.referral))
+        invitation.accepted_by = actor
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_by", "accepted_at", "updated_at"])
+        audit_record(actor=actor, action="referral.invitation_accepted", target=invitation,
+                     after={"referral": str(invitation.referral_id)})
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation, actor: Any) -> Invitation:
+    with transaction.atomic():
+        locked = _locked(invitation.referral)
+        _require_first_responder(actor, locked.organisation)
+        if invitation.revoked_at is None:
+            invitation.revoked_at = timezone.now()
+            invitation.save(update_fields=["revoked_at", "updated_at"])
+            audit_record(actor=actor, action="referral.invitation_revoked", target=invitation)
+    return invitation
+
+
+def contribution_add(*, referral: Referral, actor: Any, topic: str, text: str) -> Contribution:
+    """Add a contributor's information to a draft, attributed to them."""
+    topic, text = topic.strip(), text.strip()
+    if not text:
+        raise ServiceError("Enter what you know", field="text")
+    if len(text) > 20000:
+        raise ServiceError("What you know must be 20,000 characters or fewer", field="text")
+    with transaction.atomic():
+        locked = _locked(referral)
+        _require_draft(locked)
+        invitation = locked.invitations.filter(accepted_by=actor, revoked_at__isnull=True).first()
+        if invitation is None:
+            raise AccessDenied("Only invited contributors can add to this draft.")
+        contribution = Contribution.objects.create(
+            referral=locked, author=actor, author_organisation_name=invitation.organisation_name,
+            topic=topic[:120] or "Information", text=text,
+        )
+        audit_record(actor=actor, action="referral.contribution_added", target=contribution,
+                     after={"referral": str(locked.pk), "topic": contribution.topic})
+    return contribution
+
+
+# --- Submission ----------------------------------------------------------------------------------
+
+def _new_reference(today: date) -> str:
+    from nrm.cases.models import Case
+
+    for _ in range(20):
+        reference = f"NRM-{today.year}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if not (Referral.objects.filter(reference=reference).exists()
+                or Case.objects.filter(reference=reference).exists()):
+            return reference
+    raise RuntimeError("Could not make a unique reference")
+
+
+def _applicable_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """Only the answers to questions on the referral's path: nothing else is kept on submit."""
+    kept: dict[str, Any] = {}
+    for step in journey.journey_path(answers):
+        for f in step.fields:
+            if journey.field_applies(f, step, answers) and f.name in answers:
+                kept[f.name] = answers[f.name]
+    return kept
+
+
+def referral_submit(*, referral: Referral, actor: Any) -> SubmitResult:
+    """Send a draft. One transaction; safe to repeat (a double click, a retry or the back
+    button): a referral already sent returns the same result and creates nothing new."""
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().filter(pk=referral.pk).first()
+        if locked is None:
+            raise ServiceError("This draft no longer exists.")
+        _require_first_responder(actor, locked.organisation)
+        if locked.status == ReferralStatus.SUBMITTED:
+            return SubmitResult(referral=locked, case=getattr(locked, "case", None), already_submitted=True)
+        _require_draft(locked)
+        today = timezone.localdate()
+        lookup = options_on(today)
+        problems = journey.journey_errors(locked.answers, lookup, today)
+        if problems:
+            raise ReferralIncomplete(problems)
+        if journey.is_duty_to_notify(locked.answers):
+            report = _duty_to_notify_create(locked, actor, today)
+            return SubmitResult(referral=None, duty_to_notify=report)
+        return _nrm_submit(locked, actor, today)
+
+
+def _countries(codes: Sequence[str]) -> list[Country]:
+    by_code = {c.code: c for c in Country.objects.filter(code__in=codes)}
+    return [by_code[c] for c in codes if c in by_code]
+
+
+def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
+    from nrm.cases.intake import case_open
+
+    answers = referral.answers
+    in_uk = answers.get("location") in {"uk", "both"}
+    referral.answers = _applicable_answers(answers)
+    referral.reference = _new_reference(today)
+    referral.status = ReferralStatus.SUBMITTED
+    referral.submitted_at = timezone.now()
+    referral.is_child = journey.treated_as_child(answers)
+    referral.age_at_exploitation = answers.get("age_at_exploitation", "unknown")
+    referral.gender = answers.get("gender", "unknown")
+    referral.location_of_exploitation = answers.get("location", "unknown")
+    referral.police_force = (PoliceForce.objects.filter(code=answers.get("exploitation_police_force")).first()
+                             if in_uk else None)
+    referral.local_authority = (LocalAuthority.objects.filter(code=answers.get("exploitation_local_authority")).first()
+                                if in_uk and answers.get("exploitation_local_authority") else None)
+    referral.safeguarding_local_authority = (
+        LocalAuthority.objects.filter(code=answers.get("child_local_authority")).first() if referral.is_child else None)
+    referral.county_lines = answers.get("county_lines") == "yes"
+    referral.safety_risk = answers.get("safety_risk") == "yes"
+    referral.competent_authority = journey.competent_authority(answers)
+    referral.save()
+    referral.nationalities.set(_countries(answers.get("nationalities") or []))
+    referral.exploitation_types.set(ExploitationType.objects.filter(code__in=answers.get("exploitation_types") or []))
+    audit_record(actor=actor, action="referral.submitted", target=referral, after={
+        "reference": referral.reference, "competent_authority": referral.competent_authority,
+        "is_child": referral.is_child, "organisation": referral.organisation.slug,
+    })
+    case = case_open(referral=referral, actor=actor)
+    acknowledge_by = _acknowledge_by(today, case.nation)
+
+    # A crime referral to the force where it happened, or the referrer's force.
+    force = crime_referral_force(answers)
+    police = police_organisation_for(force) if force else None
+    if police is None:
+        raise ServiceError("There is no police force to send the crime referral to. Check 'Your details'.")
+    _queue(actor, referral, kind=MessageKind.CRIME_REFERRAL, recipient_organisation=police,
+           subject=f"Crime referral: NRM referral {referral.reference}",
+           body=(f"The National Referral Mechanism received referral {referral.reference} on {today:%d %B %Y} "
+                 f"from {referral.organisation.name}. The exploitation is recorded in your force area, or the "
+                 "referrer works in it. Please record a crime.\n\n"
+                 f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}."),
+           acknowledge_by=acknowledge_by, dedupe_key=f"crime:{referral.pk}")
+
+    # Every child: a safeguarding notification to children's social care.
+    if referral.is_child:
+        authority = referral.safeguarding_local_authority
+        childrens_services = childrens_services_for(authority) if authority else None
+        if childrens_services is None:
+            raise ServiceError("There is no children's social care team for the local authority you chose.")
+        _queue(actor, referral, kind=MessageKind.SAFEGUARDING, recipient_organisation=childrens_services,
+               subject=f"Child safeguarding notification: NRM referral {referral.reference}",
+               body=(f"The National Referral Mechanism received referral {referral.reference} on {today:%d %B %Y} "
+                     f"about a child who lives in {authority}. The child may be a victim of modern slavery.\n\n"
+                     f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}."),
+               acknowledge_by=acknowledge_by, dedupe_key=f"safeguarding:{referral.pk}")
+
+    # A receipt to the first responder. Email is not secure, so it says nothing about the person.
+    _queue(actor, referral, kind=MessageKind.RECEIPT,
+           recipient_email=answers.get("fr_email") or actor.email,
+           subject=f"Referral {referral.reference} received",
+           body=(f"We received your National Referral Mechanism referral {referral.reference} on "
+                 f"{today:%d %B %Y}. It is with the {referral.get_competent_authority_display()}, which aims to make "
+                 f"a reasonable grounds decision by {case.rg_target_date:%d %B %Y}.\n\n"
+                 "Sign in to Open NRM to see or print a copy of the referral."),
+           dedupe_key=f"receipt:{referral.pk}")
+    return SubmitResult(referral=referral, case=case)
+
+
+def _queue(actor: Any, referral: Referral, **message: Any) -> None:
+    sent = outbox_add(about=referral, **message)
+    audit_record(actor=actor, action="outbox.queued", target=sent, after={
+        "kind": sent.kind, "about": str(referral.pk),
+        "recipient_organisation": sent.recipient_organisation.slug if sent.recipient_organisation else None,
+        "acknowledge_by": sent.acknowledge_by,
+    })
+
+
+def _duty_to_notify_create(referral: Referral, actor: Any, today: date) -> DutyToNotifyReport:
+    """The anonymous report: only non-identifying fields are copied; the draft is deleted."""
+    answers = referral.answers
+    in_uk = answers.get("location") in {"uk", "both"}
+    report = DutyToNotifyReport.objects.create(
+        report_date=today,
+        organisation=referral.organisation,
+        gender=answers.get("gender", "unknown"),
+        age_band=answers.get("age_band", "Not specified or unknown"),
+        location_of_exploitation=answers.get("location", "unknown"),
+        police_force=PoliceForce.objects.filter(code=answers.get("exploitation_police_force")).first() if in_uk else None,
+    )
+    report.nationalities.set(_countries(answers.get("nationalities") or []))
+    report.exploitation_types.set(ExploitationType.objects.filter(code__in=answers.get("exploitation_types") or []))
+    audit_record(actor=actor, action="duty_to_notify.reported", target=report,
+                 after={"organisation": referral.organisation.slug, "report_date": today})
+    receipt_to = answers.get("fr_email") or actor.email
+    _delete_files_on_commit(list(referral.attachments.all()))
+    audit_record(actor=actor, action="referral.draft_deleted", target=referral,
+                 after={"reason": "Duty to Notify report made; identifying details are not kept"})
+    referral.delete()
+    outbox_add(kind=MessageKind.RECEIPT, recipient_email=receipt_to, subject="Duty to Notify report received",
+               body=(f"We received a Duty to Notify report from {report.organisation.name} on {today:%d %B %Y}. "
+                     "It is anonymous: it holds no details that identify the person."))
+    return report
+
+
+# --- Requests to refer (concerns) ----------------------------------------------------------------
+
+def concern_raise(*, organisation: Organisation, urgency: str, summary: str, person_details: str,
+                  raiser_name: str, raiser_email: str, raiser_phone: str, raiser_role: str,
+                  actor: Any = None) -> Concern:
+    """Send a request to make a referral to a first-responder organisation's inbox."""
+    if not organisation.is_first_responder:
+        raise ServiceError("Choose a first responder organisation.", field="organisation")
+    if urgency not in ConcernUrgency.values:
+        raise ServiceError("Select how urgent this is.", field="urgency")
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    with transaction.atomic():
+        concern = Concern.objects.create(
+            organisation=organisation, raised_by=actor if authenticated else None,
+            raiser_name=raiser_name.strip(), raiser_email=raiser_email.strip().lower(),
+            raiser_phone=raiser_phone.strip(), raiser_role=raiser_role.strip(), urgency=urgency,
+            summary=summary.strip(), person_details=person_details.strip(),
+        )
+        label = ConcernUrgency(urgency).label.split(":")[0]
+        outbox_add(kind=MessageKind.CONCERN, recipient_organisation=organisation,
+                   subject=f"{label}: request to make an NRM referral",
+                   body=(f"{concern.raiser_name} ({concern.raiser_role}) has asked {organisation.name} to consider "
+                         f"making a National Referral Mechanism referral. Urgency: {ConcernUrgency(urgency).label}.\n\n"
+                         "Sign in to Open NRM and open 'Requests to refer' to read it."),
+                   about=concern)
+        outbox_add(kind=MessageKind.RECEIPT, recipient_email=concern.raiser_email,
+                   subject="Your request to make a referral was sent",
+                   body=(f"We sent your request to {organisation.name} on {timezone.localdate():%d %B %Y}. "
+                         "They will contact you if they need more information.\n\n"
+                         "If someone is in immediate danger, call 999."),
+                   about=concern)
+        audit_record(actor=actor if authenticated else None, action="concern.raised", target=concern,
+                     after={"organisation": organisation.slug, "urgency": urgency})
+    return concern
+
+
+def concern_start_referral(*, concern: Concern, actor: Any) -> Referral:
+    if concern.status == ConcernStatus.CLOSED:
+        raise ServiceError("This request is closed.")
+    return referral_start(actor=actor, organisation=concern.organisation, concern=concern)
+
+
+def concern_close(*, concern: Concern, actor: Any) -> Concern:
+    _require_first_responder(actor, concern.organisation)
+    with transaction.atomic():
+        before = concern.status
+        concern.status = ConcernStatus.CLOSED
+        concern.save(update_fields=["status", "updated_at"])
+        audit_record(actor=actor, action="concern.closed", target=concern, before={"status": before},
+                     after={"status": concern.status})
+    return concern
+
+
+# --- Reads that are audited ----------------------------------------------------------------------
+
+def referral_record_view(*, referral: Referral, actor: Any, where: str) -> None:
+    """Every read of a submitted referral is in the audit log."""
+    case = getattr(referral, "case", None) if referral.status == ReferralStatus.SUBMITTED else None
+    audit_record(actor=actor, action="referral.viewed", target=referral, after={"where": where}, case=case)
+
+
+# --- Draft expiry (run by the worker) ------------------------------------------------------------
+
+def drafts_warn_expiring(now: datetime | None = None) -> int:
+    """One warning per draft, a week (policy) before it is deleted."""
+    moment = now or timezone.now()
+    days = int_value("draft_expiry_warning_days", on=timezone.localdate(moment))
+    due = Referral.objects.filter(status=ReferralStatus.DRAFT, expires_at__gt=moment,
+                                  expires_at__lte=moment + timedelta(days=days)).select_related("author")
+    count = 0
+    for referral in due:
+        key = f"draft-expiry:{referral.pk}:{referral.expires_at:%Y%m%d}"
+        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+            continue
+        with transaction.atomic():
+            outbox_add(
+                kind=MessageKind.DRAFT_EXPIRY, recipient_email=referral.author.email,
+                subject="A draft referral will be deleted soon",
+                body=(f"A draft referral you started on {timezone.localdate(referral.created_at):%d %B %Y} will be "
+                      f"deleted on {timezone.localdate(referral.expires_at):%d %B %Y} unless you change or send it.\n\n"
+                      "Sign in to Open NRM and open 'Your referrals' to continue it."),
+                about=referral, dedupe_key=key,
+            )
+            audit_record(actor=None, action="referral.expiry_warning_queued", target=referral,
+                         after={"expires_at": referral.expires_at})
+        count += 1
+    return count
+
+
+def drafts_expire(now: datetime | None = None) -> int:
+    """Delete what was typed in drafts past their expiry; the row stays, marked expired."""
+    moment = now or timezone.now()
+    expired = 0
+    for pk in Referral.objects.filter(status=ReferralStatus.DRAFT, expires_at__lte=moment).values_list("pk", flat=True):
+        with transaction.atomic():
+            referral = Referral.objects.select_for_update().filter(pk=pk, status=ReferralStatus.DRAFT,
+                                                                   expires_at__lte=moment).first()
+            if referral is None:
+                continue
+            _delete_files_on_commit(list(referral.attachments.all()))
+            referral.attachments.all().delete()
+            referral.contributions.all().delete()
+            referral.invitations.update(revoked_at=moment)
+            referral.answers = {}
+            referral.status = ReferralStatus.EXPIRED
+            referral.save(update_fields=["answers", "status", "updated_at"])
+            audit_record(actor=None, action="referral.draft_expired", target=referral)
+            expired += 1
+    return expired

@@ -1,0 +1,96 @@
+"""Fixtures for referral tests: complete answers for each kind of referral, drafts, storage."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nrm.accounts.models import User
+from nrm.accounts.roles import Role
+from nrm.referrals.models import Referral
+from nrm.referrals.services import referral_start
+from nrm.reference.models import Organisation
+
+FIRST_RESPONDER = {
+    "fr_name": "Priya Shah", "fr_job_title": "Detective Constable", "fr_email": "priya.shah@met.police.example",
+    "fr_phone": "020 7946 0000", "fr_police_force": "E23000001",
+}
+
+CHILD = {
+    **FIRST_RESPONDER,
+    "age_at_exploitation": "child", "under_18_now": "yes",
+    "first_names": "Ana", "last_name": "Popescu", "other_names": "Anna P",
+    "dob_known": "yes", "dob": {"day": "3", "month": "4", "year": "2010"},
+    "gender": "female", "nationalities": ["RO"],
+    "language": "Romanian", "other_languages": "", "interpreter": "yes", "interpreter_details": "Romanian, female",
+    "safe_contact": "Only through her social worker.", "contact_address": "", "contact_phone": "", "contact_email": "",
+    "exploitation_types": ["sexual", "criminal"], "exploitation_when": "ongoing", "exploitation_when_details": "",
+    "location": "uk", "exploitation_police_force": "E23000005", "exploitation_local_authority": "E08000003",
+    "indicators_sexual": ["sexual_moved"], "indicators_criminal": ["criminal_phones"],
+    "account": "She was moved between flats in Manchester by two older men and made to carry drugs.",
+    "county_lines": "yes", "safety_risk": "yes", "safeguarding_actions": "Placed in emergency foster care.",
+    "agencies": ["police", "childrens_social_care"], "agencies_details": "",
+    "child_local_authority": "E09000007", "routing": ["none"],
+}
+
+ADULT = {
+    **{k: v for k, v in CHILD.items() if k not in {"child_local_authority", "indicators_sexual", "indicators_criminal",
+                                                    "county_lines"}},
+    "age_at_exploitation": "adult", "under_18_now": "no", "consent": "yes",
+    "consent_record": "Explained with an interpreter; signed consent form on file.",
+    "first_names": "Tomasz", "last_name": "Nowak", "gender": "male", "nationalities": ["PL", "DE"],
+    "dob": {"day": "1", "month": "2", "year": "1980"},
+    "exploitation_types": ["labour"], "indicators_labour": ["labour_wages", "labour_documents"],
+    "location": "both", "exploitation_police_force": "E23000029", "exploitation_local_authority": "E07000178",
+    "exploitation_countries": ["PL"], "account": "He worked 14 hours a day at a car wash and was paid nothing.",
+    "agencies": ["none"], "routing": ["detention"],
+}
+
+DUTY_TO_NOTIFY = {
+    **FIRST_RESPONDER,
+    "age_at_exploitation": "adult", "under_18_now": "no", "consent": "no",
+    "gender": "female", "nationalities": ["AL"], "age_band": "25 to 34",
+    "exploitation_types": ["sexual"], "location": "uk", "exploitation_police_force": "E23000014",
+}
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(tmp_path / "uploads")}},
+    }
+
+
+@pytest.fixture
+def answers() -> Callable[[str], dict[str, Any]]:
+    """answers("child" | "adult" | "dtn") -> a complete, valid set of answers (a fresh copy)."""
+    sets = {"child": CHILD, "adult": ADULT, "dtn": DUTY_TO_NOTIFY}
+    return lambda kind: copy.deepcopy(sets[kind])
+
+
+@pytest.fixture
+def first_responder(make_user: Callable[..., User]) -> User:
+    return make_user(Role.FIRST_RESPONDER, organisation="police-e23000001", full_name="Priya Shah",
+                     job_title="Detective Constable", phone="020 7946 0000")
+
+
+@pytest.fixture
+def make_draft(answers: Callable[[str], dict[str, Any]]) -> Callable[..., Referral]:
+    """make_draft(user, "child" | "adult" | "dtn" | None, **overrides) -> a draft of the user's organisation."""
+
+    def make(user: User, kind: str | None = "child", organisation: str | None = None, **overrides: Any) -> Referral:
+        org = (Organisation.objects.get(slug=organisation) if organisation
+               else user.organisations_for(Role.FIRST_RESPONDER)[0])
+        referral = referral_start(actor=user, organisation=org)
+        if kind is not None:
+            referral.answers = {**answers(kind), **overrides}
+            referral.save(update_fields=["answers"])
+        return referral
+
+    return make

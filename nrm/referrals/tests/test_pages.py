@@ -1,0 +1,276 @@
+"""The journey's pages through the test client, as a browser without JavaScript uses them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from nrm.accounts.models import User
+from nrm.accounts.roles import Role
+from nrm.audit.models import AuditEvent
+from nrm.cases.models import Case
+from nrm.conftest import sign_in
+from nrm.notify.models import OutboxMessage
+from nrm.referrals import journey
+from nrm.referrals.models import Concern, DutyToNotifyReport, Referral, ReferralStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(step: journey.Step, answers: dict[str, Any]) -> dict[str, Any]:
+    """What a browser posts for ``step`` when the user gives ``answers``."""
+    data: dict[str, Any] = {"action": "continue"}
+    for f in step.fields:
+        value = answers.get(f.name)
+        if value is None:
+            continue
+        if f.kind == journey.Kind.DATE:
+            data.update({f"{f.name}-{part}": value[part] for part in ("day", "month", "year")})
+        else:
+            data[f.name] = value
+    return data
+
+
+@pytest.fixture
+def client(first_responder: User) -> Client:
+    return sign_in(Client(), first_responder)
+
+
+def start(client: Client) -> Referral:
+    response = client.post(reverse("referrals:start"))
+    assert response.status_code == 302
+    referral = Referral.objects.latest("created_at")
+    assert response["Location"] == f"/referrals/{referral.pk}/first-responder"
+    return referral
+
+
+def walk(client: Client, referral: Referral, answers: dict[str, Any]) -> list[str]:
+    """Answer every page in order, following the redirects; returns the pages visited."""
+    url = f"/referrals/{referral.pk}/first-responder"
+    visited = []
+    while "/check" not in url:
+        slug = url.rsplit("/", 1)[-1].split("?")[0]
+        visited.append(slug)
+        page = client.get(url)
+        assert page.status_code == 200, (slug, page.content[:500])
+        step = journey.STEPS_BY_SLUG[slug]
+        response = client.post(url, form_data(step, answers))
+        if response.status_code == 200 and step.include_after:  # language guidance shown once
+            response = client.post(url, {**form_data(step, answers),
+                                         "guidance_shown": ";".join(f.term for f in response.context["flags"])})
+        assert response.status_code == 302, (slug, response.content.decode()[:3000])
+        url = response["Location"]
+    return visited
+
+
+def test_start_page_and_list(client: Client) -> None:
+    page = client.get(reverse("referrals:start"))
+    assert page.status_code == 200 and b"Start now" in page.content
+    listing = client.get(reverse("referrals:list"))
+    assert listing.status_code == 200 and b"You have no drafts" in listing.content
+
+
+def test_a_child_referral_from_start_to_confirmation(client: Client, answers: Callable[[str], dict[str, Any]]) -> None:
+    referral = start(client)
+    visited = walk(client, referral, answers("child"))
+    assert "consent" not in visited and "child-local-authority" in visited
+    check = client.get(reverse("referrals:check", kwargs={"referral_id": referral.pk}))
+    body = check.content.decode()
+    assert check.status_code == 200 and "Accept and send referral" in body
+    assert "Popescu" in body and "3 April 2010" in body and "Camden" in body and "Greater Manchester" in body
+    assert "children&#39;s social care" in body or "children's social care" in body
+    submitted = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
+    assert submitted.status_code == 302 and submitted["Location"].endswith("/sent")
+    referral.refresh_from_db()
+    confirmation = client.get(submitted["Location"]).content.decode()
+    assert "Referral sent" in confirmation and referral.reference in confirmation
+    copy = client.get(reverse("referrals:copy", kwargs={"referral_id": referral.pk})).content.decode()
+    assert referral.reference in copy and "She was moved between flats" in copy
+    assert AuditEvent.objects.filter(action="referral.viewed", object_id=str(referral.pk)).exists()
+    # A second post (double click, back button) changes nothing and shows the same confirmation.
+    again = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
+    assert again["Location"] == submitted["Location"] and Case.objects.count() == 1
+
+
+def test_an_adult_who_refuses_consent_makes_a_duty_to_notify_report(
+        client: Client, answers: Callable[[str], dict[str, Any]]) -> None:
+    referral = start(client)
+    visited = walk(client, referral, answers("dtn"))
+    assert "anonymous-details" in visited and "person-name" not in visited and "account" not in visited
+    check = client.get(reverse("referrals:check", kwargs={"referral_id": referral.pk})).content.decode()
+    assert "Send Duty to Notify report" in check and "anonymous" in check
+    sent = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
+    assert sent["Location"] == reverse("referrals:dtn_sent")
+    assert b"Duty to Notify report sent" in client.get(sent["Location"]).content
+    assert DutyToNotifyReport.objects.count() == 1 and not Referral.objects.filter(pk=referral.pk).exists()
+    again = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
+    assert again["Location"] == reverse("referrals:dtn_sent") and DutyToNotifyReport.objects.count() == 1
+
+
+def test_errors_use_the_error_summary_and_keep_the_answers(client: Client) -> None:
+    referral = start(client)
+    url = f"/referrals/{referral.pk}/person-birth"
+    response = client.post(url, {"action": "continue", "dob_known": "yes", "dob-day": "31", "dob-month": "2",
+                                 "dob-year": "2010"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "<title>Error: Date of birth" in body and "There is a problem" in body
+    assert 'href="#dob-day"' in body and "Date of birth must be a real date" in body
+    assert 'value="31"' in body, "what was typed is shown again"
+    referral.refresh_from_db()
+    assert referral.answers["dob"] == {"day": "31", "month": "2", "year": "2010"}, "and saved"
+    assert referral.last_step == "person-birth"
+
+
+def test_save_and_come_back_later_then_resume(client: Client) -> None:
+    referral = start(client)
+    response = client.post(f"/referrals/{referral.pk}/person-name",
+                           {"action": "save", "first_names": "Ana", "last_name": ""})
+    assert response["Location"] == reverse("referrals:list")
+    listing = client.get(response["Location"]).content.decode()
+    assert "Your answers have been saved" in listing and "Ana" in listing
+    resume = client.get(reverse("referrals:resume", kwargs={"referral_id": referral.pk}))
+    assert resume["Location"] == f"/referrals/{referral.pk}/person-name"
+    assert 'value="Ana"' in client.get(resume["Location"]).content.decode()
+
+
+def test_language_guidance_appears_after_saving_and_never_blocks(client: Client) -> None:
+    referral = start(client)
+    url = f"/referrals/{referral.pk}/account"
+    text = "He was a runner for a gang and is very streetwise."
+    first = client.post(url, {"action": "continue", "account": text})
+    body = first.content.decode()
+    assert first.status_code == 200 and "Check the wording" in body and "Your answer has been saved" in body
+    assert "“runner”" in body and "“streetwise”" in body and "Instead:" in body
+    second = client.post(url, {"action": "continue", "account": text, "guidance_shown": "runner;streetwise"})
+    assert second.status_code == 302, "the same flags, already seen: carry on"
+    referral.refresh_from_db()
+    assert referral.answers["account"] == text
+
+
+def test_change_links_return_to_check_your_answers(
+        client: Client, first_responder: User, make_draft: Callable[..., Referral]) -> None:
+    referral = make_draft(first_responder, "adult", location="uk", exploitation_countries=[])
+    url = f"/referrals/{referral.pk}/exploitation-where?return=check"
+    page = client.get(url)
+    assert f"/referrals/{referral.pk}/check" in page.content.decode()  # back link
+    same = client.post(url, {"action": "continue", "return": "check", "location": "uk"})
+    assert same["Location"] == f"/referrals/{referral.pk}/check"
+    # A change that needs a new answer goes to that page first.
+    changed = client.post(url, {"action": "continue", "return": "check", "location": "overseas"})
+    assert changed["Location"] == f"/referrals/{referral.pk}/exploitation-where-overseas?return=check"
+
+
+def test_a_failed_submit_lists_what_is_missing_and_loses_nothing(
+        client: Client, first_responder: User, make_draft: Callable[..., Referral]) -> None:
+    referral = make_draft(first_responder, "child", account="", safeguarding_actions="")
+    response = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
+    body = response.content.decode()
+    assert response.status_code == 400 and "There is a problem" in body
+    assert "Describe what happened to the person" in body and "/account?return=check#account" in body
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.DRAFT and referral.answers["first_names"] == "Ana"
+
+
+def test_evidence_is_uploaded_without_javascript(
+        client: Client, first_responder: User, make_draft: Callable[..., Referral]) -> None:
+    referral = make_draft(first_responder, "child")
+    url = f"/referrals/{referral.pk}/evidence"
+    bad = client.post(url, {"action": "upload", "evidence_file": SimpleUploadedFile("x.exe", b"MZ")})
+    assert bad.status_code == 400 and "must be a PDF, JPG, PNG, DOCX, ODT or TXT" in bad.content.decode()
+    good = client.post(url, {"action": "upload", "evidence_description": "Photo of the room",
+                             "evidence_file": SimpleUploadedFile("room.png", b"\x89PNG\r\n\x1a\n....")})
+    assert good["Location"] == url
+    page = client.get(url).content.decode()
+    assert "room.png" in page and "Photo of the room" in page
+    attachment = referral.attachments.get()
+    download = client.get(reverse("referrals:attachment", kwargs={"referral_id": referral.pk,
+                                                                  "attachment_id": attachment.pk}))
+    assert download.status_code == 200 and download["Content-Type"] == "image/png"
+    assert "attachment" in download["Content-Disposition"]
+    client.post(reverse("referrals:attachment_remove", kwargs={"referral_id": referral.pk,
+                                                               "attachment_id": attachment.pk}))
+    assert not referral.attachments.exists()
+
+
+def test_contributor_journey(client: Client, first_responder: User, make_user: Callable[..., User],
+                             make_draft: Callable[..., Referral]) -> None:
+    referral = make_draft(first_responder, "child")
+    invited = client.post(reverse("referrals:contributors", kwargs={"referral_id": referral.pk}),
+                          {"name": "Alex Morgan", "email": "alex@school.example", "organisation_name": "Teacher"})
+    assert invited.status_code == 302
+    token = referral.invitations.get().token
+    teacher = sign_in(Client(), make_user(Role.CONTRIBUTOR, email="alex@school.example"))
+    assert teacher.get(f"/referrals/{referral.pk}/account").status_code == 404, "contributors cannot edit answers"
+    page = teacher.get(reverse("referrals:invitation", kwargs={"token": token}))
+    assert page.status_code == 200 and b"Accept and continue" in page.content
+    accepted = teacher.post(reverse("referrals:invitation", kwargs={"token": token}))
+    assert accepted["Location"] == reverse("referrals:contribute", kwargs={"referral_id": referral.pk})
+    empty = teacher.post(accepted["Location"], {"topic": "", "text": ""})
+    assert empty.status_code == 400 and b"Enter what you know" in empty.content
+    teacher.post(accepted["Location"], {"topic": "School", "text": "She is a runner for older boys."})
+    mine = teacher.get(accepted["Location"]).content.decode()
+    assert "She is a runner" in mine and "Check the wording" in mine
+    assert teacher.get(reverse("referrals:list")).status_code == 200
+    assert teacher.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk})).status_code == 404
+    check = client.get(reverse("referrals:check", kwargs={"referral_id": referral.pk})).content.decode()
+    assert "She is a runner for older boys." in check and "Teacher" in check
+
+
+def test_a_concern_from_someone_who_is_not_signed_in(client: Client) -> None:
+    anonymous = Client()
+    page = anonymous.get(reverse("referrals:concern_new"))
+    assert page.status_code == 200
+    missing = anonymous.post(reverse("referrals:concern_new"), {"summary": "worried"})
+    body = missing.content.decode()
+    assert missing.status_code == 400 and "Select how urgent this is" in body and "worried" in body
+    sent = anonymous.post(reverse("referrals:concern_new"), {
+        "organisation": "police-e23000001", "urgency": "immediate", "summary": "A girl is kept in a flat.",
+        "person_details": "", "raiser_name": "Jo Evans", "raiser_role": "Health visitor",
+        "raiser_email": "jo@nhs.example", "raiser_phone": ""})
+    assert sent["Location"] == reverse("referrals:concern_sent")
+    assert b"Metropolitan Police" in anonymous.get(sent["Location"]).content
+    concern = Concern.objects.get()
+    inbox = client.get(reverse("referrals:concern_inbox")).content.decode()
+    assert "Jo Evans" in inbox and "Immediate danger" in inbox
+    started = client.post(reverse("referrals:concern_start_referral", kwargs={"concern_id": concern.pk}))
+    referral = Referral.objects.get(concern=concern)
+    assert started["Location"] == f"/referrals/{referral.pk}/first-responder"
+    assert "A girl is kept in a flat." in referral.answers["account"]
+
+
+def test_pages_a_first_responder_cannot_use(make_user: Callable[..., User]) -> None:
+    concerned = sign_in(Client(), make_user(Role.CONCERNED_PROFESSIONAL))
+    start_page = concerned.get(reverse("referrals:start")).content.decode()
+    assert "ask a first responder organisation" in start_page
+    assert concerned.post(reverse("referrals:start")).status_code == 404
+    assert concerned.get(reverse("referrals:concern_inbox")).status_code == 404
+    assert Client().get(reverse("referrals:list"))["Location"].startswith("/sign-in")
+
+
+def test_partner_inbox_shows_own_messages_and_acknowledges(
+        first_responder: User, make_user: Callable[..., User], make_draft: Callable[..., Referral]) -> None:
+    from nrm.referrals.services import referral_submit
+
+    referral = make_draft(first_responder, "child")
+    referral_submit(referral=referral, actor=first_responder)
+    crime = OutboxMessage.objects.get(kind="crime_referral")
+    manchester = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000005"))
+    inbox = manchester.get(reverse("notify:inbox")).content.decode()
+    assert crime.subject in inbox and "To acknowledge" in inbox
+    detail = manchester.get(reverse("notify:message", kwargs={"message_id": crime.pk})).content.decode()
+    assert "Popescu" in detail and "Acknowledge" in detail
+    manchester.post(reverse("notify:acknowledge", kwargs={"message_id": crime.pk}))
+    crime.refresh_from_db()
+    assert crime.acknowledged_at is not None
+    camden = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="la-e09000007"))
+    assert crime.subject not in camden.get(reverse("notify:inbox") + "?show=all").content.decode()
+    assert camden.get(reverse("notify:message", kwargs={"message_id": crime.pk})).status_code == 404
+    safeguarding = OutboxMessage.objects.get(kind="safeguarding")
+    assert camden.get(reverse("notify:message", kwargs={"message_id": safeguarding.pk})).status_code == 200
+    assert sign_in(Client(), first_responder).get(reverse("notify:inbox")).status_code == 404

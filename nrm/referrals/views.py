@@ -1,0 +1,510 @@
+"""Pages of the referral journey, contributors, and requests to refer. Views parse input and
+call services and selectors; every object is read through a selector (404 if not visible)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from nrm.core.errors import AccessDenied, ServiceError
+from nrm.core.jinja import govuk_date
+from nrm.core.policy import int_value
+from nrm.referrals import journey, selectors, services
+from nrm.referrals.choices import options_on
+from nrm.referrals.evidence import ALLOWED_LABELS, MAX_BYTES, MAX_FILES, human_size
+from nrm.referrals.forms import ConcernForm, ContributionForm, InvitationForm, error_list, first_error
+from nrm.referrals.language import language_flags
+from nrm.referrals.models import ConcernStatus, ConcernUrgency, Referral, ReferralStatus
+from nrm.referrals.pages import language_terms_json, person_name, step_field_views, step_url, summary_sections
+
+DTN_SESSION_KEY = "referrals_dtn_sent"
+URGENCY_ORDER = {ConcernUrgency.IMMEDIATE: 0, ConcernUrgency.URGENT: 1, ConcernUrgency.STANDARD: 2}
+
+
+def _resume_url(referral: Referral) -> str:
+    """Where a draft was left: the page saved last, if it still applies, else the first page
+    with a missing answer, else 'Check your answers'."""
+    answers = referral.answers
+    step = journey.STEPS_BY_SLUG.get(referral.last_step)
+    if step is not None and step.applies(answers):
+        return step_url(referral, step)
+    if referral.last_step == "check":
+        return reverse("referrals:check", kwargs={"referral_id": referral.pk})
+    incomplete = journey.first_incomplete_step(answers, options_on())
+    if incomplete is not None:
+        return step_url(referral, incomplete)
+    return reverse("referrals:check", kwargs={"referral_id": referral.pk})
+
+
+def _expiry_context(referral: Referral) -> dict[str, Any]:
+    warning_days = int_value("draft_expiry_warning_days", on=timezone.localdate())
+    expires_on = timezone.localdate(referral.expires_at)
+    return {"expires_on": expires_on,
+            "expiring_soon": (expires_on - timezone.localdate()).days <= warning_days}
+
+
+# --- Your referrals, start ------------------------------------------------------------------------
+
+@login_required
+def referral_list(request: HttpRequest) -> HttpResponse:
+    visible = selectors.referrals_visible_to(request.user)
+    editable = set(selectors.drafts_editable_by(request.user).values_list("pk", flat=True))
+    warning_days = int_value("draft_expiry_warning_days", on=timezone.localdate())
+    today = timezone.localdate()
+    drafts = []
+    for referral in visible.filter(status=ReferralStatus.DRAFT).order_by("-updated_at"):
+        expires_on = timezone.localdate(referral.expires_at)
+        drafts.append({
+            "referral": referral, "name": person_name(referral), "editable": referral.pk in editable,
+            "kind": "Duty to Notify" if journey.is_duty_to_notify(referral.answers) else "NRM referral",
+            "expires_on": expires_on, "expiring_soon": (expires_on - today).days <= warning_days,
+            "url": (_resume_url(referral) if referral.pk in editable
+                    else reverse("referrals:contribute", kwargs={"referral_id": referral.pk})),
+        })
+    submitted = [
+        {"referral": r, "name": person_name(r),
+         "url": reverse("referrals:confirmation", kwargs={"referral_id": r.pk})}
+        for r in visible.filter(status=ReferralStatus.SUBMITTED).order_by("-submitted_at")[:200]
+    ]
+    return render(request, "referrals/list.html", {
+        "title": "Your referrals", "drafts": drafts, "submitted": submitted,
+        "can_start": bool(selectors.first_responder_organisations(request.user)),
+        "expiry_days": int_value("draft_expiry_days", on=today), "warning_days": warning_days,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_start(request: HttpRequest) -> HttpResponse:
+    organisations = selectors.first_responder_organisations(request.user)
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        if not organisations:
+            raise Http404
+        chosen = request.POST.get("organisation") or (organisations[0].slug if len(organisations) == 1 else "")
+        organisation = next((o for o in organisations if o.slug == chosen), None)
+        if organisation is None:
+            errors = [{"text": "Select the organisation you are referring for", "href": "#organisation"}]
+        else:
+            referral = services.referral_start(actor=request.user, organisation=organisation)
+            return redirect(step_url(referral, journey.STEPS[0]))
+    return render(request, "referrals/start.html", {
+        "title": "Refer a potential victim of modern slavery", "organisations": organisations, "errors": errors,
+        "expiry_days": int_value("draft_expiry_days", on=timezone.localdate()),
+        "back_url": reverse("referrals:list"),
+    }, status=400 if errors else 200)
+
+
+@login_required
+def referral_resume(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.referrals_visible_to(request.user), referral_id)
+    if referral.status == ReferralStatus.SUBMITTED:
+        return redirect("referrals:confirmation", referral_id=referral.pk)
+    if selectors.drafts_editable_by(request.user).filter(pk=referral.pk).exists():
+        return redirect(_resume_url(referral))
+    return redirect("referrals:contribute", referral_id=referral.pk)
+
+
+# --- Question pages -------------------------------------------------------------------------------
+
+def _render_step(request: HttpRequest, referral: Referral, step: journey.Step, *, errors: list[journey.FieldError],
+                 return_to_check: bool, status: int = 200, upload_error: str = "",
+                 guidance_saved: bool = False) -> HttpResponse:
+    lookup = options_on()
+    answers = referral.answers
+    error_map = {e.field: e.message for e in errors}
+    summary = [{"text": e.message, "href": f"#{e.anchor}"} for e in errors]
+    if upload_error:
+        summary.append({"text": upload_error, "href": "#evidence_file"})
+    previous = journey.previous_step(step, answers)
+    if return_to_check:
+        back_url = reverse("referrals:check", kwargs={"referral_id": referral.pk})
+    elif previous is not None:
+        back_url = step_url(referral, previous)
+    else:
+        back_url = reverse("referrals:list")
+    flags = language_flags(str(answers.get("account") or "")) if step.include_after else []
+    context: dict[str, Any] = {
+        "title": step.title, "referral": referral, "step": step, "errors": summary,
+        "field_views": step_field_views(step, answers, error_map, lookup),
+        "return_to_check": return_to_check, "back_url": back_url,
+        "flags": flags, "guidance_saved": guidance_saved, "terms_json": language_terms_json(),
+        "upload_error": upload_error, "is_dtn": journey.is_duty_to_notify(answers),
+        "person": person_name(referral), **_expiry_context(referral),
+    }
+    if step.slug == "evidence":
+        context.update({
+            "attachments": [{"attachment": a, "size": human_size(a.size)} for a in referral.attachments.all()],
+            "max_files": MAX_FILES, "max_size": human_size(MAX_BYTES), "allowed": ALLOWED_LABELS,
+        })
+    return render(request, "referrals/step.html", context, status=status)
+
+
+def _next_url(referral: Referral, step: journey.Step, return_to_check: bool) -> str:
+    answers = referral.answers
+    if return_to_check:
+        # After a change, visit any new or incomplete page it leads to, then go back to the check page.
+        incomplete = journey.first_incomplete_step(answers, options_on(), after=step)
+        if incomplete is not None:
+            return step_url(referral, incomplete, return_to_check=True)
+        return reverse("referrals:check", kwargs={"referral_id": referral.pk})
+    following = journey.next_step(step, answers)
+    if following is None:
+        return reverse("referrals:check", kwargs={"referral_id": referral.pk})
+    return step_url(referral, following)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpResponse:
+    referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
+    current = journey.STEPS_BY_SLUG.get(step)
+    if current is None:
+        raise Http404
+    return_to_check = (request.POST if request.method == "POST" else request.GET).get("return") == "check"
+    if not current.applies(referral.answers):
+        return redirect(_next_url(referral, current, return_to_check))
+    if request.method == "GET":
+        return _render_step(request, referral, current, errors=[], return_to_check=return_to_check)
+
+    action = request.POST.get("action", "continue")
+    values = journey.parse_step(current, request.POST, referral.answers)
+    merged = {**referral.answers, **values}
+    lookup = options_on()
+    errors = journey.step_errors(current, merged, lookup)
+
+    upload_error = ""
+    if current.slug == "evidence" and request.FILES.get("evidence_file"):
+        try:
+            services.attachment_add(referral=referral, actor=request.user, upload=request.FILES["evidence_file"],
+                                    description=request.POST.get("evidence_description", ""))
+            messages.success(request, f"{request.FILES['evidence_file'].name} has been added")
+        except ServiceError as exc:
+            upload_error = exc.message
+    elif current.slug == "evidence" and action == "upload":
+        upload_error = "Select a file"
+
+    following = journey.next_step(current, merged)
+    stay = bool(errors or upload_error or action in {"save", "upload"})
+    resume_at = current.slug if stay else (following.slug if following else "check")
+    referral = services.referral_save_step(referral=referral, actor=request.user, step=current.slug,
+                                           values=values, resume_at=resume_at)
+    if action == "save":
+        messages.success(request, "Your answers have been saved. You can come back to this referral until "
+                                  f"{govuk_date(timezone.localdate(referral.expires_at))}.")
+        return redirect("referrals:list")
+    if errors or upload_error:
+        return _render_step(request, referral, current, errors=errors, return_to_check=return_to_check,
+                            status=400, upload_error=upload_error)
+    if action == "upload":
+        return redirect(step_url(referral, current, return_to_check=return_to_check))
+    if current.include_after:
+        # Language guidance: shown after saving; never blocks. Continue once the flags were seen.
+        shown = {t for t in request.POST.get("guidance_shown", "").split(";") if t}
+        found = {flag.term for flag in language_flags(str(referral.answers.get("account") or ""))}
+        if found - shown:
+            return _render_step(request, referral, current, errors=[], return_to_check=return_to_check,
+                                guidance_saved=True)
+    return redirect(_next_url(referral, current, return_to_check))
+
+
+@login_required
+@require_POST
+def attachment_remove(request: HttpRequest, referral_id: UUID, attachment_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
+    attachment = selectors.get_visible(referral.attachments.all(), attachment_id)
+    name = attachment.original_name
+    services.attachment_remove(attachment=attachment, actor=request.user)
+    messages.success(request, f"{name} has been removed")
+    return redirect(step_url(referral, "evidence", return_to_check=request.POST.get("return") == "check"))
+
+
+@login_required
+def attachment_download(request: HttpRequest, referral_id: UUID, attachment_id: UUID) -> HttpResponse:
+    organisations = selectors.first_responder_organisations(request.user)
+    referral = selectors.get_visible(selectors.referrals_visible_to(request.user).filter(
+        organisation__in=organisations), referral_id)
+    attachment = selectors.get_visible(referral.attachments.all(), attachment_id)
+    if referral.status == ReferralStatus.SUBMITTED:
+        services.referral_record_view(referral=referral, actor=request.user, where=f"attachment:{attachment.pk}")
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Check, submit, confirmation ------------------------------------------------------------------
+
+def _render_check(request: HttpRequest, referral: Referral, *, errors: list[dict[str, str]] | None = None,
+                  status: int = 200) -> HttpResponse:
+    lookup = options_on()
+    answers = referral.answers
+    problems = journey.journey_errors(answers, lookup)
+    path = journey.journey_path(answers)
+    return render(request, "referrals/check.html", {
+        "title": "Check your answers before sending" if not journey.is_duty_to_notify(answers)
+        else "Check your Duty to Notify report before sending",
+        "referral": referral, "sections": summary_sections(referral, lookup, with_actions=True),
+        "problems": problems, "errors": errors or [], "is_dtn": journey.is_duty_to_notify(answers),
+        "is_child": journey.treated_as_child(answers),
+        "attachments": [{"attachment": a, "size": human_size(a.size)} for a in referral.attachments.all()]
+        if not journey.is_duty_to_notify(answers) else [],
+        "contributions": list(referral.contributions.select_related("author")),
+        "invitations": list(referral.invitations.filter(revoked_at__isnull=True)),
+        "concern": referral.concern, "person": person_name(referral),
+        "back_url": step_url(referral, path[-1]) if path else reverse("referrals:list"),
+        "competent_authority": journey.competent_authority(answers), **_expiry_context(referral),
+    }, status=status)
+
+
+@login_required
+def referral_check(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
+    if referral.last_step != "check" and not journey.first_incomplete_step(referral.answers, options_on()):
+        referral = services.referral_save_step(referral=referral, actor=request.user, step=journey.STEPS[0].slug,
+                                               values={}, resume_at="check")
+    return _render_check(request, referral)
+
+
+@login_required
+@require_POST
+def referral_submit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    organisations = selectors.first_responder_organisations(request.user)
+    referral = selectors.referrals_visible_to(request.user).filter(pk=referral_id, organisation__in=organisations,
+                                                                   status__in=[ReferralStatus.DRAFT,
+                                                                               ReferralStatus.SUBMITTED]).first()
+    if referral is None:
+        if str(referral_id) in request.session.get(DTN_SESSION_KEY, []):
+            return redirect("referrals:dtn_sent")  # the report was already made: a resubmit changes nothing
+        raise Http404
+    try:
+        result = services.referral_submit(referral=referral, actor=request.user)
+    except services.ReferralIncomplete as exc:
+        errors = [{"text": p.message, "href": step_url(referral, p.step, return_to_check=True) + f"#{p.anchor}"}
+                  for p in exc.problems]
+        return _render_check(request, referral, errors=errors, status=400)
+    except AccessDenied as exc:
+        raise Http404 from exc
+    except ServiceError as exc:
+        return _render_check(request, referral, errors=[{"text": exc.message, "href": "#submit"}], status=400)
+    if result.duty_to_notify is not None:
+        sent = [*request.session.get(DTN_SESSION_KEY, [])[-9:], str(referral_id)]
+        request.session[DTN_SESSION_KEY] = sent
+        return redirect("referrals:dtn_sent")
+    return redirect("referrals:confirmation", referral_id=referral.pk)
+
+
+@login_required
+def referral_confirmation(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.submitted_referrals_visible_to(request.user), referral_id)
+    case = getattr(referral, "case", None)
+    return render(request, "referrals/confirmation.html", {
+        "title": "Referral sent", "referral": referral, "case": case, "person": person_name(referral),
+    })
+
+
+@login_required
+def referral_copy(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.submitted_referrals_visible_to(request.user), referral_id)
+    services.referral_record_view(referral=referral, actor=request.user, where="copy")
+    on = timezone.localdate(referral.submitted_at) if referral.submitted_at else None
+    return render(request, "referrals/copy.html", {
+        "title": f"Referral {referral.reference}", "referral": referral,
+        "sections": summary_sections(referral, options_on(on), with_actions=False),
+        "contributions": list(referral.contributions.all()),
+        "attachments": [{"attachment": a, "size": human_size(a.size)} for a in referral.attachments.all()],
+        "case": getattr(referral, "case", None), "person": person_name(referral),
+        "back_url": reverse("referrals:confirmation", kwargs={"referral_id": referral.pk}),
+    })
+
+
+@login_required
+def duty_to_notify_sent(request: HttpRequest) -> HttpResponse:
+    if not request.session.get(DTN_SESSION_KEY):
+        return redirect("referrals:list")
+    return render(request, "referrals/dtn_sent.html", {"title": "Duty to Notify report sent"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_delete(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        choice = request.POST.get("confirm")
+        if choice == "yes":
+            services.referral_draft_delete(referral=referral, actor=request.user)
+            messages.success(request, "The draft has been deleted")
+            return redirect("referrals:list")
+        if choice == "no":
+            return redirect(_resume_url(referral))
+        errors = [{"text": "Select yes if you want to delete this draft", "href": "#confirm"}]
+    return render(request, "referrals/delete.html", {
+        "title": "Are you sure you want to delete this draft?", "referral": referral, "errors": errors,
+        "person": person_name(referral), "back_url": reverse("referrals:list"),
+    }, status=400 if errors else 200)
+
+
+# --- Contributors ---------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_contributors(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invitation_send(
+                referral=referral, actor=request.user, site_url=request.build_absolute_uri("/"), **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"We have emailed an invitation to {invitation.name}")
+            return redirect("referrals:contributors", referral_id=referral.pk)
+    return render(request, "referrals/contributors.html", {
+        "title": "Invite other professionals to add to this referral", "referral": referral, "form": form,
+        "errors": error_list(form), "first_error": lambda name: first_error(form, name),
+        "invitations": list(selectors.invitations_for_draft(request.user, referral)),
+        "contributions": list(referral.contributions.select_related("author")),
+        "person": person_name(referral), "back_url": _resume_url(referral),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def invitation_withdraw(request: HttpRequest, referral_id: UUID, invitation_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
+    invitation = selectors.get_visible(selectors.invitations_for_draft(request.user, referral), invitation_id)
+    services.invitation_revoke(invitation=invitation, actor=request.user)
+    messages.success(request, f"The invitation to {invitation.name} has been withdrawn")
+    return redirect("referrals:contributors", referral_id=referral.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_open(request: HttpRequest, token: UUID) -> HttpResponse:
+    invitation = selectors.invitation_for_user(request.user, token)
+    if request.method == "POST":
+        services.invitation_accept(invitation=invitation, actor=request.user)
+        return redirect("referrals:contribute", referral_id=invitation.referral_id)
+    if invitation.accepted_by_id == request.user.pk:
+        return redirect("referrals:contribute", referral_id=invitation.referral_id)
+    return render(request, "referrals/invitation.html", {
+        "title": "Add information to a referral", "invitation": invitation,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_contribute(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.get_visible(selectors.drafts_contributable_by(request.user), referral_id)
+    form = ContributionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contribution_add(referral=referral, actor=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Thank you. What you added is now part of the draft referral")
+            return redirect("referrals:contribute", referral_id=referral.pk)
+    mine = [{"contribution": c, "flags": language_flags(c.text)}
+            for c in referral.contributions.filter(author=request.user)]
+    return render(request, "referrals/contribute.html", {
+        "title": "Add what you know to a referral", "referral": referral, "form": form,
+        "errors": error_list(form), "first_error": lambda name: first_error(form, name),
+        "contributions": mine, "person": person_name(referral), "terms_json": language_terms_json(),
+        "author": referral.author, "back_url": reverse("referrals:list"),
+    }, status=400 if form.errors else 200)
+
+
+# --- Requests to refer (concerns) -----------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def concern_new(request: HttpRequest) -> HttpResponse:
+    """Anyone who is not a first responder can ask a first-responder organisation to refer."""
+    organisations = list(options_on()("first_responder_organisations"))
+    user: Any = request.user
+    initial = {}
+    if user.is_authenticated:
+        initial = {"raiser_name": user.full_name, "raiser_email": user.email, "raiser_phone": user.phone,
+                   "raiser_role": user.job_title}
+    form = ConcernForm(request.POST or None, initial=initial, organisation_slugs={o.value for o in organisations})
+    if request.method == "POST" and form.is_valid():
+        from nrm.reference.models import Organisation
+
+        data = form.cleaned_data
+        try:
+            services.concern_raise(
+                organisation=Organisation.objects.get(slug=data["organisation"]), urgency=data["urgency"],
+                summary=data["summary"], person_details=data["person_details"], raiser_name=data["raiser_name"],
+                raiser_email=data["raiser_email"], raiser_phone=data["raiser_phone"],
+                raiser_role=data["raiser_role"], actor=user,
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            request.session["referrals_concern_sent_to"] = next(o.text for o in organisations
+                                                                if o.value == data["organisation"])
+            return redirect("referrals:concern_sent")
+    value = (lambda name: form.data.get(name, "")) if form.is_bound else (lambda name: initial.get(name, ""))
+    return render(request, "referrals/concern_new.html", {
+        "title": "Ask a first responder to make a referral", "form": form, "value": value,
+        "errors": error_list(form), "first_error": lambda name: first_error(form, name),
+        "organisations": organisations, "urgencies": ConcernUrgency.choices, "back_url": reverse("core:home"),
+    }, status=400 if form.errors else 200)
+
+
+def concern_sent(request: HttpRequest) -> HttpResponse:
+    sent_to = request.session.get("referrals_concern_sent_to")
+    if not sent_to:
+        return redirect("referrals:concern_new")
+    return render(request, "referrals/concern_sent.html", {"title": "Request sent", "sent_to": sent_to})
+
+
+@login_required
+def concern_inbox(request: HttpRequest) -> HttpResponse:
+    if not selectors.first_responder_organisations(request.user):
+        raise Http404
+    concerns = sorted(selectors.concerns_visible_to(request.user),
+                      key=lambda c: (c.status == ConcernStatus.CLOSED, URGENCY_ORDER.get(c.urgency, 9),
+                                     -c.created_at.timestamp()))
+    return render(request, "referrals/concern_inbox.html", {"title": "Requests to refer", "concerns": concerns})
+
+
+@login_required
+def concern_detail(request: HttpRequest, concern_id: UUID) -> HttpResponse:
+    concern = selectors.get_visible(selectors.concerns_visible_to(request.user), concern_id)
+    return render(request, "referrals/concern_detail.html", {
+        "title": "Request to make a referral", "concern": concern,
+        "referrals": list(selectors.referrals_visible_to(request.user).filter(concern=concern)),
+        "back_url": reverse("referrals:concern_inbox"),
+    })
+
+
+@login_required
+@require_POST
+def concern_start_referral(request: HttpRequest, concern_id: UUID) -> HttpResponse:
+    concern = selectors.get_visible(selectors.open_concerns_for(request.user), concern_id)
+    try:
+        referral = services.concern_start_referral(concern=concern, actor=request.user)
+    except AccessDenied as exc:
+        raise PermissionDenied from exc
+    return redirect(step_url(referral, journey.STEPS[0]))
+
+
+@login_required
+@require_POST
+def concern_close(request: HttpRequest, concern_id: UUID) -> HttpResponse:
+    concern = selectors.get_visible(selectors.open_concerns_for(request.user), concern_id)
+    services.concern_close(concern=concern, actor=request.user)
+    messages.success(request, "The request has been closed")
+    return redirect("referrals:concern_inbox")

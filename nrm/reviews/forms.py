@@ -1,0 +1,59 @@
+"""Forms that parse what panel members and reviewers send. Rules live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+
+def error_list(form: forms.Form, *, first_field: str = "") -> list[dict[str, str]]:
+    """Errors for the GOV.UK error summary, each linking to its field."""
+    return [
+        {"text": str(message), "href": f"#{field if field != '__all__' else first_field}"}
+        for field, messages in form.errors.items()
+        for message in messages
+    ]
+
+
+def field_error(form: forms.Form, name: str) -> dict[str, str] | None:
+    messages = form.errors.get(name)
+    return {"text": str(messages[0])} if messages else None
+
+
+class DeclarationForm(forms.Form):
+    conflict = forms.ChoiceField(
+        choices=[("no", "No"), ("yes", "Yes")],
+        error_messages={"required": "Select yes if you have a conflict of interest with this case",
+                        "invalid_choice": "Select yes if you have a conflict of interest with this case"},
+    )
+    details = forms.CharField(required=False, max_length=2000, error_messages={
+        "max_length": "The description must be 2,000 characters or fewer"})
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("conflict") == "yes" and not (data.get("details") or "").strip():
+            self.add_error("details", "Describe the conflict of interest")
+        return data
+
+
+class PanelOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("agree", "Agree"), ("disagree", "Disagree")],
+        error_messages={"required": "Select whether the panel agrees with the decision",
+                        "invalid_choice": "Select whether the panel agrees with the decision"},
+    )
+    rationale = forms.CharField(max_length=10000, error_messages={
+        "required": "Enter the panel's rationale",
+        "max_length": "The rationale must be 10,000 characters or fewer"})
+
+
+class SecondLineForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("agree", "Agree"), ("return", "Return with reasons")],
+        error_messages={"required": "Select whether you agree with the decision or return it",
+                        "invalid_choice": "Select whether you agree with the decision or return it"},
+    )
+    rationale = forms.CharField(max_length=10000, error_messages={
+        "required": "Enter your reasons",
+        "max_length": "Your reasons must be 10,000 characters or fewer"})

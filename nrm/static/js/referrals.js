@@ -1,0 +1,89 @@
+// Referral pages, progressive enhancement only: every page works without this file.
+//  - selects marked data-nrm-autocomplete become accessible autocompletes;
+//  - textareas marked data-nrm-language-guidance flag wording as the user types;
+//  - the copy of a referral gets a print button.
+
+// Autocomplete (accessible-autocomplete is loaded as a classic script before this module).
+const autocomplete = window.accessibleAutocomplete
+if (autocomplete) {
+  document.querySelectorAll('select[data-nrm-autocomplete]').forEach((select) => {
+    autocomplete.enhanceSelectElement({
+      selectElement: select,
+      defaultValue: '',
+      showAllValues: false,
+      minLength: 1,
+      autoselect: false,
+      dropdownArrow: () => ''
+    })
+  })
+  // Clearing the text box clears the answer (the hidden select would otherwise keep it).
+  document.querySelectorAll('form').forEach((form) => {
+    form.addEventListener('submit', () => {
+      form.querySelectorAll('select[data-nrm-autocomplete]').forEach((select) => {
+        const input = document.getElementById(select.id.replace(/-select$/, ''))
+        if (input && input !== select && input.value.trim() === '') select.value = ''
+      })
+    })
+  })
+}
+
+// Language guidance as the user types. The word list comes from the server (the same
+// patterns it uses after saving), in a JSON script element.
+const termsElement = document.getElementById('language-guidance-terms')
+if (termsElement) {
+  const terms = JSON.parse(termsElement.textContent).map((t) => ({ ...t, regex: new RegExp(t.pattern, 'i') }))
+  document.querySelectorAll('textarea[data-nrm-language-guidance]').forEach((textarea) => {
+    const target = document.getElementById(textarea.dataset.nrmLanguageGuidance)
+    const shownInput = document.getElementById('guidance-shown')
+    if (!target) return
+    let timer
+    let lastKey = null
+    const render = () => {
+      const found = []
+      for (const term of terms) {
+        const match = textarea.value.match(term.regex)
+        if (match) found.push({ term: term.term, found: match[0], reason: term.reason, instead: term.instead })
+      }
+      const key = found.map((f) => f.term).join(';')
+      if (key === lastKey) return
+      lastKey = key
+      if (shownInput) shownInput.value = key
+      target.replaceChildren()
+      if (!found.length) return
+      const box = document.createElement('div')
+      box.className = 'nrm-flag'
+      const heading = document.createElement('h2')
+      heading.className = 'govuk-heading-s'
+      heading.textContent = 'Check the wording'
+      const intro = document.createElement('p')
+      intro.className = 'govuk-body'
+      intro.textContent = 'Some words can suggest that the person chose what happened to them. ' +
+        'Consider describing the facts instead. This is advice: you can continue without changing anything.'
+      const list = document.createElement('dl')
+      list.className = 'nrm-flag__list'
+      for (const flag of found) {
+        const dt = document.createElement('dt')
+        dt.className = 'govuk-body govuk-!-font-weight-bold govuk-!-margin-bottom-1'
+        dt.textContent = '“' + flag.found + '”'
+        const dd = document.createElement('dd')
+        dd.className = 'govuk-body govuk-!-margin-left-0'
+        dd.append(flag.reason, document.createElement('br'), 'Instead: ' + flag.instead)
+        list.append(dt, dd)
+      }
+      box.append(heading, intro, list)
+      target.append(box)
+    }
+    // Flags already on the page (after saving) count as shown.
+    lastKey = shownInput ? shownInput.value : null
+    textarea.addEventListener('input', () => {
+      clearTimeout(timer)
+      timer = setTimeout(render, 400)
+    })
+  })
+}
+
+// Print button on the copy of a referral.
+document.querySelectorAll('[data-nrm-print]').forEach((button) => {
+  button.hidden = false
+  button.addEventListener('click', () => window.print())
+})

@@ -1,0 +1,1058 @@
+"""Probabilistic record linkage of referrals: how many distinct people were referred.
+
+The analytical extract is pseudonymised (no names), so duplicate referrals of the same
+person are found "on the live data": the service builds a small table of per-referral
+identifying fields (:data:`LINKAGE_INPUT`) from its database, this module links it with
+Splink (DuckDB backend) and returns only what statistics need: the pairs of referrals
+that are likely the same person, a person cluster for every referral, and the number
+of distinct people beside the number of referrals. Nothing identifying leaves
+:func:`link_referrals`; the result holds referral ids, cluster ids and probabilities.
+
+The model
+---------
+* Names are normalised (lower case, accents and anything but letters removed) and a
+  forename is also mapped to a canonical form through a small table of variants and
+  nicknames (Mohamed / Mohammed / Muhammad, Alex / Alexander, ...).
+* Comparisons: forename and surname together (exact with term-frequency adjustment,
+  swapped, canonical forename, Jaro-Winkler 0.92 and 0.80, surname only, forename
+  only); date of birth (exact, one typing error or day and month swapped, same year of
+  birth, same day and month with the year within two (disputed ages), and where the
+  date is not known on one side the same or a close year of birth); gender; first nationality (term-frequency adjusted); police force area.
+* Blocking: canonical forename and surname; date of birth with the first letter of
+  either name; names swapped; surname with year of birth and forename initial;
+  forename with year of birth and surname initial.
+* Training is unsupervised (no labels exist on live data): the chance that two random
+  referrals match from a deterministic rule, u probabilities by random sampling, m
+  probabilities by expectation maximisation on two blocking rules. A trained model can
+  be saved (:attr:`LinkageResult.model`) and passed back in to skip training.
+
+:func:`synthetic_linkage_input` makes test and benchmark data from an extract's
+referrals: an identity per ``person_id`` and, for every repeat referral, a copy with
+realistic noise (typing errors, swapped names, nicknames, missing or mistyped dates of
+birth, disputed ages, changed force area). :func:`evaluate` measures the linkage
+against the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "LINKAGE_INPUT",
+    "LinkageConfig",
+    "LinkageError",
+    "LinkageMetrics",
+    "LinkageResult",
+    "NoiseModel",
+    "evaluate",
+    "link_referrals",
+    "nickname_table",
+    "settings",
+    "synthetic_linkage_input",
+]
+
+# The per-referral fields the live service provides (one row per referral). Only
+# ``referral_id`` and ``referral_date`` are required; every other field may be null.
+LINKAGE_INPUT = pa.schema(
+    [
+        pa.field("referral_id", pa.string(), nullable=False),  # as in the extract
+        pa.field("first_name", pa.string(), nullable=True),
+        pa.field("surname", pa.string(), nullable=True),
+        pa.field("date_of_birth", pa.date32(), nullable=True),
+        pa.field("year_of_birth", pa.int32(), nullable=True),  # estimated, where the date is not known
+        pa.field("gender", pa.string(), nullable=True),
+        pa.field("nationality", pa.string(), nullable=True),  # the first nationality recorded
+        pa.field("police_force", pa.string(), nullable=True),
+        pa.field("first_responder", pa.string(), nullable=True),
+        pa.field("referral_date", pa.date32(), nullable=False),
+    ]
+)
+
+_UNKNOWN_VALUES = ("Not specified or unknown", "Unknown", "Not known", "")
+
+
+class LinkageError(ValueError):
+    """The linkage input is not usable (missing column, wrong type, duplicate id)."""
+
+
+@dataclass(frozen=True)
+class LinkageConfig:
+    """How to run the linkage.
+
+    ``threshold`` is the match probability at or above which two referrals are taken to
+    be the same person (and clustered). ``predict_floor`` is the lowest probability
+    kept from scoring (pairs below it are dropped early to save memory).
+    """
+
+    threshold: float = 0.9
+    predict_floor: float = 0.5
+    u_max_pairs: float = 5e6
+    em_max_pairs: float | None = 5e6
+    seed: int = 42
+    deterministic_recall: float = 0.7
+    memory_limit: str = "6GB"
+    threads: int | None = None
+    temp_directory: str | None = None
+
+
+@dataclass
+class LinkageResult:
+    """What the linkage found.
+
+    ``pairs``: ``referral_id_l``, ``referral_id_r``, ``match_probability``,
+    ``match_weight`` for every scored pair at or above the threshold.
+    ``clusters``: ``referral_id``, ``cluster_id`` for every referral (a referral linked
+    to no other is its own cluster).
+    """
+
+    pairs: pa.Table
+    clusters: pa.Table
+    n_referrals: int
+    n_people: int
+    threshold: float
+    model: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    n_comparisons: int = 0
+
+    @property
+    def n_likely_duplicates(self) -> int:
+        """Referrals beyond the first for each person found (referrals - people)."""
+        return self.n_referrals - self.n_people
+
+    @property
+    def n_pairs(self) -> int:
+        return self.pairs.num_rows
+
+    def summary(self) -> str:
+        return (
+            f"{self.n_referrals:,} referrals of an estimated {self.n_people:,} distinct people "
+            f"({self.n_likely_duplicates:,} likely repeat or duplicate referrals; {self.n_pairs:,} linked pairs at "
+            f"match probability >= {self.threshold})"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Names: normalisation and nicknames
+
+# canonical forename -> variants and nicknames (all normalised: lower case letters only)
+_NICKNAMES: dict[str, tuple[str, ...]] = {
+    "mohammed": ("mohamed", "muhammad", "mohammad", "muhammed", "mohamad", "mohd", "mo", "mahmed"),
+    "ahmed": ("ahmad", "ahmet", "ahmedou"),
+    "abdullah": ("abdulla", "abdallah"),
+    "yusuf": ("yousef", "youssef", "yousuf", "yosef"),
+    "ibrahim": ("ebrahim", "ibrahem"),
+    "hussein": ("husein", "hussain", "hosein", "hossein"),
+    "mustafa": ("mostafa", "mustapha"),
+    "omar": ("umar", "omer"),
+    "ali": ("aly",),
+    "hassan": ("hasan",),
+    "alexander": ("alex", "aleksandr", "alexandr", "sasha", "aleksander", "sandu"),
+    "michael": ("mike", "mick", "mikhail", "mihai", "michal"),
+    "william": ("will", "bill", "billy", "liam"),
+    "robert": ("rob", "bob", "bobby", "robbie"),
+    "james": ("jim", "jimmy", "jamie"),
+    "thomas": ("tom", "tommy", "tomas"),
+    "daniel": ("dan", "danny", "daniil"),
+    "christopher": ("chris", "kristopher"),
+    "joseph": ("joe", "joey", "iosif", "jozef"),
+    "john": ("jon", "johnny", "ioan", "jan"),
+    "david": ("dave", "davey", "dawit"),
+    "samuel": ("sam", "sammy"),
+    "benjamin": ("ben", "benny"),
+    "matthew": ("matt", "mateusz", "matei"),
+    "nicholas": ("nick", "nicolae", "mykola", "nikolai"),
+    "anthony": ("tony", "antonio"),
+    "andrew": ("andy", "andrei", "andrzej", "andriy"),
+    "peter": ("pete", "petru", "piotr", "petro"),
+    "stephen": ("steve", "steven", "stefan"),
+    "elizabeth": ("liz", "lizzie", "beth", "eliza"),
+    "katherine": ("kate", "katie", "kathy", "catherine", "ekaterina", "katarzyna"),
+    "margaret": ("maggie", "meg", "peggy"),
+    "rebecca": ("becky", "becca"),
+    "jessica": ("jess", "jessie"),
+    "victoria": ("vicky", "viktoria"),
+    "anastasia": ("nastya", "stasia"),
+    "maria": ("mariya", "marija", "mary"),
+    "nguyen": ("nguyn",),
+}
+
+
+def nickname_table() -> pa.Table:
+    """``variant`` -> ``canonical`` forename (normalised), for the linkage's canonical forename."""
+    variants: list[str] = []
+    canonical: list[str] = []
+    for canon, names in _NICKNAMES.items():
+        for v in names:
+            variants.append(v)
+            canonical.append(canon)
+    return pa.table({"variant": variants, "canonical": canonical})
+
+
+_NORM = "nullif(regexp_replace(lower(strip_accents(coalesce({}, ''))), '[^a-z]', '', 'g'), '')"
+
+
+def _norm(col: str) -> str:
+    return _NORM.format(col)
+
+
+# ---------------------------------------------------------------------------
+# The Splink model
+
+
+def settings() -> Any:
+    """The Splink settings (a ``SettingsCreator``) for deduplicating referrals."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="Forename and surname",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(first_name_l IS NULL OR first_name_r IS NULL) AND (surname_l IS NULL OR surname_r IS NULL)",
+                label_for_charts="Names missing",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("full_name").configure(tf_adjustment_column="full_name", m_probability=0.75),
+            cll.ColumnsReversedLevel("first_name", "surname", symmetrical=True).configure(m_probability=0.03),
+            cll.And(cll.ExactMatchLevel("forename_canon"), cll.ExactMatchLevel("surname")).configure(
+                label_for_charts="Surname and canonical forename (nickname or spelling variant)", m_probability=0.03
+            ),
+            cll.And(cll.JaroWinklerLevel("first_name", 0.92), cll.JaroWinklerLevel("surname", 0.92)).configure(
+                m_probability=0.1
+            ),
+            cll.And(cll.JaroWinklerLevel("forename_canon", 0.8), cll.JaroWinklerLevel("surname", 0.8)).configure(
+                m_probability=0.04
+            ),
+            cll.ExactMatchLevel("surname").configure(tf_adjustment_column="surname", m_probability=0.02),
+            cll.ExactMatchLevel("forename_canon").configure(tf_adjustment_column="forename_canon", m_probability=0.02),
+            cll.ElseLevel().configure(m_probability=0.01),
+        ],
+    )
+    dob = cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_description="Date of birth, or year of birth where only that is known",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(dob_l IS NULL OR dob_r IS NULL) AND (yob_l IS NULL OR yob_r IS NULL)",
+                label_for_charts="Date and year of birth missing",
+            ).configure(is_null_level=True),
+            cll.CustomLevel("dob_l = dob_r", label_for_charts="Same date of birth").configure(m_probability=0.75),
+            cll.CustomLevel(
+                "damerau_levenshtein(CAST(dob_l AS VARCHAR), CAST(dob_r AS VARCHAR)) <= 1 "
+                "OR (year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r))",
+                label_for_charts="Date of birth one typing error or day and month swapped",
+            ).configure(m_probability=0.05),
+            cll.CustomLevel(
+                "month(dob_l) = month(dob_r) AND day(dob_l) = day(dob_r) AND abs(year(dob_l) - year(dob_r)) <= 2",
+                label_for_charts="Same day and month, year within 2 years (disputed age)",
+            ).configure(m_probability=0.03),
+            cll.CustomLevel(
+                "(dob_l IS NULL OR dob_r IS NULL) AND yob_l = yob_r",
+                label_for_charts="Same year of birth (date not known on one side)",
+            ).configure(m_probability=0.1),
+            cll.CustomLevel(
+                "(dob_l IS NULL OR dob_r IS NULL) AND abs(yob_l - yob_r) <= 2",
+                label_for_charts="Year of birth within 2 years (date not known on one side)",
+            ).configure(m_probability=0.04),
+            cll.ElseLevel().configure(m_probability=0.03),
+        ],
+    )
+    # Names are specific to nationalities, so two referrals with the same name nearly always
+    # share a nationality too: counting agreement on both would count the same evidence
+    # twice. Agreement on nationality is therefore given no weight (fixed m = u); a
+    # different nationality is evidence against a match (fixed from the rate at which a
+    # repeat referral records another first nationality).
+    nationality = cl.CustomComparison(
+        output_column_name="nationality",
+        comparison_description="First nationality (only a difference carries weight)",
+        comparison_levels=[
+            cll.NullLevel("nationality"),
+            cll.ExactMatchLevel("nationality").configure(
+                m_probability=1.0, u_probability=1.0, fix_m_probability=True, fix_u_probability=True
+            ),
+            cll.ElseLevel().configure(
+                m_probability=0.05, u_probability=0.9, fix_m_probability=True, fix_u_probability=True
+            ),
+        ],
+    )
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            name,
+            dob,
+            cl.ExactMatch("gender"),
+            nationality,
+            cl.ExactMatch("police_force"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("forename_canon", "surname"),
+            block_on("dob", "substr(surname, 1, 1)"),
+            block_on("dob", "substr(forename_canon, 1, 1)"),
+            "l.first_name = r.surname AND l.surname = r.first_name",
+            block_on("surname", "yob", "substr(first_name, 1, 1)"),
+            block_on("forename_canon", "yob", "substr(surname, 1, 1)"),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+        additional_columns_to_retain=[],
+        max_iterations=20,
+        em_convergence=0.001,
+    )
+
+
+def _check_input(table: pa.Table) -> pa.Table:
+    missing = [f.name for f in LINKAGE_INPUT if f.name not in table.column_names]
+    if missing:
+        raise LinkageError(f"the linkage input has no column(s) {', '.join(missing)}")
+    try:
+        table = table.select(LINKAGE_INPUT.names).cast(LINKAGE_INPUT)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError) as e:
+        raise LinkageError(f"the linkage input does not match LINKAGE_INPUT: {e}") from e
+    ids = table.column("referral_id")
+    if ids.null_count:
+        raise LinkageError("referral_id is missing on some rows")
+    if pc.count_distinct(ids).as_py() != table.num_rows:
+        raise LinkageError("referral_id is not unique in the linkage input")
+    return table
+
+
+def _connect(config: LinkageConfig) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET memory_limit = '{config.memory_limit}'")
+    if config.threads:
+        con.execute(f"SET threads = {int(config.threads)}")
+    tmp = config.temp_directory or str(Path(tempfile.gettempdir()) / "nrm-linkage-duckdb")
+    con.execute(f"SET temp_directory = '{tmp}'")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    """Load the input as table ``linkage_records`` with the model's derived columns."""
+    con.register("linkage_raw", table)
+    con.register("linkage_nicknames", nickname_table())
+    unknown = ", ".join(f"'{v}'" for v in _UNKNOWN_VALUES)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE linkage_records AS
+        WITH n AS (
+            SELECT referral_id, {_norm("first_name")} AS first_name, {_norm("surname")} AS surname,
+                   date_of_birth AS dob, coalesce(year(date_of_birth), year_of_birth) AS yob,
+                   CASE WHEN gender IN ({unknown}) THEN NULL ELSE gender END AS gender,
+                   CASE WHEN trim(split_part(nationality, ';', 1)) IN ({unknown}) THEN NULL
+                        ELSE trim(split_part(nationality, ';', 1)) END AS nationality,
+                   nullif(trim(police_force), '') AS police_force
+            FROM linkage_raw
+        )
+        SELECT n.referral_id AS unique_id, n.first_name, n.surname,
+               coalesce(k.canonical, n.first_name) AS forename_canon,
+               CASE WHEN n.first_name IS NULL OR n.surname IS NULL THEN NULL
+                    ELSE n.first_name || ' ' || n.surname END AS full_name,
+               n.dob, CAST(n.yob AS INTEGER) AS yob, n.gender, n.nationality, n.police_force
+        FROM n LEFT JOIN linkage_nicknames k ON k.variant = n.first_name"""
+    )
+    con.unregister("linkage_raw")
+
+
+def link_referrals(
+    referrals: pa.Table,
+    *,
+    config: LinkageConfig | None = None,
+    model: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+) -> LinkageResult:
+    """Find referrals of the same person in ``referrals`` (a table with the columns of
+    :data:`LINKAGE_INPUT`).
+
+    With ``model`` (a settings dictionary or JSON file saved from an earlier
+    :attr:`LinkageResult.model`) the trained parameters are reused; otherwise the model is
+    trained on this input first. Splink runs on an in-memory DuckDB connection limited to
+    ``config.memory_limit``.
+    """
+    from splink import DuckDBAPI, Linker, block_on
+
+    config = config or LinkageConfig()
+    table = _check_input(referrals)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    con = _connect(config)
+    try:
+        _prepare(con, table)
+        n = table.num_rows
+        timings["prepare"] = time.perf_counter() - t0
+        if n < 2:
+            clusters = pa.table({"referral_id": table.column("referral_id"), "cluster_id": table.column("referral_id")})
+            return LinkageResult(_empty_pairs(), clusters, n, n, config.threshold, {}, timings)
+        db_api = DuckDBAPI(con)
+        sdf = db_api.register("linkage_records")
+        if model is not None:
+            spec: Any = dict(model) if isinstance(model, Mapping) else Path(model)
+            linker = Linker(sdf, spec, log_level=logging.WARNING)
+        else:
+            t = time.perf_counter()
+            trained = train(Linker(sdf, settings(), log_level=logging.WARNING), config)
+            linker = Linker(sdf, trained, log_level=logging.WARNING)
+            timings["train"] = time.perf_counter() - t
+        t = time.perf_counter()
+        predictions = linker.inference.predict(threshold_match_probability=config.predict_floor, warning_mode="never")
+        timings["predict"] = time.perf_counter() - t
+        t = time.perf_counter()
+        clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=config.threshold
+        )
+        timings["cluster"] = time.perf_counter() - t
+        pairs = con.sql(
+            f"""SELECT unique_id_l AS referral_id_l, unique_id_r AS referral_id_r, match_probability, match_weight
+                FROM {predictions.physical_name} WHERE match_probability >= ?
+                ORDER BY referral_id_l, referral_id_r""",
+            params=[config.threshold],
+        ).to_arrow_table()
+        clusters = con.sql(
+            f"SELECT unique_id AS referral_id, cluster_id FROM {clustered.physical_name} ORDER BY unique_id"
+        ).to_arrow_table()
+        n_people = int(con.execute(f"SELECT count(DISTINCT cluster_id) FROM {clustered.physical_name}").fetchall()[0][0])
+        scored = int(con.execute(f"SELECT count(*) FROM {predictions.physical_name}").fetchall()[0][0])
+        saved = linker.misc.save_model_to_json()
+        timings["total"] = time.perf_counter() - t0
+        return LinkageResult(
+            pairs=pairs.cast(_PAIRS),
+            clusters=clusters.cast(pa.schema([("referral_id", pa.string()), ("cluster_id", pa.string())])),
+            n_referrals=n,
+            n_people=n_people,
+            threshold=config.threshold,
+            model=saved,
+            timings=timings,
+            n_comparisons=scored,
+        )
+    finally:
+        con.close()
+
+
+M_FLOOR = 0.002
+"""The smallest m probability kept after training. Expectation maximisation on unlabelled
+data drives the m probability of a level that true matches rarely reach (dates of birth
+far apart, names wholly different) towards zero, which would let one disagreement veto
+a pair whatever else agrees; flooring it keeps such a pair decidable on its other fields."""
+
+
+def train(linker: Any, config: LinkageConfig) -> dict[str, Any]:
+    """Train ``linker`` (built with :func:`settings`) without labels and return the
+    regularised model (a Splink settings dictionary with m and u probabilities)."""
+    from splink import block_on
+
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("forename_canon", "surname", "dob")], recall=config.deterministic_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
+    # m for the dates of birth (and the force area) from "anchor" pairs: two referrals
+    # sharing a surname that no other referral has, with the same forename, nationality
+    # and gender, are nearly always the same person, and typing errors in names are
+    # independent of those in dates. (Expectation maximisation cannot learn
+    # how often a person's own dates of birth disagree when the date is what tells the
+    # pairs apart.)
+    anchors = _anchor_pairs(linker)
+    if anchors:
+        linker.training.estimate_m_from_pairwise_labels(_ANCHORS)
+    else:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("forename_canon", "surname", "nationality", "gender"),
+            estimate_without_term_frequencies=True,
+            max_pairs=config.em_max_pairs,
+        )
+    # m for names, gender and force area by expectation maximisation over pairs with the
+    # same date of birth (the dates are left as the anchors gave them).
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("dob"), estimate_without_term_frequencies=True, max_pairs=config.em_max_pairs
+    )
+    return regularise(linker.misc.save_model_to_json())
+
+
+_ANCHORS = "linkage_anchor_pairs"
+MIN_ANCHORS = 20
+
+
+def _anchor_pairs(linker: Any) -> int:
+    """Create the table of anchor pairs; return how many there are (0 if fewer than
+    :data:`MIN_ANCHORS`, too few to estimate from)."""
+    con = linker._db_api.duckdb_con
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {_ANCHORS} AS
+        WITH rare AS (
+            SELECT surname FROM linkage_records WHERE surname IS NOT NULL
+            GROUP BY surname HAVING count(*) = 2
+        )
+        SELECT 'linkage_records' AS source_dataset_l, l.unique_id AS unique_id_l,
+               'linkage_records' AS source_dataset_r, r.unique_id AS unique_id_r
+        FROM linkage_records l JOIN rare USING (surname)
+        JOIN linkage_records r ON r.surname = l.surname AND l.unique_id < r.unique_id
+        WHERE l.forename_canon = r.forename_canon AND l.nationality = r.nationality AND l.gender = r.gender"""
+    )
+    rows = con.execute(f"SELECT count(*) FROM {_ANCHORS}").fetchall()
+    count = int(rows[0][0]) if rows else 0
+    return count if count >= MIN_ANCHORS else 0
+
+
+def regularise(model: Mapping[str, Any], *, m_floor: float = M_FLOOR) -> dict[str, Any]:
+    """A copy of ``model`` with every trained m probability at least ``m_floor`` (the
+    levels of each comparison renormalised to sum to 1)."""
+    import copy
+
+    out = copy.deepcopy(dict(model))
+    for comparison in out.get("comparisons", []):
+        levels = [lv for lv in comparison.get("comparison_levels", []) if not lv.get("is_null_level")]
+        trained = [lv for lv in levels if not lv.get("fix_m_probability") and lv.get("m_probability") is not None]
+        if not trained:
+            continue
+        for lv in trained:
+            lv["m_probability"] = max(float(lv["m_probability"]), m_floor)
+        total = sum(float(lv["m_probability"]) for lv in trained)
+        fixed = sum(float(lv.get("m_probability") or 0.0) for lv in levels if lv not in trained)
+        if fixed < 1.0:
+            scale = (1.0 - fixed) / total if total else 1.0
+            for lv in trained:
+                lv["m_probability"] = float(lv["m_probability"]) * scale
+    return out
+
+
+_PAIRS = pa.schema(
+    [
+        ("referral_id_l", pa.string()),
+        ("referral_id_r", pa.string()),
+        ("match_probability", pa.float64()),
+        ("match_weight", pa.float64()),
+    ]
+)
+
+
+def _empty_pairs() -> pa.Table:
+    return _PAIRS.empty_table()
+
+
+# ---------------------------------------------------------------------------
+# Evaluation against known truth
+
+
+@dataclass(frozen=True)
+class LinkageMetrics:
+    """Linkage quality against the truth.
+
+    Pairwise (over all pairs of referrals placed in the same cluster): ``precision`` and
+    ``recall``; ``false_link_rate`` is 1 - precision. Per repeat referral (every
+    referral of a person after their first): ``repeat_recall`` is the share placed in a
+    cluster with an earlier referral of the same person.
+    """
+
+    true_pairs: int
+    predicted_pairs: int
+    true_positive_pairs: int
+    precision: float
+    recall: float
+    repeats: int
+    repeats_found: int
+    repeat_recall: float
+    true_people: int
+    estimated_people: int
+
+    @property
+    def false_link_rate(self) -> float:
+        return 1.0 - self.precision
+
+    def summary(self) -> str:
+        return (
+            f"pairwise precision {self.precision:.3f} (false links {self.false_link_rate:.1%}), "
+            f"recall {self.recall:.3f}; repeat referrals found {self.repeats_found:,} of {self.repeats:,} "
+            f"({self.repeat_recall:.1%}); people: true {self.true_people:,}, estimated {self.estimated_people:,}"
+        )
+
+
+def evaluate(result: LinkageResult, truth: pa.Table) -> LinkageMetrics:
+    """Compare ``result`` with ``truth`` (columns ``referral_id``, ``person`` and
+    optionally ``referral_date`` to order a person's referrals)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("clusters", result.clusters)
+        con.register("truth", truth)
+        order = "t.referral_date, t.referral_id" if "referral_date" in truth.column_names else "t.referral_id"
+        row = con.execute(
+            f"""WITH j AS (
+                    SELECT t.referral_id, t.person, c.cluster_id,
+                           row_number() OVER (PARTITION BY t.person ORDER BY {order}) AS nth
+                    FROM truth t JOIN clusters c USING (referral_id)
+                ),
+                tp AS (SELECT count(*) AS k FROM j GROUP BY cluster_id, person),
+                pp AS (SELECT count(*) AS k FROM j GROUP BY cluster_id),
+                tr AS (SELECT count(*) AS k FROM j GROUP BY person),
+                rep AS (
+                    SELECT j.referral_id,
+                           EXISTS (SELECT 1 FROM j e WHERE e.person = j.person AND e.nth < j.nth
+                                   AND e.cluster_id = j.cluster_id) AS found
+                    FROM j WHERE nth > 1
+                )
+                SELECT (SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM tr),
+                       (SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM pp),
+                       (SELECT coalesce(sum(k * (k - 1) / 2), 0) FROM tp),
+                       (SELECT count(*) FROM rep), (SELECT count(*) FILTER (WHERE found) FROM rep),
+                       (SELECT count(DISTINCT person) FROM j), (SELECT count(DISTINCT cluster_id) FROM j)"""
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert row is not None
+    true_pairs, predicted, tp, repeats, found, people, est = (int(x) for x in row)
+    return LinkageMetrics(
+        true_pairs=true_pairs,
+        predicted_pairs=predicted,
+        true_positive_pairs=tp,
+        precision=tp / predicted if predicted else 1.0,
+        recall=tp / true_pairs if true_pairs else 1.0,
+        repeats=repeats,
+        repeats_found=found,
+        repeat_recall=found / repeats if repeats else 1.0,
+        true_people=people,
+        estimated_people=est,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Synthetic linkage input (tests and benchmarks)
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _w(names: str) -> tuple[tuple[str, ...], npt.NDArray[np.float64]]:
+    items = tuple(names.split())
+    # a flattened Zipf law: the most common name of a pool is 3 to 5 per cent of it
+    weights = 1.0 / (np.arange(len(items)) + 10.0)
+    return items, weights / weights.sum()
+
+
+# Name pools by naming tradition (Latin transliterations), most common first.
+_NAME_POOLS: dict[str, tuple[str, str, str]] = {
+    "british": (
+        "Oliver Jack Harry George Charlie Jacob Thomas Noah William Oscar James Leo Alfie Henry Joshua Freddie "
+        "Archie Ethan Isaac Alexander Joseph Edward Samuel Max Daniel Logan Lucas Dylan Tyler Kyle Connor Callum "
+        "Liam Jordan Ryan Reece Lewis Bradley Jake Aaron Luke Nathan Adam Ben Michael Christopher Robert John "
+        "David Paul Mark Kieran Jamie Scott",
+        "Olivia Amelia Isla Ava Emily Sophia Grace Mia Poppy Ella Lily Evie Isabella Sophie Chloe Jessica Ruby "
+        "Daisy Freya Alice Charlotte Megan Holly Lauren Emma Hannah Katie Leah Courtney Shannon Jade Amber "
+        "Bethany Rebecca Sarah Laura Kayleigh Demi Paige Abigail Elizabeth Victoria",
+        "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson Thompson Wright "
+        "Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson Wood Turner Martin Cooper Hill "
+        "Ward Morris Moore Clark Lee King Baker Harrison Morgan Allen James Scott Phillips Watson Davis Parker "
+        "Price Bennett Young Griffiths Mitchell Kelly Cook Carter Richardson Bailey Collins Bell Shaw Murphy "
+        "Miller Cox Richards Khan Marshall Anderson Simpson Ellis Adams Singh Begum Wilkinson Foster Chapman "
+        "Powell Webb Rogers Gray Mason Ali Hunt Hussain Campbell Matthews Owen Palmer Holmes Mills Barnes Knight "
+        "Lloyd Butler Russell Barker Fisher Stevens Jenkins Murray Dixon Harvey Graham Pearson Ahmed Fletcher "
+        "Walsh Kaur Gibson Howard Andrews Stewart Elliott Reynolds Saunders Payne Fox Ford Pearce Day Brooks "
+        "West Lawrence Cole Atkinson Bradley Spencer Gill Dawson Ball Burton",
+    ),
+    "albanian": (
+        "Ardit Arben Besnik Blerim Dritan Elvis Endrit Ervin Fatjon Gentian Ilir Klodian Kristian Lulzim Marsel "
+        "Mario Olsi Redon Rei Sokol Xhuljo Erion Eljo Denis Alban Artan Bujar Dorian Edison Eltion Enea Erald "
+        "Fabjo Gerald Jurgen Kevin Klajdi Ledio Luan Mikel Orges Renato Sajmir Taulant",
+        "Anisa Arta Besa Blerina Elona Enkeleda Ermira Fatjona Ina Jonida Klea Ledia Manjola Megi Mirela "
+        "Orjola Rezarta Sara Teuta Xhesika Dea Elira Ana Amarildo Alketa Brikena",
+        "Hoxha Shehu Gjoka Dervishi Leka Prifti Kola Marku Basha Cela Duka Gjini Hysa Kuka Lika Mema Muca Nikolla "
+        "Osmani Pllumi Rama Sula Tafa Veliu Xhafa Zeqiri Berisha Krasniqi Gashi Bajrami Ahmeti Shala Hasani "
+        "Dushku Kapllani Laci Meta Ndreu Qosja Rexha Spahiu Toska Ymeri",
+    ),
+    "vietnamese": (
+        "Van_Anh Van_Minh Van_Nam Van_Hung Van_Long Van_Tuan Van_Duc Van_Hai Van_Thanh Van_Quang Van_Hoang "
+        "Van_Dung Van_Son Van_Phuc Van_Tien Duc_Anh Duc_Minh Minh_Tuan Minh_Duc Quoc_Anh Quoc_Huy Thanh_Long "
+        "Hoang_Nam Tuan_Anh Van_Khanh Van_Trung Van_Hieu Van_Cuong Van_Dat Van_Linh Van_Thang Van_Vu Van_Bao "
+        "Gia_Huy Huu_Phuoc Cong_Danh Van_Toan Van_Hoa Van_Loc Van_Phong",
+        "Thi_Huong Thi_Lan Thi_Mai Thi_Hoa Thi_Thu Thi_Hang Thi_Linh Thi_Ngoc Thi_Trang Thi_Ha Thi_Nga "
+        "Thi_Phuong Thi_Thao Thi_Yen Thi_Van Ngoc_Anh Thu_Trang Thu_Ha Thi_Dung Thi_Nhung Thi_Hien Thi_Loan",
+        "Nguyen Nguyen Nguyen Nguyen Tran Tran Le Le Pham Hoang Huynh Phan Vu Vo Dang Bui Do Ho Ngo Duong Ly "
+        "Dinh Trinh Truong Mai Cao Lam Luong Ta Chu",
+    ),
+    "horn": (
+        "Yonas Daniel Samuel Filmon Robel Amanuel Tesfay Mehari Kidane Berhane Yohannes Habtom Tekle Efrem Henok "
+        "Biniam Dawit Merhawi Natnael Semere Tewelde Ghirmay Mussie Abel Senait Yemane Abraham Solomon Isaias "
+        "Yosief Aron Nahom",
+        "Helen Selam Ruth Senait Hiwet Rahel Saba Eden Feven Luwam Merhawit Winta Yordanos Hanna Tsega Aster "
+        "Meron Sara Bethlehem",
+        "Tesfay Gebremedhin Kidane Haile Berhe Gebre Tekle Mehari Yohannes Ghebremariam Weldemichael Asmerom "
+        "Habte Tsegay Abraha Hagos Kahsay Gebreyesus Mengsteab Woldu Negash Ghebrehiwet Andemariam Tewolde "
+        "Zerai Fitsum Ghebreab Misghina",
+    ),
+    "arabic": (
+        "Mohammed Ahmed Ali Omar Mustafa Ibrahim Abdullah Hassan Hussein Yusuf Khalid Mahmoud Osman Adam Ismail "
+        "Abdelrahman Salah Tariq Karim Hamza Bilal Anas Amir Yasin Samir Waleed Faisal Nasser Ayman Ashraf Jamal "
+        "Hisham Fadi Rami Zaid Sami",
+        "Fatima Aisha Mariam Amina Zainab Sara Nour Layla Huda Rania Hiba Salma Yasmin Samira Hana Dina Reem",
+        "Mohammed Ahmed Ali Hassan Hussein Ibrahim Abdallah Osman Mahmoud Mustafa Yousif Adam Idris Suleiman "
+        "Bakri Khalil Hamid Saleh Abbas Jaber Nasser Awad Haddad Mansour Saeed Karim Rashid Salim Aziz Farah "
+        "Omer Elamin Elhassan Abdelrahman Taha Hamad Musa Jassim",
+    ),
+    "persian": (
+        "Mohammad Ali Reza Hossein Mehdi Amir Ahmad Hamid Javad Saeed Omid Majid Navid Farid Karim Mustafa "
+        "Abdul Rahmatullah Ahmadullah Naveed Sohail Jawid Rahim Ehsan Milad Payam Behzad Parviz Shahram Sina "
+        "Arash Dariush Nasir Wahid Zabihullah Hamidullah Ismail Yasin",
+        "Fatemeh Zahra Maryam Zeinab Sara Narges Leila Parisa Shirin Nasrin Roya Mina Farzana Shabnam Soraya "
+        "Nilofar Mahnaz",
+        "Mohammadi Hosseini Ahmadi Rezaei Karimi Moradi Hashemi Rahimi Jafari Sadeghi Mousavi Ghorbani Amini "
+        "Azizi Hakimi Safi Stanikzai Popal Noori Sultani Rahmani Haidari Wardak Sharifi Ahmadzai Yousufzai "
+        "Amiri Akbari Kazemi Habibi Zamani Nazari Naseri",
+    ),
+    "south_asian": (
+        "Mohammed Muhammad Ali Ahmed Hassan Imran Usman Bilal Hamza Zain Adnan Asif Faisal Kamran Tariq Rahul "
+        "Amit Vikram Arjun Rohan Sanjay Rajesh Suresh Mahesh Ravi Anil Deepak Harpreet Gurpreet Manpreet "
+        "Sukhwinder Rakib Sohel Shahid Jahid Abdul Rafiq Arif Nazmul Kamal",
+        "Fatima Ayesha Sana Nadia Farzana Shabana Rukhsana Priya Pooja Anjali Sunita Neha Kavita Sonia "
+        "Harjit Parveen Nasreen Shirin Jannatul Sumaiya Tasnim",
+        "Khan Ali Ahmed Hussain Shah Begum Akhtar Iqbal Butt Malik Chaudhry Qureshi Rahman Islam Hossain "
+        "Uddin Miah Sheikh Sarkar Chowdhury Patel Sharma Singh Kumar Gupta Das Shah Mehta Reddy Rao Nair "
+        "Kaur Gill Sandhu Dhillon",
+    ),
+    "chinese": (
+        "Wei Jun Hao Ming Jie Lei Tao Yang Chao Bin Peng Long Hui Gang Feng Jian Qiang Bo Yong Kai Xin Rui Zhen",
+        "Li Fang Jing Ying Mei Hong Yan Xia Lan Ling Na Min Juan Hui Yun Qing Xiu Lei Ting",
+        "Wang Li Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Luo Gao Zheng Liang Xie Tang "
+        "Han Cao Deng Feng Zeng",
+    ),
+    "west_african": (
+        "Emmanuel Samuel David John Daniel Joseph Michael Chinedu Obinna Ifeanyi Emeka Uche Abdullahi Musa "
+        "Ibrahim Kwame Kofi Kwabena Yaw Kojo Abayomi Babajide Olumide Tunde Segun Femi Chukwuemeka Kelechi "
+        "Ikenna Godwin Blessing Prince Isaac",
+        "Blessing Grace Mercy Patience Joy Faith Precious Esther Comfort Abena Akosua Ama Adwoa Ngozi Chioma "
+        "Adaeze Funmilayo Folake Aisha Halima Victoria Gift",
+        "Okafor Adeyemi Okonkwo Eze Obi Nwosu Okeke Chukwu Olawale Adebayo Ogunleye Balogun Bello Abubakar "
+        "Mohammed Mensah Asante Owusu Boateng Osei Appiah Agyeman Addo Darko Ofori Oyelaran Afolabi Nwachukwu "
+        "Igwe Ibe Uzor Danjuma",
+    ),
+    "east_european": (
+        "Ion Andrei Alexandru Mihai Gabriel Constantin Florin Marius Adrian Daniel Stefan Nicolae Jakub Piotr "
+        "Tomasz Krzysztof Pawel Michal Marcin Lukasz Tomas Lukas Mantas Jonas Martin Peter Jan Milan Vasyl "
+        "Oleksandr Dmytro Andriy Mykola Serhiy Ivan Georgi Dimitar Nikolay Vladimir Roman Igor",
+        "Maria Elena Ioana Andreea Alexandra Mihaela Anna Katarzyna Agnieszka Magdalena Joanna Monika Ruta "
+        "Egle Jana Lucia Olena Tetiana Natalia Iryna Oksana Svetlana Ivana Petra",
+        "Popescu Ionescu Popa Pop Radu Dumitru Stan Stoica Gheorghe Matei Ciobanu Rusu Munteanu Nowak "
+        "Kowalski Wisniewski Wojcik Kowalczyk Kaminski Lewandowski Zielinski Kazlauskas Jankauskas "
+        "Petrauskas Horvath Kovac Varga Toth Novak Svoboda Dvorak Melnyk Shevchenko Boyko Kovalenko Bondarenko "
+        "Tkachenko Kravchenko Oliynyk Ivanov Petrov Georgiev Dimitrov Balog Lakatos Oláh Rostas Mirga",
+    ),
+    "other": (
+        "Jose Juan Carlos Luis Pedro Joao Paulo Mark Jeffrey Ramon Mario Sergio Rafael Lucas Gabriel Mateo "
+        "Santiago Diego Kenji Hiroshi Thanh Prakash Kamal Nimal Suresh Ashok Ruwan Chaminda Patrick Jean "
+        "Pierre Joseph Felix Christian Didier",
+        "Maria Ana Rosa Carmen Luz Marisol Jocelyn Mary Grace Joy Cristina Patricia Fernanda Camila Valentina "
+        "Nimali Dilani Chantal Marie Christine",
+        "Silva Santos Oliveira Souza Pereira Costa Rodrigues Almeida Ferreira Reyes Cruz Garcia Ramos Mendoza "
+        "Bautista Villanueva Perera Fernando Jayasinghe Kumara Bandara Mbala Kabila Tshisekedi Lumumba Mukendi "
+        "Ilunga Kasongo Ngoy Da_Costa Gomes Mendes",
+    ),
+}
+
+_GROUP_OF: dict[str, str] = {
+    "UK": "british",
+    "British": "british",
+    "Irish": "british",
+    "Albanian": "albanian",
+    "Kosovan": "albanian",
+    "Vietnamese": "vietnamese",
+    "Eritrean": "horn",
+    "Ethiopian": "horn",
+    "Somali": "horn",
+    "Sudanese": "arabic",
+    "South Sudanese": "arabic",
+    "Egyptian": "arabic",
+    "Iraqi": "arabic",
+    "Kuwaiti": "arabic",
+    "Syrian": "arabic",
+    "Libyan": "arabic",
+    "Yemeni": "arabic",
+    "Moroccan": "arabic",
+    "Algerian": "arabic",
+    "Tunisian": "arabic",
+    "Chadian": "arabic",
+    "Iranian": "persian",
+    "Afghan": "persian",
+    "Kurdish": "persian",
+    "Indian": "south_asian",
+    "Pakistani": "south_asian",
+    "Bangladeshi": "south_asian",
+    "Chinese": "chinese",
+    "Nigerian": "west_african",
+    "Ghanaian": "west_african",
+    "Gambian": "west_african",
+    "Sierra Leonean": "west_african",
+    "Cameroonian": "west_african",
+    "Romanian": "east_european",
+    "Polish": "east_european",
+    "Lithuanian": "east_european",
+    "Slovak": "east_european",
+    "Czech": "east_european",
+    "Ukrainian": "east_european",
+    "Bulgarian": "east_european",
+    "Hungarian": "east_european",
+    "Latvian": "east_european",
+    "Russian": "east_european",
+    "Moldovan": "east_european",
+}
+
+_GROUPS = tuple(_NAME_POOLS)
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """Probabilities of each kind of difference between two referrals of the same person
+    (applied to every referral after a person's first), and of missing dates of birth on
+    any referral."""
+
+    first_name_typo: float = 0.08
+    surname_typo: float = 0.08
+    swapped_names: float = 0.03
+    nickname: float = 0.05
+    first_name_missing: float = 0.01
+    dob_typo: float = 0.04
+    dob_day_month_swap: float = 0.02
+    disputed_age: float = 0.04  # year of birth moved by 1 or 2 years
+    gender_missing: float = 0.02
+    nationality_changed: float = 0.03
+    police_force_changed: float = 0.4
+    # on every referral
+    dob_missing: float = 0.10
+    year_of_birth_known_if_dob_missing: float = 0.85
+
+
+_KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _from_days(days: int) -> date:
+    return date.fromordinal(_EPOCH_ORDINAL + days)
+
+
+def _to_days(d: date) -> int:
+    return d.toordinal() - _EPOCH_ORDINAL
+
+
+def _typo(rng: np.random.Generator, s: str) -> str:
+    if len(s) < 2:
+        return s + _KEYBOARD[int(rng.integers(0, 26))]
+    i = int(rng.integers(0, len(s)))
+    op = int(rng.integers(0, 4))
+    c = _KEYBOARD[int(rng.integers(0, 26))]
+    if op == 0:  # substitute
+        out = s[:i] + (c.upper() if s[i].isupper() else c) + s[i + 1 :]
+    elif op == 1:  # delete
+        out = s[:i] + s[i + 1 :]
+    elif op == 2:  # insert
+        out = s[:i] + c + s[i:]
+    else:  # transpose
+        j = min(i + 1, len(s) - 1)
+        if i == j:
+            i, j = i - 1, i
+        out = s[:i] + s[j] + s[i] + s[j + 1 :]
+    return out or s
+
+
+_VARIANTS: dict[str, tuple[str, ...]] = {}
+for _canon, _names in _NICKNAMES.items():
+    for _n in (_canon, *_names):
+        _VARIANTS[_n] = tuple(x for x in (_canon, *_names) if x != _n and len(x) > 2)
+
+
+def _nickname(rng: np.random.Generator, s: str) -> str:
+    key = "".join(ch for ch in s.lower() if ch.isalpha())
+    options = _VARIANTS.get(key)
+    if not options:
+        return s
+    return options[int(rng.integers(0, len(options)))].capitalize()
+
+
+# share of forenames and surnames drawn from the long tail, by naming tradition
+_TAILS: dict[str, tuple[float, float]] = {
+    "british": (0.3, 0.6),
+    "vietnamese": (0.5, 0.03),
+    "chinese": (0.5, 0.05),
+}
+_TAIL_DEFAULT = (0.35, 0.6)
+
+
+def _splice(rng: np.random.Generator, a: str, b: str) -> str:
+    """A rarer name: the start of ``a`` and the end of ``b`` (the last word of each)."""
+    head, _, last_a = a.rpartition(" ")
+    last_b = b.rpartition(" ")[2]
+    if len(last_a) < 3 or len(last_b) < 3:
+        return a
+    cut_a = int(rng.integers(2, len(last_a)))
+    cut_b = int(rng.integers(1, len(last_b) - 1))
+    word = (last_a[:cut_a] + last_b[cut_b:]).capitalize()
+    return f"{head} {word}" if head else word
+
+
+def _draw_names(rng: np.random.Generator, pool: str, k: int, tail: float) -> npt.NDArray[np.object_]:
+    names, weights = _w(pool)
+    values = np.array([x.replace("_", " ") for x in names], dtype=object)
+    out: npt.NDArray[np.object_] = values[rng.choice(len(values), size=k, p=weights)]
+    rare = np.flatnonzero(rng.random(k) < tail)
+    others = values[rng.integers(0, len(values), len(rare))]
+    for j, i in enumerate(rare.tolist()):
+        out[i] = _splice(rng, str(out[i]), str(others[j]))
+    return out
+
+
+def synthetic_linkage_input(
+    referrals: pa.Table, *, seed: int = 0, noise: NoiseModel | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """Linkage input for the referrals of an extract, and the truth.
+
+    Each ``person_id`` gets one identity (names by the naming tradition of the person's
+    first nationality, a date of birth consistent with the age at exploitation, gender,
+    nationality and force area of their first referral); each later referral of the
+    same person is a copy with the differences of ``noise``. Returns ``(input, truth)``:
+    ``input`` has the columns of :data:`LINKAGE_INPUT`; ``truth`` has ``referral_id``,
+    ``person`` and ``referral_date``.
+    """
+    noise = noise or NoiseModel()
+    rng = np.random.default_rng(seed)
+    n = referrals.num_rows
+    ref_days = referrals.column("referral_date").cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
+    person_codes = pc.dictionary_encode(referrals.column("person_id")).combine_chunks()
+    person = np.asarray(person_codes.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    n_people = len(person_codes.dictionary)
+    order = np.lexsort((np.arange(n), ref_days, person))
+    sorted_person = person[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = sorted_person[1:] != sorted_person[:-1]
+    first_of = np.full(n_people, -1, dtype=np.int64)
+    first_of[sorted_person[starts]] = order[starts]  # the earliest referral of each person
+    is_first = np.zeros(n, dtype=bool)
+    is_first[order[starts]] = True
+    src = first_of[person]  # the identity row for each referral
+
+    nationality = referrals.column("nationality").to_pylist()
+    first_nat = [(s or "").split(";")[0].strip() for s in nationality]
+    group_idx = np.array([_GROUPS.index(_GROUP_OF.get(x, "other")) for x in first_nat], dtype=np.int64)
+    gender = referrals.column("gender").to_pylist()
+    female = np.array([g == "Female" for g in gender]) | (
+        np.array([g not in ("Female", "Male") for g in gender]) & (rng.random(n) < 0.5)
+    )
+    age = referrals.column("age_at_exploitation").to_pylist()
+    child = np.array([a == "Child (17 or under)" for a in age])
+
+    # identity of each person, drawn for their first referral: a common name from the
+    # pool of the person's naming tradition, or (the long tail of rarer names) two pool
+    # names spliced together
+    first_name = np.empty(n, dtype=object)
+    surname = np.empty(n, dtype=object)
+    for g, grp in enumerate(_GROUPS):
+        rows = np.flatnonzero(is_first & (group_idx == g))
+        if not len(rows):
+            continue
+        fem = female[rows]
+        tail_first, tail_sur = _TAILS.get(grp, _TAIL_DEFAULT)
+        fn_m = _draw_names(rng, _NAME_POOLS[grp][0], len(rows), tail_first)
+        fn_f = _draw_names(rng, _NAME_POOLS[grp][1], len(rows), tail_first)
+        first_name[rows] = np.where(fem, fn_f, fn_m)
+        surname[rows] = _draw_names(rng, _NAME_POOLS[grp][2], len(rows), tail_sur)
+    age_years = np.where(child, rng.integers(12, 18, n), rng.integers(18, 56, n))
+    dob_day = ref_days - age_years * 365 - rng.integers(0, 365, n)
+    first_name = first_name[src]
+    surname = surname[src]
+    dob = dob_day[src].copy()
+    gender_out = np.array(gender, dtype=object)[src]
+    nat_out = np.array(first_nat, dtype=object)[src]
+    force_col = referrals.column("police_force").to_pylist()
+    force_out = np.array(force_col, dtype=object)[src]
+    fr_out = np.array(referrals.column("first_responder").to_pylist(), dtype=object)
+
+    # differences on repeat referrals
+    rep = np.flatnonzero(~is_first)
+    u = rng.random((len(rep), 12))
+    forces = np.array(sorted({f for f in force_col if f}), dtype=object)
+    nats = np.array(sorted(set(first_nat)), dtype=object)
+    for k, i in enumerate(rep.tolist()):
+        r = u[k]
+        fn, sn = str(first_name[i]), str(surname[i])
+        if r[0] < noise.nickname:
+            fn = _nickname(rng, fn)
+        if r[1] < noise.first_name_typo:
+            fn = _typo(rng, fn)
+        if r[2] < noise.surname_typo:
+            sn = _typo(rng, sn)
+        if r[3] < noise.swapped_names:
+            fn, sn = sn, fn
+        first_name[i] = None if r[4] < noise.first_name_missing else fn
+        surname[i] = sn
+        if r[5] < noise.dob_typo:
+            d = _from_days(int(dob[i]))
+            s = list(d.isoformat())
+            pos = [2, 3, 5, 6, 8, 9][int(rng.integers(0, 6))]
+            s[pos] = str(int(rng.integers(0, 10)))
+            try:
+                dob[i] = _to_days(date.fromisoformat("".join(s)))
+            except ValueError:
+                pass
+        elif r[6] < noise.dob_day_month_swap:
+            d = _from_days(int(dob[i]))
+            if d.day <= 12:
+                dob[i] = _to_days(date(d.year, d.day, d.month))
+        if r[7] < noise.disputed_age:
+            d = _from_days(int(dob[i]))
+            year = d.year + int(rng.choice([-2, -1, 1, 2]))
+            dob[i] = _to_days(date(year, d.month, min(d.day, 28) if d.month == 2 else d.day))
+        if r[8] < noise.gender_missing:
+            gender_out[i] = "Not specified or unknown"
+        if r[9] < noise.nationality_changed:
+            nat_out[i] = nats[int(rng.integers(0, len(nats)))]
+        if r[10] < noise.police_force_changed and len(forces):
+            force_out[i] = forces[int(rng.integers(0, len(forces)))]
+
+    # missing dates of birth on any referral; an estimated year for some of them
+    missing = rng.random(n) < noise.dob_missing
+    year_known = missing & (rng.random(n) < noise.year_of_birth_known_if_dob_missing)
+    true_years = dob.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    years = true_years + rng.integers(-1, 2, n) * (rng.random(n) < 0.3)  # an estimated year is sometimes off by one
+    input_table = pa.Table.from_arrays(
+        [
+            referrals.column("referral_id"),
+            pa.array(first_name.tolist(), type=pa.string()),
+            pa.array(surname.tolist(), type=pa.string()),
+            pa.array(dob.astype(np.int32), type=pa.int32(), mask=missing).cast(pa.date32()),
+            pa.array(years.astype(np.int32), type=pa.int32(), mask=~year_known),
+            pa.array(gender_out.tolist(), type=pa.string()),
+            pa.array(nat_out.tolist(), type=pa.string()),
+            pa.array(force_out.tolist(), type=pa.string()),
+            pa.array(fr_out.tolist(), type=pa.string()),
+            referrals.column("referral_date"),
+        ],
+        schema=LINKAGE_INPUT,
+    )
+    truth = pa.table(
+        {
+            "referral_id": referrals.column("referral_id"),
+            "person": referrals.column("person_id"),
+            "referral_date": referrals.column("referral_date"),
+        }
+    )
+    return input_table, truth
+
+
+def repeat_referral_ids(truth: pa.Table) -> Sequence[str]:
+    """The referral ids that are a later referral of an already referred person."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("truth", truth)
+        rows = con.execute(
+            "SELECT referral_id FROM (SELECT referral_id, row_number() OVER (PARTITION BY person "
+            "ORDER BY referral_date, referral_id) AS nth FROM truth) WHERE nth > 1 ORDER BY referral_id"
+        ).fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from nrm.accounts.roles import Role
+from nrm.stats.models import Publication, PublicationFeedback
+from nrm.stats.services import publications_root
+
+
+def publications_public() -> QuerySet[Publication]:
+    """Official statistics are public: every registered publication is listed."""
+    return Publication.objects.all()
+
+
+def publication_file(publication: Publication, relative: str) -> Path:
+    """A file the publication's manifest lists, or 404: nothing else under the store is served."""
+    listed = {f["path"] for f in publication.manifest.get("files", [])} | {"manifest.json"}
+    if relative not in listed:
+        raise Http404("No such file in this publication")
+    path = (publications_root() / publication.directory / relative).resolve()
+    if publications_root().resolve() not in path.parents or not path.is_file():
+        raise Http404("No such file in this publication")
+    return path
+
+
+def feedback_visible_to(user: Any) -> QuerySet[PublicationFeedback]:
+    if not (user.is_authenticated and user.has_role(Role.ANALYST)):
+        return PublicationFeedback.objects.none()
+    return PublicationFeedback.objects.select_related("publication")

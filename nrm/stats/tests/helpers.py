@@ -1,0 +1,53 @@
+"""Shared test data for the statistics tests (plain pytest, no database, no conftest)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from nrm.stats import extract_io
+from nrm.stats.disclosure import constraint_groups
+from nrm.stats.engine import Value
+from nrm.stats.fixtures import Extract, generate_extract
+from nrm.stats.tables import TableDef
+
+N_REFERRALS = 3000
+START = date(2022, 1, 1)
+END = date(2023, 12, 31)
+SEED = 20240101
+
+
+def small_extract() -> Extract:
+    return generate_extract(N_REFERRALS, seed=SEED, start=START, end=END)
+
+
+@pytest.fixture(scope="module")
+def extract_tables() -> Extract:
+    return small_extract()
+
+
+@pytest.fixture(scope="module")
+def extract_path(tmp_path_factory: pytest.TempPathFactory, extract_tables: Extract) -> Path:
+    path = tmp_path_factory.mktemp("extract") / "extract.parquet"
+    extract_io.write_extract(extract_tables, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def extract_csv_path(tmp_path_factory: pytest.TempPathFactory, extract_tables: Extract) -> Path:
+    path = tmp_path_factory.mktemp("extract_csv") / "extract.csv"
+    extract_io.write_extract(extract_tables, path)
+    return path
+
+
+def groups_sum_problems(table: TableDef, rows: Sequence[tuple[Value, ...]]) -> Iterator[str]:
+    """Every way a table's totals disagree with the cells under them."""
+    k = len(table.dimensions)
+    for total, members in constraint_groups(table, rows):
+        want = rows[total][k]
+        got = sum(int(rows[m][k]) for m in members if isinstance(rows[m][k], int))
+        if want != got:
+            yield f"{table.id}: {rows[total][:k]} is {want} but the cells under it add up to {got}"

@@ -1,0 +1,424 @@
+"""Support: the services that refer a person to a support provider and record the support given.
+
+After a positive reasonable grounds (RG) decision, the person is referred to a support provider
+(the victim care contract provider for their nation for adults; the local authority children's
+services for children) for the recovery period under the policy in force on the RG date. After
+a positive conclusive grounds (CG) decision, move-on support of at least the policy minimum
+(90 days since September 2019) is computed from the CG date; a provider cannot end support
+before then unless it gives a permitted reason.
+
+Referrals are opened by the ``decision_served`` hook the cases service emits (see
+``docs/adr/0003-review-routing.md``). Every service takes the date it acts on.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from nrm.audit.services import audit_record
+from nrm.cases.access import is_decision_maker_for, support_provider_organisations
+from nrm.core import policy
+from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
+from nrm.core.hooks import DecisionEvent
+from nrm.notify.models import MessageKind, OutboxMessage
+from nrm.notify.services import outbox_add
+from nrm.reference.models import Organisation
+from nrm.referrals.routing import childrens_services_for
+from nrm.support.models import (
+    AssessmentOutcome,
+    EndReason,
+    ProviderType,
+    RecoveryNeedsAssessment,
+    SupportEpisode,
+    SupportKind,
+    SupportReferral,
+    SupportReferralStatus,
+)
+from nrm.support.selectors import SupportDates, support_dates
+
+logger = logging.getLogger(__name__)
+
+LIVE = (SupportReferralStatus.OFFERED, SupportReferralStatus.ACCEPTED)
+
+# Support may end before the date the provider must keep to only for these reasons.
+PERMITTED_EARLY_END_REASONS = frozenset({
+    EndReason.DECLINED_SUPPORT,
+    EndReason.LEFT_UK,
+    EndReason.TRANSFERRED,
+    EndReason.MISSING,
+    EndReason.DIED,
+})
+REASONS_NEEDING_DETAILS = frozenset({EndReason.TRANSFERRED, EndReason.OTHER})
+
+# Reminders to the provider this many days before the date support may end.
+REMINDER_DAYS_BEFORE = (14, 3)
+
+# Adult support by nation: (provider, provider for women where a specialist service holds the contract).
+ADULT_PROVIDERS: dict[str, tuple[str, str | None]] = {
+    "england": ("vcc-salvation-army", None),
+    "wales": ("vcc-salvation-army", None),
+    "scotland": ("support-migrant-help-scotland", "support-tara"),
+    "northern_ireland": ("support-migrant-help-ni", "support-belfast-lisburn-womens-aid"),
+}
+
+
+# --- Opening a referral ----------------------------------------------------------------------
+
+
+def support_provider_for(case: Any, *, on: date) -> tuple[Organisation, ProviderType] | None:
+    """Who supports this person: children's services where the child lives for a child, the
+    victim care contract provider for the nation for an adult. ``None`` if it cannot be told."""
+    referral = case.referral
+    if case.is_child:
+        authority = referral.safeguarding_local_authority or referral.local_authority
+        organisation = childrens_services_for(authority) if authority is not None else None
+        return (organisation, ProviderType.LOCAL_AUTHORITY) if organisation else None
+    default, for_women = ADULT_PROVIDERS.get(case.nation, ADULT_PROVIDERS["england"])
+    slug = default
+    if for_women and referral.gender == "female":
+        sexual = referral.exploitation_types.filter(code="sexual").exists()
+        if case.nation == "northern_ireland" or sexual:
+            slug = for_women
+    organisation = Organisation.objects.in_force(on).filter(slug=slug).first()  # type: ignore[attr-defined]
+    if organisation is None:
+        organisation = Organisation.objects.filter(slug=slug).first()
+    return (organisation, ProviderType.VICTIM_CARE_CONTRACT) if organisation else None
+
+
+def support_referral_open(*, case: Any, opened_on: date | None = None, rg_date: date | None = None,
+                          actor: Any = None) -> SupportReferral | None:
+    """Refer the person to a support provider for the recovery period. Idempotent: a case with a
+    live referral keeps it. Returns ``None`` (and tells the competent authority) if no provider
+    can be found, rather than failing the decision that triggered it."""
+    day = opened_on or timezone.localdate()
+    live = SupportReferral.objects.filter(case=case, status__in=LIVE).first()
+    if live is not None:
+        return live
+    rg_day = rg_date or case.rg_date or day
+    days = case.recovery_period_days or policy.recovery_period_days(on=rg_day)
+    found = support_provider_for(case, on=day)
+    with transaction.atomic():
+        if found is None:
+            audit_record(actor=actor, action="support.no_provider", target=case, case=case,
+                         after={"is_child": case.is_child, "nation": case.nation})
+            _tell_authority(case, subject=f"No support provider found: case {case.reference}",
+                            body=(f"Case {case.reference} has a positive reasonable grounds decision but the service "
+                                  "could not tell which support provider should support the person (for a child, "
+                                  "the local authority is missing). Arrange support directly."),
+                            dedupe_key=f"support-no-provider:{case.pk}:{rg_day.isoformat()}")
+            return None
+        provider, provider_type = found
+        referral = SupportReferral.objects.create(
+            case=case,
+            provider=provider,
+            provider_type=provider_type,
+            referred_on=day,
+            recovery_period_days=days,
+            recovery_period_ends_on=rg_day + timedelta(days=days),
+            policy={"recovery_period_days": days, "rg_date": rg_day.isoformat()},
+        )
+        audit_record(actor=actor, action="support.referral_opened", target=referral, case=case,
+                     after={"provider": provider.slug, "provider_type": provider_type,
+                            "recovery_period_ends_on": referral.recovery_period_ends_on})
+        outbox_add(
+            kind=MessageKind.SUPPORT,
+            subject=f"New support referral: case {case.reference}",
+            body=(f"A person has been referred to {provider} for support after a positive reasonable grounds "
+                  f"decision. The recovery period runs until at least {referral.recovery_period_ends_on:%d %B %Y}. "
+                  "Sign in to accept or decline the referral."),
+            recipient_organisation=provider,
+            about=referral,
+            dedupe_key=f"support-referral:{referral.pk}",
+        )
+    return referral
+
+
+def support_move_on_start(*, case: Any, cg_date: date, served_on: date | None = None,
+                          actor: Any = None) -> SupportReferral | None:
+    """After a positive conclusive grounds decision: move-on support of at least the policy
+    minimum from the decision date. Opens a referral if the person has no live one."""
+    start = served_on or cg_date
+    days = policy.move_on_support_min_days(on=cg_date)
+    with transaction.atomic():
+        referral = SupportReferral.objects.select_for_update().filter(case=case, status__in=LIVE).first()
+        if referral is None:
+            referral = support_referral_open(case=case, opened_on=start, actor=actor)
+            if referral is None:
+                return None
+        if referral.move_on_from == start and referral.move_on_days == days:
+            return referral
+        referral.move_on_from = start
+        referral.move_on_days = days
+        referral.move_on_until = start + timedelta(days=days)
+        referral.policy = {**referral.policy, "move_on_support_min_days": days, "cg_date": cg_date.isoformat()}
+        referral.save()
+        audit_record(actor=actor, action="support.move_on_started", target=referral, case=case,
+                     after={"move_on_from": start, "move_on_until": referral.move_on_until, "days": days})
+        outbox_add(
+            kind=MessageKind.SUPPORT,
+            subject=f"Move-on support: case {case.reference}",
+            body=(f"A positive conclusive grounds decision was made on {cg_date:%d %B %Y}. The person is entitled to "
+                  f"at least {days} days of move-on support, until {referral.move_on_until:%d %B %Y}."),
+            recipient_organisation=referral.provider,
+            about=referral,
+            dedupe_key=f"support-move-on:{referral.pk}:{start.isoformat()}",
+        )
+    return referral
+
+
+def _tell_authority(case: Any, *, subject: str, body: str, dedupe_key: str) -> None:
+    authority = Organisation.objects.filter(slug=case.competent_authority.lower()).first()
+    if authority is not None:
+        outbox_add(kind=MessageKind.SUPPORT, subject=subject, body=body, recipient_organisation=authority,
+                   about=case, dedupe_key=dedupe_key)
+
+
+# --- The provider's work -------------------------------------------------------------------
+
+
+def _require_provider(user: Any, referral: SupportReferral) -> None:
+    if referral.provider_id not in {o.pk for o in support_provider_organisations(user)}:
+        raise AccessDenied("Only the provider this person was referred to can do this.")
+
+
+def _lock(referral: SupportReferral) -> SupportReferral:
+    return SupportReferral.objects.select_for_update().select_related("case", "provider").get(pk=referral.pk)
+
+
+def support_referral_respond(*, referral: SupportReferral, user: Any, accept: bool, reason: str = "",
+                             today: date | None = None) -> SupportReferral:
+    """The provider accepts the referral, or declines it with a reason."""
+    day = today or timezone.localdate()
+    reason = reason.strip()
+    if not accept and not reason:
+        raise ServiceError("Enter the reason you cannot accept this referral", field="reason")
+    with transaction.atomic():
+        referral = _lock(referral)
+        _require_provider(user, referral)
+        if referral.status != SupportReferralStatus.OFFERED:
+            raise GuardFailed("You have already responded to this referral.")
+        referral.status = SupportReferralStatus.ACCEPTED if accept else SupportReferralStatus.DECLINED
+        referral.responded_by = user
+        referral.responded_on = day
+        referral.decline_reason = "" if accept else reason
+        referral.save()
+        audit_record(actor=user, action="support.referral_accepted" if accept else "support.referral_declined",
+                     target=referral, case=referral.case, after={"reason": referral.decline_reason})
+        if not accept:
+            _tell_authority(
+                referral.case,
+                subject=f"Support referral declined: case {referral.case.reference}",
+                body=(f"{referral.provider} declined the support referral for case {referral.case.reference}. "
+                      f"Their reason: {reason}\n\nArrange support with another provider."),
+                dedupe_key=f"support-declined:{referral.pk}",
+            )
+    return referral
+
+
+def _require_accepted(referral: SupportReferral) -> None:
+    if referral.status != SupportReferralStatus.ACCEPTED:
+        raise GuardFailed("Accept the referral before recording support." if referral.status ==
+                          SupportReferralStatus.OFFERED else "Support for this person has ended.")
+
+
+def _check_date(value: date, *, today: date, not_before: date, field: str, what: str) -> None:
+    if value > today:
+        raise ServiceError(f"The {what} must be today or in the past", field=field)
+    if value < not_before:
+        raise ServiceError(f"The {what} must be on or after {not_before.day} {not_before:%B %Y}", field=field)
+
+
+def support_episode_record(*, referral: SupportReferral, user: Any, kind: str, start_date: date,
+                           end_date: date | None = None, today: date | None = None) -> SupportEpisode:
+    day = today or timezone.localdate()
+    if kind not in SupportKind.values:
+        raise ServiceError("Select the type of support", field="kind")
+    with transaction.atomic():
+        referral = _lock(referral)
+        _require_provider(user, referral)
+        _require_accepted(referral)
+        _check_date(start_date, today=day, not_before=referral.referred_on, field="start_date",
+                    what="start date")
+        if end_date is not None:
+            _check_date(end_date, today=day, not_before=start_date, field="end_date", what="end date")
+        episode = SupportEpisode.objects.create(referral=referral, kind=kind, start_date=start_date,
+                                                end_date=end_date, recorded_by=user)
+        audit_record(actor=user, action="support.episode_recorded", target=episode, case=referral.case,
+                     after={"kind": kind, "start_date": start_date, "end_date": end_date})
+    return episode
+
+
+def support_episode_end(*, episode: SupportEpisode, user: Any, end_date: date,
+                        today: date | None = None) -> SupportEpisode:
+    day = today or timezone.localdate()
+    with transaction.atomic():
+        referral = _lock(episode.referral)
+        _require_provider(user, referral)
+        _require_accepted(referral)
+        episode = SupportEpisode.objects.select_for_update().get(pk=episode.pk)
+        if episode.end_date is not None:
+            raise GuardFailed("This support has already ended.")
+        _check_date(end_date, today=day, not_before=episode.start_date, field="end_date", what="end date")
+        episode.end_date = end_date
+        episode.save(update_fields=["end_date", "updated_at"])
+        audit_record(actor=user, action="support.episode_ended", target=episode, case=referral.case,
+                     after={"end_date": end_date})
+    return episode
+
+
+def support_assessment_record(*, referral: SupportReferral, user: Any, assessed_on: date, outcome: str,
+                              support_needed_until: date | None = None, notes: str = "",
+                              today: date | None = None) -> RecoveryNeedsAssessment:
+    day = today or timezone.localdate()
+    if outcome not in AssessmentOutcome.values:
+        raise ServiceError("Select the outcome of the assessment", field="outcome")
+    with transaction.atomic():
+        referral = _lock(referral)
+        _require_provider(user, referral)
+        _require_accepted(referral)
+        _check_date(assessed_on, today=day, not_before=referral.referred_on, field="assessed_on",
+                    what="date of the assessment")
+        if outcome == AssessmentOutcome.ONGOING_NEEDS:
+            if support_needed_until is None:
+                raise ServiceError("Enter the date support is needed until", field="support_needed_until")
+            if support_needed_until <= assessed_on:
+                raise ServiceError("The date support is needed until must be after the assessment",
+                                   field="support_needed_until")
+        else:
+            support_needed_until = None
+        assessment = RecoveryNeedsAssessment.objects.create(
+            referral=referral, assessed_on=assessed_on, outcome=outcome, support_needed_until=support_needed_until,
+            notes=notes.strip(), recorded_by=user)
+        audit_record(actor=user, action="support.assessment_recorded", target=assessment, case=referral.case,
+                     after={"assessed_on": assessed_on, "outcome": outcome,
+                            "support_needed_until": support_needed_until})
+    return assessment
+
+
+def _early_end_refusal(dates: SupportDates, ended_on: date) -> str | None:
+    permitted = ("the person no longer wants support, has left the UK, has moved to another provider or "
+                 "service, is missing, or has died")
+    keep_until = dates.must_continue_until
+    if keep_until is not None and ended_on < keep_until:
+        because = (f"After the positive conclusive grounds decision, the person is entitled to at least "
+                   f"{(dates.move_on_until - dates.move_on_from).days} days of move-on support, until "
+                   f"{dates.move_on_until.day} {dates.move_on_until:%B %Y}"
+                   if dates.move_on_until and dates.move_on_from else "The person is entitled to support")
+        if dates.needs_until and dates.needs_until == keep_until and keep_until != dates.move_on_until:
+            because += (f", and their recovery needs assessment found ongoing needs until "
+                        f"{keep_until.day} {keep_until:%B %Y}")
+        return (f"You cannot end support before {keep_until.day} {keep_until:%B %Y}. {because}. Support can end "
+                f"earlier only if {permitted}.")
+    if dates.awaiting_conclusive_grounds:
+        until = dates.recovery_period_ends_on
+        period = (f" The recovery period runs until at least {until.day} {until:%B %Y}." if until else "")
+        return ("You cannot end support yet: support continues until the conclusive grounds decision, and after "
+                f"a positive decision for at least the move-on period.{period} Support can end earlier only if "
+                f"{permitted}.")
+    return None
+
+
+def support_end(*, referral: SupportReferral, user: Any, ended_on: date, reason: str, details: str = "",
+                today: date | None = None) -> SupportReferral:
+    """The provider ends support. Before the date it must keep to, only a permitted reason will do."""
+    day = today or timezone.localdate()
+    details = details.strip()
+    if reason not in EndReason.values:
+        raise ServiceError("Select why support is ending", field="reason")
+    if reason in REASONS_NEEDING_DETAILS and not details:
+        raise ServiceError("Give details of why support is ending", field="details")
+    with transaction.atomic():
+        referral = _lock(referral)
+        _require_provider(user, referral)
+        _require_accepted(referral)
+        _check_date(ended_on, today=day, not_before=referral.referred_on, field="ended_on",
+                    what="date support ended")
+        dates = support_dates(referral)
+        if reason == EndReason.NEGATIVE_DECISION and dates.negative_cg_served_on is None:
+            raise GuardFailed("No negative conclusive grounds decision has been served on this case.", field="reason")
+        if reason not in PERMITTED_EARLY_END_REASONS:
+            refusal = _early_end_refusal(dates, ended_on)
+            if refusal:
+                raise GuardFailed(refusal, field="ended_on")
+        referral.status = SupportReferralStatus.ENDED
+        referral.ended_on = ended_on
+        referral.end_reason = reason
+        referral.end_details = details
+        referral.ended_by = user
+        referral.save()
+        for episode in referral.episodes.filter(end_date__isnull=True):
+            episode.end_date = max(ended_on, episode.start_date)
+            episode.save(update_fields=["end_date", "updated_at"])
+        audit_record(actor=user, action="support.ended", target=referral, case=referral.case,
+                     after={"ended_on": ended_on, "reason": reason,
+                            "must_continue_until": dates.must_continue_until})
+    return referral
+
+
+def support_share_account(*, referral: SupportReferral, actor: Any) -> SupportReferral:
+    """A decision maker shares the account of exploitation with the provider."""
+    with transaction.atomic():
+        referral = _lock(referral)
+        if not is_decision_maker_for(actor, referral.case):
+            raise AccessDenied("Only the competent authority can share the account of exploitation.")
+        if not referral.account_shared:
+            referral.account_shared = True
+            referral.save(update_fields=["account_shared", "updated_at"])
+            audit_record(actor=actor, action="support.account_shared", target=referral, case=referral.case)
+    return referral
+
+
+# --- Background ----------------------------------------------------------------------------
+
+
+def support_remind_ending(*, today: date | None = None) -> int:
+    """Remind each provider before the date support may end (14 and 3 days before), once each."""
+    day = today or timezone.localdate()
+    sent = 0
+    horizon = day + timedelta(days=max(REMINDER_DAYS_BEFORE))
+    live = SupportReferral.objects.filter(status=SupportReferralStatus.ACCEPTED, move_on_until__isnull=False,
+                                          move_on_until__gte=day).select_related("case", "provider")
+    for referral in live:
+        until = support_dates(referral).must_continue_until
+        if until is None or until > horizon:
+            continue
+        days_left = (until - day).days
+        due = [d for d in REMINDER_DAYS_BEFORE if days_left <= d]
+        if not due:
+            continue
+        window = min(due)
+        key = f"support-ending:{referral.pk}:{until.isoformat()}:{window}"
+        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+            continue
+        with transaction.atomic():
+            outbox_add(
+                kind=MessageKind.REMINDER,
+                subject=f"Support may end on {until.day} {until:%B %Y}: case {referral.case.reference}",
+                body=(f"Move-on support for case {referral.case.reference} must continue until at least "
+                      f"{until.day} {until:%B %Y} ({days_left} days from now). Plan the person's move on from "
+                      "support, or record a recovery needs assessment if they have ongoing needs."),
+                recipient_organisation=referral.provider,
+                about=referral,
+                dedupe_key=key,
+            )
+        sent += 1
+    return sent
+
+
+# --- Hook receivers (connected in apps.py) ----------------------------------------------------
+
+
+def on_decision_served(event: DecisionEvent) -> None:
+    decision = event.decision
+    if decision.outcome != "positive":
+        return
+    case = decision.case
+    if decision.stage == "RG":
+        support_referral_open(case=case, opened_on=event.on, rg_date=decision.decided_on, actor=event.actor)
+    elif decision.stage == "CG":
+        support_move_on_start(case=case, cg_date=decision.decided_on, served_on=event.on, actor=event.actor)
