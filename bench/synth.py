@@ -3,7 +3,8 @@
     .venv/bin/python bench/synth.py --referrals 10000000
 
 Prints rows per second, wall time (generation and writing, excluding the one-off calibration
-load, which is shown separately) and the peak resident memory of the process
+load, which is shown separately), the process's CPU time (which other work on a shared machine
+does not inflate) and the peak resident memory of the process
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``).
 """
 
@@ -57,12 +58,16 @@ def main(argv: list[str] | None = None) -> int:
             write_referrals(args.referrals, args.seed, start, end, path)
         wall = time.perf_counter() - t1
         size = path.stat().st_size if path.exists() else 0
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kib = usage.ru_maxrss  # KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
     print(f"machine           : {os.cpu_count()} CPUs, {_cpu()}")
     print(f"referrals         : {args.referrals:,} ({start} to {end}, seed {args.seed})")
     print(f"calibration load  : {t_cal:.2f} s")
     print(f"wall time         : {wall:.2f} s")
     print(f"rows per second   : {args.referrals / wall:,.0f}")
+    print(f"CPU time (process): {cpu:.2f} s user+system, whole run (other load on the machine does not count)")
+    print(f"load average      : {', '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
     print(f"peak memory (RSS) : {peak_kib / 1024:,.0f} MiB ({peak_kib / 1024 / 1024:.2f} GiB)")
     if size:
         print(f"parquet size      : {size / 1024 / 1024:,.1f} MiB")

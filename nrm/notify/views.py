@@ -66,8 +66,8 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
             referral_record_view(referral=referral, actor=request.user, where=f"inbox:{message.pk}")
     summary = None
     if referral is not None:
-        from nrm.referrals.pages import person_name, summary_sections
         from nrm.referrals.choices import options_on
+        from nrm.referrals.pages import person_name, summary_sections
 
         summary = {"person": person_name(referral),
                    "sections": summary_sections(referral, options_on(timezone.localdate(referral.submitted_at)),

@@ -7,8 +7,8 @@ from functools import lru_cache
 
 from django.utils import timezone
 
-from nrm.referrals.journey import Option, OptionLookup
 from nrm.reference.models import Country, ExploitationType, LocalAuthority, Organisation, PoliceForce
+from nrm.referrals.journey import Option, OptionLookup
 
 
 def _nationalities(on: date) -> tuple[Option, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
@@ -91,7 +91,7 @@ class Step:
     description: str = ""
     include: str = ""  # a template shown before the questions (explanations, uploads)
     include_after: str = ""  # a template shown after the questions (language guidance)
-    heading_field: bool = field(default=False)  # the single question is the page heading
+    heading_field: bool = False  # the single question is the page heading
 
     def top_level_fields(self) -> list[Field]:
         return [f for f in self.fields if f.reveal is None]
@@ -208,11 +208,13 @@ STEPS: tuple[Step, ...] = (
               options=(Option("yes", "Yes, they have given informed consent"),
                        Option("no", "No, they do not consent")),
               summary_label="Informed consent"),
-        Field("consent_record", Kind.TEXTAREA, "How did you explain the referral and record their consent?",
-              reveal=("consent", "yes"), error="Enter how you explained the referral and recorded consent",
-              hint="For example: 'Explained with a Romanian interpreter on 3 May. Signed consent form on file.'",
-              max_length=2000, rows=3, summary_label="How consent was recorded"),
     ), applies=needs_consent, include="referrals/includes/consent.html"),
+    Step("consent-record", "Recording consent", SECTION_AGE, (
+        Field("consent_record", Kind.TEXTAREA, "How did you explain the referral and record their consent?",
+              error="Enter how you explained the referral and recorded consent",
+              hint="For example: 'Explained with a Romanian interpreter on 3 May. Signed consent form on file.'",
+              max_length=2000, rows=4, summary_label="How consent was recorded"),
+    ), applies=lambda a: needs_consent(a) and a.get("consent") == "yes", heading_field=True),
     # An adult who does not consent: only non-identifying details are asked.
     Step("anonymous-details", "About the person", SECTION_PERSON, (
         Field("gender", Kind.RADIOS, "Gender", error="Select the person's gender",
@@ -232,16 +234,14 @@ STEPS: tuple[Step, ...] = (
               hint="Include other spellings and names they have used. Put each on a new line.",
               max_length=2000, rows=3, spellcheck=False, summary_label="Other names or aliases"),
     ), applies=is_nrm),
-    Step("person-birth", "Date of birth", SECTION_PERSON, (
-        Field("dob_known", Kind.RADIOS, "Do you know the person's date of birth?",
-              error="Select whether you know the person's date of birth", options=YES_NO,
-              summary_label="Date of birth known"),
-        Field("dob", Kind.DATE, "Date of birth", reveal=("dob_known", "yes"), hint="For example, 27 3 2007",
-              error="Enter the person's date of birth"),
-        Field("estimated_age", Kind.NUMBER, "Estimated age in years", reveal=("dob_known", "no"),
-              error="Enter the person's estimated age", min_value=0, max_value=120, width="govuk-input--width-3",
-              hint="Your best estimate."),
-    ), applies=is_nrm, heading_field=True),
+    Step("person-birth", "Date of birth or age", SECTION_PERSON, (
+        Field("dob", Kind.DATE, "Date of birth", hint="For example, 27 3 2007. Leave this blank if you do not know it.",
+              required=lambda a: not str(a.get("estimated_age") or "").strip(),
+              error="Enter the person's date of birth, or their estimated age"),
+        Field("estimated_age", Kind.NUMBER, "If you do not know their date of birth, their estimated age in years",
+              required=False, min_value=0, max_value=120, width="govuk-input--width-3",
+              summary_label="Estimated age"),
+    ), applies=is_nrm),
     Step("person-gender", "Gender", SECTION_PERSON, (
         Field("gender", Kind.RADIOS, "What is the person's gender?", error="Select the person's gender",
               options=(Option("female", "Female"), Option("male", "Male"), Option("other", "Other"),
@@ -260,11 +260,13 @@ STEPS: tuple[Step, ...] = (
         Field("interpreter", Kind.RADIOS, "Does the person need an interpreter?",
               error="Select whether the person needs an interpreter", options=YES_NO,
               summary_label="Needs an interpreter"),
-        Field("interpreter_details", Kind.TEXT, "Language and dialect for the interpreter",
-              reveal=("interpreter", "yes"), error="Enter the language and dialect for the interpreter",
+    ), applies=is_nrm),
+    Step("person-interpreter", "Interpreter", SECTION_PERSON, (
+        Field("interpreter_details", Kind.TEXT, "Which language and dialect should the interpreter speak?",
+              error="Enter the language and dialect for the interpreter",
               hint="Say if they need an interpreter of a particular gender.", max_length=200,
               summary_label="Interpreter"),
-    ), applies=is_nrm),
+    ), applies=lambda a: is_nrm(a) and a.get("interpreter") == "yes", heading_field=True),
     Step("person-contact", "Contacting the person", SECTION_PERSON, (
         Field("safe_contact", Kind.TEXTAREA, "How can the person be contacted safely?",
               error="Enter how the person can be contacted safely",

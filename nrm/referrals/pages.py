@@ -4,7 +4,8 @@ shown on 'Check your answers', the copy of the referral and the lists. Presentat
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.urls import reverse
@@ -23,8 +24,8 @@ class FieldView:
     field: Field
     kind: str
     params: dict[str, Any]
-    children: dict[str, list[FieldView]] = field(default_factory=dict)
-    extra_selects: list[dict[str, Any]] = field(default_factory=list)  # SELECTS after the first
+    children: dict[str, list[FieldView]] = dataclass_field(default_factory=dict)
+    extra_selects: list[dict[str, Any]] = dataclass_field(default_factory=list)  # SELECTS after the first
 
 
 def _error(errors: dict[str, str], name: str) -> dict[str, str] | None:
@@ -39,6 +40,7 @@ def field_view(f: Field, step: Step, answers: Answers, errors: dict[str, str], l
     legend_classes = "govuk-fieldset__legend--l" if as_heading else ("" if nested else "govuk-fieldset__legend--s")
     error = _error(errors, f.name)
     options = journey.options_for(f, lookup)
+    params: dict[str, Any]
 
     if f.kind in {Kind.RADIOS, Kind.CHECKBOXES}:
         chosen = value if isinstance(value, list) else ([value] if value else [])
@@ -156,6 +158,7 @@ def summary_sections(referral: Referral, lookup: OptionLookup, *, with_actions: 
             continue
         for row in journey.summary_rows(step, answers, lookup):
             href = step_url(referral, step, return_to_check=True) + f"#{row.field.name}"
+            value: dict[str, Any]
             if row.lines and not row.error:
                 value = {"html": Markup("<br>").join(row.lines)}
             elif with_actions:

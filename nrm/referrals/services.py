@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -21,13 +20,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from nrm.accounts.roles import Role
 from nrm.audit.services import audit_record
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.core.policy import int_value
 from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind, OutboxMessage
 from nrm.notify.services import outbox_add
+from nrm.reference.models import Country, ExploitationType, LocalAuthority, Organisation, PoliceForce
 from nrm.referrals import journey
 from nrm.referrals.choices import options_on
 from nrm.referrals.evidence import evidence_problem, file_type_for
@@ -48,7 +47,6 @@ from nrm.referrals.routing import (
     police_force_for_organisation,
     police_organisation_for,
 )
-from nrm.reference.models import Country, ExploitationType, LocalAuthority, Organisation, PoliceForce
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -102,11 +100,11 @@ def _acknowledge_by(today: date, nation: str = "england") -> date:
 
 
 def _delete_files_on_commit(attachments: Sequence[Attachment]) -> None:
-    names = [(a.file.storage, a.file.name) for a in attachments if a.file]
+    names = [(a.file.storage, a.file.name) for a in attachments if a.file and a.file.name]
 
     def delete() -> None:
         for storage, name in names:
-            storage.delete(name)
+            storage.delete(str(name))
 
     transaction.on_commit(delete)
 

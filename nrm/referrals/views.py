@@ -9,6 +9,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +28,7 @@ from nrm.referrals.models import ConcernStatus, ConcernUrgency, Referral, Referr
 from nrm.referrals.pages import language_terms_json, person_name, step_field_views, step_url, summary_sections
 
 DTN_SESSION_KEY = "referrals_dtn_sent"
-URGENCY_ORDER = {ConcernUrgency.IMMEDIATE: 0, ConcernUrgency.URGENT: 1, ConcernUrgency.STANDARD: 2}
+URGENCY_ORDER: dict[str, int] = {ConcernUrgency.IMMEDIATE: 0, ConcernUrgency.URGENT: 1, ConcernUrgency.STANDARD: 2}
 
 
 def _resume_url(referral: Referral) -> str:
@@ -178,16 +179,21 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
 
     action = request.POST.get("action", "continue")
     values = journey.parse_step(current, request.POST, referral.answers)
+    if action == "autosave":  # sent by the page's script as the user types: save, say nothing
+        services.referral_save_step(referral=referral, actor=request.user, step=current.slug, values=values,
+                                    resume_at=current.slug)
+        return HttpResponse(status=204)
     merged = {**referral.answers, **values}
     lookup = options_on()
     errors = journey.step_errors(current, merged, lookup)
 
     upload_error = ""
-    if current.slug == "evidence" and request.FILES.get("evidence_file"):
+    upload = request.FILES.get("evidence_file") if current.slug == "evidence" else None
+    if isinstance(upload, UploadedFile):
         try:
-            services.attachment_add(referral=referral, actor=request.user, upload=request.FILES["evidence_file"],
+            services.attachment_add(referral=referral, actor=request.user, upload=upload,
                                     description=request.POST.get("evidence_description", ""))
-            messages.success(request, f"{request.FILES['evidence_file'].name} has been added")
+            messages.success(request, f"{upload.name} has been added")
         except ServiceError as exc:
             upload_error = exc.message
     elif current.slug == "evidence" and action == "upload":
@@ -229,7 +235,7 @@ def attachment_remove(request: HttpRequest, referral_id: UUID, attachment_id: UU
 
 
 @login_required
-def attachment_download(request: HttpRequest, referral_id: UUID, attachment_id: UUID) -> HttpResponse:
+def attachment_download(request: HttpRequest, referral_id: UUID, attachment_id: UUID) -> FileResponse:
     organisations = selectors.first_responder_organisations(request.user)
     referral = selectors.get_visible(selectors.referrals_visible_to(request.user).filter(
         organisation__in=organisations), referral_id)

@@ -114,7 +114,8 @@ class LinkageResult:
     """What the linkage found.
 
     ``pairs``: ``referral_id_l``, ``referral_id_r``, ``match_probability``,
-    ``match_weight`` for every scored pair at or above the threshold.
+    ``match_weight`` for every scored pair at or above the configured ``predict_floor``
+    (:meth:`linked_pairs` keeps those at or above the threshold).
     ``clusters``: ``referral_id``, ``cluster_id`` for every referral (a referral linked
     to no other is its own cluster).
     """
@@ -133,9 +134,15 @@ class LinkageResult:
         """Referrals beyond the first for each person found (referrals - people)."""
         return self.n_referrals - self.n_people
 
+    def linked_pairs(self, threshold: float | None = None) -> pa.Table:
+        """The pairs at or above ``threshold`` (default: the threshold the clusters used)."""
+        cut = self.threshold if threshold is None else threshold
+        return self.pairs.filter(pc.greater_equal(self.pairs.column("match_probability"), cut))
+
     @property
     def n_pairs(self) -> int:
-        return self.pairs.num_rows
+        """Linked pairs (at or above the threshold)."""
+        return self.linked_pairs().num_rows
 
     def summary(self) -> str:
         return (
@@ -383,7 +390,7 @@ def link_referrals(
     trained on this input first. Splink runs on an in-memory DuckDB connection limited to
     ``config.memory_limit``.
     """
-    from splink import DuckDBAPI, Linker, block_on
+    from splink import DuckDBAPI, Linker
 
     config = config or LinkageConfig()
     table = _check_input(referrals)
@@ -417,9 +424,7 @@ def link_referrals(
         timings["cluster"] = time.perf_counter() - t
         pairs = con.sql(
             f"""SELECT unique_id_l AS referral_id_l, unique_id_r AS referral_id_r, match_probability, match_weight
-                FROM {predictions.physical_name} WHERE match_probability >= ?
-                ORDER BY referral_id_l, referral_id_r""",
-            params=[config.threshold],
+                FROM {predictions.physical_name} ORDER BY referral_id_l, referral_id_r"""
         ).to_arrow_table()
         clusters = con.sql(
             f"SELECT unique_id AS referral_id, cluster_id FROM {clustered.physical_name} ORDER BY unique_id"
@@ -634,8 +639,8 @@ IntArray = npt.NDArray[np.int64]
 
 def _w(names: str) -> tuple[tuple[str, ...], npt.NDArray[np.float64]]:
     items = tuple(names.split())
-    # a flattened Zipf law: the most common name of a pool is 3 to 5 per cent of it
-    weights = 1.0 / (np.arange(len(items)) + 10.0)
+    # a flattened Zipf law: the most common name of a pool is 2 to 4 per cent of it
+    weights = 1.0 / (np.arange(len(items)) + 20.0)
     return items, weights / weights.sum()
 
 
@@ -825,7 +830,7 @@ class NoiseModel:
     nationality_changed: float = 0.03
     police_force_changed: float = 0.4
     # on every referral
-    dob_missing: float = 0.10
+    dob_missing: float = 0.08
     year_of_birth_known_if_dob_missing: float = 0.85
 
 
@@ -877,11 +882,11 @@ def _nickname(rng: np.random.Generator, s: str) -> str:
 
 # share of forenames and surnames drawn from the long tail, by naming tradition
 _TAILS: dict[str, tuple[float, float]] = {
-    "british": (0.3, 0.6),
+    "british": (0.3, 0.7),
     "vietnamese": (0.5, 0.03),
     "chinese": (0.5, 0.05),
 }
-_TAIL_DEFAULT = (0.35, 0.6)
+_TAIL_DEFAULT = (0.4, 0.7)
 
 
 def _splice(rng: np.random.Generator, a: str, b: str) -> str:

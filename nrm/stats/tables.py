@@ -89,22 +89,32 @@ class Dimension:
     """One breakdown of a table: a column in the tidy output."""
 
     name: str  # the column header
-    expr: str  # SQL over the source rows
-    label: str = "{}"  # SQL over the grouped value (``{}``)
+    expr: str  # SQL over the source rows (a bare column is grouped by a small integer code: fast)
+    label: str = "{}"  # SQL over the grouped value (``{}``), evaluated on the grouped result
     totals: bool = True  # add a "Total" over this dimension
     order: tuple[str, ...] = ()  # display order of known values; others follow, sorted
     top: int | None = None  # keep the N most common values (in the table's period), the rest as ``other``
     other: str = "Other"
     by_count: bool = False  # order values by their total count, largest first
+    combination: bool = False  # values are exploitation-type combinations: order as the Home Office does
+
+
+STATISTIC_KINDS = ("median", "mean")
 
 
 @dataclass(frozen=True)
 class Statistic:
-    """A summary measure beyond the count, computed over the rows of each cell."""
+    """A summary of an integer value over the rows of each cell (rounded to 1 decimal
+    place): the median (as ``quantile_cont(0.5)``: the mean of the two middle values of
+    an even count) or the mean."""
 
     name: str
-    sql: str  # an aggregate over the source columns of ``inputs``
-    inputs: tuple[tuple[str, str], ...]  # (alias, SQL over the source) passed through to the aggregate
+    kind: str  # "median" or "mean"
+    expr: str  # SQL over the source rows giving an integer (e.g. days)
+
+    def __post_init__(self) -> None:
+        if self.kind not in STATISTIC_KINDS:
+            raise ValueError(f"statistic kind must be one of {STATISTIC_KINDS}, not {self.kind!r}")
 
 
 @dataclass(frozen=True)
@@ -205,28 +215,28 @@ def _quarter(column: str) -> Dimension:
     )
 
 
-AGE = Dimension("Age at exploitation", "coalesce(age_at_exploitation, 'Not specified or unknown')", order=xs.AGES)
-GENDER = Dimension("Gender", "coalesce(gender, 'Not specified or unknown')", order=xs.GENDERS)
-LOCATION = Dimension(
-    "Location of exploitation", "coalesce(location_of_exploitation, 'Not specified or unknown')", order=xs.LOCATIONS
-)
+_UNKNOWN_IF_NULL = "coalesce({}, 'Not specified or unknown')"
+AGE = Dimension("Age at exploitation", "age_at_exploitation", label=_UNKNOWN_IF_NULL, order=xs.AGES)
+GENDER = Dimension("Gender", "gender", label=_UNKNOWN_IF_NULL, order=xs.GENDERS)
+LOCATION = Dimension("Location of exploitation", "location_of_exploitation", label=_UNKNOWN_IF_NULL, order=xs.LOCATIONS)
 EXPLOITATION = Dimension(
     "Exploitation type",
     "exploitation_types",
     label="exploitation_label({})",
+    combination=True,
 )
 NATIONALITY = Dimension("Nationality", "nationality", label="nationality_label({})")
 FIRST_RESPONDER_TYPE = Dimension("First responder type", "first_responder_type", order=xs.FIRST_RESPONDER_TYPES)
 FIRST_RESPONDER = Dimension("First responder", "first_responder")
 COMPETENT_AUTHORITY = Dimension("Competent authority", "competent_authority", order=xs.COMPETENT_AUTHORITIES)
 OUTCOME = Dimension("Outcome", "outcome", order=xs.OUTCOMES)
-REASON = Dimension("Reason", "coalesce(reason, 'Not recorded')")
+REASON = Dimension("Reason", "reason", label="coalesce({}, 'Not recorded')")
 _OVERSEAS = "CASE WHEN location_of_exploitation = 'Overseas' THEN 'Overseas' ELSE 'Not specified or unknown' END"
 REGION = Dimension("Region", f"coalesce(region, {_OVERSEAS})")
 POLICE_FORCE = Dimension("Police force area", f"coalesce(police_force, {_OVERSEAS})")
 
-_DAYS = Statistic("Median days", "round(quantile_cont(days, 0.5), 1)", (("days", "days"),))
-_MEAN = Statistic("Mean days", "round(sum(days) / count(*), 1)", (("days", "days"),))
+_DAYS = Statistic("Median days", "median", "days")
+_MEAN = Statistic("Mean days", "mean", "days")
 
 KEY_FIGURES_ID = "key_figures"
 
@@ -420,12 +430,12 @@ TABLES: tuple[TableDef, ...] = (
         dimensions=(
             Dimension(
                 "Decision",
-                "CASE decision_stage WHEN 'RG' THEN 'Reasonable Grounds' WHEN 'CG' THEN 'Conclusive Grounds' "
-                "ELSE decision_stage END",
+                "decision_stage",
+                label="CASE {} WHEN 'RG' THEN 'Reasonable Grounds' WHEN 'CG' THEN 'Conclusive Grounds' ELSE {} END",
                 order=DECISION_STAGES,
             ),
             Dimension("Review", "review_kind", order=xs.REVIEW_KINDS),
-            Dimension("Outcome", "coalesce(outcome, 'Under review')", order=REVIEW_OUTCOME_LABELS),
+            Dimension("Outcome", "outcome", label="coalesce({}, 'Under review')", order=REVIEW_OUTCOME_LABELS),
         ),
         measure="Reviews",
         notes=(13,),

@@ -11,20 +11,20 @@ import pytest
 
 from nrm.accounts.models import User
 from nrm.accounts.roles import Role
+from nrm.reference.models import Organisation
 from nrm.referrals.models import Referral
 from nrm.referrals.services import referral_start
-from nrm.reference.models import Organisation
 
 FIRST_RESPONDER = {
     "fr_name": "Priya Shah", "fr_job_title": "Detective Constable", "fr_email": "priya.shah@met.police.example",
     "fr_phone": "020 7946 0000", "fr_police_force": "E23000001",
 }
 
-CHILD = {
+CHILD: dict[str, Any] = {
     **FIRST_RESPONDER,
     "age_at_exploitation": "child", "under_18_now": "yes",
     "first_names": "Ana", "last_name": "Popescu", "other_names": "Anna P",
-    "dob_known": "yes", "dob": {"day": "3", "month": "4", "year": "2010"},
+    "dob": {"day": "3", "month": "4", "year": "2010"}, "estimated_age": "",
     "gender": "female", "nationalities": ["RO"],
     "language": "Romanian", "other_languages": "", "interpreter": "yes", "interpreter_details": "Romanian, female",
     "safe_contact": "Only through her social worker.", "contact_address": "", "contact_phone": "", "contact_email": "",
@@ -37,7 +37,7 @@ CHILD = {
     "child_local_authority": "E09000007", "routing": ["none"],
 }
 
-ADULT = {
+ADULT: dict[str, Any] = {
     **{k: v for k, v in CHILD.items() if k not in {"child_local_authority", "indicators_sexual", "indicators_criminal",
                                                     "county_lines"}},
     "age_at_exploitation": "adult", "under_18_now": "no", "consent": "yes",
@@ -50,7 +50,7 @@ ADULT = {
     "agencies": ["none"], "routing": ["detention"],
 }
 
-DUTY_TO_NOTIFY = {
+DUTY_TO_NOTIFY: dict[str, Any] = {
     **FIRST_RESPONDER,
     "age_at_exploitation": "adult", "under_18_now": "no", "consent": "no",
     "gender": "female", "nationalities": ["AL"], "age_band": "25 to 34",
@@ -70,7 +70,7 @@ def _uploads_in_tmp(settings: Any, tmp_path: Path) -> None:
 @pytest.fixture
 def answers() -> Callable[[str], dict[str, Any]]:
     """answers("child" | "adult" | "dtn") -> a complete, valid set of answers (a fresh copy)."""
-    sets = {"child": CHILD, "adult": ADULT, "dtn": DUTY_TO_NOTIFY}
+    sets: dict[str, dict[str, Any]] = {"child": CHILD, "adult": ADULT, "dtn": DUTY_TO_NOTIFY}
     return lambda kind: copy.deepcopy(sets[kind])
 
 

@@ -14,10 +14,10 @@ from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.notify.models import OutboxMessage
+from nrm.reference.models import Organisation
 from nrm.referrals import services
 from nrm.referrals.evidence import MAX_BYTES, MAX_FILES
 from nrm.referrals.models import Attachment, ConcernStatus, Referral, ReferralStatus
-from nrm.reference.models import Organisation
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%test\n"
@@ -83,12 +83,12 @@ def test_evidence_files_are_added_and_removed(first_responder: User, make_draft:
                                          description="Signed statement")
     assert attachment.content_type == "application/pdf", "the type comes from the checked file, not the browser"
     assert attachment.size == len(PDF) and attachment.file.read() == PDF
-    assert not attachment.file.name.endswith(".pdf"), "stored under a random name"
+    assert not str(attachment.file.name).endswith(".pdf"), "stored under a random name"
     for n in range(MAX_FILES - 1):
         services.attachment_add(referral=referral, actor=first_responder, upload=SimpleUploadedFile(f"{n}.txt", b"x"))
     with pytest.raises(ServiceError, match=f"up to {MAX_FILES} files"):
         services.attachment_add(referral=referral, actor=first_responder, upload=SimpleUploadedFile("x.txt", b"x"))
-    storage, stored = attachment.file.storage, attachment.file.name
+    storage, stored = attachment.file.storage, str(attachment.file.name)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
         services.attachment_remove(attachment=attachment, actor=first_responder)

@@ -87,7 +87,7 @@ def test_next_and_previous_steps_follow_the_answers() -> None:
     assert journey.next_step(age_now, {"under_18_now": "yes"}).slug == "person-name"  # type: ignore[union-attr]
     assert journey.next_step(age_now, {"under_18_now": "no"}).slug == "consent"  # type: ignore[union-attr]
     assert journey.next_step(STEPS_BY_SLUG["routing"], CHILD) is None  # then "Check your answers"
-    assert journey.previous_step(STEPS_BY_SLUG["person-name"], ADULT).slug == "consent"  # type: ignore[union-attr]
+    assert journey.previous_step(STEPS_BY_SLUG["person-name"], ADULT).slug == "consent-record"  # type: ignore[union-attr]
     # A page that no longer applies moves on to the next page that does.
     assert journey.next_step(STEPS_BY_SLUG["consent"], CHILD).slug == "person-name"  # type: ignore[union-attr]
 
@@ -108,11 +108,26 @@ def test_missing_answers_are_found_in_order() -> None:
 
 
 def test_revealed_questions_are_only_required_when_their_option_is_chosen() -> None:
+    step = STEPS_BY_SLUG["exploitation-types"]
+    assert journey.step_errors(step, {"exploitation_types": ["labour"]}) == []
+    errors = journey.step_errors(step, {"exploitation_types": ["labour", "other"]})
+    assert [(e.field, e.message) for e in errors] == [("other_exploitation", "Describe the other exploitation")]
+
+
+def test_a_date_of_birth_or_an_estimated_age_is_needed() -> None:
     step = STEPS_BY_SLUG["person-birth"]
-    errors = journey.step_errors(step, {"dob_known": "no"}, today=TODAY)
-    assert [(e.field, e.message) for e in errors] == [("estimated_age", "Enter the person's estimated age")]
-    errors = journey.step_errors(step, {"dob_known": "yes"}, today=TODAY)
-    assert [(e.field, e.anchor) for e in errors] == [("dob", "dob-day")]
+    errors = journey.step_errors(step, {}, today=TODAY)
+    assert [(e.field, e.anchor, e.message) for e in errors] == [
+        ("dob", "dob-day", "Enter the person's date of birth, or their estimated age")]
+    assert journey.step_errors(step, {"estimated_age": "16"}, today=TODAY) == []
+    assert journey.step_errors(step, {"estimated_age": "sixteen"}, today=TODAY)[0].message == \
+        "Estimated age must be a whole number"
+
+
+def test_follow_up_questions_are_pages_of_their_own() -> None:
+    assert "consent-record" in slugs(ADULT) and "consent-record" not in slugs(DUTY_TO_NOTIFY)
+    assert "person-interpreter" in slugs(CHILD)
+    assert "person-interpreter" not in slugs({**CHILD, "interpreter": "no"})
 
 
 @pytest.mark.parametrize(("dob", "message", "anchor"), [
@@ -123,7 +138,7 @@ def test_revealed_questions_are_only_required_when_their_option_is_chosen() -> N
     ({"day": "1", "month": "1", "year": "1850"}, "Date of birth must be after 1900", "dob-year"),
 ])
 def test_dates_are_checked_the_govuk_way(dob: dict[str, str], message: str, anchor: str) -> None:
-    errors = journey.step_errors(STEPS_BY_SLUG["person-birth"], {"dob_known": "yes", "dob": dob}, today=TODAY)
+    errors = journey.step_errors(STEPS_BY_SLUG["person-birth"], {"dob": dob}, today=TODAY)
     assert [(e.message, e.anchor) for e in errors] == [(message, anchor)]
 
 
@@ -157,9 +172,9 @@ def test_reference_options_are_checked_when_a_lookup_is_given() -> None:
 
 def test_a_page_is_read_as_typed_and_leaves_other_answers_alone() -> None:
     step = STEPS_BY_SLUG["person-birth"]
-    values = journey.parse_step(step, form(**{"dob_known": "yes", "dob-day": " 3 ", "dob-month": "4",
-                                              "dob-year": "2010", "estimated_age": ""}), {})
-    assert values == {"dob_known": "yes", "dob": {"day": "3", "month": "4", "year": "2010"}, "estimated_age": ""}
+    values = journey.parse_step(step, form(**{"dob-day": " 3 ", "dob-month": "4", "dob-year": "2010",
+                                              "estimated_age": ""}), {})
+    assert values == {"dob": {"day": "3", "month": "4", "year": "2010"}, "estimated_age": ""}
     types = journey.parse_step(STEPS_BY_SLUG["exploitation-types"],
                                form(exploitation_types=["labour", "labour", "other"], other_exploitation="Begging"), {})
     assert types == {"exploitation_types": ["labour", "other"], "other_exploitation": "Begging"}
@@ -177,7 +192,7 @@ def test_a_page_is_read_as_typed_and_leaves_other_answers_alone() -> None:
 def test_answers_are_shown_in_words() -> None:
     step = STEPS_BY_SLUG["person-birth"]
     rows = journey.summary_rows(step, CHILD)
-    assert [(r.field.name, r.lines) for r in rows] == [("dob_known", ["Yes"]), ("dob", ["3 April 2010"])]
+    assert [(r.field.name, r.lines) for r in rows] == [("dob", ["3 April 2010"]), ("estimated_age", [])]
     agencies = next(f for f in STEPS_BY_SLUG["agencies"].fields if f.name == "agencies")
     assert journey.display_lines(agencies, ["police", "childrens_social_care"]) == ["Police", "Children's social care"]
 

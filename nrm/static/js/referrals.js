@@ -7,25 +7,59 @@
 const autocomplete = window.accessibleAutocomplete
 if (autocomplete) {
   document.querySelectorAll('select[data-nrm-autocomplete]').forEach((select) => {
-    autocomplete.enhanceSelectElement({
-      selectElement: select,
-      defaultValue: '',
-      showAllValues: false,
-      minLength: 1,
-      autoselect: false,
-      dropdownArrow: () => ''
-    })
-  })
-  // Clearing the text box clears the answer (the hidden select would otherwise keep it).
-  document.querySelectorAll('form').forEach((form) => {
-    form.addEventListener('submit', () => {
-      form.querySelectorAll('select[data-nrm-autocomplete]').forEach((select) => {
-        const input = document.getElementById(select.id.replace(/-select$/, ''))
-        if (input && input !== select && input.value.trim() === '') select.value = ''
-      })
-    })
+    // No defaultValue: the text box starts with the option already chosen (a saved answer).
+    autocomplete.enhanceSelectElement({ selectElement: select, showAllValues: false, minLength: 1, autoselect: true })
   })
 }
+
+// Before a form is sent, each hidden select takes the option whose text is in its text box, or
+// nothing: clearing the box clears the answer, and half-typed text is not mistaken for the old one.
+const syncAutocompletes = (form) => {
+  form.querySelectorAll('select[data-nrm-autocomplete]').forEach((select) => {
+    const input = document.getElementById(select.id.replace(/-select$/, ''))
+    if (!input || input === select) return
+    const text = input.value.trim()
+    const match = Array.from(select.options).find((o) => o.value && o.textContent.trim() === text)
+    select.value = match ? match.value : ''
+  })
+}
+document.querySelectorAll('form').forEach((form) => form.addEventListener('submit', () => syncAutocompletes(form)))
+
+// Drafts save themselves as the user types, and when the page is closed, so nothing typed is
+// lost even without pressing a button. (Without JavaScript, every button saves.)
+document.querySelectorAll('form[data-nrm-draft-form]').forEach((form) => {
+  let timer
+  let dirty = false
+  const body = () => {
+    syncAutocompletes(form)
+    const data = new FormData(form)
+    for (const [name, value] of Array.from(data.entries())) {
+      if (value instanceof File) data.delete(name)
+    }
+    data.set('action', 'autosave')
+    return data
+  }
+  const save = () => {
+    if (!dirty) return
+    dirty = false
+    fetch(form.action || window.location.href, { method: 'POST', body: body(), credentials: 'same-origin' })
+      .catch(() => { dirty = true })
+  }
+  const changed = () => {
+    dirty = true
+    clearTimeout(timer)
+    timer = setTimeout(save, 1500)
+  }
+  form.addEventListener('input', changed)
+  form.addEventListener('change', changed)
+  form.addEventListener('submit', () => { dirty = false; clearTimeout(timer) })
+  window.addEventListener('pagehide', () => {
+    if (dirty && navigator.sendBeacon) {
+      navigator.sendBeacon(form.action || window.location.href, body())
+      dirty = false
+    }
+  })
+})
 
 // Language guidance as the user types. The word list comes from the server (the same
 // patterns it uses after saving), in a JSON script element.

@@ -9,7 +9,7 @@ from nrm.stats import disclosure
 from nrm.stats.disclosure import SUPPRESSED, constraint_groups, suppress
 from nrm.stats.engine import TableResult, Value
 from nrm.stats.periods import parse_period
-from nrm.stats.tables import TOTAL, DisclosureControl, Dimension, TableDef
+from nrm.stats.tables import TOTAL, Dimension, DisclosureControl, TableDef
 
 CUBE = TableDef(
     id="test_cube",

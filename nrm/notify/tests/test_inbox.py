@@ -1,0 +1,73 @@
+"""The partner inbox: each organisation sees its own crime referrals and safeguarding
+notifications, acknowledges them, and gets one reminder when it does not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from nrm.accounts.models import User
+from nrm.accounts.roles import Role
+from nrm.audit.models import AuditEvent
+from nrm.testing import sign_in
+from nrm.notify.models import OutboxMessage
+from nrm.notify.selectors import partner_inbox_for
+from nrm.notify.services import outbox_add, outbox_remind_unacknowledged
+from nrm.reference.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def crime_referral(slug: str, acknowledge_by_days: int = 2) -> OutboxMessage:
+    return outbox_add(kind="crime_referral", subject=f"Crime referral for {slug}", body="Please record a crime.",
+                      recipient_organisation=Organisation.objects.get(slug=slug),
+                      acknowledge_by=timezone.localdate() + timedelta(days=acknowledge_by_days))
+
+
+def test_partners_see_only_their_organisations_partner_messages(make_user: Callable[..., User]) -> None:
+    met = crime_referral("police-e23000001")
+    crime_referral("police-e23000014")
+    outbox_add(kind="concern", subject="Request to refer", body="x",
+               recipient_organisation=Organisation.objects.get(slug="police-e23000001"))
+    crime_unit = make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001")
+    assert list(partner_inbox_for(crime_unit)) == [met], "not other forces' messages, not requests to refer"
+    first_responder = make_user(Role.FIRST_RESPONDER, organisation="police-e23000001")
+    assert not partner_inbox_for(first_responder).exists(), "first responders of the force are not its crime unit"
+
+
+def test_acknowledging_a_message(make_user: Callable[..., User]) -> None:
+    message = crime_referral("police-e23000001", acknowledge_by_days=-1)
+    user = make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001")
+    client = sign_in(Client(), user)
+    inbox = client.get(reverse("notify:inbox")).content.decode()
+    assert message.subject in inbox and "Overdue" in inbox
+    response = client.post(reverse("notify:acknowledge", kwargs={"message_id": message.pk}))
+    assert response["Location"] == reverse("notify:message", kwargs={"message_id": message.pk})
+    message.refresh_from_db()
+    assert message.acknowledged_by == user and message.acknowledged_at is not None
+    assert AuditEvent.objects.filter(action="outbox.acknowledged", object_id=str(message.pk)).exists()
+    assert message.subject not in client.get(reverse("notify:inbox")).content.decode(), "no longer to acknowledge"
+    assert message.subject in client.get(reverse("notify:inbox") + "?show=all").content.decode()
+    page = client.get(reverse("notify:message", kwargs={"message_id": message.pk})).content.decode()
+    assert "Acknowledged by" in page
+
+
+def test_an_unacknowledged_message_gets_one_reminder_in_the_same_inbox(make_user: Callable[..., User]) -> None:
+    message = crime_referral("police-e23000001", acknowledge_by_days=-1)
+    assert outbox_remind_unacknowledged() == 1
+    reminder = OutboxMessage.objects.get(kind="reminder")
+    user = make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001")
+    client = sign_in(Client(), user)
+    page = client.get(reverse("notify:message", kwargs={"message_id": reminder.pk})).content.decode()
+    assert reverse("notify:message", kwargs={"message_id": message.pk}) in page
+    assert outbox_remind_unacknowledged() == 0
+
+
+def test_the_inbox_is_for_partner_recipients_only(make_user: Callable[..., User]) -> None:
+    assert sign_in(Client(), make_user(Role.CASEWORKER)).get(reverse("notify:inbox")).status_code == 404
+    assert Client().get(reverse("notify:inbox"))["Location"].startswith("/sign-in")
