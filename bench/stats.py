@@ -33,7 +33,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+# Python puts this script's folder first on sys.path; bench/ holds scripts named like
+# standard modules (queue.py), which would shadow them for pyarrow and duckdb.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+ROOT = _HERE.parent
 sys.path.insert(0, str(ROOT))
 
 START, END = date(2019, 1, 1), date(2024, 12, 31)
@@ -170,7 +174,12 @@ def pandas_tables(path: Path, period_text: str) -> dict[str, list[tuple[Any, ...
     def awaiting_band(df: pd.DataFrame) -> pd.Series:
         d = ts(df["referral_date"])
         out = pd.Series("2 years or more", index=df.index)
-        for months, label in ((24, "1 to 2 years"), (12, "6 months to 1 year"), (6, "3 to 6 months"), (3, "Under 3 months")):
+        for months, label in (
+            (24, "1 to 2 years"),
+            (12, "6 months to 1 year"),
+            (6, "3 to 6 months"),
+            (3, "Under 3 months"),
+        ):
             out = out.mask(d > end - pd.DateOffset(months=months), label)
         return out
 
@@ -194,8 +203,13 @@ def pandas_tables(path: Path, period_text: str) -> dict[str, list[tuple[Any, ...
         "Support": lambda df: df["kind"],
         "Provider": lambda df: df["provider_type"],
     }
-    date_col = {"referrals": "referral_date", "decisions": "decision_date", "duty_to_notify": "report_date",
-                "reviews": "referred_date", "support": "start_date"}
+    date_col = {
+        "referrals": "referral_date",
+        "decisions": "decision_date",
+        "duty_to_notify": "report_date",
+        "reviews": "referred_date",
+        "support": "start_date",
+    }
 
     def source(table: T.TableDef) -> pd.DataFrame:
         df = decisions if table.source == "decisions" else frames.get(table.source)
@@ -261,8 +275,12 @@ def pandas_tables(path: Path, period_text: str) -> dict[str, list[tuple[Any, ...
                     kt = key if isinstance(key, tuple) else (key,)
                     labels = dict(zip(keys, kt, strict=True)) if keys else {}
                     rows.append(
-                        (*(labels.get(n, T.TOTAL) for n in names), int(r["size"]), round(float(r["median"]), 1),
-                         round(float(r["sum"]) / int(r["size"]), 1))
+                        (
+                            *(labels.get(n, T.TOTAL) for n in names),
+                            int(r["size"]),
+                            round(float(r["median"]), 1),
+                            round(float(r["sum"]) / int(r["size"]), 1),
+                        )
                     )
             elif keys:
                 g = frame.groupby(keys, sort=False).size()
@@ -281,7 +299,8 @@ def pandas_tables(path: Path, period_text: str) -> dict[str, list[tuple[Any, ...
 
 
 def _run_child(args: list[str]) -> tuple[dict[str, Any], float, float]:
-    """Run this script as a child; returns its JSON result, wall seconds and peak RSS in MiB."""
+    """Run this script as a child; returns its JSON result (with the child's CPU seconds,
+    user + system, under ``cpu``), wall seconds and peak RSS in MiB."""
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), *args], stdout=subprocess.PIPE)
     assert proc.stdout is not None
@@ -292,7 +311,9 @@ def _run_child(args: list[str]) -> tuple[dict[str, Any], float, float]:
     if proc.returncode != 0:
         raise SystemExit(f"child {args[:2]} failed with status {proc.returncode}")
     lines = output.decode().strip().splitlines()
-    return json.loads(lines[-1]), wall, usage.ru_maxrss / 1024.0
+    result = json.loads(lines[-1])
+    result["cpu"] = usage.ru_utime + usage.ru_stime
+    return result, wall, usage.ru_maxrss / 1024.0
 
 
 def _cpu() -> str:
@@ -313,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generator", choices=("auto", "synth", "fixtures"), default="auto")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--workdir",
+        default=None,
+        help="keep the generated extracts here and reuse them (default: a temporary directory)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -333,32 +359,53 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"CPU: {_cpu()}; cores: {os.cpu_count()}; Python {platform.python_version()}; period {args.period}")
+    print(
+        f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine inflates wall times)"
+    )
     common = ["--period", args.period, "--seed", str(args.seed), "--generator", args.generator]
     if args.threads:
         common += ["--threads", str(args.threads)]
     summary: list[str] = []
     for n in args.referrals:
         with tempfile.TemporaryDirectory(prefix="nrm-stats-bench-") as tmp:
-            path = Path(tmp) / "extract.parquet"
-            gen, gen_wall, gen_mem = _run_child([*common, "--child", "generate", str(n), str(path)])
-            size = sum(p.stat().st_size for p in Path(tmp).glob("extract*.parquet"))
-            print(f"\n{n:,} referrals: generated with {gen['generator']} in {gen_wall:.1f} s "
-                  f"({size / 1e6:.0f} MB of Parquet, peak {gen_mem:.0f} MiB)")
+            work = Path(args.workdir) / f"n{n}_seed{args.seed}_{args.generator}" if args.workdir else Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            path = work / "extract.parquet"
+            if path.exists():
+                print(f"\n{n:,} referrals: reusing {path}")
+            else:
+                gen, gen_wall, gen_mem = _run_child([*common, "--child", "generate", str(n), str(path)])
+                print(
+                    f"\n{n:,} referrals: generated with {gen['generator']} in {gen_wall:.1f} s (peak {gen_mem:.0f} MiB)"
+                )
+            size = sum(p.stat().st_size for p in work.glob("extract*.parquet"))
+            print(f"  extract: {size / 1e6:.0f} MB of Parquet")
             pub, pub_wall, pub_mem = _run_child([*common, "--child", "publish", str(path), str(Path(tmp) / "out")])
-            print(f"  publish: {pub_wall:.2f} s wall ({pub['seconds']:.2f} s inside), peak {pub_mem:.0f} MiB; "
-                  f"referrals_by_first_responder has {pub['rows']['referrals_by_first_responder']:,} rows")
+            print(
+                f"  publish: {pub_wall:.2f} s wall, {pub['cpu']:.2f} s CPU, peak {pub_mem:.0f} MiB; "
+                f"referrals_by_first_responder has {pub['rows']['referrals_by_first_responder']:,} rows"
+            )
             eng, eng_wall, eng_mem = _run_child([*common, "--child", "engine", str(path)])
-            print(f"  engine (tables only): {eng_wall:.2f} s wall ({eng['seconds']:.2f} s inside), peak {eng_mem:.0f} MiB")
-            line = f"{n:>11,} | publish {pub_wall:6.2f} s {pub_mem:6.0f} MiB | engine {eng_wall:6.2f} s"
+            print(f"  engine (tables only): {eng_wall:.2f} s wall, {eng['cpu']:.2f} s CPU, peak {eng_mem:.0f} MiB")
+            line = (
+                f"{n:>11,} | publish {pub_wall:6.2f} s wall {pub['cpu']:6.2f} s CPU {pub_mem:6.0f} MiB"
+                f" | engine {eng_wall:6.2f} s"
+            )
             if not args.skip_pandas:
                 pds, pd_wall, pd_mem = _run_child([*common, "--child", "pandas", str(path)])
                 same = [k for k in eng["digests"] if eng["digests"][k] == pds["digests"].get(k)]
                 differ = sorted(set(eng["digests"]) - set(same))
-                print(f"  pandas (tables only): {pd_wall:.2f} s wall ({pds['seconds']:.2f} s inside), peak {pd_mem:.0f} MiB")
-                print(f"  pandas / publish = {pd_wall / pub_wall:.1f}x; pandas / engine = {pd_wall / eng_wall:.1f}x; "
-                      f"tables identical in both: {len(same)}/{len(eng['digests'])}"
-                      + (f" (differ: {', '.join(differ)})" if differ else ""))
-                line += f" | pandas {pd_wall:7.2f} s {pd_mem:6.0f} MiB | {pd_wall / pub_wall:5.1f}x vs publish"
+                print(f"  pandas (tables only): {pd_wall:.2f} s wall, {pds['cpu']:.2f} s CPU, peak {pd_mem:.0f} MiB")
+                print(
+                    f"  pandas / publish = {pd_wall / pub_wall:.1f}x wall, {pds['cpu'] / pub['cpu']:.1f}x CPU; "
+                    f"pandas / engine = {pd_wall / eng_wall:.1f}x wall, {pds['cpu'] / eng['cpu']:.1f}x CPU; "
+                    f"tables identical in both: {len(same)}/{len(eng['digests'])}"
+                    + (f" (differ: {', '.join(differ)})" if differ else "")
+                )
+                line += (
+                    f" | pandas {pd_wall:7.2f} s {pd_mem:6.0f} MiB | {pd_wall / pub_wall:5.1f}x wall "
+                    f"{pds['cpu'] / pub['cpu']:5.1f}x CPU vs publish"
+                )
             if n >= 10_000_000:
                 ok = pub_wall < 30 and pub_mem < 2048
                 print(f"  targets (publish < 30 s and < 2 GB): {'met' if ok else 'NOT met'}")

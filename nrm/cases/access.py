@@ -24,36 +24,39 @@ def _authenticated(user: Any) -> bool:
         getattr(user, "is_active", True))
 
 
-def _cached(user: Any, key: str, compute: Any) -> Any:
-    cache = user.__dict__.setdefault("_nrm_cases_access", {})
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
+def _memberships(user: Any) -> list[tuple[str, Any]]:
+    """(role name, organisation) for each of the user's current memberships: read once per user
+    object (that is, once per request), whatever is asked of it."""
+    cached = user.__dict__.get("_nrm_cases_memberships")
+    if cached is None:
+        cached = [(m.role.name, m.organisation) for m in user.active_memberships()]
+        user.__dict__["_nrm_cases_memberships"] = cached
+    return cached
+
+
+def _organisations(user: Any, roles: tuple[Role, ...]) -> list[Any]:
+    wanted = {str(r) for r in roles}
+    return [org for role, org in _memberships(user) if role in wanted]
 
 
 def competent_authorities_for(user: Any, *roles: Role) -> frozenset[str]:
     """The competent authorities (``SCA``/``IECA``) where the user holds one of ``roles``."""
     if not _authenticated(user):
         return frozenset()
-    wanted = roles or DECISION_MAKER_ROLES
-    key = "ca:" + ",".join(sorted(str(r) for r in wanted))
-    return _cached(user, key, lambda: frozenset(
-        COMPETENT_AUTHORITY_BY_SLUG[org.slug]
-        for org in user.organisations_for(*wanted)
-        if org.slug in COMPETENT_AUTHORITY_BY_SLUG
-    ))
+    return frozenset(COMPETENT_AUTHORITY_BY_SLUG[org.slug] for org in _organisations(user, roles or DECISION_MAKER_ROLES)
+                     if org.slug in COMPETENT_AUTHORITY_BY_SLUG)
 
 
 def first_responder_organisation_ids(user: Any) -> frozenset[Any]:
     if not _authenticated(user):
         return frozenset()
-    return _cached(user, "fr", lambda: frozenset(org.pk for org in user.organisations_for(Role.FIRST_RESPONDER)))
+    return frozenset(org.pk for org in _organisations(user, (Role.FIRST_RESPONDER,)))
 
 
 def support_provider_organisations(user: Any) -> list[Any]:
     if not _authenticated(user):
         return []
-    return list(_cached(user, "sp", lambda: user.organisations_for(Role.SUPPORT_PROVIDER)))
+    return _organisations(user, (Role.SUPPORT_PROVIDER,))
 
 
 def is_competent_authority_staff(user: Any) -> bool:

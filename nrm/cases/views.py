@@ -33,8 +33,8 @@ from nrm.cases.forms import (
 from nrm.cases.lifecycle import Event, State, allowed_events
 from nrm.cases.models import Case, InformationRequestStatus, Stage
 from nrm.cases.standards import standard_in_force
+from nrm.cases.targets import working_days_between
 from nrm.core.errors import ServiceError
-from nrm.core.workdays import working_days_between
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -135,7 +135,8 @@ def _queue_response(request: HttpRequest, query: QueryDict, *, errors: ErrorList
     audit_record(actor=request.user, action="cases.queue_viewed", target=request.user,
                  after={"filters": filters.as_query(), "cases": [str(r.case.pk) for r in page.rows]})
     senior = access.is_senior(request.user)
-    caseworkers = selectors.caseworkers_for(request.user)
+    # Seniors allocate and look at others' caseloads; caseworkers filter on their own.
+    caseworkers = selectors.caseworkers_for(request.user) if senior else []
     names = [access.competent_authority_name(c) for c in page.competent_authorities]
     return _render(request, "cases/queue.html", {
         "title": "Cases",

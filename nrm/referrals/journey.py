@@ -170,7 +170,7 @@ SECTION_ROUTING = "Decision maker"
 AGE_BANDS = ("18 to 24", "25 to 34", "35 to 44", "45 to 54", "55 and over")
 
 STEPS: tuple[Step, ...] = (
-    Step("first-responder", "Your details", SECTION_YOU, (
+    Step("first-responder", "Your contact details", SECTION_YOU, (
         Field("fr_name", Kind.TEXT, "Full name", error="Enter your full name", autocomplete="name",
               spellcheck=False, max_length=200),
         Field("fr_job_title", Kind.TEXT, "Job title", error="Enter your job title",

@@ -159,15 +159,14 @@ def summary_sections(referral: Referral, lookup: OptionLookup, *, with_actions: 
         for row in journey.summary_rows(step, answers, lookup):
             href = step_url(referral, step, return_to_check=True) + f"#{row.field.name}"
             value: dict[str, Any]
-            if row.lines and not row.error:
+            if row.error and with_actions:  # GOV.UK: a missing or wrong answer links to its question
+                value = {"html": Markup('<a class="govuk-link" href="{}">{}</a>').format(href, row.error)}
+            elif row.lines:
                 value = {"html": Markup("<br>").join(row.lines)}
-            elif with_actions:
-                message = row.error or "Not answered"
-                value = {"html": Markup('<a class="govuk-link" href="{}">{}</a>').format(href, message)}
             else:
-                value = {"text": "Not answered"}
+                value = {"text": "Not given"}
             entry: dict[str, Any] = {"key": {"text": row.field.short_label}, "value": value}
-            if with_actions and row.lines:
+            if with_actions and not row.error:
                 entry["actions"] = {"items": [{"href": href, "text": "Change",
                                                "visuallyHiddenText": row.field.short_label.lower()}]}
             sections.setdefault(step.section, []).append(entry)

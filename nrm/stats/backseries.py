@@ -320,7 +320,7 @@ def _referrals(path: Path) -> tuple[list[tuple[Row, int]], list[str]]:
             out[(q, age, TOTAL)] = published if published is not None else sum(parts)
         for loc in (*xs.LOCATIONS, TOTAL):
             out[(q, TOTAL, loc)] = sum(out.get((q, age, loc), 0) for age in xs.AGES)
-    rows = [((q.label, age, loc), n) for (q, age, loc), n in out.items()]
+    rows: list[tuple[Row, int]] = [((q.label, age, loc), n) for (q, age, loc), n in out.items()]
     return rows, problems
 
 
@@ -360,7 +360,7 @@ def _decisions(path: Path, word: str) -> tuple[list[tuple[Row, int]], list[str]]
         summed = sum(n for (q, o, a), n in out.items() if q.year == year and o == TOTAL and a == TOTAL)
         if summed != published:
             problems.append(f"{path.name}: {year} quarters add to {summed:,}, the annual total is {published:,}")
-    rows = [((q.label, o, a, TOTAL), n) for (q, o, a), n in out.items()]
+    rows: list[tuple[Row, int]] = [((q.label, o, a, TOTAL), n) for (q, o, a), n in out.items()]
     return rows, problems
 
 
@@ -380,7 +380,8 @@ def _duty_to_notify(path: Path) -> tuple[list[tuple[Row, int]], list[str]]:
         for year, published in annual.items()
         if sum(n for q, n in out.items() if q.year == year) != published
     ]
-    return [((q.label, TOTAL), n) for q, n in out.items()], problems
+    rows: list[tuple[Row, int]] = [((q.label, TOTAL), n) for q, n in out.items()]
+    return rows, problems
 
 
 def _sort_key(columns: Sequence[str]) -> Any:
@@ -545,7 +546,7 @@ def extend(
     for r in back.rows(table.id):
         q = _q(r[0])
         if first <= q < own_from and q <= last:
-            earlier.append(tuple(r[:k]) + (r[-1],) + extra_stats)
+            earlier.append((*tuple(r[:k]), r[-1], *extra_stats))
     gap: list[tuple[Value, ...]] = []
     start = min(first, own_from)
     for q in quarters_between(start, min(own_from.previous(), last)):

@@ -135,7 +135,7 @@ class _Codes:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.types: dict[str, dict[str, str]] = {}
-        self.values: dict[tuple[str, str], list[str]] = {}
+        self.values: dict[tuple[str, str, str], list[str]] = {}
 
     def string_column(self, source: str, expr: str) -> bool:
         if source not in self.SOURCES or not _IDENT.match(expr):
@@ -145,11 +145,12 @@ class _Codes:
             self.types[source] = {str(r[0]): str(r[1]) for r in rows}
         return self.types[source].get(expr) == "VARCHAR"
 
-    def distinct(self, source: str, column: str) -> list[str]:
-        key = (source, column)
+    def distinct(self, source: str, column: str, where: str = "true") -> list[str]:
+        """The distinct non-null values of ``column`` in the rows of ``source`` a table counts."""
+        key = (source, column, where)
         if key not in self.values:
             rows = self.con.execute(
-                f'SELECT DISTINCT "{column}" FROM {source} WHERE "{column}" IS NOT NULL'  # noqa: S608
+                f'SELECT DISTINCT "{column}" FROM {source} WHERE ({where}) AND "{column}" IS NOT NULL'  # noqa: S608
             ).fetchall()
             self.values[key] = sorted(str(r[0]) for r in rows)
         return self.values[key]
@@ -188,11 +189,11 @@ class _Plan:
     null_label_code: int | None = None
 
 
-def _plan(d: T.Dimension, source: str, period: Period, codes: _Codes | None) -> _Plan:
+def _plan(d: T.Dimension, source: str, where: str, period: Period, codes: _Codes | None) -> _Plan:
     expr = _subst(d.expr, period)
     if codes is None or d.by_count or not codes.string_column(source, expr):
         return _Plan(base=f"{expr}")
-    values = codes.distinct(source, expr)
+    values = codes.distinct(source, expr, where)
     raw_labels = codes.labels(d, values)
     distinct = {lab for lab in raw_labels if lab is not None}
     if d.top is not None:
@@ -260,7 +261,7 @@ def build_sql(
     where += [f"({_subst(f, period)})" for f in table.filters]
     where_sql = " AND ".join(where) if where else "true"
 
-    plans = [_plan(d, table.source, period, codes) for d in dims]
+    plans = [_plan(d, table.source, where_sql, period, codes) for d in dims]
     base_cols = [f"{pl.base} AS d{i}" for i, pl in enumerate(plans)]
     stats = table.statistics
     stat_exprs = sorted({s.expr for s in stats})

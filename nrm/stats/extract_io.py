@@ -156,6 +156,7 @@ def connect(threads: int | None = None, memory_limit: str = "1500MB") -> duckdb.
     tmp = Path(tempfile.gettempdir()) / "nrm-stats-duckdb"
     con.execute(f"SET temp_directory = {_sql_str(str(tmp))}")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
     _macros(con)
     return con
 

@@ -13,13 +13,14 @@ import os
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["MAX_ROWS", "Link", "Sheet", "sheet_cell_texts", "write_ods"]
 
 MAX_ROWS = 1_048_576  # LibreOffice's (and Excel's) row limit
+COMPRESS_LEVEL = 6
 
 Cell = str | int | float | None
 
@@ -34,7 +35,9 @@ class Link:
 
 @dataclass
 class Sheet:
-    """One worksheet: ``rows`` of cells; the first row holds the title."""
+    """One worksheet: ``rows`` of cells (the first row holds the title), then ``data``:
+    the rows of a table, written column by column (fast for large tables), with
+    ``column_styles`` (``"int"``, ``"dec"`` or None) the default style of each column."""
 
     name: str
     rows: list[Sequence[Cell | Link]]
@@ -43,6 +46,12 @@ class Sheet:
     wrap_columns: Sequence[int] = ()
     table_name: str | None = None  # a named database range over the table (header and data)
     n_columns: int = field(default=0)
+    data: Sequence[Sequence[Cell]] = ()
+    column_styles: Sequence[str | None] = ()
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows) + len(self.data)
 
 
 _NS = (
@@ -148,6 +157,32 @@ def _cell(v: Cell | Link, style: str | None, cache: dict[str, str]) -> str:
     return out
 
 
+def _data_cell(v: Cell) -> str:
+    """A data cell; numbers take their style from the column."""
+    if v is None or v == "":
+        return "<table:table-cell/>"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f'<table:table-cell office:value-type="float" office:value="{_num(v)}"/>'
+    return f'<table:table-cell office:value-type="string"><text:p>{_text(str(v))}</text:p></table:table-cell>'
+
+
+def _data_xml(data: Sequence[Sequence[Cell]]) -> str:
+    """The rows of a table, built a column at a time from each column's distinct values."""
+    if not data:
+        return ""
+    columns = list(zip(*data, strict=True))
+    cell_columns: list[list[str]] = []
+    for col in columns:
+        distinct = set(col)
+        kinds = {type(v) for v in distinct}
+        if int in kinds and float in kinds:  # 1 and 1.0 are one set member: format one by one
+            cell_columns.append([_data_cell(v) for v in col])
+            continue
+        xml = {v: _data_cell(v) for v in distinct}
+        cell_columns.append(list(map(xml.__getitem__, col)))
+    return "".join(["<table:table-row>" + "".join(cells) + "</table:table-row>" for cells in zip(*cell_columns, strict=True)])
+
+
 def _col_letter(n: int) -> str:
     s = ""
     n += 1
@@ -157,7 +192,8 @@ def _col_letter(n: int) -> str:
     return s
 
 
-def _content(sheets: Sequence[Sheet]) -> bytes:
+def _content(sheets: Sequence[Sheet]) -> Iterator[str]:
+    """content.xml, in pieces (a sheet's table data is one piece)."""
     widths = sorted({round(w, 2) for s in sheets for w in s.widths} | {2.5})
     wname = {w: f"co{i}" for i, w in enumerate(widths)}
     col_styles = "\n".join(
@@ -174,11 +210,13 @@ def _content(sheets: Sequence[Sheet]) -> bytes:
     cache: dict[str, str] = {}
     ranges: list[str] = []
     for sheet in sheets:
-        n_cols = max([sheet.n_columns, len(sheet.widths)] + [len(r) for r in sheet.rows] + [1])
+        n_cols = max([sheet.n_columns, len(sheet.widths), len(sheet.column_styles)] + [len(r) for r in sheet.rows] + [1])
         parts.append(f'<table:table table:name="{_esc(sheet.name)}">')
         for c in range(n_cols):
             w = round(sheet.widths[c], 2) if c < len(sheet.widths) else 2.5
-            parts.append(f'<table:table-column table:style-name="{wname[w]}"/>')
+            default = sheet.column_styles[c] if c < len(sheet.column_styles) else None
+            cell_style = f' table:default-cell-style-name="{default}"' if default else ""
+            parts.append(f'<table:table-column table:style-name="{wname[w]}"{cell_style}/>')
         wrap = set(sheet.wrap_columns)
         for i, row in enumerate(sheet.rows):
             parts.append("<table:table-row>")
@@ -191,9 +229,12 @@ def _content(sheets: Sequence[Sheet]) -> bytes:
             else:
                 parts.extend(_cell(v, None, cache) for v in row)
             parts.append("</table:table-row>")
+        yield "".join(parts)
+        parts = []
+        yield _data_xml(sheet.data)
         parts.append("</table:table>")
         if sheet.table_name and sheet.header_row is not None and len(sheet.rows) > sheet.header_row:
-            last_row = len(sheet.rows)
+            last_row = sheet.n_rows
             last_col = _col_letter(len(sheet.rows[sheet.header_row]) - 1)
             name = _esc(sheet.name)
             addr = f"{name}.A{sheet.header_row + 1}:{name}.{last_col}{last_row}"
@@ -204,7 +245,7 @@ def _content(sheets: Sequence[Sheet]) -> bytes:
     if ranges:
         parts.append("<table:database-ranges>" + "".join(ranges) + "</table:database-ranges>")
     parts.append("</office:spreadsheet></office:body></office:document-content>")
-    return "".join(parts).encode("utf-8")
+    yield "".join(parts)
 
 
 def _styles() -> bytes:
@@ -265,14 +306,22 @@ def write_ods(
     if len(set(names)) != len(names):
         raise ValueError("sheet names must be unique")
     for s in sheets:
-        if len(s.rows) > MAX_ROWS:
-            raise ValueError(f"sheet {s.name} has {len(s.rows)} rows, more than {MAX_ROWS}")
+        if s.n_rows > MAX_ROWS:
+            raise ValueError(f"sheet {s.name} has {s.n_rows} rows, more than {MAX_ROWS}")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
     with zipfile.ZipFile(tmp, "w") as z:
         z.writestr(_entry("mimetype", False), _MIMETYPE.encode("ascii"))
-        z.writestr(_entry("content.xml", True), _content(sheets), compresslevel=6)
+        info = _entry("content.xml", True)
+        if hasattr(info, "compress_level"):  # Python 3.13
+            info.compress_level = COMPRESS_LEVEL
+        else:
+            info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]
+        big = sum(s.n_rows for s in sheets) > 1_000_000  # over 2 GiB of XML is possible
+        with z.open(info, mode="w", force_zip64=big) as fh:
+            for piece in _content(sheets):
+                fh.write(piece.encode("utf-8"))
         z.writestr(_entry("styles.xml", True), _styles(), compresslevel=6)
         z.writestr(_entry("meta.xml", True), _meta(title, subject, keywords), compresslevel=6)
         z.writestr(_entry("META-INF/manifest.xml", True), _MANIFEST, compresslevel=6)
@@ -297,10 +346,11 @@ def _para_text(el: ET.Element, x_ns: str, buf: list[str]) -> None:
 
 
 def sheet_cell_texts(path: str | os.PathLike[str]) -> dict[str, list[list[str]]]:
-    """Read an .ods file this module wrote back: each sheet's rows of cell texts (for
-    checks and tests)."""
+    """Read an .ods file this module wrote back: each sheet's rows of cell texts (a
+    number without display text reads as its ``office:value``), for checks and tests."""
     t_ns = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
     x_ns = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+    o_ns = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
     with zipfile.ZipFile(path) as z:
         root = ET.fromstring(z.read("content.xml"))  # noqa: S314 - our own output
     out: dict[str, list[list[str]]] = {}
@@ -316,8 +366,10 @@ def sheet_cell_texts(path: str | os.PathLike[str]) -> dict[str, list[list[str]]]
                     buf: list[str] = []
                     _para_text(para, x_ns, buf)
                     texts.append("".join(buf))
+                value = cell.get(f"{o_ns}value")
+                text = "\n".join(texts) if texts or value is None else value
                 repeat = int(cell.get(f"{t_ns}number-columns-repeated", "1"))
-                cells.extend(["\n".join(texts)] * repeat)
+                cells.extend([text] * repeat)
             rows.append(cells)
         out[tbl.get(f"{t_ns}name", "")] = rows
     return out

@@ -88,6 +88,12 @@ DATE_BASES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "duty_to_notify": {"referral": ("report_date", "reported")},
 }
+_DATE_NAMES = {
+    "referral_date": "the date of referral",
+    "rg_date": "the date of the Reasonable Grounds decision",
+    "cg_date": "the date of the Conclusive Grounds decision",
+    "report_date": "the date of the report",
+}
 _NOUN = {"referrals": "referrals", "duty_to_notify": "Duty to Notify reports"}
 
 # ---------------------------------------------------------------------------
@@ -488,7 +494,7 @@ def compile_query(query: Query) -> CompiledQuery:
     num_params: list[Any] = []
     num = " AND ".join(_condition(dims[f.dimension], f.values, num_params) for f in query.numerator) or "true"
     sql = (
-        f"SELECT count(*) FILTER (WHERE {num}) AS numerator, count(*) AS denominator "
+        f"SELECT count(*) FILTER (WHERE {num}) AS numerator, count(*) AS denominator "  # noqa: S608
         f"FROM {query.source} WHERE {' AND '.join(where)}"
     )
     # the numerator's parameters come first: they appear first in the statement
@@ -496,7 +502,7 @@ def compile_query(query: Query) -> CompiledQuery:
     noun = _NOUN[query.source]
     span = ", ".join(p.label for p in query.periods)
     dates = "; ".join(f"{a.isoformat()} to {b.isoformat()}" for a, b in ranges)
-    population = f"{noun} {date_phrase} in {span} ({dates}, by {date_col.replace('_', ' ')})"
+    population = f"{noun} {date_phrase} in {span} ({dates}, by {_DATE_NAMES[date_col]})"
     if query.denominator:
         population += f" with {_describe_filters(query.denominator, dims)}"
     if query.measure == "count":

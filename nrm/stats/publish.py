@@ -132,13 +132,29 @@ def _csv_value(v: engine.Value) -> str:
     return str(v)
 
 
-def _csv(columns: Sequence[str], rows: Sequence[Sequence[engine.Value]]) -> str:
+def _csv_field(v: engine.Value) -> str:
+    """One CSV field, quoted as Python's csv module does (only when it must be)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([_csv_value(v) for v in r])
+    csv.writer(buf, lineterminator="").writerow([_csv_value(v)])
     return buf.getvalue()
+
+
+def _csv(columns: Sequence[str], rows: Sequence[Sequence[engine.Value]]) -> str:
+    """A CSV file: header and rows, a column at a time from each column's distinct values
+    (fast for large tables; the same bytes as ``csv.writer``)."""
+    out = [",".join(_csv_field(c) for c in columns)]
+    if rows:
+        fields: list[list[str]] = []
+        for col in zip(*rows, strict=True):
+            distinct = set(col)
+            kinds = {type(v) for v in distinct}
+            if int in kinds and float in kinds:
+                fields.append([_csv_field(v) for v in col])
+                continue
+            text = {v: _csv_field(v) for v in distinct}
+            fields.append(list(map(text.__getitem__, col)))
+        out.extend(map(",".join, zip(*fields, strict=True)))
+    return "\n".join(out) + "\n"
 
 
 def _key_figure_rows(figures: Sequence[engine.KeyFigure], period: Period) -> list[tuple[engine.Value, ...]]:
@@ -195,7 +211,7 @@ def _table_sheet(number: int, res: engine.TableResult, period: Period, note_ids:
                 "where a suppressed value could be worked out from the totals."
             ]
         )
-    if len(res.rows) + len(rows) + 1 > MAX_ROWS:
+    if len(res.rows) + len(rows) + 1 > MAX_ROWS:  # pragma: no cover - needs a table of a million rows
         rows.append(
             [
                 f"This table has {len(res.rows):,} rows, more than a spreadsheet can hold: it is published only as "
@@ -205,13 +221,24 @@ def _table_sheet(number: int, res: engine.TableResult, period: Period, note_ids:
         return name, Sheet(name=name, rows=rows, widths=[30.0])
     header_row = len(rows)
     rows.append(list(res.columns))
-    for r in res.rows:
-        rows.append([_sheet_value(v) for v in r])
+    k = len(t.dimensions)
+    data = res.rows
+    if t.statistics and any(v is None for r in data for v in r[k:]):
+        data = [tuple(_sheet_value(v) for v in r) for r in data]
+    styles: list[str | None] = [None] * k + ["int"] + ["dec"] * len(t.statistics)
     widths = [max(4.0, min(12.0, 0.9 + 0.22 * max(len(c), 12))) for c in res.columns]
     for i, d in enumerate(t.dimensions):
         longest = max([len(str(r[i])) for r in res.rows[:5000]] + [len(d.name)])
         widths[i] = max(widths[i], min(14.0, 0.6 + 0.2 * longest))
-    return name, Sheet(name=name, rows=rows, widths=widths, header_row=header_row, table_name=f"{name}_data")
+    return name, Sheet(
+        name=name,
+        rows=rows,
+        widths=widths,
+        header_row=header_row,
+        table_name=f"{name}_data",
+        data=data,
+        column_styles=styles,
+    )
 
 
 def _workbook(

@@ -63,12 +63,12 @@ __all__ = [
     "find_revisions",
     "latest_published",
     "mark_revised",
+    "revise",
     "revised_cells",
     "revision_periods",
     "revisions_html",
     "revisions_sheet",
     "revisions_summary",
-    "revise",
     "shapes_of",
 ]
 
@@ -500,7 +500,8 @@ def _mentions(cell: Sequence[str], category: str) -> bool:
 
 def explain(revisions: Sequence[Revision], causes: Iterable[Cause | Mapping[str, Any]]) -> list[Revision]:
     """``revisions`` with ``cause`` set where a cause names the revision's period and one
-    of the categories in its cell (the first matching cause; several are joined)."""
+    of the categories in its cell, or (a cause with no categories) its table; several
+    matching causes are joined."""
     prepared: list[tuple[str | None, tuple[str, ...], str, str | None]] = []
     for c in causes:
         if isinstance(c, Mapping):
@@ -509,7 +510,7 @@ def explain(revisions: Sequence[Revision], causes: Iterable[Cause | Mapping[str,
         else:
             period, cats, msg = c.period, tuple(c.categories), c.message
             table_id = getattr(c, "table_id", None)
-        if msg and cats:
+        if msg and (cats or table_id):
             prepared.append((period, cats, msg, table_id))
     out: list[Revision] = []
     for r in revisions:
@@ -518,7 +519,7 @@ def explain(revisions: Sequence[Revision], causes: Iterable[Cause | Mapping[str,
             for period, cats, msg, table_id in prepared
             if (table_id is None or table_id == r.table_id)
             and _in_period(r.reference_period, period)
-            and any(_mentions(r.cell, c) for c in cats)
+            and (any(_mentions(r.cell, c) for c in cats) if cats else table_id == r.table_id)
         ]
         unique = list(dict.fromkeys(reasons))
         out.append(replace(r, cause="; ".join(unique)) if unique else r)
@@ -621,6 +622,13 @@ def revisions_html(revisions: Sequence[Revision], *, limit: int = 50) -> str:
     return "\n".join(parts)
 
 
+def _period_of(c: Cause | Mapping[str, Any]) -> str | None:
+    if isinstance(c, Mapping):
+        v = c.get("period")
+        return str(v) if v else None
+    return c.period
+
+
 @dataclass
 class RevisionReport:
     """Everything the pipeline needs from one comparison (see :func:`revise`)."""
@@ -647,7 +655,10 @@ def revise(
         return RevisionReport()
     figures = figures_from_results([*current, *recomputed])
     found = find_revisions(pubs, figures, period=p, shapes=shapes_of([*current, *recomputed]))
-    all_causes: list[Cause | Mapping[str, Any]] = list(causes)
+    # data-quality findings explain revisions only where they name a period
+    all_causes: list[Cause | Mapping[str, Any]] = [
+        c for c in causes if isinstance(c, RevisionCause) or _period_of(c) is not None
+    ]
     for pub in pubs:
-        all_causes.extend(pub.findings)
+        all_causes.extend(f for f in pub.findings if f.get("period"))
     return RevisionReport(revisions=explain(found, all_causes), compared_with=[pub.label for pub in pubs])

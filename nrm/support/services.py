@@ -178,6 +178,25 @@ def _tell_authority(case: Any, *, subject: str, body: str, dedupe_key: str) -> N
                    about=case, dedupe_key=dedupe_key)
 
 
+def support_negative_cg_served(*, case: Any, served_on: date) -> int:
+    """Tell the provider of each live referral that a negative conclusive grounds decision was
+    served: there is no move-on period, and support may end (reason: negative decision)."""
+    told = 0
+    for referral in SupportReferral.objects.filter(case=case, status__in=LIVE).select_related("provider"):
+        outbox_add(
+            kind=MessageKind.SUPPORT,
+            subject=f"Negative conclusive grounds decision: case {case.reference}",
+            body=(f"A negative conclusive grounds decision on case {case.reference} was served on "
+                  f"{served_on:%d %B %Y}. There is no move-on support period. Agree the person's exit from "
+                  "support with them, and record when support ends."),
+            recipient_organisation=referral.provider,
+            about=referral,
+            dedupe_key=f"support-negative-cg:{referral.pk}:{served_on.isoformat()}",
+        )
+        told += 1
+    return told
+
+
 # --- The provider's work -------------------------------------------------------------------
 
 
@@ -415,9 +434,11 @@ def support_remind_ending(*, today: date | None = None) -> int:
 
 def on_decision_served(event: DecisionEvent) -> None:
     decision = event.decision
-    if decision.outcome != "positive":
-        return
     case = decision.case
+    if decision.outcome != "positive":
+        if decision.stage == "CG":
+            support_negative_cg_served(case=case, served_on=event.on)
+        return
     if decision.stage == "RG":
         support_referral_open(case=case, opened_on=event.on, rg_date=decision.decided_on, actor=event.actor)
     elif decision.stage == "CG":

@@ -4,8 +4,8 @@ decision served; a 2024 negative CG through a senior's second-line review."""
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -27,6 +27,8 @@ def _declare(page: Page, live_server: Any, review: Review, *, conflict: str = ""
              from_list: bool = True) -> None:
     if from_list:
         page.goto(f"{live_server.url}/reviews/")
+        if check:
+            assert_accessible(page)
         page.get_by_role("link", name=review.case.reference).click()
     else:
         page.goto(f"{live_server.url}/reviews/panel/{review.pk}")
@@ -150,3 +152,6 @@ def test_a_2024_negative_cg_goes_through_second_line_review(page: Page, live_ser
     case.refresh_from_db()
     decision.refresh_from_db()
     assert case.state == State.NEGATIVE_CG and decision.status == DecisionStatus.SERVED
+    page.goto(f"{live_server.url}/reviews/dashboard")
+    expect(page.locator("h1")).to_have_text("Panel reviews dashboard")
+    assert_accessible(page)

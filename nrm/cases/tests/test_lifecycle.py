@@ -203,3 +203,4 @@ def test_random_sequences_respect_the_rules(steps: list[tuple[Event, bool, bool,
 def test_terminal_states_refuse_every_event(state: State, event: Event) -> None:
     with pytest.raises(TransitionNotAllowed):
         next_state(state, event, CaseFacts(today=TODAY, suspended_from=State.AWAITING_RG))
+

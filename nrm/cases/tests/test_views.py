@@ -115,8 +115,9 @@ def test_every_view_of_a_case_is_audited(client_for: Callable[..., Client]) -> N
     client.get(reverse("cases:rg_decision", kwargs={"case_id": case.pk}))
     viewed = AuditEvent.objects.filter(case_id=case.pk, action="case.viewed").order_by("id")
     assert viewed.count() == before + 2
-    assert [e.after["page"] for e in viewed][-2:] == ["detail", "rg_decision"]
-    assert viewed.last().actor == client.user  # type: ignore[attr-defined]
+    assert [(e.after or {})["page"] for e in viewed][-2:] == ["detail", "rg_decision"]
+    last = viewed.last()
+    assert last is not None and last.actor == client.user  # type: ignore[attr-defined]
 
 
 # --- Bad input ---------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Building cases in the states these tests need, and driving them through the casework services.
 
 The casework services emit the hooks (``nrm.core.hooks``) that open reviews and support
-referrals; until every one of them does, :func:`emit_*` helpers emit them again here.
-Receivers are idempotent, so emitting twice is harmless.
+referrals, so these helpers only call them. ``build_case`` stores journey-shaped referral
+answers (``nrm.referrals.journey``), which the support provider's view of a person reads.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from nrm.accounts.roles import Role
 from nrm.accounts.services import membership_grant
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, Decision, DecisionStatus, Outcome, Stage
-from nrm.core import hooks, policy
+from nrm.core import policy
 from nrm.reference.models import LocalAuthority, Organisation
 from nrm.referrals.models import Referral, ReferralStatus
 
@@ -107,7 +107,6 @@ def negative_cg(case: Case, decision_maker: User, *, decided_on: date,
 
     decision = case_record_cg_decision(case=case, decision_maker=decision_maker, outcome="negative",
                                        reasons=["cg_credibility"], rationale=rationale, decided_on=decided_on)
-    hooks.negative_decision_proposed.emit(hooks.DecisionEvent(decision=decision, on=decided_on, actor=decision_maker))
     return decision
 
 
@@ -116,7 +115,6 @@ def positive_cg(case: Case, decision_maker: User, *, decided_on: date) -> Decisi
 
     decision = case_record_cg_decision(case=case, decision_maker=decision_maker, outcome="positive", reasons=[],
                                        rationale="On the balance of probabilities a victim.", decided_on=decided_on)
-    hooks.decision_served.emit(hooks.DecisionEvent(decision=decision, on=decided_on, actor=decision_maker))
     return decision
 
 
@@ -128,7 +126,6 @@ def positive_rg(case: Case, decision_maker: User, *, decided_on: date) -> Decisi
         case=case, decision_maker=decision_maker, outcome="positive",
         standard_applied=standard_in_force("RG", on=decided_on).code, reasons=[],
         rationale="Indicators of exploitation.", decided_on=decided_on)
-    hooks.decision_served.emit(hooks.DecisionEvent(decision=decision, on=decided_on, actor=decision_maker))
     return decision
 
 
@@ -140,7 +137,6 @@ def negative_rg(case: Case, decision_maker: User, *, decided_on: date) -> Decisi
         case=case, decision_maker=decision_maker, outcome="negative",
         standard_applied=standard_in_force("RG", on=decided_on).code, reasons=["rg_no_indicators"],
         rationale="No indicators.", decided_on=decided_on)
-    hooks.negative_decision_proposed.emit(hooks.DecisionEvent(decision=decision, on=decided_on, actor=decision_maker))
     return decision
 
 

@@ -220,3 +220,44 @@ def test_reviews_extract_rows_fit_the_schema(review: Review) -> None:
 
 def test_seats_are_unique_per_person(review: Review) -> None:
     assert PanelSeat.objects.filter(review=review).values("user").distinct().count() == review.seats.count()
+
+
+def test_a_conflicted_chair_is_replaced_when_another_chair_is_free(review: Review) -> None:
+    chair = _chair(review)
+    services.panel_declare(review=review, user=chair, conflicted=True, details="I know the person.", today=DECIDED)
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.AWAITING_PANEL  # the pool has no other chair
+    _declare_all(review)
+    member = review.seats.filter(role=SeatRole.MEMBER).first()
+    assert member is not None
+    with pytest.raises(AccessDenied):
+        services.panel_conclude(review=review, chair=chair, agree=True, rationale="x", today=DECIDED)
+    new_chair = builders.panel_pool(chairs=1, members=0)["chairs"][0]
+    assert services.panels_convene_waiting(today=DECIDED) == 1
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.OPEN and _chair(review) == new_chair
+    with pytest.raises(GuardFailed, match="Still to declare"):
+        services.panel_conclude(review=review, chair=new_chair, agree=True, rationale="x", today=DECIDED)
+
+
+def test_the_periodic_jobs_are_registered() -> None:
+    from nrm.core.periodic import _JOBS
+    from nrm.reviews import jobs  # noqa: F401
+
+    assert {"reviews.convene_waiting_panels", "reviews.remind_overdue_panels"} <= set(_JOBS)
+
+
+def test_the_pool_is_managed_from_the_command_line(db: None) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    person = builders.user(builders.Role.PANEL_MEMBER, "maap")
+    out = StringIO()
+    call_command("panellist", person.email, "la-e09000007", stdout=out)
+    assert "Local authority" in out.getvalue()
+    call_command("panellist", stdout=out)
+    assert person.email in out.getvalue()
+    caseworker = builders.user(builders.Role.CASEWORKER, "sca")
+    with pytest.raises(CommandError, match="not a panel member"):
+        call_command("panellist", caseworker.email, "la-e09000007")

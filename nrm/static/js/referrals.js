@@ -30,6 +30,8 @@ document.querySelectorAll('form').forEach((form) => form.addEventListener('submi
 document.querySelectorAll('form[data-nrm-draft-form]').forEach((form) => {
   let timer
   let dirty = false
+  // Not form.action: the form's buttons are named "action", which shadows the property.
+  const target = form.getAttribute('action') || window.location.href
   const body = () => {
     syncAutocompletes(form)
     const data = new FormData(form)
@@ -42,7 +44,7 @@ document.querySelectorAll('form[data-nrm-draft-form]').forEach((form) => {
   const save = () => {
     if (!dirty) return
     dirty = false
-    fetch(form.action || window.location.href, { method: 'POST', body: body(), credentials: 'same-origin' })
+    fetch(target, { method: 'POST', body: body(), credentials: 'same-origin' })
       .catch(() => { dirty = true })
   }
   const changed = () => {
@@ -55,7 +57,7 @@ document.querySelectorAll('form[data-nrm-draft-form]').forEach((form) => {
   form.addEventListener('submit', () => { dirty = false; clearTimeout(timer) })
   window.addEventListener('pagehide', () => {
     if (dirty && navigator.sendBeacon) {
-      navigator.sendBeacon(form.action || window.location.href, body())
+      navigator.sendBeacon(target, body())
       dirty = false
     }
   })
