@@ -18,6 +18,8 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("cases:queue", "Cases", frozenset({Role.CASEWORKER, Role.SENIOR_DECISION_MAKER})),
     ("cases:dashboard", "Dashboard", frozenset({Role.SENIOR_DECISION_MAKER})),
     ("reviews:panel_list", "Panel reviews", frozenset({Role.PANEL_MEMBER, Role.PANEL_CHAIR})),
+    ("reviews:second_line_list", "Second-line reviews", frozenset({Role.SENIOR_DECISION_MAKER})),
+    ("reviews:dashboard", "Panel dashboard", frozenset({Role.PANEL_CHAIR, Role.SENIOR_DECISION_MAKER})),
     ("support:list", "People supported", frozenset({Role.SUPPORT_PROVIDER})),
     ("stats:publications", "Statistics", frozenset({Role.ANALYST})),
     ("stats:pq", "Answer a question", frozenset({Role.ANALYST})),

@@ -20,6 +20,7 @@ class MessageKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
     SUPPORT = "support", "Support referral"
     DRAFT_EXPIRY = "draft_expiry", "Draft expiry warning"
+    REVIEW = "review", "Independent review"
 
 
 class MessageStatus(models.TextChoices):

@@ -118,3 +118,14 @@ def load_all(models: Any) -> None:
         _upsert(Reason, {"stage": row["stage"], "code": row["code"]},
                 {"label": row["label"], "description": row.get("description", ""), **_dates(row)})
     _upsert.flush(Reason)
+
+
+def reload_operation() -> Any:
+    """The migration operation that (re)loads every data file: a data change ships as a new
+    migration whose operations are ``[reload_operation()]``."""
+    from django.db import migrations
+
+    def load(apps: Any, schema_editor: Any) -> None:
+        load_all(lambda name: apps.get_model("reference", name))
+
+    return migrations.RunPython(load, migrations.RunPython.noop)

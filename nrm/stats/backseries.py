@@ -533,12 +533,21 @@ def extend(
     """``result`` (a time-series table) with its quarters before ``own_from`` taken from
     the back series, from ``first`` on. Quarters between the back series' last quarter
     and ``own_from`` have an all-Total row with no value (shown as [x]). A table with
-    no back series is returned unchanged."""
+    no back series is returned unchanged.
+
+    ``result`` must be computed over the whole span (``engine.compute_table(...,
+    series_length=series_length(period))``); its rows before ``own_from`` (zeros, where
+    the extract has no data) are dropped."""
     table = result.table
     if not table.time_series or not back.covers(table.id) or table.dimensions[0].name != "Quarter":
         return result
     k = len(table.dimensions)
     last = result.quarters[-1] if result.quarters else result.period.last_quarter
+    if result.quarters and result.quarters[0] > max(own_from, first) and result.quarters[0] <= last:
+        raise ValueError(
+            f"{table.id} was computed from {result.quarters[0].label}, after {max(own_from, first).label}: compute it "
+            "with series_length=backseries.series_length(period) so that the service's own quarters are all there"
+        )
     own_rows = [r for r in result.rows if _q(r[0]) >= own_from]
     back_quarters = set(back.quarters(table.id))
     extra_stats: tuple[Value, ...] = tuple(None for _ in table.statistics)

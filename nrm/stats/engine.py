@@ -248,9 +248,7 @@ def _sort_keys(table: T.TableDef) -> list[list[str]]:
     return out
 
 
-def build_sql(
-    table: T.TableDef, period: Period, quarters: Sequence[Quarter], codes: _Codes | None = None
-) -> str:
+def build_sql(table: T.TableDef, period: Period, quarters: Sequence[Quarter], codes: _Codes | None = None) -> str:
     """The SQL for one table: tidy rows (labels, with ``Total``), count, statistics, in
     display order."""
     dims = table.dimensions
@@ -466,13 +464,13 @@ def _figures(con: duckdb.DuckDBPyConnection, periods: Sequence[Period]) -> list[
     }
     hist: dict[tuple[int, str], list[tuple[int, int]]] = {}
     positive: dict[tuple[int, str], int] = {}
-    for p, stage, pos, days, n in con.execute(
+    for pi, stage, pos, d, n in con.execute(
         f"SELECT {which('decision_date')} AS p, stage, outcome = 'Positive', days, count(*) "  # noqa: S608
         f"FROM decisions WHERE {within('decision_date')} GROUP BY ALL"
     ).fetchall():
-        hist.setdefault((int(p), stage), []).append((int(days), int(n)))
+        hist.setdefault((int(pi), stage), []).append((int(d), int(n)))
         if pos:
-            positive[(int(p), stage)] = positive.get((int(p), stage), 0) + int(n)
+            positive[(int(pi), stage)] = positive.get((int(pi), stage), 0) + int(n)
     dtn = {
         int(r[0]): int(r[1])
         for r in con.execute(
@@ -490,7 +488,7 @@ def _figures(con: duckdb.DuckDBPyConnection, periods: Sequence[Period]) -> list[
     def share(part: int, whole: int) -> float | None:
         return round(part / whole * 100.0, 1) if whole else None
 
-    def days(v: float | None) -> float | None:
+    def round1(v: float | None) -> float | None:
         return None if v is None else round(v, 1)
 
     for i in range(len(periods)):
@@ -504,7 +502,7 @@ def _figures(con: duckdb.DuckDBPyConnection, periods: Sequence[Period]) -> list[
             made = sum(n for _, n in h)
             fig[f"{key}_decisions"] = made
             fig[f"{key}_positive_share"] = share(positive.get((i, stage), 0), made)
-            fig[f"{key}_median_days"] = days(_weighted_median(h))
+            fig[f"{key}_median_days"] = round1(_weighted_median(h))
         fig["dtn_reports"] = dtn.get(i, 0)
         fig["awaiting_cg"] = int(awaiting_row[i])
     return out

@@ -11,7 +11,7 @@ generator writes this layout)::
 :func:`sibling_paths` finds them, :func:`attach` exposes them to DuckDB as the views
 ``referrals``, ``duty_to_notify``, ``reviews``, ``support`` and ``decisions`` (an empty
 table stands in for a missing sibling), :func:`read_extract` combines them into one
-:class:`~nrm.stats.fixtures.Extract` of Arrow tables, and :func:`validate` checks
+:class:`Extract` of Arrow tables, and :func:`validate` checks
 every row against :mod:`nrm.stats.extract_schema`, naming the row, the column and the
 problem. :func:`import_extract` validates and, only if there is no problem, copies
 the extract into a directory: an extract with a bad row loads nothing.
@@ -34,9 +34,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from nrm.stats import extract_schema as xs
-from nrm.stats.fixtures import DTN_AGE_BANDS, PROVIDER_TYPES, Extract
 
 __all__ = [
+    "DTN_AGE_BANDS",
+    "PROVIDER_TYPES",
+    "Extract",
     "ExtractError",
     "ExtractInvalid",
     "Problem",
@@ -54,6 +56,36 @@ SUFFIXES = (".parquet", ".csv")
 SIBLINGS = ("duty_to_notify", "reviews", "support")
 RESERVED_LABELS = ("Total", "Other", "Other nationalities")
 DEFAULT_MAX_PROBLEMS = 1000
+
+
+# Values the schema describes only in comments (proposed for extract_schema.py).
+DTN_AGE_BANDS = (
+    "18 to 24",
+    "25 to 34",
+    "35 to 44",
+    "45 to 54",
+    "55 or over",
+    "Not specified or unknown",
+)
+PROVIDER_TYPES = ("Victim care contract", "Local authority")
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The four tables of an analytical extract, as Arrow tables."""
+
+    referrals: pa.Table
+    duty_to_notify: pa.Table
+    reviews: pa.Table
+    support: pa.Table
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {
+            "referrals": self.referrals,
+            "duty_to_notify": self.duty_to_notify,
+            "reviews": self.reviews,
+            "support": self.support,
+        }
 
 
 class ExtractError(Exception):

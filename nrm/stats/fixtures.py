@@ -9,7 +9,6 @@ always give the same tables. The data only looks plausible; it is not a model of
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nrm.stats import extract_schema as xs
+from nrm.stats.extract_io import DTN_AGE_BANDS, PROVIDER_TYPES, Extract
 
 __all__ = ["FIRST_RESPONDERS", "NATIONALITIES", "POLICE_FORCES", "Extract", "generate_extract"]
 
@@ -136,33 +136,6 @@ CG_REASONS = (
     "Credibility concerns",
     "Public order grounds",
 )
-DTN_AGE_BANDS = (
-    "18 to 24",
-    "25 to 34",
-    "35 to 44",
-    "45 to 54",
-    "55 or over",
-    "Not specified or unknown",
-)
-PROVIDER_TYPES = ("Victim care contract", "Local authority")
-
-
-@dataclass(frozen=True)
-class Extract:
-    """The four tables of an analytical extract, as Arrow tables."""
-
-    referrals: pa.Table
-    duty_to_notify: pa.Table
-    reviews: pa.Table
-    support: pa.Table
-
-    def tables(self) -> dict[str, pa.Table]:
-        return {
-            "referrals": self.referrals,
-            "duty_to_notify": self.duty_to_notify,
-            "reviews": self.reviews,
-            "support": self.support,
-        }
 
 
 def _days(d: date) -> int:

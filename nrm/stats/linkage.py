@@ -529,14 +529,24 @@ def regularise(model: Mapping[str, Any], *, m_floor: float = M_FLOOR) -> dict[st
         trained = [lv for lv in levels if not lv.get("fix_m_probability") and lv.get("m_probability") is not None]
         if not trained:
             continue
-        for lv in trained:
-            lv["m_probability"] = max(float(lv["m_probability"]), m_floor)
-        total = sum(float(lv["m_probability"]) for lv in trained)
         fixed = sum(float(lv.get("m_probability") or 0.0) for lv in levels if lv not in trained)
-        if fixed < 1.0:
-            scale = (1.0 - fixed) / total if total else 1.0
-            for lv in trained:
-                lv["m_probability"] = float(lv["m_probability"]) * scale
+        mass = max(1.0 - fixed, 0.0) if fixed < 1.0 else sum(float(lv["m_probability"]) for lv in trained)
+        floor = min(m_floor, mass / len(trained))
+        low = [lv for lv in trained if float(lv["m_probability"]) < floor]
+        high = [lv for lv in trained if lv not in low]
+        while True:  # floor the small ones; share what is left among the others
+            rest = mass - floor * len(low)
+            total = sum(float(lv["m_probability"]) for lv in high)
+            scale = rest / total if total else 0.0
+            newly = [lv for lv in high if float(lv["m_probability"]) * scale < floor]
+            if not newly:
+                break
+            low += newly
+            high = [lv for lv in high if lv not in newly]
+        for lv in low:
+            lv["m_probability"] = floor
+        for lv in high:
+            lv["m_probability"] = float(lv["m_probability"]) * scale
     return out
 
 

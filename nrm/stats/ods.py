@@ -20,7 +20,7 @@ from pathlib import Path
 __all__ = ["MAX_ROWS", "Link", "Sheet", "sheet_cell_texts", "write_ods"]
 
 MAX_ROWS = 1_048_576  # LibreOffice's (and Excel's) row limit
-COMPRESS_LEVEL = 6
+COMPRESS_LEVEL = 3  # deflate level of content.xml: twice as fast as 6, files about a third larger
 
 Cell = str | int | float | None
 
@@ -180,7 +180,9 @@ def _data_xml(data: Sequence[Sequence[Cell]]) -> str:
             continue
         xml = {v: _data_cell(v) for v in distinct}
         cell_columns.append(list(map(xml.__getitem__, col)))
-    return "".join(["<table:table-row>" + "".join(cells) + "</table:table-row>" for cells in zip(*cell_columns, strict=True)])
+    return "".join(
+        ["<table:table-row>" + "".join(cells) + "</table:table-row>" for cells in zip(*cell_columns, strict=True)]
+    )
 
 
 def _col_letter(n: int) -> str:
@@ -210,7 +212,9 @@ def _content(sheets: Sequence[Sheet]) -> Iterator[str]:
     cache: dict[str, str] = {}
     ranges: list[str] = []
     for sheet in sheets:
-        n_cols = max([sheet.n_columns, len(sheet.widths), len(sheet.column_styles)] + [len(r) for r in sheet.rows] + [1])
+        n_cols = max(
+            [sheet.n_columns, len(sheet.widths), len(sheet.column_styles)] + [len(r) for r in sheet.rows] + [1]
+        )
         parts.append(f'<table:table table:name="{_esc(sheet.name)}">')
         for c in range(n_cols):
             w = round(sheet.widths[c], 2) if c < len(sheet.widths) else 2.5

@@ -20,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -371,8 +372,10 @@ def publish(
         raise KeyError(f"no table(s) {', '.join(sorted(unknown))}")
     bar = _progress(len(tables) + 6, progress)
     con = extract_io.connect(threads=threads, memory_limit=memory_limit)
+    hasher = ThreadPoolExecutor(max_workers=1)  # hashing the extract overlaps the queries
     try:
         files = extract_io.attach(con, extract_path)
+        extract_hashes = {name: hasher.submit(_sha256_file, f) for name, f in files.items()}
         bar.set_postfix_str("extract")
         first, last = engine.extract_date_range(con)
         results: list[engine.TableResult] = []
@@ -386,6 +389,9 @@ def publish(
             bar.update()
         figures = engine.key_figures(con, p)
         bar.update()
+    except BaseException:
+        hasher.shutdown(cancel_futures=True)
+        raise
     finally:
         con.close()
 
@@ -453,7 +459,10 @@ def publish(
     w.text("index.html", html)
     bar.update()
     # Manifest
-    extract_files = tuple(ManifestFile(f.name, _sha256_file(f), f.stat().st_size) for f in files.values())
+    extract_files = tuple(
+        ManifestFile(f.name, extract_hashes[name].result(), f.stat().st_size) for name, f in files.items()
+    )
+    hasher.shutdown()
     manifest_tables = [
         ManifestTable(
             T.KEY_FIGURES_ID,

@@ -153,8 +153,8 @@ def test_random_sequences_respect_the_rules(steps: list[tuple[Event, bool, bool,
     rg_positive_seen = False
     last_decision_maker: str | None = None
     rg_date: date | None = None
-    for event, actor_is_last, recovery_run, open_requests in steps:
-        actor = last_decision_maker if actor_is_last and last_decision_maker else f"other-{len(str(event))}"
+    for index, (event, actor_is_last, recovery_run, open_requests) in enumerate(steps):
+        actor = last_decision_maker if actor_is_last and last_decision_maker else f"actor-{index}"
         today = (rg_date + timedelta(days=45 if recovery_run else 10)) if rg_date else TODAY
         facts = CaseFacts(today=today, rg_date=rg_date, recovery_period_days=45 if rg_date else None,
                           open_information_requests=open_requests, actor_id=actor,
@@ -179,7 +179,9 @@ def test_random_sequences_respect_the_rules(steps: list[tuple[Event, bool, bool,
             assert recovery_run and open_requests == 0 and rg_date is not None
         # A fresh decision, or a review, is never by the last decision maker.
         if before in {State.RG_REFERRED_BACK, State.RG_RECONSIDERATION, State.CG_REFERRED_BACK,
-                      State.CG_RECONSIDERATION, State.RG_UNDER_REVIEW, State.CG_UNDER_REVIEW}:
+                      State.CG_RECONSIDERATION, State.RG_UNDER_REVIEW, State.CG_UNDER_REVIEW} and event in {
+                Event.RG_POSITIVE, Event.RG_NEGATIVE, Event.CG_POSITIVE, Event.CG_NEGATIVE, Event.REVIEW_AGREE,
+                Event.REVIEW_DISAGREE}:
             assert last_decision_maker is None or actor != last_decision_maker
         state = after
         if event == Event.SUSPEND:

@@ -2,13 +2,9 @@
 
 from django.db import migrations
 
-from nrm.reference.loader import load_all
-
-
-def load(apps, schema_editor):  # type: ignore[no-untyped-def]
-    load_all(lambda name: apps.get_model("reference", name))
+from nrm.reference.loader import reload_operation
 
 
 class Migration(migrations.Migration):
     dependencies = [("reference", "0001_initial")]
-    operations = [migrations.RunPython(load, migrations.RunPython.noop)]
+    operations = [reload_operation()]

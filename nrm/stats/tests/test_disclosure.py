@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from nrm.stats import disclosure
 from nrm.stats.disclosure import SUPPRESSED, constraint_groups, suppress
@@ -28,7 +28,7 @@ NESTED = TableDef(
 )
 
 
-def _tidy(table: TableDef, cells: dict[tuple[str, ...], int]) -> list[tuple[Value, ...]]:
+def _tidy(table: TableDef, cells: Mapping[tuple[str, ...], int]) -> list[tuple[Value, ...]]:
     """All totals of ``cells`` (innermost cells) for the table's grouping sets."""
     from nrm.stats.engine import grouping_sets
 
@@ -49,7 +49,7 @@ def _check_protected(table: TableDef, rows: Sequence[tuple[Value, ...]]) -> None
 
 
 def test_primary_and_secondary_suppression_in_a_simple_table() -> None:
-    cells = {
+    cells: dict[tuple[str, ...], int] = {
         ("North", "Adult"): 20,
         ("North", "Child"): 3,  # primary
         ("South", "Adult"): 30,
@@ -88,7 +88,7 @@ def test_small_totals_are_suppressed_too() -> None:
 
 
 def test_nested_table_groups_follow_the_hierarchy() -> None:
-    cells = {
+    cells: dict[tuple[str, ...], int] = {
         ("London", "Met", "Adult"): 50,
         ("London", "Met", "Child"): 2,
         ("London", "City", "Adult"): 7,

@@ -105,7 +105,10 @@ def test_cross_table_and_duplicate_checks(tmp_path: Path, extract_csv_path: Path
     _edit(tmp_path / "bad_reviews.csv", {(2, "referral_id"): "NRM999999999", (3, "outcome"): "Maybe"})
     _edit(tmp_path / "bad_support.csv", {(4, "kind"): "Holiday"})
     problems = extract_io.validate(path)
-    assert Problem("bad.csv", 20, "referral_id", "duplicate referral_id 'NRM000000001' (first on row 1)", "NRM000000001") in problems
+    assert (
+        Problem("bad.csv", 20, "referral_id", "duplicate referral_id 'NRM000000001' (first on row 1)", "NRM000000001")
+        in problems
+    )
     places = {(p.file, p.row, p.column) for p in problems}
     assert ("bad_reviews.csv", 2, "referral_id") in places
     assert ("bad_reviews.csv", 3, "outcome") in places

@@ -29,7 +29,9 @@ def test_parse_year() -> None:
     assert p.title == "January to December 2023"
 
 
-@pytest.mark.parametrize("text", ["2023-Q5", "2023-Q0", "2023Q4", "23-Q4", "Q4 2023", "2023-12", "", "2023-Q4-1", "abcd"])
+@pytest.mark.parametrize(
+    "text", ["2023-Q5", "2023-Q0", "2023Q4", "23-Q4", "Q4 2023", "2023-12", "", "2023-Q4-1", "abcd"]
+)
 def test_bad_periods_are_rejected_clearly(text: str) -> None:
     with pytest.raises(PeriodError, match=r"expected a quarter like '2023-Q4'|quarter number"):
         parse_period(text)

@@ -38,7 +38,14 @@ PUBLISHED_TO_EXTRACT = {
     "First responder type": {"Local Authority": "Local authority"},
     "Gender": {"Not Recorded": "Not specified or unknown"},
 }
-DIMENSIONS = ("First responder type", "First responder", "Exploitation type", "Age at exploitation", "Gender", "Nationality")
+DIMENSIONS = (
+    "First responder type",
+    "First responder",
+    "Exploitation type",
+    "Age at exploitation",
+    "Gender",
+    "Nationality",
+)
 
 
 def _is_total(v: str) -> bool:
@@ -52,26 +59,25 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 @functools.cache
 def demonyms() -> frozenset[str]:
-    """Single nationalities: the reference list if another part of the project has
-    written it, else every published string that is not two other published strings
-    joined by a space."""
+    """Single nationalities: the demonyms of the reference list (``countries.csv``) if
+    another part of the project has written it, and every published string that is not
+    two known nationalities joined by a space."""
+    known: set[str] = set()
     if COUNTRIES.is_file():
         with COUNTRIES.open(newline="", encoding="utf-8") as fh:
-            names = {r["demonym"].strip() for r in csv.DictReader(fh) if r.get("demonym")}
-        if names:
-            return frozenset(names)
+            known = {r["demonym"].strip() for r in csv.DictReader(fh) if r.get("demonym")}
     seen: set[str] = set()
     for f in FR_FILES:
         seen.update(r["Nationality"] for r in _read(f))
     for f in DTN_FILES:
         seen.update(r["Nationality"] for r in _read(f))
     seen.discard("Total")
-    stripped = {s.strip() for s in seen}
+    stripped = {s.strip() for s in seen} | known
 
     def is_pair(s: str) -> bool:
         return any(s[i] == " " and s[:i] in stripped and s[i + 1 :].strip() in stripped for i in range(1, len(s) - 1))
 
-    return frozenset(s for s in seen if not is_pair(s))
+    return frozenset(known | {s for s in seen if not is_pair(s)})
 
 
 def split_nationality(label: str, singles: frozenset[str]) -> list[str]:
@@ -206,9 +212,9 @@ def test_first_responder_table_reproduces_the_published_file(path: Path, tmp_pat
         for r in published
         if not any(_is_total(r[d]) for d in DIMENSIONS)
     }
-    for key, n in ours.items():
-        if TOTAL not in key and n:
-            assert key in published_inner, f"{path.name}: we have {key} = {n}, not in the published file"
+    for cell, n in ours.items():
+        if TOTAL not in cell and n:
+            assert cell in published_inner, f"{path.name}: we have {cell} = {n}, not in the published file"
     assert checked_inner > 1000 and checked_totals > 100
     assert back  # the label map is used both ways
 
