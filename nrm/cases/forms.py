@@ -144,3 +144,10 @@ class AllocateForm(forms.Form):
         if value not in self.caseworkers:
             raise forms.ValidationError("Select a caseworker from the list")
         return self.caseworkers[value]
+
+
+class RepresentativeForm(forms.Form):
+    representative_name = forms.CharField(required=False, max_length=200, strip=True,
+                                          error_messages={"max_length": "Enter no more than 200 characters"})
+    representative_email = forms.CharField(required=False, max_length=254, strip=True,
+                                           error_messages={"max_length": "Enter no more than 254 characters"})

@@ -14,7 +14,8 @@ the second-line review of a negative RG by a senior is :func:`case_second_line_r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -78,6 +79,18 @@ def _lock(case: Case) -> Case:
     Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).first()
     case.refresh_from_db()
     return case
+
+
+@contextmanager
+def _changing(case: Case) -> Iterator[Case]:
+    """A service's transaction on a locked case. When a rule refuses the step, the transaction
+    rolls back and the caller's ``case`` object is reloaded, so it never shows a half-made change."""
+    try:
+        with transaction.atomic():
+            yield _lock(case)
+    except ServiceError:
+        case.refresh_from_db()
+        raise
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
@@ -206,8 +219,7 @@ def _replace_standing_decision(case: Case, stage: Stage) -> None:
 
 def case_route(*, case: Case, actor: Any = None) -> Case:
     """Put a submitted case in its competent authority's queue (SUBMITTED -> AWAITING_RG)."""
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         before = _snapshot(case)
         _move(case, Event.ROUTE, case_facts(case, actor=actor), actor=actor)
         case.save(update_fields=["state", "state_changed_at", "updated_at"])
@@ -281,8 +293,7 @@ def case_record_rg_decision(
     standard = standard_resolve(Stage.RG.value, standard_applied, on=day)
     reason_rows = _reasons_resolve(Stage.RG, result, reasons, day)
     text = _required_text(rationale, field="rationale", message="Enter the rationale for the decision.")
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         before = _snapshot(case)
         if case.state == State.SUBMITTED:
             _move(case, Event.ROUTE, case_facts(case, today=day), actor=None)
@@ -344,8 +355,7 @@ def case_record_cg_decision(
     standard = standard_in_force(Stage.CG.value, on=day)
     reason_rows = _reasons_resolve(Stage.CG, result, reasons, day)
     text = _required_text(rationale, field="rationale", message="Enter the rationale for the decision.")
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         before = _snapshot(case)
         source = State(case.state)
         facts = case_facts(case, actor=decision_maker, today=day)
@@ -382,7 +392,7 @@ def _announce(decision: Decision, *, actor: Any) -> None:
     """After a decision is recorded: letters for a served one, and the hooks later domains listen to
     (nrm/reviews opens a review of a proposed negative; nrm/support acts on a served positive)."""
     if decision.status == DecisionStatus.SERVED:
-        letters_issue(decision, letter_date=timezone.localdate())
+        letters_issue(decision, letter_date=decision.served_on or timezone.localdate())
         hooks.decision_served.emit(hooks.DecisionEvent(decision=decision, on=decision.served_on or decision.decided_on,
                                                        actor=actor))
     elif decision.status == DecisionStatus.PROPOSED:
@@ -399,33 +409,36 @@ def case_proposed_decision(case: Case) -> Decision | None:
             .select_related("decided_by").order_by("-created_at").first())
 
 
-def case_conclude_review(*, case: Case, reviewer: Any, agree: bool, rationale: str) -> Decision:
+def case_conclude_review(*, case: Case, reviewer: Any, agree: bool, rationale: str,
+                         today: date | None = None) -> Decision:
     """Conclude the review of a proposed negative decision (RG or CG).
 
     Agree (Event.REVIEW_AGREE): the decision is served and the letters sent. Disagree
     (Event.REVIEW_DISAGREE): the decision is overturned and the case is referred back for a fresh
     decision by a different decision maker. The reviewer may not be the decision maker. Who may
     review is for the caller to decide (second-line senior here, the panel in nrm/reviews).
+    ``today`` is the date the review concludes (the decision is served that day); default today.
     """
     text = (rationale or "").strip()
     if not agree and not text:
         raise ServiceError("Enter the reasons for sending the decision back.", field="rationale")
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         before = _snapshot(case)
-        facts = case_facts(case, actor=reviewer)
+        day = today or timezone.localdate()
+        facts = case_facts(case, actor=reviewer, today=day)
         event = Event.REVIEW_AGREE if agree else Event.REVIEW_DISAGREE
         decision = case_proposed_decision(case)
         _move(case, event, facts, actor=reviewer, reason=text)
         if decision is None:
             raise GuardFailed("There is no proposed decision on this case waiting for review.")
-        today = timezone.localdate()
+        if day < decision.decided_on:
+            raise GuardFailed("A review cannot conclude before the decision it reviews was made.")
         decision.reviewed_by = reviewer
-        decision.reviewed_on = today
+        decision.reviewed_on = day
         decision.review_rationale = text
         if agree:
             decision.status = DecisionStatus.SERVED
-            decision.served_on = today
+            decision.served_on = day
             if decision.stage == Stage.RG:
                 case.rg_date = decision.decided_on
             else:
@@ -440,25 +453,25 @@ def case_conclude_review(*, case: Case, reviewer: Any, agree: bool, rationale: s
                      after={**_snapshot(case), **_decision_audit(decision), "agree": agree,
                             "reviewed_by": getattr(reviewer, "email", str(reviewer))})
         hooks.review_concluded.emit(hooks.ReviewConcludedEvent(decision=decision, reviewer=reviewer, agree=agree,
-                                                               rationale=text, on=today))
+                                                               rationale=text, on=day))
         if agree:
             _announce(decision, actor=reviewer)
     return decision
 
 
-def case_second_line_review(*, case: Case, reviewer: Any, agree: bool, rationale: str) -> Decision:
+def case_second_line_review(*, case: Case, reviewer: Any, agree: bool, rationale: str,
+                            today: date | None = None) -> Decision:
     """A senior decision maker's second-line review of a proposed negative RG decision."""
     _require_senior(reviewer, case, "review a negative reasonable grounds decision")
     if case.state != State.RG_UNDER_REVIEW:
         raise ServiceError(f"This case is '{State(case.state).label}': there is no negative reasonable grounds "
                            "decision waiting for review.")
-    return case_conclude_review(case=case, reviewer=reviewer, agree=agree, rationale=rationale)
+    return case_conclude_review(case=case, reviewer=reviewer, agree=agree, rationale=rationale, today=today)
 
 
 def case_recovery_period_end(*, case: Case, today: date | None = None) -> Case:
     """Move a case whose recovery period has run from POSITIVE_RG to AWAITING_CG (system step)."""
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         before = _snapshot(case)
         _move(case, Event.RECOVERY_PERIOD_ENDS, case_facts(case, today=today), actor=None)
         case.save(update_fields=["state", "state_changed_at", "updated_at"])
@@ -486,8 +499,7 @@ def information_request_send(*, case: Case, requested_by: Any, question: str,
     due = due_on or information_request_default_due(case, today=today)
     if due <= today:
         raise ServiceError("The date to answer by must be in the future.", field="due_on")
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         if State(case.state) not in stages.INFORMATION_REQUEST_STATES:
             raise ServiceError(f"This case is '{State(case.state).label}': further information cannot be "
                                "requested now.")
@@ -568,6 +580,34 @@ def information_request_close(*, information_request: InformationRequest, closed
 # ---------------------------------------------------------------------------------------------
 
 
+def case_representative_set(*, case: Case, actor: Any, name: str, email: str) -> Case:
+    """Record (or clear, with both empty) the person's legal representative, who is sent the
+    decision letters from then on."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    _require_decision_maker(actor, case, "record the person's representative")
+    name, email = (name or "").strip(), (email or "").strip()
+    if name and not email:
+        raise ServiceError("Enter the representative's email address, so that letters can be sent to them.",
+                           field="representative_email")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ServiceError("Enter an email address in the correct format, like name@example.com",
+                               field="representative_email") from None
+    with _changing(case):
+        before = {"representative_name": case.representative_name, "representative_email": case.representative_email}
+        case.representative_name = name[:200]
+        case.representative_email = email
+        case.save(update_fields=["representative_name", "representative_email", "updated_at"])
+        audit_record(actor=actor, action="case.representative_recorded", target=case, before=before,
+                     after={"representative_name": case.representative_name,
+                            "representative_email": case.representative_email})
+    return case
+
+
 def case_note_add(*, case: Case, author: Any, text: str) -> CaseNote:
     _require_decision_maker(author, case, "add notes to this case")
     body = _required_text(text, field="text", message="Enter the note.")
@@ -592,8 +632,7 @@ def case_request_reconsideration(*, case: Case, requested_by: Any, grounds: str)
         raise AccessDenied("Only the first responder who made the referral, or the person's support provider, "
                            "can ask for a decision to be reconsidered.")
     text = _required_text(grounds, field="grounds", message="Enter why the decision should be reconsidered.")
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         before = _snapshot(case)
         stage = {State.NEGATIVE_RG: Stage.RG, State.NEGATIVE_CG: Stage.CG}.get(State(case.state))
         _move(case, Event.REQUEST_RECONSIDERATION, case_facts(case, actor=requested_by), actor=requested_by,
@@ -618,8 +657,7 @@ def _simple_transition(*, case: Case, actor: Any, event: Event, action: str, rea
     else:
         _require_decision_maker(actor, case, what)
     text = _required_text(reason, field="reason", message="Enter the reasons.")
-    with transaction.atomic():
-        _lock(case)
+    with _changing(case):
         before = _snapshot(case)
         source = State(case.state)
         facts = case_facts(case, actor=actor)

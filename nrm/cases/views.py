@@ -27,6 +27,7 @@ from nrm.cases.forms import (
     NoteForm,
     ReasonForm,
     ReconsiderationForm,
+    RepresentativeForm,
     ReviewForm,
     RgDecisionForm,
 )
@@ -287,6 +288,7 @@ def _authority_actions(request: HttpRequest, case: Case) -> list[dict[str, str]]
         (Event.DISQUALIFY in events, "Disqualify (public order or bad faith)", "cases:disqualify"),
         (Event.WITHDRAW in events, "Withdraw", "cases:withdraw"),
         (Event.CLOSE in events, "Close the case", "cases:close"),
+        (state != State.CLOSED, "Record the person's representative", "cases:representative"),
         (True, "Add a note", "cases:note_new"),
     ]
     return [{"text": text, "href": reverse(name, kwargs={"case_id": case.pk})} for show, text, name in actions if show]
@@ -743,6 +745,40 @@ def allocate(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
             [("", "Choose a caseworker"), ("nobody", "No one (unallocate)"),
              *((str(u.pk), u.full_name or u.email) for u in caseworkers)],
             request.POST.get("caseworker", str(case.allocated_to_id or ""))),
+        "field_errors": field_errors,
+        "back_url": reverse("cases:detail", kwargs={"case_id": case.pk}),
+    }, errors=errors)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def representative(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = _authority_case(request, case_id)
+    form = RepresentativeForm(request.POST or None)
+    errors: ErrorList = []
+    field_errors: dict[str, str] = {}
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.case_representative_set(case=case, actor=request.user,
+                                                 name=form.cleaned_data["representative_name"],
+                                                 email=form.cleaned_data["representative_email"])
+            except ServiceError as exc:
+                errors, field_errors = _service_error(exc, "representative_name")
+            else:
+                return _done(request, case, "The representative has been recorded. They will be sent the decision "
+                             "letters" if case.representative_email else "The representative has been removed")
+        else:
+            errors, field_errors = _form_errors(form, "representative_name")
+        values = _values(request, "representative_name", "representative_email")
+    else:
+        _audit_view(request, case, "representative")
+        values = {"representative_name": case.representative_name, "representative_email": case.representative_email}
+    return _render(request, "cases/representative.html", {
+        "title": "The person's representative",
+        "case": case,
+        "summary": _case_summary(case),
+        "values": values,
         "field_errors": field_errors,
         "back_url": reverse("cases:detail", kwargs={"case_id": case.pk}),
     }, errors=errors)

@@ -14,6 +14,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("core:home", "Home", frozenset(Role)),
     ("referrals:list", "Your referrals", frozenset({Role.FIRST_RESPONDER, Role.CONTRIBUTOR})),
     ("referrals:concern_inbox", "Requests to refer", frozenset({Role.FIRST_RESPONDER})),
+    ("referrals:concern_new", "Ask a first responder to refer", frozenset({Role.CONCERNED_PROFESSIONAL})),
     ("notify:inbox", "Inbox", frozenset({Role.PARTNER_RECIPIENT})),
     ("cases:queue", "Cases", frozenset({Role.CASEWORKER, Role.SENIOR_DECISION_MAKER})),
     ("cases:dashboard", "Dashboard", frozenset({Role.SENIOR_DECISION_MAKER})),

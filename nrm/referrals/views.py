@@ -164,9 +164,20 @@ def _next_url(referral: Referral, step: journey.Step, return_to_check: bool) -> 
     return step_url(referral, following)
 
 
+def _sent_already(request: HttpRequest, referral_id: UUID) -> HttpResponse | None:
+    """A page of a draft that has since been sent (the back button, a colleague): show the sent
+    referral rather than a 'not found' page."""
+    if selectors.submitted_referrals_visible_to(request.user).filter(pk=referral_id).exists():
+        messages.info(request, "This referral has already been sent, so it cannot be changed")
+        return redirect("referrals:confirmation", referral_id=referral_id)
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpResponse:
+    if (sent := _sent_already(request, referral_id)) is not None:
+        return sent
     referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
     current = journey.STEPS_BY_SLUG.get(step)
     if current is None:
@@ -269,11 +280,15 @@ def _render_check(request: HttpRequest, referral: Referral, *, errors: list[dict
         "concern": referral.concern, "person": person_name(referral),
         "back_url": step_url(referral, path[-1]) if path else reverse("referrals:list"),
         "competent_authority": journey.competent_authority(answers), **_expiry_context(referral),
+        "flags": language_flags(str(answers.get("account") or "")) if journey.is_nrm(answers) else [],
+        "account_url": step_url(referral, "account", return_to_check=True),
     }, status=status)
 
 
 @login_required
 def referral_check(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    if (sent := _sent_already(request, referral_id)) is not None:
+        return sent
     referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
     if referral.last_step != "check" and not journey.first_incomplete_step(referral.answers, options_on()):
         referral = services.referral_save_step(referral=referral, actor=request.user, step=journey.STEPS[0].slug,

@@ -47,6 +47,11 @@ def _n(v: float | int | None) -> str:
     return f"{v:,.1f}"
 
 
+def _share(v: float | int | None) -> str:
+    """A percentage figure, always to one decimal place."""
+    return "not available" if v is None else f"{float(v):.1f}%"
+
+
 def _pct(part: float, whole: float) -> str:
     return f"{part / whole * 100:.0f}%" if whole else "0%"
 
@@ -136,7 +141,7 @@ def key_findings(
         days = fig[f"{key}_median_days"].value
         if made:
             out.append(
-                f"{_n(made)} {stage} decisions were made, of which {_n(share)}% were positive; the median time "
+                f"{_n(made)} {stage} decisions were made, of which {_share(share)} were positive; the median time "
                 f"from referral to decision was {_n(days)} days."
             )
         else:
@@ -365,9 +370,12 @@ def render(
         "<tbody>",
     ]
     for f in figures:
-        unit = "%" if f.unit == "percentage" else ""
-        val = "[x]" if f.value is None else _n(f.value) + unit
-        cmp_ = "[x]" if f.comparison is None else _n(f.comparison) + unit
+        def fmt(v: float | int | None, unit: str = f.unit) -> str:
+            if v is None:
+                return "[x]"
+            return _share(v) if unit == "percentage" else _n(v)
+
+        val, cmp_ = fmt(f.value), fmt(f.comparison)
         if f.unit == "percentage":
             ch = "[z]"
         elif f.comparison is None:

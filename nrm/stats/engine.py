@@ -138,11 +138,19 @@ class _Codes:
         self.values: dict[tuple[str, str, str], list[str]] = {}
 
     def string_column(self, source: str, expr: str) -> bool:
+        """Whether ``expr`` is a string column of a Parquet-backed view (whose dictionary
+        pages make the mapping cheap; a table loaded from CSV is grouped by string)."""
         if source not in self.SOURCES or not _IDENT.match(expr):
             return False
         if source not in self.types:
-            rows = self.con.execute(f"DESCRIBE {source}").fetchall()
-            self.types[source] = {str(r[0]): str(r[1]) for r in rows}
+            kind = self.con.execute(
+                "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [source]
+            ).fetchone()
+            if kind is None or kind[0] != "VIEW":
+                self.types[source] = {}
+            else:
+                rows = self.con.execute(f"DESCRIBE {source}").fetchall()
+                self.types[source] = {str(r[0]): str(r[1]) for r in rows}
         return self.types[source].get(expr) == "VARCHAR"
 
     def distinct(self, source: str, column: str, where: str = "true") -> list[str]:

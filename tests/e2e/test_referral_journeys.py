@@ -226,7 +226,10 @@ def test_closing_the_browser_mid_journey_and_resuming(
     visited = answer_journey(page, ADULT, until="person-gender", check_each_page={"consent-record"})
     assert "consent-record" in visited
     page.check("input[name=gender][value=male]")  # chosen, but no button pressed
-    page.wait_for_timeout(2500)  # saved as the user goes
+    for _ in range(60):  # saved as the user goes, without pressing a button
+        if Referral.objects.get().answers.get("gender") == "male":
+            break
+        page.wait_for_timeout(100)
     page.context.close()
 
     again = browser_page()

@@ -443,3 +443,17 @@ def test_every_change_is_an_audit_event_on_the_case() -> None:
     for expected in ("case.opened", "case.routed", "case.rg_decision_recorded", "case.recovery_period_ended",
                      "case.cg_decision_recorded", "case.review_concluded"):
         assert expected in actions
+
+
+def test_a_review_concludes_on_the_date_given() -> None:
+    case = make_case(state=State.AWAITING_RG, received_on=date(2024, 3, 1))
+    decision = rg_decide(case, case.built_by.decision_maker, Outcome.NEGATIVE, on=date(2024, 3, 4))
+    with pytest.raises(ServiceError, match="cannot conclude before the decision"):
+        services.case_second_line_review(case=case, reviewer=case.built_by.senior, agree=True, rationale="",
+                                         today=date(2024, 3, 1))
+    services.case_second_line_review(case=case, reviewer=case.built_by.senior, agree=True, rationale="",
+                                     today=date(2024, 3, 6))
+    decision.refresh_from_db()
+    assert decision.served_on == date(2024, 3, 6) and decision.reviewed_on == date(2024, 3, 6)
+    letter = DecisionLetter.objects.get(decision=decision)
+    assert "6 March 2024" in letter.html

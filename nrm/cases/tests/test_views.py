@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 CASE_PAGES = [
     "cases:detail", "cases:allocate", "cases:rg_decision", "cases:rg_review", "cases:cg_decision", "cases:rfi_new",
     "cases:note_new", "cases:reconsideration", "cases:withdraw", "cases:suspend", "cases:reactivate",
-    "cases:disqualify", "cases:close",
+    "cases:disqualify", "cases:close", "cases:representative",
 ]
 
 
@@ -417,3 +417,18 @@ def test_rg_decision_factory_helper_matches_the_page() -> None:
     case = make_case(state=State.AWAITING_RG, competent_authority="IECA")
     decision = rg_decide(case, make_staff(Role.CASEWORKER, "ieca"), Outcome.NEGATIVE)
     assert decision.case.competent_authority == "IECA"
+
+
+def test_recording_the_representative(client_for: Callable[..., Client]) -> None:
+    case = make_case(state=State.AWAITING_RG)
+    client = client_for(Role.CASEWORKER, organisation="sca")
+    url = reverse("cases:representative", kwargs={"case_id": case.pk})
+    bad = client.post(url, {"representative_name": "Ada Solicitor", "representative_email": ""})
+    assert bad.status_code == 400 and "Enter the representative&#39;s email address" in bad.content.decode()
+    assert "Ada Solicitor" in bad.content.decode()
+    assert client.post(url, {"representative_name": "Ada Solicitor",
+                             "representative_email": "ada@example.org"}).status_code == 302
+    case.refresh_from_db()
+    assert case.representative_email == "ada@example.org"
+    rg_decide(case, make_staff(Role.CASEWORKER, "sca"), Outcome.POSITIVE)
+    assert DecisionLetter.objects.filter(decision__case=case, recipient_email="ada@example.org").exists()

@@ -1,4 +1,5 @@
 from datetime import date
+from itertools import pairwise
 
 import pytest
 
@@ -46,7 +47,7 @@ def test_every_key_has_no_overlapping_periods() -> None:
         by_key.setdefault(entry.key, []).append(entry)
     for key, entries in by_key.items():
         entries.sort(key=lambda e: e.effective_from)
-        for earlier, later in zip(entries, entries[1:], strict=False):
+        for earlier, later in pairwise(entries):
             assert earlier.effective_to is not None, key
             assert earlier.effective_to <= later.effective_from, key
 

@@ -14,11 +14,11 @@ from django.utils import timezone
 from nrm.accounts.models import User
 from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
-from nrm.testing import sign_in
 from nrm.notify.models import OutboxMessage
 from nrm.notify.selectors import partner_inbox_for
 from nrm.notify.services import outbox_add, outbox_remind_unacknowledged
 from nrm.reference.models import Organisation
+from nrm.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """A user of organisation A gets 404 for every draft, referral, request and inbox message of
 organisation B, on every page that takes an id. The pages are listed from Django's URL resolver,
-so a new page cannot escape this test: a new kind of id must be added to ``ids_for`` below."""
+so a new page cannot escape this test: a new kind of id must be added to ``organisation_world`` below."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from nrm.accounts.models import User
 from nrm.accounts.roles import Role
 from nrm.accounts.services import membership_grant
-from nrm.testing import sign_in
 from nrm.notify.models import OutboxMessage
 from nrm.reference.models import Organisation
 from nrm.referrals import services
 from nrm.referrals.models import Referral
+from nrm.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 NAMESPACES = ("referrals", "notify")

@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from nrm.accounts.models import User
 from nrm.cases.models import Case
-from nrm.testing import sign_in
 from nrm.notify.models import OutboxMessage
 from nrm.referrals.models import Referral
 from nrm.referrals.services import referral_submit
+from nrm.testing import sign_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -14,10 +14,10 @@ from nrm.accounts.models import User
 from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
 from nrm.cases.models import Case
-from nrm.testing import sign_in
 from nrm.notify.models import OutboxMessage
 from nrm.referrals import journey
 from nrm.referrals.models import Concern, DutyToNotifyReport, Referral, ReferralStatus
+from nrm.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -274,3 +274,18 @@ def test_partner_inbox_shows_own_messages_and_acknowledges(
     safeguarding = OutboxMessage.objects.get(kind="safeguarding")
     assert camden.get(reverse("notify:message", kwargs={"message_id": safeguarding.pk})).status_code == 200
     assert sign_in(Client(), first_responder).get(reverse("notify:inbox")).status_code == 404
+
+
+def test_the_back_button_after_sending_shows_the_sent_referral(
+        client: Client, first_responder: User, make_draft: Callable[..., Referral]) -> None:
+    from nrm.referrals.services import referral_submit
+
+    referral = make_draft(first_responder, "child", account="He acted as a runner.")
+    check = client.get(reverse("referrals:check", kwargs={"referral_id": referral.pk})).content.decode()
+    assert "Check the wording of the account" in check and "“runner”" in check, "advice, on the check page too"
+    referral_submit(referral=referral, actor=first_responder)
+    for url in (f"/referrals/{referral.pk}/account", reverse("referrals:check", kwargs={"referral_id": referral.pk})):
+        response = client.post(url, {"action": "continue", "account": "changed"})
+        assert response["Location"] == reverse("referrals:confirmation", kwargs={"referral_id": referral.pk})
+    referral.refresh_from_db()
+    assert referral.answers["account"] == "He acted as a runner."

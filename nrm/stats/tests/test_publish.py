@@ -197,7 +197,7 @@ def test_ods_opens_in_libreoffice(published: tuple[Path, Manifest], tmp_path: Pa
     out, manifest = published
     ods = _workbook(out)
     profile = tmp_path / "profile"
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [  # noqa: S607 - soffice from PATH, as installed by the project's setup
             "soffice",
             f"-env:UserInstallation=file://{profile}",

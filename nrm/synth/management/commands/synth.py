@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import date
 from typing import Any
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             if options["into_db"]:
                 self._into_db(options)
                 return
-            status = cli.run(argparse.Namespace(**options), stdout=self.stdout._out)
+            status = cli.run(argparse.Namespace(**options), stdout=sys.stdout)
         except cli.SynthArgumentError as exc:
             raise CommandError(str(exc)) from exc
         if status:
