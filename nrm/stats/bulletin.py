@@ -370,6 +370,7 @@ def render(
         "<tbody>",
     ]
     for f in figures:
+
         def fmt(v: float | int | None, unit: str = f.unit) -> str:
             if v is None:
                 return "[x]"

@@ -23,7 +23,10 @@ The model
   forename with year of birth and surname initial.
 * Training is unsupervised (no labels exist on live data): the chance that two random
   referrals match from a deterministic rule, u probabilities by random sampling, m
-  probabilities by expectation maximisation on two blocking rules. A trained model can
+  probabilities started from "anchor" pairs (a surname nobody else has, with the same
+  forename, nationality and gender) and estimated by expectation maximisation over
+  pairs with the same initials and nationality; m probabilities are then floored
+  (:func:`regularise`). A trained model can
   be saved (:attr:`LinkageResult.model`) and passed back in to skip training.
 
 :func:`synthetic_linkage_input` makes test and benchmark data from an extract's
@@ -375,6 +378,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
         )
         SELECT n.referral_id AS unique_id, n.first_name, n.surname,
                coalesce(k.canonical, n.first_name) AS forename_canon,
+               substr(coalesce(k.canonical, n.first_name), 1, 1) || substr(n.surname, 1, 1) AS name_initials,
                CASE WHEN n.first_name IS NULL OR n.surname IS NULL THEN NULL
                     ELSE n.first_name || ' ' || n.surname END AS full_name,
                n.dob, CAST(n.yob AS INTEGER) AS yob, n.gender, n.nationality, n.police_force
@@ -470,25 +474,22 @@ def train(linker: Any, config: LinkageConfig) -> dict[str, Any]:
         [block_on("forename_canon", "surname", "dob")], recall=config.deterministic_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
-    # m for the dates of birth (and the force area) from "anchor" pairs: two referrals
-    # sharing a surname that no other referral has, with the same forename, nationality
-    # and gender, are nearly always the same person, and typing errors in names are
-    # independent of those in dates. (Expectation maximisation cannot learn
-    # how often a person's own dates of birth disagree when the date is what tells the
-    # pairs apart.)
-    anchors = _anchor_pairs(linker)
-    if anchors:
+    # Starting values for the dates of birth (and the force area) from "anchor" pairs:
+    # two referrals sharing a surname that no other referral has, with the same forename,
+    # nationality and gender, are nearly always the same person, and typing errors in
+    # names are independent of those in dates.
+    if _anchor_pairs(linker):
         linker.training.estimate_m_from_pairwise_labels(_ANCHORS)
-    else:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("forename_canon", "surname", "nationality", "gender"),
-            estimate_without_term_frequencies=True,
-            max_pairs=config.em_max_pairs,
-        )
-    # m for names, gender and force area by expectation maximisation over pairs with the
-    # same date of birth (the dates are left as the anchors gave them).
+    # Then m for names, dates of birth, gender and force area together by expectation
+    # maximisation over pairs with the same initials and nationality. Names and dates of
+    # birth are both free to vary there, so each helps identify the matches the other is
+    # estimated on. (Blocking on the date of birth alone leaves the names to identify the
+    # matches they are estimated on, and the estimates drift from run to run.) The
+    # initials are a column of their own, so the name comparison is still trained.
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("dob"), estimate_without_term_frequencies=True, max_pairs=config.em_max_pairs
+        block_on("name_initials", "nationality"),
+        estimate_without_term_frequencies=True,
+        max_pairs=config.em_max_pairs,
     )
     return regularise(linker.misc.save_model_to_json())
 
