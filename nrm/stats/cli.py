@@ -73,7 +73,7 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     source = str(options.source)
     if source == "db":
-        err.write("--source db is not available yet: write an extract with 'nrm stats extract' first\n")
+        err.write("--source db needs the service's database: run it as 'nrm stats publish --source db'\n")
         return 2
     overrides = {t: DisclosureControl(threshold=n) for t, n in options.threshold}
     try:

@@ -23,10 +23,10 @@ The model
   forename with year of birth and surname initial.
 * Training is unsupervised (no labels exist on live data): the chance that two random
   referrals match from a deterministic rule, u probabilities by random sampling, m
-  probabilities started from "anchor" pairs (a surname nobody else has, with the same
-  forename, nationality and gender) and estimated by expectation maximisation over
-  pairs with the same initials and nationality; m probabilities are then floored
-  (:func:`regularise`). A trained model can
+  probabilities for dates of birth from "anchor" pairs (a surname nobody else has, with
+  the same forename, nationality and gender), for names, gender and force area by
+  expectation maximisation over pairs with the same date of birth; m probabilities are
+  then floored (:func:`regularise`). A trained model can
   be saved (:attr:`LinkageResult.model`) and passed back in to skip training.
 
 :func:`synthetic_linkage_input` makes test and benchmark data from an extract's
@@ -474,21 +474,27 @@ def train(linker: Any, config: LinkageConfig) -> dict[str, Any]:
         [block_on("forename_canon", "surname", "dob")], recall=config.deterministic_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=config.u_max_pairs, seed=config.seed)
-    # Starting values for the dates of birth (and the force area) from "anchor" pairs:
-    # two referrals sharing a surname that no other referral has, with the same forename,
-    # nationality and gender, are nearly always the same person, and typing errors in
-    # names are independent of those in dates.
+    # m for the dates of birth (and the force area) from "anchor" pairs: two referrals
+    # sharing a surname that no other referral has, with the same forename, nationality
+    # and gender, are nearly always the same person, and typing errors in names are
+    # independent of those in dates. (Expectation maximisation cannot learn how often a
+    # person's own dates of birth disagree when the date is what tells the pairs apart.)
     if _anchor_pairs(linker):
         linker.training.estimate_m_from_pairwise_labels(_ANCHORS)
-    # Then m for names, dates of birth, gender and force area together by expectation
-    # maximisation over pairs with the same initials and nationality. Names and dates of
-    # birth are both free to vary there, so each helps identify the matches the other is
-    # estimated on. (Blocking on the date of birth alone leaves the names to identify the
-    # matches they are estimated on, and the estimates drift from run to run.) The
-    # initials are a column of their own, so the name comparison is still trained.
+    else:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("forename_canon", "surname", "nationality", "gender"),
+            estimate_without_term_frequencies=True,
+            max_pairs=config.em_max_pairs,
+        )
+    # m for names, gender and force area by expectation maximisation over pairs with the
+    # same date of birth (the dates are left as the anchors gave them). The chance that
+    # two referrals match is held at its estimate: left free, the matches the names are
+    # estimated on drift towards pairs that merely share a common forename.
     linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("name_initials", "nationality"),
+        block_on("dob"),
         estimate_without_term_frequencies=True,
+        fix_probability_two_random_records_match=True,
         max_pairs=config.em_max_pairs,
     )
     return regularise(linker.misc.save_model_to_json())
