@@ -1,0 +1,105 @@
+"""The statistics domain inside the service: the extract from the live database, publishing
+from it, and the public statistics pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from nrm.accounts.roles import Role
+from nrm.cases.lifecycle import State
+from nrm.cases.tests.factories import make_case
+from nrm.stats import extract_io
+from nrm.stats import extract_schema as xs
+from nrm.stats.db_extract import build_extract, person_id
+from nrm.stats.models import Publication, PublicationFeedback
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cases() -> list[Any]:
+    return [
+        make_case(State.AWAITING_RG),
+        make_case(State.POSITIVE_RG, is_child=True),
+        make_case(State.POSITIVE_CG, competent_authority="IECA"),
+        make_case(State.NEGATIVE_RG),
+        make_case(State.WITHDRAWN),
+    ]
+
+
+def test_extract_has_one_pseudonymised_row_per_referral(cases: list[Any]) -> None:
+    extract = build_extract()
+    rows = {r["referral_id"]: r for r in extract.referrals.to_pylist()}
+    assert set(rows) == {c.reference for c in cases}
+    assert extract.referrals.schema.equals(xs.REFERRALS)
+    positive_cg = rows[cases[2].reference]
+    assert positive_cg["competent_authority"] == "IECA"
+    assert positive_cg["rg_outcome"] == "Positive" and positive_cg["cg_outcome"] == "Positive"
+    assert positive_cg["status"] == "Concluded"
+    assert rows[cases[1].reference]["status"] == "Awaiting CG"
+    assert rows[cases[0].reference]["status"] == "Awaiting RG" and rows[cases[0].reference]["rg_outcome"] is None
+    negative = rows[cases[3].reference]
+    assert negative["rg_outcome"] == "Negative" and negative["rg_reason"]
+    assert rows[cases[4].reference]["status"] == "Withdrawn"
+    # Nothing that identifies a person: no names, dates of birth or free text.
+    flat = " ".join(str(v) for r in rows.values() for v in r.values())
+    for case in cases:
+        answers = case.referral.answers
+        for key in ("first_names", "last_name", "account"):
+            if answers.get(key):
+                assert str(answers[key]) not in flat
+
+
+def test_person_id_is_a_keyed_hash_shared_by_repeat_referrals(settings: Any) -> None:
+    answers = {"first_names": "Ana Maria", "last_name": "Popescu", "dob": {"day": "3", "month": "4", "year": "2001"}}
+    same = {"first_names": "ANA-MARIA", "last_name": " Popescu ", "dob": {"day": "03", "month": "04", "year": "2001"}}
+    assert person_id(answers, "NRM-1") == person_id(same, "NRM-2")
+    assert len(person_id(answers, "NRM-1")) == 64
+    assert person_id({"first_names": "Not known", "last_name": "Not known"}, "NRM-1") != person_id(
+        {"first_names": "Not known", "last_name": "Not known"}, "NRM-2")
+    before = person_id(answers, "NRM-1")
+    settings.PSEUDONYMISATION_KEY = "another key"
+    assert person_id(answers, "NRM-1") != before
+
+
+def test_the_extract_passes_the_importers_validation(cases: list[Any], tmp_path: Path) -> None:
+    call_command("stats", "extract", "--out", str(tmp_path / "extract.parquet"))
+    assert extract_io.validate(tmp_path / "extract.parquet") == []
+
+
+def test_publish_from_the_database_lists_the_publication(cases: list[Any], tmp_path: Path, settings: Any) -> None:
+    settings.VAR_DIR = tmp_path / "var"
+    call_command("stats", "publish", "--period", str(cases[0].received_on.year), "--source", "db",
+                 "--out", str(tmp_path / "out"), "--no-progress")
+    publication = Publication.objects.get()
+    assert (tmp_path / "out" / "manifest.json").exists()
+    client = Client()
+    listing = client.get("/statistics/").content.decode()
+    assert publication.title in listing
+    page = client.get(f"/statistics/{publication.pk}/").content.decode()
+    assert "referrals_by_first_responder.csv" in page
+    ods = next(f["path"] for f in publication.manifest["files"] if f["path"].endswith(".ods"))
+    download = client.get(f"/statistics/{publication.pk}/files/{ods}")
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    # Only files the manifest lists are served.
+    assert client.get(f"/statistics/{publication.pk}/files/../../settings.py").status_code == 404
+    assert client.get(f"/statistics/{publication.pk}/files/not-listed.txt").status_code == 404
+
+
+def test_feedback_is_kept_and_only_analysts_read_it(client_for: Any) -> None:
+    client = Client()
+    empty = client.post("/statistics/", {"useful_breakdowns": "", "missing": ""})
+    assert empty.status_code == 400
+    assert "Tell us which breakdowns are useful or what is missing" in empty.content.decode()
+    sent = client.post("/statistics/", {"useful_breakdowns": "Nationality by age", "missing": "Local authority",
+                                        "role": "Researcher"}, follow=True)
+    assert "Thank you for your feedback" in sent.content.decode()
+    assert PublicationFeedback.objects.get().missing == "Local authority"
+    assert "Nationality by age" in client_for(Role.ANALYST).get("/statistics/feedback").content.decode()
+    assert client_for(Role.FIRST_RESPONDER).get("/statistics/feedback").status_code == 404
