@@ -3,7 +3,10 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from nrm.stats.pq_views import pq_api
+
 app_name = "api"
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("statistics/questions", pq_api, name="stats_pq"),
 ]

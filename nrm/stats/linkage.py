@@ -493,7 +493,7 @@ def train(linker: Any, config: LinkageConfig) -> dict[str, Any]:
     # estimated on drift towards pairs that merely share a common forename.
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("dob"),
-        estimate_without_term_frequencies=True,
+        estimate_without_term_frequencies=False,
         fix_probability_two_random_records_match=True,
         max_pairs=config.em_max_pairs,
     )

@@ -46,3 +46,31 @@ def feedback_record(*, publication: Publication | None, useful_breakdowns: str, 
         publication=publication, useful_breakdowns=useful_breakdowns.strip()[:5000],
         missing=missing.strip()[:5000], role=role.strip()[:120],
     )
+
+
+def extracts_root() -> Path:
+    return Path(settings.VAR_DIR) / "extracts"
+
+
+def data_cut_latest() -> Path | None:
+    """The newest analytical extract taken from the live database, if any."""
+    root = extracts_root()
+    found = sorted(p for p in root.glob("extract-*.parquet") if not p.stem.count("_")) if root.exists() else []
+    return found[-1] if found else None
+
+
+def data_cut_take(*, actor: Any) -> Path:
+    """Take a new pseudonymised extract of the live database for analysts to query."""
+    from django.utils import timezone
+
+    from nrm.stats.db_extract import build_extract
+    from nrm.stats.extract_io import write_extract
+
+    root = extracts_root()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"extract-{timezone.now():%Y%m%dT%H%M%S%f}.parquet"
+    extract = build_extract()
+    write_extract(extract, path)
+    audit_record(actor=actor, action="stats.data_cut_taken", target=actor,
+                 after={"file": path.name, "referrals": extract.referrals.num_rows})
+    return path

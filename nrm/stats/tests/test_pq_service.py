@@ -1,0 +1,102 @@
+"""The analyst's page and the API endpoint for answers to parliamentary questions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nrm.accounts.roles import Role
+from nrm.cases.lifecycle import State
+from nrm.cases.tests.factories import make_case
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/statistics/questions"
+
+
+@pytest.fixture
+def analyst(client_for: Any, settings: Any, tmp_path: Path) -> Any:
+    settings.VAR_DIR = tmp_path
+    return client_for(Role.ANALYST)
+
+
+def _post_json(client: Any, body: Any) -> Any:
+    return client.post(API, data=json.dumps(body), content_type="application/json")
+
+
+def test_without_a_data_cut_the_answer_says_so(analyst: Any) -> None:
+    response = _post_json(analyst, {"measure": "count", "periods": ["2024"]})
+    assert response.status_code == 409
+    assert "no data cut" in response.json()["message"].lower()
+
+
+def test_counts_and_percentages_with_disclosure_control(analyst: Any) -> None:
+    cases = [make_case(State.POSITIVE_RG, is_child=True) for _ in range(6)] + [make_case(State.AWAITING_RG)]
+    year = str(cases[0].received_on.year)
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    total = _post_json(analyst, {"measure": "count", "periods": [year]})
+    assert total.status_code == 200, total.content
+    body = total.json()
+    assert body["value"] == 7 and body["display"] == "7"
+    assert body["data_cut"]["files"] and body["sql"] and body["description"]
+    # A small count is suppressed, never given.
+    small = _post_json(analyst, {"measure": "count", "periods": [year],
+                                 "denominator": {"status": ["Awaiting RG"]}})
+    assert small.json()["suppressed"] is True and small.json()["value"] is None
+    # The percentage of RG decisions on child cases that were positive.
+    share = _post_json(analyst, {"measure": "percentage", "date_basis": "rg", "periods": [year],
+                                 "denominator": {"age_at_exploitation": ["Child (17 or under)"]},
+                                 "numerator": {"rg_outcome": "Positive"}})
+    assert share.status_code == 200, share.content
+    ages = {case.referral.age_at_exploitation for case in cases[:6]}
+    if ages == {"child"}:
+        assert share.json()["value"] == 100.0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"measure": "count", "periods": ["2024"], "denominator": {"shoe_size": ["9"]}}, "shoe_size"),
+        ({"measure": "count", "periods": []}, "period"),
+        ({"measure": "median", "periods": ["2024"]}, "measure"),
+    ],
+)
+def test_bad_queries_get_clear_errors(analyst: Any, body: dict[str, Any], message: str) -> None:
+    make_case(State.AWAITING_RG)
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    response = _post_json(analyst, body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+
+
+def test_a_zero_denominator_is_an_error_not_a_number(analyst: Any) -> None:
+    make_case(State.AWAITING_RG)
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    response = _post_json(analyst, {"measure": "percentage", "periods": ["2009"],
+                                    "numerator": {"rg_outcome": "Positive"}})
+    assert response.status_code == 400
+    assert response.json()["error"] in {"ZeroDenominator", "PeriodNotCovered"}
+
+
+def test_the_page_answers_and_keeps_the_question(analyst: Any) -> None:
+    cases = [make_case(State.AWAITING_RG) for _ in range(5)]
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    year = str(cases[0].received_on.year)
+    page = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
+                                                  "periods": year, "denominator": "status = Awaiting RG"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "govuk-panel__title\">5<" in body
+    bad = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
+                                                 "periods": year, "denominator": "status Awaiting RG"})
+    assert bad.status_code == 400
+    text = bad.content.decode()
+    assert "write it as" in text and "status Awaiting RG" in text
+
+
+def test_only_analysts_may_ask(client_for: Any) -> None:
+    caseworker = client_for(Role.CASEWORKER)
+    assert caseworker.get("/statistics/questions").status_code == 404
+    assert _post_json(caseworker, {"measure": "count", "periods": ["2024"]}).status_code == 403
