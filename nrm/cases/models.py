@@ -24,6 +24,11 @@ class Outcome(models.TextChoices):
     NEGATIVE = "negative", "Negative"
 
 
+# Columns the queue filters on, carried in its indexes (PostgreSQL) so that counting the matches
+# is an index-only scan.
+_QUEUE_COVERING = ["state", "received_on", "is_child", "safety_risk", "allocated_to"]
+
+
 class Case(BaseModel):
     referral = models.OneToOneField("referrals.Referral", on_delete=models.PROTECT, related_name="case")
     reference = models.CharField(max_length=20, unique=True)
@@ -51,19 +56,17 @@ class Case(BaseModel):
 
     class Meta:
         # The queue pages on (rg_target_date, id) by keyset. Partial indexes hold only live cases,
-        # one per half of the caseload, so each queue filter walks a small index in order.
+        # one per half of the caseload, so each queue filter walks a small index in order (ADR 0004).
         indexes = [
-            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_open_idx",
-                         condition=models.Q(state__in=stages.state_values(stages.OPEN))),
-            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_rg_idx",
-                         condition=models.Q(state__in=stages.state_values(stages.RG_SIDE))),
-            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_cg_idx",
-                         condition=models.Q(state__in=stages.state_values(stages.CG_SIDE))),
-            models.Index(fields=["competent_authority", "rg_target_date", "id"], name="case_queue_susp_idx",
-                         condition=models.Q(state__in=stages.state_values(stages.SUSPENDED))),
+            *(
+                models.Index(fields=["competent_authority", "rg_target_date", "id"], name=name,
+                             condition=models.Q(state__in=stages.state_values(states)), include=_QUEUE_COVERING)
+                for name, states in (("case_queue_open_idx", stages.OPEN), ("case_queue_rg_idx", stages.RG_SIDE),
+                                     ("case_queue_cg_idx", stages.CG_SIDE), ("case_queue_susp_idx", stages.SUSPENDED))
+            ),
             models.Index(fields=["competent_authority", "allocated_to", "rg_target_date", "id"],
-                         name="case_queue_alloc_idx",
-                         condition=models.Q(state__in=stages.state_values(stages.OPEN))),
+                         name="case_queue_alloc_idx", condition=models.Q(state__in=stages.state_values(stages.OPEN)),
+                         include=_QUEUE_COVERING),
             models.Index(fields=["first_responder_organisation", "-received_on", "-id"], name="case_fr_org_idx"),
             models.Index(fields=["state", "rg_date"], name="case_state_rg_date_idx"),
             # Dashboard timeliness: decisions served by month.

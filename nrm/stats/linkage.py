@@ -97,14 +97,14 @@ class LinkageConfig:
     """How to run the linkage.
 
     ``threshold`` is the match probability at or above which two referrals are taken to
-    be the same person (and clustered); 0.3 was chosen with ``bench/linkage.py`` (at 1M
-    synthetic referrals it finds over 90% of repeat referrals with under 5% false
+    be the same person (and clustered); 0.4 was chosen with ``bench/linkage.py`` (at 1M
+    synthetic referrals it finds about 91.5% of repeat referrals with under 3% false
     links; the model's probabilities are conservative because agreement on nationality is
     given no weight). ``predict_floor`` is the lowest probability kept from scoring
     (pairs below it are dropped early to save memory).
     """
 
-    threshold: float = 0.3
+    threshold: float = 0.4
     predict_floor: float = 0.1
     u_max_pairs: float = 5e6
     em_max_pairs: float | None = 5e6
@@ -268,7 +268,11 @@ def settings() -> Any:
                 "(dob_l IS NULL OR dob_r IS NULL) AND (yob_l IS NULL OR yob_r IS NULL)",
                 label_for_charts="Date and year of birth missing",
             ).configure(is_null_level=True),
-            cll.CustomLevel("dob_l = dob_r", label_for_charts="Same date of birth").configure(m_probability=0.75),
+            # term-frequency adjusted: dates of birth bunch (children referred are 10 to 17), so
+            # sharing a common one says less than sharing a rare one
+            cll.ExactMatchLevel("dob").configure(
+                label_for_charts="Same date of birth", m_probability=0.75, tf_adjustment_column="dob"
+            ),
             cll.CustomLevel(
                 "damerau_levenshtein(CAST(dob_l AS VARCHAR), CAST(dob_r AS VARCHAR)) <= 1 "
                 "OR (year(dob_l) = year(dob_r) AND month(dob_l) = day(dob_r) AND day(dob_l) = month(dob_r))",
@@ -420,9 +424,12 @@ def link_referrals(
         if model is not None:
             spec: Any = dict(model) if isinstance(model, Mapping) else Path(model)
             linker = Linker(sdf, spec, log_level=logging.WARNING)
+            _register_term_frequencies(con, db_api, linker)
         else:
             t = time.perf_counter()
-            trained = train(Linker(sdf, settings(), log_level=logging.WARNING), config)
+            first = Linker(sdf, settings(), log_level=logging.WARNING)
+            _register_term_frequencies(con, db_api, first)
+            trained = train(first, config)
             linker = Linker(sdf, trained, log_level=logging.WARNING)
             timings["train"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -456,6 +463,24 @@ def link_referrals(
         )
     finally:
         con.close()
+
+
+_TF_COLUMNS = ("full_name", "surname", "forename_canon")
+
+
+def _register_term_frequencies(con: duckdb.DuckDBPyConnection, db_api: Any, linker: Any) -> None:
+    """Term frequencies that do not count the pair itself: a name held by one person
+    referred twice appears twice, but no one else has it, so its frequency among other
+    people is (count - 1) / N rather than count / N (at least 1 / N)."""
+    for col in _TF_COLUMNS:
+        table = f"linkage_tf_{col}"
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {table} AS
+            SELECT {col}, CAST(greatest(count(*) - 1, 1) AS DOUBLE)
+                          / (SELECT count({col}) FROM linkage_records) AS tf_{col}
+            FROM linkage_records WHERE {col} IS NOT NULL GROUP BY {col}"""  # noqa: S608
+        )
+        linker.table_management.register_term_frequency_lookup(db_api.register(table), col)
 
 
 M_FLOOR = 0.002
@@ -497,7 +522,7 @@ def train(linker: Any, config: LinkageConfig) -> dict[str, Any]:
         fix_probability_two_random_records_match=True,
         max_pairs=config.em_max_pairs,
     )
-    return regularise(linker.misc.save_model_to_json())
+    return regularise(linker.misc.save_model_to_json(), u_unobserved=1.0 / max(config.u_max_pairs, 1.0))
 
 
 _ANCHORS = "linkage_anchor_pairs"
@@ -525,14 +550,22 @@ def _anchor_pairs(linker: Any) -> int:
     return count if count >= MIN_ANCHORS else 0
 
 
-def regularise(model: Mapping[str, Any], *, m_floor: float = M_FLOOR) -> dict[str, Any]:
+def regularise(
+    model: Mapping[str, Any], *, m_floor: float = M_FLOOR, u_unobserved: float | None = None
+) -> dict[str, Any]:
     """A copy of ``model`` with every trained m probability at least ``m_floor`` (the
-    levels of each comparison renormalised to sum to 1)."""
+    levels of each comparison renormalised to sum to 1) and, with ``u_unobserved``, that
+    u probability for every level random sampling never saw (a saved model would
+    otherwise fall back to Splink's default u for it)."""
     import copy
 
     out = copy.deepcopy(dict(model))
     for comparison in out.get("comparisons", []):
         levels = [lv for lv in comparison.get("comparison_levels", []) if not lv.get("is_null_level")]
+        if u_unobserved is not None:
+            for lv in levels:
+                if lv.get("u_probability") is None:
+                    lv["u_probability"] = u_unobserved
         trained = [lv for lv in levels if not lv.get("fix_m_probability") and lv.get("m_probability") is not None]
         if not trained:
             continue

@@ -50,7 +50,7 @@ def test_senior_filters_the_queue_allocates_in_bulk_and_reads_the_dashboard(
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#results-heading")).to_have_text("1 case")
 
-    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.locator("h1")).to_have_text("Dashboard")
     expect(page.locator("#backlog-sca")).to_contain_text("Under 2 weeks")
     expect(page.locator("#forecast-sca")).to_be_visible()

@@ -390,7 +390,8 @@ def test_every_childrens_services_authority_is_an_organisation():
     for code in upper:
         org = by_slug[f"la-{code.lower()}"]
         assert org["organisation_type"] == "Local authority"
-        assert org["roles"] == "first_responder;partner_recipient"
+        # Children's services: they refer, receive safeguarding notifications and support children.
+        assert org["roles"] == "first_responder;partner_recipient;support_provider"
     trusts = [
         o
         for o in by_slug.values()

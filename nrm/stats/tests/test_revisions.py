@@ -90,7 +90,11 @@ def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extra
     store = R.FiguresStore(tmp_path / "published")
     q3, q4 = parse_period("2023-Q3"), parse_period("2023-Q4")
     published = _tables(extract, q3)
-    store.save(q3, published, extract=[("before.parquet", "0" * 64)], published_at=datetime(2023, 11, 1, tzinfo=UTC))
+    # the quality report of that run named a possible miscoding (published with an override)
+    miscoding = Finding("category_shift", "Sexual exploitation may have been recorded as unknown", period="2023-Q3",
+                        dimension="Exploitation type", categories=("Sexual", UNKNOWN), severity="fail")
+    store.save(q3, published, extract=[("before.parquet", "0" * 64)], findings=[miscoding.to_dict()],
+               published_at=datetime(2023, 11, 1, tzinfo=UTC))
 
     corrected = tmp_path / "after.parquet"
     recoded = _recode_unknown_to_sexual(extract, corrected, ("2023-Q2", "2023-Q3"), every=3)
@@ -113,6 +117,9 @@ def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extra
         assert r.reference_period == "2023-Q3" and r.published_in == "2023-Q3" and r.column == "People"
     # recoding exploitation type touches no other table, and no time series
     assert {r.table_id for r in report.revisions} == {EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE}
+    # the earlier run's data-quality finding explains them
+    assert {r.cause for r in report.revisions} == {miscoding.message}
+    assert any(miscoding.message in line for line in R.revisions_summary(report.revisions))
 
     columns, rows = R.revisions_sheet(report.revisions)
     assert columns == R.REVISIONS_COLUMNS and len(rows) == len(expected)
