@@ -39,8 +39,7 @@ from nrm.cases.models import (
     StatusChange,
 )
 from nrm.cases.stages import QueueStage
-from nrm.cases.targets import working_days_between
-from nrm.core.workdays import add_working_days
+from nrm.core.workdays import add_working_days, working_days_between
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000

@@ -40,10 +40,9 @@ from nrm.cases.models import (
     StatusChange,
 )
 from nrm.cases.standards import standard_in_force, standard_resolve
-from nrm.cases.targets import working_days_between
 from nrm.core import hooks, policy
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
-from nrm.core.workdays import add_working_days
+from nrm.core.workdays import add_working_days, working_days_between
 from nrm.notify.models import MessageKind
 from nrm.notify.services import outbox_add
 from nrm.reference.models import NegativeDecisionReason

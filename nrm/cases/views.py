@@ -34,8 +34,8 @@ from nrm.cases.forms import (
 from nrm.cases.lifecycle import Event, State, allowed_events
 from nrm.cases.models import Case, InformationRequestStatus, Stage
 from nrm.cases.standards import standard_in_force
-from nrm.cases.targets import working_days_between
 from nrm.core.errors import ServiceError
+from nrm.core.workdays import working_days_between
 
 # ---------------------------------------------------------------------------------------------
 # Helpers

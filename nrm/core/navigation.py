@@ -14,6 +14,8 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("core:home", "Home", frozenset(Role)),
     ("referrals:list", "Your referrals", frozenset({Role.FIRST_RESPONDER, Role.CONTRIBUTOR})),
     ("referrals:concern_inbox", "Requests to refer", frozenset({Role.FIRST_RESPONDER})),
+    ("cases:referred", "Decisions on your referrals", frozenset({Role.FIRST_RESPONDER})),
+    ("cases:information_requests", "Requests for information", frozenset({Role.FIRST_RESPONDER})),
     ("referrals:concern_new", "Ask a first responder to refer", frozenset({Role.CONCERNED_PROFESSIONAL})),
     ("notify:inbox", "Inbox", frozenset({Role.PARTNER_RECIPIENT})),
     ("cases:queue", "Cases", frozenset({Role.CASEWORKER, Role.SENIOR_DECISION_MAKER})),

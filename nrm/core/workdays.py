@@ -42,14 +42,31 @@ def add_working_days(start: date, days: int, nation: str = "england") -> date:
     return current
 
 
-def working_days_between(start: date, end: date, nation: str = "england") -> int:
-    """Working days after ``start`` up to and including ``end``; negative if end is earlier."""
-    if end < start:
-        return -working_days_between(end, start, nation)
-    count = 0
-    current = start
-    while current < end:
-        current += timedelta(days=1)
-        if is_working_day(current, nation):
+def _weekdays_after(start: date, end: date) -> int:
+    """Weekdays in (start, end], for start <= end."""
+    weeks, extra = divmod((end - start).days, 7)
+    count = weeks * 5
+    day = start + timedelta(days=weeks * 7)
+    for _ in range(extra):
+        day += timedelta(days=1)
+        if day.weekday() < 5:
             count += 1
     return count
+
+
+@lru_cache(maxsize=256)
+def _weekday_holidays(nation: str, year: int) -> tuple[date, ...]:
+    return tuple(sorted(d for d in _bank_holidays(nation, year) if d.weekday() < 5))
+
+
+def working_days_between(start: date, end: date, nation: str = "england") -> int:
+    """Working days after ``start`` up to and including ``end``; negative if end is earlier.
+
+    Constant time in the span (weekdays by arithmetic, less the nation's bank holidays that
+    fall on weekdays), so a page of cases whose dates are years apart stays fast."""
+    if end < start:
+        return -working_days_between(end, start, nation)
+    holidays_on_weekdays = sum(
+        1 for year in range(start.year, end.year + 1) for day in _weekday_holidays(nation, year) if start < day <= end
+    )
+    return _weekdays_after(start, end) - holidays_on_weekdays

@@ -223,13 +223,21 @@ def series_break_notes(table: TableDef, period: Period, quarters: Sequence[Quart
     return [b.text for b in breaks_for(table, period, quarters)]
 
 
-def chart_breaks(table: TableDef, quarters: Sequence[Quarter]) -> list[tuple[Quarter, str]]:
+def chart_breaks(
+    table: TableDef, quarters: Sequence[Quarter], *, dimensions: Sequence[str] | None = None
+) -> list[tuple[Quarter, str]]:
     """Where a chart of ``table`` over ``quarters`` should mark a break: the first
-    quarter on the new basis and a short label, one per quarter (labels joined)."""
+    quarter on the new basis and a short label, one per quarter (labels joined).
+
+    ``dimensions`` (the table's dimensions the chart shows) keeps only the breaks of
+    those dimensions and the breaks of the table itself: a chart of totals over age is
+    not affected by a change in how age was recorded."""
     if not quarters:
         return []
     at: dict[Quarter, list[str]] = {}
     for b in SERIES_BREAKS:
+        if dimensions is not None and b.dimension is not None and b.dimension not in dimensions:
+            continue
         if b.affects(table) and quarters[0].start < b.effective <= quarters[-1].end:
             at.setdefault(b.quarter, []).append(b.short)
     return [(q, "; ".join(labels)) for q, labels in sorted(at.items())]

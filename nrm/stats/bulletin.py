@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from nrm.stats import backseries
 from nrm.stats import charts as C
-from nrm.stats.engine import KeyFigure, TableResult, Value
-from nrm.stats.periods import Period
+from nrm.stats.engine import KeyFigure, TableResult, Value, series_quarters
+from nrm.stats.periods import Period, Quarter
 from nrm.stats.tables import NOTES, TOTAL
 
 __all__ = ["ChartData", "TableLink", "build_charts", "key_findings", "publication_title", "render"]
@@ -166,55 +167,84 @@ def key_findings(
     return out
 
 
-def build_charts(results: Mapping[str, TableResult], period: Period) -> list[ChartData]:
-    """The bulletin's charts, each with its data."""
+def _breaks_text(breaks: Sequence[tuple[Quarter, str]]) -> str:
+    """The sentence a chart's description adds for its series breaks."""
+    if not breaks:
+        return ""
+    parts = [f"from {q.label}: {label}" for q, label in breaks]
+    return (
+        f" A dashed vertical line marks {'a break' if len(parts) == 1 else 'breaks'} in the series, where the "
+        f"recording changed ({'; '.join(parts)}); figures either side of it are not directly comparable."
+    )
+
+
+def build_charts(results: Mapping[str, TableResult], period: Period, *, series_length: int = 8) -> list[ChartData]:
+    """The bulletin's charts, each with its data. The bar chart of referrals shows the
+    last ``series_length`` quarters; the line charts show the whole series (from 2009
+    where the back series has been imported), with its breaks marked."""
     out: list[ChartData] = []
     q = results.get("referrals_by_quarter_age_location")
     if q is not None:
-        rows = [r for r in q.rows if r[1] == TOTAL and r[2] == TOTAL]
-        cats = [str(r[0]) for r in rows]
-        vals = [float(_count(r[3])) for r in rows]
-        if vals:
-            hi = max(range(len(vals)), key=lambda i: (vals[i], -i))
+        totals = {str(r[0]): r[3] for r in q.rows if r[1] == TOTAL and r[2] == TOTAL}
+        window = {x.label for x in series_quarters(period, series_length)}
+        cats = [c for c in totals if c in window]
+        bar_vals: list[float | None] = [None if totals[c] is None else float(_count(totals[c])) for c in cats]
+        known = [i for i, v in enumerate(bar_vals) if v is not None]
+        if known:
+            hi = max(known, key=lambda i: (bar_vals[i] or 0.0, -i))
             desc = (
                 f"Bar chart of NRM referrals in each quarter from {cats[0]} to {cats[-1]}. "
-                f"Referrals were {_n(int(vals[-1]))} in {cats[-1]}, compared with {_n(int(vals[0]))} in {cats[0]}; "
-                f"the highest quarter was {cats[hi]} with {_n(int(vals[hi]))}."
+                f"Referrals were {_n(bar_vals[-1])} in {cats[-1]}, compared with {_n(bar_vals[0])} in {cats[0]}; "
+                f"the highest quarter was {cats[hi]} with {_n(bar_vals[hi])}."
             )
             chart = C.bar_chart(
-                "referrals-by-quarter", "NRM referrals by quarter", desc, cats, vals, y_label="Referrals"
+                "referrals-by-quarter", "NRM referrals by quarter", desc, cats, bar_vals, y_label="Referrals"
             )
             out.append(
                 ChartData(
                     chart,
                     ("Quarter", "Referrals"),
-                    tuple((c, _n(int(v))) for c, v in zip(cats, vals, strict=True)),
+                    tuple((c, _n(v) if v is not None else "[x]") for c, v in zip(cats, bar_vals, strict=True)),
                     q.table.id,
                 )
             )
+        all_cats = list(totals)
         ages = ("Adult (18 or over)", "Child (17 or under)")
         series: list[tuple[str, list[float | None]]] = []
         for age in ages:
             by_q = {r[0]: float(_count(r[3])) for r in q.rows if r[1] == age and r[2] == TOTAL}
             series.append(
-                (age.split(" (")[0] + "s" if age.startswith("Adult") else "Children", [by_q.get(c, 0.0) for c in cats])
+                (
+                    age.split(" (")[0] + "s" if age.startswith("Adult") else "Children",
+                    [None if totals[c] is None else by_q.get(c, 0.0) for c in all_cats],
+                )
             )
-        if cats:
+        if all_cats:
+            breaks = backseries.chart_breaks(
+                q.table, [Quarter(int(c[:4]), int(c[-1])) for c in all_cats], dimensions=("Age at exploitation",)
+            )
+
+            def cell(v: float | None) -> str:
+                return "[x]" if v is None else _n(int(v))
+
             desc = (
-                f"Line chart of NRM referrals of adults and of children in each quarter from {cats[0]} to "
-                f"{cats[-1]}. In {cats[-1]} there were {_n(int(series[0][1][-1] or 0))} referrals of adults and "
-                f"{_n(int(series[1][1][-1] or 0))} of children."
+                f"Line chart of NRM referrals of adults and of children in each quarter from {all_cats[0]} to "
+                f"{all_cats[-1]}. In {all_cats[-1]} there were {cell(series[0][1][-1])} referrals of adults and "
+                f"{cell(series[1][1][-1])} of children." + _breaks_text(breaks)
             )
             chart = C.line_chart(
-                "referrals-by-age", "NRM referrals by age at exploitation and quarter", desc, cats, series
+                "referrals-by-age",
+                "NRM referrals by age at exploitation and quarter",
+                desc,
+                all_cats,
+                series,
+                breaks=[(b.label, label) for b, label in breaks],
             )
             out.append(
                 ChartData(
                     chart,
                     ("Quarter", "Adults", "Children"),
-                    tuple(
-                        (c, _n(int(series[0][1][i] or 0)), _n(int(series[1][1][i] or 0))) for i, c in enumerate(cats)
-                    ),
+                    tuple((c, cell(series[0][1][i]), cell(series[1][1][i])) for i, c in enumerate(all_cats)),
                     q.table.id,
                 )
             )
@@ -274,7 +304,18 @@ def build_charts(results: Mapping[str, TableResult], period: Period) -> list[Cha
             tot = {r[0]: _count(r[4]) for r in res.rows if r[1] == TOTAL and r[2] == TOTAL and r[3] == TOTAL}
             pos = {r[0]: _count(r[4]) for r in res.rows if r[1] == "Positive" and r[2] == TOTAL and r[3] == TOTAL}
             shares.append((name, [round(pos.get(c, 0) / tot[c] * 100, 1) if tot.get(c) else None for c in cats]))
+        # leave out the leading quarters with no decisions at all (before the back series starts)
+        lead = next((i for i in range(len(cats)) if any(vs[i] is not None for _, vs in shares)), 0)
+        cats = cats[lead:]
+        shares = [(name, vs[lead:]) for name, vs in shares]
         if cats:
+            quarters = [Quarter(int(c[:4]), int(c[-1])) for c in cats]
+            found: dict[Quarter, list[str]] = {}
+            for res in (rg, cg):
+                for bq, label in backseries.chart_breaks(res.table, quarters, dimensions=("Outcome",)):
+                    found.setdefault(bq, [])
+                    found[bq] += [x for x in label.split("; ") if x not in found[bq]]
+            breaks = [(bq, "; ".join(labels)) for bq, labels in sorted(found.items())]
 
             def fmt(v: float | None) -> str:
                 return "no decisions" if v is None else f"{v:.1f}%"
@@ -282,7 +323,7 @@ def build_charts(results: Mapping[str, TableResult], period: Period) -> list[Cha
             desc = (
                 f"Line chart of the percentage of Reasonable Grounds and Conclusive Grounds decisions that were "
                 f"positive in each quarter from {cats[0]} to {cats[-1]}. In {cats[-1]}: Reasonable Grounds "
-                f"{fmt(shares[0][1][-1])}, Conclusive Grounds {fmt(shares[1][1][-1])}."
+                f"{fmt(shares[0][1][-1])}, Conclusive Grounds {fmt(shares[1][1][-1])}." + _breaks_text(breaks)
             )
             chart = C.line_chart(
                 "positive-decisions",
@@ -292,6 +333,7 @@ def build_charts(results: Mapping[str, TableResult], period: Period) -> list[Cha
                 shares,
                 percent=True,
                 y_max=100.0,
+                breaks=[(bq.label, label) for bq, label in breaks],
             )
             out.append(
                 ChartData(
@@ -327,8 +369,16 @@ def render(
     first_date: date | None,
     last_date: date | None,
     suppression_note: str,
+    notes: Mapping[int, str] | None = None,
+    sections: Sequence[tuple[str, str, str]] = (),
+    about: Sequence[str] = (),
 ) -> str:
-    """The bulletin's HTML. ``charts`` pairs each chart with its file's relative path."""
+    """The bulletin's HTML. ``charts`` pairs each chart with its file's relative path.
+
+    ``notes`` are the numbered notes (default the tables' notes); ``sections`` are
+    further sections (anchor id, heading, HTML body) placed after the data tables and
+    listed in the contents; ``about`` adds paragraphs to "About these statistics"."""
+    notes = NOTES if notes is None else notes
     title = publication_title(period)
     comp = period.comparison()
     p: list[str] = [
@@ -352,6 +402,7 @@ def render(
         '<li><a href="#key-figures">Key figures</a></li>',
         '<li><a href="#charts">Charts</a></li>',
         '<li><a href="#data-tables">Data tables</a></li>',
+        *[f'<li><a href="#{_e(anchor)}">{_e(heading)}</a></li>' for anchor, heading, _ in sections],
         '<li><a href="#about">About these statistics</a></li>',
         "</ol></nav>",
         '<section aria-labelledby="key-findings">',
@@ -439,15 +490,21 @@ def render(
         if first_date and last_date
         else "The extract holds no referrals."
     )
+    p += ["</tbody>", "</table>", "</section>"]
+    for anchor, heading, body in sections:
+        p += [
+            f'<section aria-labelledby="{_e(anchor)}">',
+            f'<h2 id="{_e(anchor)}">{_e(heading)}</h2>',
+            body,
+            "</section>",
+        ]
     p += [
-        "</tbody>",
-        "</table>",
-        "</section>",
         '<section aria-labelledby="about">',
         '<h2 id="about">About these statistics</h2>',
         "<p>These statistics are computed from the Open NRM analytical extract: one pseudonymised row per "
         "referral (no names, dates of birth or free text; people are identified only by a keyed hash), with "
         f"Duty to Notify reports, independent reviews and support. {_e(extract_range)}</p>",
+        *[f"<p>{_e(a)}</p>" for a in about],
         f"<p>{_e(suppression_note)}</p>",
         "<h3>Shorthand</h3>",
         "<dl>",
@@ -458,7 +515,7 @@ def render(
         "</dl>",
         "<h3>Notes</h3>",
         "<ol>",
-        *[f'<li id="note-{k}">{_e(v)}</li>' for k, v in sorted(NOTES.items())],
+        *[f'<li id="note-{k}" value="{k}">{_e(v)}</li>' for k, v in sorted(notes.items())],
         "</ol>",
         "</section>",
         "</main>",

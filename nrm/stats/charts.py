@@ -8,6 +8,7 @@ text alternative. Output is deterministic: numbers are formatted with fixed prec
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ def bar_chart(
     title: str,
     description: str,
     categories: Sequence[str],
-    values: Sequence[float],
+    values: Sequence[float | None],
     *,
     y_label: str = "",
     colour: str = PALETTE[0],
@@ -94,10 +95,11 @@ def bar_chart(
     height: int = 400,
 ) -> Chart:
     """Vertical bars (e.g. a count per quarter), each labelled with its value; the bar
-    at ``highlight`` is drawn in the second palette colour."""
+    at ``highlight`` is drawn in the second palette colour. A value of None (not
+    available) has no bar and is labelled [x]."""
     left, right, top, bottom = 70, 20, 40, 45
     pw, ph = width - left - right, height - top - bottom
-    ticks = nice_ticks(max(values, default=0))
+    ticks = nice_ticks(max((v for v in values if v is not None), default=0))
     vmax = ticks[-1] or 1.0
     out = _open(chart_id, title, description, width, height)
     if y_label:
@@ -113,6 +115,16 @@ def bar_chart(
     bw = slot * 0.7
     for i, (c, v) in enumerate(zip(categories, values, strict=True)):
         x = left + i * slot + (slot - bw) / 2
+        if v is None:
+            out.append(
+                f'<text x="{_f(x + bw / 2)}" y="{top + ph - 6}" text-anchor="middle" fill="{TEXT}" font-size="12">'
+                f"[x]<title>{_esc(c)}: not available</title></text>"
+            )
+            out.append(
+                f'<text x="{_f(x + bw / 2)}" y="{top + ph + 20}" text-anchor="middle" fill="{TEXT}" font-size="12">'
+                f"{_esc(c)}</text>"
+            )
+            continue
         h = v / vmax * ph
         y = top + ph - h
         fill = PALETTE[1] if highlight == i else colour
@@ -179,6 +191,31 @@ def hbar_chart(
     return Chart(chart_id, title, description, "\n".join(out) + "\n")
 
 
+_QUARTER = re.compile(r"^([0-9]{4})-Q([1-4])$")
+
+
+def _axis_labels(categories: Sequence[str], step: float) -> list[tuple[int, str]]:
+    """The category labels to write under a line chart's axis (index, text): all of them
+    for a short series; for a long series of quarters the year at each first quarter
+    (every year, or every second, fifth ... so that labels do not collide); otherwise
+    every k-th category ending with the last."""
+    n = len(categories)
+    if n <= 12:
+        return list(enumerate(categories))
+    matches = [_QUARTER.match(c) for c in categories]
+    if all(matches):
+        year_width = 4 * step
+        every = next((k for k in (1, 2, 5, 10, 20) if year_width * k >= 40), 50)
+        out = []
+        for i, m in enumerate(matches):
+            assert m is not None
+            if m.group(2) == "1" and int(m.group(1)) % every == 0:
+                out.append((i, m.group(1)))
+        return out
+    every = max(1, math.ceil(70 / max(step, 1.0)))
+    return [(i, c) for i, c in enumerate(categories) if (n - 1 - i) % every == 0]
+
+
 def line_chart(
     chart_id: str,
     title: str,
@@ -188,11 +225,18 @@ def line_chart(
     *,
     percent: bool = False,
     y_max: float | None = None,
+    breaks: Sequence[tuple[str, str]] = (),
     width: int = 720,
     height: int = 400,
 ) -> Chart:
     """Lines over ``categories`` (e.g. quarters), each labelled directly at its last
-    point in its own colour (no legend). The value axis starts at zero."""
+    point in its own colour (no legend). The value axis starts at zero; a value of None
+    leaves a gap in its line.
+
+    ``breaks`` marks series breaks: for each (category, label) a dashed vertical line
+    just before that category (the first on the new basis), labelled directly. Say so in
+    the ``description`` too: the marker is not the chart's text alternative.
+    """
     all_values = [v for _, vs in series for v in vs if v is not None]
     labels = [
         f"{name} ({_value([v for v in vs if v is not None][-1], percent)})"
@@ -214,21 +258,48 @@ def line_chart(
         )
     n = len(categories)
     step = pw / max(n - 1, 1)
-    for i, c in enumerate(categories):
+    for i, c in _axis_labels(categories, step):
         x = left + i * step
         out.append(
             f'<text x="{_f(x)}" y="{top + ph + 20}" text-anchor="middle" fill="{TEXT}" font-size="12">{_esc(c)}</text>'
         )
+    for k, (category, text) in enumerate(b for b in breaks if b[0] in categories):
+        i = list(categories).index(category)
+        x = left + (i - 0.5) * step if i > 0 else float(left)
+        right_side = x < left + pw * 0.6
+        tx = x + 5 if right_side else x - 5
+        anchor = "start" if right_side else "end"
+        out.append(f'<g class="series-break" data-category="{_esc(category)}">')
+        out.append(f"<title>Series break from {_esc(category)}: {_esc(text)}</title>")
+        out.append(
+            f'<line x1="{_f(x)}" y1="{top}" x2="{_f(x)}" y2="{top + ph}" stroke="{AXIS}" stroke-width="1.5" '
+            'stroke-dasharray="6 4"/>'
+        )
+        out.append(
+            f'<text x="{_f(tx)}" y="{top + 14 + 16 * k}" text-anchor="{anchor}" fill="{TEXT}" font-size="12">'
+            f"{_esc(text)} ({_esc(category)})</text>"
+        )
+        out.append("</g>")
     label_ys: list[float] = []
+    dots = n <= 24
     for k, (name, vs) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
         pts = [(left + i * step, top + ph - v / vmax * ph) for i, v in enumerate(vs) if v is not None]
         if not pts:
             continue
-        path = " ".join(f"{'M' if j == 0 else 'L'}{_f(x)},{_f(y)}" for j, (x, y) in enumerate(pts))
-        out.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="3"/>')
-        for x, y in pts:
-            out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.5" fill="{colour}"/>')
+        parts: list[str] = []
+        pen_up = True
+        for i, v in enumerate(vs):
+            if v is None:
+                pen_up = True
+                continue
+            x, y = left + i * step, top + ph - v / vmax * ph
+            parts.append(f"{'M' if pen_up else 'L'}{_f(x)},{_f(y)}")
+            pen_up = False
+        out.append(f'<path d="{" ".join(parts)}" fill="none" stroke="{colour}" stroke-width="{3 if dots else 2}"/>')
+        if dots:
+            for x, y in pts:
+                out.append(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="3.5" fill="{colour}"/>')
         lx, ly = pts[-1]
         for prev in label_ys:  # keep direct labels apart
             if abs(ly - prev) < 18:

@@ -1,14 +1,24 @@
 """Produce the publication for a period from an extract.
 
-``publish(extract_path, period, out_dir)`` writes, under ``out_dir``::
+``publish(extract_path, period, out_dir, store=DIR)`` first runs the data-quality report
+(:mod:`nrm.stats.quality`) and refuses to go on, writing nothing, while a blocking check
+fails without a recorded override. It then writes, under ``out_dir``::
 
-    nrm-statistics-<period>.ods   the workbook (cover, contents, notes, summary, one table per sheet)
-    csv/<table id>.csv            one tidy CSV per table
+    nrm-statistics-<period>.ods   the workbook (cover, contents, notes, summary, one table per sheet,
+                                  revisions)
+    csv/<table id>.csv            one tidy CSV per table (csv/revisions.csv: every revised figure)
     charts/<chart id>.svg         the bulletin's charts
     index.html                    the bulletin
-    manifest.json                 every file with its SHA-256, every table with its id, title and columns
+    quality.json, quality.txt     the data-quality report, with any overrides
+    manifest.json                 every file with its SHA-256, every table with its id, title and columns,
+                                  the quality status and overrides, the revisions and the back series
 
-The same extract and code give byte-identical files.
+With a statistics store (:mod:`nrm.stats.storage`) the time-series tables start in 2009
+from the imported back series (:mod:`nrm.stats.backseries`), figures published earlier
+that have changed are marked ``[r]`` and listed (:mod:`nrm.stats.revisions`), and the
+figures published are stored for the next publication to compare with.
+
+The same extract, store and code give byte-identical files.
 """
 
 from __future__ import annotations
@@ -21,19 +31,22 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 from tqdm import tqdm
 
+from nrm.stats import backseries, disclosure, engine, extract_io, quality, revisions, storage
 from nrm.stats import bulletin as B
-from nrm.stats import disclosure, engine, extract_io
 from nrm.stats import tables as T
 from nrm.stats.ods import MAX_ROWS, Link, Sheet, write_ods
-from nrm.stats.periods import Period, parse_period
+from nrm.stats.periods import Period, Quarter, parse_period, quarters_between
 
-__all__ = ["KEY_FIGURES_COLUMNS", "Manifest", "ManifestFile", "ManifestTable", "publish"]
+__all__ = ["KEY_FIGURES_COLUMNS", "NOTES", "NOTE_NUMBERS", "REVISIONS_ID", "Manifest", "ManifestFile", "ManifestTable",
+           "publish"]
 
 KEY_FIGURES_COLUMNS = (
     "Measure",
@@ -45,6 +58,11 @@ KEY_FIGURES_COLUMNS = (
     "Percentage change",
 )
 _SHEET_HEADER_ROWS = 7  # rows above a table's header row at most
+REVISIONS_ID = "revisions"
+
+# The notes worksheet: the tables' notes, then the back-series note and one per series break.
+NOTE_NUMBERS: dict[str, int] = {key: max(T.NOTES) + i for i, key in enumerate(backseries.NOTES, start=1)}
+NOTES: dict[int, str] = {**T.NOTES, **{NOTE_NUMBERS[k]: v for k, v in backseries.NOTES.items()}}
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,12 @@ class Manifest:
     files: tuple[ManifestFile, ...]
     tables: tuple[ManifestTable, ...]
     out_dir: Path
+    # the data-quality report: passed, status of each check, blocking failures and the overrides recorded
+    quality: dict[str, Any] = field(default_factory=dict)
+    # the earlier publications compared with and the number of figures revised (empty without a store)
+    revisions: dict[str, Any] = field(default_factory=dict)
+    # the back series the time-series tables start with (empty if none was imported)
+    back_series: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
@@ -181,7 +205,13 @@ def _sheet_value(v: engine.Value) -> str | int | float | None:
     return "[x]" if v is None else v
 
 
-def _table_sheet(number: int, res: engine.TableResult, period: Period, note_ids: Sequence[int]) -> tuple[str, Sheet]:
+def _table_sheet(
+    number: int,
+    res: engine.TableResult,
+    period: Period,
+    note_ids: Sequence[int],
+    extra: Sequence[str] = (),
+) -> tuple[str, Sheet]:
     t = res.table
     name = f"Table_{number}"
     if t.snapshot:
@@ -204,6 +234,7 @@ def _table_sheet(number: int, res: engine.TableResult, period: Period, note_ids:
         ],
         [when],
         [f"Source: Open NRM analytical extract. Counts are {t.unit}." + (f" {t.description}" if t.description else "")],
+        *[[line] for line in extra],
     ]
     if t.disclosure.enabled:
         rows.append(
@@ -242,12 +273,24 @@ def _table_sheet(number: int, res: engine.TableResult, period: Period, note_ids:
     )
 
 
+@dataclass(frozen=True)
+class _TableNotes:
+    """What a table's sheet says beyond its definition: more notes cited, more lines."""
+
+    notes: tuple[int, ...] = ()
+    lines: tuple[str, ...] = ()
+
+
 def _workbook(
     period: Period,
     results: Sequence[engine.TableResult],
     figures: Sequence[engine.KeyFigure],
     first: date | None,
     last: date | None,
+    *,
+    table_notes: Mapping[str, _TableNotes] | None = None,
+    revision_rows: tuple[tuple[str, ...], list[tuple[engine.Value, ...]]] | None = None,
+    revision_text: Sequence[str] = (),
 ) -> tuple[list[Sheet], dict[str, str]]:
     title = B.publication_title(period)
     comp = period.comparison()
@@ -293,7 +336,7 @@ def _workbook(
             ["Notes"],
             ["This worksheet contains one table. The notes are referred to from the tables as [note 1] and so on."],
             ["Note number", "Note text"],
-            *[[f"note {k}", v] for k, v in sorted(T.NOTES.items())],
+            *[[f"note {k}", v] for k, v in sorted(NOTES.items())],
         ],
         widths=[3.0, 30.0],
         header_row=2,
@@ -317,9 +360,34 @@ def _workbook(
     table_sheets: list[Sheet] = []
     sheet_of: dict[str, str] = {}
     for i, res in enumerate(results, start=1):
-        name, sheet = _table_sheet(i, res, period, res.table.notes)
+        more = (table_notes or {}).get(res.table.id, _TableNotes())
+        note_ids = list(dict.fromkeys([*res.table.notes, *more.notes]))
+        name, sheet = _table_sheet(i, res, period, note_ids, more.lines)
         table_sheets.append(sheet)
         sheet_of[res.table.id] = name
+    if revision_rows is not None:
+        columns, rows = revision_rows
+        table_sheets.append(
+            Sheet(
+                name="Revisions",
+                rows=[
+                    [f"Revisions: figures published earlier that have changed, {period.title}"],
+                    [
+                        "This worksheet contains one table. Each row is a figure published in an earlier release "
+                        "that has changed; revised figures are marked [r] in the tables that show them."
+                    ],
+                    *[[line] for line in revision_text],
+                    list(columns),
+                ],
+                widths=[10.0, 3.0, 14.0, 4.0, 4.0, 4.0, 3.0, 4.0, 16.0],
+                header_row=2 + len(revision_text),
+                wrap_columns=(0, 2, 8),
+                table_name="Revisions_data",
+                data=[[_sheet_value(v) for v in r] for r in rows],
+                column_styles=[None] * len(columns),
+            )
+        )
+        sheet_of[REVISIONS_ID] = "Revisions"
     contents_rows: list[Sequence[str | int | float | Link | None]] = [
         ["Contents"],
         ["This worksheet contains one table. Select a sheet name to go to that worksheet."],
@@ -330,6 +398,11 @@ def _workbook(
     for res in results:
         sh = sheet_of[res.table.id]
         contents_rows.append([Link(sh, sh), res.table.title, res.table.id, f"csv/{res.table.id}.csv"])
+    if revision_rows is not None:
+        contents_rows.append(
+            [Link("Revisions", "Revisions"), "Figures published earlier that have changed", REVISIONS_ID,
+             f"csv/{REVISIONS_ID}.csv"]
+        )
     contents = Sheet(
         name="Contents",
         rows=contents_rows,
@@ -346,6 +419,76 @@ def _progress(total: int, enabled: bool) -> tqdm:  # type: ignore[type-arg]
     return tqdm(total=total, desc="Publishing", unit="step", disable=disable, file=sys.stderr)
 
 
+def _own_series_length(period: Period, own_from: Quarter) -> int:
+    """The ``series_length`` that computes a time-series table from ``own_from`` (the
+    first quarter of the service's own data) to the end of ``period``: enough for
+    :func:`backseries.extend`, without scanning years the extract does not hold."""
+    if own_from <= backseries.FIRST_QUARTER:
+        return backseries.series_length(period)
+    if own_from > period.last_quarter:
+        return 1
+    return len(quarters_between(own_from, period.last_quarter))
+
+
+def _table_notes(
+    results: Sequence[engine.TableResult],
+    period: Period,
+    back: backseries.BackSeries | None,
+    own_from: Quarter,
+) -> dict[str, _TableNotes]:
+    """The series-break and back-series notes of each table."""
+    out: dict[str, _TableNotes] = {}
+    for res in results:
+        t = res.table
+        notes: list[int] = []
+        lines: list[str] = []
+        if back is not None:
+            text = backseries.back_series_note(back, t.id, own_from)
+            if text is not None:
+                notes.append(NOTE_NUMBERS["back_series"])
+                lines.append(f"{text} [note {NOTE_NUMBERS['back_series']}]")
+        for b in backseries.breaks_for(t, period, res.quarters):
+            notes.append(NOTE_NUMBERS[b.id])
+            if t.time_series:
+                lines.append(f"Series break from {b.quarter.label}: {b.short.lower()} [note {NOTE_NUMBERS[b.id]}].")
+            else:
+                lines.append(f"Recording changed on {b.effective:%-d %B %Y}: {b.short.lower()} "
+                             f"[note {NOTE_NUMBERS[b.id]}].")
+        if notes:
+            out[t.id] = _TableNotes(tuple(notes), tuple(lines))
+    return out
+
+
+def _quality_html(report: quality.QualityReport, overrides: Sequence[quality.Override]) -> str:
+    """The bulletin's data-quality section: each check's result and any override."""
+    import html
+
+    e = html.escape
+    parts = [
+        "<p>A data-quality report is produced before every publication (the full report is in "
+        '<a href="quality.txt">quality.txt</a> and <a href="quality.json">quality.json</a>). '
+        "A publication does not run while a blocking check fails, unless the failure is overridden with a "
+        "recorded reason.</p>",
+        "<table>",
+        "<caption>Data-quality checks</caption>",
+        '<thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Summary</th></tr></thead>',
+        "<tbody>",
+    ]
+    words = {"pass": "Passed", "warn": "Warning", "fail": "Failed"}
+    for r in report.results:
+        status = words[r.status] + (" (blocking)" if r.blocks else "")
+        parts.append(
+            f'<tr><th scope="row">{e(r.title)}</th><td>{e(status)}</td><td>{e(r.summary)}</td></tr>'
+        )
+    parts += ["</tbody>", "</table>"]
+    for o in overrides:
+        parts.append(
+            f"<p>The blocking check &#8216;{e(quality.CHECKS[o.check][0])}&#8217; failed and the publication was "
+            f"released on the decision of {e(o.by)}: {e(o.reason)}</p>"
+        )
+    return "\n".join(parts)
+
+
 def publish(
     extract_path: str | os.PathLike[str],
     period: Period | str,
@@ -357,31 +500,64 @@ def publish(
     threads: int | None = None,
     memory_limit: str = "1500MB",
     tables: Sequence[T.TableDef] = T.TABLES,
+    store: str | os.PathLike[str] | None = None,
+    quality_overrides: Sequence[quality.Override] = (),
+    linkage_input: pa.Table | None = None,
+    quality_config: quality.QualityConfig | None = None,
 ) -> Manifest:
     """Compute every table for ``period`` from the extract at ``extract_path`` and write
-    the workbook, CSVs, charts, bulletin and manifest under ``out_dir``.
+    the workbook, CSVs, charts, bulletin, quality report and manifest under ``out_dir``.
+
+    The data-quality report runs first: while a blocking check fails and has no override
+    in ``quality_overrides`` (with a reason and who decided), :class:`quality.QualityGateError`
+    is raised and nothing is written. ``linkage_input`` (the live data's identifying
+    fields, :data:`nrm.stats.linkage.LINKAGE_INPUT`) lets the duplicate-referrals check
+    link records.
+
+    ``store`` is the statistics store (see :mod:`nrm.stats.storage`; None: none). With
+    it, time-series tables start with the imported back series, figures published
+    earlier that have changed are marked ``[r]`` and listed, and this publication's
+    figures are stored for the next one.
 
     ``disclosure_overrides`` replaces the disclosure control of tables by id.
     """
     p = parse_period(period) if isinstance(period, str) else period
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     overrides = dict(disclosure_overrides or {})
     unknown = set(overrides) - {t.id for t in tables}
     if unknown:
         raise KeyError(f"no table(s) {', '.join(sorted(unknown))}")
-    bar = _progress(len(tables) + 6, progress)
+    figures_store = storage.figures_store(store) if store is not None else None
+    back = backseries.load(storage.back_series_dir(store)) if store is not None else None
+    bar = _progress(len(tables) + 8, progress)
     con = extract_io.connect(threads=threads, memory_limit=memory_limit)
     hasher = ThreadPoolExecutor(max_workers=1)  # hashing the extract overlaps the queries
     try:
         files = extract_io.attach(con, extract_path)
         extract_hashes = {name: hasher.submit(_sha256_file, f) for name, f in files.items()}
+        # 1. the data-quality report: nothing is written while a blocking check fails without an override
+        bar.set_postfix_str("quality")
+        report = quality.run_checks(
+            con,
+            p,
+            config=quality_config,
+            linkage_input=linkage_input,
+            published_decisions=quality.published_decision_counts(figures_store, p) if figures_store else None,
+        )
+        used = quality.require_publishable(report, quality_overrides)
+        bar.update()
         bar.set_postfix_str("extract")
         first, last = engine.extract_date_range(con)
+        own_from = backseries.first_full_quarter(first) if first is not None else p.last_quarter.next()
         results: list[engine.TableResult] = []
+        codes = engine._Codes(con)
         for t in tables:
             bar.set_postfix_str(t.id)
-            res = engine.compute_table(con, t, p, series_length=series_length)
+            extended = back is not None and t.time_series and back.covers(t.id)
+            length = _own_series_length(p, own_from) if extended else series_length
+            res = engine.compute_table(con, t, p, series_length=length, codes=codes)
+            if extended and back is not None:
+                res = backseries.extend(res, back, own_from=own_from)
             control = overrides.get(t.id, t.disclosure)
             if control != t.disclosure:
                 res = replace(res, table=replace(t, disclosure=control))
@@ -389,22 +565,71 @@ def publish(
             bar.update()
         figures = engine.key_figures(con, p)
         bar.update()
+        # 3. the earlier periods' tables as they would be published now, to find revisions
+        bar.set_postfix_str("revisions")
+        recomputed: list[engine.TableResult] = []
+        if figures_store is not None:
+            for rp in revisions.revision_periods(figures_store, p):
+                for t in tables:
+                    if t.time_series:
+                        continue
+                    control = overrides.get(t.id, t.disclosure)
+                    res = engine.compute_table(con, t, rp)
+                    if control != t.disclosure:
+                        res = replace(res, table=replace(t, disclosure=control))
+                    recomputed.append(disclosure.apply(res, control))
+        bar.update()
     except BaseException:
         hasher.shutdown(cancel_futures=True)
         raise
     finally:
         con.close()
 
+    extract_files = tuple(
+        ManifestFile(f.name, extract_hashes[name].result(), f.stat().st_size) for name, f in files.items()
+    )
+    hasher.shutdown()
+    report.extract = tuple((f.path, f.sha256) for f in extract_files)
+    causes = [f for f in report.findings() if f.severity in ("warn", "fail")]
+    rev = revisions.revise(figures_store, p, results, recomputed, causes=causes) if figures_store else None
+    published = [revisions.mark_revised(r, rev.revisions) for r in results] if rev else results
+    table_notes = _table_notes(results, p, back, own_from)
+    revision_rows = revisions.revisions_sheet(rev.revisions) if rev is not None else None
+    if rev is None:
+        revision_text: list[str] = []
+    elif rev.compared_with:
+        revision_text = [
+            f"Compared with the figures published in {', '.join(rev.compared_with)}. "
+            + revisions.revisions_summary(rev.revisions)[0]
+        ]
+    else:
+        revision_text = ["There is no earlier publication to compare with, so no figures have been revised."]
+
+    out.mkdir(parents=True, exist_ok=True)
     w = _Writer(out)
+    # Data-quality report
+    w.text("quality.json", report.to_json(timestamps=False, overrides=used))
+    w.text("quality.txt", report.to_text(timestamps=False, overrides=used))
     # CSV
     bar.set_postfix_str("csv")
     w.text(f"csv/{T.KEY_FIGURES_ID}.csv", _csv(KEY_FIGURES_COLUMNS, _key_figure_rows(figures, p)))
-    for res in results:
+    for res in published:
         w.text(f"csv/{res.table.id}.csv", _csv(res.columns, res.rows))
+    if revision_rows is not None:
+        w.text(f"csv/{REVISIONS_ID}.csv", _csv(*revision_rows))
     bar.update()
     # Workbook
     bar.set_postfix_str("workbook")
-    sheets, sheet_of = _workbook(p, results, figures, first, last)
+    sheets, sheet_of = _workbook(
+        p,
+        published,
+        figures,
+        first,
+        last,
+        table_notes=table_notes,
+        revision_rows=revision_rows,
+        revision_text=revision_text,
+    )
     workbook = f"nrm-statistics-{p.label.lower()}.ods"
     write_ods(
         out / workbook,
@@ -415,10 +640,10 @@ def publish(
     )
     w.existing(workbook)
     bar.update()
-    # Charts
+    # Charts (from the figures, not the [r]-marked text)
     bar.set_postfix_str("charts")
     by_id = {r.table.id: r for r in results}
-    chart_data = B.build_charts(by_id, p)
+    chart_data = B.build_charts(by_id, p, series_length=series_length)
     chart_files: list[tuple[B.ChartData, str]] = []
     for cd in chart_data:
         rel = f"charts/{cd.chart.id}.svg"
@@ -437,6 +662,11 @@ def publish(
             T.KEY_FIGURES_ID, f"Key figures, {p.title}", "Summary", f"csv/{T.KEY_FIGURES_ID}.csv", len(figures)
         ),
     )
+    if rev is not None:
+        links.append(
+            B.TableLink(REVISIONS_ID, "Figures published earlier that have changed", "Revisions",
+                        f"csv/{REVISIONS_ID}.csv", len(rev.revisions))
+        )
     thresholds = sorted({(r.table.id, r.table.disclosure.threshold) for r in results if r.table.disclosure.enabled})
     note = "National tables are not suppressed, following Home Office practice. " + (
         "Small counts are suppressed [c] in: "
@@ -445,6 +675,21 @@ def publish(
         if thresholds
         else "No table in this release is suppressed."
     )
+    sections: list[tuple[str, str, str]] = []
+    if rev is not None:
+        body = revisions.revisions_html(rev.revisions, heading=False)
+        if not rev.compared_with:
+            body = "<p>There is no earlier publication to compare with, so no figures have been revised.</p>"
+        sections.append(("revisions", "Revisions", body))
+    sections.append(("data-quality", "Data quality", _quality_html(report, used)))
+    about: list[str] = []
+    back_tables = [r.table.id for r in results if back is not None and back.covers(r.table.id) and r.table.time_series]
+    if back is not None and back_tables:
+        about.append(
+            f"Time-series tables ({', '.join(back_tables)}) start in {backseries.FIRST_QUARTER.label}: quarters before "
+            f"{own_from.label} are as published in the Home Office's National Referral Mechanism statistics "
+            f"(Open Government Licence v3.0); this service's own figures continue them [note {NOTE_NUMBERS['back_series']}]."
+        )
     html = B.render(
         p,
         B.key_findings(by_id, figures, p, first),
@@ -455,14 +700,13 @@ def publish(
         first_date=first,
         last_date=last,
         suppression_note=note,
+        notes=NOTES,
+        sections=sections,
+        about=about,
     )
     w.text("index.html", html)
     bar.update()
     # Manifest
-    extract_files = tuple(
-        ManifestFile(f.name, extract_hashes[name].result(), f.stat().st_size) for name, f in files.items()
-    )
-    hasher.shutdown()
     manifest_tables = [
         ManifestTable(
             T.KEY_FIGURES_ID,
@@ -490,7 +734,35 @@ def publish(
                 r.table.disclosure.threshold,
             )
         )
+    if revision_rows is not None:
+        manifest_tables.append(
+            ManifestTable(REVISIONS_ID, "Figures published earlier that have changed", tuple(revision_rows[0]),
+                          f"csv/{REVISIONS_ID}.csv", "Revisions", len(revision_rows[1]), 0, False, 0)
+        )
     series = engine.series_quarters(p, series_length)
+    quality_summary: dict[str, Any] = {
+        "passed": report.passed,
+        "checks": {r.id: r.status for r in report.results},
+        "blocking_failures": [r.id for r in report.blocking_failures],
+        "overrides": [{"check": o.check, "reason": o.reason, "by": o.by} for o in used],
+        "report": ["quality.json", "quality.txt"],
+    }
+    revisions_summary: dict[str, Any] = {}
+    if rev is not None:
+        revisions_summary = {
+            "compared_with": list(rev.compared_with),
+            "revised_figures": len(rev.revisions),
+            "tables": sorted({r.table_id for r in rev.revisions}),
+            "csv": f"csv/{REVISIONS_ID}.csv",
+        }
+    back_summary: dict[str, Any] = {}
+    if back is not None:
+        back_summary = {
+            "first_quarter": backseries.FIRST_QUARTER.label,
+            "own_figures_from": own_from.label,
+            "tables": back_tables,
+            "sources": dict(sorted(back.sources.items())),
+        }
     manifest = Manifest(
         title=B.publication_title(p),
         period=p.label,
@@ -501,10 +773,23 @@ def publish(
         files=tuple(sorted(w.files, key=lambda f: f.path)),
         tables=tuple(manifest_tables),
         out_dir=out,
+        quality=quality_summary,
+        revisions=revisions_summary,
+        back_series=back_summary,
     )
     tmp = out / "manifest.json.tmp"
     tmp.write_text(manifest.to_json(), encoding="utf-8")
     os.replace(tmp, out / "manifest.json")
+    # 6. the store, last: what this publication published, for the next one to compare with
+    if figures_store is not None:
+        bar.set_postfix_str("store")
+        figures_store.save(
+            p,
+            results,
+            extract=[(f.path, f.sha256) for f in extract_files],
+            findings=[f.to_dict() for f in report.findings()],
+            overrides=[o.to_dict() for o in used],
+        )
     bar.update()
     bar.close()
     return manifest

@@ -208,21 +208,33 @@ class QualityReport:
     def findings(self) -> list[Finding]:
         return [f for r in self.results for f in r.findings]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "period": self.period,
-            "generated_at": self.generated_at,
-            "extract": [{"file": a, "sha256": b} for a, b in self.extract],
-            "passed": self.passed,
-            "blocking_failures": [r.id for r in self.blocking_failures],
-            "checks": [r.to_dict() for r in self.results],
-        }
+    def to_dict(self, *, timestamps: bool = True, overrides: Sequence[Override] = ()) -> dict[str, Any]:
+        """The report as JSON data. ``timestamps=False`` leaves out when it was generated
+        (and when overrides were recorded), for a publication's byte-identical files;
+        ``overrides`` are the recorded decisions to publish despite a failing check."""
+        out: dict[str, Any] = {"period": self.period}
+        if timestamps:
+            out["generated_at"] = self.generated_at
+        out.update(
+            {
+                "extract": [{"file": a, "sha256": b} for a, b in self.extract],
+                "passed": self.passed,
+                "blocking_failures": [r.id for r in self.blocking_failures],
+                "overridden": [o.check for o in overrides],
+                "overrides": [
+                    {k: v for k, v in o.to_dict().items() if timestamps or k != "at"} for o in overrides
+                ],
+                "checks": [r.to_dict() for r in self.results],
+            }
+        )
+        return out
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    def to_json(self, *, timestamps: bool = True, overrides: Sequence[Override] = ()) -> str:
+        return json.dumps(self.to_dict(timestamps=timestamps, overrides=overrides), indent=2, ensure_ascii=False) + "\n"
 
-    def to_text(self) -> str:
-        lines = [f"Data quality report for {self.period} (generated {self.generated_at})"]
+    def to_text(self, *, timestamps: bool = True, overrides: Sequence[Override] = ()) -> str:
+        when = f" (generated {self.generated_at})" if timestamps else ""
+        lines = [f"Data quality report for {self.period}{when}"]
         for a, b in self.extract:
             lines.append(f"  extract {a} sha256 {b}")
         lines.append("")
@@ -232,14 +244,27 @@ class QualityReport:
             for f in r.findings:
                 lines.append(f"    - {f.message}")
         lines.append("")
+        overridden = {o.check for o in overrides}
         if self.passed:
             lines.append("No blocking check failed: the publication may run.")
+        elif {r.id for r in self.blocking_failures} <= overridden:
+            lines.append("Blocking checks failed and were overridden with a recorded reason:")
+            for o in overrides:
+                lines.append(f"    - {o.check}: {o.reason} (by {o.by}{f', {o.at}' if timestamps else ''})")
         else:
             ids = ", ".join(r.id for r in self.blocking_failures)
             lines.append(
                 f"Blocking checks failed ({ids}): the publication will not run unless each is overridden with a reason."
             )
         return "\n".join(lines) + "\n"
+
+    def how_to_override(self, command: str = "nrm stats publish ...") -> str:
+        """What to add to the publish command to publish despite the blocking failures."""
+        flags = " ".join(f'--override {r.id}="REASON"' for r in self.blocking_failures)
+        return (
+            f"To publish anyway, record why each failure is acceptable and who decided: {command} {flags} "
+            '--by "NAME". The overrides are recorded in the publication\'s manifest and quality report.'
+        )
 
 
 class QualityGateError(RuntimeError):
@@ -823,12 +848,30 @@ def check_duplicates(
         )
         return CheckResult(cid, title, status, blocking, summary, (), ("Measure", "Value"), tuple(table))
 
+    from splink.internals.exceptions import SplinkException
+
     from nrm.stats import linkage
 
     scope = linkage_input.filter(
         pc.less_equal(linkage_input.column("referral_date"), pa.scalar(period.end, type=pa.date32()))
     )
-    result = linkage.link_referrals(scope, config=linkage_config, model=linkage_model)
+    try:
+        result = linkage.link_referrals(scope, config=linkage_config, model=linkage_model)
+    except (SplinkException, linkage.LinkageError) as e:
+        # too few referrals to train the model on (a new or small service), or input it cannot use
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        summary = (
+            f"{n:,} referrals of {by_id:,} distinct people by person_id (exact name and date of birth); "
+            f"probabilistic linkage of {scope.num_rows:,} referrals could not run: {reason}"
+        )
+        finding = Finding(
+            cid,
+            f"Probabilistic record linkage could not run on {scope.num_rows:,} referrals ({reason}); distinct "
+            "people are counted by person_id only, which misses repeat referrals with a mistyped name or date of "
+            "birth.",
+            period=period.label if period.is_quarter else None,
+        )
+        return CheckResult(cid, title, "warn", blocking, summary, (finding,), ("Measure", "Value"), tuple(table))
     local = duckdb.connect(":memory:")
     try:
         local.register("clusters", result.clusters)
@@ -979,28 +1022,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Parquet file of the live data's identifying fields (nrm.stats.linkage.LINKAGE_INPUT) for the "
         "duplicate-referrals check",
     )
-    parser.add_argument("--store", metavar="DIR", default=None, help="the published-figures store")
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        default=None,
+        help="the statistics store, whose published figures the late-decisions check compares with "
+        "(default var/stats, or $NRM_VAR_DIR/stats)",
+    )
     parser.add_argument("--json", metavar="FILE", default=None, help="also write the report as JSON")
 
 
 def run_cli(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``nrm stats quality``: print the report; exit status 1 if a blocking check
-    failed, 2 for bad arguments."""
+    failed, 2 for bad arguments. ``options.linkage_table`` (a table with the columns of
+    :data:`nrm.stats.linkage.LINKAGE_INPUT`), if set, is used instead of a file."""
     try:
         period = parse_period(options.period)
     except PeriodError as e:
         err.write(f"nrm stats quality: {e}\n")
         return 2
-    linkage_input = None
-    if options.linkage_input:
+    linkage_input = getattr(options, "linkage_table", None)
+    if linkage_input is None and options.linkage_input:
         import pyarrow.parquet as pq
 
         linkage_input = pq.read_table(options.linkage_input)
-    store = None
-    if options.store:
-        from nrm.stats.revisions import FiguresStore
+    from nrm.stats import storage
 
-        store = FiguresStore(options.store)
+    store = storage.figures_store(options.store or storage.default_root())
     from nrm.stats.extract_io import ExtractError
 
     try:
@@ -1011,5 +1059,6 @@ def run_cli(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(report.to_text())
     if options.json:
         Path(options.json).write_text(report.to_json(), encoding="utf-8")
+    if not report.passed:
+        out.write(report.how_to_override(f"nrm stats publish --period {period.label} --source {options.source} ...") + "\n")
     return 0 if report.passed else 1
-

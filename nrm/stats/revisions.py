@@ -193,6 +193,7 @@ class FiguresStore:
 
     def __init__(self, root: str | os.PathLike[str] = DEFAULT_STORE) -> None:
         self.root = Path(root)
+        self._loaded: dict[tuple[str, bool], tuple[tuple[int, int], Publication]] = {}
 
     def _dir(self, label: str) -> Path:
         if not _LABEL_RE.match(label):
@@ -262,7 +263,20 @@ class FiguresStore:
         return [label for _, label in sorted(found)]
 
     def load(self, label: str, *, figures: bool = True) -> Publication:
+        """A stored publication (read once; read again only if it was saved again)."""
         d = self._dir(label)
+        stamp = tuple(
+            (p.stat().st_mtime_ns if p.exists() else 0) for p in (d / "publication.json", d / "figures.parquet")
+        )
+        key = (label, figures)
+        hit = self._loaded.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        pub = self._read(d, figures)
+        self._loaded[key] = ((stamp[0], stamp[1]), pub)
+        return pub
+
+    def _read(self, d: Path, figures: bool) -> Publication:
         meta = json.loads((d / "publication.json").read_text(encoding="utf-8"))
         figs: tuple[Figure, ...] = ()
         if figures:
@@ -530,15 +544,19 @@ def explain(revisions: Sequence[Revision], causes: Iterable[Cause | Mapping[str,
 # Presenting revisions
 
 
-def revised_cells(revisions: Iterable[Revision], table_id: str) -> set[tuple[tuple[str, ...], str]]:
-    """The (cell, column) pairs of ``table_id`` that were revised."""
-    return {(r.cell, r.column) for r in revisions if r.table_id == table_id}
+def revised_cells(
+    revisions: Iterable[Revision], table_id: str
+) -> set[tuple[str, tuple[str, ...], str]]:
+    """The (reference period, cell, column) triples of ``table_id`` that were revised."""
+    return {(r.reference_period, r.cell, r.column) for r in revisions if r.table_id == table_id}
 
 
 def mark_revised(result: TableResult, revisions: Iterable[Revision]) -> TableResult:
     """``result`` with each revised value written ``<value> [r]`` (text, as the GSS
-    shorthand in the same cell). Cells not shown (a revised count that is now zero in a
-    table that leaves out empty combinations) are listed only on the revisions sheet."""
+    shorthand in the same cell). Only cells this table shows are marked: a revision of
+    an earlier period's table that is not republished (a table for the period only), or
+    a revised count that is now zero in a table that leaves out empty combinations, is
+    listed only on the revisions sheet."""
     marks = revised_cells(revisions, result.table.id)
     if not marks:
         return result
@@ -547,9 +565,10 @@ def mark_revised(result: TableResult, revisions: Iterable[Revision]) -> TableRes
     rows: list[tuple[Value, ...]] = []
     for row in result.rows:
         cell = tuple(str(v) for v in row[:k])
+        ref = _reference_period(result, row)
         values = list(row[k:])
         for j, name in enumerate(names):
-            if (cell, name) in marks:
+            if (ref, cell, name) in marks:
                 v = values[j]
                 values[j] = f"{v} {REVISED}" if v is not None else REVISED
         rows.append(tuple(row[:k]) + tuple(values))
@@ -597,11 +616,12 @@ def revisions_summary(revisions: Sequence[Revision]) -> list[str]:
     return out
 
 
-def revisions_html(revisions: Sequence[Revision], *, limit: int = 50) -> str:
+def revisions_html(revisions: Sequence[Revision], *, limit: int = 50, heading: bool = True) -> str:
     """The bulletin's revisions section (HTML, GOV.UK Design System classes): the summary
-    and a table of the revisions (the first ``limit``; the worksheet has them all)."""
+    and a table of the revisions (the first ``limit``; the worksheet has them all).
+    ``heading=False`` leaves out the section's heading (for a page that adds its own)."""
     e = html.escape
-    parts = ['<h2 class="govuk-heading-l" id="revisions">Revisions</h2>']
+    parts = ['<h2 class="govuk-heading-l" id="revisions">Revisions</h2>'] if heading else []
     for line in revisions_summary(revisions):
         parts.append(f'<p class="govuk-body">{e(line)}</p>')
     if revisions:

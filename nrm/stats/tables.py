@@ -307,6 +307,15 @@ TABLES: tuple[TableDef, ...] = (
         notes=(1, 2, 3, 15),
     ),
     TableDef(
+        id="referrals_by_quarter_exploitation",
+        title="NRM referrals by quarter, exploitation type and age at exploitation",
+        source="referrals",
+        dimensions=(_quarter("referral_date"), EXPLOITATION, AGE),
+        notes=(1, 2, 3, 14, 15),
+        time_series=True,
+        description="People referred to the NRM in each quarter, by the combination of exploitation types recorded.",
+    ),
+    TableDef(
         id="referrals_by_nationality_age",
         title="NRM referrals by nationality (the 20 most common and other) and age at exploitation",
         source="referrals",

@@ -867,9 +867,8 @@ class _Loader:
         from nrm.cases.lifecycle import State
         from nrm.cases.models import Decision, DecisionStatus, Outcome, Stage, StatusChange
         from nrm.cases.standards import standard_in_force
-        from nrm.cases.targets import working_days_between
         from nrm.core import policy
-        from nrm.core.workdays import add_working_days
+        from nrm.core.workdays import add_working_days, working_days_between
         from nrm.reviews.models import ConflictDeclaration, PanelSeat, PanelSector, Review, ReviewKind, ReviewStatus
         from nrm.reviews.services import sector_for
 

@@ -1,6 +1,8 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nrm.core.workdays import add_working_days, is_working_day, working_days_between
 
@@ -36,3 +38,14 @@ def test_working_days_between_is_the_inverse_of_adding() -> None:
 def test_unknown_nation_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="Unknown nation"):
         is_working_day(date(2024, 1, 2), "atlantis")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(2015, 1, 1), max_value=date(2030, 12, 31)),
+       st.integers(min_value=-800, max_value=800),
+       st.sampled_from(["england", "wales", "scotland", "northern_ireland"]))
+def test_counting_by_arithmetic_equals_counting_day_by_day(start: date, offset: int, nation: str) -> None:
+    end = start + timedelta(days=offset)
+    low, high = min(start, end), max(start, end)
+    by_day = sum(1 for n in range(1, (high - low).days + 1) if is_working_day(low + timedelta(days=n), nation))
+    assert working_days_between(start, end, nation) == (by_day if end >= start else -by_day)

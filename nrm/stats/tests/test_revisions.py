@@ -21,6 +21,7 @@ from nrm.stats.quality import Finding
 UNKNOWN = "Not specified or unknown"
 EXPLOITATION_TABLE = "referrals_by_exploitation_age_gender"
 FIRST_RESPONDER_TABLE = "referrals_by_first_responder"
+SERIES_TABLE = "referrals_by_quarter_exploitation"
 
 
 def _tables(path: Path, period: Period) -> list[engine.TableResult]:
@@ -71,9 +72,13 @@ def _expected_changes(recoded: list[dict[str, object]], q3: str) -> dict[tuple[s
     for row in recoded:
         when = row["referral_date"]
         assert isinstance(when, date)
-        if f"{when.year}-Q{(when.month - 1) // 3 + 1}" != q3:
-            continue  # the other quarter is not in these tables' period
+        quarter = f"{when.year}-Q{(when.month - 1) // 3 + 1}"
         age, gender = str(row["age_at_exploitation"]), str(row["gender"])
+        for label, sign in (("Sexual", +1), (UNKNOWN, -1)):  # the time series shows both quarters
+            for a in (age, T.TOTAL):
+                delta[(SERIES_TABLE, (quarter, label, a))] += sign
+        if quarter != q3:
+            continue  # the other quarter is not in the other tables' period
         frt, fr = str(row["first_responder_type"]), str(row["first_responder"])
         nat = str(row["nationality"]).replace(";", " ")
         for label, sign in (("Sexual", +1), (UNKNOWN, -1)):
@@ -114,11 +119,13 @@ def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extra
         r = got[key]
         before = int(str(old.get(key, 0)))
         assert r.old == before and r.new == before + change and r.change == change
-        assert r.reference_period == "2023-Q3" and r.published_in == "2023-Q3" and r.column == "People"
-    # recoding exploitation type touches no other table, and no time series
-    assert {r.table_id for r in report.revisions} == {EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE}
-    # the earlier run's data-quality finding explains them
-    assert {r.cause for r in report.revisions} == {miscoding.message}
+        quarter = key[1][0] if key[0] == SERIES_TABLE else "2023-Q3"
+        assert r.reference_period == quarter and r.published_in == "2023-Q3" and r.column == "People"
+    # recoding exploitation type touches no other table
+    assert {r.table_id for r in report.revisions} == {EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE}
+    # the earlier run's data-quality finding explains those of its quarter
+    assert {r.cause for r in report.revisions if r.reference_period == "2023-Q3"} == {miscoding.message}
+    assert {r.cause for r in report.revisions if r.reference_period == "2023-Q2"} == {None}
     assert any(miscoding.message in line for line in R.revisions_summary(report.revisions))
 
     columns, rows = R.revisions_sheet(report.revisions)
