@@ -32,10 +32,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-# bench/ holds scripts named like standard modules (bench/queue.py): keep it off the path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
+import _paths  # repository on the path, bench/ off it
+
+ROOT = _paths.ROOT
 
 START, END = date(2019, 1, 1), date(2024, 12, 31)
 SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 0.9, 0.99)

@@ -36,10 +36,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# This script is named queue.py, as the issue asks, and Python puts its folder first on the import
-# path: take the folder off so that `import queue` (psycopg, Django's tasks) finds the standard library.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+import _paths  # noqa: F401  (repository on the path, bench/ off it: this file would hide `queue`)
+
 if getattr(sys.modules.get("queue"), "__file__", None) == str(Path(__file__).resolve()):
     del sys.modules["queue"]
 

@@ -14,13 +14,12 @@ import argparse
 import os
 import platform
 import resource
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _paths  # noqa: F401  (repository on the path, bench/ off it)
 
 from nrm.synth.calibration import load_calibration
 from nrm.synth.extract import simulate_referrals, write_referrals

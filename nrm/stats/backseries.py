@@ -615,13 +615,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", default=str(DEFAULT_DATA_DIR), metavar="DIR", help="the published CSV files (data/published)"
     )
-    parser.add_argument("--into", default=str(DEFAULT_STORE), metavar="DIR", help="where to store the back series")
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="DIR",
+        help="the statistics store to import into (default var/stats, or $NRM_VAR_DIR/stats); the back series "
+        "goes in its back_series folder",
+    )
+    parser.add_argument("--into", default=None, metavar="DIR", help="store the back series in exactly this folder")
 
 
 def run_cli(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``nrm stats import-published``; returns the exit status."""
+    from nrm.stats import storage
+
+    into = options.into or storage.back_series_dir(getattr(options, "store", None) or storage.default_root())
     try:
-        back = import_published(options.data_dir, options.into)
+        back = import_published(options.data_dir, into)
     except BackSeriesError as e:
         err.write(f"nrm stats import-published: {e}\n")
         return 2
@@ -630,6 +640,5 @@ def run_cli(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"{table_id}: {qs[0].label} to {qs[-1].label}, {len(back.rows(table_id)):,} rows\n")
     for p in back.problems:
         err.write(f"warning: {p}\n")
-    out.write(f"stored in {options.into}\n")
+    out.write(f"stored in {into}\n")
     return 0
-
