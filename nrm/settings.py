@@ -230,8 +230,10 @@ MAILERS = {
     "default": {
         "BACKEND": os.environ.get(
             "NRM_EMAIL_BACKEND",
-            "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+            "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
         ),
+        # Outside production, sent email is written to files here instead of leaving the machine.
+        **({} if PRODUCTION else {"OPTIONS": {"file_path": str(VAR_DIR / "mail")}}),
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("NRM_FROM_EMAIL", "no-reply@open-nrm.invalid")

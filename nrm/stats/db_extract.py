@@ -4,6 +4,12 @@ One row per submitted referral, pseudonymised: no names, dates of birth or free 
 the service. The person id is an HMAC-SHA256 of the person's normalised name and date of
 birth under ``settings.PSEUDONYMISATION_KEY``, so repeat referrals of one person share an id
 without revealing who they are. Reviews and support rows come from their domains' selectors.
+
+:func:`build_linkage_input` is the exception, and never leaves the process: the identifying
+fields of each referral (names, date or estimated year of birth, gender, nationality, force
+area) for the probabilistic record linkage of the duplicate-referrals check
+(:mod:`nrm.stats.linkage`), which returns only referral ids and clusters. It is held in
+memory and not written to disk.
 """
 
 from __future__ import annotations
@@ -51,6 +57,21 @@ STATUSES = {
 def _normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return " ".join("".join(ch if ch.isalnum() else " " for ch in folded).split())
+
+
+def _date_of_birth(value: Any) -> date | None:
+    """A date of birth from the journey's answer: ``{day, month, year}`` or an ISO date."""
+    if isinstance(value, dict):
+        try:
+            return date(int(value["year"]), int(value["month"]), int(value["day"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+    if isinstance(value, str) and value.strip():
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _dob(value: Any) -> str:
@@ -158,6 +179,62 @@ def _duty_to_notify_rows(as_of: date) -> list[dict[str, Any]]:
             "police_force": report.police_force.name if report.police_force else None,
         })
     return rows
+
+
+def _text(value: Any) -> str | None:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text or None
+
+
+def _linkage_rows(as_of: date) -> Iterator[dict[str, Any]]:
+    from nrm.reference.models import Country
+
+    demonyms = dict(Country.objects.values_list("code", "demonym"))
+    cases = (Case.objects.filter(received_on__lte=as_of)
+             .select_related("referral", "referral__organisation", "referral__police_force")
+             .order_by("received_on", "reference"))
+    for case in cases.iterator(chunk_size=2000):
+        referral = case.referral
+        answers = referral.answers or {}
+        born = _date_of_birth(answers.get("dob"))
+        year_of_birth = None
+        if born is None:
+            try:
+                age = int(str(answers.get("estimated_age", "")).strip())
+            except ValueError:
+                age = None
+            if age is not None and 0 <= age < 120:
+                submitted = referral.submitted_at
+                year_of_birth = (timezone.localdate(submitted) if submitted else case.received_on).year - age
+        codes = answers.get("nationalities") or []
+        first_nationality = next((demonyms[c] for c in codes if demonyms.get(c)), None)
+        force = referral.police_force
+        yield {
+            "referral_id": case.reference,
+            "first_name": _text(answers.get("first_names")),
+            "surname": _text(answers.get("last_name")),
+            "date_of_birth": born,
+            "year_of_birth": year_of_birth,
+            "gender": GENDERS.get(referral.gender or "unknown", "Not specified or unknown"),
+            "nationality": first_nationality,
+            "police_force": force.name if force else None,
+            "first_responder": referral.organisation.name,
+            "referral_date": case.received_on,
+        }
+
+
+def build_linkage_input(*, as_of: date | None = None) -> pa.Table:
+    """The identifying fields of every referral received up to ``as_of`` (default today),
+    one row per case with the extract's ``referral_id``, in the schema
+    :data:`nrm.stats.linkage.LINKAGE_INPUT`: names (first names and last name as
+    entered), the date of birth or, where only an estimated age was given, the year of
+    birth it implies (the year of submission minus the age), gender, the first
+    nationality recorded (demonym), the police force area and the first responder
+    organisation. For the duplicate-referrals check only: keep it in memory."""
+    from nrm.stats.linkage import LINKAGE_INPUT
+
+    day = as_of or timezone.localdate()
+    return pa.Table.from_pylist(list(_linkage_rows(day)), schema=LINKAGE_INPUT)
 
 
 def build_extract(*, as_of: date | None = None) -> Extract:

@@ -255,7 +255,7 @@ def _table_sheet(
     rows.append(list(res.columns))
     k = len(t.dimensions)
     data = res.rows
-    if t.statistics and any(v is None for r in data for v in r[k:]):
+    if any(v is None for r in data for v in r[k:]):  # not available: statistics of no cases, back-series gaps
         data = [tuple(_sheet_value(v) for v in r) for r in data]
     styles: list[str | None] = [None] * k + ["int"] + ["dec"] * len(t.statistics)
     widths = [max(4.0, min(12.0, 0.9 + 0.22 * max(len(c), 12))) for c in res.columns]
@@ -450,10 +450,9 @@ def _table_notes(
         for b in backseries.breaks_for(t, period, res.quarters):
             notes.append(NOTE_NUMBERS[b.id])
             if t.time_series:
-                lines.append(f"Series break from {b.quarter.label}: {b.short.lower()} [note {NOTE_NUMBERS[b.id]}].")
+                lines.append(f"Series break from {b.quarter.label}: {b.short} [note {NOTE_NUMBERS[b.id]}].")
             else:
-                lines.append(f"Recording changed on {b.effective:%-d %B %Y}: {b.short.lower()} "
-                             f"[note {NOTE_NUMBERS[b.id]}].")
+                lines.append(f"Recording changed on {b.effective:%-d %B %Y}: {b.short} [note {NOTE_NUMBERS[b.id]}].")
         if notes:
             out[t.id] = _TableNotes(tuple(notes), tuple(lines))
     return out

@@ -30,9 +30,10 @@ class Command(BaseCommand):
         self.stdout.write(demo_logins_text())
         if options["no_serve"]:
             return
-        worker = subprocess.Popen([sys.executable, "-m", "nrm.cli", "worker"])
+        worker = subprocess.Popen([sys.executable, "-m", "nrm.cli", "worker", "--verbosity", "0"])
         try:
-            self.stdout.write(f"\nServing at http://{options['addrport']}  (Ctrl+C to stop)\n")
+            self.stdout.write(f"\nServing at http://{options['addrport']}  (Ctrl+C to stop). The worker sends "
+                              f"messages in the background; email is written to {settings.VAR_DIR / 'mail'}.\n")
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:
             worker.terminate()

@@ -35,6 +35,6 @@ class Command(BaseCommand):
 
         threading.Thread(target=schedule, name="nrm-scheduler", daemon=True).start()
         try:
-            call_command("db_worker", reload=False, startup_delay=False)
+            call_command("db_worker", reload=False, startup_delay=False, verbosity=options["verbosity"])
         finally:
             stop.set()

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nrm.stats import cli, extract_io
@@ -14,8 +15,9 @@ from nrm.stats import cli, extract_io
 
 class Command(BaseCommand):
     help = ("Official statistics: `nrm stats extract --out FILE` (the analytical extract from the live "
-            "database), `nrm stats publish --period 2023-Q4 --source FILE|db --out DIR`, "
-            "`nrm stats import FILE`.")
+            "database), `nrm stats quality --period 2023-Q4 --source FILE|db` (the data-quality report), "
+            "`nrm stats publish --period 2023-Q4 --source FILE|db --out DIR`, `nrm stats import FILE`, "
+            "`nrm stats import-published` (the back series). The statistics store defaults to VAR_DIR/stats.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         cli.add_arguments(parser)
@@ -32,14 +34,21 @@ class Command(BaseCommand):
         if command == "extract":
             self._extract(options)
             return
-        if command == "publish" and options["source"] == "db":
-            self._publish_from_db(options)
+        if command in {"publish", "quality", "import-published"} and not options.get("store"):
+            options["store"] = str(Path(settings.VAR_DIR) / "stats")
+        if command in {"publish", "quality"} and options["source"] == "db":
+            self._from_db(command, options)
             return
-        status = cli.run(argparse.Namespace(**options), stdout=sys.stdout, stderr=sys.stderr)
-        if status:
-            raise CommandError(f"nrm stats {command} failed (see above).")
+        self._run(command, options)
         if command == "publish" and options.get("register"):
             self._register(Path(options["out"]), source=str(options["source"]))
+
+    def _run(self, command: str, options: dict[str, Any]) -> None:
+        status = cli.run(argparse.Namespace(**options), stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]
+        if status:
+            if command == "quality" and status == 1:
+                raise CommandError("a blocking data-quality check failed (see the report above).")
+            raise CommandError(f"nrm stats {command} failed (see above).")
 
     def _extract(self, options: dict[str, Any]) -> Path:
         from nrm.stats.db_extract import build_extract
@@ -61,17 +70,23 @@ class Command(BaseCommand):
             self.stdout.write(f"  {path}")
         return out
 
-    def _publish_from_db(self, options: dict[str, Any]) -> None:
+    def _from_db(self, command: str, options: dict[str, Any]) -> None:
+        """Extract the live database, then run ``quality`` or ``publish`` on it, with the live
+        data's identifying fields (in memory only) for the duplicate-referrals check."""
+        from nrm.stats.db_extract import build_linkage_input
+
         with tempfile.TemporaryDirectory(prefix="nrm-extract-") as tmp:
             extract_path = self._extract({"out": str(Path(tmp) / "extract.parquet"), "as_of": None})
-            options = {**options, "source": str(extract_path)}
-            status = cli.run(argparse.Namespace(**options), stdout=sys.stdout, stderr=sys.stderr)
-            if status:
-                raise CommandError("nrm stats publish failed (see above).")
-        self._register(Path(options["out"]), source="live database")
+            options = {**options, "source": str(extract_path), "linkage_table": build_linkage_input()}
+            self._run(command, options)
+        if command == "publish":
+            self._register(Path(options["out"]), source="live database")
 
     def _register(self, out_dir: Path, *, source: str) -> None:
         from nrm.stats.services import publication_register
 
-        publication = publication_register(out_dir=out_dir, source=source)
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        overrides = manifest.get("quality", {}).get("overrides", [])
+        reason = "; ".join(f"{o['check']}: {o['reason']} (by {o['by']})" for o in overrides)
+        publication = publication_register(out_dir=out_dir, source=source, override_reason=reason)
         self.stdout.write(f"Listed on the statistics page as '{publication.title}'.")
