@@ -2,7 +2,7 @@
 """Run a command with DATABASE_URL pointing at a PostgreSQL server.
 
 In order: DATABASE_URL if it is already set to a PostgreSQL address; else the server on
-127.0.0.1:5432 if it answers; else a throwaway cluster started from the local PostgreSQL
+127.0.0.1:5432 if it answers (NRM_TEST_POSTGRES=throwaway skips it); else a throwaway cluster started from the local PostgreSQL
 binaries (initdb/pg_ctl) and removed afterwards. If none can be had, it stops with a message
 that says how to get one. It never skips silently.
 
@@ -102,7 +102,8 @@ def postgres_url() -> Iterator[str]:
         yield url
         return
     local = "postgres://postgres@127.0.0.1:5432/postgres"
-    if _answers("127.0.0.1", 5432) and _can_connect(local):
+    forced = os.environ.get("NRM_TEST_POSTGRES") == "throwaway"  # to test the fallback itself
+    if not forced and _answers("127.0.0.1", 5432) and _can_connect(local):
         yield local
         return
     bindir = _binaries()

@@ -498,7 +498,7 @@ def load(store: str | os.PathLike[str] = DEFAULT_STORE) -> BackSeries | None:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     tables: dict[str, tuple[tuple[Value, ...], ...]] = {}
     for table_id in meta["tables"]:
-        t = pq.read_table(root / f"{table_id}.parquet")
+        t = pq.ParquetFile(root / f"{table_id}.parquet").read()
         cols = [t.column(i).to_pylist() for i in range(t.num_columns)]
         tables[table_id] = tuple(tuple(row) for row in zip(*cols, strict=True))
     return BackSeries(

@@ -223,10 +223,10 @@ def run(options: argparse.Namespace, *, stdout: TextIO | None = None, stderr: Te
     return 2
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nrm stats", description="NRM official statistics")
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run(parser.parse_args(argv), stdout=stdout, stderr=stderr)
 
 
 if __name__ == "__main__":

@@ -590,7 +590,12 @@ def publish(
     hasher.shutdown()
     report.extract = tuple((f.path, f.sha256) for f in extract_files)
     causes = [f for f in report.findings() if f.severity in ("warn", "fail")]
-    rev = revisions.revise(figures_store, p, results, recomputed, causes=causes) if figures_store else None
+    own_figures = revisions.figures_from_results(results) if figures_store is not None else []
+    rev = (
+        revisions.revise(figures_store, p, results, recomputed, causes=causes, current_figures=own_figures)
+        if figures_store is not None
+        else None
+    )
     published = [revisions.mark_revised(r, rev.revisions) for r in results] if rev else results
     table_notes = _table_notes(results, p, back, own_from)
     revision_rows = revisions.revisions_sheet(rev.revisions) if rev is not None else None
@@ -788,6 +793,7 @@ def publish(
             extract=[(f.path, f.sha256) for f in extract_files],
             findings=[f.to_dict() for f in report.findings()],
             overrides=[o.to_dict() for o in used],
+            figures=own_figures,
         )
     bar.update()
     bar.close()

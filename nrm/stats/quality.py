@@ -848,7 +848,7 @@ def check_duplicates(
         )
         return CheckResult(cid, title, status, blocking, summary, (), ("Measure", "Value"), tuple(table))
 
-    from splink.internals.exceptions import SplinkException
+    from splink.internals.exceptions import EMTrainingException, SplinkException
 
     from nrm.stats import linkage
 
@@ -859,7 +859,11 @@ def check_duplicates(
         result = linkage.link_referrals(scope, config=linkage_config, model=linkage_model)
     except (SplinkException, linkage.LinkageError) as e:
         # too few referrals to train the model on (a new or small service), or input it cannot use
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if isinstance(e, EMTrainingException):
+            reason = "too few referrals of the same person to train the linkage model on"
+        else:
+            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+            reason = first_line if len(first_line) <= 200 else first_line[:197] + "..."
         summary = (
             f"{n:,} referrals of {by_id:,} distinct people by person_id (exact name and date of birth); "
             f"probabilistic linkage of {scope.num_rows:,} referrals could not run: {reason}"

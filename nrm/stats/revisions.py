@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -93,9 +93,8 @@ _LABEL_RE = re.compile(r"^[0-9]{4}(-Q[1-4])?$")
 # Figures
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One published cell."""
+class Figure(NamedTuple):
+    """One published cell. (A named tuple: a publication has hundreds of thousands.)"""
 
     table_id: str
     reference_period: str  # the quarter of a time-series row, else the publication's period
@@ -134,11 +133,16 @@ def figures_from_results(results: Iterable[TableResult]) -> list[Figure]:
     for res in results:
         k = len(res.table.dimensions)
         names = [res.table.measure, *(s.name for s in res.table.statistics)]
+        tid = res.table.id
+        quarter_at = next(
+            (i for i, d in enumerate(res.table.dimensions) if d.name == "Quarter"), None
+        ) if res.table.time_series else None
+        label = res.period.label
         for row in res.rows:
-            cell = tuple(str(v) for v in row[:k])
-            ref = _reference_period(res, row)
+            cell = tuple(map(str, row[:k]))
+            ref = label if quarter_at is None or row[quarter_at] == TOTAL else str(row[quarter_at])
             for j, name in enumerate(names):
-                out.append(Figure(res.table.id, ref, cell, name, row[k + j]))
+                out.append(Figure(tid, ref, cell, name, row[k + j]))
     return out
 
 
@@ -177,14 +181,32 @@ class Publication:
 
 
 def _encode(v: Value) -> str:
+    """A value as JSON (fast for the usual counts)."""
+    if type(v) is int:
+        return str(v)
     return json.dumps(v)
 
 
 def _decode(s: str) -> Value:
+    if s.isdigit():
+        return int(s)
     v = json.loads(s)
     if v is None or isinstance(v, (str, int, float)):
         return v
     raise ValueError(f"bad stored value {s!r}")
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    """Write ``table`` as Parquet with DuckDB (already loaded; pyarrow's writer would
+    import pandas, a second's start-up for one file)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("figures", table)
+        con.execute(f"COPY figures TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
+    finally:
+        con.close()
 
 
 class FiguresStore:
@@ -209,11 +231,14 @@ class FiguresStore:
         findings: Sequence[Mapping[str, Any]] = (),
         overrides: Sequence[Mapping[str, Any]] = (),
         published_at: datetime | None = None,
+        figures: Sequence[Figure] | None = None,
     ) -> Publication:
         """Store what a publication published (its tables after disclosure control).
-        Replaces an earlier publication of the same period."""
+        Replaces an earlier publication of the same period. ``figures`` (the tables'
+        :func:`figures_from_results`, if the caller has them already) saves working
+        them out again."""
         label = period.label if isinstance(period, Period) else parse_period(period).label
-        figures = figures_from_results(results)
+        figures = figures_from_results(results) if figures is None else list(figures)
         when = (published_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
         pub = Publication(
             label=label,
@@ -226,17 +251,21 @@ class FiguresStore:
         )
         d = self._dir(label)
         d.mkdir(parents=True, exist_ok=True)
+        cell_json: dict[tuple[str, ...], str] = {}
+        for f in figures:
+            if f[2] not in cell_json:
+                cell_json[f[2]] = json.dumps(list(f[2]))
         table = pa.table(
             {
-                "table_id": pa.array([f.table_id for f in figures], type=pa.string()),
-                "reference_period": pa.array([f.reference_period for f in figures], type=pa.string()),
-                "cell": pa.array([json.dumps(list(f.cell)) for f in figures], type=pa.string()),
-                "column": pa.array([f.column for f in figures], type=pa.string()),
-                "value": pa.array([_encode(f.value) for f in figures], type=pa.string()),
+                "table_id": pa.array([f[0] for f in figures], type=pa.string()),
+                "reference_period": pa.array([f[1] for f in figures], type=pa.string()),
+                "cell": pa.array([cell_json[f[2]] for f in figures], type=pa.string()),
+                "column": pa.array([f[3] for f in figures], type=pa.string()),
+                "value": pa.array([_encode(f[4]) for f in figures], type=pa.string()),
             }
         )
         tmp = d / "figures.parquet.tmp"
-        pq.write_table(table, tmp, compression="zstd")
+        _write_parquet(table, tmp)
         os.replace(tmp, d / "figures.parquet")
         meta = {
             "label": pub.label,
@@ -280,13 +309,17 @@ class FiguresStore:
         meta = json.loads((d / "publication.json").read_text(encoding="utf-8"))
         figs: tuple[Figure, ...] = ()
         if figures:
-            t = pq.read_table(d / "figures.parquet")
+            t = pq.ParquetFile(d / "figures.parquet").read()
             cols = {n: t.column(n).to_pylist() for n in t.column_names}
+            # one JSON parse for each column, not one for each figure
+            cells = map(tuple, json.loads("[" + ",".join(cols["cell"]) + "]"))
+            values = json.loads("[" + ",".join(cols["value"]) + "]")
+            for v in values:
+                if not (v is None or isinstance(v, (str, int, float))):
+                    raise ValueError(f"bad stored value {v!r} in {d / 'figures.parquet'}")
             figs = tuple(
-                Figure(tid, ref, tuple(json.loads(cell)), col, _decode(val))
-                for tid, ref, cell, col, val in zip(
-                    cols["table_id"], cols["reference_period"], cols["cell"], cols["column"], cols["value"], strict=True
-                )
+                map(Figure._make, zip(cols["table_id"], cols["reference_period"], cells, cols["column"], values,
+                                      strict=True))
             )
         return Publication(
             label=meta["label"],
@@ -390,8 +423,9 @@ def latest_published(publications: Iterable[Publication]) -> tuple[dict[tuple[st
     shapes: dict[str, TableShape] = {}
     for pub in publications:
         shapes.update(pub.tables)
+        label = pub.label
         for f in pub.figures:
-            values[f.key] = (f.value, pub.label)
+            values[(f[0], f[1], f[2], f[3])] = (f[4], label)
     return values, shapes
 
 
@@ -415,17 +449,20 @@ def find_revisions(
     before, old_shapes = latest_published(pubs)
     shape_of = {**old_shapes, **(shapes or {})}
     now: dict[tuple[str, str, tuple[str, ...], str], Value] = {}
-    order: list[tuple[str, str, tuple[str, ...], str]] = []
     for f in current:
-        if f.key not in now:
-            order.append(f.key)
-        now[f.key] = f.value
+        now[(f[0], f[1], f[2], f[3])] = f[4]  # in order of first appearance (dicts keep it)
+    order = list(now)
+    is_earlier: dict[str, bool] = {}
 
     def earlier_period(ref: str) -> bool:
-        try:
-            return parse_period(ref).end < p.start
-        except ValueError:
-            return False
+        hit = is_earlier.get(ref)
+        if hit is None:
+            try:
+                hit = parse_period(ref).end < p.start
+            except ValueError:
+                hit = False
+            is_earlier[ref] = hit
+        return hit
 
     compared = {(k[0], k[1]) for k in now if earlier_period(k[1])} & {(k[0], k[1]) for k in before}
     keys = [k for k in order if (k[0], k[1]) in compared]
@@ -664,16 +701,19 @@ def revise(
     recomputed: Sequence[TableResult] = (),
     *,
     causes: Iterable[Cause | Mapping[str, Any]] = (),
+    current_figures: Sequence[Figure] | None = None,
 ) -> RevisionReport:
     """Compare the tables of this publication (``current``) and the earlier periods'
     tables recomputed now (``recomputed``; see :func:`revision_periods`) with everything
     published before, and explain what the causes (this run's and the earlier
-    publications' data-quality findings, and recorded causes) can."""
+    publications' data-quality findings, and recorded causes) can. ``current_figures``
+    (``figures_from_results(current)``, if the caller has them) saves working them out."""
     p = period if isinstance(period, Period) else parse_period(period)
     pubs = store.earlier(p)
     if not pubs:
         return RevisionReport()
-    figures = figures_from_results([*current, *recomputed])
+    own = figures_from_results(current) if current_figures is None else list(current_figures)
+    figures = own + figures_from_results(recomputed)
     found = find_revisions(pubs, figures, period=p, shapes=shapes_of([*current, *recomputed]))
     # data-quality findings explain revisions only where they name a period
     all_causes: list[Cause | Mapping[str, Any]] = [
