@@ -6,44 +6,28 @@ standard in force on its date, so a 2022 case is decided by the 2022 test.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from nrm.core.errors import ServiceError
+from nrm.core.policy import InForce, read_dated
 
 STANDARDS_FILE = Path(__file__).parent / "data" / "decision_standards.csv"
 
 
-@dataclass(frozen=True)
-class Standard:
+@dataclass(frozen=True, kw_only=True)
+class Standard(InForce):
     code: str
     stage: str
     label: str
-    effective_from: date
-    effective_to: date | None  # exclusive
     source: str
-
-    def in_force(self, on: date) -> bool:
-        return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
 
 
 @lru_cache(maxsize=1)
 def standards() -> tuple[Standard, ...]:
-    with STANDARDS_FILE.open(newline="", encoding="utf-8") as handle:
-        return tuple(
-            Standard(
-                code=row["code"],
-                stage=row["stage"],
-                label=row["label"],
-                effective_from=date.fromisoformat(row["effective_from"]),
-                effective_to=date.fromisoformat(row["effective_to"]) if row["effective_to"] else None,
-                source=row["source"],
-            )
-            for row in csv.DictReader(handle)
-        )
+    return read_dated(STANDARDS_FILE, Standard)
 
 
 def standard_in_force(stage: str, *, on: date) -> Standard:

@@ -9,24 +9,47 @@ The values live in ``nrm/core/data/policy.csv``. A rule is looked up for a date,
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 POLICY_FILE = Path(__file__).parent / "data" / "policy.csv"
 
 
-@dataclass(frozen=True)
-class PolicyEntry:
-    key: str
-    value: str
+@dataclass(frozen=True, kw_only=True)
+class InForce:
+    """A row of dated data: in force from ``effective_from`` until ``effective_to`` (exclusive)."""
+
     effective_from: date
-    effective_to: date | None  # exclusive
-    source: str
+    effective_to: date | None
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
+
+
+def read_dated[T: InForce](path: Path, build: Callable[..., T]) -> tuple[T, ...]:
+    """Every row of a dated CSV file (columns ``effective_from``, ``effective_to`` and others),
+    built with ``build(**row)``: the one reader for policy, standards and other dated rules."""
+
+    def row_values(row: dict[str, str]) -> dict[str, Any]:
+        return {
+            **row,
+            "effective_from": date.fromisoformat(row["effective_from"]),
+            "effective_to": date.fromisoformat(row["effective_to"]) if row["effective_to"] else None,
+        }
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return tuple(build(**row_values(row)) for row in csv.DictReader(handle))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyEntry(InForce):
+    key: str
+    value: str
+    source: str
 
 
 class PolicyNotInForce(LookupError):
@@ -35,18 +58,7 @@ class PolicyNotInForce(LookupError):
 
 @lru_cache(maxsize=1)
 def entries() -> tuple[PolicyEntry, ...]:
-    with POLICY_FILE.open(newline="", encoding="utf-8") as handle:
-        rows = [
-            PolicyEntry(
-                key=row["key"],
-                value=row["value"],
-                effective_from=date.fromisoformat(row["effective_from"]),
-                effective_to=date.fromisoformat(row["effective_to"]) if row["effective_to"] else None,
-                source=row["source"],
-            )
-            for row in csv.DictReader(handle)
-        ]
-    return tuple(rows)
+    return read_dated(POLICY_FILE, PolicyEntry)
 
 
 def entry(key: str, *, on: date) -> PolicyEntry:
