@@ -57,7 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Compute the official statistics for a period from an extract.",
     )
     pub.add_argument("--period", required=True, type=_period, help="a quarter such as 2023-Q4, or a year such as 2023")
-    pub.add_argument("--source", required=True, metavar="FILE", help="the extract's referrals file (.parquet or .csv)")
+    pub.add_argument(
+        "--source",
+        required=True,
+        metavar="FILE",
+        help="the extract's referrals file (.parquet or .csv), or db: the service's live database",
+    )
     pub.add_argument("--out", required=True, metavar="DIR", help="the directory to write the publication to")
     pub.add_argument(
         "--threshold",
@@ -120,7 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Validate an extract (and its sibling files). With --into, copy it there as Parquet "
         "only if no row has a problem.",
     )
-    imp.add_argument("file", metavar="FILE", help="the extract's referrals file (.parquet or .csv)")
+    imp.add_argument("file", metavar="FILE", help="the extract's referrals file (.parquet or .csv), or db: the service's live database")
     imp.add_argument("--into", metavar="DIR", default=None, help="where to store the extract if it is valid")
     imp.add_argument("--max-problems", type=int, default=extract_io.DEFAULT_MAX_PROBLEMS, metavar="N")
 

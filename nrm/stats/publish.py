@@ -430,6 +430,15 @@ def _own_series_length(period: Period, own_from: Quarter) -> int:
     return len(quarters_between(own_from, period.last_quarter))
 
 
+def _comparable(r: revisions.Revision, own_from: Quarter, back: backseries.BackSeries | None) -> bool:
+    """Whether a difference is a revision: its period is one the extract covers in full,
+    or its figure comes from the back series (as published). A quarter before the
+    extract's data computes as zero, which says nothing about the figure published then."""
+    if parse_period(r.reference_period).start >= own_from.start:
+        return True
+    return back is not None and back.covers(r.table_id)
+
+
 def _table_notes(
     results: Sequence[engine.TableResult],
     period: Period,
@@ -549,12 +558,11 @@ def publish(
         first, last = engine.extract_date_range(con)
         own_from = backseries.first_full_quarter(first) if first is not None else p.last_quarter.next()
         results: list[engine.TableResult] = []
-        codes = engine._Codes(con)
         for t in tables:
             bar.set_postfix_str(t.id)
             extended = back is not None and t.time_series and back.covers(t.id)
             length = _own_series_length(p, own_from) if extended else series_length
-            res = engine.compute_table(con, t, p, series_length=length, codes=codes)
+            res = engine.compute_table(con, t, p, series_length=length)
             if extended and back is not None:
                 res = backseries.extend(res, back, own_from=own_from)
             control = overrides.get(t.id, t.disclosure)
@@ -569,6 +577,8 @@ def publish(
         recomputed: list[engine.TableResult] = []
         if figures_store is not None:
             for rp in revisions.revision_periods(figures_store, p):
+                if rp.start < own_from.start:
+                    continue  # the extract does not cover that period: its figures now are not comparable
                 for t in tables:
                     if t.time_series:
                         continue
@@ -590,12 +600,16 @@ def publish(
     hasher.shutdown()
     report.extract = tuple((f.path, f.sha256) for f in extract_files)
     causes = [f for f in report.findings() if f.severity in ("warn", "fail")]
-    own_figures = revisions.figures_from_results(results) if figures_store is not None else []
     rev = (
-        revisions.revise(figures_store, p, results, recomputed, causes=causes, current_figures=own_figures)
+        revisions.revise(figures_store, p, results, recomputed, causes=causes)
         if figures_store is not None
         else None
     )
+    if rev is not None:
+        rev = replace(rev, revisions=[r for r in rev.revisions if _comparable(r, own_from, back)])
+    del recomputed  # the earlier periods' tables and figures are not needed any more: free the memory
+    if figures_store is not None:
+        figures_store.forget()
     published = [revisions.mark_revised(r, rev.revisions) for r in results] if rev else results
     table_notes = _table_notes(results, p, back, own_from)
     revision_rows = revisions.revisions_sheet(rev.revisions) if rev is not None else None
@@ -793,7 +807,6 @@ def publish(
             extract=[(f.path, f.sha256) for f in extract_files],
             findings=[f.to_dict() for f in report.findings()],
             overrides=[o.to_dict() for o in used],
-            figures=own_figures,
         )
     bar.update()
     bar.close()

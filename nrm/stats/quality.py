@@ -822,18 +822,20 @@ def check_duplicates(
     config = config or QualityConfig()
     cid = "duplicate_referrals"
     title, blocking = CHECKS[cid]
-    n, by_id, repeat_by_id = _rows(
+    # a referral is a repeat unless it is its person's first: the referrals in the period less
+    # the people whose first referral is in it (an aggregate, not a window over every referral)
+    n, by_id, first_in_period = _rows(
         con,
-        """WITH r AS (
-               SELECT referral_id, person_id, referral_date,
-                      row_number() OVER (PARTITION BY person_id ORDER BY referral_date, referral_id) AS nth
-               FROM referrals WHERE referral_date <= ?
+        """WITH firsts AS (
+               SELECT min(referral_date) AS first FROM referrals WHERE referral_date <= ? GROUP BY person_id
            )
-           SELECT count(*), count(DISTINCT person_id), count(*) FILTER (WHERE nth > 1)
-           FROM r WHERE referral_date >= ?""",
-        [period.end, period.start],
+           SELECT (SELECT count(*) FROM referrals WHERE referral_date BETWEEN ? AND ?),
+                  (SELECT count(DISTINCT person_id) FROM referrals WHERE referral_date BETWEEN ? AND ?),
+                  (SELECT count(*) FROM firsts WHERE first >= ?)""",
+        [period.end, period.start, period.end, period.start, period.end, period.start],
     )[0]
-    n, by_id, repeat_by_id = int(n), int(by_id), int(repeat_by_id)
+    n, by_id = int(n), int(by_id)
+    repeat_by_id = n - int(first_in_period)
     table: list[tuple[Any, ...]] = [
         ("Referrals in the period", n),
         ("Distinct people (extract person_id)", by_id),
@@ -1018,7 +1020,9 @@ def run_quality(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``nrm stats quality``."""
     parser.add_argument("--period", required=True, help="a quarter such as 2023-Q4, or a year such as 2023")
-    parser.add_argument("--source", required=True, metavar="FILE", help="the extract's referrals file")
+    parser.add_argument(
+        "--source", required=True, metavar="FILE", help="the extract's referrals file, or db: the service's live database"
+    )
     parser.add_argument(
         "--linkage-input",
         metavar="FILE",

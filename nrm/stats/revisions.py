@@ -36,10 +36,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nrm.stats.engine import TableResult, Value
@@ -93,6 +93,10 @@ _LABEL_RE = re.compile(r"^[0-9]{4}(-Q[1-4])?$")
 # Figures
 
 
+_json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_new = tuple.__new__  # builds a named tuple from a tuple without Python-level code: fast for many
+
+
 class Figure(NamedTuple):
     """One published cell. (A named tuple: a publication has hundreds of thousands.)"""
 
@@ -142,7 +146,7 @@ def figures_from_results(results: Iterable[TableResult]) -> list[Figure]:
             cell = tuple(map(str, row[:k]))
             ref = label if quarter_at is None or row[quarter_at] == TOTAL else str(row[quarter_at])
             for j, name in enumerate(names):
-                out.append(Figure(tid, ref, cell, name, row[k + j]))
+                out.append(_new(Figure, (tid, ref, cell, name, row[k + j])))
     return out
 
 
@@ -196,15 +200,18 @@ def _decode(s: str) -> Value:
     raise ValueError(f"bad stored value {s!r}")
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    """Write ``table`` as Parquet with DuckDB (already loaded; pyarrow's writer would
-    import pandas, a second's start-up for one file)."""
+def _write_parquet(columns: Mapping[str, list[str]], path: Path) -> None:
+    """Write text ``columns`` as Parquet with DuckDB, from NumPy arrays (building Arrow
+    arrays from Python lists would import pandas: a second's start-up for one file)."""
     import duckdb
+    import numpy as np
 
     con = duckdb.connect(":memory:")
     try:
-        con.register("figures", table)
-        con.execute(f"COPY figures TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)")
+        con.register("figures", {name: np.array(values, dtype=object) for name, values in columns.items()})
+        select = ", ".join(f'CAST("{name}" AS VARCHAR) AS "{name}"' for name in columns)
+        target = str(path).replace("'", "''")
+        con.execute(f"COPY (SELECT {select} FROM figures) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")  # noqa: S608
     finally:
         con.close()
 
@@ -253,19 +260,17 @@ class FiguresStore:
         d.mkdir(parents=True, exist_ok=True)
         cell_json: dict[tuple[str, ...], str] = {}
         for f in figures:
-            if f[2] not in cell_json:
-                cell_json[f[2]] = json.dumps(list(f[2]))
-        table = pa.table(
-            {
-                "table_id": pa.array([f[0] for f in figures], type=pa.string()),
-                "reference_period": pa.array([f[1] for f in figures], type=pa.string()),
-                "cell": pa.array([cell_json[f[2]] for f in figures], type=pa.string()),
-                "column": pa.array([f[3] for f in figures], type=pa.string()),
-                "value": pa.array([_encode(f[4]) for f in figures], type=pa.string()),
-            }
-        )
+            if f[2] not in cell_json:  # as json.dumps(list(cell)) writes it, faster
+                cell_json[f[2]] = "[" + ", ".join(map(_json_string, f[2])) + "]"
+        columns = {
+            "table_id": [f[0] for f in figures],
+            "reference_period": [f[1] for f in figures],
+            "cell": [cell_json[f[2]] for f in figures],
+            "column": [f[3] for f in figures],
+            "value": [_encode(f[4]) for f in figures],
+        }
         tmp = d / "figures.parquet.tmp"
-        _write_parquet(table, tmp)
+        _write_parquet(columns, tmp)
         os.replace(tmp, d / "figures.parquet")
         meta = {
             "label": pub.label,
@@ -290,6 +295,10 @@ class FiguresStore:
             if d.is_dir() and _LABEL_RE.match(d.name) and meta.is_file():
                 found.append((json.loads(meta.read_text(encoding="utf-8"))["published_at"], d.name))
         return [label for _, label in sorted(found)]
+
+    def forget(self) -> None:
+        """Drop the publications read so far (they are read again when next needed)."""
+        self._loaded.clear()
 
     def load(self, label: str, *, figures: bool = True) -> Publication:
         """A stored publication (read once; read again only if it was saved again)."""
@@ -317,10 +326,8 @@ class FiguresStore:
             for v in values:
                 if not (v is None or isinstance(v, (str, int, float))):
                     raise ValueError(f"bad stored value {v!r} in {d / 'figures.parquet'}")
-            figs = tuple(
-                map(Figure._make, zip(cols["table_id"], cols["reference_period"], cells, cols["column"], values,
-                                      strict=True))
-            )
+            rows = zip(cols["table_id"], cols["reference_period"], cells, cols["column"], values, strict=True)
+            figs = tuple(map(_new, repeat(Figure), rows))
         return Publication(
             label=meta["label"],
             published_at=meta["published_at"],
@@ -701,19 +708,17 @@ def revise(
     recomputed: Sequence[TableResult] = (),
     *,
     causes: Iterable[Cause | Mapping[str, Any]] = (),
-    current_figures: Sequence[Figure] | None = None,
 ) -> RevisionReport:
     """Compare the tables of this publication (``current``) and the earlier periods'
     tables recomputed now (``recomputed``; see :func:`revision_periods`) with everything
     published before, and explain what the causes (this run's and the earlier
-    publications' data-quality findings, and recorded causes) can. ``current_figures``
-    (``figures_from_results(current)``, if the caller has them) saves working them out."""
+    publications' data-quality findings, and recorded causes) can."""
     p = period if isinstance(period, Period) else parse_period(period)
     pubs = store.earlier(p)
     if not pubs:
         return RevisionReport()
-    own = figures_from_results(current) if current_figures is None else list(current_figures)
-    figures = own + figures_from_results(recomputed)
+    # only time series show earlier periods among this publication's own tables
+    figures = figures_from_results([r for r in current if r.table.time_series]) + figures_from_results(recomputed)
     found = find_revisions(pubs, figures, period=p, shapes=shapes_of([*current, *recomputed]))
     # data-quality findings explain revisions only where they name a period
     all_causes: list[Cause | Mapping[str, Any]] = [

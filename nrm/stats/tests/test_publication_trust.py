@@ -356,3 +356,22 @@ def test_revision_periods_and_store_location(tmp_path: Path, monkeypatch: pytest
     assert storage.default_root() == tmp_path / "var" / "stats"
     store = storage.figures_store(storage.default_root())
     assert revisions.revision_periods(store, parse_period("2023-Q2")) == []
+
+
+def test_quarters_before_the_extract_are_not_revised_to_zero(tmp_path: Path) -> None:
+    full = tmp_path / "full.parquet"
+    extract_io.write_extract(generate_extract(2000, seed=11, start=date(2022, 1, 1), end=date(2023, 12, 31)), full)
+    store = tmp_path / "store"
+    publish(full, "2023-Q3", tmp_path / "q3", progress=False, store=store)
+    # the next extract holds only 2023's referrals: 2022's quarters now compute as zero
+    later = tmp_path / "later.parquet"
+    referrals = pq.read_table(full)
+    pq.write_table(referrals.filter(pc.greater_equal(referrals.column("referral_date"), pa.scalar(date(2023, 1, 1)))),
+                   later)
+    for name, src in extract_io.sibling_paths(full).items():
+        if name != "referrals":
+            (tmp_path / f"later_{name}.parquet").write_bytes(src.read_bytes())
+    manifest = publish(later, "2023-Q4", tmp_path / "q4", progress=False, store=store)
+    assert manifest.revisions["compared_with"] == ["2023-Q3"]
+    rows = _csv_rows(tmp_path / "q4" / "csv" / "revisions.csv")[1:]
+    assert all(r[1] >= "2023" for r in rows), rows[:3]

@@ -329,9 +329,11 @@ def test_cli_publish(extract_path: Path, tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     opts = parser.parse_args(
-        ["publish", "--period", "2023", "--source", str(extract_path), "--out", str(tmp_path), "--no-progress"]
+        ["publish", "--period", "2023", "--source", str(extract_path), "--out", str(tmp_path / "out"),
+         "--store", str(tmp_path / "store"), "--no-progress"]
     )
     out = io.StringIO()
     assert cli.run(opts, stdout=out, stderr=io.StringIO()) == 0
     assert "Published 2023" in out.getvalue()
-    assert (tmp_path / "manifest.json").is_file() and (tmp_path / "nrm-statistics-2023.ods").is_file()
+    assert (tmp_path / "out" / "manifest.json").is_file() and (tmp_path / "out" / "nrm-statistics-2023.ods").is_file()
+    assert (tmp_path / "store" / "published" / "2023" / "figures.parquet").is_file()

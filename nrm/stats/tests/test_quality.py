@@ -222,7 +222,8 @@ def test_cli_quality(referrals: pa.Table, tmp_path: Path) -> None:
     parser = argparse.ArgumentParser()
     Q.add_arguments(parser)
     out, err = io.StringIO(), io.StringIO()
-    options = parser.parse_args(["--period", "2020-Q3", "--source", str(path), "--json", str(tmp_path / "q.json")])
+    options = parser.parse_args(["--period", "2020-Q3", "--source", str(path), "--json", str(tmp_path / "q.json"),
+                                 "--store", str(tmp_path / "store")])
     assert Q.run_cli(options, out, err) == 0
     assert "Data quality report for 2020-Q3" in out.getvalue()
     assert json.loads((tmp_path / "q.json").read_text())["period"] == "2020-Q3"
