@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from nrm.stats.pq_views import pq_api
+from nrm.stats.api import pq_api
 
 app_name = "api"
 urlpatterns = [

@@ -1,28 +1,18 @@
-"""Answers to parliamentary questions, for analysts: a page and an API endpoint over the
-latest pseudonymised data cut. The engine is ``nrm.stats.pq``."""
+"""Answers to parliamentary questions, for analysts: the page (the API endpoint is in
+``nrm/stats/api.py``), over the latest pseudonymised data cut. The engine is ``nrm.stats.pq``."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.request import Request
-from rest_framework.response import Response
 
-from nrm.accounts.roles import Role
 from nrm.audit.services import audit_record
 from nrm.stats import pq
+from nrm.stats.selectors import may_query_statistics
 from nrm.stats.services import data_cut_latest, data_cut_take
 
 NO_DATA_CUT = "There is no data cut yet. Take one from the live data first."
-
-
-def _is_analyst(user: Any) -> bool:
-    return bool(user.is_authenticated and user.has_role(Role.ANALYST))
 
 
 def _filters_from_text(text: str, where: str) -> dict[str, list[str]]:
@@ -41,7 +31,7 @@ def _filters_from_text(text: str, where: str) -> dict[str, list[str]]:
 
 @login_required
 def pq_page(request: HttpRequest) -> HttpResponse:
-    if not _is_analyst(request.user):
+    if not may_query_statistics(request.user):
         raise Http404
     if request.method == "POST" and request.POST.get("action") == "refresh":
         data_cut_take(actor=request.user)
@@ -71,28 +61,3 @@ def pq_page(request: HttpRequest) -> HttpResponse:
         "title": "Answer a parliamentary question", "values": values, "result": result, "errors": errors,
         "data_cut": cut.name if cut else None, "dimensions": pq.dimensions().values(),
     }, status=400 if errors else 200)
-
-
-class IsAnalyst(BasePermission):
-    message = "Only analysts may query the statistics."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return _is_analyst(request.user)
-
-
-@api_view(["POST"])
-@permission_classes([IsAuthenticated, IsAnalyst])
-def pq_api(request: Request) -> Response:
-    """Answer a query: ``{"measure": "percentage", "date_basis": "rg", "denominator":
-    {"age_at_exploitation": ["Child (17 or under)"]}, "numerator": {"rg_outcome": "Positive"},
-    "periods": ["2020-Q2", "2020-Q3"]}``."""
-    cut = data_cut_latest()
-    if cut is None:
-        return Response({"error": "NoDataCut", "field": None, "message": NO_DATA_CUT}, status=409)
-    try:
-        result = pq.answer(cut, request.data)
-    except pq.QueryError as exc:
-        return Response(exc.to_dict(), status=400)
-    audit_record(actor=request.user, action="stats.question_answered", target=request.user,
-                 after={"query": result.query.to_dict(), "display": result.display})
-    return Response(result.to_dict())

@@ -27,7 +27,12 @@ def publication_file(publication: Publication, relative: str) -> Path:
     return path
 
 
+def may_query_statistics(user: Any) -> bool:
+    """Analysts query the pseudonymised data and read feedback; nobody else does."""
+    return bool(user.is_authenticated and user.has_role(Role.ANALYST))
+
+
 def feedback_visible_to(user: Any) -> QuerySet[PublicationFeedback]:
-    if not (user.is_authenticated and user.has_role(Role.ANALYST)):
+    if not may_query_statistics(user):
         return PublicationFeedback.objects.none()
     return PublicationFeedback.objects.select_related("publication")

@@ -11,9 +11,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from nrm.accounts.roles import Role
 from nrm.core.errors import ServiceError
-from nrm.stats.selectors import feedback_visible_to, publication_file, publications_public
+from nrm.stats.selectors import feedback_visible_to, may_query_statistics, publication_file, publications_public
 from nrm.stats.services import feedback_record
 
 
@@ -35,7 +34,7 @@ def publications(request: HttpRequest) -> HttpResponse:
             return redirect("stats:publications")
     return render(request, "stats/publications.html", {
         "title": "National Referral Mechanism statistics", "publications": items, "errors": errors,
-        "values": values,
+        "values": values, "may_read_feedback": may_query_statistics(request.user),
     }, status=400 if errors else 200)
 
 
@@ -66,7 +65,7 @@ def publication_download(request: HttpRequest, publication_id: str, path: str) -
 @login_required
 @require_GET
 def feedback_list(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_role(Role.ANALYST):  # type: ignore[union-attr]
+    if not may_query_statistics(request.user):
         raise Http404
     return render(request, "stats/feedback.html", {
         "title": "What users said about the statistics", "feedback": feedback_visible_to(request.user)[:500],

@@ -1,0 +1,41 @@
+"""The statistics API: answers to parliamentary questions (wired in ``nrm/api/urls.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from nrm.audit.services import audit_record
+from nrm.stats import pq
+from nrm.stats.pq_views import NO_DATA_CUT
+from nrm.stats.selectors import may_query_statistics
+from nrm.stats.services import data_cut_latest
+
+
+class IsAnalyst(BasePermission):
+    message = "Only analysts may query the statistics."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return may_query_statistics(request.user)
+
+
+@api_view(["POST"])
+@permission_classes([IsAuthenticated, IsAnalyst])
+def pq_api(request: Request) -> Response:
+    """Answer a query: ``{"measure": "percentage", "date_basis": "rg", "denominator":
+    {"age_at_exploitation": ["Child (17 or under)"]}, "numerator": {"rg_outcome": "Positive"},
+    "periods": ["2020-Q2", "2020-Q3"]}``."""
+    cut = data_cut_latest()
+    if cut is None:
+        return Response({"error": "NoDataCut", "field": None, "message": NO_DATA_CUT}, status=409)
+    try:
+        result = pq.answer(cut, request.data)
+    except pq.QueryError as exc:
+        return Response(exc.to_dict(), status=400)
+    audit_record(actor=request.user, action="stats.question_answered", target=request.user,
+                 after={"query": result.query.to_dict(), "display": result.display})
+    return Response(result.to_dict())
