@@ -18,15 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nrm.accounts.forms import CodeForm, SignInForm
 from nrm.audit.services import audit_record
-
-
-def form_errors(form: Any) -> list[dict[str, str]]:
-    """Errors for the GOV.UK error summary: each links to its field."""
-    return [
-        {"text": str(message), "href": f"#{field if field != '__all__' else 'email'}"}
-        for field, messages in form.errors.items()
-        for message in messages
-    ]
+from nrm.core.forms import error_list
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -52,7 +44,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:second_factor")
             return redirect(_next_url(request))
     return render(request, "accounts/sign_in.html", {
-        "title": "Sign in", "form": form, "errors": form_errors(form), "next": request.GET.get("next", ""),
+        "title": "Sign in", "form": form, "errors": error_list(form, first_field="email"), "next": request.GET.get("next", ""),
     }, status=400 if form.errors else 200)
 
 

@@ -11,19 +11,6 @@ from nrm.referrals.journey import PHONE_RE
 from nrm.referrals.models import ConcernUrgency
 
 
-def error_list(form: forms.Form, anchors: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """A form's errors for the GOV.UK error summary, each linking to its question."""
-    anchors = anchors or {}
-    order = list(form.fields)
-    items = sorted(form.errors.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1)
-    return [{"text": str(messages[0]), "href": f"#{anchors.get(name, name)}"} for name, messages in items]
-
-
-def first_error(form: forms.Form, name: str) -> dict[str, str] | None:
-    messages = form.errors.get(name)
-    return {"text": str(messages[0])} if messages else None
-
-
 class ConcernForm(forms.Form):
     organisation = forms.CharField(error_messages={"required": "Select the first responder organisation to ask"})
     urgency = forms.ChoiceField(choices=ConcernUrgency.choices,

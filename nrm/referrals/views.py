@@ -17,12 +17,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nrm.core.errors import AccessDenied, ServiceError
+from nrm.core.forms import error_list
+from nrm.core.forms import field_error as first_error
 from nrm.core.jinja import govuk_date
 from nrm.core.policy import int_value
 from nrm.referrals import journey, selectors, services
 from nrm.referrals.choices import options_on
 from nrm.referrals.evidence import ALLOWED_LABELS, MAX_BYTES, MAX_FILES, human_size
-from nrm.referrals.forms import ConcernForm, ContributionForm, InvitationForm, error_list, first_error
+from nrm.referrals.forms import ConcernForm, ContributionForm, InvitationForm
 from nrm.referrals.language import language_flags
 from nrm.referrals.models import ConcernStatus, ConcernUrgency, Referral, ReferralStatus
 from nrm.referrals.pages import language_terms_json, person_name, step_field_views, step_url, summary_sections

@@ -7,20 +7,6 @@ from typing import Any
 from django import forms
 
 
-def error_list(form: forms.Form, *, first_field: str = "") -> list[dict[str, str]]:
-    """Errors for the GOV.UK error summary, each linking to its field."""
-    return [
-        {"text": str(message), "href": f"#{field if field != '__all__' else first_field}"}
-        for field, messages in form.errors.items()
-        for message in messages
-    ]
-
-
-def field_error(form: forms.Form, name: str) -> dict[str, str] | None:
-    messages = form.errors.get(name)
-    return {"text": str(messages[0])} if messages else None
-
-
 class DeclarationForm(forms.Form):
     conflict = forms.ChoiceField(
         choices=[("no", "No"), ("yes", "Yes")],

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods
 
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
+from nrm.core.forms import error_list, field_error
 from nrm.reviews import selectors, services
-from nrm.reviews.forms import DeclarationForm, PanelOutcomeForm, SecondLineForm, error_list, field_error
+from nrm.reviews.forms import DeclarationForm, PanelOutcomeForm, SecondLineForm
 from nrm.reviews.models import ConflictDeclaration, Review, ReviewStatus, SeatRole
 
 

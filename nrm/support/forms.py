@@ -10,21 +10,6 @@ from django import forms
 from nrm.support.models import AssessmentOutcome, EndReason, SupportKind
 
 
-def error_list(form: forms.Form, *, first_field: str = "", anchors: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """Errors for the GOV.UK error summary, each linking to its field (``anchors`` for date inputs)."""
-    anchors = anchors or {}
-    return [
-        {"text": str(message), "href": "#" + anchors.get(field, field if field != "__all__" else first_field)}
-        for field, messages in form.errors.items()
-        for message in messages
-    ]
-
-
-def field_error(form: forms.Form, name: str) -> dict[str, str] | None:
-    messages = form.errors.get(name)
-    return {"text": str(messages[0])} if messages else None
-
-
 class GovukDateWidget(forms.MultiWidget):
     """Reads a GOV.UK date input: three boxes named ``<name>-day``, ``<name>-month``, ``<name>-year``."""
 

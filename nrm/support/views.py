@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
+from nrm.core.forms import error_list, field_error
 from nrm.support import selectors, services
 from nrm.support.forms import (
     AssessmentForm,
@@ -22,8 +23,6 @@ from nrm.support.forms import (
     EpisodeEndForm,
     EpisodeForm,
     RespondForm,
-    error_list,
-    field_error,
 )
 from nrm.support.models import EndReason, SupportReferral, SupportReferralStatus
 
