@@ -32,9 +32,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import _paths  # repository on the path, bench/ off it
+import _common  # repository on the path, bench/ off it
 
-ROOT = _paths.ROOT
+ROOT = _common.ROOT
 
 START, END = date(2019, 1, 1), date(2024, 12, 31)
 SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 0.9, 0.99)

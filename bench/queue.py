@@ -36,7 +36,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import _paths  # noqa: F401  (repository on the path, bench/ off it: this file would hide `queue`)
+import _common  # noqa: F401  (repository on the path, bench/ off it: this file would hide `queue`)
 
 if getattr(sys.modules.get("queue"), "__file__", None) == str(Path(__file__).resolve()):
     del sys.modules["queue"]

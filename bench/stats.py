@@ -37,12 +37,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-# Python puts this script's folder first on sys.path; bench/ holds scripts named like
-# standard modules (queue.py), which would shadow them for pyarrow and duckdb.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-ROOT = _HERE.parent
-sys.path.insert(0, str(ROOT))
+import _common  # repository on the path, bench/ off it
+
+ROOT = _common.ROOT
 
 START, END = date(2019, 1, 1), date(2024, 12, 31)
 
@@ -359,16 +356,6 @@ def _run_child(args: list[str]) -> tuple[dict[str, Any], float, float]:
     return result, wall, usage.ru_maxrss / 1024.0
 
 
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the NRM statistics publication")
     parser.add_argument("--referrals", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -404,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
-    print(f"CPU: {_cpu()}; cores: {os.cpu_count()}; Python {platform.python_version()}; period {args.period}")
+    print(f"CPU: {_common.cpu_model()}; cores: {os.cpu_count()}; Python {platform.python_version()}; period {args.period}")
     print(
         f"load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine inflates wall times)"
     )

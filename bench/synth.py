@@ -12,27 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-import _paths  # noqa: F401  (repository on the path, bench/ off it)
+import _common  # repository on the path, bench/ off it
 
 from nrm.synth.calibration import load_calibration
 from nrm.synth.extract import simulate_referrals, write_referrals
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak_kib = usage.ru_maxrss  # KiB on Linux
     cpu = usage.ru_utime + usage.ru_stime
-    print(f"machine           : {os.cpu_count()} CPUs, {_cpu()}")
+    print(f"machine           : {os.cpu_count()} CPUs, {_common.cpu_model()}")
     print(f"referrals         : {args.referrals:,} ({start} to {end}, seed {args.seed})")
     print(f"calibration load  : {t_cal:.2f} s")
     print(f"wall time         : {wall:.2f} s")
