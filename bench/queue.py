@@ -36,13 +36,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import _common  # noqa: F401  (repository on the path, bench/ off it: this file would hide `queue`)
+import _common  # repository on the path, bench/ off it: this file would hide `queue`
 
 if getattr(sys.modules.get("queue"), "__file__", None) == str(Path(__file__).resolve()):
     del sys.modules["queue"]
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = _common.ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 
 QUEUE_TARGET_MS = 50.0
