@@ -354,7 +354,7 @@ def reviews_extract_rows(
 
     ``as_of`` leaves out reviews referred after that date and shows an outcome only if it was
     recorded by then. ``referral_id(case)`` gives the id the referrals table uses (the
-    referral's id by default), so the statistics engineer can pseudonymise consistently.
+    referral's id by default), so the extract can use the same ids as its referrals table.
     """
     ident = referral_id or (lambda case: str(case.referral_id))
     queryset = reviews if reviews is not None else Review.objects.select_related("case").order_by(
