@@ -313,23 +313,14 @@ def case_record_rg_decision(
         }
         if result == Outcome.POSITIVE:
             decision_policy["recovery_period_days"] = policy.recovery_period_days(on=day)
-        decision = Decision.objects.create(
-            case=case, stage=Stage.RG, outcome=result, standard_applied=standard.label, rationale=text,
-            decided_by=decision_maker, decided_on=day,
-            status=DecisionStatus.SERVED if result == Outcome.POSITIVE else DecisionStatus.PROPOSED,
-            served_on=day if result == Outcome.POSITIVE else None,
-            policy=decision_policy,
-        )
-        decision.reasons.set(reason_rows)
-        case.last_decision_maker = decision_maker
+        decision = _decision_create(case, Stage.RG, result, standard_label=standard.label, rationale=text,
+                                    decision_maker=decision_maker, day=day, decision_policy=decision_policy,
+                                    reasons=reason_rows)
         if result == Outcome.POSITIVE:
             case.rg_date = day
             case.recovery_period_days = decision_policy["recovery_period_days"]
             case.cg_date = None
-        case.save()
-        audit_record(actor=decision_maker, action="case.rg_decision_recorded", target=decision, case=case,
-                     before=before, after={**_snapshot(case), **_decision_audit(decision)})
-        _announce(decision, actor=decision_maker)
+        _decision_recorded(case, decision, actor=decision_maker, before=before)
     return decision
 
 
@@ -369,22 +360,37 @@ def case_record_cg_decision(
         }
         if result == Outcome.NEGATIVE:
             decision_policy["independent_review_mode"] = policy.independent_review_mode(on=day)
-        decision = Decision.objects.create(
-            case=case, stage=Stage.CG, outcome=result, standard_applied=standard.label, rationale=text,
-            decided_by=decision_maker, decided_on=day,
-            status=DecisionStatus.SERVED if result == Outcome.POSITIVE else DecisionStatus.PROPOSED,
-            served_on=day if result == Outcome.POSITIVE else None,
-            policy=decision_policy,
-        )
-        decision.reasons.set(reason_rows)
-        case.last_decision_maker = decision_maker
+        decision = _decision_create(case, Stage.CG, result, standard_label=standard.label, rationale=text,
+                                    decision_maker=decision_maker, day=day, decision_policy=decision_policy,
+                                    reasons=reason_rows)
         if result == Outcome.POSITIVE:
             case.cg_date = day
-        case.save()
-        audit_record(actor=decision_maker, action="case.cg_decision_recorded", target=decision, case=case,
-                     before=before, after={**_snapshot(case), **_decision_audit(decision)})
-        _announce(decision, actor=decision_maker)
+        _decision_recorded(case, decision, actor=decision_maker, before=before)
     return decision
+
+
+def _decision_create(case: Case, stage: Stage, result: Outcome, *, standard_label: str, rationale: str,
+                     decision_maker: Any, day: date, decision_policy: dict[str, Any],
+                     reasons: Sequence[NegativeDecisionReason]) -> Decision:
+    """A positive decision is served at once; a negative one is proposed, for review."""
+    positive = result == Outcome.POSITIVE
+    decision = Decision.objects.create(
+        case=case, stage=stage, outcome=result, standard_applied=standard_label, rationale=rationale,
+        decided_by=decision_maker, decided_on=day,
+        status=DecisionStatus.SERVED if positive else DecisionStatus.PROPOSED,
+        served_on=day if positive else None,
+        policy=decision_policy,
+    )
+    decision.reasons.set(reasons)
+    case.last_decision_maker = decision_maker
+    return decision
+
+
+def _decision_recorded(case: Case, decision: Decision, *, actor: Any, before: dict[str, Any]) -> None:
+    case.save()
+    audit_record(actor=actor, action=f"case.{decision.stage.lower()}_decision_recorded", target=decision, case=case,
+                 before=before, after={**_snapshot(case), **_decision_audit(decision)})
+    _announce(decision, actor=actor)
 
 
 def _announce(decision: Decision, *, actor: Any) -> None:
