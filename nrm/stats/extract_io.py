@@ -36,8 +36,6 @@ import pyarrow.parquet as pq
 from nrm.stats import extract_schema as xs
 
 __all__ = [
-    "DTN_AGE_BANDS",
-    "PROVIDER_TYPES",
     "Extract",
     "ExtractError",
     "ExtractInvalid",
@@ -58,16 +56,6 @@ RESERVED_LABELS = ("Total", "Other", "Other nationalities")
 DEFAULT_MAX_PROBLEMS = 1000
 
 
-# Values the schema describes only in comments (proposed for extract_schema.py).
-DTN_AGE_BANDS = (
-    "18 to 24",
-    "25 to 34",
-    "35 to 44",
-    "45 to 54",
-    "55 or over",
-    "Not specified or unknown",
-)
-PROVIDER_TYPES = ("Victim care contract", "Local authority")
 
 
 @dataclass(frozen=True)
@@ -500,7 +488,7 @@ def _dtn_checks() -> list[_Check]:
             "age_band",
             "trim(coalesce(age_band, '')) <> '' AND NOT regexp_matches(age_band, "
             "'^([0-9]+ to [0-9]+|[0-9]+ (and|or) over|Not specified or unknown)$')",
-            f"'{{age_band}}' is not an age band (such as {_allowed(DTN_AGE_BANDS)})",
+            f"'{{age_band}}' is not an age band (such as {_allowed(xs.DTN_AGE_BANDS)})",
         ),
         *_list_check("exploitation_types", xs.EXPLOITATION_TYPES),
         _enum("location_of_exploitation", xs.LOCATIONS),
@@ -523,7 +511,7 @@ def _support_checks() -> list[_Check]:
     return [
         *_column_checks(xs.SUPPORT),
         _enum("kind", xs.SUPPORT_KINDS),
-        _enum("provider_type", PROVIDER_TYPES),
+        _enum("provider_type", xs.PROVIDER_TYPES),
         _after("end_date", "start_date"),
     ]
 

@@ -71,6 +71,10 @@ REFERRALS = pa.schema(
     ]
 )
 
+# Duty to Notify reports are about adults; the service records these bands
+# (nrm.referrals.models.AgeBand holds the same values, checked by a test).
+DTN_AGE_BANDS = ("18 to 24", "25 to 34", "35 to 44", "45 to 54", "55 and over", "Not specified or unknown")
+
 DUTY_TO_NOTIFY = pa.schema(
     [
         pa.field("report_id", pa.string(), nullable=False),
@@ -79,7 +83,7 @@ DUTY_TO_NOTIFY = pa.schema(
         pa.field("first_responder", pa.string(), nullable=False),
         pa.field("gender", pa.string(), nullable=False),
         pa.field("nationality", pa.string(), nullable=False),
-        pa.field("age_band", pa.string(), nullable=False),  # "18 to 24", "25 to 34", ... or "Not specified or unknown"
+        pa.field("age_band", pa.string(), nullable=False),  # one of DTN_AGE_BANDS
         pa.field("exploitation_types", pa.string(), nullable=False),
         pa.field("location_of_exploitation", pa.string(), nullable=False),
         pa.field("police_force", pa.string(), nullable=True),
@@ -109,6 +113,8 @@ SUPPORT_KINDS = (
     "Interpreter",
     "Recovery needs assessment",
 )
+
+PROVIDER_TYPES = ("Victim care contract", "Local authority")
 
 SUPPORT = pa.schema(
     [

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nrm.stats import extract_schema as xs
-from nrm.stats.extract_io import DTN_AGE_BANDS, PROVIDER_TYPES, Extract
+from nrm.stats.extract_io import Extract
 
 __all__ = ["FIRST_RESPONDERS", "NATIONALITIES", "POLICE_FORCES", "Extract", "generate_extract"]
 
@@ -309,7 +309,7 @@ def generate_extract(
             _strings(fr_flat, dtn_fr),
             _strings(xs.GENDERS, _pick(rng, m, [0.3, 0.68, 0.005, 0.015])),
             _strings(NATIONALITIES, dtn_nat),
-            _strings(DTN_AGE_BANDS, _pick(rng, m, [0.3, 0.35, 0.18, 0.1, 0.04, 0.03])),
+            _strings(xs.DTN_AGE_BANDS, _pick(rng, m, [0.3, 0.35, 0.18, 0.1, 0.04, 0.03])),
             _strings(combos, _pick(rng, m, [w for _, w in _EXPLOITATION_MIX])),
             _strings(xs.LOCATIONS, dtn_loc),
             _strings(force_names, dtn_force, ~((dtn_loc == 0) | (dtn_loc == 2))),
@@ -362,7 +362,7 @@ def generate_extract(
         [
             ids.take(pa.array(pick)),
             _strings(xs.SUPPORT_KINDS, kind),
-            _strings(PROVIDER_TYPES, _pick(rng, k, [0.85, 0.15])),
+            _strings(xs.PROVIDER_TYPES, _pick(rng, k, [0.85, 0.15])),
             _dates(s_day),
             _dates(e_day, ~ended),
             _strings(("Needs met", "Ongoing needs"), _pick(rng, k, [0.6, 0.4]), ~(assessment & ended)),

@@ -57,7 +57,6 @@ LA_TABLE_FROM = date(2019, 4, 1)  # the local authority reference table is compl
 AGE_CODES = {"Adult (18 or over)": "adult", "Child (17 or under)": "child", "Not specified or unknown": "unknown"}
 GENDER_CODES = {"Female": "female", "Male": "male", "Other": "other", "Not specified or unknown": "unknown"}
 LOCATION_CODES = {"UK": "uk", "Overseas": "overseas", "UK and Overseas": "both", "Not specified or unknown": "unknown"}
-DTN_AGE_BANDS = {"55 or over": "55 and over"}
 SUPPORT_KINDS = {"Accommodation": "accommodation", "Outreach": "outreach", "Financial": "financial",
                  "Legal advice": "legal_advice", "Counselling": "counselling", "Interpreter": "interpreter"}
 ASSESSMENT_KIND = "Recovery needs assessment"
@@ -1185,7 +1184,7 @@ class _Loader:
         force = self.forces_by_name.get(report["police_force"]) if report["police_force"] else None
         row = DutyToNotifyReport(
             id=self.uuid(), report_date=day, organisation=self.organisation_named(report["first_responder"]),
-            gender=GENDER_CODES[report["gender"]], age_band=DTN_AGE_BANDS.get(report["age_band"], report["age_band"]),
+            gender=GENDER_CODES[report["gender"]], age_band=report["age_band"],
             location_of_exploitation=location, police_force=force if location in {"uk", "both"} else None)
         self.rows["dtn"].append(row)
         for country in self.countries_for(report["nationality"]):

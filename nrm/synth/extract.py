@@ -106,7 +106,6 @@ RECOVERY_DAYS_BEFORE, RECOVERY_DAYS_FROM = 45, 30
 COUNTY_LINES_RATE = np.array([0.22, 0.55, 0.35])  # of criminal exploitation in the UK, by age
 IECA_RATE_GOV, IECA_RATE_OTHER = 0.75, 0.08
 DTN_TYPE_SHARES = {GOV: 0.55, POLICE: 0.40, LA: 0.05}
-DTN_AGE_BANDS = ("18 to 24", "25 to 34", "35 to 44", "45 to 54", "55 or over", "Not specified or unknown")
 DTN_AGE_SHARES = np.array([0.24, 0.38, 0.20, 0.10, 0.04, 0.04])
 
 _STATUS = {s: i for i, s in enumerate(xs.CASE_STATUSES)}
@@ -850,7 +849,7 @@ def generate_duty_to_notify(
             _strings(cal.organisations, org),
             _strings(xs.GENDERS, gender),
             _strings(cal.nationalities, nat),
-            _strings(DTN_AGE_BANDS, band),
+            _strings(xs.DTN_AGE_BANDS, band),
             _strings(cal.exploitations, expl),
             _strings(xs.LOCATIONS, loc),
             _strings(cal.forces, force),
@@ -959,7 +958,6 @@ def _reviews(core: _Core, seed: int) -> pa.Table:
 
 
 _SUPPORT_KIND = {k: i for i, k in enumerate(xs.SUPPORT_KINDS)}
-PROVIDERS = ("Victim care contract", "Local authority")
 RNA_OUTCOMES = ("Ongoing needs identified", "No ongoing needs")
 # Probability of each kind of support in the recovery period: (adult, child).
 _SUPPORT_RATES = {
@@ -1032,7 +1030,7 @@ def _support(core: _Core, seed: int) -> pa.Table:
         [
             pc.take(core.ids, pa.array(row)),
             _strings(xs.SUPPORT_KINDS, kind),
-            _strings(PROVIDERS, (core.age[row] == 1).astype(np.int64)),
+            _strings(xs.PROVIDER_TYPES, (core.age[row] == 1).astype(np.int64)),
             _dates(start),
             _dates(np.where(open_end, 0, end), open_end),
             _strings(RNA_OUTCOMES, outcome),

@@ -247,3 +247,12 @@ def test_reminders_follow_unacknowledged_partner_messages(
     reminder = OutboxMessage.objects.get(kind="reminder", about_id=str(crime.pk))
     assert reminder.recipient_organisation == crime.recipient_organisation
     assert outbox_remind_unacknowledged(today=day_after) == 0, "one reminder each"
+
+
+def test_duty_to_notify_age_bands_are_the_ones_the_statistics_use() -> None:
+    from nrm.referrals.journey import AGE_BANDS
+    from nrm.referrals.models import AgeBand
+    from nrm.stats import extract_schema
+
+    assert tuple(AgeBand.values) == extract_schema.DTN_AGE_BANDS
+    assert (*AGE_BANDS, "Not specified or unknown") == extract_schema.DTN_AGE_BANDS
