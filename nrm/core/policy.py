@@ -70,6 +70,15 @@ def entry(key: str, *, on: date) -> PolicyEntry:
     return matches[0]
 
 
+def effective_from(key: str, value: str) -> date:
+    """The date from which policy ``key`` first took ``value``, for code that needs the date of
+    a change (series breaks, synthetic data) rather than the value on a date."""
+    for e in sorted(entries(), key=lambda e: e.effective_from):
+        if e.key == key and e.value == value:
+            return e.effective_from
+    raise PolicyNotInForce(f"Policy {key!r} never had the value {value!r}")
+
+
 def value(key: str, *, on: date) -> str:
     return entry(key, on=on).value
 

@@ -48,6 +48,7 @@ from typing import Any, TextIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from nrm.core import policy
 from nrm.stats import extract_schema as xs
 from nrm.stats.engine import TableResult, Value
 from nrm.stats.periods import Period, Quarter, quarter_of, quarters_between
@@ -88,23 +89,10 @@ SOURCE = (
 )
 
 
-def _policy_date(key: str, value: str, fallback: date) -> date:
-    """The date from which policy ``key`` took ``value`` (nrm/core/data/policy.csv)."""
-    try:
-        from nrm.core import policy
-
-        for entry in policy.entries():
-            if entry.key == key and entry.value == value:
-                return entry.effective_from
-    except (ImportError, OSError):  # pragma: no cover - the policy file ships with the code
-        pass
-    return fallback
-
-
-RECORDING_CHANGE = _policy_date("criminal_exploitation_recorded", "1", date(2019, 10, 1))
+RECORDING_CHANGE = policy.effective_from("criminal_exploitation_recorded", "1")
 """Criminal exploitation, age 'not specified or unknown' and dual nationality recorded from."""
-GUIDANCE_CHANGE = _policy_date("recovery_period_days", "30", date(2023, 1, 30))
-SECOND_LINE_REVIEW = _policy_date("independent_review_mode", "second_line", date(2023, 1, 1))
+GUIDANCE_CHANGE = policy.effective_from("recovery_period_days", "30")
+SECOND_LINE_REVIEW = policy.effective_from("independent_review_mode", "second_line")
 
 UNKNOWN = "Not specified or unknown"
 

@@ -609,14 +609,9 @@ def check_category_shift(
 
 def _recovery_days_sql() -> str:
     """SQL for the minimum recovery period in force on ``rg_date`` (policy data)."""
-    try:
-        from nrm.core import policy
+    from nrm.core import policy
 
-        entries = sorted((e for e in policy.entries() if e.key == "recovery_period_days"), key=lambda e: e.effective_from)
-    except (ImportError, OSError):  # pragma: no cover - the policy file ships with the code
-        entries = []
-    if not entries:
-        return "CASE WHEN rg_date < DATE '2023-01-30' THEN 45 ELSE 30 END"
+    entries = sorted((e for e in policy.entries() if e.key == "recovery_period_days"), key=lambda e: e.effective_from)
     parts = []
     for e in entries:
         cond = f"rg_date >= DATE '{e.effective_from.isoformat()}'"

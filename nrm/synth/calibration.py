@@ -37,13 +37,14 @@ import csv
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from nrm.core import policy
 from nrm.stats import extract_schema as xs
 
 __all__ = [
@@ -68,12 +69,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = REPO_ROOT / "data" / "published"
 DEFAULT_REFERENCE_DIR = REPO_ROOT / "nrm" / "reference" / "data"
 
-RECORDING_CHANGE = date(2019, 10, 1)
+# The dates of policy changes come from the policy registry (nrm/core/data/policy.csv).
+RECORDING_CHANGE = policy.effective_from("criminal_exploitation_recorded", "1")
 """Criminal exploitation, age 'Not specified or unknown' and dual nationality recorded from."""
-GUIDANCE_CHANGE = date(2023, 1, 30)
+GUIDANCE_CHANGE = policy.effective_from("recovery_period_days", "30")
 """RG threshold guidance change; recovery period 45 -> 30 days; public-order disqualification."""
-MAAP_FROM = date(2019, 4, 1)
-MAAP_TO = date(2022, 12, 31)
+MAAP_FROM = policy.effective_from("independent_review_mode", "panel")
+MAAP_TO = policy.effective_from("independent_review_mode", "second_line") - timedelta(days=1)
 RNA_FROM = date(2020, 9, 28)
 """Recovery needs assessments under the Victim Care Contract."""
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from nrm.core import policy
 from nrm.stats import extract_schema as xs
 from nrm.synth.calibration import (
     FRT,
@@ -102,7 +103,8 @@ VIRTUAL_FACTOR = 0.6
 """Share of the backlog implied by the published decisions (positive RGs less CGs since 2014) that
 is taken to be still awaiting a CG at the start of the span: the implied figure ignores cases that
 leave without a CG (withdrawn, missing, suspended)."""
-RECOVERY_DAYS_BEFORE, RECOVERY_DAYS_FROM = 45, 30
+RECOVERY_DAYS_BEFORE = policy.recovery_period_days(on=GUIDANCE_CHANGE - timedelta(days=1))
+RECOVERY_DAYS_FROM = policy.recovery_period_days(on=GUIDANCE_CHANGE)
 COUNTY_LINES_RATE = np.array([0.22, 0.55, 0.35])  # of criminal exploitation in the UK, by age
 IECA_RATE_GOV, IECA_RATE_OTHER = 0.75, 0.08
 DTN_TYPE_SHARES = {GOV: 0.55, POLICE: 0.40, LA: 0.05}

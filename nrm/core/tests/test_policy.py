@@ -55,3 +55,11 @@ def test_every_key_has_no_overlapping_periods() -> None:
 def test_a_date_before_any_policy_is_a_clear_error() -> None:
     with pytest.raises(policy.PolicyNotInForce, match="recovery_period_days"):
         policy.recovery_period_days(on=date(2000, 1, 1))
+
+
+def test_the_date_a_policy_changed() -> None:
+    assert policy.effective_from("recovery_period_days", "30") == date(2023, 1, 30)
+    assert policy.effective_from("independent_review_mode", "panel") == date(2019, 4, 1)
+    assert policy.effective_from("criminal_exploitation_recorded", "1") == date(2019, 10, 1)
+    with pytest.raises(policy.PolicyNotInForce, match="never had"):
+        policy.effective_from("recovery_period_days", "7")
