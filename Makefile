@@ -43,10 +43,10 @@ typecheck:
 	$(BIN)/mypy
 
 test-sqlite:
-	NRM_ENVIRONMENT=test DATABASE_URL= $(PYTEST) nrm
+	NRM_ENVIRONMENT=test DATABASE_URL= $(PYTEST) -n auto nrm
 
 test-postgres:
-	NRM_ENVIRONMENT=test $(BIN)/python tools/with_postgres.py -- $(PYTEST) nrm
+	NRM_ENVIRONMENT=test $(BIN)/python tools/with_postgres.py -- $(PYTEST) -n auto nrm
 
 test-e2e:
 	NRM_ENVIRONMENT=test DATABASE_URL= $(PYTEST) tests/e2e

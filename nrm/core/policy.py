@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,30 @@ def independent_review_mode(*, on: date) -> str:
 
 def move_on_support_min_days(*, on: date) -> int:
     return int_value("move_on_support_min_days", on=on)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One step of a policy's schedule: ``value`` in force from ``effective_from``."""
+
+    effective_from: date
+    effective_to: date | None
+    value: str
+
+
+def schedule(key: str) -> tuple[Step, ...]:
+    """Every value policy ``key`` has had, oldest first, for vectorised code (statistics,
+    synthetic data) that must apply the same dated values as :func:`value` to many dates at once.
+
+    The steps are contiguous: each ends where the next begins, so a date maps to exactly one step.
+    """
+    steps = tuple(
+        Step(effective_from=e.effective_from, effective_to=e.effective_to, value=e.value)
+        for e in sorted((e for e in entries() if e.key == key), key=lambda e: e.effective_from)
+    )
+    if not steps:
+        raise PolicyNotInForce(f"No policy {key!r}")
+    for earlier, later in pairwise(steps):
+        if earlier.effective_to != later.effective_from:
+            raise PolicyNotInForce(f"Policy {key!r} has a gap or overlap at {later.effective_from.isoformat()}")
+    return steps

@@ -2,6 +2,8 @@ from datetime import date
 from itertools import pairwise
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nrm.core import policy
 
@@ -63,3 +65,19 @@ def test_the_date_a_policy_changed() -> None:
     assert policy.effective_from("criminal_exploitation_recorded", "1") == date(2019, 10, 1)
     with pytest.raises(policy.PolicyNotInForce, match="never had"):
         policy.effective_from("recovery_period_days", "7")
+
+
+@given(st.dates(min_value=date(2009, 4, 1), max_value=date(2040, 12, 31)),
+       st.sampled_from(sorted({e.key for e in policy.entries()})))
+def test_schedule_agrees_with_the_value_on_every_date(on: date, key: str) -> None:
+    steps = [s for s in policy.schedule(key) if s.effective_from <= on and (s.effective_to is None or on < s.effective_to)]
+    try:
+        expected = [policy.value(key, on=on)]
+    except policy.PolicyNotInForce:
+        expected = []
+    assert [s.value for s in steps] == expected
+
+
+def test_schedule_of_an_unknown_key_is_a_clear_error() -> None:
+    with pytest.raises(policy.PolicyNotInForce):
+        policy.schedule("no_such_policy")
