@@ -4,7 +4,7 @@ After a positive reasonable grounds (RG) decision, the person is referred to a s
 (the victim care contract provider for their nation for adults; the local authority children's
 services for children) for the recovery period under the policy in force on the RG date. After
 a positive conclusive grounds (CG) decision, move-on support of at least the policy minimum
-(90 days since September 2019) is computed from the CG date; a provider cannot end support
+(45 days since September 2019, 14 before) is computed from the CG date; a provider cannot end support
 before then unless it gives a permitted reason.
 
 Referrals are opened by the ``decision_served`` hook the cases service emits (see
@@ -22,13 +22,14 @@ from django.utils import timezone
 
 from nrm.audit.services import audit_record
 from nrm.cases.access import is_decision_maker_for, support_provider_organisations
-from nrm.core import policy
+from nrm.core import rules
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
 from nrm.core.hooks import DecisionEvent
 from nrm.notify.models import MessageKind, OutboxMessage
 from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation
 from nrm.referrals.routing import childrens_services_for
+from nrm.support import rules as support_rules
 from nrm.support.models import (
     AssessmentOutcome,
     EndReason,
@@ -58,15 +59,6 @@ REASONS_NEEDING_DETAILS = frozenset({EndReason.TRANSFERRED, EndReason.OTHER})
 # Reminders to the provider this many days before the date support may end.
 REMINDER_DAYS_BEFORE = (14, 3)
 
-# Adult support by nation: (provider, provider for women where a specialist service holds the contract).
-ADULT_PROVIDERS: dict[str, tuple[str, str | None]] = {
-    "england": ("vcc-salvation-army", None),
-    "wales": ("vcc-salvation-army", None),
-    "scotland": ("support-migrant-help-scotland", "support-tara"),
-    "northern_ireland": ("support-migrant-help-ni", "support-belfast-lisburn-womens-aid"),
-}
-
-
 # --- Opening a referral ----------------------------------------------------------------------
 
 
@@ -74,20 +66,17 @@ def support_provider_for(case: Any, *, on: date) -> tuple[Organisation, Provider
     """Who supports this person: children's services where the child lives for a child, the
     victim care contract provider for the nation for an adult. ``None`` if it cannot be told."""
     referral = case.referral
-    if case.is_child:
+    choice = support_rules.support_provider_for(
+        is_child=case.is_child, nation=case.nation, gender=referral.gender,
+        exploitation_codes=set(referral.exploitation_types.values_list("code", flat=True)))
+    if choice.slug is None:
         authority = referral.safeguarding_local_authority or referral.local_authority
         organisation = childrens_services_for(authority) if authority is not None else None
-        return (organisation, ProviderType.LOCAL_AUTHORITY) if organisation else None
-    default, for_women = ADULT_PROVIDERS.get(case.nation, ADULT_PROVIDERS["england"])
-    slug = default
-    if for_women and referral.gender == "female":
-        sexual = referral.exploitation_types.filter(code="sexual").exists()
-        if case.nation == "northern_ireland" or sexual:
-            slug = for_women
-    organisation = Organisation.objects.in_force(on).filter(slug=slug).first()  # type: ignore[attr-defined]
-    if organisation is None:
-        organisation = Organisation.objects.filter(slug=slug).first()
-    return (organisation, ProviderType.VICTIM_CARE_CONTRACT) if organisation else None
+    else:
+        organisation = Organisation.objects.in_force(on).filter(slug=choice.slug).first()  # type: ignore[attr-defined]
+        if organisation is None:
+            organisation = Organisation.objects.filter(slug=choice.slug).first()
+    return (organisation, choice.provider_type) if organisation else None
 
 
 def support_referral_open(*, case: Any, opened_on: date | None = None, rg_date: date | None = None,
@@ -100,7 +89,7 @@ def support_referral_open(*, case: Any, opened_on: date | None = None, rg_date: 
     if live is not None:
         return live
     rg_day = rg_date or case.rg_date or day
-    days = case.recovery_period_days or policy.recovery_period_days(on=rg_day)
+    period = rules.recovery_period(rg_date=rg_day, days=case.recovery_period_days)
     found = support_provider_for(case, on=day)
     with transaction.atomic():
         if found is None:
@@ -118,9 +107,9 @@ def support_referral_open(*, case: Any, opened_on: date | None = None, rg_date: 
             provider=provider,
             provider_type=provider_type,
             referred_on=day,
-            recovery_period_days=days,
-            recovery_period_ends_on=rg_day + timedelta(days=days),
-            policy={"recovery_period_days": days, "rg_date": rg_day.isoformat()},
+            recovery_period_days=period.days,
+            recovery_period_ends_on=period.end,
+            policy={"recovery_period_days": period.days, "rg_date": rg_day.isoformat()},
         )
         audit_record(actor=actor, action="support.referral_opened", target=referral, case=case,
                      after={"provider": provider.slug, "provider_type": provider_type,
@@ -142,8 +131,8 @@ def support_move_on_start(*, case: Any, cg_date: date, served_on: date | None = 
                           actor: Any = None) -> SupportReferral | None:
     """After a positive conclusive grounds decision: move-on support of at least the policy
     minimum from the decision date. Opens a referral if the person has no live one."""
-    start = served_on or cg_date
-    days = policy.move_on_support_min_days(on=cg_date)
+    move_on = rules.move_on_period(cg_date=cg_date, starts_on=served_on)
+    start, days = move_on.start, move_on.days
     with transaction.atomic():
         referral = SupportReferral.objects.select_for_update().filter(case=case, status__in=LIVE).first()
         if referral is None:
@@ -154,7 +143,7 @@ def support_move_on_start(*, case: Any, cg_date: date, served_on: date | None = 
             return referral
         referral.move_on_from = start
         referral.move_on_days = days
-        referral.move_on_until = start + timedelta(days=days)
+        referral.move_on_until = move_on.end
         referral.policy = {**referral.policy, "move_on_support_min_days": days, "cg_date": cg_date.isoformat()}
         referral.save()
         audit_record(actor=actor, action="support.move_on_started", target=referral, case=case,

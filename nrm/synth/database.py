@@ -1034,19 +1034,17 @@ class _Loader:
     # --- support ----------------------------------------------------------------------------------
 
     def support_provider(self, case: Any, referral: Any, expl_codes: list[str], day: date) -> tuple[Any, str] | None:
-        from nrm.support.models import ProviderType
-        from nrm.support.services import ADULT_PROVIDERS
+        """The provider ``nrm.support.rules.support_provider_for`` names, found among the organisations loaded."""
+        from nrm.support.rules import support_provider_for
 
-        if case.is_child:
+        choice = support_provider_for(is_child=case.is_child, nation=case.nation, gender=referral.gender,
+                                      exploitation_codes=expl_codes)
+        if choice.slug is None:
             authority = referral.safeguarding_local_authority or referral.local_authority
             organisation = self.childrens_services(authority) if authority is not None else None
-            return (organisation, ProviderType.LOCAL_AUTHORITY.value) if organisation is not None else None
-        default, for_women = ADULT_PROVIDERS.get(case.nation, ADULT_PROVIDERS["england"])
-        slug = default
-        if for_women and referral.gender == "female" and (case.nation == "northern_ireland" or "sexual" in expl_codes):
-            slug = for_women
-        organisation = self.organisations.get(slug)
-        return (organisation, ProviderType.VICTIM_CARE_CONTRACT.value) if organisation is not None else None
+        else:
+            organisation = self.organisations.get(choice.slug)
+        return (organisation, choice.provider_type.value) if organisation is not None else None
 
     def support(self, case: Any, referral: Any, plan: _Plan, row: dict[str, Any], generated: list[dict[str, Any]],
                 expl_codes: list[str]) -> None:

@@ -1,5 +1,5 @@
 """Support in the browser: a provider accepts a referral after a positive RG, records support,
-and is refused when it tries to end support before the 90 days of move-on support after a
+and is refused when it tries to end support before the 45 days of move-on support after a
 positive CG have run."""
 
 from __future__ import annotations
@@ -61,11 +61,11 @@ def test_a_provider_accepts_records_support_and_cannot_end_move_on_support_early
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Support recorded")
     expect(page.locator("main")).to_contain_text("Accommodation")
 
-    # A positive conclusive grounds decision: at least 90 days of move-on support from it.
+    # A positive conclusive grounds decision: at least 45 days of move-on support from it.
     builders.positive_cg(case, cg_maker, decided_on=cg_on)
-    keep_until = cg_on + timedelta(days=90)
+    keep_until = cg_on + timedelta(days=45)
     page.reload()
-    expect(page.locator("#dates + dl")).to_contain_text("90 days from")
+    expect(page.locator("#dates + dl")).to_contain_text("45 days from")
     expect(page.locator("main")).to_contain_text(f"Support must continue until at least {keep_until.day} "
                                                  f"{keep_until:%B %Y}")
     page.get_by_role("link", name="End support for this person").click()
@@ -74,7 +74,7 @@ def test_a_provider_accepts_records_support_and_cannot_end_move_on_support_early
     page.get_by_role("button", name="End support").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text(f"You cannot end support before {keep_until.day} {keep_until:%B %Y}")
-    expect(summary).to_contain_text("at least 90 days of move-on support")
+    expect(summary).to_contain_text("at least 45 days of move-on support")
     assert page.title().startswith("Error: ")
     assert_accessible(page)
 

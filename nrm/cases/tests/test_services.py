@@ -228,7 +228,7 @@ def test_cg_while_an_information_request_is_open_is_refused() -> None:
     assert case.cg_date == TODAY()
     assert decision.status == DecisionStatus.SERVED
     letter = DecisionLetter.objects.get(decision=decision)
-    assert "Move-on support" in letter.html and "90 days" in letter.html
+    assert "Move-on support" in letter.html and "at least 45 days of move-on support" in letter.html
 
 
 def test_cg_may_be_made_from_positive_rg_once_the_period_has_run() -> None:

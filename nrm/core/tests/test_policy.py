@@ -39,7 +39,7 @@ def test_independent_review_mode_by_date(on: date, mode: str) -> None:
 
 def test_fixed_targets() -> None:
     assert policy.rg_target_working_days(on=date(2024, 1, 1)) == 5
-    assert policy.move_on_support_min_days(on=date(2024, 1, 1)) == 90
+    assert policy.move_on_support_min_days(on=date(2024, 1, 1)) == 45
     assert policy.int_value("panel_outcome_target_working_days", on=date(2021, 1, 1)) == 10
 
 

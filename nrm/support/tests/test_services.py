@@ -151,11 +151,14 @@ def move_on(referred: SupportReferral, provider: User, caseworkers: list[User]) 
     return referred
 
 
-def test_a_positive_cg_gives_at_least_90_days_of_move_on_support(move_on: SupportReferral) -> None:
+def test_a_positive_cg_gives_at_least_45_days_of_move_on_support(move_on: SupportReferral) -> None:
+    # Since 27 September 2019: at least 45 days after a positive CG (with the recovery period, the
+    # minimum of 90 days of support the 2019 reform announced).
     assert move_on.move_on_from == CG
-    assert move_on.move_on_days == 90
-    assert move_on.move_on_until == CG + timedelta(days=90)
-    assert selectors.support_dates(move_on).must_continue_until == date(2024, 5, 30)
+    assert move_on.move_on_days == 45
+    assert move_on.move_on_until == CG + timedelta(days=45)
+    assert selectors.support_dates(move_on).must_continue_until == date(2024, 4, 15)
+    assert move_on.policy["move_on_support_min_days"] == 45
     assert OutboxMessage.objects.filter(dedupe_key__startswith=f"support-move-on:{move_on.pk}").exists()
 
 
@@ -165,8 +168,8 @@ def test_ending_move_on_support_early_is_refused_without_a_permitted_reason(move
         services.support_end(referral=move_on, user=provider, ended_on=date(2024, 4, 1),
                              reason=EndReason.NEEDS_MET, today=date(2024, 4, 1))
     assert refusal.value.field == "ended_on"
-    assert refusal.value.message.startswith("You cannot end support before 30 May 2024.")
-    assert "at least 90 days of move-on support" in refusal.value.message
+    assert refusal.value.message.startswith("You cannot end support before 15 April 2024.")
+    assert "at least 45 days of move-on support" in refusal.value.message
     move_on.refresh_from_db()
     assert move_on.status == SupportReferralStatus.ACCEPTED
     with pytest.raises(ServiceError) as error:
@@ -181,9 +184,12 @@ def test_ending_move_on_support_early_is_refused_without_a_permitted_reason(move
 
 
 def test_support_may_end_once_the_move_on_period_is_over(move_on: SupportReferral, provider: User) -> None:
-    ended = services.support_end(referral=move_on, user=provider, ended_on=date(2024, 5, 30),
-                                 reason=EndReason.PERIOD_COMPLETE, today=date(2024, 6, 3))
-    assert ended.ended_on == date(2024, 5, 30)
+    with pytest.raises(GuardFailed, match="before 15 April 2024"):
+        services.support_end(referral=move_on, user=provider, ended_on=date(2024, 4, 14),
+                             reason=EndReason.PERIOD_COMPLETE, today=date(2024, 4, 17))
+    ended = services.support_end(referral=move_on, user=provider, ended_on=date(2024, 4, 15),
+                                 reason=EndReason.PERIOD_COMPLETE, today=date(2024, 4, 17))
+    assert ended.ended_on == date(2024, 4, 15)
 
 
 def test_an_assessment_of_ongoing_needs_extends_the_date(move_on: SupportReferral, provider: User) -> None:
@@ -197,13 +203,13 @@ def test_an_assessment_of_ongoing_needs_extends_the_date(move_on: SupportReferra
 
 
 def test_providers_are_reminded_before_support_may_end(move_on: SupportReferral) -> None:
-    assert services.support_remind_ending(today=date(2024, 5, 1)) == 0
-    assert services.support_remind_ending(today=date(2024, 5, 16)) == 1  # 14 days before
-    assert services.support_remind_ending(today=date(2024, 5, 17)) == 0
-    assert services.support_remind_ending(today=date(2024, 5, 27)) == 1  # 3 days before
+    assert services.support_remind_ending(today=date(2024, 3, 20)) == 0
+    assert services.support_remind_ending(today=date(2024, 4, 1)) == 1  # 14 days before
+    assert services.support_remind_ending(today=date(2024, 4, 2)) == 0
+    assert services.support_remind_ending(today=date(2024, 4, 12)) == 1  # 3 days before
     reminders = OutboxMessage.objects.filter(kind="reminder", recipient_organisation=move_on.provider)
     assert reminders.count() == 2
-    assert all("30 May 2024" in r.subject for r in reminders)
+    assert all("15 April 2024" in r.subject for r in reminders)
 
 
 def test_the_periodic_job_is_registered() -> None:

@@ -1,0 +1,159 @@
+"""Casework date rules, written once: the RG target date, the recovery period, move-on support,
+the independent review a negative decision gets, and what a decision records about the policy it
+was made under.
+
+Every function here is pure (data in, answer out, no database) and reads its numbers from the
+dated policy registry (:mod:`nrm.core.policy`), so a 2021 case is decided by 2021 rules and a
+policy change is one row in ``nrm/core/data/policy.csv``. Services, letters, jobs, synthetic data
+and test builders call these functions; vectorised code uses ``policy.schedule(key)`` for the same
+dated values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, Protocol
+
+from nrm.core import policy
+from nrm.core.workdays import add_working_days, working_days_between
+
+
+@dataclass(frozen=True, kw_only=True)
+class Period:
+    """A period of ``days`` calendar days from ``start``. ``end`` is ``start + days``: the day the
+    period has run (a conclusive grounds decision may be made on the recovery period's end; a
+    provider may end support on the move-on period's end)."""
+
+    start: date
+    end: date
+    days: int
+
+    def has_run(self, *, on: date) -> bool:
+        return on >= self.end
+
+
+def _period(start: date, days: int) -> Period:
+    if days < 0:
+        raise ValueError("A period cannot have a negative length")
+    return Period(start=start, end=start + timedelta(days=days), days=days)
+
+
+# --- Reasonable grounds ---------------------------------------------------------------------
+
+
+def rg_target_date(*, referred_on: date, nation: str) -> date:
+    """The date a reasonable grounds decision is due: the policy's working days after the
+    referral, counting the bank holidays of the case's nation."""
+    return add_working_days(referred_on, policy.rg_target_working_days(on=referred_on), nation)
+
+
+def rg_guidance_version(*, on: date) -> str:
+    """The reasonable grounds guidance a decision made on ``on`` is made under."""
+    return policy.value("rg_guidance_version", on=on)
+
+
+# --- Recovery period and move-on support -------------------------------------------------------
+
+
+def recovery_period(*, rg_date: date, days: int | None = None) -> Period:
+    """The recovery period after a positive RG on ``rg_date``: the policy's minimum in force that
+    day, or ``days`` where the case already recorded it (the value at the time of the decision)."""
+    return _period(rg_date, policy.recovery_period_days(on=rg_date) if days is None else days)
+
+
+@lru_cache(maxsize=1)
+def shortest_recovery_period_days() -> int:
+    """The shortest recovery period the policy has ever set: a safe first filter for jobs."""
+    return min(int(step.value) for step in policy.schedule("recovery_period_days"))
+
+
+def move_on_period(*, cg_date: date, starts_on: date | None = None) -> Period:
+    """Move-on support after a positive CG made on ``cg_date``: the policy's minimum in force that
+    day, from ``starts_on`` (the day the decision was served; the decision date if not given)."""
+    return _period(starts_on or cg_date, policy.move_on_support_min_days(on=cg_date))
+
+
+def move_on_until(*, cg_date: date, starts_on: date | None = None) -> date:
+    """The earliest day move-on support may end without a permitted reason."""
+    return move_on_period(cg_date=cg_date, starts_on=starts_on).end
+
+
+# --- Independent review -----------------------------------------------------------------------
+
+
+class ReviewRoute(StrEnum):
+    PANEL = "panel"
+    SECOND_LINE = "second_line"
+    NONE = "none"
+
+
+def review_route(*, decided_on: date) -> ReviewRoute:
+    """Which independent review the policy gave negative decisions made on ``decided_on``:
+    a Multi-Agency Assurance Panel, a second-line review, or none (before any policy)."""
+    try:
+        return ReviewRoute(policy.independent_review_mode(on=decided_on))
+    except policy.PolicyNotInForce:
+        return ReviewRoute.NONE
+
+
+# --- What a decision records --------------------------------------------------------------------
+
+
+class DecidedCase(Protocol):
+    """The facts of a case a decision's policy snapshot needs (a Case, saved or not)."""
+
+    @property
+    def received_on(self) -> date: ...
+    @property
+    def nation(self) -> str: ...
+    @property
+    def rg_target_date(self) -> date: ...
+    @property
+    def rg_date(self) -> date | None: ...
+    @property
+    def recovery_period_days(self) -> int | None: ...
+
+
+def decision_policy_snapshot(*, case: DecidedCase, stage: str, positive: bool, decided_on: date,
+                             standard_code: str) -> dict[str, Any]:
+    """The policy a decision was made under, stored with it (JSON): for an RG decision the target
+    and whether it was met, the guidance version and, when positive, the recovery period; for a CG
+    decision the recovery period it followed and, when negative, the independent review route.
+
+    For a CG decision ``case`` carries the positive RG it follows; for an RG decision its RG facts
+    are not read (the decision being recorded sets them)."""
+    if stage == "RG":
+        return _rg_snapshot(case, positive=positive, decided_on=decided_on, standard_code=standard_code)
+    if stage == "CG":
+        return _cg_snapshot(case, positive=positive, decided_on=decided_on, standard_code=standard_code)
+    raise ValueError(f"Unknown decision stage {stage!r}: use 'RG' or 'CG'")
+
+
+def _rg_snapshot(case: DecidedCase, *, positive: bool, decided_on: date, standard_code: str) -> dict[str, Any]:
+    target_days = policy.rg_target_working_days(on=case.received_on)
+    taken = working_days_between(case.received_on, decided_on, case.nation)
+    snapshot: dict[str, Any] = {
+        "standard": standard_code,
+        "rg_guidance_version": rg_guidance_version(on=decided_on),
+        "rg_target_working_days": target_days,
+        "rg_target_date": case.rg_target_date.isoformat(),
+        "working_days_from_referral": taken,
+        "within_target": taken <= target_days,
+    }
+    if positive:
+        snapshot["recovery_period_days"] = recovery_period(rg_date=decided_on).days
+    return snapshot
+
+
+def _cg_snapshot(case: DecidedCase, *, positive: bool, decided_on: date, standard_code: str) -> dict[str, Any]:
+    snapshot: dict[str, Any] = {
+        "standard": standard_code,
+        "recovery_period_days": case.recovery_period_days,
+        "days_from_rg": (decided_on - case.rg_date).days if case.rg_date else None,
+    }
+    if not positive:
+        snapshot["independent_review_mode"] = review_route(decided_on=decided_on).value
+    return snapshot
