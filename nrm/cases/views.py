@@ -36,6 +36,7 @@ from nrm.cases.models import Case, InformationRequestStatus, Stage
 from nrm.cases.standards import standard_in_force
 from nrm.core.errors import ServiceError
 from nrm.core.workdays import working_days_between
+from nrm.referrals.answers import person_name, referral_answer_rows
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -302,6 +303,7 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     _audit_view(request, case, "detail")
     context: dict[str, Any] = {
         "title": f"Case {case.reference}",
+        "person": person_name(case.referral),
         "case": case,
         "detail": info,
         "state_label": State(case.state).label,
@@ -311,42 +313,11 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     }
     if info.mode == "authority":
         context["actions"] = _authority_actions(request, case)
-        context["referral_answers"] = _answers_rows(case.referral.answers)
+        context["referral_sections"] = referral_answer_rows(case.referral, reader=request.user)
         context["referral"] = case.referral
         return render(request, "cases/detail.html", context)
     context["can_ask_reconsideration"] = Event.REQUEST_RECONSIDERATION in allowed_events(State(case.state))
     return render(request, "cases/detail_first_responder.html", context)
-
-
-def _humanise(key: str) -> str:
-    return key.replace("_", " ").replace("-", " ").strip().capitalize()
-
-
-def _value_text(value: Any) -> str:
-    if value is None or value == "":
-        return "Not given"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value) or "None"
-    if isinstance(value, dict):
-        return "; ".join(f"{_humanise(str(k))}: {_value_text(v)}" for k, v in value.items())
-    return str(value)
-
-
-def _answers_rows(answers: Any) -> list[dict[str, Any]]:
-    """The referral's answers as submitted, one summary row per question (nested sections flattened)."""
-    rows: list[dict[str, Any]] = []
-    if not isinstance(answers, dict):
-        return rows
-    for key, value in answers.items():
-        if isinstance(value, dict) and value and all(not isinstance(v, dict) for v in value.values()):
-            for sub_key, sub_value in value.items():
-                rows.append({"key": {"text": f"{_humanise(str(key))}: {_humanise(str(sub_key)).lower()}"},
-                             "value": {"text": _value_text(sub_value)}})
-        else:
-            rows.append({"key": {"text": _humanise(str(key))}, "value": {"text": _value_text(value)}})
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,12 +66,9 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
             referral_record_view(referral=referral, actor=request.user, where=f"inbox:{message.pk}")
     summary = None
     if referral is not None:
-        from nrm.referrals.choices import options_on
-        from nrm.referrals.pages import person_name, summary_sections
+        from nrm.referrals.answers import person_name, referral_answer_rows
 
-        summary = {"person": person_name(referral),
-                   "sections": summary_sections(referral, options_on(timezone.localdate(referral.submitted_at)),
-                                                with_actions=False)}
+        summary = {"person": person_name(referral), "sections": referral_answer_rows(referral, reader=request.user)}
     return render(request, "notify/message.html", {
         "title": message.subject, "message": message, "status": _status(message), "referral": referral,
         "summary": summary, "back_url": reverse("notify:inbox"),

@@ -72,10 +72,15 @@ class Field:
     rows: int = 5
     summary_label: str = ""
     spellcheck: bool | None = None
+    others_label: str = ""  # the summary label for anyone but the first responder who made the referral
 
     @property
     def short_label(self) -> str:
         return self.summary_label or self.label
+
+    def label_for(self, *, own: bool) -> str:
+        """The label on a summary of answers: ``own`` for the first responder who gave them."""
+        return self.short_label if own else (self.others_label or self.short_label)
 
     def is_required(self, answers: Answers) -> bool:
         return self.required(answers) if callable(self.required) else self.required
@@ -166,6 +171,12 @@ SECTION_EXPLOITATION = "The exploitation"
 SECTION_SAFEGUARDING = "Safeguarding"
 SECTION_EVIDENCE = "Evidence"
 SECTION_ROUTING = "Decision maker"
+# Section titles as anyone but the first responder who made the referral reads them.
+SECTION_TITLES_FOR_OTHERS = {SECTION_YOU: "First responder"}
+
+
+def section_title(section: str, *, own: bool) -> str:
+    return section if own else SECTION_TITLES_FOR_OTHERS.get(section, section)
 
 AGE_BANDS = ("18 to 24", "25 to 34", "35 to 44", "45 to 54", "55 and over")
 
@@ -183,7 +194,8 @@ STEPS: tuple[Step, ...] = (
         Field("fr_police_force", Kind.SELECT, "Which police force area do you work in?", source="police_forces",
               error="Select the police force area you work in",
               hint="If the exploitation happened overseas, or you do not know where it happened, "
-                   "we send the crime referral to this force.", summary_label="Your police force area"),
+                   "we send the crime referral to this force.", summary_label="Your police force area",
+              others_label="Police force area they work in"),
     ), description="We have filled these in from your account. Check them and change anything that is not right."),
     Step("age", "Age when exploited", SECTION_AGE, (
         Field("age_at_exploitation", Kind.RADIOS, "How old was the person when the exploitation happened?",

@@ -1,5 +1,5 @@
-"""Turning the journey's questions into GOV.UK Frontend macro parameters, and the summaries
-shown on 'Check your answers', the copy of the referral and the lists. Presentation only."""
+"""Turning the journey's questions into GOV.UK Frontend macro parameters. Presentation only;
+the answers themselves are shown through :mod:`nrm.referrals.answers`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.urls import reverse
 from markupsafe import Markup
 
 from nrm.referrals import journey
+from nrm.referrals.answers import person_name as answers_person_name
 from nrm.referrals.journey import Answers, Field, Kind, OptionLookup, Step
 from nrm.referrals.language import guidance_for_browser
 from nrm.referrals.models import Referral
@@ -136,41 +137,9 @@ def step_url(referral: Referral, step: Step | str, *, return_to_check: bool = Fa
 
 
 def person_name(referral: Referral) -> str:
-    answers = referral.answers or {}
-    if journey.is_duty_to_notify(answers):
-        return "Anonymous (Duty to Notify)"
-    name = " ".join(str(answers.get(k) or "").strip() for k in ("first_names", "last_name")).strip()
-    return name or "Not named yet"
-
-
-@dataclass
-class SummarySection:
-    title: str
-    rows: list[dict[str, Any]]
-
-
-def summary_sections(referral: Referral, lookup: OptionLookup, *, with_actions: bool) -> list[SummarySection]:
-    """The answers by section, as GOV.UK summary list rows; missing answers link to their page."""
-    answers = referral.answers or {}
-    sections: dict[str, list[dict[str, Any]]] = {}
-    for step in journey.journey_path(answers):
-        if not step.fields:
-            continue
-        for row in journey.summary_rows(step, answers, lookup):
-            href = step_url(referral, step, return_to_check=True) + f"#{row.field.name}"
-            value: dict[str, Any]
-            if row.error and with_actions:  # GOV.UK: a missing or wrong answer links to its question
-                value = {"html": Markup('<a class="govuk-link" href="{}">{}</a>').format(href, row.error)}
-            elif row.lines:
-                value = {"html": Markup("<br>").join(row.lines)}
-            else:
-                value = {"text": "Not given"}
-            entry: dict[str, Any] = {"key": {"text": row.field.short_label}, "value": value}
-            if with_actions and not row.error:
-                entry["actions"] = {"items": [{"href": href, "text": "Change",
-                                               "visuallyHiddenText": row.field.short_label.lower()}]}
-            sections.setdefault(step.section, []).append(entry)
-    return [SummarySection(title, rows) for title, rows in sections.items()]
+    """The person's name for lists of drafts and referrals."""
+    name = answers_person_name(referral, missing="Not named yet")
+    return "Anonymous (Duty to Notify)" if name is None else name
 
 
 def language_terms_json() -> Markup:

@@ -22,12 +22,13 @@ from nrm.core.forms import field_error as first_error
 from nrm.core.jinja import govuk_date
 from nrm.core.policy import int_value
 from nrm.referrals import journey, selectors, services
+from nrm.referrals.answers import referral_answer_rows
 from nrm.referrals.choices import options_on
 from nrm.referrals.evidence import ALLOWED_LABELS, MAX_BYTES, MAX_FILES, human_size
 from nrm.referrals.forms import ConcernForm, ContributionForm, InvitationForm
 from nrm.referrals.language import language_flags
 from nrm.referrals.models import ConcernStatus, ConcernUrgency, Referral, ReferralStatus
-from nrm.referrals.pages import language_terms_json, person_name, step_field_views, step_url, summary_sections
+from nrm.referrals.pages import language_terms_json, person_name, step_field_views, step_url
 
 DTN_SESSION_KEY = "referrals_dtn_sent"
 URGENCY_ORDER: dict[str, int] = {ConcernUrgency.IMMEDIATE: 0, ConcernUrgency.URGENT: 1, ConcernUrgency.STANDARD: 2}
@@ -272,7 +273,7 @@ def _render_check(request: HttpRequest, referral: Referral, *, errors: list[dict
     return render(request, "referrals/check.html", {
         "title": "Check your answers before sending" if not journey.is_duty_to_notify(answers)
         else "Check your Duty to Notify report before sending",
-        "referral": referral, "sections": summary_sections(referral, lookup, with_actions=True),
+        "referral": referral, "sections": referral_answer_rows(referral, reader=request.user, lookup=lookup),
         "problems": problems, "errors": errors or [], "is_dtn": journey.is_duty_to_notify(answers),
         "is_child": journey.treated_as_child(answers),
         "attachments": [{"attachment": a, "size": human_size(a.size)} for a in referral.attachments.all()]
@@ -339,10 +340,9 @@ def referral_confirmation(request: HttpRequest, referral_id: UUID) -> HttpRespon
 def referral_copy(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     referral = selectors.get_visible(selectors.submitted_referrals_visible_to(request.user), referral_id)
     services.referral_record_view(referral=referral, actor=request.user, where="copy")
-    on = timezone.localdate(referral.submitted_at) if referral.submitted_at else None
     return render(request, "referrals/copy.html", {
         "title": f"Referral {referral.reference}", "referral": referral,
-        "sections": summary_sections(referral, options_on(on), with_actions=False),
+        "sections": referral_answer_rows(referral, reader=request.user),
         "contributions": list(referral.contributions.all()),
         "attachments": [{"attachment": a, "size": human_size(a.size)} for a in referral.attachments.all()],
         "case": getattr(referral, "case", None), "person": person_name(referral),

@@ -17,6 +17,7 @@ from django.http import Http404
 from nrm.accounts.roles import PANEL_ROLES, Role
 from nrm.cases.access import competent_authorities_for
 from nrm.core.workdays import working_days_between
+from nrm.referrals.answers import AnswerSection, referral_answer_rows
 from nrm.reviews.models import (
     ConflictDeclaration,
     PanelSeat,
@@ -103,13 +104,6 @@ def second_line_review_get_for(user: Any, review_id: Any) -> Review:
 
 
 @dataclass(frozen=True)
-class PaperRow:
-    section: str
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
 class DecisionPaper:
     stage: str
     outcome: str
@@ -127,56 +121,13 @@ class ReviewPapers:
     """A read-only view of the case: the referral, requests for information and decisions."""
 
     case: Any
-    referral_rows: list[PaperRow]
+    referral_sections: list[AnswerSection]
     information_requests: list[Any]
     decisions: list[DecisionPaper]
     earlier_reviews: list[Review] = field(default_factory=list)
 
-    @property
-    def referral_sections(self) -> list[tuple[str, list[PaperRow]]]:
-        sections: dict[str, list[PaperRow]] = {}
-        for row in self.referral_rows:
-            sections.setdefault(row.section, []).append(row)
-        return list(sections.items())
-
-
-def _label(key: str) -> str:
-    text = str(key).replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _text(value: Any) -> str:
-    if value is None or value == "":
-        return "Not given"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value) or "None"
-    if isinstance(value, dict):
-        return "; ".join(f"{_label(k)}: {_text(v)}" for k, v in value.items())
-    return str(value)
-
-
-def referral_rows(referral: Any) -> list[PaperRow]:
-    """The referral's answers as the first responder gave them, question by question, grouped by
-    the journey's sections. Answers the journey does not know are shown as they are stored."""
-    from nrm.referrals import journey
-    from nrm.referrals.choices import options_on
-
-    answers = referral.answers or {}
-    lookup = options_on(referral.submitted_at.date() if referral.submitted_at else None)
-    rows: list[PaperRow] = []
-    shown: set[str] = set()
-    for step in journey.journey_path(answers):
-        for row in journey.summary_rows(step, answers, lookup):
-            shown.add(row.field.name)
-            if row.lines:
-                rows.append(PaperRow(step.section, row.field.short_label, "\n".join(row.lines)))
-    rows.extend(PaperRow("Other answers", _label(k), _text(v)) for k, v in answers.items() if k not in shown)
-    return rows
-
-
-def review_papers(review: Review) -> ReviewPapers:
+def review_papers(review: Review, *, reader: Any) -> ReviewPapers:
+    """The papers of a review, the referral worded for ``reader``."""
     from nrm.cases.models import DecisionStatus
 
     case = review.case
@@ -197,7 +148,7 @@ def review_papers(review: Review) -> ReviewPapers:
     ]
     return ReviewPapers(
         case=case,
-        referral_rows=referral_rows(case.referral),
+        referral_sections=referral_answer_rows(case.referral, reader=reader),
         information_requests=list(case.information_requests.select_related("addressed_to").order_by("created_at")),
         decisions=decisions,
         earlier_reviews=list(review_outcomes_for_case(case).exclude(pk=review.pk)),

@@ -96,7 +96,7 @@ def panel_papers(request: HttpRequest, review_id: str) -> HttpResponse:
     review, seat = selectors.panel_review_get_for(request.user, review_id)
     if not selectors.panel_may_read_papers(seat):
         return redirect("reviews:panel_review", review_id=review.pk)
-    papers = selectors.review_papers(review)
+    papers = selectors.review_papers(review, reader=request.user)
     _audit_view(request, review, "papers")
     return render(request, "reviews/panel_papers.html", {
         "title": f"Panel papers: case {review.case.reference}",
@@ -189,7 +189,7 @@ def second_line_review(request: HttpRequest, review_id: str) -> HttpResponse:
     return render(request, "reviews/second_line_review.html", {
         "title": f"Second-line review: case {review.case.reference}",
         "review": review,
-        "papers": selectors.review_papers(review),
+        "papers": selectors.review_papers(review, reader=request.user),
         "own_decision": review.decision.decided_by_id == request.user.pk,
         "form": form,
         "errors": error_list(form, first_field="outcome"),

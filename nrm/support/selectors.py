@@ -6,7 +6,7 @@ once the competent authority has shared it. Anything else is "not found"."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from nrm.cases.access import support_provider_organisations
+from nrm.referrals.answers import ORGANISATION_ROW, AnswerSection, referral_answer_rows
+from nrm.referrals.answers import person_name as answers_person_name
 from nrm.support.models import (
     AssessmentOutcome,
     ProviderType,
@@ -33,9 +35,6 @@ PROVIDER_FIELDS: tuple[str, ...] = (
     "fr_name", "fr_job_title", "fr_email", "fr_phone",
 )
 SHARED_ACCOUNT_FIELDS: tuple[str, ...] = ("exploitation_types", "other_exploitation", "account")
-
-SECTION_BY_FIELD = {"fr_name": "First responder", "fr_job_title": "First responder", "fr_email": "First responder",
-                    "fr_phone": "First responder"}
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -128,60 +127,31 @@ def support_dates(referral: SupportReferral) -> SupportDates:
 
 
 @dataclass(frozen=True)
-class PersonRow:
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
 class PersonSummary:
     name: str
     is_child: bool
     reference: str
-    rows: list[PersonRow]
-    first_responder: list[PersonRow]
+    sections: list[AnswerSection]  # who referred, who the person is, how to reach them safely
     account_shared: bool
-    account: list[PersonRow]
-
-
-def _rows(referral: Any, names: Iterable[str]) -> list[PersonRow]:
-    from nrm.referrals import journey
-    from nrm.referrals.choices import options_on
-
-    wanted = list(names)
-    answers = referral.answers or {}
-    lookup = options_on(referral.submitted_at.date() if referral.submitted_at else None)
-    found: dict[str, PersonRow] = {}
-    for step in journey.journey_path(answers):
-        for f in step.fields:
-            if f.name not in wanted or f.name in found or not journey.field_applies(f, step, answers):
-                continue
-            lines = journey.display_lines(f, answers.get(f.name), lookup)
-            if lines:
-                found[f.name] = PersonRow(f.short_label, "\n".join(lines))
-    return [found[name] for name in wanted if name in found]
+    account: list[AnswerSection]
 
 
 def person_name(referral: Any) -> str:
-    answers = referral.answers or {}
-    name = " ".join(str(answers.get(k) or "").strip() for k in ("first_names", "last_name")).strip()
-    return name or "Name not known"
+    return answers_person_name(referral, missing="Name not known") or "Name not known"
 
 
-def person_summary(support_referral: SupportReferral) -> PersonSummary:
-    """Only the fields a provider needs; the account of exploitation only if it was shared."""
+def person_summary(support_referral: SupportReferral, *, reader: Any) -> PersonSummary:
+    """Only the questions a provider needs; the account of exploitation only if it was shared."""
     case = support_referral.case
     referral = case.referral
-    person_fields = [n for n in PROVIDER_FIELDS if n not in SECTION_BY_FIELD]
     return PersonSummary(
         name=person_name(referral),
         is_child=case.is_child,
         reference=case.reference,
-        rows=_rows(referral, person_fields),
-        first_responder=[PersonRow("Organisation", referral.organisation.name),
-                         *_rows(referral, [n for n in PROVIDER_FIELDS if n in SECTION_BY_FIELD])],
+        sections=referral_answer_rows(referral, reader=reader, fields=(ORGANISATION_ROW, *PROVIDER_FIELDS)),
         account_shared=support_referral.account_shared,
-        account=_rows(referral, SHARED_ACCOUNT_FIELDS) if support_referral.account_shared else [],
+        account=(referral_answer_rows(referral, reader=reader, fields=SHARED_ACCOUNT_FIELDS)
+                 if support_referral.account_shared else []),
     )
 
 

@@ -69,7 +69,7 @@ def _person_page(request: HttpRequest, referral: SupportReferral, form: RespondF
     return render(request, "support/person.html", {
         "title": selectors.person_name(referral.case.referral),
         "referral": referral,
-        "person": selectors.person_summary(referral),
+        "person": selectors.person_summary(referral, reader=request.user),
         "dates": selectors.support_dates(referral),
         "episodes": selectors.support_episodes(referral),
         "assessments": selectors.support_assessments(referral),

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def _open_case(page: Page, live_server: Any, case: Case) -> None:
     page.goto(f"{live_server.url}/cases/?reference={case.reference}")
     page.get_by_role("link", name=case.reference).click()
-    expect(page.locator("h1")).to_have_text(f"Case {case.reference}")
+    expect(page.locator(".govuk-caption-l").first).to_contain_text(f"Case {case.reference}")
 
 
 def _decide(page: Page, *, outcome: str, rationale: str, reasons: tuple[str, ...] = (), standard: bool = False) -> None:

@@ -227,10 +227,11 @@ def test_a_provider_sees_only_the_people_referred_to_it(referred: SupportReferra
     assert not selectors.support_referrals_for(caseworker).exists()
 
 
-def test_the_provider_sees_no_account_of_exploitation_unless_it_is_shared(referred: SupportReferral,
+def test_the_provider_sees_no_account_of_exploitation_unless_it_is_shared(referred: SupportReferral, provider: User,
                                                                         caseworkers: list[User]) -> None:
-    summary = selectors.person_summary(referred)
-    shown = " ".join(f"{r.label} {r.value}" for r in [*summary.rows, *summary.first_responder, *summary.account])
+    summary = selectors.person_summary(referred, reader=provider)
+    shown = " ".join(f"{section.title} {r.label} {' '.join(r.lines)}"
+                     for section in [*summary.sections, *summary.account] for r in section.rows)
     assert summary.name == "Maria Example"
     assert "Romanian" in shown and "Through her support worker only" in shown
     assert "false job offer" not in shown and "Labour" not in shown
@@ -240,8 +241,8 @@ def test_the_provider_sees_no_account_of_exploitation_unless_it_is_shared(referr
                                                                                  "vcc-salvation-army"))
     services.support_share_account(referral=referred, actor=caseworkers[0])
     referred.refresh_from_db()
-    summary = selectors.person_summary(referred)
-    assert any("false job offer" in r.value for r in summary.account)
+    summary = selectors.person_summary(referred, reader=provider)
+    assert any("false job offer" in line for section in summary.account for r in section.rows for line in r.lines)
 
 
 def test_support_extract_rows_fit_the_schema(move_on: SupportReferral, provider: User) -> None:
