@@ -11,8 +11,8 @@ from django.utils import timezone
 from nrm.audit.services import audit_record
 from nrm.cases.lifecycle import CaseFacts, Event, State, next_state
 from nrm.cases.models import Case
-from nrm.core.policy import rg_target_working_days
-from nrm.core.workdays import NATIONS, add_working_days
+from nrm.core.rules import rg_target_date
+from nrm.core.workdays import NATIONS
 
 
 def case_nation(referral: Any) -> str:
@@ -44,7 +44,7 @@ def case_open(*, referral: Any, actor: Any) -> Case:
             is_child=bool(referral.is_child),
             safety_risk=bool(referral.safety_risk),
             received_on=received_on,
-            rg_target_date=add_working_days(received_on, rg_target_working_days(on=received_on), nation),
+            rg_target_date=rg_target_date(referred_on=received_on, nation=nation),
         )
         audit_record(actor=actor, action="case.opened", target=case, after={
             "reference": case.reference, "competent_authority": case.competent_authority, "state": case.state,

@@ -12,17 +12,17 @@ from nrm.cases.models import Case
 from nrm.cases.services import case_recovery_period_end, recovery_period_end
 from nrm.core.errors import ServiceError
 from nrm.core.periodic import register
+from nrm.core.rules import shortest_recovery_period_days
 
 logger = logging.getLogger(__name__)
-# No recovery period has ever been shorter than this many days; a cheap first filter.
-SHORTEST_RECOVERY_PERIOD_DAYS = 30
 
 
 def recovery_periods_end(today: date | None = None) -> int:
     """Move every POSITIVE_RG case whose recovery period has run to AWAITING_CG. Returns how many."""
     day = today or timezone.localdate()
+    # No recovery period has ever been shorter than the policy's shortest: a cheap first filter.
     candidates = Case.objects.filter(
-        state=State.POSITIVE_RG, rg_date__lte=day - timedelta(days=SHORTEST_RECOVERY_PERIOD_DAYS),
+        state=State.POSITIVE_RG, rg_date__lte=day - timedelta(days=shortest_recovery_period_days()),
     ).order_by("rg_date", "id")
     moved = 0
     for case in candidates.iterator(chunk_size=500):

@@ -5,7 +5,7 @@ decision is served; the messages go through the outbox after commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -13,7 +13,7 @@ from fpdf import FPDF
 
 from nrm.cases.access import competent_authority_name
 from nrm.cases.models import Decision, DecisionLetter, Outcome, Stage
-from nrm.core import policy
+from nrm.core import rules
 from nrm.notify.models import MessageKind
 from nrm.notify.services import outbox_add
 
@@ -27,6 +27,7 @@ class LetterContent:
     recipient_name: str
     opening: list[str]
     standard: str
+    guidance: str = ""  # the reasonable grounds guidance the decision was made under
     reasons: list[tuple[str, str]] = field(default_factory=list)
     rationale: str = ""
     closing: list[str] = field(default_factory=list)
@@ -34,6 +35,12 @@ class LetterContent:
 
 def _day(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
+
+
+def _recorded(decision: Decision, key: str) -> int | None:
+    """A number the decision's policy snapshot recorded, if it did."""
+    found = decision.policy.get(key) if decision.policy else None
+    return int(found) if found is not None else None
 
 
 def letter_content(decision: Decision, *, recipient_name: str, letter_date: date) -> LetterContent:
@@ -51,11 +58,10 @@ def letter_content(decision: Decision, *, recipient_name: str, letter_date: date
                 f"On {_day(decision.decided_on)} the {authority} decided that there are reasonable grounds to "
                 f"believe that the person referred under reference {case.reference} is a victim of modern slavery."
             )
-            days = case.recovery_period_days or policy.recovery_period_days(on=decision.decided_on)
-            ends = decision.decided_on + timedelta(days=days)
+            period = rules.recovery_period(rg_date=decision.decided_on, days=_recorded(decision, "recovery_period_days"))
             closing.append(
-                f"Recovery period: the person is entitled to a recovery period of at least {days} days from "
-                f"{_day(decision.decided_on)}, that is until at least {_day(ends)}. During it they are protected "
+                f"Recovery period: the person is entitled to a recovery period of at least {period.days} days from "
+                f"{_day(period.start)}, that is until at least {_day(period.end)}. During it they are protected "
                 "from removal and can receive support. A conclusive grounds decision will not be made before "
                 "the recovery period has ended."
             )
@@ -71,7 +77,7 @@ def letter_content(decision: Decision, *, recipient_name: str, letter_date: date
                 f"On {_day(decision.decided_on)} the {authority} decided, on the balance of probabilities, that "
                 f"the person referred under reference {case.reference} is a victim of modern slavery."
             )
-            support_days = policy.move_on_support_min_days(on=decision.decided_on)
+            support_days = rules.move_on_period(cg_date=decision.decided_on).days
             closing.append(
                 f"Move-on support: the person is entitled to at least {support_days} days of move-on support from "
                 "the date of this decision. Their support provider will agree a recovery needs assessment."
@@ -94,6 +100,10 @@ def letter_content(decision: Decision, *, recipient_name: str, letter_date: date
             "and choose 'Ask for reconsideration'. A different decision maker will take the fresh decision."
         )
     reasons = [(r.label, r.description) for r in decision.reasons.all()] if not positive else []
+    guidance = ""
+    if decision.stage == Stage.RG:
+        guidance = str(decision.policy.get("rg_guidance_version") or "") if decision.policy else ""
+        guidance = guidance or rules.rg_guidance_version(on=decision.decided_on)
     return LetterContent(
         title=title,
         reference=case.reference,
@@ -102,6 +112,7 @@ def letter_content(decision: Decision, *, recipient_name: str, letter_date: date
         recipient_name=recipient_name,
         opening=opening,
         standard=decision.standard_applied,
+        guidance=guidance,
         reasons=reasons,
         rationale=decision.rationale,
         closing=closing,
@@ -125,6 +136,8 @@ def letter_text(content: LetterContent) -> str:
         f"Standard applied: {content.standard}",
         "",
     ]
+    if content.guidance:
+        lines.extend([f"Guidance applied: {content.guidance}", ""])
     if content.reasons:
         lines.append("Reasons:")
         lines.extend(f"- {label}: {description}" for label, description in content.reasons)
@@ -167,6 +180,9 @@ def letter_pdf(content: LetterContent) -> bytes:
         para(text)
     para("Standard applied", style="B", gap=1)
     para(content.standard)
+    if content.guidance:
+        para("Guidance applied", style="B", gap=1)
+        para(content.guidance)
     if content.reasons:
         para("Reasons", style="B", gap=1)
         for label, description in content.reasons:

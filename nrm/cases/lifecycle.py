@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 from nrm.core.errors import GuardFailed, TransitionNotAllowed
+from nrm.core.rules import recovery_period
 
 
 class State(StrEnum):
@@ -96,11 +97,11 @@ Guard = Callable[[CaseFacts], str | None]  # returns a reason to refuse, or None
 def recovery_period_has_run(facts: CaseFacts) -> str | None:
     if facts.rg_date is None or facts.recovery_period_days is None:
         return "There is no positive reasonable grounds decision, so there is no recovery period."
-    ends = facts.rg_date + timedelta(days=facts.recovery_period_days)
-    if facts.today < ends:
+    period = recovery_period(rg_date=facts.rg_date, days=facts.recovery_period_days)
+    if not period.has_run(on=facts.today):
         return (
-            f"The recovery period of {facts.recovery_period_days} days from the reasonable grounds "
-            f"decision on {facts.rg_date:%d %B %Y} runs until {ends:%d %B %Y}. A conclusive grounds "
+            f"The recovery period of {period.days} days from the reasonable grounds "
+            f"decision on {facts.rg_date:%d %B %Y} runs until {period.end:%d %B %Y}. A conclusive grounds "
             "decision cannot be made before then."
         )
     return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -40,9 +40,9 @@ from nrm.cases.models import (
     StatusChange,
 )
 from nrm.cases.standards import standard_in_force, standard_resolve
-from nrm.core import hooks, policy
+from nrm.core import hooks, policy, rules
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
-from nrm.core.workdays import add_working_days, working_days_between
+from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind
 from nrm.notify.services import outbox_add
 from nrm.reference.models import NegativeDecisionReason
@@ -70,7 +70,7 @@ def recovery_period_end(case: Case) -> date | None:
     """The first day a conclusive grounds decision may be made, or None with no positive RG."""
     if case.rg_date is None or case.recovery_period_days is None:
         return None
-    return case.rg_date + timedelta(days=case.recovery_period_days)
+    return rules.recovery_period(rg_date=case.rg_date, days=case.recovery_period_days).end
 
 
 def _lock(case: Case) -> Case:
@@ -302,17 +302,8 @@ def case_record_rg_decision(
         _move(case, event, facts, actor=decision_maker)
         if source == State.RG_RECONSIDERATION:
             _replace_standing_decision(case, Stage.RG)
-        target_days = policy.rg_target_working_days(on=case.received_on)
-        taken = working_days_between(case.received_on, day, case.nation)
-        decision_policy: dict[str, Any] = {
-            "standard": standard.code,
-            "rg_target_working_days": target_days,
-            "rg_target_date": case.rg_target_date.isoformat(),
-            "working_days_from_referral": taken,
-            "within_target": taken <= target_days,
-        }
-        if result == Outcome.POSITIVE:
-            decision_policy["recovery_period_days"] = policy.recovery_period_days(on=day)
+        decision_policy = rules.decision_policy_snapshot(case=case, stage=Stage.RG, positive=result == Outcome.POSITIVE,
+                                                         decided_on=day, standard_code=standard.code)
         decision = _decision_create(case, Stage.RG, result, standard_label=standard.label, rationale=text,
                                     decision_maker=decision_maker, day=day, decision_policy=decision_policy,
                                     reasons=reason_rows)
@@ -353,13 +344,8 @@ def case_record_cg_decision(
         _move(case, event, facts, actor=decision_maker)
         if source == State.CG_RECONSIDERATION:
             _replace_standing_decision(case, Stage.CG)
-        decision_policy: dict[str, Any] = {
-            "standard": standard.code,
-            "recovery_period_days": case.recovery_period_days,
-            "days_from_rg": (day - case.rg_date).days if case.rg_date else None,
-        }
-        if result == Outcome.NEGATIVE:
-            decision_policy["independent_review_mode"] = policy.independent_review_mode(on=day)
+        decision_policy = rules.decision_policy_snapshot(case=case, stage=Stage.CG, positive=result == Outcome.POSITIVE,
+                                                         decided_on=day, standard_code=standard.code)
         decision = _decision_create(case, Stage.CG, result, standard_label=standard.label, rationale=text,
                                     decision_maker=decision_maker, day=day, decision_policy=decision_policy,
                                     reasons=reason_rows)

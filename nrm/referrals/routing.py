@@ -55,8 +55,12 @@ def crime_referral_force(answers: Mapping[str, Any]) -> PoliceForce | None:
     return PoliceForce.objects.filter(code=code).first() if code else None
 
 
+def childrens_services_slug(authority: LocalAuthority) -> str:
+    """The slug of the organisation that runs children's social care where the child lives: the
+    upper-tier authority in Great Britain, the Health and Social Care Trust in Northern Ireland."""
+    return ni_childrens_services().get(authority.code) or f"la-{authority.upper_tier_code.lower()}"
+
+
 def childrens_services_for(authority: LocalAuthority) -> Organisation | None:
-    """The organisation that runs children's social care where the child lives: the upper-tier
-    authority in Great Britain, the Health and Social Care Trust in Northern Ireland."""
-    slug = ni_childrens_services().get(authority.code) or f"la-{authority.upper_tier_code.lower()}"
-    return Organisation.objects.in_force(timezone.localdate()).filter(slug=slug).first()
+    """The organisation that runs children's social care where the child lives, if in force."""
+    return Organisation.objects.in_force(timezone.localdate()).filter(slug=childrens_services_slug(authority)).first()

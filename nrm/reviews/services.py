@@ -25,10 +25,8 @@ from django.utils import timezone
 from nrm.accounts.roles import Role
 from nrm.audit.services import audit_record
 from nrm.cases.access import is_senior_for
-from nrm.core import policy
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
 from nrm.core.hooks import DecisionEvent, ReviewConcludedEvent
-from nrm.core.workdays import add_working_days
 from nrm.notify.models import OutboxMessage
 from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation, OrganisationType
@@ -43,6 +41,8 @@ from nrm.reviews.models import (
     ReviewStatus,
     SeatRole,
 )
+from nrm.reviews.rules import review_kind_for as review_kind_for  # also read by nrm.synth.invariants
+from nrm.reviews.rules import review_terms
 
 # Multi-Agency Assurance Panel terms of reference: a chair and at least two members.
 PANEL_MIN_MEMBERS = 2
@@ -61,19 +61,6 @@ _OPEN = (ReviewStatus.AWAITING_PANEL, ReviewStatus.OPEN)
 # --- Routing ---------------------------------------------------------------------------------
 
 
-def review_kind_for(*, stage: str, decided_on: date) -> ReviewKind:
-    """The review a negative decision of ``stage`` made on ``decided_on`` must have (pure)."""
-    try:
-        mode = policy.independent_review_mode(on=decided_on)
-    except policy.PolicyNotInForce:
-        mode = "none"
-    if stage == "CG" and mode == "panel":
-        return ReviewKind.PANEL
-    # Every other negative decision is checked by a senior decision maker before it is served:
-    # the lifecycle holds it "under review" until someone concludes the review.
-    return ReviewKind.SECOND_LINE
-
-
 def review_open_for(decision: Any, *, today: date | None = None) -> Review:
     """Open the independent review a proposed negative decision needs. Idempotent.
 
@@ -87,13 +74,9 @@ def review_open_for(decision: Any, *, today: date | None = None) -> Review:
         raise ServiceError("Only a negative decision is reviewed before it is served.")
     case = decision.case
     referred_on = today or decision.decided_on
-    kind = review_kind_for(stage=decision.stage, decided_on=decision.decided_on)
-    recorded_policy: dict[str, Any] = {"independent_review_mode": _mode_on(decision.decided_on)}
-    target: date | None = None
-    if kind == ReviewKind.PANEL:
-        days = policy.int_value("panel_outcome_target_working_days", on=decision.decided_on)
-        recorded_policy["panel_outcome_target_working_days"] = days
-        target = add_working_days(referred_on, days, case.nation)
+    terms = review_terms(stage=decision.stage, decided_on=decision.decided_on, referred_on=referred_on,
+                         nation=case.nation)
+    kind, target = terms.kind, terms.target_date
     with transaction.atomic():
         review = Review.objects.create(
             decision=decision,
@@ -103,7 +86,7 @@ def review_open_for(decision: Any, *, today: date | None = None) -> Review:
             status=ReviewStatus.AWAITING_PANEL if kind == ReviewKind.PANEL else ReviewStatus.OPEN,
             referred_on=referred_on,
             target_date=target,
-            policy=recorded_policy,
+            policy=terms.policy,
         )
         audit_record(actor=None, action="review.opened", target=review, case=case,
                      after={"kind": kind, "stage": decision.stage, "referred_on": referred_on,
@@ -123,13 +106,6 @@ def review_open_for(decision: Any, *, today: date | None = None) -> Review:
                     dedupe_key=f"review-opened:{review.pk}",
                 )
     return review
-
-
-def _mode_on(day: date) -> str:
-    try:
-        return policy.independent_review_mode(on=day)
-    except policy.PolicyNotInForce:
-        return "none"
 
 
 # --- Panels ----------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from nrm.core import rules
 from nrm.synth.cli import SynthArgumentError
 from nrm.synth.people import NATIONALITY_LOCALES
 
@@ -271,7 +272,6 @@ class _Loader:
             PoliceForce,
         )
         from nrm.referrals.indicators import indicators_by_type
-        from nrm.referrals.routing import ni_childrens_services
 
         self.seed, self.start, self.end = seed, start, end
         self.rng = random.Random(_seed_of("nrm-synth-db", seed, n, start, end))
@@ -308,7 +308,6 @@ class _Loader:
             self.exploitation_by_reported.setdefault(t.reported_as, t.code)
         self.reasons = {(r.stage, r.code): r for r in NegativeDecisionReason.objects.all()}
         self.indicators = {k: [i.code for i in v] for k, v in indicators_by_type().items()}
-        self.ni_childrens_services = ni_childrens_services()
 
         # Rows to create, by model.
         self.rows: dict[str, list[Any]] = defaultdict(list)
@@ -455,8 +454,9 @@ class _Loader:
     def childrens_services(self, authority: Any) -> Any:
         """The organisation that runs children's social care where the child lives (as
         ``nrm.referrals.routing.childrens_services_for``, whether or not it is still in force)."""
-        slug = self.ni_childrens_services.get(authority.code) or f"la-{authority.upper_tier_code.lower()}"
-        return self.organisations.get(slug)
+        from nrm.referrals.routing import childrens_services_slug
+
+        return self.organisations.get(childrens_services_slug(authority))
 
     def countries_for(self, nationality: str) -> list[Any]:
         found: list[Any] = []
@@ -485,7 +485,6 @@ class _Loader:
         from nrm.cases.intake import case_nation
         from nrm.cases.models import Case
         from nrm.core import policy
-        from nrm.core.workdays import add_working_days
         from nrm.referrals import journey
         from nrm.referrals.models import Referral, ReferralStatus
 
@@ -550,7 +549,7 @@ class _Loader:
             id=self.uuid(), referral=referral, reference=row["referral_id"], competent_authority=ca,
             state_changed_at=submitted_at, nation=nation, first_responder_organisation=organisation,
             is_child=is_child, safety_risk=bool(referral.safety_risk), received_on=day,
-            rg_target_date=add_working_days(day, policy.rg_target_working_days(on=day), nation),
+            rg_target_date=rules.rg_target_date(referred_on=day, nation=nation),
             created_at=submitted_at, updated_at=submitted_at,
         )
         plan = self.plan_case(case, row, reviews)
@@ -719,10 +718,9 @@ class _Loader:
     def plan_case(self, case: Any, row: dict[str, Any], reviews: list[dict[str, Any]]) -> _Plan:
         from nrm.cases.lifecycle import CaseFacts, Event, State, next_state
         from nrm.cases.models import DecisionStatus, Outcome, Stage
-        from nrm.core import policy
         from nrm.core.workdays import add_working_days
         from nrm.reviews.models import ReviewKind
-        from nrm.reviews.services import review_kind_for
+        from nrm.reviews.rules import review_kind_for
 
         rng, end = self.rng, self.end
         ca = case.competent_authority
@@ -764,7 +762,7 @@ class _Loader:
             step(Event.RG_POSITIVE, rg_day, caseworker)
             decide(Stage.RG, Outcome.POSITIVE, rg_day, caseworker, None)
             plan.rg_date = rg_day
-            plan.recovery_period_days = policy.recovery_period_days(on=rg_day)
+            plan.recovery_period_days = rules.recovery_period(rg_date=rg_day).days
         else:
             step(Event.RG_NEGATIVE, rg_day, caseworker)
             decision = decide(Stage.RG, Outcome.NEGATIVE, rg_day, caseworker, row["rg_reason"])
@@ -781,7 +779,7 @@ class _Loader:
             return plan
 
         # The recovery period, then whatever ends it.
-        recovery_ends = rg_day + timedelta(days=plan.recovery_period_days or 0)
+        recovery_ends = rules.recovery_period(rg_date=rg_day, days=plan.recovery_period_days).end
         cg_day: date | None = row["cg_date"]
         next_day = cg_day if cg_day is not None else (status_day if status in {"Withdrawn", "Suspended",
                                                                                "Disqualified"} else None)
@@ -864,11 +862,10 @@ class _Loader:
     def write_case(self, case: Any, plan: _Plan, row: dict[str, Any], answers: dict[str, Any]) -> None:
         from nrm.cases import stages
         from nrm.cases.lifecycle import State
-        from nrm.cases.models import Decision, DecisionStatus, Outcome, Stage, StatusChange
+        from nrm.cases.models import Decision, DecisionStatus, Outcome, StatusChange
         from nrm.cases.standards import standard_in_force
-        from nrm.core import policy
-        from nrm.core.workdays import add_working_days, working_days_between
-        from nrm.reviews.models import ConflictDeclaration, PanelSeat, PanelSector, Review, ReviewKind, ReviewStatus
+        from nrm.reviews.models import ConflictDeclaration, PanelSeat, PanelSector, Review, ReviewStatus
+        from nrm.reviews.rules import review_terms
         from nrm.reviews.services import sector_for
 
         rng = self.rng
@@ -891,20 +888,9 @@ class _Loader:
         for minute, item in enumerate(plan.decisions):
             stage, outcome, day = item["stage"], item["outcome"], item["decided_on"]
             standard = standard_in_force(stage.value, on=day)
-            decision_policy: dict[str, Any] = {"standard": standard.code}
-            if stage == Stage.RG:
-                target_days = policy.rg_target_working_days(on=case.received_on)
-                taken = working_days_between(case.received_on, day, case.nation)
-                decision_policy.update(rg_target_working_days=target_days,
-                                       rg_target_date=case.rg_target_date.isoformat(),
-                                       working_days_from_referral=taken, within_target=taken <= target_days)
-                if outcome == Outcome.POSITIVE:
-                    decision_policy["recovery_period_days"] = policy.recovery_period_days(on=day)
-            else:
-                decision_policy.update(recovery_period_days=case.recovery_period_days,
-                                       days_from_rg=(day - case.rg_date).days if case.rg_date else None)
-                if outcome == Outcome.NEGATIVE:
-                    decision_policy["independent_review_mode"] = policy.independent_review_mode(on=day)
+            decision_policy = rules.decision_policy_snapshot(
+                case=case, stage=stage.value, positive=outcome == Outcome.POSITIVE, decided_on=day,
+                standard_code=standard.code)
             reason = self.reasons.get((stage.value, item["reason"])) if item["reason"] else None
             if outcome == Outcome.NEGATIVE and reason is None:
                 reason = next(r for (s, _), r in sorted(self.reasons.items()) if s == stage.value)
@@ -930,14 +916,10 @@ class _Loader:
                         self.rows["decision_reason"].append((decision.pk, extra.pk))
             if review is None:
                 continue
-            kind = review["kind"]
-            recorded_policy: dict[str, Any] = {"independent_review_mode": policy.independent_review_mode(on=day)
-                                               if day >= date(2009, 4, 1) else "none"}
-            target = None
-            if kind == ReviewKind.PANEL:
-                target_days = policy.int_value("panel_outcome_target_working_days", on=day)
-                recorded_policy["panel_outcome_target_working_days"] = target_days
-                target = add_working_days(review["referred_on"], target_days, case.nation)
+            terms = review_terms(stage=stage.value, decided_on=day, referred_on=review["referred_on"],
+                                 nation=case.nation)
+            kind, target, recorded_policy = review["kind"], terms.target_date, terms.policy
+            assert kind == terms.kind, f"planned a {kind} review where the rules give a {terms.kind} review"
             concluded = review["outcome"] is not None
             review_row = Review(
                 id=self.uuid(), decision=decision, case=case, stage=stage.value, kind=kind.value,
@@ -1048,7 +1030,6 @@ class _Loader:
 
     def support(self, case: Any, referral: Any, plan: _Plan, row: dict[str, Any], generated: list[dict[str, Any]],
                 expl_codes: list[str]) -> None:
-        from nrm.core import policy
         from nrm.support.models import (
             AssessmentOutcome,
             RecoveryNeedsAssessment,
@@ -1070,8 +1051,8 @@ class _Loader:
         support_policy: dict[str, Any] = {"recovery_period_days": days, "rg_date": rg_day.isoformat()}
         move_on_days = move_on_until = None
         if plan.move_on_from is not None:
-            move_on_days = policy.move_on_support_min_days(on=plan.move_on_from)
-            move_on_until = plan.move_on_from + timedelta(days=move_on_days)
+            move_on = rules.move_on_period(cg_date=plan.move_on_from)
+            move_on_days, move_on_until = move_on.days, move_on.end
             support_policy.update(move_on_support_min_days=move_on_days, cg_date=plan.move_on_from.isoformat())
         negative_cg = row["cg_outcome"] == "Negative"
         episodes: list[tuple[str, date, date | None]] = []
@@ -1103,7 +1084,8 @@ class _Loader:
         support_referral = SupportReferral(
             id=self.uuid(), case=case, provider=provider, provider_type=provider_type,
             status=SupportReferralStatus.ENDED if ended else SupportReferralStatus.ACCEPTED,
-            referred_on=rg_day, recovery_period_days=days, recovery_period_ends_on=rg_day + timedelta(days=days),
+            referred_on=rg_day, recovery_period_days=days,
+            recovery_period_ends_on=rules.recovery_period(rg_date=rg_day, days=days).end,
             move_on_from=plan.move_on_from, move_on_days=move_on_days, move_on_until=move_on_until,
             account_shared=rng.random() < 0.5, responded_by=recorder, responded_on=rg_day,
             ended_on=ended_on, end_reason=reason if ended else "",

@@ -27,6 +27,7 @@ from nrm.cases.intake import case_open
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, Outcome
 from nrm.cases.standards import standard_in_force
+from nrm.core import policy
 from nrm.reference.models import Organisation
 from nrm.referrals.models import Referral, ReferralStatus
 
@@ -74,7 +75,7 @@ def make_referral(
             "summary": "Found working in a car wash for no pay; documents held by the employer.",
             "exploitation": {"types": ["labour"], "where": "UK"},
         },
-        expires_at=submitted_at + timedelta(days=30),
+        expires_at=submitted_at + timedelta(days=policy.int_value("draft_expiry_days", on=day)),
         submitted_at=submitted_at,
         is_child=is_child,
         age_at_exploitation="child" if is_child else "adult",
@@ -168,8 +169,7 @@ def make_case(
 
 
 def _submitted_case(referral: Referral) -> Case:
-    from nrm.core.policy import rg_target_working_days
-    from nrm.core.workdays import add_working_days
+    from nrm.core.rules import rg_target_date
 
     received = timezone.localdate(referral.submitted_at)
     return Case.objects.create(
@@ -177,7 +177,7 @@ def _submitted_case(referral: Referral) -> Case:
         state=State.SUBMITTED, state_changed_at=timezone.now(), nation="england",
         first_responder_organisation=referral.organisation, is_child=bool(referral.is_child),
         safety_risk=bool(referral.safety_risk), received_on=received,
-        rg_target_date=add_working_days(received, rg_target_working_days(on=received)),
+        rg_target_date=rg_target_date(referred_on=received, nation="england"),
     )
 
 

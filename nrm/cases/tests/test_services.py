@@ -57,6 +57,33 @@ def test_recovery_period_follows_the_policy_in_force_on_the_rg_date(decided_on: 
     assert services.recovery_period_end(case) == ends
 
 
+@pytest.mark.parametrize(("decided_on", "outcome", "words"), [
+    (date(2023, 1, 29), Outcome.POSITIVE, "before the Nationality and Borders Act 2022"),
+    (date(2023, 1, 30), Outcome.POSITIVE, "s.60 objective factors"),
+    (date(2023, 7, 23), Outcome.NEGATIVE, "s.60 objective factors"),
+    (date(2023, 7, 24), Outcome.POSITIVE, "revised after judicial review"),
+])
+def test_an_rg_decision_records_the_guidance_it_was_made_under_and_its_letter_says_so(
+        decided_on: date, outcome: Outcome, words: str) -> None:
+    case = make_case(state=State.AWAITING_RG, received_on=decided_on - timedelta(days=3))
+    decision = rg_decide(case, case.built_by.decision_maker, outcome, on=decided_on)
+    guidance = decision.policy["rg_guidance_version"]
+    assert words in guidance
+    if outcome == Outcome.NEGATIVE:
+        services.case_second_line_review(case=case, reviewer=case.built_by.senior, agree=True, rationale="Agreed.")
+    letter = DecisionLetter.objects.get(decision=decision)
+    assert "Guidance applied" in letter.html and guidance in letter.html
+    message = OutboxMessage.objects.get(kind="decision_letter", about_id=str(letter.pk))
+    assert f"Guidance applied: {guidance}" in message.body
+
+
+def test_a_cg_decision_records_no_rg_guidance_and_its_letter_shows_none() -> None:
+    case = make_case(state=State.AWAITING_CG)
+    decision = cg_decide(case, case.built_by.decision_maker, Outcome.POSITIVE)
+    assert "rg_guidance_version" not in decision.policy
+    assert "Guidance applied" not in DecisionLetter.objects.get(decision=decision).html
+
+
 def test_positive_rg_is_served_with_letters_to_the_first_responder_and_the_representative() -> None:
     case = make_case(state=State.AWAITING_RG, representative_name="A Solicitor",
                      representative_email="rep@example.org")

@@ -18,7 +18,8 @@ from nrm.accounts.roles import Role
 from nrm.accounts.services import membership_grant
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, Decision, DecisionStatus, Outcome, Stage
-from nrm.core import policy
+from nrm.cases.standards import standard_in_force
+from nrm.core import policy, rules
 from nrm.reference.models import LocalAuthority, Organisation
 from nrm.referrals.models import Referral, ReferralStatus
 
@@ -77,17 +78,19 @@ def build_case(
     reference = f"NRM-T{n:06d}"
     referral = Referral.objects.create(
         reference=reference, organisation=organisation, author=author, status=ReferralStatus.SUBMITTED,
-        answers=data, expires_at=submitted + timedelta(days=30), submitted_at=submitted, is_child=is_child,
+        answers=data, submitted_at=submitted, is_child=is_child,
+        expires_at=submitted + timedelta(days=policy.int_value("draft_expiry_days", on=received_on)),
         age_at_exploitation="child" if is_child else "adult", gender=data.get("gender", "unknown"),
         location_of_exploitation="uk", competent_authority=competent_authority,
         safeguarding_local_authority=(LocalAuthority.objects.get(code=child_local_authority)
                                       if child_local_authority else None),
     )
-    days = policy.recovery_period_days(on=rg_date) if rg_date else None
+    days = rules.recovery_period(rg_date=rg_date).days if rg_date else None
     case = Case.objects.create(
         referral=referral, reference=reference, competent_authority=competent_authority, state=state,
         state_changed_at=timezone.now(), nation=nation, first_responder_organisation=organisation,
-        is_child=is_child, received_on=received_on, rg_target_date=received_on + timedelta(days=7),
+        is_child=is_child, received_on=received_on,
+        rg_target_date=rules.rg_target_date(referred_on=received_on, nation=nation),
         rg_date=rg_date, recovery_period_days=days,
     )
     if rg_date:
@@ -95,7 +98,9 @@ def build_case(
         Decision.objects.create(
             case=case, stage=Stage.RG, outcome=Outcome.POSITIVE, standard_applied="Reasonable grounds",
             rationale="Indicators of labour exploitation.", decided_by=maker, decided_on=rg_date,
-            status=DecisionStatus.SERVED, served_on=rg_date)
+            status=DecisionStatus.SERVED, served_on=rg_date,
+            policy=rules.decision_policy_snapshot(case=case, stage=Stage.RG, positive=True, decided_on=rg_date,
+                                                  standard_code=standard_in_force(Stage.RG, on=rg_date).code))
         case.last_decision_maker = maker
         case.save(update_fields=["last_decision_maker"])
     return case

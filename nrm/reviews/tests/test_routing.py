@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from nrm.reviews.models import ReviewKind
-from nrm.reviews.services import review_kind_for
+from nrm.reviews.rules import review_kind_for
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,19 @@ def test_the_recovery_period_follows_the_policy_of_the_rg_date(caseworkers: list
     assert referral.recovery_period_days == 45
 
 
+@pytest.mark.parametrize(("cg_on", "days"), [(date(2019, 9, 26), 14), (date(2019, 9, 27), 45)])
+def test_move_on_support_follows_the_policy_of_the_cg_date(cg_on: date, days: int, caseworkers: list[User]) -> None:
+    case = builders.build_case(received_on=date(2019, 6, 3), state=State.AWAITING_RG)
+    builders.positive_rg(case, caseworkers[0], decided_on=date(2019, 6, 5))
+    decision = builders.positive_cg(case, caseworkers[1], decided_on=cg_on)
+    referral = SupportReferral.objects.get(case=case)
+    assert (referral.move_on_days, referral.move_on_until) == (days, cg_on + timedelta(days=days))
+    assert referral.policy["move_on_support_min_days"] == days
+    # The decision letter promises the same number of days the provider must keep to.
+    letter = decision.letters.first()
+    assert letter is not None and f"at least {days} days of move-on support" in letter.html
+
+
 def test_opening_is_idempotent(referred: SupportReferral) -> None:
     again = services.support_referral_open(case=referred.case, opened_on=RG)
     assert again is not None and again.pk == referred.pk

@@ -121,6 +121,34 @@ def test_every_generated_state_appears_with_matching_data(loaded: int, generated
 
 
 @pytest.mark.django_db
+def test_synthetic_cases_follow_the_same_rules_as_the_services(loaded: int) -> None:
+    """The synthetic database asks the rules modules, as the services do: the RG target, each
+    decision's policy snapshot, each review's terms, the support dates."""
+    from nrm.core import rules
+    from nrm.reviews.rules import review_terms
+
+    checked = 0
+    for case in Case.objects.all():
+        assert case.rg_target_date == rules.rg_target_date(referred_on=case.received_on, nation=case.nation)
+        for decision in case.decisions.all():
+            expected = rules.decision_policy_snapshot(
+                case=case, stage=decision.stage, positive=decision.outcome == "positive",
+                decided_on=decision.decided_on, standard_code=decision.policy["standard"])
+            assert decision.policy == expected, case.reference
+            checked += 1
+    for review in Review.objects.select_related("decision", "case"):
+        terms = review_terms(stage=review.stage, decided_on=review.decision.decided_on,
+                             referred_on=review.referred_on, nation=review.case.nation)
+        assert (review.kind, review.policy, review.target_date) == (terms.kind, terms.policy, terms.target_date)
+    for referral in SupportReferral.objects.select_related("case"):
+        rg_date = date.fromisoformat(referral.policy["rg_date"])
+        assert referral.recovery_period_ends_on == rules.recovery_period(rg_date=rg_date).end
+        if referral.move_on_from is not None:
+            assert referral.move_on_until == rules.move_on_until(cg_date=referral.move_on_from)
+    assert checked
+
+
+@pytest.mark.django_db
 def test_reviews_follow_the_policy_on_the_decision_date(loaded: int) -> None:
     for review in Review.objects.select_related("decision", "case"):
         decided = review.decision.decided_on
