@@ -3,11 +3,11 @@
     .venv/bin/python bench/linkage.py --referrals 1000000
     .venv/bin/python bench/linkage.py --referrals 100000 250000 --json var/bench/linkage.json
 
-For each size: synthetic referrals (``nrm.synth.extract.generate_referrals`` if present, else
-``nrm.stats.fixtures``; about 5% are repeat referrals of an earlier person), the linkage
-input with identities and realistic noise (``nrm.stats.linkage.synthetic_linkage_input``),
-then in a child process :func:`nrm.stats.linkage.link_referrals` (training included) and
-:func:`nrm.stats.linkage.evaluate` against the known people. The parent measures the
+For each size: synthetic referrals (``nrm.analytics.synthetic.extract.generate_referrals`` if present, else
+``nrm.analytics.fixtures``; about 5% are repeat referrals of an earlier person), the linkage
+input with identities and realistic noise (``nrm.analytics.linkage.synthetic_linkage_input``),
+then in a child process :func:`nrm.analytics.linkage.link_referrals` (training included) and
+:func:`nrm.analytics.linkage.evaluate` against the known people. The parent measures the
 child's wall time and its peak memory (``ru_maxrss`` from ``os.wait4``; DuckDB runs in the
 child's process, so its memory is included).
 
@@ -42,20 +42,20 @@ SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 0.9, 0.99)
 
 def _referrals(n: int, seed: int) -> tuple[Any, str]:
     try:
-        from nrm.synth.extract import generate_referrals
+        from nrm.analytics.synthetic.extract import generate_referrals
 
-        return generate_referrals(n, seed, START, END), "nrm.synth.extract"
+        return generate_referrals(n, seed, START, END), "nrm.analytics.synthetic.extract"
     except ImportError:
-        from nrm.stats.fixtures import generate_extract
+        from nrm.analytics.fixtures import generate_extract
 
-        return generate_extract(n, seed, START, END).referrals, "nrm.stats.fixtures"
+        return generate_extract(n, seed, START, END).referrals, "nrm.analytics.fixtures"
 
 
 def child(n: int, seed: int, threshold: float, memory_limit: str, out: Path) -> None:
     """Generate, link and evaluate; write the measurements as JSON to ``out``."""
     import duckdb
 
-    from nrm.stats import linkage as L
+    from nrm.analytics import linkage as L
 
     t0 = time.perf_counter()
     referrals, generator = _referrals(n, seed)
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from nrm.stats.linkage import LinkageConfig
+    from nrm.analytics.linkage import LinkageConfig
 
     threshold = args.threshold if args.threshold is not None else LinkageConfig().threshold
     if args.child:

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/stats.py --referrals 1000000 10000000
 
-For each size: build a synthetic extract (``nrm.synth.extract`` if it is there, else
-``nrm.stats.fixtures``), prepare a statistics store as a publication finds it (the back
+For each size: build a synthetic extract (``nrm.analytics.synthetic.extract`` if it is there, else
+``nrm.analytics.fixtures``), prepare a statistics store as a publication finds it (the back
 series imported, the previous period published: untimed), then in separate child
 processes time
 
@@ -49,12 +49,12 @@ START, END = date(2019, 1, 1), date(2024, 12, 31)
 
 
 def _generate(n: int, path: Path, seed: int, generator: str) -> str:
-    from nrm.stats import extract_io
-    from nrm.stats.fixtures import Extract, generate_extract
+    from nrm.analytics import extract_io
+    from nrm.analytics.fixtures import Extract, generate_extract
 
     if generator in ("auto", "synth"):
         try:
-            from nrm.synth import extract as sx
+            from nrm.analytics.synthetic import extract as sx
 
             arrays = sx.write_referrals(n, seed, START, END, path)
             stem = path.with_suffix("")
@@ -62,7 +62,7 @@ def _generate(n: int, path: Path, seed: int, generator: str) -> str:
             sx.write_table(dtn, stem.parent / f"{stem.name}_duty_to_notify.parquet")
             sx.write_table(sx.reviews_for(arrays, seed), stem.parent / f"{stem.name}_reviews.parquet")
             sx.write_table(sx.support_for(arrays, seed), stem.parent / f"{stem.name}_support.parquet")
-            return "nrm.synth.extract"
+            return "nrm.analytics.synthetic.extract"
         except ImportError:
             if generator == "synth":
                 raise
@@ -71,7 +71,7 @@ def _generate(n: int, path: Path, seed: int, generator: str) -> str:
                 raise
     extract: Extract = generate_extract(n, seed=seed, start=START, end=END)
     extract_io.write_extract(extract, path)
-    return "nrm.stats.fixtures"
+    return "nrm.analytics.fixtures"
 
 
 def _digest(rows: list[tuple[Any, ...]]) -> str:
@@ -86,7 +86,7 @@ def _digest(rows: list[tuple[Any, ...]]) -> str:
 
 def _previous(period: str) -> str:
     """The period published before ``period`` (the quarter or year before)."""
-    from nrm.stats.periods import parse_period
+    from nrm.analytics.periods import parse_period
 
     p = parse_period(period)
     return p.last_quarter.previous().label if p.is_quarter else str(p.start.year - 1)
@@ -96,7 +96,7 @@ def _overrides() -> list[Any]:
     """Overrides of every blocking data-quality check: the synthetic data follow the
     published figures, whose real shifts between categories (2023) the checks flag at a
     million referrals. The checks still run (and are timed); the overrides are recorded."""
-    from nrm.stats import quality
+    from nrm.analytics import quality
 
     return [
         quality.Override(check, "benchmark on synthetic data", by="bench/stats.py")
@@ -108,8 +108,8 @@ def _overrides() -> list[Any]:
 def _child_prepare_store(path: Path, period: str, store: Path, out: Path, threads: int | None) -> dict[str, Any]:
     """A statistics store as a publication finds it: the back series imported and the
     previous period published (so that the timed publication finds its revisions)."""
-    from nrm.stats import backseries, storage
-    from nrm.stats.publish import publish
+    from nrm.analytics import backseries, storage
+    from nrm.analytics.publish import publish
 
     t = time.perf_counter()
     backseries.import_published(into=storage.back_series_dir(store))
@@ -118,7 +118,7 @@ def _child_prepare_store(path: Path, period: str, store: Path, out: Path, thread
 
 
 def _child_publish(path: Path, period: str, out: Path, threads: int | None, store: Path | None) -> dict[str, Any]:
-    from nrm.stats.publish import publish
+    from nrm.analytics.publish import publish
 
     t = time.perf_counter()
     m = publish(path, period, out, progress=False, threads=threads, store=store, quality_overrides=_overrides())
@@ -132,8 +132,8 @@ def _child_publish(path: Path, period: str, out: Path, threads: int | None, stor
 
 
 def _child_engine(path: Path, period: str, threads: int | None) -> dict[str, Any]:
-    from nrm.stats import engine, extract_io
-    from nrm.stats.periods import parse_period
+    from nrm.analytics import engine, extract_io
+    from nrm.analytics.periods import parse_period
 
     t = time.perf_counter()
     con = extract_io.connect(threads=threads)
@@ -155,13 +155,13 @@ def _child_pandas(path: Path, period: str) -> dict[str, Any]:
 
 
 def pandas_tables(path: Path, period_text: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of :data:`nrm.stats.tables.TABLES`, computed with pandas."""
+    """Every table of :data:`nrm.analytics.tables.TABLES`, computed with pandas."""
     import pandas as pd
 
-    from nrm.stats import extract_io
-    from nrm.stats import tables as T
-    from nrm.stats.engine import grouping_sets, series_quarters
-    from nrm.stats.periods import parse_period
+    from nrm.analytics import extract_io
+    from nrm.analytics import tables as T
+    from nrm.analytics.engine import grouping_sets, series_quarters
+    from nrm.analytics.periods import parse_period
 
     period = parse_period(period_text)
     files = extract_io.sibling_paths(path)

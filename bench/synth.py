@@ -20,8 +20,8 @@ from pathlib import Path
 
 import _common  # repository on the path, bench/ off it
 
-from nrm.synth.calibration import load_calibration
-from nrm.synth.extract import simulate_referrals, write_referrals
+from nrm.analytics.synthetic.calibration import load_calibration
+from nrm.analytics.synthetic.extract import simulate_referrals, write_referrals
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,10 +3,10 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from nrm.stats.api import pq_api
+from nrm.stats.api import questions_api
 
 app_name = "api"
 urlpatterns = [
     path("schema", SpectacularAPIView.as_view(), name="schema"),
-    path("statistics/questions", pq_api, name="stats_pq"),
+    path("statistics/questions", questions_api, name="stats_questions"),
 ]

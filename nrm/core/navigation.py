@@ -25,7 +25,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("reviews:dashboard", "Panel dashboard", frozenset({Role.PANEL_CHAIR, Role.SENIOR_DECISION_MAKER})),
     ("support:list", "People supported", frozenset({Role.SUPPORT_PROVIDER})),
     ("stats:publications", "Statistics", frozenset({Role.ANALYST})),
-    ("stats:pq", "Answer a question", frozenset({Role.ANALYST})),
+    ("stats:questions", "Answer a question", frozenset({Role.ANALYST})),
 )
 
 

@@ -301,7 +301,7 @@ def reviews_extract_rows(
     referral_id: Callable[[Any], str] | None = None,
     reviews: Iterable[Review] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per review, shaped like ``nrm.stats.extract_schema.REVIEWS``.
+    """One row per review, shaped like ``nrm.analytics.extract_schema.REVIEWS``.
 
     ``as_of`` leaves out reviews referred after that date and shows an outcome only if it was
     recorded by then. ``referral_id(case)`` gives the id the referrals table uses (the

@@ -9,9 +9,9 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from nrm.analytics import questions
 from nrm.audit.services import audit_record
-from nrm.stats import pq
-from nrm.stats.pq_views import NO_DATA_CUT
+from nrm.stats.questions_views import NO_DATA_CUT
 from nrm.stats.selectors import may_query_statistics
 from nrm.stats.services import data_cut_latest
 
@@ -25,7 +25,7 @@ class IsAnalyst(BasePermission):
 
 @api_view(["POST"])
 @permission_classes([IsAuthenticated, IsAnalyst])
-def pq_api(request: Request) -> Response:
+def questions_api(request: Request) -> Response:
     """Answer a query: ``{"measure": "percentage", "date_basis": "rg", "denominator":
     {"age_at_exploitation": ["Child (17 or under)"]}, "numerator": {"rg_outcome": "Positive"},
     "periods": ["2020-Q2", "2020-Q3"]}``."""
@@ -33,8 +33,8 @@ def pq_api(request: Request) -> Response:
     if cut is None:
         return Response({"error": "NoDataCut", "field": None, "message": NO_DATA_CUT}, status=409)
     try:
-        result = pq.answer(cut, request.data)
-    except pq.QueryError as exc:
+        result = questions.answer(cut, request.data)
+    except questions.QueryError as exc:
         return Response(exc.to_dict(), status=400)
     audit_record(actor=request.user, action="stats.question_answered", target=request.user,
                  after={"query": result.query.to_dict(), "display": result.display})

@@ -8,7 +8,7 @@ without revealing who they are. Reviews and support rows come from their domains
 :func:`build_linkage_input` is the exception, and never leaves the process: the identifying
 fields of each referral (names, date or estimated year of birth, gender, nationality, force
 area) for the probabilistic record linkage of the duplicate-referrals check
-(:mod:`nrm.stats.linkage`), which returns only referral ids and clusters. It is held in
+(:mod:`nrm.analytics.linkage`), which returns only referral ids and clusters. It is held in
 memory and not written to disk.
 """
 
@@ -26,11 +26,11 @@ import pyarrow as pa
 from django.conf import settings
 from django.utils import timezone
 
+from nrm.analytics import extract_schema as xs
+from nrm.analytics.extract_io import Extract
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, Decision, DecisionStatus, Stage
 from nrm.referrals.models import DutyToNotifyReport, Referral
-from nrm.stats import extract_schema as xs
-from nrm.stats.extract_io import Extract
 
 FIRST_RESPONDER_TYPES = {
     "Government agency": "Government agency",
@@ -226,12 +226,12 @@ def _linkage_rows(as_of: date) -> Iterator[dict[str, Any]]:
 def build_linkage_input(*, as_of: date | None = None) -> pa.Table:
     """The identifying fields of every referral received up to ``as_of`` (default today),
     one row per case with the extract's ``referral_id``, in the schema
-    :data:`nrm.stats.linkage.LINKAGE_INPUT`: names (first names and last name as
+    :data:`nrm.analytics.linkage.LINKAGE_INPUT`: names (first names and last name as
     entered), the date of birth or, where only an estimated age was given, the year of
     birth it implies (the year of submission minus the age), gender, the first
     nationality recorded (demonym), the police force area and the first responder
     organisation. For the duplicate-referrals check only: keep it in memory."""
-    from nrm.stats.linkage import LINKAGE_INPUT
+    from nrm.analytics.linkage import LINKAGE_INPUT
 
     day = as_of or timezone.localdate()
     return pa.Table.from_pylist(list(_linkage_rows(day)), schema=LINKAGE_INPUT)

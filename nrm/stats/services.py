@@ -63,8 +63,8 @@ def data_cut_take(*, actor: Any) -> Path:
     """Take a new pseudonymised extract of the live database for analysts to query."""
     from django.utils import timezone
 
+    from nrm.analytics.extract_io import write_extract
     from nrm.stats.db_extract import build_extract
-    from nrm.stats.extract_io import write_extract
 
     root = extracts_root()
     root.mkdir(parents=True, exist_ok=True)

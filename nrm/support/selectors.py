@@ -181,7 +181,7 @@ def support_extract_rows(
     referral_id: Callable[[Any], str] | None = None,
 ) -> list[dict[str, Any]]:
     """Support episodes and recovery needs assessments, shaped like
-    ``nrm.stats.extract_schema.SUPPORT``. ``as_of`` leaves out what started after that date and
+    ``nrm.analytics.extract_schema.SUPPORT``. ``as_of`` leaves out what started after that date and
     end dates after it; ``referral_id(case)`` gives the id the referrals table uses."""
     ident = referral_id or (lambda case: str(case.referral_id))
     rows: list[dict[str, Any]] = []

@@ -1,7 +1,7 @@
 """Fill the service's database with synthetic referrals and their cases, through the models.
 
-:func:`synth_into_db` generates referrals with :mod:`nrm.synth.extract` (calibrated to the
-published statistics) and people with :mod:`nrm.synth.people`, then writes, for each referral,
+:func:`synth_into_db` generates referrals with :mod:`nrm.analytics.synthetic.extract` (calibrated to the
+published statistics) and people with :mod:`nrm.analytics.synthetic.people`, then writes, for each referral,
 what the service itself would have written had a first responder made it and the competent
 authority decided it on the generated dates:
 
@@ -43,9 +43,9 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from nrm.analytics.synthetic.cli import SynthArgumentError
+from nrm.analytics.synthetic.people import NATIONALITY_LOCALES
 from nrm.core import rules
-from nrm.synth.cli import SynthArgumentError
-from nrm.synth.people import NATIONALITY_LOCALES
 
 __all__ = ["SYNTHETIC_EMAIL_DOMAIN", "SynthRefused", "synth_into_db"]
 
@@ -139,14 +139,14 @@ def synth_into_db(*, referrals: int, seed: int, start: date = date(2019, 1, 1),
     if end > today:
         raise SynthRefused(f"The end date {end} is in the future: decisions cannot be dated after today ({today}).")
 
-    from nrm.synth.extract import (
+    from nrm.analytics.synthetic.extract import (
         duty_to_notify_count,
         generate_duty_to_notify,
         generate_referrals,
         generate_reviews,
         generate_support,
     )
-    from nrm.synth.people import generate_people
+    from nrm.analytics.synthetic.people import generate_people
 
     table = generate_referrals(referrals, seed, start, end)
     references = table["referral_id"].to_pylist()

@@ -250,9 +250,9 @@ def test_reminders_follow_unacknowledged_partner_messages(
 
 
 def test_duty_to_notify_age_bands_are_the_ones_the_statistics_use() -> None:
+    from nrm.analytics import extract_schema
     from nrm.referrals.journey import AGE_BANDS
     from nrm.referrals.models import AgeBand
-    from nrm.stats import extract_schema
 
     assert tuple(AgeBand.values) == extract_schema.DTN_AGE_BANDS
     assert (*AGE_BANDS, "Not specified or unknown") == extract_schema.DTN_AGE_BANDS

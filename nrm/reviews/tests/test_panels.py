@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from nrm.accounts.models import User
+from nrm.analytics import extract_schema as xs
 from nrm.audit.models import AuditEvent
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, DecisionStatus
@@ -18,7 +19,6 @@ from nrm.notify.models import OutboxMessage
 from nrm.reviews import selectors, services
 from nrm.reviews.models import ConflictDeclaration, PanelSeat, Review, ReviewKind, ReviewOutcome, ReviewStatus, SeatRole
 from nrm.reviews.tests import builders
-from nrm.stats import extract_schema as xs
 
 DECIDED = date(2021, 6, 1)
 

@@ -15,10 +15,10 @@ from django.test import Client
 from django.utils import timezone
 
 from nrm.accounts.roles import Role
+from nrm.analytics import extract_io
+from nrm.analytics import extract_schema as xs
 from nrm.cases.lifecycle import State
 from nrm.cases.tests.factories import make_case
-from nrm.stats import extract_io
-from nrm.stats import extract_schema as xs
 from nrm.stats.db_extract import build_extract, person_id
 from nrm.stats.models import Publication, PublicationFeedback
 
@@ -110,8 +110,8 @@ def test_feedback_is_kept_and_only_analysts_read_it(client_for: Any) -> None:
 
 
 def test_linkage_input_has_one_row_per_case_with_the_extracts_referral_id(cases: list[Any]) -> None:
+    from nrm.analytics.linkage import LINKAGE_INPUT
     from nrm.stats.db_extract import build_linkage_input
-    from nrm.stats.linkage import LINKAGE_INPUT
 
     named, estimated = cases[0].referral, cases[1].referral
     named.answers = {**named.answers, "first_names": " Ana  Maria ", "last_name": "Popescu",

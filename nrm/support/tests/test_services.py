@@ -10,12 +10,12 @@ import pytest
 
 from nrm.accounts.models import User
 from nrm.accounts.roles import Role
+from nrm.analytics import extract_schema as xs
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
 from nrm.notify.models import OutboxMessage
 from nrm.reviews.tests import builders
-from nrm.stats import extract_schema as xs
 from nrm.support import selectors, services
 from nrm.support.models import (
     AssessmentOutcome,

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from nrm.accounts.models import User
 from nrm.accounts.roles import Role
+from nrm.analytics.synthetic.extract import duty_to_notify_count, generate_referrals
 from nrm.audit.models import AuditEvent
 from nrm.audit.services import audit_verify
 from nrm.cases.lifecycle import State
@@ -23,7 +24,6 @@ from nrm.referrals.models import DutyToNotifyReport, Referral, ReferralStatus
 from nrm.reviews.models import Review, ReviewKind, ReviewStatus
 from nrm.support.models import SupportReferral
 from nrm.synth.database import SYNTHETIC_EMAIL_DOMAIN, SynthRefused, synth_into_db
-from nrm.synth.extract import duty_to_notify_count, generate_referrals
 from nrm.synth.invariants import database_invariant_violations
 
 N, SEED = 300, 11

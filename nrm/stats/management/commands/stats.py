@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from nrm.stats import cli, extract_io
+from nrm.analytics import cli, extract_io
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from nrm.synth import cli
+from nrm.analytics.synthetic import cli
 
 
 class Command(BaseCommand):

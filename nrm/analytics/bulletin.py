@@ -1,0 +1,525 @@
+"""The HTML statistical bulletin: key findings computed from the tables, charts with
+text alternatives, and links to every table."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from nrm.analytics import backseries
+from nrm.analytics import charts as C
+from nrm.analytics.engine import KeyFigure, TableResult, Value, series_quarters
+from nrm.analytics.periods import Period, Quarter
+from nrm.analytics.tables import NOTES, TOTAL
+
+__all__ = ["ChartData", "TableLink", "build_charts", "key_findings", "publication_title", "render"]
+
+
+def publication_title(period: Period) -> str:
+    return f"Modern slavery: National Referral Mechanism and Duty to Notify statistics, UK, {period.title}"
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A chart with the data behind it (shown as a table: its text alternative)."""
+
+    chart: C.Chart
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    source_table: str
+
+
+@dataclass(frozen=True)
+class TableLink:
+    id: str
+    title: str
+    sheet: str
+    csv: str
+    rows: int
+
+
+def _n(v: float | int | None) -> str:
+    if v is None:
+        return "not available"
+    if isinstance(v, int) or float(v).is_integer():
+        return f"{int(v):,}"
+    return f"{v:,.1f}"
+
+
+def _share(v: float | int | None) -> str:
+    """A percentage figure, always to one decimal place."""
+    return "not available" if v is None else f"{float(v):.1f}%"
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{part / whole * 100:.0f}%" if whole else "0%"
+
+
+def _rows_where(result: TableResult, **want: str) -> list[tuple[Value, ...]]:
+    """Rows whose named dimensions equal the given labels and whose other dimensions
+    (except those named with value ``*``) are Total."""
+    dims = [d.name.replace(" ", "_") for d in result.table.dimensions]
+    out = []
+    for r in result.rows:
+        ok = True
+        for i, name in enumerate(dims):
+            w = want.get(name, TOTAL)
+            if w == "*":
+                if r[i] == TOTAL:
+                    ok = False
+                    break
+            elif r[i] != w:
+                ok = False
+                break
+        if ok:
+            out.append(r)
+    return out
+
+
+def _count(v: Value) -> int:
+    return v if isinstance(v, int) else 0
+
+
+def _change_phrase(f: KeyFigure, noun: str, period: Period, first_date: date | None) -> str:
+    comp = period.comparison()
+    if f.comparison is None:
+        since = f" (the extract starts on {first_date.isoformat()})" if first_date else ""
+        return f"No comparison with {comp.title} is possible{since}."
+    ch = f.change
+    if ch is None:
+        return f"There were none in {comp.title}."
+    if abs(ch) < 0.5:
+        return f"This is about the same as in {comp.title} ({_n(f.comparison)} {noun})."
+    word = "more" if ch > 0 else "fewer"
+    return f"This is {abs(ch):.0f}% {word} than in {comp.title} ({_n(f.comparison)} {noun})."
+
+
+def key_findings(
+    results: Mapping[str, TableResult],
+    figures: Sequence[KeyFigure],
+    period: Period,
+    first_date: date | None,
+) -> list[str]:
+    """The key findings, as sentences computed from the data."""
+    fig = {f.id: f for f in figures}
+    out: list[str] = []
+    ref = fig["referrals"]
+    total = int(ref.value or 0)
+    out.append(
+        f"There were {_n(total)} referrals of potential victims of modern slavery to the NRM in {period.title}. "
+        + _change_phrase(ref, "referrals", period, first_date)
+    )
+    if total:
+        children = int(fig["children"].value or 0)
+        adults = total - children
+        out.append(
+            f"{_pct(children, total)} of the people referred ({_n(children)}) were exploited as children and "
+            f"{_pct(adults, total)} as adults or at an unknown age."
+        )
+        nat = results.get("referrals_by_nationality_age")
+        if nat is not None:
+            top = [r for r in _rows_where(nat, Nationality="*") if r[0] != nat.table.dimensions[0].other]
+            if top:
+                best = max(top, key=lambda r: (_count(r[-1]), str(r[0])))
+                out.append(
+                    f"The most common nationality of people referred was {best[0]} ({_n(_count(best[-1]))}, "
+                    f"{_pct(_count(best[-1]), total)} of referrals)."
+                )
+        ex = results.get("referrals_by_exploitation_age_gender")
+        if ex is not None:
+            rows = [r for r in _rows_where(ex, Exploitation_type="*") if r[0] != "Not specified or unknown"]
+            if rows:
+                best = max(rows, key=lambda r: (_count(r[3]), str(r[0])))
+                out.append(
+                    f"The most commonly recorded type of exploitation was {best[0]} "
+                    f"({_n(_count(best[3]))} referrals, {_pct(_count(best[3]), total)})."
+                )
+    for key, stage in (("rg", "Reasonable Grounds"), ("cg", "Conclusive Grounds")):
+        made = fig[f"{key}_decisions"].value
+        share = fig[f"{key}_positive_share"].value
+        days = fig[f"{key}_median_days"].value
+        if made:
+            out.append(
+                f"{_n(made)} {stage} decisions were made, of which {_share(share)} were positive; the median time "
+                f"from referral to decision was {_n(days)} days."
+            )
+        else:
+            out.append(f"No {stage} decisions were made in the period.")
+    waiting = fig["awaiting_cg"].value
+    aw = results.get("cases_awaiting_cg")
+    if aw is not None and waiting:
+        long = sum(
+            _count(r[3])
+            for r in _rows_where(aw, Time_since_referral="*")
+            if r[0] in ("1 to 2 years", "2 years or more")
+        )
+        out.append(
+            f"At the end of {period.title}, {_n(waiting)} cases were awaiting a Conclusive Grounds decision; "
+            f"{_pct(long, int(waiting))} of them had been referred more than a year earlier."
+        )
+    dtn = fig["dtn_reports"]
+    out.append(
+        f"{_n(dtn.value)} Duty to Notify reports were made about adults who did not enter the NRM. "
+        + _change_phrase(dtn, "reports", period, first_date)
+    )
+    return out
+
+
+def _breaks_text(breaks: Sequence[tuple[Quarter, str]]) -> str:
+    """The sentence a chart's description adds for its series breaks."""
+    if not breaks:
+        return ""
+    parts = [f"from {q.label}: {label}" for q, label in breaks]
+    return (
+        f" A dashed vertical line marks {'a break' if len(parts) == 1 else 'breaks'} in the series, where the "
+        f"recording changed ({'; '.join(parts)}); figures either side of it are not directly comparable."
+    )
+
+
+def build_charts(results: Mapping[str, TableResult], period: Period, *, series_length: int = 8) -> list[ChartData]:
+    """The bulletin's charts, each with its data. The bar chart of referrals shows the
+    last ``series_length`` quarters; the line charts show the whole series (from 2009
+    where the back series has been imported), with its breaks marked."""
+    out: list[ChartData] = []
+    q = results.get("referrals_by_quarter_age_location")
+    if q is not None:
+        totals = {str(r[0]): r[3] for r in q.rows if r[1] == TOTAL and r[2] == TOTAL}
+        window = {x.label for x in series_quarters(period, series_length)}
+        cats = [c for c in totals if c in window]
+        bar_vals: list[float | None] = [None if totals[c] is None else float(_count(totals[c])) for c in cats]
+        known = [i for i, v in enumerate(bar_vals) if v is not None]
+        if known:
+            hi = max(known, key=lambda i: (bar_vals[i] or 0.0, -i))
+            desc = (
+                f"Bar chart of NRM referrals in each quarter from {cats[0]} to {cats[-1]}. "
+                f"Referrals were {_n(bar_vals[-1])} in {cats[-1]}, compared with {_n(bar_vals[0])} in {cats[0]}; "
+                f"the highest quarter was {cats[hi]} with {_n(bar_vals[hi])}."
+            )
+            chart = C.bar_chart(
+                "referrals-by-quarter", "NRM referrals by quarter", desc, cats, bar_vals, y_label="Referrals"
+            )
+            out.append(
+                ChartData(
+                    chart,
+                    ("Quarter", "Referrals"),
+                    tuple((c, _n(v) if v is not None else "[x]") for c, v in zip(cats, bar_vals, strict=True)),
+                    q.table.id,
+                )
+            )
+        all_cats = list(totals)
+        ages = ("Adult (18 or over)", "Child (17 or under)")
+        series: list[tuple[str, list[float | None]]] = []
+        for age in ages:
+            by_q = {r[0]: float(_count(r[3])) for r in q.rows if r[1] == age and r[2] == TOTAL}
+            series.append(
+                (
+                    age.split(" (")[0] + "s" if age.startswith("Adult") else "Children",
+                    [None if totals[c] is None else by_q.get(c, 0.0) for c in all_cats],
+                )
+            )
+        if all_cats:
+            breaks = backseries.chart_breaks(
+                q.table, [Quarter(int(c[:4]), int(c[-1])) for c in all_cats], dimensions=("Age at exploitation",)
+            )
+
+            def cell(v: float | None) -> str:
+                return "[x]" if v is None else _n(int(v))
+
+            desc = (
+                f"Line chart of NRM referrals of adults and of children in each quarter from {all_cats[0]} to "
+                f"{all_cats[-1]}. In {all_cats[-1]} there were {cell(series[0][1][-1])} referrals of adults and "
+                f"{cell(series[1][1][-1])} of children." + _breaks_text(breaks)
+            )
+            chart = C.line_chart(
+                "referrals-by-age",
+                "NRM referrals by age at exploitation and quarter",
+                desc,
+                all_cats,
+                series,
+                breaks=[(b.label, label) for b, label in breaks],
+            )
+            out.append(
+                ChartData(
+                    chart,
+                    ("Quarter", "Adults", "Children"),
+                    tuple((c, cell(series[0][1][i]), cell(series[1][1][i])) for i, c in enumerate(all_cats)),
+                    q.table.id,
+                )
+            )
+    ex = results.get("referrals_by_exploitation_age_gender")
+    if ex is not None:
+        rows = sorted(_rows_where(ex, Exploitation_type="*"), key=lambda r: (-_count(r[3]), str(r[0])))[:8]
+        if rows:
+            cats = [str(r[0]) for r in rows]
+            vals = [float(_count(r[3])) for r in rows]
+            desc = (
+                f"Horizontal bar chart of the {len(rows)} most common exploitation types recorded in referrals in "
+                f"{period.title}, largest first: "
+                + "; ".join(f"{c} {_n(int(v))}" for c, v in zip(cats, vals, strict=True))
+                + "."
+            )
+            chart = C.hbar_chart(
+                "referrals-by-exploitation", f"NRM referrals by exploitation type, {period.title}", desc, cats, vals
+            )
+            out.append(
+                ChartData(
+                    chart,
+                    ("Exploitation type", "Referrals"),
+                    tuple((c, _n(int(v))) for c, v in zip(cats, vals, strict=True)),
+                    ex.table.id,
+                )
+            )
+    nat = results.get("referrals_by_nationality_age")
+    if nat is not None:
+        other = nat.table.dimensions[0].other
+        rows = [r for r in _rows_where(nat, Nationality="*") if r[0] != other]
+        rows = sorted(rows, key=lambda r: (-_count(r[2]), str(r[0])))[:10]
+        if rows:
+            cats = [str(r[0]) for r in rows]
+            vals = [float(_count(r[2])) for r in rows]
+            desc = (
+                f"Horizontal bar chart of the {len(rows)} most common nationalities of people referred in "
+                f"{period.title}, largest first: "
+                + "; ".join(f"{c} {_n(int(v))}" for c, v in zip(cats, vals, strict=True))
+                + "."
+            )
+            chart = C.hbar_chart(
+                "referrals-by-nationality", f"NRM referrals by nationality, {period.title}", desc, cats, vals
+            )
+            out.append(
+                ChartData(
+                    chart,
+                    ("Nationality", "Referrals"),
+                    tuple((c, _n(int(v))) for c, v in zip(cats, vals, strict=True)),
+                    nat.table.id,
+                )
+            )
+    rg, cg = results.get("rg_decisions"), results.get("cg_decisions")
+    if rg is not None and cg is not None:
+        cats = [x.label for x in rg.quarters]
+        shares: list[tuple[str, list[float | None]]] = []
+        for name, res in (("Reasonable Grounds", rg), ("Conclusive Grounds", cg)):
+            tot = {r[0]: _count(r[4]) for r in res.rows if r[1] == TOTAL and r[2] == TOTAL and r[3] == TOTAL}
+            pos = {r[0]: _count(r[4]) for r in res.rows if r[1] == "Positive" and r[2] == TOTAL and r[3] == TOTAL}
+            shares.append((name, [round(pos.get(c, 0) / tot[c] * 100, 1) if tot.get(c) else None for c in cats]))
+        # leave out the leading quarters with no decisions at all (before the back series starts)
+        lead = next((i for i in range(len(cats)) if any(vs[i] is not None for _, vs in shares)), 0)
+        cats = cats[lead:]
+        shares = [(name, vs[lead:]) for name, vs in shares]
+        if cats:
+            quarters = [Quarter(int(c[:4]), int(c[-1])) for c in cats]
+            found: dict[Quarter, list[str]] = {}
+            for res in (rg, cg):
+                for bq, label in backseries.chart_breaks(res.table, quarters, dimensions=("Outcome",)):
+                    found.setdefault(bq, [])
+                    found[bq] += [x for x in label.split("; ") if x not in found[bq]]
+            breaks = [(bq, "; ".join(labels)) for bq, labels in sorted(found.items())]
+
+            def fmt(v: float | None) -> str:
+                return "no decisions" if v is None else f"{v:.1f}%"
+
+            desc = (
+                f"Line chart of the percentage of Reasonable Grounds and Conclusive Grounds decisions that were "
+                f"positive in each quarter from {cats[0]} to {cats[-1]}. In {cats[-1]}: Reasonable Grounds "
+                f"{fmt(shares[0][1][-1])}, Conclusive Grounds {fmt(shares[1][1][-1])}." + _breaks_text(breaks)
+            )
+            chart = C.line_chart(
+                "positive-decisions",
+                "Percentage of decisions that were positive, by quarter",
+                desc,
+                cats,
+                shares,
+                percent=True,
+                y_max=100.0,
+                breaks=[(bq.label, label) for bq, label in breaks],
+            )
+            out.append(
+                ChartData(
+                    chart,
+                    ("Quarter", "Reasonable Grounds positive", "Conclusive Grounds positive"),
+                    tuple((c, fmt(shares[0][1][i]), fmt(shares[1][1][i])) for i, c in enumerate(cats)),
+                    rg.table.id,
+                )
+            )
+    return out
+
+
+_CSS = """body{font-family:Arial,Helvetica,sans-serif;color:#0b0c0c;max-width:60em;margin:0 auto;padding:1em;line-height:1.5}
+h1{font-size:2em}h2{margin-top:1.5em;border-top:1px solid #b1b4b6;padding-top:.5em}
+table{border-collapse:collapse;margin:1em 0}caption{text-align:left;font-weight:bold;padding:.3em 0}
+th,td{border-bottom:1px solid #b1b4b6;padding:.3em .6em;text-align:left;vertical-align:top}
+td.num{text-align:right}figure{margin:1.5em 0}figure img{max-width:100%;height:auto}
+.key-findings li{margin-bottom:.5em}a{color:#1d70b8}"""
+
+
+def _e(s: object) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def render(
+    period: Period,
+    findings: Sequence[str],
+    figures: Sequence[KeyFigure],
+    charts: Sequence[tuple[ChartData, str]],
+    tables: Sequence[TableLink],
+    workbook: str,
+    *,
+    first_date: date | None,
+    last_date: date | None,
+    suppression_note: str,
+    notes: Mapping[int, str] | None = None,
+    sections: Sequence[tuple[str, str, str]] = (),
+    about: Sequence[str] = (),
+) -> str:
+    """The bulletin's HTML. ``charts`` pairs each chart with its file's relative path.
+
+    ``notes`` are the numbered notes (default the tables' notes); ``sections`` are
+    further sections (anchor id, heading, HTML body) placed after the data tables and
+    listed in the contents; ``about`` adds paragraphs to "About these statistics"."""
+    notes = NOTES if notes is None else notes
+    title = publication_title(period)
+    comp = period.comparison()
+    p: list[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        "<p>Official statistics (Open NRM)</p>",
+        f"<h1>{_e(title)}</h1>",
+        f"<p>Period covered: {_e(period.title)} ({_e(period.label)}). Compared with {_e(comp.title)}.</p>",
+        "</header>",
+        "<main>",
+        '<nav aria-labelledby="contents-heading"><h2 id="contents-heading">Contents</h2><ol>',
+        '<li><a href="#key-findings">Key findings</a></li>',
+        '<li><a href="#key-figures">Key figures</a></li>',
+        '<li><a href="#charts">Charts</a></li>',
+        '<li><a href="#data-tables">Data tables</a></li>',
+        *[f'<li><a href="#{_e(anchor)}">{_e(heading)}</a></li>' for anchor, heading, _ in sections],
+        '<li><a href="#about">About these statistics</a></li>',
+        "</ol></nav>",
+        '<section aria-labelledby="key-findings">',
+        '<h2 id="key-findings">Key findings</h2>',
+        '<ul class="key-findings">',
+        *[f"<li>{_e(f)}</li>" for f in findings],
+        "</ul>",
+        "</section>",
+        '<section aria-labelledby="key-figures">',
+        '<h2 id="key-figures">Key figures</h2>',
+        "<table>",
+        f"<caption>Key figures for {_e(period.title)} and {_e(comp.title)}</caption>",
+        '<thead><tr><th scope="col">Measure</th>'
+        f'<th scope="col">{_e(period.label)}</th><th scope="col">{_e(comp.label)}</th>'
+        '<th scope="col">Percentage change</th></tr></thead>',
+        "<tbody>",
+    ]
+    for f in figures:
+
+        def fmt(v: float | int | None, unit: str = f.unit) -> str:
+            if v is None:
+                return "[x]"
+            return _share(v) if unit == "percentage" else _n(v)
+
+        val, cmp_ = fmt(f.value), fmt(f.comparison)
+        if f.unit == "percentage":
+            ch = "[z]"
+        elif f.comparison is None:
+            ch = "[x]"
+        elif f.change is None:
+            ch = "[z]"
+        else:
+            ch = f"{f.change:+.1f}%"
+        p.append(
+            f'<tr><th scope="row">{_e(f.measure)}</th><td class="num">{_e(val)}</td>'
+            f'<td class="num">{_e(cmp_)}</td><td class="num">{_e(ch)}</td></tr>'
+        )
+    p += ["</tbody>", "</table>", "</section>", '<section aria-labelledby="charts">', '<h2 id="charts">Charts</h2>']
+    for i, (cd, href) in enumerate(charts, start=1):
+        fig_chart = cd.chart
+        p += [
+            f'<figure id="figure-{i}" aria-labelledby="figure-{i}-caption">',
+            f'<figcaption id="figure-{i}-caption"><h3>Figure {i}: {_e(fig_chart.title)}</h3></figcaption>',
+            f'<img src="{_e(href)}" alt="{_e(fig_chart.title)}: described in the text below the chart">',
+            f"<p>{_e(fig_chart.description)}</p>",
+            f"<details><summary>Data for figure {i}</summary>",
+            "<table>",
+            f"<caption>Data for figure {i}: {_e(fig_chart.title)}</caption>",
+            "<thead><tr>" + "".join(f'<th scope="col">{_e(c)}</th>' for c in cd.columns) + "</tr></thead>",
+            "<tbody>",
+        ]
+        for row in cd.rows:
+            p.append(
+                "<tr>"
+                + f'<th scope="row">{_e(row[0])}</th>'
+                + "".join(f'<td class="num">{_e(v)}</td>' for v in row[1:])
+                + "</tr>"
+            )
+        p += [
+            "</tbody>",
+            "</table>",
+            f'<p>Source: <a href="csv/{_e(cd.source_table)}.csv">table {_e(cd.source_table)} (CSV)</a>.</p>',
+            "</details>",
+            "</figure>",
+        ]
+    p += [
+        "</section>",
+        '<section aria-labelledby="data-tables">',
+        '<h2 id="data-tables">Data tables</h2>',
+        f'<p>All tables are in the spreadsheet <a href="{_e(workbook)}">{_e(workbook)}</a> (OpenDocument, '
+        "one table per sheet) and as one CSV file per table.</p>",
+        "<table>",
+        "<caption>Tables in this release</caption>",
+        '<thead><tr><th scope="col">Table</th><th scope="col">Title</th><th scope="col">Sheet</th>'
+        '<th scope="col">CSV</th><th scope="col">Rows</th></tr></thead>',
+        "<tbody>",
+    ]
+    for t in tables:
+        p.append(
+            f'<tr><th scope="row">{_e(t.id)}</th><td>{_e(t.title)}</td><td>{_e(t.sheet)}</td>'
+            f'<td><a href="{_e(t.csv)}">{_e(t.csv)}</a></td><td class="num">{t.rows:,}</td></tr>'
+        )
+    extract_range = (
+        f"The extract holds referrals made from {first_date.isoformat()} to {last_date.isoformat()}."
+        if first_date and last_date
+        else "The extract holds no referrals."
+    )
+    p += ["</tbody>", "</table>", "</section>"]
+    for anchor, heading, body in sections:
+        p += [
+            f'<section aria-labelledby="{_e(anchor)}">',
+            f'<h2 id="{_e(anchor)}">{_e(heading)}</h2>',
+            body,
+            "</section>",
+        ]
+    p += [
+        '<section aria-labelledby="about">',
+        '<h2 id="about">About these statistics</h2>',
+        "<p>These statistics are computed from the Open NRM analytical extract: one pseudonymised row per "
+        "referral (no names, dates of birth or free text; people are identified only by a keyed hash), with "
+        f"Duty to Notify reports, independent reviews and support. {_e(extract_range)}</p>",
+        *[f"<p>{_e(a)}</p>" for a in about],
+        f"<p>{_e(suppression_note)}</p>",
+        "<h3>Shorthand</h3>",
+        "<dl>",
+        "<dt>[c]</dt><dd>Confidential: suppressed to protect confidentiality.</dd>",
+        "<dt>[x]</dt><dd>Not available.</dd>",
+        "<dt>[z]</dt><dd>Not applicable.</dd>",
+        "<dt>[r]</dt><dd>Revised since it was last published.</dd>",
+        "</dl>",
+        "<h3>Notes</h3>",
+        "<ol>",
+        *[f'<li id="note-{k}" value="{k}">{_e(v)}</li>' for k, v in sorted(notes.items())],
+        "</ol>",
+        "</section>",
+        "</main>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(p) + "\n"

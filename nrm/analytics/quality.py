@@ -1,0 +1,1067 @@
+"""The data-quality report that runs before every publication (``nrm stats quality``).
+
+Checks, each with a status (``pass``, ``warn`` or ``fail``) and findings that name the
+period, the dimension and the categories involved:
+
+``unknown_exploitation`` (blocking)
+    The share of referrals whose exploitation type is "Not specified or unknown", by
+    quarter (failing where a quarter of the period is well above the quarters before
+    it) and by first responder (warning where one responder records far more unknowns
+    than the rest).
+``category_shift`` (blocking)
+    Shifts between categories that look like miscoding: one category falling while
+    "Not specified or unknown" rises by a similar amount, against the mix of the
+    quarters before the period (exploitation type, age, gender, location). Shifts between
+    two known categories are warnings, or notes where a recorded series break explains
+    them (labour to criminal from October 2019).
+``impossible_combinations`` (blocking)
+    Rows that cannot be right: a CG decision before its RG decision, without a positive
+    RG, or before the minimum recovery period in force at the RG decision had run (45
+    days before 30 January 2023, 30 after: policy data); a decision dated before the
+    referral; criminal exploitation, age "not specified or unknown" or dual
+    nationality recorded before 1 October 2019.
+``late_decisions`` (warning)
+    Decisions recorded long after they were made (the case entered the status the
+    decision gave it more than ``late_days`` after the decision date), and decisions
+    dated in quarters already published that were not in the figures published then.
+``duplicate_referrals`` (warning)
+    Probable repeat referrals of the same person, by probabilistic record linkage
+    (Splink, DuckDB backend, :mod:`nrm.analytics.linkage`) over the live data's identifying
+    fields; reports the number of distinct people beside the number of referrals, and
+    warns about likely double submissions (the same person referred twice within a
+    week).
+
+A publication must not run while a blocking check fails unless the failure is overridden
+with a recorded reason: :func:`require_publishable` raises :class:`QualityGateError`
+otherwise and returns the overrides used, for the manifest and the published-figures
+store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nrm.analytics import extract_schema as xs
+from nrm.analytics.backseries import RECORDING_CHANGE, SERIES_BREAKS
+from nrm.analytics.periods import Period, PeriodError, Quarter, parse_period, quarters_between
+
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "Finding",
+    "Override",
+    "QualityConfig",
+    "QualityGateError",
+    "QualityReport",
+    "add_arguments",
+    "check_category_shift",
+    "check_duplicates",
+    "check_impossible_combinations",
+    "check_late_decisions",
+    "check_unknown_exploitation",
+    "published_decision_counts",
+    "require_publishable",
+    "run_checks",
+    "run_cli",
+    "run_quality",
+]
+
+Status = Literal["pass", "warn", "fail"]
+UNKNOWN = "Not specified or unknown"
+
+CHECKS: dict[str, tuple[str, bool]] = {
+    # id: (title, blocking)
+    "unknown_exploitation": ("Exploitation type not specified or unknown", True),
+    "category_shift": ("Shifts between categories that look like miscoding", True),
+    "impossible_combinations": ("Impossible combinations", True),
+    "late_decisions": ("Decisions recorded late", False),
+    "duplicate_referrals": ("Repeat and duplicate referrals of the same person", False),
+}
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Thresholds of the checks."""
+
+    baseline_quarters: int = 4  # quarters before the period that set what is expected
+    unknown_share_jump: float = 0.05  # fail: a quarter's unknown share this far above the baseline median
+    responder_min_referrals: int = 20
+    responder_unknown_excess: float = 0.2  # warn: a responder's unknown share this far above everyone's
+    shift_z: float = 4.0  # a change is significant beyond this many Poisson standard deviations
+    shift_min_share: float = 0.01  # and at least this share of the quarter's referrals
+    shift_ratio: tuple[float, float] = (0.5, 2.0)  # a fall "matches" a rise within these ratios
+    impossible_tolerance: int = 0  # fail when more rows than this are impossible
+    late_days: int = 30
+    late_share_warn: float = 0.05
+    duplicate_days: int = 7  # two referrals of one person within this many days: a double submission
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a check found. ``period`` is a quarter label (or None); ``dimension``
+    a table dimension (column header) and ``categories`` its values involved; a
+    revision in that period of a cell with one of the categories is explained by
+    ``message`` (see :func:`nrm.analytics.revisions.explain`)."""
+
+    check: str
+    message: str
+    period: str | None = None
+    dimension: str | None = None
+    categories: tuple[str, ...] = ()
+    count: int | None = None
+    examples: tuple[str, ...] = ()
+    table_id: str | None = None
+    severity: Status = "warn"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["categories"] = list(self.categories)
+        d["examples"] = list(self.examples)
+        return d
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    status: Status
+    blocking: bool
+    summary: str
+    findings: tuple[Finding, ...] = ()
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[Any, ...], ...] = ()
+
+    @property
+    def blocks(self) -> bool:
+        """Whether this result stops a publication (unless overridden)."""
+        return self.blocking and self.status == "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "blocking": self.blocking,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+            "columns": list(self.columns),
+            "rows": [[_json_value(v) for v in r] for r in self.rows],
+        }
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return round(v, 4)
+    return v
+
+
+@dataclass(frozen=True)
+class Override:
+    """A recorded decision to publish although a blocking check failed."""
+
+    check: str
+    reason: str
+    by: str
+    at: str = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0).isoformat())
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class QualityReport:
+    period: str
+    generated_at: str
+    extract: tuple[tuple[str, str], ...]  # (file name, SHA-256)
+    results: list[CheckResult]
+
+    @property
+    def blocking_failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.blocks]
+
+    @property
+    def passed(self) -> bool:
+        """No blocking check failed."""
+        return not self.blocking_failures
+
+    def result(self, check: str) -> CheckResult:
+        for r in self.results:
+            if r.id == check:
+                return r
+        raise KeyError(check)
+
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def to_dict(self, *, timestamps: bool = True, overrides: Sequence[Override] = ()) -> dict[str, Any]:
+        """The report as JSON data. ``timestamps=False`` leaves out when it was generated
+        (and when overrides were recorded), for a publication's byte-identical files;
+        ``overrides`` are the recorded decisions to publish despite a failing check."""
+        out: dict[str, Any] = {"period": self.period}
+        if timestamps:
+            out["generated_at"] = self.generated_at
+        out.update(
+            {
+                "extract": [{"file": a, "sha256": b} for a, b in self.extract],
+                "passed": self.passed,
+                "blocking_failures": [r.id for r in self.blocking_failures],
+                "overridden": [o.check for o in overrides],
+                "overrides": [
+                    {k: v for k, v in o.to_dict().items() if timestamps or k != "at"} for o in overrides
+                ],
+                "checks": [r.to_dict() for r in self.results],
+            }
+        )
+        return out
+
+    def to_json(self, *, timestamps: bool = True, overrides: Sequence[Override] = ()) -> str:
+        return json.dumps(self.to_dict(timestamps=timestamps, overrides=overrides), indent=2, ensure_ascii=False) + "\n"
+
+    def to_text(self, *, timestamps: bool = True, overrides: Sequence[Override] = ()) -> str:
+        when = f" (generated {self.generated_at})" if timestamps else ""
+        lines = [f"Data quality report for {self.period}{when}"]
+        for a, b in self.extract:
+            lines.append(f"  extract {a} sha256 {b}")
+        lines.append("")
+        for r in self.results:
+            flag = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}[r.status]
+            lines.append(f"[{flag}] {r.title}{' (blocking)' if r.blocking else ''}: {r.summary}")
+            for f in r.findings:
+                lines.append(f"    - {f.message}")
+        lines.append("")
+        overridden = {o.check for o in overrides}
+        if self.passed:
+            lines.append("No blocking check failed: the publication may run.")
+        elif {r.id for r in self.blocking_failures} <= overridden:
+            lines.append("Blocking checks failed and were overridden with a recorded reason:")
+            for o in overrides:
+                lines.append(f"    - {o.check}: {o.reason} (by {o.by}{f', {o.at}' if timestamps else ''})")
+        else:
+            ids = ", ".join(r.id for r in self.blocking_failures)
+            lines.append(
+                f"Blocking checks failed ({ids}): the publication will not run unless each is overridden with a reason."
+            )
+        return "\n".join(lines) + "\n"
+
+    def how_to_override(self, command: str = "nrm stats publish ...") -> str:
+        """What to add to the publish command to publish despite the blocking failures."""
+        flags = " ".join(f'--override {r.id}="REASON"' for r in self.blocking_failures)
+        return (
+            f"To publish anyway, record why each failure is acceptable and who decided: {command} {flags} "
+            '--by "NAME". The overrides are recorded in the publication\'s manifest and quality report.'
+        )
+
+
+class QualityGateError(RuntimeError):
+    """A blocking check failed and was not overridden with a reason."""
+
+    def __init__(self, report: QualityReport, missing: Sequence[CheckResult]) -> None:
+        self.report = report
+        self.missing = list(missing)
+        lines = [f"{r.id}: {r.summary}" for r in missing]
+        super().__init__(
+            "the publication cannot run: blocking data-quality checks failed and were not overridden with a reason:\n"
+            + "\n".join(lines)
+        )
+
+
+def require_publishable(report: QualityReport, overrides: Iterable[Override] = ()) -> list[Override]:
+    """Raise :class:`QualityGateError` unless every failing blocking check has an
+    override with a reason; return the overrides that were needed (to record)."""
+    by_check: dict[str, Override] = {}
+    for o in overrides:
+        if o.check not in CHECKS:
+            raise ValueError(f"no data-quality check {o.check!r}; checks are {', '.join(CHECKS)}")
+        if o.reason.strip() and o.by.strip():
+            by_check[o.check] = o
+    missing = [r for r in report.blocking_failures if r.id not in by_check]
+    if missing:
+        raise QualityGateError(report, missing)
+    return [by_check[r.id] for r in report.blocking_failures]
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def _quarter_sql(col: str) -> str:
+    return f"(year({col}) * 10 + quarter({col}))"
+
+
+def _code(q: Quarter) -> int:
+    return q.year * 10 + q.number
+
+
+def _from_code(code: int) -> Quarter:
+    return Quarter(code // 10, code % 10)
+
+
+def _window(period: Period, config: QualityConfig) -> tuple[list[Quarter], list[Quarter]]:
+    """(baseline quarters, quarters of the period)."""
+    own = period.quarters()
+    first = own[0]
+    base = quarters_between(first.shift(-config.baseline_quarters), first.previous())
+    return base, own
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    return con.execute(sql, list(params)).fetchall()
+
+
+# ---------------------------------------------------------------------------
+# Check: unknown exploitation type
+
+
+def check_unknown_exploitation(
+    con: duckdb.DuckDBPyConnection, period: Period, config: QualityConfig | None = None
+) -> CheckResult:
+    config = config or QualityConfig()
+    cid = "unknown_exploitation"
+    title, blocking = CHECKS[cid]
+    base, own = _window(period, config)
+    first = base[0] if base else own[0]
+    counts = {
+        _from_code(int(q)): (int(n), int(u))
+        for q, n, u in _rows(
+            con,
+            f"""SELECT {_quarter_sql("referral_date")} AS q, count(*),
+                       count(*) FILTER (WHERE exploitation_types = ?)
+                FROM referrals WHERE referral_date BETWEEN ? AND ? GROUP BY ALL ORDER BY q""",  # noqa: S608
+            [UNKNOWN, first.start, own[-1].end],
+        )
+    }
+    shares = [u / n for q, (n, u) in counts.items() if q in base and n]
+    baseline = statistics.median(shares) if shares else None
+    findings: list[Finding] = []
+    table: list[tuple[Any, ...]] = []
+    status: Status = "pass"
+    for q in [*base, *own]:
+        n, u = counts.get(q, (0, 0))
+        share = u / n if n else None
+        table.append((q.label, "All first responders", n, u, share, baseline if q in own else None))
+        if q in own and share is not None and baseline is not None and share > baseline + config.unknown_share_jump:
+            status = "fail"
+            findings.append(
+                Finding(
+                    cid,
+                    f"In {q.label} {share:.1%} of referrals ({u:,} of {n:,}) recorded the exploitation type as "
+                    f"'{UNKNOWN}', against {baseline:.1%} in the {len(shares)} quarters before.",
+                    period=q.label,
+                    dimension="Exploitation type",
+                    categories=(UNKNOWN,),
+                    count=u,
+                    severity="fail",
+                )
+            )
+    overall = sum(u for q, (n, u) in counts.items() if q in own) / max(
+        sum(n for q, (n, u) in counts.items() if q in own), 1
+    )
+    responders = _rows(
+        con,
+        """SELECT first_responder_type, first_responder, count(*) AS n, count(*) FILTER (WHERE exploitation_types = ?)
+           FROM referrals WHERE referral_date BETWEEN ? AND ? GROUP BY ALL ORDER BY 1, 2""",
+        [UNKNOWN, period.start, period.end],
+    )
+    for frt, fr, n, u in responders:
+        share = u / n if n else 0.0
+        table.append((period.label, f"{frt}: {fr}", int(n), int(u), share, overall))
+        if n >= config.responder_min_referrals and share >= overall + config.responder_unknown_excess:
+            if status == "pass":
+                status = "warn"
+            findings.append(
+                Finding(
+                    cid,
+                    f"{fr} ({frt}) recorded '{UNKNOWN}' on {share:.0%} of its {int(n):,} referrals in {period.label}, "
+                    f"against {overall:.0%} overall.",
+                    period=period.label if period.is_quarter else None,
+                    dimension="First responder",
+                    categories=(UNKNOWN, str(fr)),
+                    count=int(u),
+                    severity="warn",
+                )
+            )
+    own_n = sum(counts.get(q, (0, 0))[0] for q in own)
+    own_u = sum(counts.get(q, (0, 0))[1] for q in own)
+    if baseline is None:
+        summary = f"{own_u:,} of {own_n:,} referrals ({overall:.1%}) unknown; no earlier quarters to compare with."
+    else:
+        summary = (
+            f"{own_u:,} of {own_n:,} referrals ({overall:.1%}) unknown in {period.label}; "
+            f"{baseline:.1%} in the quarters before."
+        )
+    return CheckResult(
+        cid,
+        title,
+        status,
+        blocking,
+        summary,
+        tuple(findings),
+        ("Period", "First responder", "Referrals", "Unknown", "Share unknown", "Expected share"),
+        tuple(table),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Check: shifts between categories
+
+
+@dataclass(frozen=True)
+class _Dim:
+    name: str  # table dimension name
+    column: str
+    categories: tuple[str, ...]
+    is_list: bool = False
+
+
+_SHIFT_DIMENSIONS = (
+    _Dim("Exploitation type", "exploitation_types", xs.EXPLOITATION_TYPES, is_list=True),
+    _Dim("Age at exploitation", "age_at_exploitation", xs.AGES),
+    _Dim("Gender", "gender", xs.GENDERS),
+    _Dim("Location of exploitation", "location_of_exploitation", xs.LOCATIONS),
+)
+
+
+def _category_counts(
+    con: duckdb.DuckDBPyConnection, dim: _Dim, first: Quarter, last: Quarter
+) -> tuple[dict[Quarter, int], dict[Quarter, dict[str, int]]]:
+    totals = {
+        _from_code(int(q)): int(n)
+        for q, n in _rows(
+            con,
+            f"SELECT {_quarter_sql('referral_date')}, count(*) FROM referrals WHERE referral_date BETWEEN ? AND ? "  # noqa: S608
+            "GROUP BY ALL",
+            [first.start, last.end],
+        )
+    }
+    if dim.is_list:
+        sql = (
+            f"SELECT {_quarter_sql('referral_date')} AS q, c, count(*) FROM (SELECT referral_date, "  # noqa: S608
+            f"unnest(string_split({dim.column}, '{xs.LIST_SEPARATOR}')) AS c FROM referrals "
+            "WHERE referral_date BETWEEN ? AND ?) GROUP BY ALL"
+        )
+    else:
+        sql = (
+            f"SELECT {_quarter_sql('referral_date')} AS q, coalesce({dim.column}, '{UNKNOWN}') AS c, count(*) "  # noqa: S608
+            "FROM referrals WHERE referral_date BETWEEN ? AND ? GROUP BY ALL"
+        )
+    by: dict[Quarter, dict[str, int]] = {}
+    for q, c, n in _rows(con, sql, [first.start, last.end]):
+        by.setdefault(_from_code(int(q)), {})[str(c)] = int(n)
+    return totals, by
+
+
+def _same_basis(base: Sequence[Quarter], q: Quarter, dim: str) -> list[Quarter]:
+    """The baseline quarters recorded on the same basis as ``q`` (after the latest series
+    break of ``dim`` up to ``q``); all of them if fewer than two are left (a shift at the
+    break itself is then explained by the break)."""
+    starts = [b.quarter for b in SERIES_BREAKS if b.dimension == dim and b.quarter <= q]
+    if not starts:
+        return list(base)
+    latest = max(starts)
+    same = [b for b in base if b >= latest]
+    return same if len(same) >= 2 else list(base)
+
+
+def _explained_by_break(q: Quarter, dim: str, categories: Sequence[str]) -> str | None:
+    for b in SERIES_BREAKS:
+        if b.dimension == dim and b.quarter == q and set(categories) & set(b.categories):
+            return b.text
+    return None
+
+
+def check_category_shift(
+    con: duckdb.DuckDBPyConnection, period: Period, config: QualityConfig | None = None
+) -> CheckResult:
+    config = config or QualityConfig()
+    cid = "category_shift"
+    title, blocking = CHECKS[cid]
+    base, own = _window(period, config)
+    if len(base) < 2:
+        return CheckResult(cid, title, "pass", blocking, "Not enough earlier quarters to compare with.")
+    findings: list[Finding] = []
+    table: list[tuple[Any, ...]] = []
+    status: Status = "pass"
+    lo, hi = config.shift_ratio
+    for dim in _SHIFT_DIMENSIONS:
+        totals, by = _category_counts(con, dim, base[0], own[-1])
+        for q in own:
+            n = totals.get(q, 0)
+            usable = _same_basis(base, q, dim.name)
+            base_n = sum(totals.get(b, 0) for b in usable)
+            if n == 0 or base_n == 0:
+                continue
+            base_share = {c: sum(by.get(b, {}).get(c, 0) for b in usable) / base_n for c in dim.categories}
+            moves: dict[str, tuple[float, float, int]] = {}  # category -> (difference, z, observed)
+            for c in dim.categories:
+                expected = base_share[c] * n
+                observed = by.get(q, {}).get(c, 0)
+                diff = observed - expected
+                z = diff / math.sqrt(max(expected, 1.0))
+                moves[c] = (diff, z, observed)
+                table.append((q.label, dim.name, c, observed, round(expected, 1), round(diff, 1), round(z, 1)))
+
+            def significant(c: str, sign: int, moves: dict[str, tuple[float, float, int]] = moves, n: int = n) -> bool:
+                diff, z, _ = moves[c]
+                return sign * z >= config.shift_z and abs(diff) >= config.shift_min_share * n
+
+            rises = [c for c in dim.categories if significant(c, +1)]
+            falls = [c for c in dim.categories if significant(c, -1)]
+            for up in rises:
+                gain = moves[up][0]
+                matched = [c for c in falls if lo <= abs(moves[c][0]) / gain <= hi]
+                total_fall = sum(abs(moves[c][0]) for c in falls)
+                if not matched and falls and lo <= total_fall / gain <= hi:
+                    matched = list(falls)
+                if not matched:
+                    continue
+                fell = ", ".join(
+                    f"{c} fell by {abs(moves[c][0]):,.0f} (to {moves[c][2]:,} against {moves[c][2] - moves[c][0]:,.0f} "
+                    "expected)"
+                    for c in matched
+                )
+                rose = f"{up} rose by {gain:,.0f} (to {moves[up][2]:,} against {moves[up][2] - gain:,.0f} expected)"
+                cats = (*matched, up)
+                if up == UNKNOWN:
+                    status = "fail"
+                    findings.append(
+                        Finding(
+                            cid,
+                            f"{dim.name}, {q.label}: {fell}, while {rose}: referrals of {', '.join(matched)} may have "
+                            f"been recorded as '{UNKNOWN}'.",
+                            period=q.label,
+                            dimension=dim.name,
+                            categories=cats,
+                            count=round(gain),
+                            severity="fail",
+                        )
+                    )
+                    continue
+                reason = _explained_by_break(q, dim.name, cats)
+                if reason:
+                    findings.append(
+                        Finding(
+                            cid,
+                            f"{dim.name}, {q.label}: {fell}, while {rose}. Explained by a series break: {reason}",
+                            period=q.label,
+                            dimension=dim.name,
+                            categories=cats,
+                            severity="pass",
+                        )
+                    )
+                else:
+                    if status == "pass":
+                        status = "warn"
+                    findings.append(
+                        Finding(
+                            cid,
+                            f"{dim.name}, {q.label}: {fell}, while {rose}: check that {', '.join(matched)} and {up} "
+                            "are recorded consistently.",
+                            period=q.label,
+                            dimension=dim.name,
+                            categories=cats,
+                            count=round(gain),
+                            severity="warn",
+                        )
+                    )
+    failing = [f for f in findings if f.severity == "fail"]
+    if failing:
+        summary = "; ".join(
+            f"{f.period} {f.dimension}: {', '.join(f.categories[:-1])} -> {f.categories[-1]}" for f in failing
+        )
+        summary = f"Possible miscoding: {summary}."
+    elif findings and status == "warn":
+        summary = f"{sum(1 for f in findings if f.severity == 'warn')} shift(s) between known categories to check."
+    else:
+        summary = (
+            f"No unexpected shifts against the mix of {base[0].label} to {base[-1].label}"
+            + (" (shifts explained by series breaks are noted)." if findings else ".")
+        )
+    return CheckResult(
+        cid,
+        title,
+        status,
+        blocking,
+        summary,
+        tuple(findings),
+        ("Quarter", "Dimension", "Category", "Referrals", "Expected", "Difference", "z"),
+        tuple(table),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Check: impossible combinations
+
+
+def _recovery_days_sql() -> str:
+    """SQL for the minimum recovery period in force on ``rg_date`` (policy data)."""
+    from nrm.core import policy
+
+    entries = sorted((e for e in policy.entries() if e.key == "recovery_period_days"), key=lambda e: e.effective_from)
+    parts = []
+    for e in entries:
+        cond = f"rg_date >= DATE '{e.effective_from.isoformat()}'"
+        if e.effective_to is not None:
+            cond += f" AND rg_date < DATE '{e.effective_to.isoformat()}'"
+        parts.append(f"WHEN {cond} THEN {int(e.value)}")
+    return "CASE " + " ".join(parts) + " ELSE NULL END"
+
+
+def _impossible_rules() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(id, description, SQL condition true for an impossible row, categories)."""
+    change = f"DATE '{RECORDING_CHANGE.isoformat()}'"
+    when = f"{RECORDING_CHANGE:%-d %B %Y}"
+    return [
+        ("cg_before_rg", "a Conclusive Grounds decision dated before the Reasonable Grounds decision",
+         "cg_date < rg_date", ()),
+        ("cg_without_positive_rg", "a Conclusive Grounds decision without a positive Reasonable Grounds decision",
+         "cg_outcome IS NOT NULL AND coalesce(rg_outcome, '') <> 'Positive'", ()),
+        ("cg_before_recovery_period",
+         "a Conclusive Grounds decision before the minimum recovery period (45 days before 30 January 2023, 30 "
+         "after) had run from the Reasonable Grounds decision",
+         f"cg_date IS NOT NULL AND rg_date IS NOT NULL AND cg_date < rg_date + CAST({_recovery_days_sql()} AS INTEGER)",
+         ()),
+        ("decision_before_referral", "a decision dated before the referral",
+         "rg_date < referral_date OR cg_date < referral_date", ()),
+        ("outcome_without_date", "a decision outcome without a decision date (or a date without an outcome)",
+         "(rg_outcome IS NULL) <> (rg_date IS NULL) OR (cg_outcome IS NULL) <> (cg_date IS NULL)", ()),
+        ("criminal_before_recording", f"criminal exploitation recorded before {when}",
+         f"referral_date < {change} AND list_contains(string_split(exploitation_types, '{xs.LIST_SEPARATOR}'), "
+         "'Criminal')", ("Criminal",)),
+        ("unknown_age_before_recording", f"age at exploitation '{UNKNOWN}' recorded before {when}",
+         f"referral_date < {change} AND age_at_exploitation = '{UNKNOWN}'", (UNKNOWN,)),
+        ("dual_nationality_before_recording", f"dual nationality recorded before {when}",
+         f"referral_date < {change} AND contains(nationality, '{xs.LIST_SEPARATOR}')", ()),
+    ]
+
+
+def check_impossible_combinations(
+    con: duckdb.DuckDBPyConnection, period: Period, config: QualityConfig | None = None
+) -> CheckResult:
+    config = config or QualityConfig()
+    cid = "impossible_combinations"
+    title, blocking = CHECKS[cid]
+    findings: list[Finding] = []
+    table: list[tuple[Any, ...]] = []
+    total = 0
+    for rule, text, cond, cats in _impossible_rules():
+        n, examples = _rows(
+            con,
+            f"""SELECT count(*), list(referral_id ORDER BY referral_date, referral_id)[1:5]
+                FROM referrals WHERE referral_date <= ? AND ({cond})""",  # noqa: S608
+            [period.end],
+        )[0]
+        n = int(n)
+        table.append((rule, text, n))
+        if n:
+            total += n
+            findings.append(
+                Finding(
+                    cid,
+                    f"{n:,} referral{'s' if n != 1 else ''} with {text} (for example {', '.join(examples or [])}).",
+                    count=n,
+                    categories=cats,
+                    examples=tuple(examples or ()),
+                    severity="fail" if n > config.impossible_tolerance else "warn",
+                )
+            )
+    status: Status = "fail" if total > config.impossible_tolerance else ("warn" if total else "pass")
+    summary = (
+        f"{total:,} impossible row(s) in referrals made up to {period.end.isoformat()}."
+        if total
+        else f"No impossible combinations in referrals made up to {period.end.isoformat()}."
+    )
+    return CheckResult(cid, title, status, blocking, summary, tuple(findings), ("Rule", "Description", "Referrals"),
+                       tuple(table))
+
+
+# ---------------------------------------------------------------------------
+# Check: decisions recorded late
+
+
+def check_late_decisions(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    config: QualityConfig | None = None,
+    *,
+    published_decisions: Mapping[tuple[str, str], int] | None = None,
+) -> CheckResult:
+    """Decisions recorded late. ``published_decisions`` maps (stage, quarter label) to
+    the number of decisions published earlier for that quarter (stage ``Reasonable
+    Grounds`` or ``Conclusive Grounds``; see :func:`published_decision_counts`)."""
+    config = config or QualityConfig()
+    cid = "late_decisions"
+    title, blocking = CHECKS[cid]
+    findings: list[Finding] = []
+    table: list[tuple[Any, ...]] = []
+    status: Status = "pass"
+    # the decision that put the case in its current status, and when the status was recorded
+    rows = _rows(
+        con,
+        """WITH d AS (
+               SELECT referral_id,
+                      CASE WHEN status = 'Concluded' AND cg_date IS NOT NULL THEN 'Conclusive Grounds'
+                           WHEN status IN ('Concluded', 'Awaiting CG') AND rg_date IS NOT NULL THEN 'Reasonable Grounds'
+                      END AS stage,
+                      CASE WHEN status = 'Concluded' AND cg_date IS NOT NULL THEN cg_date
+                           WHEN status IN ('Concluded', 'Awaiting CG') THEN rg_date END AS decided,
+                      status_date
+               FROM referrals
+           )
+           SELECT stage, count(*), count(*) FILTER (WHERE date_diff('day', decided, status_date) > ?),
+                  list(referral_id ORDER BY referral_id) FILTER (WHERE date_diff('day', decided, status_date) > ?)[1:5]
+           FROM d WHERE stage IS NOT NULL AND decided BETWEEN ? AND ? AND status_date IS NOT NULL
+           GROUP BY stage ORDER BY stage DESC""",
+        [config.late_days, config.late_days, period.start, period.end],
+    )
+    for stage, n, late, examples in rows:
+        n, late = int(n), int(late)
+        share = late / n if n else 0.0
+        table.append((period.label, stage, n, late, share))
+        if late and share >= config.late_share_warn:
+            status = "warn"
+            findings.append(
+                Finding(
+                    cid,
+                    f"{late:,} of {n:,} {stage} decisions made in {period.label} ({share:.0%}) were recorded more "
+                    f"than {config.late_days} days after the decision date (for example {', '.join(examples or [])}).",
+                    period=period.label if period.is_quarter else None,
+                    count=late,
+                    examples=tuple(examples or ()),
+                )
+            )
+    if published_decisions:
+        now = {
+            (str(stage), _from_code(int(q)).label): int(n)
+            for stage, q, n in _rows(
+                con,
+                f"SELECT stage, {_quarter_sql('decision_date')}, count(*) FROM decisions WHERE decision_date < ? "  # noqa: S608
+                "GROUP BY ALL",
+                [period.start],
+            )
+        }
+        for (stage, label), published in sorted(published_decisions.items()):
+            current = now.get((stage, label), 0)
+            if current > published:
+                status = "warn"
+                table_id = "rg_decisions" if stage == "Reasonable Grounds" else "cg_decisions"
+                findings.append(
+                    Finding(
+                        cid,
+                        f"{current - published:,} {stage} decisions dated {label} were recorded after that quarter's "
+                        f"figures were published ({published:,} published, {current:,} now).",
+                        period=label,
+                        count=current - published,
+                        table_id=table_id,
+                    )
+                )
+                table.append((label, f"{stage} (recorded after publication)", current, current - published, None))
+    late_total = sum(f.count or 0 for f in findings)
+    summary = (
+        f"{late_total:,} decision(s) recorded late." if findings else "No decisions recorded unusually late."
+    )
+    return CheckResult(cid, title, status, blocking, summary, tuple(findings),
+                       ("Period", "Decision", "Decisions", "Recorded late", "Share"), tuple(table))
+
+
+def published_decision_counts(store: Any, period: Period) -> dict[tuple[str, str], int]:
+    """The number of RG and CG decisions last published for each quarter before ``period``
+    (from a :class:`nrm.analytics.revisions.FiguresStore`)."""
+    from nrm.analytics.revisions import latest_published
+
+    values, _ = latest_published(store.earlier(period))
+    out: dict[tuple[str, str], int] = {}
+    stages = {"rg_decisions": "Reasonable Grounds", "cg_decisions": "Conclusive Grounds"}
+    for (table_id, ref, cell, column), (value, _label) in values.items():
+        if table_id in stages and column == "Decisions" and isinstance(value, int):
+            if len(cell) > 1 and all(v == "Total" for v in cell[1:]):
+                try:
+                    if parse_period(ref).end < period.start:
+                        out[(stages[table_id], ref)] = value
+                except PeriodError:
+                    continue
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Check: repeat and duplicate referrals
+
+
+def check_duplicates(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    config: QualityConfig | None = None,
+    *,
+    linkage_input: pa.Table | None = None,
+    linkage_config: Any = None,
+    linkage_model: Mapping[str, Any] | None = None,
+) -> CheckResult:
+    """Distinct people beside referrals. With ``linkage_input`` (the live data's
+    identifying fields, :data:`nrm.analytics.linkage.LINKAGE_INPUT`) the people are found by
+    probabilistic linkage of every referral made up to the end of the period; without
+    it only the extract's pseudonymous ``person_id`` is used."""
+    config = config or QualityConfig()
+    cid = "duplicate_referrals"
+    title, blocking = CHECKS[cid]
+    # a referral is a repeat unless it is its person's first: the referrals in the period less
+    # the people whose first referral is in it (an aggregate, not a window over every referral)
+    n, by_id, first_in_period = _rows(
+        con,
+        """WITH firsts AS (
+               SELECT min(referral_date) AS first FROM referrals WHERE referral_date <= ? GROUP BY person_id
+           )
+           SELECT (SELECT count(*) FROM referrals WHERE referral_date BETWEEN ? AND ?),
+                  (SELECT count(DISTINCT person_id) FROM referrals WHERE referral_date BETWEEN ? AND ?),
+                  (SELECT count(*) FROM firsts WHERE first >= ?)""",
+        [period.end, period.start, period.end, period.start, period.end, period.start],
+    )[0]
+    n, by_id = int(n), int(by_id)
+    repeat_by_id = n - int(first_in_period)
+    table: list[tuple[Any, ...]] = [
+        ("Referrals in the period", n),
+        ("Distinct people (extract person_id)", by_id),
+        ("Referrals of a person referred before (person_id)", repeat_by_id),
+    ]
+    findings: list[Finding] = []
+    status: Status = "pass"
+    if linkage_input is None:
+        summary = (
+            f"{n:,} referrals of {by_id:,} distinct people by person_id; probabilistic linkage was not run "
+            "(no linkage input from the live data)."
+        )
+        return CheckResult(cid, title, status, blocking, summary, (), ("Measure", "Value"), tuple(table))
+
+    from splink.internals.exceptions import EMTrainingException, SplinkException
+
+    from nrm.analytics import linkage
+
+    scope = linkage_input.filter(
+        pc.less_equal(linkage_input.column("referral_date"), pa.scalar(period.end, type=pa.date32()))
+    )
+    try:
+        result = linkage.link_referrals(scope, config=linkage_config, model=linkage_model)
+    except (SplinkException, linkage.LinkageError) as e:
+        # too few referrals to train the model on (a new or small service), or input it cannot use
+        if isinstance(e, EMTrainingException):
+            reason = "too few referrals of the same person to train the linkage model on"
+        else:
+            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+            reason = first_line if len(first_line) <= 200 else first_line[:197] + "..."
+        summary = (
+            f"{n:,} referrals of {by_id:,} distinct people by person_id (exact name and date of birth); "
+            f"probabilistic linkage of {scope.num_rows:,} referrals could not run: {reason}"
+        )
+        finding = Finding(
+            cid,
+            f"Probabilistic record linkage could not run on {scope.num_rows:,} referrals ({reason}); distinct "
+            "people are counted by person_id only, which misses repeat referrals with a mistyped name or date of "
+            "birth.",
+            period=period.label if period.is_quarter else None,
+        )
+        return CheckResult(cid, title, "warn", blocking, summary, (finding,), ("Measure", "Value"), tuple(table))
+    local = duckdb.connect(":memory:")
+    try:
+        local.register("clusters", result.clusters)
+        local.register("inp", scope.select(["referral_id", "referral_date"]))
+        local.register("pairs", result.linked_pairs())
+        people, repeats = local.execute(
+            """WITH j AS (
+                   SELECT c.referral_id, c.cluster_id, i.referral_date,
+                          row_number() OVER (PARTITION BY c.cluster_id ORDER BY i.referral_date, c.referral_id) AS nth
+                   FROM clusters c JOIN inp i USING (referral_id)
+               )
+               SELECT count(DISTINCT cluster_id), count(*) FILTER (WHERE nth > 1) FROM j
+               WHERE referral_date BETWEEN ? AND ?""",
+            [period.start, period.end],
+        ).fetchall()[0]
+        doubles = local.execute(
+            """SELECT p.referral_id_l, p.referral_id_r FROM pairs p
+               JOIN inp a ON a.referral_id = p.referral_id_l JOIN inp b ON b.referral_id = p.referral_id_r
+               WHERE abs(date_diff('day', a.referral_date, b.referral_date)) <= ?
+                 AND greatest(a.referral_date, b.referral_date) BETWEEN ? AND ?
+               ORDER BY 1, 2""",
+            [config.duplicate_days, period.start, period.end],
+        ).fetchall()
+    finally:
+        local.close()
+    people, repeats = int(people), int(repeats)
+    table += [
+        ("Distinct people (linkage)", people),
+        ("Referrals of a person referred before (linkage)", repeats),
+        (f"Likely double submissions (same person within {config.duplicate_days} days)", len(doubles)),
+        ("Linkage threshold (match probability)", result.threshold),
+    ]
+    if doubles:
+        status = "warn"
+        examples = tuple(f"{a} and {b}" for a, b in doubles[:5])
+        findings.append(
+            Finding(
+                cid,
+                f"{len(doubles):,} pair(s) of referrals in {period.label} are probably the same person referred twice "
+                f"within {config.duplicate_days} days (for example {'; '.join(examples)}).",
+                period=period.label if period.is_quarter else None,
+                count=len(doubles),
+                examples=examples,
+            )
+        )
+    summary = (
+        f"{n:,} referrals in {period.label} of an estimated {people:,} distinct people (linkage; {by_id:,} by "
+        f"person_id); {repeats:,} referrals of a person referred before."
+    )
+    return CheckResult(cid, title, status, blocking, summary, tuple(findings), ("Measure", "Value"), tuple(table))
+
+
+# ---------------------------------------------------------------------------
+# Running the report
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def run_checks(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    *,
+    files: Mapping[str, Path] | None = None,
+    config: QualityConfig | None = None,
+    linkage_input: pa.Table | None = None,
+    linkage_config: Any = None,
+    linkage_model: Mapping[str, Any] | None = None,
+    published_decisions: Mapping[tuple[str, str], int] | None = None,
+) -> QualityReport:
+    """Every check on a connection with the extract attached (views of
+    :func:`nrm.analytics.extract_io.attach`)."""
+    config = config or QualityConfig()
+    results = [
+        check_unknown_exploitation(con, period, config),
+        check_category_shift(con, period, config),
+        check_impossible_combinations(con, period, config),
+        check_late_decisions(con, period, config, published_decisions=published_decisions),
+        check_duplicates(
+            con, period, config, linkage_input=linkage_input, linkage_config=linkage_config, linkage_model=linkage_model
+        ),
+    ]
+    extract = tuple((p.name, _sha256(p)) for p in (files or {}).values())
+    return QualityReport(
+        period=period.label,
+        generated_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        extract=extract,
+        results=results,
+    )
+
+
+def run_quality(
+    extract_path: str | os.PathLike[str],
+    period: Period | str,
+    *,
+    config: QualityConfig | None = None,
+    linkage_input: pa.Table | None = None,
+    linkage_config: Any = None,
+    linkage_model: Mapping[str, Any] | None = None,
+    store: Any = None,
+    memory_limit: str = "1500MB",
+) -> QualityReport:
+    """The data-quality report for ``period`` from the extract at ``extract_path``.
+
+    ``store`` (a :class:`nrm.analytics.revisions.FiguresStore`) lets the late-decisions check
+    compare with the decisions published for earlier quarters.
+    """
+    from nrm.analytics import extract_io
+
+    p = parse_period(period) if isinstance(period, str) else period
+    published = published_decision_counts(store, p) if store is not None else None
+    con = extract_io.connect(memory_limit=memory_limit)
+    try:
+        files = extract_io.attach(con, extract_path)
+        return run_checks(
+            con,
+            p,
+            files=files,
+            config=config,
+            linkage_input=linkage_input,
+            linkage_config=linkage_config,
+            linkage_model=linkage_model,
+            published_decisions=published,
+        )
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------------------
+# Command line: ``nrm stats quality``
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``nrm stats quality``."""
+    parser.add_argument("--period", required=True, help="a quarter such as 2023-Q4, or a year such as 2023")
+    parser.add_argument(
+        "--source", required=True, metavar="FILE", help="the extract's referrals file, or db: the service's live database"
+    )
+    parser.add_argument(
+        "--linkage-input",
+        metavar="FILE",
+        default=None,
+        help="Parquet file of the live data's identifying fields (nrm.analytics.linkage.LINKAGE_INPUT) for the "
+        "duplicate-referrals check",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        default=None,
+        help="the statistics store, whose published figures the late-decisions check compares with "
+        "(default var/stats, or $NRM_VAR_DIR/stats)",
+    )
+    parser.add_argument("--json", metavar="FILE", default=None, help="also write the report as JSON")
+
+
+def run_cli(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``nrm stats quality``: print the report; exit status 1 if a blocking check
+    failed, 2 for bad arguments. ``options.linkage_table`` (a table with the columns of
+    :data:`nrm.analytics.linkage.LINKAGE_INPUT`), if set, is used instead of a file."""
+    try:
+        period = parse_period(options.period)
+    except PeriodError as e:
+        err.write(f"nrm stats quality: {e}\n")
+        return 2
+    linkage_input = getattr(options, "linkage_table", None)
+    if linkage_input is None and options.linkage_input:
+        import pyarrow.parquet as pq
+
+        linkage_input = pq.read_table(options.linkage_input)
+    from nrm.analytics import storage
+
+    store = storage.figures_store(options.store or storage.default_root())
+    from nrm.analytics.extract_io import ExtractError
+
+    try:
+        report = run_quality(options.source, period, linkage_input=linkage_input, store=store)
+    except ExtractError as e:
+        err.write(f"nrm stats quality: {e}\n")
+        return 2
+    out.write(report.to_text())
+    if options.json:
+        Path(options.json).write_text(report.to_json(), encoding="utf-8")
+    if not report.passed:
+        out.write(report.how_to_override(f"nrm stats publish --period {period.label} --source {options.source} ...") + "\n")
+    return 0 if report.passed else 1

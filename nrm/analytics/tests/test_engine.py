@@ -1,0 +1,210 @@
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from nrm.analytics import engine, extract_io
+from nrm.analytics import tables as T
+from nrm.analytics.fixtures import Extract
+from nrm.analytics.periods import Period, parse_period
+from nrm.analytics.tests.helpers import count, extract_csv_path, extract_path, extract_tables, groups_sum_problems
+
+__all__ = ["extract_csv_path", "extract_path", "extract_tables"]  # fixtures
+
+PERIODS = ["2023-Q4", "2023", "2022-Q1"]
+
+
+@pytest.fixture(scope="module")
+def con(extract_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = extract_io.connect(threads=2)
+    extract_io.attach(c, extract_path)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def referrals(extract_tables: Extract) -> list[dict[str, Any]]:
+    return extract_tables.referrals.to_pylist()
+
+
+def _in(p: Period, d: date | None) -> bool:
+    return d is not None and p.start <= d <= p.end
+
+
+def _label(types: str) -> str:
+    parts = [t for t in T.EXPLOITATION_ORDER if t in types.split(";")]
+    if not parts:
+        return "Not specified or unknown"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " & " + parts[-1]
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_every_table_adds_up(con: duckdb.DuckDBPyConnection, period: str) -> None:
+    """In every table, each total equals the sum of the cells under it, along every
+    dimension, and every cell has its totals."""
+    p = parse_period(period)
+    for res in engine.compute_all(con, p).values():
+        assert res.rows, res.table.id
+        assert list(groups_sum_problems(res.table, res.rows)) == []
+        k = res.n_dims
+        keys = {r[:k] for r in res.rows}
+        assert len(keys) == len(res.rows), f"{res.table.id}: duplicate rows"
+        for r in res.rows:
+            for chain in res.table.chains():
+                deepest = [j for j in chain if r[j] != T.TOTAL]
+                if deepest:
+                    parent = list(r[:k])
+                    parent[deepest[-1]] = T.TOTAL
+                    assert tuple(parent) in keys, f"{res.table.id}: {r[:k]} has no total row"
+                # roll-up: once a dimension of a chain is Total, the rest of the chain is too
+                seen_total = False
+                for j in chain:
+                    if r[j] == T.TOTAL:
+                        seen_total = True
+                    else:
+                        assert not seen_total, f"{res.table.id}: {r[:k]} breaks the roll-up"
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_totals_equal_referrals_in_period(
+    con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]], period: str
+) -> None:
+    p = parse_period(period)
+    n = sum(1 for r in referrals if _in(p, r["referral_date"]))
+    assert n > 0
+    results = engine.compute_all(con, p)
+    for res in results.values():
+        t = res.table
+        if t.source == "referrals" and not t.filters and not t.time_series and not t.snapshot:
+            assert res.total() == n, t.id
+    series = results["referrals_by_quarter_age_location"]
+    in_period = {q.label for q in p.quarters()}
+    assert sum(count(r[3]) for r in series.rows if r[0] in in_period and r[1] == r[2] == T.TOTAL) == n
+    assert {r[0] for r in series.rows} == {q.label for q in series.quarters}
+    county = sum(1 for r in referrals if _in(p, r["referral_date"]) and r["county_lines"])
+    assert results["referrals_county_lines"].total() == county
+    for short, col in (("rg", "rg_date"), ("cg", "cg_date")):
+        made = sum(1 for r in referrals if _in(p, r[col]))
+        rows = results[f"{short}_decisions"].rows
+        assert sum(count(r[4]) for r in rows if r[0] in in_period and r[1:4] == (T.TOTAL,) * 3) == made
+        negative = sum(1 for r in referrals if _in(p, r[col]) and r[f"{short}_outcome"] == "Negative")
+        assert results[f"{short}_negative_reasons"].total() == negative
+
+
+def test_exploitation_table_matches_a_plain_python_count(
+    con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]]
+) -> None:
+    p = parse_period("2023")
+    want: Counter[tuple[str, ...]] = Counter()
+    for r in referrals:
+        if _in(p, r["referral_date"]):
+            cell = (_label(r["exploitation_types"]), r["age_at_exploitation"], r["gender"])
+            for mask in itertools.product((False, True), repeat=3):
+                want[tuple(T.TOTAL if m else str(v) for m, v in zip(mask, cell, strict=True))] += 1
+    res = engine.compute_table(con, T.table("referrals_by_exploitation_age_gender"), p)
+    got = {tuple(r[:3]): r[3] for r in res.rows}
+    assert got == dict(want)
+    labels = {r[0] for r in res.rows}
+    assert "Sexual, Labour, Domestic, Organ Harvesting & Criminal" in labels  # stored as "Criminal;Sexual;..."
+    assert not any(";" in str(v) for v in labels)
+
+
+def test_first_responder_table(con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]]) -> None:
+    p = parse_period("2023-Q4")
+    res = engine.compute_table(con, T.table("referrals_by_first_responder"), p)
+    inner = Counter(
+        (
+            r["first_responder_type"],
+            r["first_responder"],
+            _label(r["exploitation_types"]),
+            r["age_at_exploitation"],
+            r["gender"],
+            r["nationality"].replace(";", " "),
+        )
+        for r in referrals
+        if _in(p, r["referral_date"])
+    )
+    got_inner = {tuple(r[:6]): r[6] for r in res.rows if T.TOTAL not in r[:6]}
+    assert got_inner == dict(inner)
+    assert any(" " in str(r[5]) and str(r[5]).split(" ")[0] in ("UK", "Albanian") for r in res.rows)
+    # The Home Office's levels: type, first responder, exploitation, age, gender; each by nationality and in total.
+    levels = {tuple(v == T.TOTAL for v in r[:5]) for r in res.rows}
+    assert levels == {
+        (False,) * 5,
+        (False, False, False, False, True),
+        (False, False, False, True, True),
+        (False, False, True, True, True),
+        (False, True, True, True, True),
+        (True,) * 5,
+    }
+
+
+def test_nationality_top_20_and_other(con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]]) -> None:
+    p = parse_period("2023")
+    res = engine.compute_table(con, T.table("referrals_by_nationality_age"), p)
+    counts = Counter(r["nationality"].replace(";", " ") for r in referrals if _in(p, r["referral_date"]))
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:20]
+    by_nat = {r[0]: r[2] for r in res.rows if r[1] == T.TOTAL}
+    for nat, n in top:
+        assert by_nat[nat] == n
+    assert by_nat["Other nationalities"] == sum(counts.values()) - sum(n for _, n in top)
+    assert len(by_nat) == 22  # 20, other, total
+    order = [r[0] for r in res.rows if r[1] == T.TOTAL]
+    assert order[-2:] == ["Other nationalities", T.TOTAL]
+    assert order[0] == top[0][0]
+
+
+def test_awaiting_cg_matches_definition(con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]]) -> None:
+    p = parse_period("2023-Q2")
+    end = p.end
+    closed = {"Withdrawn", "Suspended", "Disqualified"}
+    n = sum(
+        1
+        for r in referrals
+        if r["rg_outcome"] == "Positive"
+        and r["rg_date"] <= end
+        and (r["cg_date"] is None or r["cg_date"] > end)
+        and not (r["status"] in closed and (r["status_date"] or r["referral_date"]) <= end)
+    )
+    res = engine.compute_table(con, T.table("cases_awaiting_cg"), p)
+    assert res.total() == n > 0
+
+
+def test_days_to_decision(con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]]) -> None:
+    p = parse_period("2023-Q3")
+    res = engine.compute_table(con, T.table("days_to_decision"), p)
+    for stage, col in (("Reasonable Grounds", "rg_date"), ("Conclusive Grounds", "cg_date")):
+        days = [(r[col] - r["referral_date"]).days for r in referrals if _in(p, r[col])]
+        row = next(r for r in res.rows if r[0] == stage and r[1] == "2023-Q3" and r[2] == T.TOTAL)
+        assert row[3] == len(days)
+        assert row[4] == round(statistics.median(days), 1)
+        assert row[5] == round(sum(days) / len(days), 1)
+
+
+def test_csv_and_parquet_extracts_give_the_same_tables(extract_path: Path, extract_csv_path: Path) -> None:
+    p = parse_period("2023")
+    out = []
+    for path in (extract_path, extract_csv_path):
+        c = extract_io.connect()
+        extract_io.attach(c, path)
+        out.append({k: v.rows for k, v in engine.compute_all(c, p).items()})
+        c.close()
+    assert out[0] == out[1]
+
+
+def test_key_figures(con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]]) -> None:
+    figs = {f.id: f for f in engine.key_figures(con, parse_period("2023-Q4"))}
+    p, c = parse_period("2023-Q4"), parse_period("2022-Q4")
+    assert figs["referrals"].value == sum(1 for r in referrals if _in(p, r["referral_date"]))
+    assert figs["referrals"].comparison == sum(1 for r in referrals if _in(c, r["referral_date"]))
+    # The extract starts in 2022: no comparison for 2022.
+    early = {f.id: f for f in engine.key_figures(con, parse_period("2022-Q4"))}
+    assert early["referrals"].comparison is None and early["referrals"].change is None

@@ -1,0 +1,230 @@
+"""The data-quality report: miscoding, impossible combinations, late decisions,
+duplicates, and the gate that stops a publication."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from nrm.analytics import linkage as L
+from nrm.analytics import quality as Q
+from nrm.analytics.periods import parse_period
+
+UNKNOWN = "Not specified or unknown"
+
+
+def _referrals(n: int = 16000, seed: int = 3) -> pa.Table:
+    from nrm.analytics.synthetic.extract import generate_referrals
+
+    return generate_referrals(n, seed, date(2018, 1, 1), date(2021, 12, 31))
+
+
+@pytest.fixture(scope="module")
+def referrals() -> pa.Table:
+    return _referrals()
+
+
+def _write(tmp: Path, table: pa.Table, name: str = "extract.parquet") -> Path:
+    path = tmp / name
+    pq.write_table(table, path)
+    return path
+
+
+def _set(table: pa.Table, column: str, values: pa.Array | pa.ChunkedArray) -> pa.Table:
+    i = table.schema.get_field_index(column)
+    return table.set_column(i, table.schema.field(i), values)
+
+
+def _in_quarter(table: pa.Table, column: str, label: str) -> pa.ChunkedArray:
+    p = parse_period(label)
+    col = table.column(column)
+    return pc.fill_null(
+        pc.and_(pc.greater_equal(col, pa.scalar(p.start)), pc.less_equal(col, pa.scalar(p.end))), False
+    )
+
+
+def test_clean_synthetic_data_passes_the_blocking_checks(referrals: pa.Table, tmp_path: Path) -> None:
+    path = _write(tmp_path, referrals)
+    for period in ("2019-Q4", "2020-Q3", "2021-Q2"):
+        report = Q.run_quality(path, period)
+        assert report.passed, report.to_text()
+        assert [r.id for r in report.results] == list(Q.CHECKS)
+    # the 2019 recording change (labour -> criminal) is explained by the series break, not miscoding
+    shift = Q.run_quality(path, "2019-Q4").result("category_shift")
+    assert shift.status != "fail"
+    assert any("series break" in f.message and "Criminal" in f.categories for f in shift.findings)
+
+
+def test_injected_2020_miscoding_fails_and_names_the_categories(referrals: pa.Table, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    sexual = pc.match_substring_regex(referrals.column("exploitation_types"), r"(^|;)Sexual(;|$)")
+    pick = pc.and_(pc.and_(_in_quarter(referrals, "referral_date", "2020-Q3"), sexual),
+                   pa.array(rng.random(referrals.num_rows) < 0.4))
+    assert pc.sum(pick.cast(pa.int64())).as_py() > 30
+    bad = _set(referrals, "exploitation_types", pc.if_else(pick, pa.scalar(UNKNOWN), referrals.column("exploitation_types")))
+    report = Q.run_quality(_write(tmp_path, bad), "2020-Q3")
+    assert not report.passed
+    shift = report.result("category_shift")
+    assert shift.status == "fail" and shift.blocks
+    failing = [f for f in shift.findings if f.severity == "fail"]
+    assert len(failing) == 1
+    finding = failing[0]
+    assert finding.period == "2020-Q3" and finding.dimension == "Exploitation type"
+    assert "Sexual" in finding.categories and UNKNOWN in finding.categories
+    assert "Sexual" in finding.message and UNKNOWN in finding.message
+    assert "Sexual" in shift.summary
+    assert "category_shift" in {r.id for r in report.blocking_failures}
+    # the same quarter without the miscoding passes
+    assert Q.run_quality(_write(tmp_path, referrals, "clean.parquet"), "2020-Q3").result("category_shift").status != "fail"
+
+
+def test_unknown_share_by_quarter_and_first_responder(referrals: pa.Table, tmp_path: Path) -> None:
+    r = referrals
+    counts = pc.value_counts(r.filter(_in_quarter(r, "referral_date", "2021-Q1")).column("first_responder"))
+    top = max(counts.to_pylist(), key=lambda x: x["counts"])["values"]
+    pick = pc.and_(_in_quarter(r, "referral_date", "2021-Q1"), pc.equal(r.column("first_responder"), top))
+    bad = _set(r, "exploitation_types", pc.if_else(pick, pa.scalar(UNKNOWN), r.column("exploitation_types")))
+    check = Q.run_quality(_write(tmp_path, bad), "2021-Q1").result("unknown_exploitation")
+    assert any(f.dimension == "First responder" and top in f.categories for f in check.findings)
+    assert check.columns[:2] == ("Period", "First responder")
+    assert any(row[1] == "All first responders" for row in check.rows)
+
+
+def test_impossible_combinations(referrals: pa.Table, tmp_path: Path) -> None:
+    r = referrals
+    ids = r.column("referral_id").to_pylist()
+    has_cg = pc.fill_null(pc.is_valid(r.column("cg_date")), False).to_pylist()
+    cg_rows = [i for i, ok in enumerate(has_cg) if ok]
+    rg_date = r.column("rg_date").to_pylist()
+    cg_date = r.column("cg_date").to_pylist()
+    # 1: CG before RG; 2: CG 10 days after RG (before the recovery period)
+    cg_date[cg_rows[0]] = rg_date[cg_rows[0]] - timedelta(days=3)
+    cg_date[cg_rows[1]] = rg_date[cg_rows[1]] + timedelta(days=10)
+    # 3: unknown age and criminal exploitation before October 2019
+    early = [i for i, d in enumerate(r.column("referral_date").to_pylist()) if d < date(2019, 6, 1)]
+    ages = r.column("age_at_exploitation").to_pylist()
+    types = r.column("exploitation_types").to_pylist()
+    ages[early[0]] = UNKNOWN
+    types[early[1]] = "Labour;Criminal"
+    bad = _set(_set(_set(r, "cg_date", pa.array(cg_date, pa.date32())), "age_at_exploitation", pa.array(ages)),
+               "exploitation_types", pa.array(types))
+    check = Q.run_quality(_write(tmp_path, bad), "2021-Q4").result("impossible_combinations")
+    assert check.status == "fail" and check.blocks
+    counts = {row[0]: row[2] for row in check.rows}
+    assert counts["cg_before_rg"] == 1
+    assert counts["cg_before_recovery_period"] >= 2  # includes the CG before its RG
+    assert counts["unknown_age_before_recording"] == 1
+    assert counts["criminal_before_recording"] == 1
+    assert counts["decision_before_referral"] == 0
+    examples = {e for f in check.findings for e in f.examples}
+    assert {ids[cg_rows[0]], ids[cg_rows[1]], ids[early[0]], ids[early[1]]} <= examples
+    # the recovery period in force is policy data: 45 days before 30 January 2023, 30 after
+    assert "2023-01-30" in Q._recovery_days_sql() and "45" in Q._recovery_days_sql()
+
+
+def test_late_decisions(referrals: pa.Table, tmp_path: Path) -> None:
+    r = referrals
+    concluded = pc.and_(pc.equal(r.column("status"), "Concluded"), pc.is_valid(r.column("cg_date")))
+    in_q = pc.and_(concluded, _in_quarter(r, "cg_date", "2021-Q2"))
+    late_status = pa.array(
+        [cg + timedelta(days=90) if flag else st
+         for flag, cg, st in zip(in_q.to_pylist(), r.column("cg_date").to_pylist(), r.column("status_date").to_pylist(),
+                                 strict=True)],
+        pa.date32(),
+    )
+    # status_date of cases concluded in 2021-Q2 recorded 90 days late
+    bad = _set(r, "status_date", late_status)
+    check = Q.run_quality(_write(tmp_path, bad), "2021-Q2").result("late_decisions")
+    assert check.status == "warn" and not check.blocks
+    assert any("Conclusive Grounds" in f.message and "more than 30 days" in f.message for f in check.findings)
+    # decisions dated in a quarter already published that were not in its figures
+    published = {("Reasonable Grounds", "2021-Q1"): 10}
+    from nrm.analytics import extract_io
+
+    con = extract_io.connect()
+    try:
+        extract_io.attach(con, _write(tmp_path, r, "clean.parquet"))
+        result = Q.check_late_decisions(con, parse_period("2021-Q2"), published_decisions=published)
+    finally:
+        con.close()
+    found = [f for f in result.findings if f.period == "2021-Q1"]
+    assert found and found[0].table_id == "rg_decisions" and "recorded after" in found[0].message
+
+
+def test_duplicates_with_linkage_and_double_submissions(tmp_path: Path) -> None:
+    r = _referrals(2500, seed=5)
+    # a double submission: the same person referred again two days later by the same responder
+    row = r.slice(100, 1)
+    dup = _set(_set(row, "referral_id", pa.array(["NRM-DUPLICATE-1"])), "referral_date",
+               pa.array([row.column("referral_date")[0].as_py() + timedelta(days=2)], pa.date32()))
+    both = pa.concat_tables([r, dup]).sort_by("referral_date")
+    path = _write(tmp_path, both)
+    linkage_input, _truth = L.synthetic_linkage_input(both, seed=2)
+    # the duplicate is a repeat of the same person; make it an exact copy, as a double submission is
+    names = linkage_input.to_pylist()
+    original = next(x for x in names if x["referral_id"] == row.column("referral_id")[0].as_py())
+    for x in names:
+        if x["referral_id"] == "NRM-DUPLICATE-1":
+            x.update({k: v for k, v in original.items() if k not in ("referral_id", "referral_date")})
+    linkage_input = pa.Table.from_pylist(names, schema=L.LINKAGE_INPUT)
+    when = row.column("referral_date")[0].as_py()
+    period = parse_period(f"{when.year}-Q{(when.month - 1) // 3 + 1}")
+    report = Q.run_quality(path, period, linkage_input=linkage_input,
+                           linkage_config=L.LinkageConfig(u_max_pairs=5e5))
+    check = report.result("duplicate_referrals")
+    measures = dict(check.rows)
+    assert measures["Distinct people (linkage)"] <= measures["Referrals in the period"]
+    assert measures["Referrals of a person referred before (linkage)"] >= 1
+    assert check.status == "warn"
+    assert any("NRM-DUPLICATE-1" in e for f in check.findings for e in f.examples)
+    assert "distinct people" in check.summary
+    # without the linkage input, only person_id
+    plain = Q.run_quality(path, period).result("duplicate_referrals")
+    assert "not run" in plain.summary and plain.status == "pass"
+
+
+def test_publication_gate_and_overrides(referrals: pa.Table, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    sexual = pc.match_substring_regex(referrals.column("exploitation_types"), r"(^|;)Sexual(;|$)")
+    pick = pc.and_(pc.and_(_in_quarter(referrals, "referral_date", "2020-Q3"), sexual),
+                   pa.array(rng.random(referrals.num_rows) < 0.6))
+    bad = _set(referrals, "exploitation_types", pc.if_else(pick, pa.scalar(UNKNOWN), referrals.column("exploitation_types")))
+    report = Q.run_quality(_write(tmp_path, bad), "2020-Q3")
+    with pytest.raises(Q.QualityGateError) as info:
+        Q.require_publishable(report)
+    assert "category_shift" in str(info.value)
+    with pytest.raises(Q.QualityGateError):  # an override needs a reason
+        Q.require_publishable(report, [Q.Override("category_shift", "  ", by="analyst")])
+    with pytest.raises(ValueError, match="no data-quality check"):
+        Q.require_publishable(report, [Q.Override("nonsense", "because", by="analyst")])
+    overrides = [
+        Q.Override(r.id, "Known processing error; corrected figures follow next quarter", by="Head of profession")
+        for r in report.blocking_failures
+    ]
+    used = Q.require_publishable(report, overrides)
+    assert {o.check for o in used} == {r.id for r in report.blocking_failures}
+    assert Q.require_publishable(Q.run_quality(_write(tmp_path, referrals, "ok.parquet"), "2020-Q3")) == []
+    data = json.loads(report.to_json())
+    assert data["passed"] is False and "category_shift" in data["blocking_failures"]
+
+
+def test_cli_quality(referrals: pa.Table, tmp_path: Path) -> None:
+    path = _write(tmp_path, referrals)
+    parser = argparse.ArgumentParser()
+    Q.add_arguments(parser)
+    out, err = io.StringIO(), io.StringIO()
+    options = parser.parse_args(["--period", "2020-Q3", "--source", str(path), "--json", str(tmp_path / "q.json"),
+                                 "--store", str(tmp_path / "store")])
+    assert Q.run_cli(options, out, err) == 0
+    assert "Data quality report for 2020-Q3" in out.getvalue()
+    assert json.loads((tmp_path / "q.json").read_text())["period"] == "2020-Q3"
+    assert Q.run_cli(parser.parse_args(["--period", "2020-Q9", "--source", str(path)]), out, err) == 2

@@ -1,0 +1,173 @@
+"""Answers to parliamentary questions."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from nrm.analytics import extract_io
+from nrm.analytics import questions as PQ
+from nrm.analytics.fixtures import Extract, generate_extract
+from nrm.analytics.periods import parse_period
+
+CHILD = "Child (17 or under)"
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Extract]:
+    ex = generate_extract(4000, seed=11, start=date(2019, 7, 1), end=date(2021, 6, 30))
+    path = tmp_path_factory.mktemp("questions") / "extract.parquet"
+    extract_io.write_extract(ex, path)
+    return path, ex
+
+
+def _in(col: pa.ChunkedArray, start: date, end: date) -> pa.ChunkedArray:
+    return pc.and_(
+        pc.greater_equal(col, pa.scalar(start, pa.date32())), pc.less_equal(col, pa.scalar(end, pa.date32()))
+    )
+
+
+def test_percentage_of_positive_rg_decisions_on_child_cases(extract: tuple[Path, Extract]) -> None:
+    path, ex = extract
+    query = PQ.Query(
+        measure="percentage",
+        denominator=(PQ.Filter("age_at_exploitation", (CHILD,)),),
+        numerator=(PQ.Filter("rg_outcome", ("Positive",)),),
+        periods=(parse_period("2020-Q2"), parse_period("2020-Q3")),
+        date_basis="rg",
+    )
+    answer = PQ.answer(path, query)
+    r = ex.referrals
+    in_period = pc.fill_null(_in(r.column("rg_date"), date(2020, 4, 1), date(2020, 9, 30)), False)
+    child = pc.equal(r.column("age_at_exploitation"), CHILD)
+    den = r.filter(pc.and_(in_period, child))
+    num = den.filter(pc.equal(den.column("rg_outcome"), "Positive"))
+    assert answer.denominator == den.num_rows > 0
+    assert answer.numerator == num.num_rows
+    assert answer.value == round(num.num_rows / den.num_rows * 100, 1)
+    assert answer.display == f"{answer.value:.1f}%"
+    assert not answer.suppressed
+    # how it was computed and the data cut
+    assert "Reasonable Grounds decision" in answer.description and "2020-Q2, 2020-Q3" in answer.description
+    assert "2020-04-01 to 2020-09-30" in answer.description
+    assert "?" in answer.sql and CHILD not in answer.sql and "Positive" not in answer.sql
+    assert CHILD in answer.parameters and "Positive" in answer.parameters
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert ("extract.parquet", digest) in answer.data_cut.files
+    assert answer.data_cut.extract_date is not None
+    d = answer.to_dict()
+    assert d["value"] == answer.value and d["data_cut"]["files"][0]["sha256"]
+
+
+def test_count_with_list_dimensions_and_span(extract: tuple[Path, Extract]) -> None:
+    path, ex = extract
+    query = PQ.Query.from_dict(
+        {
+            "measure": "count",
+            "numerator": {"exploitation_types": ["Sexual"], "gender": "Female"},
+            "periods": "2020-Q1 to 2020-Q4",
+        }
+    )
+    assert [p.label for p in query.periods] == ["2020-Q1", "2020-Q2", "2020-Q3", "2020-Q4"]
+    answer = PQ.answer(path, query)
+    r = ex.referrals
+    mask = pc.and_(
+        _in(r.column("referral_date"), date(2020, 1, 1), date(2020, 12, 31)),
+        pc.and_(
+            pc.equal(r.column("gender"), "Female"),
+            pc.match_substring_regex(r.column("exploitation_types"), r"(^|;)Sexual(;|$)"),
+        ),
+    )
+    assert answer.value == r.filter(mask).num_rows
+    assert answer.denominator is None
+    assert "alone or with others" in answer.description
+
+
+def test_small_counts_are_suppressed(extract: tuple[Path, Extract]) -> None:
+    path, _ex = extract
+    query = PQ.Query(
+        numerator=(PQ.Filter("exploitation_types", ("Organ Harvesting",)),),
+        periods=(parse_period("2020-Q3"),),
+    )
+    answer = PQ.answer(path, query, disclosure=PQ.Disclosure(threshold=10_000))
+    assert answer.suppressed and answer.display == "[c]" and answer.value is None and answer.numerator is None
+    assert "fewer than 10000" in (answer.suppression or "")
+    pct = PQ.Query(
+        measure="percentage",
+        denominator=(PQ.Filter("age_at_exploitation", (CHILD,)),),
+        numerator=(PQ.Filter("gender", ("Other",)),),
+        periods=(parse_period("2020-Q3"),),
+    )
+    small = PQ.answer(path, pct, disclosure=PQ.Disclosure(threshold=5))
+    if small.suppressed:
+        assert small.numerator is None and small.denominator is None
+    unsuppressed = PQ.answer(path, pct, disclosure=PQ.Disclosure(threshold=0))
+    assert unsuppressed.value is not None
+    if 0 < (unsuppressed.numerator or 0) < 5:
+        assert small.suppressed
+
+
+def test_bad_queries_get_clear_errors(extract: tuple[Path, Extract]) -> None:
+    path, _ex = extract
+    with pytest.raises(PQ.UnknownDimension, match="unknown dimension 'colour'"):
+        PQ.answer(path, {"numerator": {"colour": "red"}, "periods": ["2020-Q1"]})
+    with pytest.raises(PQ.UnknownDimension):
+        PQ.answer(path, {"numerator": {"person_id": "x"}, "periods": ["2020-Q1"]})
+    with pytest.raises(PQ.UnknownValue, match="'Teenager' is not a value of age_at_exploitation"):
+        PQ.answer(path, {"numerator": {"age_at_exploitation": "Teenager"}, "periods": ["2020-Q1"]})
+    with pytest.raises(PQ.EmptyPeriod):
+        PQ.answer(path, {"numerator": {"gender": "Male"}, "periods": []})
+    with pytest.raises(PQ.EmptyPeriod, match="ends before it starts"):
+        PQ.Query.from_dict({"periods": "2021-Q1 to 2020-Q1"})
+    with pytest.raises(PQ.QueryError, match="invalid period"):
+        PQ.Query.from_dict({"periods": ["2020-Q5"]})
+    with pytest.raises(PQ.PeriodNotCovered):
+        PQ.answer(path, {"numerator": {"gender": "Male"}, "periods": ["2030-Q1"]})
+    with pytest.raises(PQ.ZeroDenominator, match="denominator is zero"):
+        PQ.answer(
+            path,
+            {
+                "measure": "percentage",
+                "date_basis": "cg",
+                "denominator": {"rg_outcome": "Negative"},  # a CG decision needs a positive RG
+                "numerator": {"cg_outcome": "Positive"},
+                "periods": ["2020"],
+            },
+        )
+    with pytest.raises(PQ.QueryError, match="measure"):
+        PQ.Query.from_dict({"measure": "median", "periods": ["2020"]})
+    with pytest.raises(PQ.QueryError, match="numerator"):
+        PQ.validate(PQ.Query(measure="percentage", periods=(parse_period("2020"),)))
+    with pytest.raises(PQ.QueryError, match="date_basis"):
+        PQ.validate(PQ.Query(source="duty_to_notify", date_basis="rg", periods=(parse_period("2020"),)))
+    err = PQ.UnknownDimension("x", field="numerator.colour")
+    assert err.to_dict() == {"error": "UnknownDimension", "field": "numerator.colour", "message": "x"}
+
+
+def test_values_are_parameters_never_pasted(extract: tuple[Path, Extract]) -> None:
+    path, _ex = extract
+    sneaky = "Police'); DROP TABLE referrals; --"
+    answer = PQ.answer(path, {"numerator": {"first_responder": sneaky}, "periods": ["2020"]})
+    assert answer.value == 0 and sneaky not in answer.sql and sneaky in answer.parameters
+    compiled = PQ.compile_query(PQ.Query.from_dict({"numerator": {"police_force": [None, "Kent Police"]},
+                                                     "periods": ["2020-Q1", "2020-Q2", "2020-Q4"]}))
+    assert "IS NULL" in compiled.sql
+    # adjacent quarters are merged into one date range; the gap stays
+    assert compiled.parameters.count(date(2020, 1, 1)) == 1 and date(2020, 10, 1) in compiled.parameters
+
+
+def test_duty_to_notify_and_notes(extract: tuple[Path, Extract]) -> None:
+    path, ex = extract
+    answer = PQ.answer(path, {"source": "duty_to_notify", "numerator": {"gender": "Male"}, "periods": ["2020"]})
+    d = ex.duty_to_notify
+    mask = pc.and_(_in(d.column("report_date"), date(2020, 1, 1), date(2020, 12, 31)), pc.equal(d.column("gender"), "Male"))
+    assert answer.value == d.filter(mask).num_rows
+    early = PQ.answer(path, {"numerator": {"exploitation_types": "Labour"}, "periods": ["2019-Q3"]})
+    assert any("criminal exploitation was recorded as labour" in n for n in early.notes)
+    assert set(PQ.dimensions()) >= {"age_at_exploitation", "exploitation_types", "rg_outcome", "county_lines"}
+    assert "referral_id" not in PQ.dimensions() and "person_id" not in PQ.dimensions()

@@ -1,0 +1,63 @@
+"""Answers to parliamentary questions, for analysts: the page (the API endpoint is in
+``nrm/stats/api.py``), over the latest pseudonymised data cut. The engine is ``nrm.analytics.questions``."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from nrm.analytics import questions
+from nrm.audit.services import audit_record
+from nrm.stats.selectors import may_query_statistics
+from nrm.stats.services import data_cut_latest, data_cut_take
+
+NO_DATA_CUT = "There is no data cut yet. Take one from the live data first."
+
+
+def _filters_from_text(text: str, where: str) -> dict[str, list[str]]:
+    """One filter a line: ``dimension = value`` or ``dimension = value | value``."""
+    filters: dict[str, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, values = line.partition("=")
+        if not sep:
+            raise questions.QueryError(f"{where} line {number}: write it as 'dimension = value', like "
+                                "'age_at_exploitation = Child (17 or under)'", field=where)
+        filters.setdefault(name.strip(), []).extend(v.strip() for v in values.split("|") if v.strip())
+    return filters
+
+
+@login_required
+def questions_page(request: HttpRequest) -> HttpResponse:
+    if not may_query_statistics(request.user):
+        raise Http404
+    if request.method == "POST" and request.POST.get("action") == "refresh":
+        data_cut_take(actor=request.user)
+        return redirect("stats:questions")
+    values = {k: request.POST.get(k, "") for k in ("measure", "date_basis", "periods", "denominator", "numerator")}
+    values["measure"] = values["measure"] or "count"
+    values["date_basis"] = values["date_basis"] or "referral"
+    result = None
+    errors: list[dict[str, str]] = []
+    cut = data_cut_latest()
+    if request.method == "POST":
+        try:
+            if cut is None:
+                raise questions.QueryError(NO_DATA_CUT, field="periods")
+            query = {
+                "measure": values["measure"], "date_basis": values["date_basis"], "periods": values["periods"],
+                "denominator": _filters_from_text(values["denominator"], "denominator"),
+                "numerator": _filters_from_text(values["numerator"], "numerator"),
+            }
+            result = questions.answer(cut, query)
+            audit_record(actor=request.user, action="stats.question_answered", target=request.user,
+                         after={"query": result.query.to_dict(), "display": result.display})
+        except questions.QueryError as exc:
+            field = exc.field if exc.field in {"measure", "date_basis", "denominator", "numerator"} else "periods"
+            errors = [{"text": exc.message, "href": f"#{field}"}]
+    return render(request, "stats/questions.html", {
+        "title": "Answer a parliamentary question", "values": values, "result": result, "errors": errors,
+        "data_cut": cut.name if cut else None, "dimensions": questions.dimensions().values(),
+    }, status=400 if errors else 200)
