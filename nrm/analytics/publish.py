@@ -1,6 +1,8 @@
 """Produce the publication for a period from an extract.
 
-``publish(extract_path, period, out_dir, store=DIR)`` first runs the data-quality report
+``publish(extract_path, period, out_dir, store=DIR)`` runs three steps, each usable on its own:
+:func:`compute` (the quality gate, then every table), :func:`revise` (what has changed since
+earlier publications) and :func:`write` (the files), then :func:`remember` (the store). It first runs the data-quality report
 (:mod:`nrm.analytics.quality`) and refuses to go on, writing nothing, while a blocking check
 fails without a recorded override. It then writes, under ``out_dir``::
 
@@ -33,9 +35,11 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
@@ -45,8 +49,8 @@ from nrm.analytics import tables as T
 from nrm.analytics.ods import MAX_ROWS, Link, Sheet, write_ods
 from nrm.analytics.periods import Period, Quarter, parse_period, quarters_between
 
-__all__ = ["KEY_FIGURES_COLUMNS", "NOTES", "NOTE_NUMBERS", "REVISIONS_ID", "Manifest", "ManifestFile", "ManifestTable",
-           "publish"]
+__all__ = ["KEY_FIGURES_COLUMNS", "NOTES", "NOTE_NUMBERS", "REVISIONS_ID", "Computed", "Manifest", "ManifestFile",
+           "ManifestTable", "Revised", "compute", "publish", "remember", "revise", "write"]
 
 KEY_FIGURES_COLUMNS = (
     "Measure",
@@ -497,6 +501,423 @@ def _quality_html(report: quality.QualityReport, overrides: Sequence[quality.Ove
     return "\n".join(parts)
 
 
+# The publication in three steps, each usable on its own: compute (the quality gate, then every
+# table from the extract), revise (compare with what was published before) and write (the files
+# and the manifest). ``publish`` runs them in order and then stores the figures published.
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What the compute step found in the extract for ``period``."""
+
+    period: Period
+    results: list[engine.TableResult]  # every table, after disclosure control
+    recomputed: list[engine.TableResult]  # the earlier periods' tables as they would be published now
+    figures: list[engine.KeyFigure]
+    first: date | None  # the first and last referral dates in the extract
+    last: date | None
+    own_from: Quarter  # the first quarter the extract covers in full
+    report: quality.QualityReport
+    overrides_used: list[quality.Override]  # the quality overrides the gate needed
+    extract_files: tuple[ManifestFile, ...]
+
+
+@dataclass(frozen=True)
+class Revised:
+    """What the revise step found: the figures published earlier that have changed."""
+
+    report: revisions.RevisionReport | None  # None without a statistics store
+    published: list[engine.TableResult]  # the tables with revised figures marked [r]
+
+    @cached_property
+    def rows(self) -> tuple[tuple[str, ...], list[tuple[engine.Value, ...]]] | None:
+        """The revisions sheet (columns, rows); None without a statistics store."""
+        return revisions.revisions_sheet(self.report.revisions) if self.report is not None else None
+
+    @property
+    def text(self) -> list[str]:
+        """The sentence introducing the revisions sheet."""
+        if self.report is None:
+            return []
+        if self.report.compared_with:
+            return [f"Compared with the figures published in {', '.join(self.report.compared_with)}. "
+                    + revisions.revisions_summary(self.report.revisions)[0]]
+        return [NO_EARLIER_PUBLICATION]
+
+
+NO_EARLIER_PUBLICATION = "There is no earlier publication to compare with, so no figures have been revised."
+
+
+def _quiet() -> tqdm:  # type: ignore[type-arg]
+    return _progress(0, False)
+
+
+def _controls(
+    tables: Sequence[T.TableDef], overrides: Mapping[str, T.DisclosureControl] | None
+) -> dict[str, T.DisclosureControl]:
+    """The disclosure control of each table, with ``overrides`` (by table id) applied."""
+    unknown = set(overrides or {}) - {t.id for t in tables}
+    if unknown:
+        raise KeyError(f"no table(s) {', '.join(sorted(unknown))}")
+    return {t.id: (overrides or {}).get(t.id, t.disclosure) for t in tables}
+
+
+def _controlled(res: engine.TableResult, control: T.DisclosureControl) -> engine.TableResult:
+    """``res`` under disclosure control ``control`` (recorded on its table when overridden)."""
+    if control != res.table.disclosure:
+        res = replace(res, table=replace(res.table, disclosure=control))
+    return disclosure.apply(res, control)
+
+
+def _compute_tables(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[T.TableDef],
+    period: Period,
+    controls: Mapping[str, T.DisclosureControl],
+    *,
+    back: backseries.BackSeries | None,
+    own_from: Quarter,
+    series_length: int,
+    bar: tqdm,  # type: ignore[type-arg]
+) -> list[engine.TableResult]:
+    """Every table for ``period``; time-series tables start with the back series if there is one."""
+    results: list[engine.TableResult] = []
+    for t in tables:
+        bar.set_postfix_str(t.id)
+        extended = back is not None and t.time_series and back.covers(t.id)
+        length = _own_series_length(period, own_from) if extended else series_length
+        res = engine.compute_table(con, t, period, series_length=length)
+        if extended and back is not None:
+            res = backseries.extend(res, back, own_from=own_from)
+        results.append(_controlled(res, controls[t.id]))
+        bar.update()
+    return results
+
+
+def _recompute_earlier(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[T.TableDef],
+    period: Period,
+    controls: Mapping[str, T.DisclosureControl],
+    *,
+    figures_store: revisions.FiguresStore,
+    own_from: Quarter,
+) -> list[engine.TableResult]:
+    """The earlier periods' tables (not time series) as they would be published now, to find revisions."""
+    recomputed: list[engine.TableResult] = []
+    for rp in revisions.revision_periods(figures_store, period):
+        if rp.start < own_from.start:
+            continue  # the extract does not cover that period: its figures now are not comparable
+        recomputed += [_controlled(engine.compute_table(con, t, rp), controls[t.id])
+                       for t in tables if not t.time_series]
+    return recomputed
+
+
+def compute(
+    extract_path: str | os.PathLike[str],
+    period: Period | str,
+    *,
+    tables: Sequence[T.TableDef] = T.TABLES,
+    disclosure_overrides: Mapping[str, T.DisclosureControl] | None = None,
+    series_length: int = 8,
+    figures_store: revisions.FiguresStore | None = None,
+    back: backseries.BackSeries | None = None,
+    quality_overrides: Sequence[quality.Override] = (),
+    linkage_input: pa.Table | None = None,
+    quality_config: quality.QualityConfig | None = None,
+    threads: int | None = None,
+    memory_limit: str = "1500MB",
+    bar: tqdm | None = None,  # type: ignore[type-arg]
+) -> Computed:
+    """Run the data-quality gate on the extract at ``extract_path`` (raising
+    :class:`quality.QualityGateError` while a blocking check fails without an override),
+    then compute every table and the key figures for ``period``; with ``figures_store``,
+    also the earlier periods' tables as they would be published now. Writes nothing."""
+    p = parse_period(period) if isinstance(period, str) else period
+    controls = _controls(tables, disclosure_overrides)
+    bar = bar if bar is not None else _quiet()
+    con = extract_io.connect(threads=threads, memory_limit=memory_limit)
+    hasher = ThreadPoolExecutor(max_workers=1)  # hashing the extract overlaps the queries
+    try:
+        files = extract_io.attach(con, extract_path)
+        extract_hashes = {name: hasher.submit(_sha256_file, f) for name, f in files.items()}
+        bar.set_postfix_str("quality")
+        report = quality.run_checks(
+            con, p, config=quality_config, linkage_input=linkage_input,
+            published_decisions=quality.published_decision_counts(figures_store, p) if figures_store else None,
+        )
+        used = quality.require_publishable(report, quality_overrides)
+        bar.update()
+        bar.set_postfix_str("extract")
+        first, last = engine.extract_date_range(con)
+        own_from = backseries.first_full_quarter(first) if first is not None else p.last_quarter.next()
+        results = _compute_tables(con, tables, p, controls, back=back, own_from=own_from,
+                                  series_length=series_length, bar=bar)
+        figures = engine.key_figures(con, p)
+        bar.update()
+        bar.set_postfix_str("revisions")
+        recomputed = (_recompute_earlier(con, tables, p, controls, figures_store=figures_store, own_from=own_from)
+                      if figures_store is not None else [])
+        bar.update()
+    except BaseException:
+        hasher.shutdown(cancel_futures=True)
+        raise
+    finally:
+        con.close()
+    extract_files = tuple(
+        ManifestFile(f.name, extract_hashes[name].result(), f.stat().st_size) for name, f in files.items()
+    )
+    hasher.shutdown()
+    report.extract = tuple((f.path, f.sha256) for f in extract_files)
+    return Computed(p, results, recomputed, figures, first, last, own_from, report, used, extract_files)
+
+
+def revise(
+    computed: Computed,
+    *,
+    figures_store: revisions.FiguresStore | None,
+    back: backseries.BackSeries | None = None,
+) -> Revised:
+    """Compare what ``computed`` would publish with every figure published before
+    (in ``figures_store``; None: nothing to compare with) and mark the revised figures."""
+    if figures_store is None:
+        return Revised(None, computed.results)
+    causes = [f for f in computed.report.findings() if f.severity in ("warn", "fail")]
+    rev = revisions.revise(figures_store, computed.period, computed.results, computed.recomputed, causes=causes)
+    rev = replace(rev, revisions=[r for r in rev.revisions if _comparable(r, computed.own_from, back)])
+    figures_store.forget()
+    return Revised(rev, [revisions.mark_revised(r, rev.revisions) for r in computed.results])
+
+
+def _write_csv(w: _Writer, computed: Computed, revised: Revised) -> None:
+    w.text(f"csv/{T.KEY_FIGURES_ID}.csv", _csv(KEY_FIGURES_COLUMNS, _key_figure_rows(computed.figures, computed.period)))
+    for res in revised.published:
+        w.text(f"csv/{res.table.id}.csv", _csv(res.columns, res.rows))
+    if revised.rows is not None:
+        w.text(f"csv/{REVISIONS_ID}.csv", _csv(*revised.rows))
+
+
+def _write_workbook(
+    w: _Writer, computed: Computed, revised: Revised, back: backseries.BackSeries | None
+) -> tuple[str, dict[str, str]]:
+    """Write the workbook; its file name and the sheet of each table."""
+    p = computed.period
+    sheets, sheet_of = _workbook(
+        p, revised.published, computed.figures, computed.first, computed.last,
+        table_notes=_table_notes(computed.results, p, back, computed.own_from),
+        revision_rows=revised.rows, revision_text=revised.text,
+    )
+    workbook = f"nrm-statistics-{p.label.lower()}.ods"
+    write_ods(
+        w.out_dir / workbook, sheets, title=B.publication_title(p),
+        subject="National Referral Mechanism statistics",
+        keywords=("modern slavery", "National Referral Mechanism", "Duty to Notify", p.label),
+    )
+    w.existing(workbook)
+    return workbook, sheet_of
+
+
+def _write_charts(w: _Writer, computed: Computed, series_length: int) -> list[tuple[B.ChartData, str]]:
+    """The bulletin's charts, from the figures (not the [r]-marked text)."""
+    by_id = {r.table.id: r for r in computed.results}
+    chart_files: list[tuple[B.ChartData, str]] = []
+    for cd in B.build_charts(by_id, computed.period, series_length=series_length):
+        rel = f"charts/{cd.chart.id}.svg"
+        w.text(rel, cd.chart.svg)
+        chart_files.append((cd, rel))
+    return chart_files
+
+
+def _back_tables(results: Sequence[engine.TableResult], back: backseries.BackSeries | None) -> list[str]:
+    """The time-series tables that start with the back series."""
+    if back is None:
+        return []
+    return [r.table.id for r in results if back.covers(r.table.id) and r.table.time_series]
+
+
+def _table_links(computed: Computed, revised: Revised, sheet_of: Mapping[str, str]) -> list[B.TableLink]:
+    p = computed.period
+    links = [B.TableLink(T.KEY_FIGURES_ID, f"Key figures, {p.title}", "Summary", f"csv/{T.KEY_FIGURES_ID}.csv",
+                         len(computed.figures))]
+    links += [B.TableLink(r.table.id, r.table.title, sheet_of[r.table.id], f"csv/{r.table.id}.csv", len(r.rows))
+              for r in computed.results]
+    if revised.report is not None:
+        links.append(B.TableLink(REVISIONS_ID, "Figures published earlier that have changed", "Revisions",
+                                 f"csv/{REVISIONS_ID}.csv", len(revised.report.revisions)))
+    return links
+
+
+def _suppression_note(results: Sequence[engine.TableResult]) -> str:
+    thresholds = sorted({(r.table.id, r.table.disclosure.threshold) for r in results if r.table.disclosure.enabled})
+    if not thresholds:
+        return "National tables are not suppressed, following Home Office practice. " \
+               "No table in this release is suppressed."
+    return ("National tables are not suppressed, following Home Office practice. Small counts are suppressed [c] in: "
+            + "; ".join(f"{tid} (counts from 1 to {th - 1})" for tid, th in thresholds)
+            + ", with secondary suppression so that totals cannot reveal them.")
+
+
+def _bulletin_sections(computed: Computed, revised: Revised) -> list[tuple[str, str, str]]:
+    sections: list[tuple[str, str, str]] = []
+    if revised.report is not None:
+        body = revisions.revisions_html(revised.report.revisions, heading=False)
+        if not revised.report.compared_with:
+            body = f"<p>{NO_EARLIER_PUBLICATION}</p>"
+        sections.append(("revisions", "Revisions", body))
+    sections.append(("data-quality", "Data quality", _quality_html(computed.report, computed.overrides_used)))
+    return sections
+
+
+def _bulletin_about(computed: Computed, back: backseries.BackSeries | None) -> list[str]:
+    back_tables = _back_tables(computed.results, back)
+    if not back_tables:
+        return []
+    return [
+        f"Time-series tables ({', '.join(back_tables)}) start in {backseries.FIRST_QUARTER.label}: quarters before "
+        f"{computed.own_from.label} are as published in the Home Office's National Referral Mechanism statistics "
+        f"(Open Government Licence v3.0); this service's own figures continue them [note {NOTE_NUMBERS['back_series']}]."
+    ]
+
+
+def _write_bulletin(
+    w: _Writer,
+    computed: Computed,
+    revised: Revised,
+    *,
+    back: backseries.BackSeries | None,
+    chart_files: Sequence[tuple[B.ChartData, str]],
+    sheet_of: Mapping[str, str],
+    workbook: str,
+) -> None:
+    p = computed.period
+    by_id = {r.table.id: r for r in computed.results}
+    html = B.render(
+        p,
+        B.key_findings(by_id, computed.figures, p, computed.first),
+        computed.figures,
+        list(chart_files),
+        _table_links(computed, revised, sheet_of),
+        workbook,
+        first_date=computed.first,
+        last_date=computed.last,
+        suppression_note=_suppression_note(computed.results),
+        notes=NOTES,
+        sections=_bulletin_sections(computed, revised),
+        about=_bulletin_about(computed, back),
+    )
+    w.text("index.html", html)
+
+
+def _manifest_tables(computed: Computed, revised: Revised, sheet_of: Mapping[str, str]) -> tuple[ManifestTable, ...]:
+    p = computed.period
+    out = [ManifestTable(T.KEY_FIGURES_ID, f"Key figures, {p.title}", KEY_FIGURES_COLUMNS,
+                         f"csv/{T.KEY_FIGURES_ID}.csv", "Summary", len(computed.figures), 0, False, 0)]
+    out += [
+        ManifestTable(r.table.id, r.table.title, tuple(r.columns), f"csv/{r.table.id}.csv", sheet_of[r.table.id],
+                      len(r.rows), r.suppressed, r.table.time_series, r.table.disclosure.threshold)
+        for r in computed.results
+    ]
+    rows = revised.rows
+    if rows is not None:
+        out.append(ManifestTable(REVISIONS_ID, "Figures published earlier that have changed", tuple(rows[0]),
+                                 f"csv/{REVISIONS_ID}.csv", "Revisions", len(rows[1]), 0, False, 0))
+    return tuple(out)
+
+
+def _quality_summary(computed: Computed) -> dict[str, Any]:
+    report = computed.report
+    return {
+        "passed": report.passed,
+        "checks": {r.id: r.status for r in report.results},
+        "blocking_failures": [r.id for r in report.blocking_failures],
+        "overrides": [{"check": o.check, "reason": o.reason, "by": o.by} for o in computed.overrides_used],
+        "report": ["quality.json", "quality.txt"],
+    }
+
+
+def _revisions_summary(revised: Revised) -> dict[str, Any]:
+    if revised.report is None:
+        return {}
+    return {
+        "compared_with": list(revised.report.compared_with),
+        "revised_figures": len(revised.report.revisions),
+        "tables": sorted({r.table_id for r in revised.report.revisions}),
+        "csv": f"csv/{REVISIONS_ID}.csv",
+    }
+
+
+def _back_series_summary(computed: Computed, back: backseries.BackSeries | None) -> dict[str, Any]:
+    if back is None:
+        return {}
+    return {
+        "first_quarter": backseries.FIRST_QUARTER.label,
+        "own_figures_from": computed.own_from.label,
+        "tables": _back_tables(computed.results, back),
+        "sources": dict(sorted(back.sources.items())),
+    }
+
+
+def write(
+    computed: Computed,
+    revised: Revised,
+    out_dir: str | os.PathLike[str],
+    *,
+    back: backseries.BackSeries | None = None,
+    series_length: int = 8,
+    bar: tqdm | None = None,  # type: ignore[type-arg]
+) -> Manifest:
+    """Write the publication of ``computed`` (with the revisions in ``revised``) under
+    ``out_dir``: quality report, CSVs, workbook, charts, bulletin, and last the manifest."""
+    bar = bar if bar is not None else _quiet()
+    p = computed.period
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    w = _Writer(out)
+    w.text("quality.json", computed.report.to_json(timestamps=False, overrides=computed.overrides_used))
+    w.text("quality.txt", computed.report.to_text(timestamps=False, overrides=computed.overrides_used))
+    bar.set_postfix_str("csv")
+    _write_csv(w, computed, revised)
+    bar.update()
+    bar.set_postfix_str("workbook")
+    workbook, sheet_of = _write_workbook(w, computed, revised, back)
+    bar.update()
+    bar.set_postfix_str("charts")
+    chart_files = _write_charts(w, computed, series_length)
+    bar.update()
+    bar.set_postfix_str("bulletin")
+    _write_bulletin(w, computed, revised, back=back, chart_files=chart_files, sheet_of=sheet_of, workbook=workbook)
+    bar.update()
+    manifest = Manifest(
+        title=B.publication_title(p),
+        period=p.label,
+        comparison_period=p.comparison().label,
+        quarters=tuple(q.label for q in p.quarters()),
+        series=tuple(q.label for q in engine.series_quarters(p, series_length)),
+        extract=computed.extract_files,
+        files=tuple(sorted(w.files, key=lambda f: f.path)),
+        tables=_manifest_tables(computed, revised, sheet_of),
+        out_dir=out,
+        quality=_quality_summary(computed),
+        revisions=_revisions_summary(revised),
+        back_series=_back_series_summary(computed, back),
+    )
+    tmp = out / "manifest.json.tmp"
+    tmp.write_text(manifest.to_json(), encoding="utf-8")
+    os.replace(tmp, out / "manifest.json")
+    return manifest
+
+
+def remember(computed: Computed, *, figures_store: revisions.FiguresStore) -> None:
+    """Store what this publication published, for the next one to compare with."""
+    figures_store.save(
+        computed.period,
+        computed.results,
+        extract=[(f.path, f.sha256) for f in computed.extract_files],
+        findings=[f.to_dict() for f in computed.report.findings()],
+        overrides=[o.to_dict() for o in computed.overrides_used],
+    )
+
+
 def publish(
     extract_path: str | os.PathLike[str],
     period: Period | str,
@@ -514,7 +935,8 @@ def publish(
     quality_config: quality.QualityConfig | None = None,
 ) -> Manifest:
     """Compute every table for ``period`` from the extract at ``extract_path`` and write
-    the workbook, CSVs, charts, bulletin, quality report and manifest under ``out_dir``.
+    the workbook, CSVs, charts, bulletin, quality report and manifest under ``out_dir``:
+    :func:`compute`, :func:`revise`, :func:`write`, then :func:`remember`.
 
     The data-quality report runs first: while a blocking check fails and has no override
     in ``quality_overrides`` (with a reason and who decided), :class:`quality.QualityGateError`
@@ -529,285 +951,22 @@ def publish(
 
     ``disclosure_overrides`` replaces the disclosure control of tables by id.
     """
-    p = parse_period(period) if isinstance(period, str) else period
-    out = Path(out_dir)
-    overrides = dict(disclosure_overrides or {})
-    unknown = set(overrides) - {t.id for t in tables}
-    if unknown:
-        raise KeyError(f"no table(s) {', '.join(sorted(unknown))}")
+    _controls(tables, disclosure_overrides)  # an unknown table id fails before anything runs
     figures_store = storage.figures_store(store) if store is not None else None
     back = backseries.load(storage.back_series_dir(store)) if store is not None else None
     bar = _progress(len(tables) + 8, progress)
-    con = extract_io.connect(threads=threads, memory_limit=memory_limit)
-    hasher = ThreadPoolExecutor(max_workers=1)  # hashing the extract overlaps the queries
-    try:
-        files = extract_io.attach(con, extract_path)
-        extract_hashes = {name: hasher.submit(_sha256_file, f) for name, f in files.items()}
-        # 1. the data-quality report: nothing is written while a blocking check fails without an override
-        bar.set_postfix_str("quality")
-        report = quality.run_checks(
-            con,
-            p,
-            config=quality_config,
-            linkage_input=linkage_input,
-            published_decisions=quality.published_decision_counts(figures_store, p) if figures_store else None,
-        )
-        used = quality.require_publishable(report, quality_overrides)
-        bar.update()
-        bar.set_postfix_str("extract")
-        first, last = engine.extract_date_range(con)
-        own_from = backseries.first_full_quarter(first) if first is not None else p.last_quarter.next()
-        results: list[engine.TableResult] = []
-        for t in tables:
-            bar.set_postfix_str(t.id)
-            extended = back is not None and t.time_series and back.covers(t.id)
-            length = _own_series_length(p, own_from) if extended else series_length
-            res = engine.compute_table(con, t, p, series_length=length)
-            if extended and back is not None:
-                res = backseries.extend(res, back, own_from=own_from)
-            control = overrides.get(t.id, t.disclosure)
-            if control != t.disclosure:
-                res = replace(res, table=replace(t, disclosure=control))
-            results.append(disclosure.apply(res, control))
-            bar.update()
-        figures = engine.key_figures(con, p)
-        bar.update()
-        # 3. the earlier periods' tables as they would be published now, to find revisions
-        bar.set_postfix_str("revisions")
-        recomputed: list[engine.TableResult] = []
-        if figures_store is not None:
-            for rp in revisions.revision_periods(figures_store, p):
-                if rp.start < own_from.start:
-                    continue  # the extract does not cover that period: its figures now are not comparable
-                for t in tables:
-                    if t.time_series:
-                        continue
-                    control = overrides.get(t.id, t.disclosure)
-                    res = engine.compute_table(con, t, rp)
-                    if control != t.disclosure:
-                        res = replace(res, table=replace(t, disclosure=control))
-                    recomputed.append(disclosure.apply(res, control))
-        bar.update()
-    except BaseException:
-        hasher.shutdown(cancel_futures=True)
-        raise
-    finally:
-        con.close()
-
-    extract_files = tuple(
-        ManifestFile(f.name, extract_hashes[name].result(), f.stat().st_size) for name, f in files.items()
+    computed = compute(
+        extract_path, period, tables=tables, disclosure_overrides=disclosure_overrides,
+        series_length=series_length, figures_store=figures_store, back=back,
+        quality_overrides=quality_overrides, linkage_input=linkage_input, quality_config=quality_config,
+        threads=threads, memory_limit=memory_limit, bar=bar,
     )
-    hasher.shutdown()
-    report.extract = tuple((f.path, f.sha256) for f in extract_files)
-    causes = [f for f in report.findings() if f.severity in ("warn", "fail")]
-    rev = (
-        revisions.revise(figures_store, p, results, recomputed, causes=causes)
-        if figures_store is not None
-        else None
-    )
-    if rev is not None:
-        rev = replace(rev, revisions=[r for r in rev.revisions if _comparable(r, own_from, back)])
-    del recomputed  # the earlier periods' tables and figures are not needed any more: free the memory
-    if figures_store is not None:
-        figures_store.forget()
-    published = [revisions.mark_revised(r, rev.revisions) for r in results] if rev else results
-    table_notes = _table_notes(results, p, back, own_from)
-    revision_rows = revisions.revisions_sheet(rev.revisions) if rev is not None else None
-    if rev is None:
-        revision_text: list[str] = []
-    elif rev.compared_with:
-        revision_text = [
-            f"Compared with the figures published in {', '.join(rev.compared_with)}. "
-            + revisions.revisions_summary(rev.revisions)[0]
-        ]
-    else:
-        revision_text = ["There is no earlier publication to compare with, so no figures have been revised."]
-
-    out.mkdir(parents=True, exist_ok=True)
-    w = _Writer(out)
-    # Data-quality report
-    w.text("quality.json", report.to_json(timestamps=False, overrides=used))
-    w.text("quality.txt", report.to_text(timestamps=False, overrides=used))
-    # CSV
-    bar.set_postfix_str("csv")
-    w.text(f"csv/{T.KEY_FIGURES_ID}.csv", _csv(KEY_FIGURES_COLUMNS, _key_figure_rows(figures, p)))
-    for res in published:
-        w.text(f"csv/{res.table.id}.csv", _csv(res.columns, res.rows))
-    if revision_rows is not None:
-        w.text(f"csv/{REVISIONS_ID}.csv", _csv(*revision_rows))
-    bar.update()
-    # Workbook
-    bar.set_postfix_str("workbook")
-    sheets, sheet_of = _workbook(
-        p,
-        published,
-        figures,
-        first,
-        last,
-        table_notes=table_notes,
-        revision_rows=revision_rows,
-        revision_text=revision_text,
-    )
-    workbook = f"nrm-statistics-{p.label.lower()}.ods"
-    write_ods(
-        out / workbook,
-        sheets,
-        title=B.publication_title(p),
-        subject="National Referral Mechanism statistics",
-        keywords=("modern slavery", "National Referral Mechanism", "Duty to Notify", p.label),
-    )
-    w.existing(workbook)
-    bar.update()
-    # Charts (from the figures, not the [r]-marked text)
-    bar.set_postfix_str("charts")
-    by_id = {r.table.id: r for r in results}
-    chart_data = B.build_charts(by_id, p, series_length=series_length)
-    chart_files: list[tuple[B.ChartData, str]] = []
-    for cd in chart_data:
-        rel = f"charts/{cd.chart.id}.svg"
-        w.text(rel, cd.chart.svg)
-        chart_files.append((cd, rel))
-    bar.update()
-    # Bulletin
-    bar.set_postfix_str("bulletin")
-    links = [
-        B.TableLink(r.table.id, r.table.title, sheet_of[r.table.id], f"csv/{r.table.id}.csv", len(r.rows))
-        for r in results
-    ]
-    links.insert(
-        0,
-        B.TableLink(
-            T.KEY_FIGURES_ID, f"Key figures, {p.title}", "Summary", f"csv/{T.KEY_FIGURES_ID}.csv", len(figures)
-        ),
-    )
-    if rev is not None:
-        links.append(
-            B.TableLink(REVISIONS_ID, "Figures published earlier that have changed", "Revisions",
-                        f"csv/{REVISIONS_ID}.csv", len(rev.revisions))
-        )
-    thresholds = sorted({(r.table.id, r.table.disclosure.threshold) for r in results if r.table.disclosure.enabled})
-    note = "National tables are not suppressed, following Home Office practice. " + (
-        "Small counts are suppressed [c] in: "
-        + "; ".join(f"{tid} (counts from 1 to {th - 1})" for tid, th in thresholds)
-        + ", with secondary suppression so that totals cannot reveal them."
-        if thresholds
-        else "No table in this release is suppressed."
-    )
-    sections: list[tuple[str, str, str]] = []
-    if rev is not None:
-        body = revisions.revisions_html(rev.revisions, heading=False)
-        if not rev.compared_with:
-            body = "<p>There is no earlier publication to compare with, so no figures have been revised.</p>"
-        sections.append(("revisions", "Revisions", body))
-    sections.append(("data-quality", "Data quality", _quality_html(report, used)))
-    about: list[str] = []
-    back_tables = [r.table.id for r in results if back is not None and back.covers(r.table.id) and r.table.time_series]
-    if back is not None and back_tables:
-        about.append(
-            f"Time-series tables ({', '.join(back_tables)}) start in {backseries.FIRST_QUARTER.label}: quarters before "
-            f"{own_from.label} are as published in the Home Office's National Referral Mechanism statistics "
-            f"(Open Government Licence v3.0); this service's own figures continue them [note {NOTE_NUMBERS['back_series']}]."
-        )
-    html = B.render(
-        p,
-        B.key_findings(by_id, figures, p, first),
-        figures,
-        chart_files,
-        links,
-        workbook,
-        first_date=first,
-        last_date=last,
-        suppression_note=note,
-        notes=NOTES,
-        sections=sections,
-        about=about,
-    )
-    w.text("index.html", html)
-    bar.update()
-    # Manifest
-    manifest_tables = [
-        ManifestTable(
-            T.KEY_FIGURES_ID,
-            f"Key figures, {p.title}",
-            KEY_FIGURES_COLUMNS,
-            f"csv/{T.KEY_FIGURES_ID}.csv",
-            "Summary",
-            len(figures),
-            0,
-            False,
-            0,
-        )
-    ]
-    for r in results:
-        manifest_tables.append(
-            ManifestTable(
-                r.table.id,
-                r.table.title,
-                tuple(r.columns),
-                f"csv/{r.table.id}.csv",
-                sheet_of[r.table.id],
-                len(r.rows),
-                r.suppressed,
-                r.table.time_series,
-                r.table.disclosure.threshold,
-            )
-        )
-    if revision_rows is not None:
-        manifest_tables.append(
-            ManifestTable(REVISIONS_ID, "Figures published earlier that have changed", tuple(revision_rows[0]),
-                          f"csv/{REVISIONS_ID}.csv", "Revisions", len(revision_rows[1]), 0, False, 0)
-        )
-    series = engine.series_quarters(p, series_length)
-    quality_summary: dict[str, Any] = {
-        "passed": report.passed,
-        "checks": {r.id: r.status for r in report.results},
-        "blocking_failures": [r.id for r in report.blocking_failures],
-        "overrides": [{"check": o.check, "reason": o.reason, "by": o.by} for o in used],
-        "report": ["quality.json", "quality.txt"],
-    }
-    revisions_summary: dict[str, Any] = {}
-    if rev is not None:
-        revisions_summary = {
-            "compared_with": list(rev.compared_with),
-            "revised_figures": len(rev.revisions),
-            "tables": sorted({r.table_id for r in rev.revisions}),
-            "csv": f"csv/{REVISIONS_ID}.csv",
-        }
-    back_summary: dict[str, Any] = {}
-    if back is not None:
-        back_summary = {
-            "first_quarter": backseries.FIRST_QUARTER.label,
-            "own_figures_from": own_from.label,
-            "tables": back_tables,
-            "sources": dict(sorted(back.sources.items())),
-        }
-    manifest = Manifest(
-        title=B.publication_title(p),
-        period=p.label,
-        comparison_period=p.comparison().label,
-        quarters=tuple(q.label for q in p.quarters()),
-        series=tuple(q.label for q in series),
-        extract=extract_files,
-        files=tuple(sorted(w.files, key=lambda f: f.path)),
-        tables=tuple(manifest_tables),
-        out_dir=out,
-        quality=quality_summary,
-        revisions=revisions_summary,
-        back_series=back_summary,
-    )
-    tmp = out / "manifest.json.tmp"
-    tmp.write_text(manifest.to_json(), encoding="utf-8")
-    os.replace(tmp, out / "manifest.json")
-    # 6. the store, last: what this publication published, for the next one to compare with
+    revised = revise(computed, figures_store=figures_store, back=back)
+    computed = replace(computed, recomputed=[])  # the earlier periods' tables are not needed any more
+    manifest = write(computed, revised, out_dir, back=back, series_length=series_length, bar=bar)
     if figures_store is not None:
         bar.set_postfix_str("store")
-        figures_store.save(
-            p,
-            results,
-            extract=[(f.path, f.sha256) for f in extract_files],
-            findings=[f.to_dict() for f in report.findings()],
-            overrides=[o.to_dict() for o in used],
-        )
+        remember(computed, figures_store=figures_store)
     bar.update()
     bar.close()
     return manifest
