@@ -16,8 +16,8 @@ period, the dimension and the categories involved:
     them (labour to criminal from October 2019).
 ``impossible_combinations`` (blocking)
     Rows that cannot be right: a CG decision before its RG decision, without a positive
-    RG, or before the minimum recovery period in force at the RG decision had run (45
-    days before 30 January 2023, 30 after: policy data); a decision dated before the
+    RG, or before the minimum recovery period in force at the RG decision had run (policy
+    ``recovery_period_days``); a decision dated before the
     referral; criminal exploitation, age "not specified or unknown" or dual
     nationality recorded before 1 October 2019.
 ``late_decisions`` (warning)
@@ -56,6 +56,7 @@ import pyarrow.compute as pc
 
 from nrm.analytics import extract_schema as xs
 from nrm.analytics.backseries import RECORDING_CHANGE, SERIES_BREAKS
+from nrm.analytics.dated import describe_days, sql_days_in_force
 from nrm.analytics.periods import Period, PeriodError, Quarter, parse_period, quarters_between
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
 
 Status = Literal["pass", "warn", "fail"]
 UNKNOWN = "Not specified or unknown"
+RECOVERY = "recovery_period_days"  # the policy key of the minimum recovery period after a positive RG
 
 CHECKS: dict[str, tuple[str, bool]] = {
     # id: (title, blocking)
@@ -607,20 +609,6 @@ def check_category_shift(
 # Check: impossible combinations
 
 
-def _recovery_days_sql() -> str:
-    """SQL for the minimum recovery period in force on ``rg_date`` (policy data)."""
-    from nrm.core import policy
-
-    entries = sorted((e for e in policy.entries() if e.key == "recovery_period_days"), key=lambda e: e.effective_from)
-    parts = []
-    for e in entries:
-        cond = f"rg_date >= DATE '{e.effective_from.isoformat()}'"
-        if e.effective_to is not None:
-            cond += f" AND rg_date < DATE '{e.effective_to.isoformat()}'"
-        parts.append(f"WHEN {cond} THEN {int(e.value)}")
-    return "CASE " + " ".join(parts) + " ELSE NULL END"
-
-
 def _impossible_rules() -> list[tuple[str, str, str, tuple[str, ...]]]:
     """(id, description, SQL condition true for an impossible row, categories)."""
     change = f"DATE '{RECORDING_CHANGE.isoformat()}'"
@@ -631,9 +619,10 @@ def _impossible_rules() -> list[tuple[str, str, str, tuple[str, ...]]]:
         ("cg_without_positive_rg", "a Conclusive Grounds decision without a positive Reasonable Grounds decision",
          "cg_outcome IS NOT NULL AND coalesce(rg_outcome, '') <> 'Positive'", ()),
         ("cg_before_recovery_period",
-         "a Conclusive Grounds decision before the minimum recovery period (45 days before 30 January 2023, 30 "
-         "after) had run from the Reasonable Grounds decision",
-         f"cg_date IS NOT NULL AND rg_date IS NOT NULL AND cg_date < rg_date + CAST({_recovery_days_sql()} AS INTEGER)",
+         f"a Conclusive Grounds decision before the minimum recovery period ({describe_days(RECOVERY)}) "
+         "had run from the Reasonable Grounds decision",
+         "cg_date IS NOT NULL AND rg_date IS NOT NULL AND cg_date < rg_date + "
+         f"CAST({sql_days_in_force(RECOVERY, 'rg_date')} AS INTEGER)",
          ()),
         ("decision_before_referral", "a decision dated before the referral",
          "rg_date < referral_date OR cg_date < referral_date", ()),

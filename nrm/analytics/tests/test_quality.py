@@ -17,6 +17,7 @@ import pytest
 
 from nrm.analytics import linkage as L
 from nrm.analytics import quality as Q
+from nrm.analytics.dated import describe_days, sql_days_in_force
 from nrm.analytics.periods import parse_period
 
 UNKNOWN = "Not specified or unknown"
@@ -127,8 +128,10 @@ def test_impossible_combinations(referrals: pa.Table, tmp_path: Path) -> None:
     assert counts["decision_before_referral"] == 0
     examples = {e for f in check.findings for e in f.examples}
     assert {ids[cg_rows[0]], ids[cg_rows[1]], ids[early[0]], ids[early[1]]} <= examples
-    # the recovery period in force is policy data: 45 days before 30 January 2023, 30 after
-    assert "2023-01-30" in Q._recovery_days_sql() and "45" in Q._recovery_days_sql()
+    # the rule and its wording follow the recovery period in the policy registry
+    [rule] = [r for r in Q._impossible_rules() if r[0] == "cg_before_recovery_period"]
+    assert describe_days("recovery_period_days") in rule[1]
+    assert sql_days_in_force("recovery_period_days", "rg_date") in rule[2]
 
 
 def test_late_decisions(referrals: pa.Table, tmp_path: Path) -> None:
