@@ -217,7 +217,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# A request's form fields (files apart) are bounded: the largest page holds a few answers of
+# at most 20,000 characters each, far under 1 MB. Bigger requests get a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 TASKS = {
     "default": {
@@ -245,6 +247,8 @@ PUBLISHED_DATA_DIR = Path(os.environ.get("NRM_PUBLISHED_DATA_DIR", BASE_DIR / "d
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, bounded in size and depth, with the service's text rules (nrm/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["nrm.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Open NRM API", "VERSION": "0.1.0"}

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from nrm.cases.models import DisqualificationGround, Outcome
+from nrm.core.forms import GovukDateField, GovukForm
 from nrm.reference.models import NegativeDecisionReason
 
 TEXT_LIMIT = 20000
@@ -23,7 +24,7 @@ def _text(required_message: str, *, required: bool = True, max_length: int = TEX
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(GovukForm):
     outcome = forms.ChoiceField(
         choices=Outcome.choices,
         error_messages={"required": "Select whether the decision is positive or negative",
@@ -44,7 +45,7 @@ class RgDecisionForm(DecisionForm):
         error_messages={"required": "Confirm that you applied the standard in force on the decision date"})
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(GovukForm):
     agree = forms.ChoiceField(
         choices=[("yes", "Yes"), ("no", "No")],
         error_messages={"required": "Select whether you agree with the decision",
@@ -57,69 +58,28 @@ class ReviewForm(forms.Form):
         return self.cleaned_data.get("agree") == "yes"
 
 
-class DateParts:
-    """A GOV.UK date input (three fields named ``<prefix>-day/-month/-year``)."""
-
-    def __init__(self, data: Any, prefix: str) -> None:
-        self.prefix = prefix
-        self.day = (data.get(f"{prefix}-day") or "").strip()
-        self.month = (data.get(f"{prefix}-month") or "").strip()
-        self.year = (data.get(f"{prefix}-year") or "").strip()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.day or self.month or self.year)
-
-    def parse(self) -> date:
-        if not (self.day and self.month and self.year):
-            raise forms.ValidationError("Enter a date that includes a day, month and year")
-        try:
-            return date(int(self.year), int(self.month), int(self.day))
-        except ValueError:
-            raise forms.ValidationError("Enter a real date, for example 27 3 2025") from None
-
-
-class InformationRequestForm(forms.Form):
+class InformationRequestForm(GovukForm):
     question = _text("Enter the information you need")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.due = DateParts(self.data, "due_on")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if self.due.empty:
-            cleaned["due_on"] = None
-        else:
-            try:
-                cleaned["due_on"] = self.due.parse()
-            except forms.ValidationError as error:
-                self.add_error(None, error)
-                self._due_error = error.messages[0]
-        return cleaned
-
-    @property
-    def due_error(self) -> str | None:
-        return getattr(self, "_due_error", None)
+    due_on = GovukDateField(label="Date to answer by", required=False)
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(GovukForm):
     answer = _text("Enter your answer")
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(GovukForm):
     reason = _text("Enter the reasons")
 
 
-class NoteForm(forms.Form):
+class NoteForm(GovukForm):
     text = _text("Enter the note")
 
 
-class ReconsiderationForm(forms.Form):
+class ReconsiderationForm(GovukForm):
     grounds = _text("Enter why the decision should be reconsidered")
 
 
-class DisqualifyForm(forms.Form):
+class DisqualifyForm(GovukForm):
     ground = forms.ChoiceField(
         choices=DisqualificationGround.choices,
         error_messages={"required": "Select the ground for disqualification",
@@ -128,7 +88,7 @@ class DisqualifyForm(forms.Form):
     reason = _text("Enter the reasons for disqualification")
 
 
-class AllocateForm(forms.Form):
+class AllocateForm(GovukForm):
     caseworker = forms.CharField(required=False)
 
     def __init__(self, *args: Any, caseworkers: list[Any], **kwargs: Any) -> None:
@@ -146,7 +106,7 @@ class AllocateForm(forms.Form):
         return self.caseworkers[value]
 
 
-class RepresentativeForm(forms.Form):
+class RepresentativeForm(GovukForm):
     representative_name = forms.CharField(required=False, max_length=200, strip=True,
                                           error_messages={"max_length": "Enter no more than 200 characters"})
     representative_email = forms.CharField(required=False, max_length=254, strip=True,

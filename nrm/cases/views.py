@@ -440,10 +440,10 @@ def rg_review(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rfi_new(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     case = _authority_case(request, case_id)
-    form = InformationRequestForm(request.POST or None)
+    default_due = services.information_request_default_due(case)
+    form = InformationRequestForm(request.POST or None, initial={"due_on": default_due})
     errors: ErrorList = []
     field_errors: dict[str, str] = {}
-    default_due = services.information_request_default_due(case)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -451,16 +451,10 @@ def rfi_new(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
                                                   question=form.cleaned_data["question"],
                                                   due_on=form.cleaned_data["due_on"])
             except ServiceError as exc:
-                errors, field_errors = _service_error(exc, "question")
+                form.add_error(exc.field if exc.field in form.fields else "question", exc.message)
             else:
                 return _done(request, case, f"Your request has been sent to {case.first_responder_organisation.name}")
-        else:
-            errors, field_errors = _form_errors(form, "question")
-            if form.due_error:
-                field_errors["due_on"] = form.due_error
-                for item in errors:
-                    if item["text"] == form.due_error:
-                        item["href"] = "#due_on-day"
+        errors, field_errors = _form_errors(form, "question")
     else:
         _audit_view(request, case, "rfi_new")
     return _render(request, "cases/rfi_new.html", {
@@ -471,8 +465,6 @@ def rfi_new(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         "values": _values(request, "question"),
         "field_errors": field_errors,
         "default_due": default_due,
-        "due_values": {"day": form.due.day, "month": form.due.month, "year": form.due.year} if form.is_bound else
-        {"day": str(default_due.day), "month": str(default_due.month), "year": str(default_due.year)},
         "back_url": reverse("cases:detail", kwargs={"case_id": case.pk}),
     }, errors=errors)
 

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader
 
+from nrm.core.forms import date_input_for
+
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
@@ -46,6 +48,7 @@ def environment(**options: Any) -> Environment:
             "get_messages": get_messages,
             "service_name": settings.SERVICE_NAME,
             "today": timezone.localdate,
+            "date_input_for": date_input_for,
         }
     )
     env.filters["govuk_date"] = govuk_date

@@ -7,11 +7,12 @@ from typing import Any
 
 from django import forms
 
+from nrm.core.forms import GovukForm
 from nrm.referrals.journey import PHONE_RE
 from nrm.referrals.models import ConcernUrgency
 
 
-class ConcernForm(forms.Form):
+class ConcernForm(GovukForm):
     organisation = forms.CharField(error_messages={"required": "Select the first responder organisation to ask"})
     urgency = forms.ChoiceField(choices=ConcernUrgency.choices,
                                 error_messages={"required": "Select how urgent this is",
@@ -45,7 +46,7 @@ class ConcernForm(forms.Form):
         return phone
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(GovukForm):
     name = forms.CharField(max_length=200, error_messages={"required": "Enter the name of the person to invite"})
     email = forms.EmailField(error_messages={
         "required": "Enter their email address",
@@ -54,7 +55,7 @@ class InvitationForm(forms.Form):
         "required": "Enter their organisation and role, for example 'Class teacher, Hill Road School'"})
 
 
-class ContributionForm(forms.Form):
+class ContributionForm(GovukForm):
     topic = forms.CharField(max_length=120, required=False)
     text = forms.CharField(max_length=20000, error_messages={
         "required": "Enter what you know", "max_length": "What you know must be 20,000 characters or fewer"})

@@ -17,6 +17,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
+from nrm.core.dates import DateProblem, date_parts, date_problem, parse_date
+from nrm.core.input import has_unsafe_characters, unsafe_message
 from nrm.referrals.indicators import indicators_by_type
 
 Answers = Mapping[str, Any]
@@ -482,6 +484,7 @@ def _is_empty(f: Field, value: Any) -> bool:
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,20}$")
+WHOLE_NUMBER_RE = re.compile(r"^-?[0-9]{1,9}$")
 
 
 def options_for(f: Field, lookup: OptionLookup | None) -> Sequence[Option]:
@@ -495,21 +498,14 @@ def _label_for_message(f: Field) -> str:
     return label[:-len(" (optional)")] if label.endswith(" (optional)") else label
 
 
-def _date_error(f: Field, value: dict[str, str], today: date) -> tuple[str, str] | None:
-    label = _label_for_message(f)
-    missing = [p for p in ("day", "month", "year") if not value.get(p)]
-    if missing:
-        return f"{label} must include a {' and a '.join(missing)}", f"{f.name}-{missing[0]}"
-    try:
-        day, month, year = (int(value[p]) for p in ("day", "month", "year"))
-        parsed = date(year, month, day)
-    except ValueError:
-        return f"{label} must be a real date", f"{f.name}-day"
-    if year < 1900:
-        return f"{label} must be after 1900", f"{f.name}-year"
-    if parsed > today:
-        return f"{label} must be in the past", f"{f.name}-day"
-    return None
+def date_field_problem(f: Field, value: Any, today: date | None = None) -> DateProblem | None:
+    """What is wrong with a typed date of the journey (dates asked are all in the past)."""
+    return date_problem(value, label=_label_for_message(f), required=False, past=True, today=today or date.today())
+
+
+def _date_error(f: Field, value: Any, today: date) -> tuple[str, str] | None:
+    problem = date_field_problem(f, value, today)
+    return (problem.message, f"{f.name}-{problem.first_part}") if problem else None
 
 
 def field_error(f: Field, value: Any, answers: Answers, lookup: OptionLookup | None,
@@ -522,6 +518,8 @@ def field_error(f: Field, value: Any, answers: Answers, lookup: OptionLookup | N
                 f"{f.name}-day" if f.kind == Kind.DATE else anchor)
         return None
     label = _label_for_message(f)
+    if has_unsafe_characters(value):
+        return unsafe_message(label), (f"{f.name}-day" if f.kind == Kind.DATE else anchor)
     if f.kind in {Kind.TEXT, Kind.TEXTAREA, Kind.EMAIL, Kind.PHONE} and len(str(value)) > f.max_length:
         return f"{label} must be {f.max_length:,} characters or fewer", anchor
     if f.kind == Kind.EMAIL and not EMAIL_RE.match(str(value)):
@@ -529,10 +527,9 @@ def field_error(f: Field, value: Any, answers: Answers, lookup: OptionLookup | N
     if f.kind == Kind.PHONE and not PHONE_RE.match(str(value)):
         return f"Enter {label.lower()} in the correct format, like 01632 960 001 or +44 808 157 0192", anchor
     if f.kind == Kind.NUMBER:
-        try:
-            number = int(str(value))
-        except ValueError:
+        if not WHOLE_NUMBER_RE.match(str(value)):
             return f"{label} must be a whole number", anchor
+        number = int(str(value))
         if (f.min_value is not None and number < f.min_value) or (f.max_value is not None and number > f.max_value):
             return f"{label} must be between {f.min_value} and {f.max_value}", anchor
     if f.kind == Kind.DATE:
@@ -592,11 +589,11 @@ def display_lines(f: Field, value: Any, lookup: OptionLookup | None = None) -> l
         return []
     options = options_for(f, lookup)
     if f.kind == Kind.DATE:
-        try:
-            parsed = date(int(value["year"]), int(value["month"]), int(value["day"]))
+        parsed = parse_date(value)
+        if parsed is not None:
             return [f"{parsed.day} {parsed:%B %Y}"]
-        except (ValueError, KeyError, TypeError):
-            return [f"{value.get('day', '')}/{value.get('month', '')}/{value.get('year', '')}"]
+        parts = date_parts(value)
+        return [f"{parts['day']}/{parts['month']}/{parts['year']}"]
     if isinstance(value, list):
         return [_option_text(options, v) for v in value]
     if f.kind in {Kind.RADIOS, Kind.SELECT}:
@@ -623,7 +620,4 @@ def summary_rows(step: Step, answers: Answers, lookup: OptionLookup | None = Non
 
 
 def parsed_date(value: Any) -> date | None:
-    try:
-        return date(int(value["year"]), int(value["month"]), int(value["day"]))
-    except (ValueError, KeyError, TypeError):
-        return None
+    return parse_date(value)

@@ -11,6 +11,8 @@ from typing import Any
 from django.urls import reverse
 from markupsafe import Markup
 
+from nrm.core.dates import PARTS, date_parts
+from nrm.core.forms import date_input_params
 from nrm.referrals import journey
 from nrm.referrals.answers import person_name as answers_person_name
 from nrm.referrals.journey import Answers, Field, Kind, OptionLookup, Step
@@ -67,16 +69,11 @@ def field_view(f: Field, step: Step, answers: Answers, errors: dict[str, str], l
         return view
 
     if f.kind == Kind.DATE:
-        parts = value if isinstance(value, dict) else {}
-        items = [
-            {"name": part, "label": label, "value": parts.get(part, ""),
-             "classes": f"govuk-input--width-{width}" + (" govuk-input--error" if error else "")}
-            for part, label, width in (("day", "Day", 2), ("month", "Month", 2), ("year", "Year", 4))
-        ]
-        params = {
-            "id": f.name, "namePrefix": f.name, "items": items, "hint": hint, "errorMessage": error,
-            "fieldset": {"legend": {"text": f.label, "isPageHeading": as_heading, "classes": legend_classes}},
-        }
+        problem = journey.date_field_problem(f, value) if error else None
+        params = date_input_params(name=f.name, legend=f.label, values=date_parts(value),
+                                   error=error["text"] if error else None,
+                                   error_parts=problem.parts if problem else PARTS, hint=f.hint or None,
+                                   legend_classes=legend_classes, is_page_heading=as_heading)
         return FieldView(f, "date", params)
 
     if f.kind in {Kind.SELECT, Kind.SELECTS}:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.core.forms import error_list
 from nrm.core.forms import field_error as first_error
+from nrm.core.input import has_unsafe_characters, shown_back, unsafe_message
 from nrm.core.jinja import govuk_date
 from nrm.core.policy import int_value
 from nrm.referrals import journey, selectors, services
@@ -122,9 +123,10 @@ def referral_resume(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 
 def _render_step(request: HttpRequest, referral: Referral, step: journey.Step, *, errors: list[journey.FieldError],
                  return_to_check: bool, status: int = 200, upload_error: str = "",
-                 guidance_saved: bool = False) -> HttpResponse:
+                 guidance_saved: bool = False, typed: dict[str, Any] | None = None) -> HttpResponse:
+    """A question page; ``typed`` is what was sent but could not be saved, shown again as typed."""
     lookup = options_on()
-    answers = referral.answers
+    answers = {**referral.answers, **shown_back(typed)} if typed else referral.answers
     error_map = {e.field: e.message for e in errors}
     summary = [{"text": e.message, "href": f"#{e.anchor}"} for e in errors]
     if upload_error:
@@ -193,6 +195,8 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
 
     action = request.POST.get("action", "continue")
     values = journey.parse_step(current, request.POST, referral.answers)
+    if has_unsafe_characters(values):
+        return _refuse_unsafe(request, referral, current, values, action=action, return_to_check=return_to_check)
     if action == "autosave":  # sent by the page's script as the user types: save, say nothing
         services.referral_save_step(referral=referral, actor=request.user, step=current.slug, values=values,
                                     resume_at=current.slug)
@@ -203,10 +207,12 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
 
     upload_error = ""
     upload = request.FILES.get("evidence_file") if current.slug == "evidence" else None
-    if isinstance(upload, UploadedFile):
+    description = request.POST.get("evidence_description", "")
+    if isinstance(upload, UploadedFile) and has_unsafe_characters(description):
+        upload_error = unsafe_message("The description of the file")
+    elif isinstance(upload, UploadedFile):
         try:
-            services.attachment_add(referral=referral, actor=request.user, upload=upload,
-                                    description=request.POST.get("evidence_description", ""))
+            services.attachment_add(referral=referral, actor=request.user, upload=upload, description=description)
             messages.success(request, f"{upload.name} has been added")
         except ServiceError as exc:
             upload_error = exc.message
@@ -235,6 +241,17 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
             return _render_step(request, referral, current, errors=[], return_to_check=return_to_check,
                                 guidance_saved=True)
     return redirect(_next_url(referral, current, return_to_check))
+
+
+def _refuse_unsafe(request: HttpRequest, referral: Referral, step: journey.Step, values: dict[str, Any], *,
+                   action: str, return_to_check: bool) -> HttpResponse:
+    """Answers holding characters that cannot be stored are not saved (not even as a draft): the
+    page comes back with what was typed and a message on each such answer."""
+    if action == "autosave":
+        return HttpResponse(status=400)
+    errors = journey.step_errors(step, {**referral.answers, **values}, options_on())
+    return _render_step(request, referral, step, errors=errors, return_to_check=return_to_check, status=400,
+                        typed=values)
 
 
 @login_required

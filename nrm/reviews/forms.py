@@ -6,8 +6,10 @@ from typing import Any
 
 from django import forms
 
+from nrm.core.forms import GovukForm
 
-class DeclarationForm(forms.Form):
+
+class DeclarationForm(GovukForm):
     conflict = forms.ChoiceField(
         choices=[("no", "No"), ("yes", "Yes")],
         error_messages={"required": "Select yes if you have a conflict of interest with this case",
@@ -23,7 +25,7 @@ class DeclarationForm(forms.Form):
         return data
 
 
-class PanelOutcomeForm(forms.Form):
+class PanelOutcomeForm(GovukForm):
     outcome = forms.ChoiceField(
         choices=[("agree", "Agree"), ("disagree", "Disagree")],
         error_messages={"required": "Select whether the panel agrees with the decision",
@@ -34,7 +36,7 @@ class PanelOutcomeForm(forms.Form):
         "max_length": "The rationale must be 10,000 characters or fewer"})
 
 
-class SecondLineForm(forms.Form):
+class SecondLineForm(GovukForm):
     outcome = forms.ChoiceField(
         choices=[("agree", "Agree"), ("return", "Return with reasons")],
         error_messages={"required": "Select whether you agree with the decision or return it",

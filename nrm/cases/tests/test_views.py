@@ -207,7 +207,8 @@ def test_rfi_round_trip_through_the_pages(client_for: Callable[..., Client]) -> 
     due = timezone.localdate() + timedelta(days=14)
     bad = caseworker.post(reverse("cases:rfi_new", kwargs={"case_id": case.pk}), {
         "question": "Where was the person working?", "due_on-day": "31", "due_on-month": "2", "due_on-year": "2030"})
-    assert bad.status_code == 400 and "Enter a real date" in bad.content.decode()
+    assert bad.status_code == 400 and "Date to answer by must be a real date" in bad.content.decode()
+    assert 'href="#due_on-day"' in bad.content.decode()
     response = caseworker.post(reverse("cases:rfi_new", kwargs={"case_id": case.pk}), {
         "question": "Where was the person working?",
         "due_on-day": str(due.day), "due_on-month": str(due.month), "due_on-year": str(due.year)})

@@ -132,10 +132,10 @@ def test_follow_up_questions_are_pages_of_their_own() -> None:
 
 @pytest.mark.parametrize(("dob", "message", "anchor"), [
     ({"day": "", "month": "4", "year": "2010"}, "Date of birth must include a day", "dob-day"),
-    ({"day": "3", "month": "", "year": ""}, "Date of birth must include a month and a year", "dob-month"),
+    ({"day": "3", "month": "", "year": ""}, "Date of birth must include a month and year", "dob-month"),
     ({"day": "31", "month": "2", "year": "2010"}, "Date of birth must be a real date", "dob-day"),
     ({"day": "1", "month": "1", "year": "2030"}, "Date of birth must be in the past", "dob-day"),
-    ({"day": "1", "month": "1", "year": "1850"}, "Date of birth must be after 1900", "dob-year"),
+    ({"day": "1", "month": "1", "year": "1850"}, "Date of birth must be the same as or after 1 January 1900", "dob-day"),
 ])
 def test_dates_are_checked_the_govuk_way(dob: dict[str, str], message: str, anchor: str) -> None:
     errors = journey.step_errors(STEPS_BY_SLUG["person-birth"], {"dob": dob}, today=TODAY)
