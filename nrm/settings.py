@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "nrm.stats",
     "nrm.synth",
     "nrm.api",
+    "nrm.site",
 ]
 
 MIDDLEWARE = [
@@ -97,7 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.csp",
                 "django.contrib.messages.context_processors.messages",
-                "nrm.core.context_processors.service",
+                "nrm.site.context_processors.service",
             ],
         },
     },
@@ -171,7 +172,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "site:home"
 OTP_TOTP_ISSUER = "Open NRM"
 
 AXES_FAILURE_LIMIT = int(os.environ.get("NRM_LOGIN_FAILURE_LIMIT", "5"))
@@ -280,7 +281,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("NRM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
-CSRF_FAILURE_VIEW = "nrm.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "nrm.site.views.csrf_failure"
 
 LOGGING = {
     "version": 1,

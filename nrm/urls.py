@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("nrm.core.urls")),
+    path("", include("nrm.site.urls")),
     path("", include("nrm.accounts.urls")),
     path("referrals/", include("nrm.referrals.urls")),
     path("cases/", include("nrm.cases.urls")),
@@ -12,5 +12,5 @@ urlpatterns = [
     path("api/v1/", include("nrm.api.urls")),
 ]
 
-handler404 = "nrm.core.views.not_found"
-handler500 = "nrm.core.views.server_error"
+handler404 = "nrm.site.views.not_found"
+handler500 = "nrm.site.views.server_error"

@@ -499,7 +499,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/concern_new.html", {
         "title": "Ask a first responder to make a referral", "form": form, "value": value,
         "errors": error_list(form), "first_error": lambda name: first_error(form, name),
-        "organisations": organisations, "urgencies": ConcernUrgency.choices, "back_url": reverse("core:home"),
+        "organisations": organisations, "urgencies": ConcernUrgency.choices, "back_url": reverse("site:home"),
     }, status=400 if form.errors else 200)
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from nrm.core.navigation import navigation_for
+from nrm.site.navigation import navigation_for
 
 
 def service(request: HttpRequest) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from nrm.accounts.roles import Role
 
 # (url name, text, roles that see it)
 NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
-    ("core:home", "Home", frozenset(Role)),
+    ("site:home", "Home", frozenset(Role)),
     ("referrals:list", "Your referrals", frozenset({Role.FIRST_RESPONDER, Role.CONTRIBUTOR})),
     ("referrals:concern_inbox", "Requests to refer", frozenset({Role.FIRST_RESPONDER})),
     ("cases:referred", "Decisions on your referrals", frozenset({Role.FIRST_RESPONDER})),

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from nrm.core import views
+from nrm.site import views
 
-app_name = "core"
+app_name = "site"
 urlpatterns = [
     path("", views.home, name="home"),
     path("cookies", views.cookies, name="cookies"),
