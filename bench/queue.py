@@ -44,6 +44,8 @@ if getattr(sys.modules.get("queue"), "__file__", None) == str(Path(__file__).res
 ROOT = _common.ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 
+from nrm.core import policy  # noqa: E402  (after the path set-up above)
+
 QUEUE_TARGET_MS = 50.0
 CASE_TARGET_MS = 100.0
 START = date(2019, 5, 1)
@@ -267,9 +269,9 @@ def load(n: int, seed: int) -> World:
         recovery = None
         if state in RG_DECIDED or (state == "suspended" and age > 30) or (state == "withdrawn" and rng.random() < .6):
             rg_date = min(today, received + timedelta(days=rng.randint(2, max(3, min(age, 60)))))
-            recovery = (45 if rg_date < date(2023, 1, 30) else 30) if state not in RG_NEGATIVE else None
+            recovery = policy.recovery_period_days(on=rg_date) if state not in RG_NEGATIVE else None
         if state in CG_DECIDED and rg_date is not None:
-            earliest = rg_date + timedelta(days=recovery or 30)
+            earliest = rg_date + timedelta(days=recovery or policy.recovery_period_days(on=rg_date))
             cg_date = min(today, earliest + timedelta(days=rng.randint(0, max(0, (today - earliest).days))))
         open_state = state not in {"positive_cg", "negative_rg", "negative_cg", "withdrawn", "disqualified", "closed"}
         cases.append({

@@ -228,6 +228,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# The worker (`nrm worker`, any number of them): how long a claim on an outbox message or a
+# periodic job holds before another worker may take it over, and after how long without a
+# heartbeat a worker counts as gone (its running tasks are then run again).
+OUTBOX_LEASE_SECONDS = int(os.environ.get("NRM_OUTBOX_LEASE_SECONDS", "120"))
+PERIODIC_LEASE_SECONDS = int(os.environ.get("NRM_PERIODIC_LEASE_SECONDS", "900"))
+WORKER_STALE_SECONDS = int(os.environ.get("NRM_WORKER_STALE_SECONDS", "60"))
 
 MAILERS = {
     "default": {

@@ -1,5 +1,9 @@
 """The outbox: every message to a partner or a user is written here in the same transaction
-as the change that causes it, then sent by a background task. A crash loses nothing."""
+as the change that causes it, then sent by a background task. A crash loses nothing.
+
+Any number of workers may send: a worker claims a message for a limited time (a lease) before
+sending it, so no two workers send the same message, and a claim left by a worker that died
+expires and the message is tried again. See ``nrm.notify.delivery``."""
 
 from __future__ import annotations
 
@@ -51,6 +55,11 @@ class OutboxMessage(BaseModel):
                                         related_name="+")
     reminded_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    # The worker sending it now, and until when its claim holds; cleared when the send is recorded.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # After a failed attempt, not before this time (back-off).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -59,3 +68,41 @@ class OutboxMessage(BaseModel):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["requires_acknowledgement", "acknowledged_at", "acknowledge_by"]),
         ]
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per worker process, refreshed while it runs: what is alive and how it is doing."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    # healthy, or waiting for the database (the last error says why)
+    state = models.CharField(max_length=20, default="healthy")
+    tasks_run = models.PositiveIntegerField(default=0)
+    messages_sent = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+
+class PeriodicRun(models.Model):
+    """One row per periodic job per period: the unique pair is the claim, so each job runs once
+    per period whatever the number of workers. A run whose worker died before it finished is
+    taken over when its claim expires."""
+
+    name = models.CharField(max_length=100)
+    period_start = models.DateTimeField()
+    worker_id = models.CharField(max_length=64)
+    claimed_until = models.DateTimeField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.IntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "period_start"], name="notify_periodic_run_once")]

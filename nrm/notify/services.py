@@ -7,14 +7,13 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
-from nrm.notify.models import MessageStatus, OutboxMessage
+from nrm.notify.delivery import outbox_send_due, outbox_send_one
+from nrm.notify.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -55,28 +54,9 @@ def outbox_add(
     return message
 
 
-def outbox_send(message: OutboxMessage) -> None:
-    """Deliver one message by email if it has an address; a partner inbox needs no delivery."""
-    if message.status == MessageStatus.SENT:
-        return
-    message.attempts += 1
-    try:
-        if message.recipient_email:
-            EmailMessage(
-                subject=message.subject,
-                body=message.body,
-                from_email=getattr(settings, "DEFAULT_FROM_EMAIL", "no-reply@open-nrm.invalid"),
-                to=[message.recipient_email],
-            ).send(fail_silently=False)
-    except Exception as exc:  # a transport failure is recorded and retried, never lost
-        message.status = MessageStatus.FAILED
-        message.last_error = str(exc)[:2000]
-        message.save(update_fields=["status", "last_error", "attempts", "updated_at"])
-        raise
-    message.status = MessageStatus.SENT
-    message.sent_at = timezone.now()
-    message.last_error = ""
-    message.save(update_fields=["status", "sent_at", "last_error", "attempts", "updated_at"])
+def outbox_send(message: OutboxMessage) -> bool:
+    """Send one message now if it is due and no other worker holds it (see ``nrm.notify.delivery``)."""
+    return outbox_send_one(message_id=message.pk)
 
 
 def outbox_acknowledge(*, message: OutboxMessage, user: Any) -> OutboxMessage:
@@ -122,14 +102,9 @@ def outbox_remind_unacknowledged(today: date | None = None) -> int:
     return count
 
 
-def outbox_send_pending() -> int:
-    """Retry anything not yet sent (for example after the worker was down)."""
-    sent = 0
-    for message in OutboxMessage.objects.filter(status__in=[MessageStatus.PENDING, MessageStatus.FAILED],
-                                                attempts__lt=10):
-        try:
-            outbox_send(message)
-            sent += 1
-        except Exception:  # recorded on the message, retried next time
-            logger.warning("Outbox message %s not sent; will retry", message.pk, exc_info=True)
-    return sent
+def outbox_send_pending(*, worker_id: str | None = None) -> int:
+    """Send everything due (for example after the worker was down, or a worker died mid-send)."""
+    total = 0
+    while sent := outbox_send_due(worker_id=worker_id, limit=50):
+        total += sent
+    return total

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from nrm.notify.models import OutboxMessage
-
 
 @task()
 def send_outbox_message(message_id: str) -> None:
-    from nrm.notify.services import outbox_send
+    """Send one message as soon as its transaction commits. Harmless if another worker has it:
+    the claim in ``outbox_send_one`` lets exactly one of them send."""
+    from nrm.notify.delivery import outbox_send_one
 
-    message = OutboxMessage.objects.filter(pk=message_id).first()
-    if message is not None:
-        outbox_send(message)
+    outbox_send_one(message_id=message_id)
 
 
 @task()
