@@ -40,6 +40,7 @@ from nrm.cases.models import (
 )
 from nrm.cases.stages import QueueStage
 from nrm.core.workdays import add_working_days, working_days_between
+from nrm.referrals.evidence import EvidenceFile, evidence_file
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -76,6 +77,25 @@ def case_get_for(user: Any, case_id: Any) -> Case:
     if case is None:
         raise Http404("No such case")
     return case
+
+
+def case_evidence(case: Case) -> list[EvidenceFile]:
+    """The files the first responder attached to the referral, oldest first. Callers must
+    already have scoped ``case`` to the user (``case_get_for``)."""
+    return [evidence_file(a) for a in case.referral.attachments.order_by("created_at")]
+
+
+def case_evidence_get_for(user: Any, case_id: Any, attachment_id: Any) -> tuple[Case, Any]:
+    """The case and one of its evidence files, for anyone who may see the case; Http404 otherwise."""
+    case = case_get_for(user, case_id)
+    try:
+        pk = attachment_id if isinstance(attachment_id, uuid.UUID) else uuid.UUID(str(attachment_id))
+    except (TypeError, ValueError):
+        raise Http404("No such file") from None
+    attachment = case.referral.attachments.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404("No such file")
+    return case, attachment
 
 
 def case_view_mode(user: Any, case: Case) -> str:

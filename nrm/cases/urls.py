@@ -27,4 +27,5 @@ urlpatterns = [
     path("<uuid:case_id>/representative", views.representative, name="representative"),
     path("<uuid:case_id>/letters/<uuid:letter_id>", views.letter, name="letter"),
     path("<uuid:case_id>/letters/<uuid:letter_id>.pdf", views.letter_pdf, name="letter_pdf"),
+    path("<uuid:case_id>/evidence/<uuid:attachment_id>", views.evidence, name="evidence"),
 ]

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -310,6 +310,7 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         "authority_name": access.competent_authority_name(case.competent_authority),
         "back_url": reverse("cases:queue"),
         "today": timezone.localdate(),
+        "evidence": selectors.case_evidence(case),
     }
     if info.mode == "authority":
         context["actions"] = _authority_actions(request, case)
@@ -776,4 +777,19 @@ def letter_pdf(request: HttpRequest, case_id: uuid.UUID, letter_id: uuid.UUID) -
                                                                                 "letter": str(found.pk)})
     response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}-{found.decision.stage}-decision.pdf"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def evidence(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
+    """A file the first responder attached, for anyone who may see the case. Every read is audited
+    and the file is never kept in a cache."""
+    case, attachment = selectors.case_evidence_get_for(request.user, case_id, attachment_id)
+    audit_record(actor=request.user, action="case.viewed", target=case,
+                 after={"page": "evidence", "attachment": str(attachment.pk)})
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
@@ -59,3 +60,22 @@ def human_size(size: int) -> str:
     if size >= 1024:
         return f"{size // 1024}KB"
     return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file the first responder attached, as a reader sees it listed."""
+
+    id: Any  # the attachment's primary key, for its download address
+    name: str
+    type_label: str
+    size: str
+    description: str
+
+
+def evidence_file(attachment: Any) -> EvidenceFile:
+    """An ``Attachment`` described in words: its name, its type (PDF, JPG, ...) and its size."""
+    kind = file_type_for(attachment.original_name)
+    return EvidenceFile(id=attachment.pk, name=attachment.original_name,
+                        type_label=kind.label if kind else attachment.content_type,
+                        size=human_size(attachment.size), description=attachment.description)
