@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from nrm.cases.lifecycle import State
 from nrm.cases.tests.factories import make_case
-from nrm.referrals.tests.conftest import ADULT
+from nrm.referrals.tests.answer_sets import ADULT
 
 pytestmark = pytest.mark.django_db
 
