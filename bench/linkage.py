@@ -3,9 +3,9 @@
     .venv/bin/python bench/linkage.py --referrals 1000000
     .venv/bin/python bench/linkage.py --referrals 100000 250000 --json var/bench/linkage.json
 
-For each size: synthetic referrals (``nrm.analytics.synthetic.extract.generate_referrals`` if present, else
-``nrm.analytics.fixtures``; about 5% are repeat referrals of an earlier person), the linkage
-input with identities and realistic noise (``nrm.analytics.linkage.synthetic_linkage_input``),
+For each size: the synthetic-data generator's ``linkage`` profile
+(``nrm.analytics.synthetic.generator.linkage_pairs``): calibrated referrals, about 5% of them repeat
+referrals of an earlier person, and the linkage input with identities and realistic noise,
 then in a child process :func:`nrm.analytics.linkage.link_referrals` (training included) and
 :func:`nrm.analytics.linkage.evaluate` against the known people. The parent measures the
 child's wall time and its peak memory (``ru_maxrss`` from ``os.wait4``; DuckDB runs in the
@@ -40,17 +40,6 @@ START, END = date(2019, 1, 1), date(2024, 12, 31)
 SWEEP = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 0.9, 0.99)
 
 
-def _referrals(n: int, seed: int) -> tuple[Any, str]:
-    try:
-        from nrm.analytics.synthetic.extract import generate_referrals
-
-        return generate_referrals(n, seed, START, END), "nrm.analytics.synthetic.extract"
-    except ImportError:
-        from nrm.analytics.fixtures import generate_extract
-
-        return generate_extract(n, seed, START, END).referrals, "nrm.analytics.fixtures"
-
-
 def child(n: int, seed: int, threshold: float, memory_limit: str, out: Path) -> None:
     """Generate, link and evaluate; write the measurements as JSON to ``out``."""
     import duckdb
@@ -58,8 +47,10 @@ def child(n: int, seed: int, threshold: float, memory_limit: str, out: Path) -> 
     from nrm.analytics import linkage as L
 
     t0 = time.perf_counter()
-    referrals, generator = _referrals(n, seed)
-    linkage_input, truth = L.synthetic_linkage_input(referrals, seed=seed + 1)
+    from nrm.analytics.synthetic.generator import Profile, linkage_pairs
+
+    referrals, linkage_input, truth = linkage_pairs(n, seed=seed, start=START, end=END)
+    generator = f"nrm.analytics.synthetic.generator ({Profile.LINKAGE} profile)"
     del referrals
     t_generate = time.perf_counter() - t0
 

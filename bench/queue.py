@@ -44,7 +44,6 @@ if getattr(sys.modules.get("queue"), "__file__", None) == str(Path(__file__).res
 ROOT = _common.ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 
-from nrm.core import policy  # noqa: E402  (after the path set-up above)
 
 QUEUE_TARGET_MS = 50.0
 CASE_TARGET_MS = 100.0
@@ -203,49 +202,15 @@ def _target_dates(start: date, end: date) -> dict[date, dict[str, date]]:
     return result
 
 
-OPEN_BY_AGE = ((30, 0.95), (180, 0.6), (365, 0.35), (730, 0.2), (10**6, 0.05))
-NATIONS = (("england", 0.82), ("scotland", 0.1), ("wales", 0.05), ("northern_ireland", 0.03))
 ANSWER_TEXT = ("The person was found working long hours at a car wash, living on site with six others. "
                "The employer holds their passport and deducts rent and transport from their wages.")
-
-
-def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
-    x = rng.random()
-    for value, weight in weighted:
-        x -= weight
-        if x <= 0:
-            return value
-    return weighted[-1][0]
-
-
-def _state_for(rng: random.Random, age: int) -> str:
-    p_open = next(p for limit, p in OPEN_BY_AGE if age < limit)
-    if rng.random() < p_open:
-        if rng.random() < 0.02:
-            return "suspended"
-        if age < 20:
-            return _pick(rng, (("awaiting_rg", 0.82), ("rg_under_review", 0.05), ("positive_rg", 0.1),
-                               ("rg_referred_back", 0.01), ("rg_reconsideration", 0.02)))
-        if age < 60:
-            return _pick(rng, (("positive_rg", 0.6), ("awaiting_rg", 0.25), ("rg_under_review", 0.05),
-                               ("awaiting_cg", 0.1)))
-        return _pick(rng, (("awaiting_cg", 0.86), ("cg_under_review", 0.05), ("cg_referred_back", 0.02),
-                           ("cg_reconsideration", 0.02), ("awaiting_rg", 0.05)))
-    return _pick(rng, (("positive_cg", 0.55), ("negative_rg", 0.1), ("negative_cg", 0.1), ("withdrawn", 0.1),
-                       ("disqualified", 0.01), ("closed", 0.14)))
-
-
-RG_DECIDED = {"rg_under_review", "negative_rg", "positive_rg", "awaiting_cg", "cg_under_review", "cg_referred_back",
-              "cg_reconsideration", "negative_cg", "positive_cg", "disqualified", "closed", "rg_referred_back",
-              "rg_reconsideration"}
-RG_NEGATIVE = {"rg_under_review", "negative_rg", "rg_referred_back", "rg_reconsideration"}
-CG_DECIDED = {"cg_under_review", "cg_referred_back", "cg_reconsideration", "negative_cg", "positive_cg", "closed"}
-CG_NEGATIVE = {"cg_under_review", "cg_referred_back", "cg_reconsideration", "negative_cg"}
 
 
 def load(n: int, seed: int) -> World:
     from django.db import connection
 
+    from nrm.analytics.synthetic.caseload import CG_NEGATIVE, RG_NEGATIVE
+    from nrm.analytics.synthetic.generator import queue_load
     from nrm.audit.models import AuditEvent
     from nrm.cases.models import Case, CaseNote, Decision, InformationRequest, StatusChange
     from nrm.referrals.models import Contribution, Referral
@@ -257,32 +222,19 @@ def load(n: int, seed: int) -> World:
     targets = _target_dates(START, today)
     _log(f"Generating {n:,} cases over {days:,} days ...")
     cases: list[dict[str, Any]] = []
-    # Intake grows over time (about 3x from 2019 to now): sample the day with a linear ramp.
-    for _ in range(n):
-        age = int(days * (1 - (rng.random() ** 0.75)))
-        received = today - timedelta(days=age)
-        state = _state_for(rng, age)
-        nation = _pick(rng, NATIONS)
-        authority = "SCA" if rng.random() < 0.85 else "IECA"
-        staff = world.sca_caseworkers if authority == "SCA" else world.ieca_caseworkers
-        rg_date = cg_date = None
-        recovery = None
-        if state in RG_DECIDED or (state == "suspended" and age > 30) or (state == "withdrawn" and rng.random() < .6):
-            rg_date = min(today, received + timedelta(days=rng.randint(2, max(3, min(age, 60)))))
-            recovery = policy.recovery_period_days(on=rg_date) if state not in RG_NEGATIVE else None
-        if state in CG_DECIDED and rg_date is not None:
-            earliest = rg_date + timedelta(days=recovery or policy.recovery_period_days(on=rg_date))
-            cg_date = min(today, earliest + timedelta(days=rng.randint(0, max(0, (today - earliest).days))))
-        open_state = state not in {"positive_cg", "negative_rg", "negative_cg", "withdrawn", "disqualified", "closed"}
+    # The case load is the synthetic-data generator's queue profile; here it gets the world's people.
+    for case in queue_load(n, seed=seed, start=START, today=today):
+        staff = world.sca_caseworkers if case.competent_authority == "SCA" else world.ieca_caseworkers
         cases.append({
-            "id": uuid.uuid4(), "referral_id": uuid.uuid4(), "received_on": received, "state": state,
-            "competent_authority": authority, "nation": nation, "rg_date": rg_date, "cg_date": cg_date,
-            "recovery_period_days": recovery, "is_child": rng.random() < 0.45, "safety_risk": rng.random() < 0.08,
+            "id": uuid.uuid4(), "referral_id": uuid.uuid4(), "received_on": case.received_on, "state": case.state,
+            "competent_authority": case.competent_authority, "nation": case.nation, "rg_date": case.rg_date,
+            "cg_date": case.cg_date, "recovery_period_days": case.recovery_period_days, "is_child": case.is_child,
+            "safety_risk": case.safety_risk,
             "first_responder_organisation_id": rng.choices(world.first_responders, cum_weights=world.fr_cum_weights)[0],
-            "allocated_to_id": rng.choice(staff).pk if open_state and rng.random() < 0.3 else None,
-            "last_decision_maker_id": rng.choice(staff).pk if rg_date else None,
-            "rg_target_date": targets[received][nation],
-            "suspended_from": ("awaiting_cg" if age > 60 else "awaiting_rg") if state == "suspended" else "",
+            "allocated_to_id": rng.choice(staff).pk if case.is_open and rng.random() < 0.3 else None,
+            "last_decision_maker_id": rng.choice(staff).pk if case.rg_date else None,
+            "rg_target_date": targets[case.received_on][case.nation],
+            "suspended_from": case.suspended_from,
         })
     _log("Loading with COPY ...")
     started = time.perf_counter()

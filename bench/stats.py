@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/stats.py --referrals 1000000 10000000
 
-For each size: build a synthetic extract (``nrm.analytics.synthetic.extract`` if it is there, else
-``nrm.analytics.fixtures``), prepare a statistics store as a publication finds it (the back
+For each size: build a synthetic extract (the generator's ``calibrated`` profile, or its ``fixture``
+profile with ``--generator fixtures``), prepare a statistics store as a publication finds it (the back
 series imported, the previous period published: untimed), then in separate child
 processes time
 
@@ -49,29 +49,23 @@ START, END = date(2019, 1, 1), date(2024, 12, 31)
 
 
 def _generate(n: int, path: Path, seed: int, generator: str) -> str:
+    """Write an extract of ``n`` referrals to ``path`` with the synthetic-data generator: the
+    ``calibrated`` profile (streamed to the file, so that millions of referrals fit in memory)
+    unless ``generator`` is ``fixtures`` (the ``fixture`` profile)."""
     from nrm.analytics import extract_io
-    from nrm.analytics.fixtures import Extract, generate_extract
+    from nrm.analytics.synthetic import extract as sx
+    from nrm.analytics.synthetic.generator import Profile, fixture_extract
 
-    if generator in ("auto", "synth"):
-        try:
-            from nrm.analytics.synthetic import extract as sx
-
-            arrays = sx.write_referrals(n, seed, START, END, path)
-            stem = path.with_suffix("")
-            dtn = sx.generate_duty_to_notify(sx.duty_to_notify_count(n, START, END), seed, START, END)
-            sx.write_table(dtn, stem.parent / f"{stem.name}_duty_to_notify.parquet")
-            sx.write_table(sx.reviews_for(arrays, seed), stem.parent / f"{stem.name}_reviews.parquet")
-            sx.write_table(sx.support_for(arrays, seed), stem.parent / f"{stem.name}_support.parquet")
-            return "nrm.analytics.synthetic.extract"
-        except ImportError:
-            if generator == "synth":
-                raise
-        except AttributeError:
-            if generator == "synth":
-                raise
-    extract: Extract = generate_extract(n, seed=seed, start=START, end=END)
-    extract_io.write_extract(extract, path)
-    return "nrm.analytics.fixtures"
+    if generator == "fixtures":
+        extract_io.write_extract(fixture_extract(n, seed=seed, start=START, end=END), path)
+        return f"nrm.analytics.synthetic.generator ({Profile.FIXTURE} profile)"
+    arrays = sx.write_referrals(n, seed, START, END, path)
+    stem = path.with_suffix("")
+    dtn = sx.generate_duty_to_notify(sx.duty_to_notify_count(n, START, END), seed, START, END)
+    sx.write_table(dtn, stem.parent / f"{stem.name}_duty_to_notify.parquet")
+    sx.write_table(sx.reviews_for(arrays, seed), stem.parent / f"{stem.name}_reviews.parquet")
+    sx.write_table(sx.support_for(arrays, seed), stem.parent / f"{stem.name}_support.parquet")
+    return f"nrm.analytics.synthetic.generator ({Profile.CALIBRATED} profile, streamed)"
 
 
 def _digest(rows: list[tuple[Any, ...]]) -> str:

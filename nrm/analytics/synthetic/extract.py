@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from nrm.analytics import extract_schema as xs
+from nrm.analytics.dated import days_in_force
 from nrm.analytics.synthetic.calibration import (
     FRT,
     GOV,
@@ -61,7 +62,6 @@ from nrm.analytics.synthetic.calibration import (
     quarter_start,
 )
 from nrm.analytics.synthetic.model import SpanModel, allocate, day_number
-from nrm.core import policy
 
 __all__ = [
     "DEFAULT_END",
@@ -103,8 +103,9 @@ VIRTUAL_FACTOR = 0.6
 """Share of the backlog implied by the published decisions (positive RGs less CGs since 2014) that
 is taken to be still awaiting a CG at the start of the span: the implied figure ignores cases that
 leave without a CG (withdrawn, missing, suspended)."""
-RECOVERY_DAYS_BEFORE = policy.recovery_period_days(on=GUIDANCE_CHANGE - timedelta(days=1))
-RECOVERY_DAYS_FROM = policy.recovery_period_days(on=GUIDANCE_CHANGE)
+RECOVERY = "recovery_period_days"  # policy keys (nrm/core/data/policy.csv)
+MOVE_ON = "move_on_support_min_days"
+MOVE_ON_EXTRA_DAYS = 60.0  # mean days (exponential) of move-on support beyond the minimum
 COUNTY_LINES_RATE = np.array([0.22, 0.55, 0.35])  # of criminal exploitation in the UK, by age
 IECA_RATE_GOV, IECA_RATE_OTHER = 0.75, 0.08
 DTN_TYPE_SHARES = {GOV: 0.55, POLICE: 0.40, LA: 0.05}
@@ -630,7 +631,7 @@ def _lifecycle(a: ReferralArrays, seed: int) -> None:
     cohort = np.flatnonzero(rg_pos & (event < 0))
     m = len(cohort)
     rgc = rg_day[cohort]
-    prio = (rgc + np.where(rgc < guidance, RECOVERY_DAYS_BEFORE, RECOVERY_DAYS_FROM)
+    prio = (rgc + days_in_force(RECOVERY, rgc)
             + rng.gamma(CG_READY_DAYS[0], CG_READY_DAYS[1], m) + rng.exponential(CG_PRIORITY_SPREAD, m))
     del rgc
     first_rg_q = min(cal.rg)
@@ -649,7 +650,7 @@ def _lifecycle(a: ReferralArrays, seed: int) -> None:
     vc = np.array(v_counts, dtype=np.int64)
     v_rg = np.repeat(np.array(v_lo, dtype=np.int64), vc)
     v_rg = v_rg + np.floor(rng.random(len(v_rg)) * (np.repeat(np.array(v_hi, dtype=np.int64), vc) - v_rg + 1))
-    v_prio = (v_rg + RECOVERY_DAYS_BEFORE + rng.gamma(CG_READY_DAYS[0], CG_READY_DAYS[1], len(v_rg))
+    v_prio = (v_rg + days_in_force(RECOVERY, v_rg) + rng.gamma(CG_READY_DAYS[0], CG_READY_DAYS[1], len(v_rg))
               + rng.exponential(CG_PRIORITY_SPREAD, len(v_rg)))
     del v_rg
     cg_caps = np.array([cal.cg_decisions(q).sum() for q in range(qv0, int(model.qis[-1]) + 1)]) * s
@@ -975,21 +976,21 @@ def generate_support(referrals: pa.Table, seed: int = 0, *, as_of: date | None =
     Children are supported by their local authority, adults (and people of unknown age) through
     the Victim Care Contract. Every positive RG gets accommodation or outreach from the RG date,
     and other kinds (financial, legal advice, counselling, interpreter, and from 2020-09-28 a
-    recovery needs assessment for adults) starting within the recovery period (45 days for RGs
-    before 2023-01-30, then 30). Support ends at the CG (9 days after a negative one), withdrawal,
+    recovery needs assessment for adults) starting within the recovery period in force at the RG
+    (policy ``recovery_period_days``). Support ends at the CG (9 days after a negative one), withdrawal,
     suspension or disqualification, and is open (null end) while the case is awaiting a CG on
     ``as_of``. A positive CG starts move-on support (kind ``Outreach``, starting on the CG date)
-    of at least 90 days."""
+    of at least the minimum in force at the CG (policy ``move_on_support_min_days``), longer after
+    a recovery needs assessment."""
     return _support(_core_from_table(referrals, as_of), seed)
 
 
 def _support(core: _Core, seed: int) -> pa.Table:
     rng = _rng(seed, 41)
-    guidance = day_number(GUIDANCE_CHANGE)
     base = np.flatnonzero((core.rg_outcome == POSITIVE) & (core.rg_day <= core.as_of))
     rg = core.rg_day[base]
     child = core.age[base] == 1
-    recovery = np.where(rg < guidance, RECOVERY_DAYS_BEFORE, RECOVERY_DAYS_FROM)
+    recovery = days_in_force(RECOVERY, rg)
     cg_o, cg_d = core.cg_outcome[base], core.cg_day[base]
     st, st_d = core.status[base], core.status_day[base]
     stop = np.where(cg_o == POSITIVE, cg_d, np.where(cg_o == NEGATIVE, cg_d + 9,
@@ -1018,7 +1019,8 @@ def _support(core: _Core, seed: int) -> pa.Table:
     add(rna, "Recovery needs assessment", np.minimum(rna_day, rg + recovery - 1),
         np.minimum(rna_day, rg + recovery - 1), rna_outcome)
     move_on = (cg_o == POSITIVE) & (cg_d <= core.as_of)
-    add(move_on, "Outreach", cg_d, cg_d + 90 + np.floor(rng.exponential(60.0, m)).astype(np.int64))
+    move_on_days = days_in_force(MOVE_ON, cg_d) + np.floor(rng.exponential(MOVE_ON_EXTRA_DAYS, m)).astype(np.int64)
+    add(move_on, "Outreach", cg_d, cg_d + move_on_days)
 
     row = np.concatenate([p[0] for p in parts])
     kind = np.concatenate([p[1] for p in parts])

@@ -11,7 +11,8 @@ import pytest
 from nrm.analytics import extract_io
 from nrm.analytics.disclosure import constraint_groups
 from nrm.analytics.engine import Value
-from nrm.analytics.fixtures import Extract, generate_extract
+from nrm.analytics.extract_io import Extract
+from nrm.analytics.synthetic.generator import fixture_extract
 from nrm.analytics.tables import TableDef
 
 N_REFERRALS = 3000
@@ -21,7 +22,7 @@ SEED = 20240101
 
 
 def small_extract() -> Extract:
-    return generate_extract(N_REFERRALS, seed=SEED, start=START, end=END)
+    return fixture_extract(N_REFERRALS, seed=SEED, start=START, end=END)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import pytest
 from nrm.analytics import backseries as B
 from nrm.analytics import engine, extract_io
 from nrm.analytics import tables as T
-from nrm.analytics.fixtures import generate_extract
 from nrm.analytics.periods import Quarter, parse_period
+from nrm.analytics.synthetic.generator import fixture_extract
 
 LONGITUDINAL = B.DEFAULT_DATA_DIR / "nrm_referrals_longitudinal.csv"
 
@@ -83,7 +83,7 @@ def test_back_series_covers_2009_q2_and_the_decision_tables(back: B.BackSeries) 
 
 def test_time_series_start_at_2009_q2_and_continue_with_own_figures(back: B.BackSeries, tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
-    extract_io.write_extract(generate_extract(1500, seed=4), path)  # 2022-2023
+    extract_io.write_extract(fixture_extract(1500, seed=4), path)  # 2022-2023
     period = parse_period("2023-Q4")
     con = extract_io.connect()
     try:
@@ -123,7 +123,7 @@ def test_gap_between_back_series_and_own_data_is_not_available(back: B.BackSerie
     path = tmp_path / "x.parquet"
     from datetime import date
 
-    extract_io.write_extract(generate_extract(800, seed=5, start=date(2024, 4, 1), end=date(2024, 12, 31)), path)
+    extract_io.write_extract(fixture_extract(800, seed=5, start=date(2024, 4, 1), end=date(2024, 12, 31)), path)
     period = parse_period("2024-Q4")
     con = extract_io.connect()
     try:

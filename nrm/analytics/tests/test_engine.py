@@ -13,7 +13,7 @@ import pytest
 
 from nrm.analytics import engine, extract_io
 from nrm.analytics import tables as T
-from nrm.analytics.fixtures import Extract
+from nrm.analytics.extract_io import Extract
 from nrm.analytics.periods import Period, parse_period
 from nrm.analytics.tests.helpers import count, extract_csv_path, extract_path, extract_tables, groups_sum_problems
 

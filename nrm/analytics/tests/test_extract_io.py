@@ -12,8 +12,7 @@ import pytest
 
 from nrm.analytics import cli, extract_io
 from nrm.analytics import extract_schema as xs
-from nrm.analytics.extract_io import ExtractInvalid, Problem
-from nrm.analytics.fixtures import Extract
+from nrm.analytics.extract_io import Extract, ExtractInvalid, Problem
 from nrm.analytics.tests.helpers import N_REFERRALS, extract_csv_path, extract_path, extract_tables
 
 __all__ = ["extract_csv_path", "extract_path", "extract_tables"]  # fixtures

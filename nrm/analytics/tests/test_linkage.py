@@ -12,17 +12,15 @@ import pyarrow as pa
 import pytest
 
 from nrm.analytics import linkage as L
+from nrm.analytics.synthetic.generator import linkage_pairs
+from nrm.analytics.synthetic.identities import repeat_referral_ids, synthetic_linkage_input
 
 N = 3000
 
 
 @pytest.fixture(scope="module")
 def data() -> tuple[pa.Table, pa.Table, pa.Table]:
-    from nrm.analytics.synthetic.extract import generate_referrals
-
-    referrals = generate_referrals(N, 1, date(2019, 1, 1), date(2024, 12, 31))
-    linkage_input, truth = L.synthetic_linkage_input(referrals, seed=1)
-    return referrals, linkage_input, truth
+    return linkage_pairs(N, seed=1, start=date(2019, 1, 1), end=date(2024, 12, 31))
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +76,7 @@ def test_nicknames_spelling_variants_and_swapped_names_link() -> None:
     # background referrals so that the model has something to learn from
     from nrm.analytics.synthetic.extract import generate_referrals
 
-    background, _truth = L.synthetic_linkage_input(generate_referrals(1500, 9, date(2020, 1, 1), date(2023, 12, 31)),
+    background, _truth = synthetic_linkage_input(generate_referrals(1500, 9, date(2020, 1, 1), date(2023, 12, 31)),
                                                    seed=9)
     table = pa.concat_tables([pa.Table.from_pylist(rows, schema=L.LINKAGE_INPUT), background])
     res = L.link_referrals(table, config=L.LinkageConfig(u_max_pairs=5e5))
@@ -107,7 +105,7 @@ def test_synthetic_input_keeps_identities_of_repeats(data: tuple[pa.Table, pa.Ta
     referrals, linkage_input, truth = data
     assert linkage_input.schema == L.LINKAGE_INPUT
     assert linkage_input.num_rows == referrals.num_rows == truth.num_rows
-    repeats = L.repeat_referral_ids(truth)
+    repeats = repeat_referral_ids(truth)
     assert 0.03 * N < len(repeats) < 0.08 * N
     missing_dob = linkage_input.column("date_of_birth").null_count / N
     assert 0.02 < missing_dob < 0.15

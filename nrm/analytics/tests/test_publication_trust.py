@@ -20,10 +20,10 @@ import pytest
 
 from nrm.analytics import backseries, cli, extract_io, quality, revisions, storage
 from nrm.analytics import tables as T
-from nrm.analytics.fixtures import generate_extract
 from nrm.analytics.ods import sheet_cell_texts
 from nrm.analytics.periods import parse_period
 from nrm.analytics.publish import NOTE_NUMBERS, publish
+from nrm.analytics.synthetic.generator import fixture_extract
 
 UNKNOWN = "Not specified or unknown"
 EXPLOITATION_TABLE = "referrals_by_exploitation_age_gender"
@@ -103,7 +103,7 @@ def _published_counts(out: Path, table_id: str) -> dict[tuple[str, ...], int]:
 
 def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) -> None:
     before = tmp_path / "before.parquet"
-    extract_io.write_extract(generate_extract(3000, seed=7, start=date(2022, 1, 1), end=date(2023, 12, 31)), before)
+    extract_io.write_extract(fixture_extract(3000, seed=7, start=date(2022, 1, 1), end=date(2023, 12, 31)), before)
     store = tmp_path / "store"
     first = publish(before, "2023-Q1", tmp_path / "q1", progress=False, store=store)
     assert first.revisions == {"compared_with": [], "revised_figures": 0, "tables": [], "csv": "csv/revisions.csv"}
@@ -287,7 +287,7 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     assert cli.main(["import-published", "--store", str(store)], stdout=io.StringIO(), stderr=io.StringIO()) == 0
     assert (storage.back_series_dir(store) / "back_series.json").is_file()
     extract = tmp_path / "extract.parquet"
-    extract_io.write_extract(generate_extract(1500, seed=5, start=date(2024, 1, 1), end=date(2024, 12, 31)), extract)
+    extract_io.write_extract(fixture_extract(1500, seed=5, start=date(2024, 1, 1), end=date(2024, 12, 31)), extract)
     manifest = publish(extract, "2024-Q4", tmp_path / "out", progress=False, store=store)
     out = tmp_path / "out"
 
@@ -335,7 +335,7 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
 
 def test_series_break_notes_on_a_short_series_across_october_2019(tmp_path: Path) -> None:
     extract = tmp_path / "extract.parquet"
-    extract_io.write_extract(generate_extract(1200, seed=9, start=date(2018, 10, 1), end=date(2020, 6, 30)), extract)
+    extract_io.write_extract(fixture_extract(1200, seed=9, start=date(2018, 10, 1), end=date(2020, 6, 30)), extract)
     publish(extract, "2020-Q2", tmp_path / "out", progress=False, store=tmp_path / "store",
             quality_overrides=[quality.Override(c, "synthetic data", by="test") for c in quality.CHECKS
                                if quality.CHECKS[c][1]])
@@ -360,7 +360,7 @@ def test_revision_periods_and_store_location(tmp_path: Path, monkeypatch: pytest
 
 def test_quarters_before_the_extract_are_not_revised_to_zero(tmp_path: Path) -> None:
     full = tmp_path / "full.parquet"
-    extract_io.write_extract(generate_extract(2000, seed=11, start=date(2022, 1, 1), end=date(2023, 12, 31)), full)
+    extract_io.write_extract(fixture_extract(2000, seed=11, start=date(2022, 1, 1), end=date(2023, 12, 31)), full)
     store = tmp_path / "store"
     publish(full, "2023-Q3", tmp_path / "q3", progress=False, store=store)
     # the next extract holds only 2023's referrals: 2022's quarters now compute as zero

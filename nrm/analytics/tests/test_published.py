@@ -21,7 +21,7 @@ import pytest
 
 from nrm.analytics import extract_io
 from nrm.analytics import extract_schema as xs
-from nrm.analytics.fixtures import Extract
+from nrm.analytics.extract_io import Extract
 from nrm.analytics.periods import Period
 from nrm.analytics.publish import publish
 from nrm.analytics.tables import EXPLOITATION_ORDER, TOTAL

@@ -19,6 +19,7 @@ from nrm.analytics import linkage as L
 from nrm.analytics import quality as Q
 from nrm.analytics.dated import describe_days, sql_days_in_force
 from nrm.analytics.periods import parse_period
+from nrm.analytics.synthetic.identities import synthetic_linkage_input
 
 UNKNOWN = "Not specified or unknown"
 
@@ -171,7 +172,7 @@ def test_duplicates_with_linkage_and_double_submissions(tmp_path: Path) -> None:
                pa.array([row.column("referral_date")[0].as_py() + timedelta(days=2)], pa.date32()))
     both = pa.concat_tables([r, dup]).sort_by("referral_date")
     path = _write(tmp_path, both)
-    linkage_input, _truth = L.synthetic_linkage_input(both, seed=2)
+    linkage_input, _truth = synthetic_linkage_input(both, seed=2)
     # the duplicate is a repeat of the same person; make it an exact copy, as a double submission is
     names = linkage_input.to_pylist()
     original = next(x for x in names if x["referral_id"] == row.column("referral_id")[0].as_py())

@@ -12,15 +12,16 @@ import pytest
 
 from nrm.analytics import extract_io
 from nrm.analytics import questions as PQ
-from nrm.analytics.fixtures import Extract, generate_extract
+from nrm.analytics.extract_io import Extract
 from nrm.analytics.periods import parse_period
+from nrm.analytics.synthetic.generator import fixture_extract
 
 CHILD = "Child (17 or under)"
 
 
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Extract]:
-    ex = generate_extract(4000, seed=11, start=date(2019, 7, 1), end=date(2021, 6, 30))
+    ex = fixture_extract(4000, seed=11, start=date(2019, 7, 1), end=date(2021, 6, 30))
     path = tmp_path_factory.mktemp("questions") / "extract.parquet"
     extract_io.write_extract(ex, path)
     return path, ex

@@ -14,9 +14,9 @@ import pytest
 from nrm.analytics import disclosure, engine, extract_io
 from nrm.analytics import revisions as R
 from nrm.analytics import tables as T
-from nrm.analytics.fixtures import generate_extract
 from nrm.analytics.periods import Period, parse_period
 from nrm.analytics.quality import Finding
+from nrm.analytics.synthetic.generator import fixture_extract
 
 UNKNOWN = "Not specified or unknown"
 EXPLOITATION_TABLE = "referrals_by_exploitation_age_gender"
@@ -37,7 +37,7 @@ def _tables(path: Path, period: Period) -> list[engine.TableResult]:
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("rev") / "before.parquet"
-    extract_io.write_extract(generate_extract(3000, seed=7, start=date(2022, 1, 1), end=date(2023, 12, 31)), path)
+    extract_io.write_extract(fixture_extract(3000, seed=7, start=date(2022, 1, 1), end=date(2023, 12, 31)), path)
     return path
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 import pytest
 
 from nrm.analytics import extract_schema as xs
+from nrm.analytics.dated import days_in_force
 from nrm.analytics.synthetic import extract, people
-from nrm.analytics.synthetic.calibration import GUIDANCE_CHANGE, MAAP_FROM, MAAP_TO, RECORDING_CHANGE
+from nrm.analytics.synthetic.calibration import MAAP_FROM, MAAP_TO, RECORDING_CHANGE
 from nrm.analytics.synthetic.tests import _data
 
 
@@ -73,6 +76,11 @@ def test_reviews_of_negative_cgs() -> None:
 # --- Support ----------------------------------------------------------------------------
 
 
+def _in_force(key: str, dates: pl.Series) -> npt.NDArray[np.int64]:
+    """The value of policy ``key`` in force on each date."""
+    return days_in_force(key, dates.cast(pl.Int32).to_numpy())
+
+
 def test_support_rules() -> None:
     table = _data.main_table()
     support = extract.generate_support(table, seed=11, as_of=_data.END)
@@ -85,7 +93,8 @@ def test_support_rules() -> None:
                       on="referral_id")
     child = joined["age_at_exploitation"] == "Child (17 or under)"
     assert ((joined["provider_type"] == "Local authority") == child).all()
-    recovery = pl.when(pl.col("rg_date") < GUIDANCE_CHANGE).then(45).otherwise(30)
+    joined = joined.with_columns(pl.Series("recovery", _in_force("recovery_period_days", joined["rg_date"])))
+    recovery = pl.col("recovery")
     move_on = (pl.col("kind") == "Outreach") & (pl.col("start_date") == pl.col("cg_date")).fill_null(False)
     in_recovery = joined.filter(~move_on)
     bad = in_recovery.filter((pl.col("start_date") < pl.col("rg_date"))
@@ -94,12 +103,13 @@ def test_support_rules() -> None:
     assert (joined["start_date"] <= _data.END).all()
     ended = joined.filter(pl.col("end_date").is_not_null())
     assert (ended["end_date"] >= ended["start_date"]).all() and (ended["end_date"] <= _data.END).all()
-    # Every positive CG has move-on support of at least 90 days (open-ended if still running).
+    # Every positive CG has move-on support of at least the minimum in force (open-ended if still running).
     moves = joined.filter(move_on)
+    moves = moves.with_columns(pl.Series("move_on_min", _in_force("move_on_support_min_days", moves["start_date"])))
     cg_positive = refs.filter(pl.col("cg_outcome") == "Positive")
     assert set(moves["referral_id"].to_list()) == set(cg_positive["referral_id"].to_list())
     short = moves.filter(pl.col("end_date").is_not_null()
-                         & (pl.col("end_date") < pl.col("start_date") + timedelta(days=90)))
+                         & (pl.col("end_date") < pl.col("start_date") + pl.duration(days=pl.col("move_on_min"))))
     assert short.height == 0
     rna = joined.filter(pl.col("kind") == "Recovery needs assessment")
     assert rna.height > 0 and rna["outcome"].null_count() == 0

@@ -16,11 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nrm.analytics import extract_schema as xs
+from nrm.analytics.dated import days_in_force
 from nrm.analytics.extract_io import Extract
 
 __all__ = ["FIRST_RESPONDERS", "NATIONALITIES", "POLICE_FORCES", "Extract", "generate_extract"]
 
 _EPOCH = date(1970, 1, 1)
+DEFAULT_START, DEFAULT_END = date(2022, 1, 1), date(2023, 12, 31)
 
 FIRST_RESPONDERS: dict[str, tuple[str, ...]] = {
     "Government agency": (
@@ -177,8 +179,8 @@ def _hex_ids(rng: np.random.Generator, n: int) -> pa.Array:
 def generate_extract(
     n: int,
     seed: int = 0,
-    start: date = date(2022, 1, 1),
-    end: date = date(2023, 12, 31),
+    start: date = DEFAULT_START,
+    end: date = DEFAULT_END,
     *,
     extract_date: date | None = None,
 ) -> Extract:
@@ -236,7 +238,8 @@ def generate_extract(
     rg_day = ref_day + np.floor(rng.exponential(25.0, n)).astype(np.int64)
     has_rg = rg_day <= ext
     rg_pos = rng.random(n) < 0.72
-    cg_day = rg_day + 45 + np.floor(rng.exponential(420.0, n)).astype(np.int64)
+    recovery = days_in_force("recovery_period_days", rg_day)  # a CG comes after the recovery period
+    cg_day = rg_day + recovery + np.floor(rng.exponential(420.0, n)).astype(np.int64)
     has_cg = has_rg & rg_pos & (cg_day <= ext)
     cg_pos = rng.random(n) < 0.7
 
