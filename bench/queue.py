@@ -44,7 +44,6 @@ if getattr(sys.modules.get("queue"), "__file__", None) == str(Path(__file__).res
 ROOT = _common.ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 
-
 QUEUE_TARGET_MS = 50.0
 CASE_TARGET_MS = 100.0
 START = date(2019, 5, 1)
