@@ -91,7 +91,7 @@ SOURCE = (
 
 RECORDING_CHANGE = policy.effective_from("criminal_exploitation_recorded", "1")
 """Criminal exploitation, age 'not specified or unknown' and dual nationality recorded from."""
-GUIDANCE_CHANGE = policy.effective_from("recovery_period_days", "30")
+GUIDANCE_CHANGE = policy.schedule("rg_guidance_version")[1].effective_from  # the Nationality and Borders Act guidance
 SECOND_LINE_REVIEW = policy.effective_from("independent_review_mode", "second_line")
 
 UNKNOWN = "Not specified or unknown"

@@ -72,8 +72,9 @@ DEFAULT_REFERENCE_DIR = REPO_ROOT / "nrm" / "reference" / "data"
 # The dates of policy changes come from the policy registry (nrm/core/data/policy.csv).
 RECORDING_CHANGE = policy.effective_from("criminal_exploitation_recorded", "1")
 """Criminal exploitation, age 'Not specified or unknown' and dual nationality recorded from."""
-GUIDANCE_CHANGE = policy.effective_from("recovery_period_days", "30")
-"""RG threshold guidance change; recovery period 45 -> 30 days; public-order disqualification."""
+GUIDANCE_CHANGE = policy.schedule("rg_guidance_version")[1].effective_from  # the Nationality and Borders Act guidance
+"""RG threshold guidance change (the first revision of policy ``rg_guidance_version``), when the recovery
+period was also shortened and public-order disqualification began."""
 MAAP_FROM = policy.effective_from("independent_review_mode", "panel")
 MAAP_TO = policy.effective_from("independent_review_mode", "second_line") - timedelta(days=1)
 RNA_FROM = date(2020, 9, 28)
