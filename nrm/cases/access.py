@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from nrm.accounts.roles import Role
+from nrm.cases.actions import CaseCapabilities
 
 COMPETENT_AUTHORITY_BY_SLUG: dict[str, str] = {"sca": "SCA", "ieca": "IECA"}
 COMPETENT_AUTHORITY_NAMES: dict[str, str] = {
@@ -78,6 +79,15 @@ def is_senior_for(user: Any, case: Any) -> bool:
 
 def is_first_responder_for(user: Any, case: Any) -> bool:
     return case.first_responder_organisation_id in first_responder_organisation_ids(user)
+
+
+def case_capabilities(user: Any, case: Any) -> CaseCapabilities:
+    """What ``user`` may do on ``case``: the input to ``nrm.cases.actions.actions_for``."""
+    return CaseCapabilities(
+        decision_maker=is_decision_maker_for(user, case),
+        senior=is_senior_for(user, case),
+        first_responder=is_first_responder_for(user, case),
+    )
 
 
 def competent_authority_name(code: str) -> str:

@@ -45,19 +45,6 @@ class RgDecisionForm(DecisionForm):
         error_messages={"required": "Confirm that you applied the standard in force on the decision date"})
 
 
-class ReviewForm(GovukForm):
-    agree = forms.ChoiceField(
-        choices=[("yes", "Yes"), ("no", "No")],
-        error_messages={"required": "Select whether you agree with the decision",
-                        "invalid_choice": "Select whether you agree with the decision"},
-    )
-    rationale = _text("Enter your reasons", required=False)
-
-    @property
-    def agrees(self) -> bool:
-        return self.cleaned_data.get("agree") == "yes"
-
-
 class InformationRequestForm(GovukForm):
     question = _text("Enter the information you need")
     due_on = GovukDateField(label="Date to answer by", required=False)

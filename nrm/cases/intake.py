@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from nrm.audit.services import audit_record
-from nrm.cases.lifecycle import CaseFacts, Event, State, next_state
+from nrm.cases.lifecycle import State
 from nrm.cases.models import Case
+from nrm.cases.services import case_route
 from nrm.core.rules import rg_target_date
 from nrm.core.workdays import NATIONS
 
@@ -26,7 +27,8 @@ def case_nation(referral: Any) -> str:
 
 def case_open(*, referral: Any, actor: Any) -> Case:
     """Create the case for ``referral`` in the right competent authority's queue: submitted,
-    then routed to 'awaiting reasonable grounds decision' with its RG target date."""
+    then routed by the lifecycle table (``case_route``, which writes the StatusChange row) to
+    'awaiting reasonable grounds decision', with its RG target date."""
     if not referral.competent_authority or not referral.reference or referral.is_child is None:
         raise ValueError("The referral must be submitted (reference, competent authority, age) before a case opens")
     with transaction.atomic():
@@ -50,11 +52,5 @@ def case_open(*, referral: Any, actor: Any) -> Case:
             "reference": case.reference, "competent_authority": case.competent_authority, "state": case.state,
             "is_child": case.is_child, "received_on": received_on, "nation": nation,
         })
-        routed = next_state(State.SUBMITTED, Event.ROUTE, CaseFacts(today=received_on))
-        case.state = routed
-        case.state_changed_at = timezone.now()
-        case.save(update_fields=["state", "state_changed_at", "updated_at"])
-        audit_record(actor=actor, action="case.routed", target=case,
-                     before={"state": State.SUBMITTED}, after={"state": routed,
-                                                               "rg_target_date": case.rg_target_date})
+        case_route(case=case, actor=actor, today=received_on)
     return case

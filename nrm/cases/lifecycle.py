@@ -148,6 +148,8 @@ def _t(source: State, event: Event, target: State, *guards: Guard) -> Transition
 
 
 _FRESH_DECISION = (different_decision_maker,)
+# Concluding a review (REVIEW_AGREE, REVIEW_DISAGREE) has its rules (who, reasons, not the decision
+# maker) in the review table, nrm/reviews/lifecycle.py: the case table only records where it leads.
 _LIVE_BEFORE_CG = (
     State.SUBMITTED,
     State.AWAITING_RG,
@@ -173,8 +175,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Reasonable grounds
     _t(State.AWAITING_RG, Event.RG_POSITIVE, State.POSITIVE_RG),
     _t(State.AWAITING_RG, Event.RG_NEGATIVE, State.RG_UNDER_REVIEW),
-    _t(State.RG_UNDER_REVIEW, Event.REVIEW_AGREE, State.NEGATIVE_RG, different_decision_maker),
-    _t(State.RG_UNDER_REVIEW, Event.REVIEW_DISAGREE, State.RG_REFERRED_BACK, different_decision_maker),
+    _t(State.RG_UNDER_REVIEW, Event.REVIEW_AGREE, State.NEGATIVE_RG),
+    _t(State.RG_UNDER_REVIEW, Event.REVIEW_DISAGREE, State.RG_REFERRED_BACK),
     _t(State.RG_REFERRED_BACK, Event.RG_POSITIVE, State.POSITIVE_RG, *_FRESH_DECISION),
     _t(State.RG_REFERRED_BACK, Event.RG_NEGATIVE, State.RG_UNDER_REVIEW, *_FRESH_DECISION),
     _t(State.NEGATIVE_RG, Event.REQUEST_RECONSIDERATION, State.RG_RECONSIDERATION),
@@ -186,8 +188,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(State.POSITIVE_RG, Event.CG_NEGATIVE, State.CG_UNDER_REVIEW, recovery_period_has_run, no_open_information_requests),
     _t(State.AWAITING_CG, Event.CG_POSITIVE, State.POSITIVE_CG, recovery_period_has_run, no_open_information_requests),
     _t(State.AWAITING_CG, Event.CG_NEGATIVE, State.CG_UNDER_REVIEW, recovery_period_has_run, no_open_information_requests),
-    _t(State.CG_UNDER_REVIEW, Event.REVIEW_AGREE, State.NEGATIVE_CG, different_decision_maker),
-    _t(State.CG_UNDER_REVIEW, Event.REVIEW_DISAGREE, State.CG_REFERRED_BACK, different_decision_maker),
+    _t(State.CG_UNDER_REVIEW, Event.REVIEW_AGREE, State.NEGATIVE_CG),
+    _t(State.CG_UNDER_REVIEW, Event.REVIEW_DISAGREE, State.CG_REFERRED_BACK),
     _t(State.CG_REFERRED_BACK, Event.CG_POSITIVE, State.POSITIVE_CG, *_FRESH_DECISION, no_open_information_requests),
     _t(State.CG_REFERRED_BACK, Event.CG_NEGATIVE, State.CG_UNDER_REVIEW, *_FRESH_DECISION, no_open_information_requests),
     _t(State.NEGATIVE_CG, Event.REQUEST_RECONSIDERATION, State.CG_RECONSIDERATION),

@@ -7,9 +7,9 @@ messages in the outbox (sent after commit). They raise ``ServiceError`` (or its 
 person who asked; nothing changes when they do.
 
 Contract with nrm/reviews and nrm/support: ``case_record_rg_decision``,
-``case_record_cg_decision``, ``case_conclude_review`` and ``case_facts`` keep their names and
-signatures. Who may conclude an independent review of a negative CG is decided in nrm/reviews;
-the second-line review of a negative RG by a senior is :func:`case_second_line_review`.
+``case_record_cg_decision``, ``case_apply_review_outcome`` and ``case_facts`` keep their names
+and signatures. Concluding a review (panel or second-line, RG or CG) belongs to nrm/reviews
+(``review_conclude``), which checks its rules and then calls ``case_apply_review_outcome``.
 """
 
 from __future__ import annotations
@@ -216,14 +216,16 @@ def _replace_standing_decision(case: Case, stage: Stage) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def case_route(*, case: Case, actor: Any = None) -> Case:
-    """Put a submitted case in its competent authority's queue (SUBMITTED -> AWAITING_RG)."""
+def case_route(*, case: Case, actor: Any = None, today: date | None = None) -> Case:
+    """Put a submitted case in its competent authority's queue (SUBMITTED -> AWAITING_RG), with
+    its StatusChange row. Called by ``nrm.cases.intake.case_open`` as the case opens."""
     with _changing(case):
         before = _snapshot(case)
-        _move(case, Event.ROUTE, case_facts(case, actor=actor), actor=actor)
+        _move(case, Event.ROUTE, case_facts(case, actor=actor, today=today), actor=actor)
         case.save(update_fields=["state", "state_changed_at", "updated_at"])
         audit_record(actor=actor, action="case.routed", target=case, before=before,
-                     after={**_snapshot(case), "competent_authority": case.competent_authority})
+                     after={**_snapshot(case), "competent_authority": case.competent_authority,
+                            "rg_target_date": case.rg_target_date})
     return case
 
 
@@ -400,36 +402,29 @@ def case_proposed_decision(case: Case) -> Decision | None:
             .select_related("decided_by").order_by("-created_at").first())
 
 
-def case_conclude_review(*, case: Case, reviewer: Any, agree: bool, rationale: str,
-                         today: date | None = None) -> Decision:
-    """Conclude the review of a proposed negative decision (RG or CG).
+def case_apply_review_outcome(*, case: Case, decision: Decision, reviewer: Any, agree: bool, rationale: str,
+                              on: date) -> Decision:
+    """Apply the outcome of a concluded review to the case: the cases half of
+    ``nrm.reviews.services.review_conclude``, which checks every rule of concluding a review
+    (who may, reasons, not the decision maker, dates) and calls this in its transaction. Only the
+    reviews domain calls it.
 
-    Agree (Event.REVIEW_AGREE): the decision is served and the letters sent. Disagree
+    Agree (Event.REVIEW_AGREE): the decision is served on ``on`` and the letters sent. Disagree
     (Event.REVIEW_DISAGREE): the decision is overturned and the case is referred back for a fresh
-    decision by a different decision maker. The reviewer may not be the decision maker. Who may
-    review is for the caller to decide (second-line senior here, the panel in nrm/reviews).
-    ``today`` is the date the review concludes (the decision is served that day); default today.
+    decision by a different decision maker.
     """
-    text = (rationale or "").strip()
-    if not agree and not text:
-        raise ServiceError("Enter the reasons for sending the decision back.", field="rationale")
     with _changing(case):
         before = _snapshot(case)
-        day = today or timezone.localdate()
-        facts = case_facts(case, actor=reviewer, today=day)
+        if case_proposed_decision(case) != decision:
+            raise GuardFailed("This decision is not the one on this case waiting for review.")
         event = Event.REVIEW_AGREE if agree else Event.REVIEW_DISAGREE
-        decision = case_proposed_decision(case)
-        _move(case, event, facts, actor=reviewer, reason=text)
-        if decision is None:
-            raise GuardFailed("There is no proposed decision on this case waiting for review.")
-        if day < decision.decided_on:
-            raise GuardFailed("A review cannot conclude before the decision it reviews was made.")
+        _move(case, event, case_facts(case, actor=reviewer, today=on), actor=reviewer, reason=rationale)
         decision.reviewed_by = reviewer
-        decision.reviewed_on = day
-        decision.review_rationale = text
+        decision.reviewed_on = on
+        decision.review_rationale = rationale
         if agree:
             decision.status = DecisionStatus.SERVED
-            decision.served_on = day
+            decision.served_on = on
             if decision.stage == Stage.RG:
                 case.rg_date = decision.decided_on
             else:
@@ -443,21 +438,9 @@ def case_conclude_review(*, case: Case, reviewer: Any, agree: bool, rationale: s
         audit_record(actor=reviewer, action="case.review_concluded", target=decision, case=case, before=before,
                      after={**_snapshot(case), **_decision_audit(decision), "agree": agree,
                             "reviewed_by": getattr(reviewer, "email", str(reviewer))})
-        hooks.review_concluded.emit(hooks.ReviewConcludedEvent(decision=decision, reviewer=reviewer, agree=agree,
-                                                               rationale=text, on=day))
         if agree:
             _announce(decision, actor=reviewer)
     return decision
-
-
-def case_second_line_review(*, case: Case, reviewer: Any, agree: bool, rationale: str,
-                            today: date | None = None) -> Decision:
-    """A senior decision maker's second-line review of a proposed negative RG decision."""
-    _require_senior(reviewer, case, "review a negative reasonable grounds decision")
-    if case.state != State.RG_UNDER_REVIEW:
-        raise ServiceError(f"This case is '{State(case.state).label}': there is no negative reasonable grounds "
-                           "decision waiting for review.")
-    return case_conclude_review(case=case, reviewer=reviewer, agree=agree, rationale=rationale, today=today)
 
 
 def case_recovery_period_end(*, case: Case, today: date | None = None) -> Case:

@@ -12,7 +12,6 @@ urlpatterns = [
     path("<uuid:case_id>", views.detail, name="detail"),
     path("<uuid:case_id>/allocate", views.allocate, name="allocate"),
     path("<uuid:case_id>/reasonable-grounds", views.rg_decision, name="rg_decision"),
-    path("<uuid:case_id>/reasonable-grounds/review", views.rg_review, name="rg_review"),
     path("<uuid:case_id>/conclusive-grounds", views.cg_decision, name="cg_decision"),
     path("<uuid:case_id>/information-requests/new", views.rfi_new, name="rfi_new"),
     path("<uuid:case_id>/information-requests/<uuid:request_id>", views.rfi_answer, name="rfi_answer"),

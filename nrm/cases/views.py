@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from nrm.audit.services import audit_record
 from nrm.cases import access, selectors, services, stages
+from nrm.cases.actions import actions_for
 from nrm.cases.forms import (
     AllocateForm,
     AnswerForm,
@@ -28,10 +29,9 @@ from nrm.cases.forms import (
     ReasonForm,
     ReconsiderationForm,
     RepresentativeForm,
-    ReviewForm,
     RgDecisionForm,
 )
-from nrm.cases.lifecycle import Event, State, allowed_events
+from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, InformationRequestStatus, Stage
 from nrm.cases.standards import standard_in_force
 from nrm.core.errors import ServiceError
@@ -273,26 +273,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
-def _authority_actions(request: HttpRequest, case: Case) -> list[dict[str, str]]:
-    """Links to the steps the lifecycle allows now (guards are checked when the step is taken)."""
-    state = State(case.state)
-    events = set(allowed_events(state))
-    senior = access.is_senior_for(request.user, case)
-    actions: list[tuple[bool, str, str]] = [
-        (state in stages.AWAITING_RG, "Make a reasonable grounds decision", "cases:rg_decision"),
-        (state == State.RG_UNDER_REVIEW, "Review the negative reasonable grounds decision", "cases:rg_review"),
-        (state in (*stages.RECOVERY, *stages.AWAITING_CG), "Make a conclusive grounds decision", "cases:cg_decision"),
-        (state in stages.INFORMATION_REQUEST_STATES, "Ask the first responder for information", "cases:rfi_new"),
-        (senior and state in stages.OPEN, "Allocate this case", "cases:allocate"),
-        (Event.SUSPEND in events, "Suspend (person missing)", "cases:suspend"),
-        (Event.REACTIVATE in events, "Reactivate", "cases:reactivate"),
-        (Event.DISQUALIFY in events, "Disqualify (public order or bad faith)", "cases:disqualify"),
-        (Event.WITHDRAW in events, "Withdraw", "cases:withdraw"),
-        (Event.CLOSE in events, "Close the case", "cases:close"),
-        (state != State.CLOSED, "Record the person's representative", "cases:representative"),
-        (True, "Add a note", "cases:note_new"),
-    ]
-    return [{"text": text, "href": reverse(name, kwargs={"case_id": case.pk})} for show, text, name in actions if show]
+def _actions(request: HttpRequest, case: Case) -> list[dict[str, str]]:
+    """Links to the steps the page offers (``actions_for``); guards are checked when a step is taken."""
+    offered = actions_for(State(case.state), access.case_capabilities(request.user, case))
+    return [{"text": a.text, "href": reverse(a.url_name, kwargs={"case_id": case.pk}), "url_name": a.url_name}
+            for a in offered]
 
 
 @login_required
@@ -313,11 +298,12 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         "evidence": selectors.case_evidence(case),
     }
     if info.mode == "authority":
-        context["actions"] = _authority_actions(request, case)
+        context["actions"] = _actions(request, case)
         context["referral_sections"] = referral_answer_rows(case.referral, reader=request.user)
         context["referral"] = case.referral
         return render(request, "cases/detail.html", context)
-    context["can_ask_reconsideration"] = Event.REQUEST_RECONSIDERATION in allowed_events(State(case.state))
+    context["can_ask_reconsideration"] = any(a.url_name == "cases:reconsideration" for a in actions_for(
+        State(case.state), access.case_capabilities(request.user, case)))
     return render(request, "cases/detail_first_responder.html", context)
 
 
@@ -390,46 +376,6 @@ def rg_decision(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cg_decision(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     return _decision_page(request, case_id, Stage.CG)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def rg_review(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    """Second-line review of a negative RG decision by a senior decision maker."""
-    case = _authority_case(request, case_id)
-    decision = services.case_proposed_decision(case)
-    if decision is None or decision.stage != Stage.RG:
-        raise Http404("No decision to review")
-    form = ReviewForm(request.POST or None)
-    errors: ErrorList = []
-    field_errors: dict[str, str] = {}
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.case_second_line_review(case=case, reviewer=request.user, agree=form.agrees,
-                                                 rationale=form.cleaned_data["rationale"])
-            except ServiceError as exc:
-                errors, field_errors = _service_error(exc, "agree")
-                case.refresh_from_db()
-            else:
-                return _done(request, case, "The negative reasonable grounds decision has been served" if form.agrees
-                             else "The decision has been sent back for a fresh decision by a different decision maker")
-        else:
-            errors, field_errors = _form_errors(form, "agree")
-    else:
-        _audit_view(request, case, "rg_review")
-    return _render(request, "cases/review.html", {
-        "title": "Review the negative reasonable grounds decision",
-        "case": case,
-        "summary": _case_summary(case),
-        "decision": decision,
-        "reasons": list(decision.reasons.all()),
-        "form": form,
-        "values": _values(request, "agree", "rationale"),
-        "field_errors": field_errors,
-        "senior": access.is_senior_for(request.user, case),
-        "back_url": reverse("cases:detail", kwargs={"case_id": case.pk}),
-    }, errors=errors)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,10 +4,11 @@ The arrows between domains go one way: ``reviews`` and ``support`` import ``case
 reverse. Some steps in casework need those later domains to act in the same transaction:
 
 - a negative decision is proposed  -> ``reviews`` opens a panel or second-line review;
-- a review is concluded             -> ``reviews`` records the outcome and may refuse it
-                                       (for example a panel review concluded outside the panel);
 - a decision is served              -> ``support`` opens a support referral (positive RG) or
                                        computes move-on support (positive CG).
+
+Concluding a review needs no hook: it starts in ``reviews`` (``review_conclude``), which calls
+the cases service that serves the decision or refers the case back. The flow goes one way.
 
 The cases service emits the hook; the later domain connects its receiver in ``AppConfig.ready``::
 
@@ -43,18 +44,6 @@ class DecisionEvent:
     decision: Any
     on: date
     actor: Any = None
-
-
-@dataclass(frozen=True)
-class ReviewConcludedEvent:
-    """A review of a proposed negative decision concluded (``agree`` serves it; disagree sends the
-    case back for a fresh decision)."""
-
-    decision: Any
-    reviewer: Any
-    agree: bool
-    rationale: str
-    on: date
 
 
 class Hook[E]:
@@ -95,5 +84,4 @@ class Hook[E]:
 
 
 negative_decision_proposed: Hook[DecisionEvent] = Hook("negative_decision_proposed")
-review_concluded: Hook[ReviewConcludedEvent] = Hook("review_concluded")
 decision_served: Hook[DecisionEvent] = Hook("decision_served")

@@ -10,4 +10,3 @@ class ReviewsConfig(AppConfig):
         from nrm.reviews import services
 
         hooks.negative_decision_proposed.connect(services.on_negative_decision_proposed)
-        hooks.review_concluded.connect(services.on_review_concluded)

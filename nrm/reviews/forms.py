@@ -31,8 +31,8 @@ class PanelOutcomeForm(GovukForm):
         error_messages={"required": "Select whether the panel agrees with the decision",
                         "invalid_choice": "Select whether the panel agrees with the decision"},
     )
-    rationale = forms.CharField(max_length=10000, error_messages={
-        "required": "Enter the panel's rationale",
+    # Whether a rationale is needed is the review table's rule (nrm/reviews/lifecycle.py).
+    rationale = forms.CharField(required=False, max_length=10000, error_messages={
         "max_length": "The rationale must be 10,000 characters or fewer"})
 
 
@@ -42,6 +42,6 @@ class SecondLineForm(GovukForm):
         error_messages={"required": "Select whether you agree with the decision or return it",
                         "invalid_choice": "Select whether you agree with the decision or return it"},
     )
-    rationale = forms.CharField(max_length=10000, error_messages={
-        "required": "Enter your reasons",
+    # Reasons are needed to return a decision, not to agree: the review table's rule.
+    rationale = forms.CharField(required=False, max_length=10000, error_messages={
         "max_length": "Your reasons must be 10,000 characters or fewer"})

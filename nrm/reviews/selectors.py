@@ -100,6 +100,15 @@ def second_line_review_get_for(user: Any, review_id: Any) -> Review:
     return review
 
 
+def second_line_review_for_case(user: Any, case_id: Any) -> Review:
+    """The second-line review of a case that ``user`` may see: the open one, else the latest."""
+    review = (second_line_reviews_for(user).filter(case_id=_uuid(case_id))
+              .order_by("-status", "-referred_on", "-created_at").first())
+    if review is None:
+        raise Http404("No such review")
+    return review
+
+
 # --- Papers --------------------------------------------------------------------------------
 
 

@@ -8,8 +8,11 @@ years) gets a second-line review by a senior decision maker who did not make it.
 
 Reviews are opened by the ``negative_decision_proposed`` hook that the cases service emits
 (see ``docs/adr/0003-review-routing.md``) and concluded here, by the panel chair or the senior
-decision maker, through ``case_conclude_review``. Every service takes the date it acts on
-(``today``), so a 2021 case is reviewed by 2021 rules.
+decision maker, through :func:`review_conclude`: the one way to conclude a review. Its rules are
+the review table's (``nrm/reviews/lifecycle.py``); it then calls the cases service
+``case_apply_review_outcome`` to serve the decision or refer the case back. The flow goes one
+way, reviews -> cases (``docs/adr/0006-one-review-path-and-transition-tables.md``). Every service
+takes the date it acts on (``today``), so a 2021 case is reviewed by 2021 rules.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from django.utils import timezone
 from nrm.accounts.roles import Role
 from nrm.audit.services import audit_record
 from nrm.cases.access import is_senior_for
+from nrm.cases.services import case_apply_review_outcome
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
-from nrm.core.hooks import DecisionEvent, ReviewConcludedEvent
+from nrm.core.hooks import DecisionEvent
 from nrm.notify.models import OutboxMessage
 from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation, OrganisationType
+from nrm.reviews.lifecycle import ReviewEvent, ReviewFacts, ReviewState, conclusion_event, next_review_state
 from nrm.reviews.models import (
     ConflictDeclaration,
     Panellist,
@@ -180,11 +185,8 @@ def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:
         members = sum(1 for s in active if s.role == SeatRole.MEMBER)
         while members < PANEL_MIN_MEMBERS and take(Role.PANEL_MEMBER, SeatRole.MEMBER):
             members += 1
-        complete = _is_complete(review)
-        new_status = ReviewStatus.OPEN if complete else ReviewStatus.AWAITING_PANEL
-        if new_status != review.status:
-            review.status = new_status
-            review.save(update_fields=["status", "updated_at"])
+        if review.status == ReviewStatus.AWAITING_PANEL and _is_complete(review):
+            _step(review, ReviewEvent.PANEL_COMPLETED, today=day)
         for seat in seated:
             audit_record(actor=None, action="review.panel_seated", target=seat, case=review.case,
                          after={"user": seat.user.email, "role": seat.role, "sector": seat.sector,
@@ -201,6 +203,14 @@ def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:
                 dedupe_key=f"panel-seat:{seat.pk}",
             )
     return review
+
+
+def _step(review: Review, event: ReviewEvent, *, today: date) -> None:
+    """A step of the review table that needs no facts beyond the review's own (the panel filling
+    up, or a member standing down)."""
+    review.status = next_review_state(ReviewState(review.status), event,
+                                      ReviewFacts(today=today, referred_on=review.referred_on, panel=True))
+    review.save(update_fields=["status", "updated_at"])
 
 
 def _is_complete(review: Review) -> bool:
@@ -235,90 +245,63 @@ def panel_declare(*, review: Review, user: Any, conflicted: bool, details: str =
         audit_record(actor=user, action="review.conflict_declared", target=seat, case=review.case,
                      after={"declaration": seat.declaration, "stood_down": conflicted})
         if conflicted:
-            review.status = ReviewStatus.AWAITING_PANEL
-            review.save(update_fields=["status", "updated_at"])
+            _step(review, ReviewEvent.MEMBER_STOOD_DOWN, today=day)
             panel_fill_seats(review=review, today=day)
     return seat
 
 
-def panel_conclude(*, review: Review, chair: Any, agree: bool, rationale: str,
-                   today: date | None = None) -> Review:
-    """The chair records the panel's outcome. Agree: the decision is served. Disagree: the case
-    goes back for a fresh decision by a different decision maker, with the panel's rationale."""
-    day = today or timezone.localdate()
-    rationale = rationale.strip()
-    if not rationale:
-        raise ServiceError("Enter the panel's rationale", field="rationale")
-    with transaction.atomic():
-        review = Review.objects.select_for_update().get(pk=review.pk)
-        if review.kind != ReviewKind.PANEL:
-            raise ServiceError("This is not a panel review.")
-        if review.status == ReviewStatus.CONCLUDED:
-            raise GuardFailed("The panel has already recorded its outcome.")
-        chair_seat = review.seats.filter(user=chair, role=SeatRole.CHAIR, stood_down_at__isnull=True).first()
-        if chair_seat is None or not chair.has_role(Role.PANEL_CHAIR):
+# --- Concluding a review ------------------------------------------------------------------------
+
+
+def _require_may_conclude(review: Review, reviewer: Any) -> None:
+    """Who may conclude: the seated chair of a panel, or a senior decision maker of the competent
+    authority for a second-line review."""
+    if review.kind == ReviewKind.PANEL:
+        chair_seat = review.seats.filter(user=reviewer, role=SeatRole.CHAIR, stood_down_at__isnull=True).first()
+        if chair_seat is None or not reviewer.has_role(Role.PANEL_CHAIR):
             raise AccessDenied("Only the chair of this panel can record its outcome.")
-        if not _is_complete(review):
-            raise GuardFailed("The panel is not complete: it needs a chair and at least two members "
-                              "before it can record an outcome. A replacement is being found.")
-        undeclared = [s for s in review.seats.filter(stood_down_at__isnull=True).select_related("user")
-                      if s.declaration != ConflictDeclaration.NONE]
-        if undeclared:
-            names = ", ".join(str(s.user) for s in undeclared)
-            raise GuardFailed("Every member of the panel must declare any conflict of interest before the panel "
-                              f"records its outcome. Still to declare: {names}.")
-        if day < review.referred_on:
-            raise GuardFailed("The outcome cannot be dated before the case was referred to the panel.")
-        _conclude(review=review, reviewer=chair, agree=agree, rationale=rationale, day=day)
-    return review
-
-
-# --- Second-line review ------------------------------------------------------------------------
-
-
-def second_line_conclude(*, review: Review, reviewer: Any, agree: bool, rationale: str,
-                         today: date | None = None) -> Review:
-    """A senior decision maker, not the one who made the decision, agrees (it is served) or
-    returns it with reasons (a fresh decision by a different decision maker)."""
-    day = today or timezone.localdate()
-    rationale = rationale.strip()
-    if not agree and not rationale:
-        raise ServiceError("Enter the reasons for returning the decision", field="rationale")
-    with transaction.atomic():
-        review = Review.objects.select_for_update().get(pk=review.pk)
-        if review.kind != ReviewKind.SECOND_LINE:
-            raise ServiceError("This decision is with a Multi-Agency Assurance Panel, not a second-line review.")
-        if review.status == ReviewStatus.CONCLUDED:
-            raise GuardFailed("This review has already concluded.")
-        _check_second_line_reviewer(review, reviewer)
-        if day < review.referred_on:
-            raise GuardFailed("The review cannot conclude before the decision was referred for review.")
-        _conclude(review=review, reviewer=reviewer, agree=agree, rationale=rationale, day=day)
-    return review
-
-
-def _check_second_line_reviewer(review: Review, reviewer: Any) -> None:
-    if not is_senior_for(reviewer, review.case):
+    elif not is_senior_for(reviewer, review.case):
         raise AccessDenied("Only a senior decision maker of the competent authority can review this decision.")
-    if reviewer.pk == review.decision.decided_by_id:
-        raise GuardFailed("You made this decision, so you cannot review it. Another senior decision maker must.")
 
 
-def _conclude(*, review: Review, reviewer: Any, agree: bool, rationale: str, day: date) -> None:
-    from nrm.cases.services import case_conclude_review
+def _review_facts(review: Review, *, reviewer: Any, rationale: str, day: date) -> ReviewFacts:
+    undeclared: tuple[str, ...] = ()
+    if review.kind == ReviewKind.PANEL:
+        undeclared = tuple(str(s.user) for s in review.seats.filter(stood_down_at__isnull=True).select_related("user")
+                           if s.declaration != ConflictDeclaration.NONE)
+    return ReviewFacts(today=day, referred_on=review.referred_on, panel=review.kind == ReviewKind.PANEL,
+                       rationale=rationale, reviewer_id=getattr(reviewer, "pk", None),
+                       decision_maker_id=review.decision.decided_by_id, undeclared=undeclared)
 
-    review.status = ReviewStatus.CONCLUDED
-    review.outcome = ReviewOutcome.AGREE if agree else ReviewOutcome.DISAGREE
-    review.rationale = rationale
-    review.concluded_by = reviewer
-    review.concluded_on = day
-    review.save()
-    audit_record(actor=reviewer, action="review.concluded", target=review, case=review.case,
-                 after={"kind": review.kind, "outcome": review.outcome, "concluded_on": day,
-                        "within_target": review.target_date is None or day <= review.target_date})
-    # The case moves on (served, or referred back) in the same transaction; the
-    # review_concluded hook it emits finds this review already concluded and agrees.
-    case_conclude_review(case=review.case, reviewer=reviewer, agree=agree, rationale=rationale)
+
+def review_conclude(*, review: Review, reviewer: Any, agree: bool, rationale: str,
+                    today: date | None = None) -> Review:
+    """Conclude the review of a proposed negative decision: the one way, for panels (by the chair)
+    and second-line reviews (by a senior decision maker who did not make the decision).
+
+    Agree: the decision is served. Disagree: the case goes back for a fresh decision by a
+    different decision maker, with the reviewer's reasons. The rules are the review table's
+    (``nrm.reviews.lifecycle``); the case is then moved by ``case_apply_review_outcome`` in the
+    same transaction.
+    """
+    day = today or timezone.localdate()
+    text = (rationale or "").strip()
+    with transaction.atomic():
+        review = Review.objects.select_for_update().select_related("case", "decision").get(pk=review.pk)
+        _require_may_conclude(review, reviewer)
+        facts = _review_facts(review, reviewer=reviewer, rationale=text, day=day)
+        review.status = next_review_state(ReviewState(review.status), conclusion_event(agree=agree), facts)
+        review.outcome = ReviewOutcome.AGREE if agree else ReviewOutcome.DISAGREE
+        review.rationale = text
+        review.concluded_by = reviewer
+        review.concluded_on = day
+        review.save()
+        audit_record(actor=reviewer, action="review.concluded", target=review, case=review.case,
+                     after={"kind": review.kind, "outcome": review.outcome, "concluded_on": day,
+                            "within_target": review.target_date is None or day <= review.target_date})
+        case_apply_review_outcome(case=review.case, decision=review.decision, reviewer=reviewer, agree=agree,
+                                  rationale=text, on=day)
+    return review
 
 
 # --- Hook receivers (connected in apps.py) ----------------------------------------------------
@@ -326,34 +309,6 @@ def _conclude(*, review: Review, reviewer: Any, agree: bool, rationale: str, day
 
 def on_negative_decision_proposed(event: DecisionEvent) -> None:
     review_open_for(event.decision, today=event.on)
-
-
-def on_review_concluded(event: ReviewConcludedEvent) -> None:
-    """Keep the review record true whoever concluded it, and refuse a conclusion that skips
-    the review the policy requires (a panel's outcome recorded outside the panel)."""
-    review = Review.objects.select_for_update().filter(decision=event.decision).first()
-    if review is None:
-        review = review_open_for(event.decision, today=event.decision.decided_on)
-    wanted = ReviewOutcome.AGREE if event.agree else ReviewOutcome.DISAGREE
-    if review.status == ReviewStatus.CONCLUDED:
-        if review.outcome == wanted and review.concluded_by_id == getattr(event.reviewer, "pk", None):
-            return
-        raise GuardFailed("The review of this decision has already concluded.")
-    if review.kind == ReviewKind.PANEL:
-        raise GuardFailed("This negative conclusive grounds decision is with a Multi-Agency Assurance Panel. "
-                          "Only the panel chair can record the outcome, on the panel's page.")
-    rationale = event.rationale.strip()
-    if not event.agree and not rationale:
-        raise ServiceError("Enter the reasons for returning the decision", field="rationale")
-    _check_second_line_reviewer(review, event.reviewer)
-    review.status = ReviewStatus.CONCLUDED
-    review.outcome = wanted
-    review.rationale = rationale
-    review.concluded_by = event.reviewer
-    review.concluded_on = max(event.on, review.referred_on)
-    review.save()
-    audit_record(actor=event.reviewer, action="review.concluded", target=review, case=review.case,
-                 after={"kind": review.kind, "outcome": review.outcome, "concluded_on": review.concluded_on})
 
 
 # --- Background -----------------------------------------------------------------------------

@@ -11,4 +11,5 @@ urlpatterns = [
     path("dashboard", views.dashboard, name="dashboard"),
     path("second-line", views.second_line_list, name="second_line_list"),
     path("second-line/<uuid:review_id>", views.second_line_review, name="second_line_review"),
+    path("case/<uuid:case_id>", views.case_review, name="case_review"),
 ]

@@ -118,8 +118,8 @@ def panel_outcome(request: HttpRequest, review_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         agree = form.cleaned_data["outcome"] == "agree"
         try:
-            services.panel_conclude(review=review, chair=request.user, agree=agree,
-                                    rationale=form.cleaned_data["rationale"])
+            services.review_conclude(review=review, reviewer=request.user, agree=agree,
+                                     rationale=form.cleaned_data["rationale"])
         except ServiceError as exc:
             _service_error(form, exc, "outcome")
         else:
@@ -166,6 +166,14 @@ def second_line_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET"])
+def case_review(request: HttpRequest, case_id: str) -> HttpResponse:
+    """The review of a case's negative decision, as the case page links to it."""
+    review = selectors.second_line_review_for_case(request.user, case_id)
+    return redirect("reviews:second_line_review", review_id=review.pk)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def second_line_review(request: HttpRequest, review_id: str) -> HttpResponse:
     review = selectors.second_line_review_get_for(request.user, review_id)
@@ -173,8 +181,8 @@ def second_line_review(request: HttpRequest, review_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         agree = form.cleaned_data["outcome"] == "agree"
         try:
-            services.second_line_conclude(review=review, reviewer=request.user, agree=agree,
-                                          rationale=form.cleaned_data["rationale"])
+            services.review_conclude(review=review, reviewer=request.user, agree=agree,
+                                     rationale=form.cleaned_data["rationale"])
         except ServiceError as exc:
             _service_error(form, exc, "outcome")
         else:

@@ -138,15 +138,13 @@ def test_negative_rg_with_second_line_review(browser_page: Callable[..., Page], 
                 rationale="Poor working conditions, but no coercion or control.")
         expect(page.locator("#case-status")).to_contain_text("Negative reasonable grounds decision under review")
 
-    # A caseworker cannot conclude the review: a clear error, input kept, nothing changes.
-    page.goto(f"{live_server.url}/cases/{agreed.pk}/reasonable-grounds/review")
-    page.get_by_label("Yes").check()
-    page.fill("#rationale", "Looks right to me.")
-    page.get_by_role("button", name="Conclude the review").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Only a senior decision maker")
-    expect(page.locator("#rationale")).to_have_value("Looks right to me.")
+    # A caseworker is not offered the review, and cannot reach it.
+    _open_case(page, live_server, agreed)
+    expect(page.get_by_role("link", name="Review the negative reasonable grounds decision")).to_have_count(0)
+    page.goto(f"{live_server.url}/reviews/case/{agreed.pk}")
+    expect(page.locator("h1")).to_contain_text("not found", ignore_case=True)
 
-    # The senior agrees with one (served, letters) and sends the other back.
+    # The senior agrees with one (served, letters) and sends the other back, on the reviews pages.
     page = browser_page()
     sign_in_as(page, live_server, senior)
     page.goto(f"{live_server.url}/cases/?stage=rg_review")
@@ -155,19 +153,25 @@ def test_negative_rg_with_second_line_review(browser_page: Callable[..., Page], 
     page.get_by_role("link", name="Review the negative reasonable grounds decision").click()
     expect(page.locator("main")).to_contain_text("Poor working conditions, but no coercion or control.")
     assert_accessible(page)
-    page.get_by_label("Yes").check()
-    page.get_by_role("button", name="Conclude the review").click()
+    page.get_by_label("Agree", exact=True).check()
+    page.get_by_role("button", name="Record review").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("It will be served")
+    page.goto(f"{live_server.url}/cases/{agreed.pk}")
     expect(page.locator("#case-status")).to_contain_text("Negative reasonable grounds decision")
     expect(page.locator("main")).to_contain_text("read the letter")
     agreed.refresh_from_db()
     assert agreed.state == State.NEGATIVE_RG
 
-    page.goto(f"{live_server.url}/cases/{sent_back.pk}/reasonable-grounds/review")
-    page.get_by_label("No").check()
-    page.get_by_role("button", name="Conclude the review").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the reasons for sending the decision back")
+    _open_case(page, live_server, sent_back)
+    page.get_by_role("link", name="Review the negative reasonable grounds decision").click()
+    page.get_by_label("Return with reasons").check()
+    page.get_by_role("button", name="Record review").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the reasons for returning the decision")
+    assert_accessible(page)
     page.fill("#rationale", "The account of debt bondage was not weighed.")
-    page.get_by_role("button", name="Conclude the review").click()
+    page.get_by_role("button", name="Record review").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("goes back for a fresh decision")
+    page.goto(f"{live_server.url}/cases/{sent_back.pk}")
     expect(page.locator("#case-status")).to_contain_text("Referred back for a fresh reasonable grounds decision")
 
     # A different decision maker takes the fresh decision.

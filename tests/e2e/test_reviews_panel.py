@@ -143,7 +143,7 @@ def test_a_2024_negative_cg_goes_through_second_line_review(page: Page, live_ser
     expect(page.locator("main")).to_contain_text("No evidence of the means element.")
     page.get_by_label("Return with reasons").check()
     page.get_by_role("button", name="Record review").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your reasons")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the reasons for returning the decision")
     assert_accessible(page)
     page.get_by_label("Agree", exact=True).check()
     page.fill("#rationale", "The decision applies the standard correctly.")

@@ -197,6 +197,18 @@ def cg_decide(case: Case, decision_maker: User, outcome: str, *, on: date | None
         rationale=f"Factory {outcome} conclusive grounds decision.", decided_on=on)
 
 
+def review_conclude(case: Case, reviewer: User, *, agree: bool, rationale: str, on: date | None = None) -> Any:
+    """Conclude the review of the negative decision waiting on ``case`` the one way there is
+    (``nrm.reviews.services.review_conclude``), and reload the case."""
+    from nrm.reviews.models import Review
+    from nrm.reviews.services import review_conclude as conclude
+
+    review = Review.objects.get(decision=services.case_proposed_decision(case))
+    concluded = conclude(review=review, reviewer=reviewer, agree=agree, rationale=rationale, today=on)
+    case.refresh_from_db()
+    return concluded
+
+
 def _drive(case: Case, target: State, built: BuiltBy, *, rg_on: date, cg_on: date, suspended_from: State) -> None:
     dm, senior, fr = built.decision_maker, built.senior, built.first_responder
     if target in {State.SUBMITTED, State.AWAITING_RG}:
@@ -213,10 +225,9 @@ def _drive(case: Case, target: State, built: BuiltBy, *, rg_on: date, cg_on: dat
         if target == State.RG_UNDER_REVIEW:
             return
         if target == State.RG_REFERRED_BACK:
-            services.case_second_line_review(case=case, reviewer=senior, agree=False,
-                                             rationale="The indicators were not weighed.")
+            review_conclude(case, senior, agree=False, rationale="The indicators were not weighed.")
             return
-        services.case_second_line_review(case=case, reviewer=senior, agree=True, rationale="Agreed.")
+        review_conclude(case, senior, agree=True, rationale="Agreed.")
         if target == State.RG_RECONSIDERATION:
             services.case_request_reconsideration(case=case, requested_by=fr, grounds="New evidence from the NGO.")
         return
@@ -240,10 +251,19 @@ def _drive(case: Case, target: State, built: BuiltBy, *, rg_on: date, cg_on: dat
     if target == State.CG_UNDER_REVIEW:
         return
     agree = target != State.CG_REFERRED_BACK
-    services.case_conclude_review(case=case, reviewer=senior, agree=agree,
-                                  rationale="Agreed." if agree else "The account was not weighed with trauma in mind.")
+    review_conclude(case, senior, agree=agree,
+                    rationale="Agreed." if agree else "The account was not weighed with trauma in mind.")
     if target == State.CG_RECONSIDERATION:
         services.case_request_reconsideration(case=case, requested_by=fr, grounds="A medical report is now available.")
 
 
-__all__ = ["BuiltBy", "BuiltCase", "cg_decide", "make_case", "make_referral", "make_staff", "rg_decide"]
+__all__ = [
+    "BuiltBy",
+    "BuiltCase",
+    "cg_decide",
+    "make_case",
+    "make_referral",
+    "make_staff",
+    "review_conclude",
+    "rg_decide",
+]

@@ -110,15 +110,20 @@ def test_cg_refused_while_an_information_request_is_open(source: State) -> None:
 @pytest.mark.parametrize(
     ("source", "event"),
     [(State.RG_REFERRED_BACK, Event.RG_POSITIVE), (State.RG_RECONSIDERATION, Event.RG_NEGATIVE),
-     (State.CG_REFERRED_BACK, Event.CG_NEGATIVE), (State.CG_RECONSIDERATION, Event.CG_POSITIVE),
-     (State.RG_UNDER_REVIEW, Event.REVIEW_AGREE), (State.CG_UNDER_REVIEW, Event.REVIEW_DISAGREE)],
+     (State.CG_REFERRED_BACK, Event.CG_NEGATIVE), (State.CG_RECONSIDERATION, Event.CG_POSITIVE)],
 )
-def test_fresh_decisions_and_reviews_need_someone_other_than_the_last_decision_maker(source: State,
-                                                                                    event: Event) -> None:
+def test_fresh_decisions_need_someone_other_than_the_last_decision_maker(source: State, event: Event) -> None:
     facts = CaseFacts(today=TODAY, rg_date=TODAY - timedelta(days=90), recovery_period_days=45,
                       actor_id=DM_A, last_decision_maker_id=DM_A)
     with pytest.raises(GuardFailed, match="A different decision maker"):
         next_state(source, event, facts)
+
+
+@pytest.mark.parametrize("transition", [t for t in TRANSITIONS if t.event in {Event.REVIEW_AGREE,
+                                                                               Event.REVIEW_DISAGREE}], ids=_id)
+def test_concluding_a_review_has_its_rules_in_the_review_table_not_here(transition: Transition) -> None:
+    # Who may review, reasons and "not the decision maker" are checked once, by nrm/reviews/lifecycle.py.
+    assert transition.guards == ()
 
 
 def test_reactivation_returns_to_the_state_before_suspension() -> None:
@@ -177,11 +182,10 @@ def test_random_sequences_respect_the_rules(steps: list[tuple[Event, bool, bool,
         # A conclusive grounds decision needs the recovery period run and no open request.
         if event in {Event.CG_POSITIVE, Event.CG_NEGATIVE}:
             assert recovery_run and open_requests == 0 and rg_date is not None
-        # A fresh decision, or a review, is never by the last decision maker.
+        # A fresh decision is never by the last decision maker.
         if before in {State.RG_REFERRED_BACK, State.RG_RECONSIDERATION, State.CG_REFERRED_BACK,
-                      State.CG_RECONSIDERATION, State.RG_UNDER_REVIEW, State.CG_UNDER_REVIEW} and event in {
-                Event.RG_POSITIVE, Event.RG_NEGATIVE, Event.CG_POSITIVE, Event.CG_NEGATIVE, Event.REVIEW_AGREE,
-                Event.REVIEW_DISAGREE}:
+                      State.CG_RECONSIDERATION} and event in {
+                Event.RG_POSITIVE, Event.RG_NEGATIVE, Event.CG_POSITIVE, Event.CG_NEGATIVE}:
             assert last_decision_maker is None or actor != last_decision_maker
         state = after
         if event == Event.SUSPEND:

@@ -24,7 +24,7 @@ from nrm.cases.models import (
     Outcome,
     StatusChange,
 )
-from nrm.cases.tests.factories import cg_decide, make_case, make_staff, rg_decide
+from nrm.cases.tests.factories import BuiltCase, cg_decide, make_case, make_staff, rg_decide
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError, TransitionNotAllowed
 from nrm.notify.models import OutboxMessage
 
@@ -70,7 +70,7 @@ def test_an_rg_decision_records_the_guidance_it_was_made_under_and_its_letter_sa
     guidance = decision.policy["rg_guidance_version"]
     assert words in guidance
     if outcome == Outcome.NEGATIVE:
-        services.case_second_line_review(case=case, reviewer=case.built_by.senior, agree=True, rationale="Agreed.")
+        _apply_review(case, agree=True, rationale="Agreed.", on=decided_on)
     letter = DecisionLetter.objects.get(decision=decision)
     assert "Guidance applied" in letter.html and guidance in letter.html
     message = OutboxMessage.objects.get(kind="decision_letter", about_id=str(letter.pk))
@@ -124,27 +124,17 @@ def test_negative_rg_waits_for_second_line_review_and_is_not_served() -> None:
     assert [r.code for r in decision.reasons.all()] == ["rg_no_indicators"]
 
 
-def test_second_line_review_rules() -> None:
-    case = make_case(state=State.RG_UNDER_REVIEW)
-    built = case.built_by
-    with pytest.raises(AccessDenied, match="Only a senior decision maker"):
-        services.case_second_line_review(case=case, reviewer=built.decision_maker, agree=True, rationale="ok")
-    senior_who_decided = make_staff(Role.SENIOR_DECISION_MAKER, "sca")
-    other = make_case(state=State.AWAITING_RG, decision_maker=senior_who_decided)
-    rg_decide(other, senior_who_decided, Outcome.NEGATIVE)
-    with pytest.raises(GuardFailed, match="different decision maker"):
-        services.case_second_line_review(case=other, reviewer=senior_who_decided, agree=True, rationale="ok")
-    other.refresh_from_db()
-    assert other.state == State.RG_UNDER_REVIEW
-    ieca_senior = make_staff(Role.SENIOR_DECISION_MAKER, "ieca")
-    with pytest.raises(AccessDenied):
-        services.case_second_line_review(case=case, reviewer=ieca_senior, agree=True, rationale="ok")
+def _apply_review(case: BuiltCase, *, agree: bool, rationale: str, on: date | None = None) -> Decision:
+    """The cases half of concluding a review (the reviews domain checks the rules and calls it)."""
+    decision = services.case_proposed_decision(case)
+    assert decision is not None
+    return services.case_apply_review_outcome(case=case, decision=decision, reviewer=case.built_by.senior,
+                                              agree=agree, rationale=rationale, on=on or TODAY())
 
 
 def test_review_agree_serves_the_negative_rg_with_letters() -> None:
     case = make_case(state=State.RG_UNDER_REVIEW)
-    decision = services.case_second_line_review(case=case, reviewer=case.built_by.senior, agree=True,
-                                                rationale="The decision is sound.")
+    decision = _apply_review(case, agree=True, rationale="The decision is sound.")
     case.refresh_from_db()
     assert case.state == State.NEGATIVE_RG
     assert decision.status == DecisionStatus.SERVED
@@ -157,10 +147,7 @@ def test_review_agree_serves_the_negative_rg_with_letters() -> None:
 def test_review_disagree_refers_back_for_a_fresh_decision_by_someone_else() -> None:
     case = make_case(state=State.RG_UNDER_REVIEW, allocated_to=None)
     built = case.built_by
-    with pytest.raises(ServiceError, match="Enter the reasons"):
-        services.case_second_line_review(case=case, reviewer=built.senior, agree=False, rationale="  ")
-    decision = services.case_second_line_review(case=case, reviewer=built.senior, agree=False,
-                                                rationale="The account of coercion was not weighed.")
+    decision = _apply_review(case, agree=False, rationale="The account of coercion was not weighed.")
     case.refresh_from_db()
     assert case.state == State.RG_REFERRED_BACK
     assert decision.status == DecisionStatus.OVERTURNED
@@ -221,6 +208,17 @@ def test_only_the_case_authority_decision_makers_may_decide() -> None:
     assert case.state == State.AWAITING_RG
 
 
+def test_opening_a_case_routes_it_through_the_table_with_its_status_change() -> None:
+    case = make_case(state=State.AWAITING_RG, received_on=date(2024, 3, 1))
+    change = StatusChange.objects.get(case=case)
+    assert (change.event, change.from_state, change.to_state) == ("route", "submitted", "awaiting_rg")
+    assert change.occurred_on == date(2024, 3, 1)
+    assert change.actor == case.built_by.first_responder
+    routed = AuditEvent.objects.get(case_id=case.pk, action="case.routed").after
+    assert routed is not None
+    assert routed["state"] == "awaiting_rg" and routed["rg_target_date"] == "2024-03-08"
+
+
 def test_a_submitted_case_is_routed_before_its_rg_decision() -> None:
     case = make_case(state=State.SUBMITTED)
     rg_decide(case, case.built_by.decision_maker, Outcome.POSITIVE)
@@ -273,7 +271,7 @@ def test_negative_cg_goes_to_independent_review_before_it_is_served() -> None:
     assert decision.status == DecisionStatus.PROPOSED
     assert decision.policy["independent_review_mode"] == "second_line"
     assert not DecisionLetter.objects.filter(decision=decision).exists()
-    services.case_conclude_review(case=case, reviewer=case.built_by.senior, agree=True, rationale="Agreed.")
+    _apply_review(case, agree=True, rationale="Agreed.")
     case.refresh_from_db()
     decision.refresh_from_db()
     assert case.state == State.NEGATIVE_CG
@@ -472,14 +470,10 @@ def test_every_change_is_an_audit_event_on_the_case() -> None:
         assert expected in actions
 
 
-def test_a_review_concludes_on_the_date_given() -> None:
+def test_a_decision_agreed_on_review_is_served_on_the_date_given() -> None:
     case = make_case(state=State.AWAITING_RG, received_on=date(2024, 3, 1))
     decision = rg_decide(case, case.built_by.decision_maker, Outcome.NEGATIVE, on=date(2024, 3, 4))
-    with pytest.raises(ServiceError, match="cannot conclude before the decision"):
-        services.case_second_line_review(case=case, reviewer=case.built_by.senior, agree=True, rationale="",
-                                         today=date(2024, 3, 1))
-    services.case_second_line_review(case=case, reviewer=case.built_by.senior, agree=True, rationale="",
-                                     today=date(2024, 3, 6))
+    _apply_review(case, agree=True, rationale="", on=date(2024, 3, 6))
     decision.refresh_from_db()
     assert decision.served_on == date(2024, 3, 6) and decision.reviewed_on == date(2024, 3, 6)
     letter = DecisionLetter.objects.get(decision=decision)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
 
 from nrm.accounts.roles import Role
@@ -18,11 +18,12 @@ from nrm.cases import services
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, Decision, DecisionLetter, InformationRequestStatus, Outcome
 from nrm.cases.tests.factories import make_case, make_staff, rg_decide
+from nrm.reviews.models import Review
 
 pytestmark = pytest.mark.django_db
 
 CASE_PAGES = [
-    "cases:detail", "cases:allocate", "cases:rg_decision", "cases:rg_review", "cases:cg_decision", "cases:rfi_new",
+    "cases:detail", "cases:allocate", "cases:rg_decision", "cases:cg_decision", "cases:rfi_new",
     "cases:note_new", "cases:reconsideration", "cases:withdraw", "cases:suspend", "cases:reactivate",
     "cases:disqualify", "cases:close", "cases:representative",
 ]
@@ -142,20 +143,41 @@ def test_cg_too_early_shows_a_clear_error_keeps_the_input_and_changes_nothing(
     assert not Decision.objects.filter(case=case, stage="CG").exists()
 
 
-def test_a_review_by_the_wrong_role_shows_a_clear_error_and_changes_nothing(
-        client_for: Callable[..., Client]) -> None:
+def test_the_old_casework_review_page_is_gone(client_for: Callable[..., Client]) -> None:
     case = make_case(state=State.RG_UNDER_REVIEW)
-    client = client_for(Role.CASEWORKER, organisation="sca")
-    url = reverse("cases:rg_review", kwargs={"case_id": case.pk})
-    assert client.get(url).status_code == 200
-    response = client.post(url, {"agree": "no", "rationale": "I would have decided otherwise."})
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert "Only a senior decision maker at the Single Competent Authority can review" in page
-    assert "I would have decided otherwise." in page
-    assert 'value="no" checked' in page
+    old = f"/cases/{case.pk}/reasonable-grounds/review"
+    with pytest.raises(Resolver404):
+        resolve(old)
+    with pytest.raises(NoReverseMatch):
+        reverse("cases:rg_review", kwargs={"case_id": case.pk})
+    senior = client_for(case.built_by.senior)
+    assert senior.get(old).status_code == 404
+    assert senior.post(old, {"agree": "yes", "rationale": "x"}).status_code == 404
     case.refresh_from_db()
     assert case.state == State.RG_UNDER_REVIEW
+
+
+def test_the_case_page_links_a_senior_to_the_second_line_review(client_for: Callable[..., Client]) -> None:
+    case = make_case(state=State.RG_UNDER_REVIEW)
+    link = reverse("reviews:case_review", kwargs={"case_id": case.pk})
+    page = client_for(case.built_by.senior).get(reverse("cases:detail", kwargs={"case_id": case.pk}))
+    assert f'href="{link}"' in page.content.decode()
+    review = Review.objects.get(case=case)
+    response = client_for(case.built_by.senior).get(link)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reviews:second_line_review", kwargs={"review_id": review.pk})
+    # A caseworker is not offered the review, and the link finds nothing for them.
+    caseworker = client_for(case.built_by.decision_maker)
+    assert link not in caseworker.get(reverse("cases:detail", kwargs={"case_id": case.pk})).content.decode()
+    assert caseworker.get(link).status_code == 404
+
+
+def test_no_reasonable_grounds_decision_is_offered_before_the_case_is_routed(
+        client_for: Callable[..., Client]) -> None:
+    case = make_case(state=State.AWAITING_RG)
+    Case.objects.filter(pk=case.pk).update(state=State.SUBMITTED)
+    page = client_for(case.built_by.decision_maker).get(reverse("cases:detail", kwargs={"case_id": case.pk}))
+    assert reverse("cases:rg_decision", kwargs={"case_id": case.pk}) not in page.content.decode()
 
 
 def test_the_same_decision_maker_cannot_take_the_fresh_decision(client_for: Callable[..., Client]) -> None:

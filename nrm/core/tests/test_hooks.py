@@ -45,7 +45,8 @@ def test_a_failing_receiver_fails_the_emitter() -> None:
 def test_the_domains_connect_their_receivers() -> None:
     from nrm.core import hooks
 
-    names = {f"{r.__module__}.{r.__name__}" for h in (hooks.negative_decision_proposed, hooks.review_concluded,
-                                                       hooks.decision_served) for r in h.receivers}
-    assert {"nrm.reviews.services.on_negative_decision_proposed", "nrm.reviews.services.on_review_concluded",
-            "nrm.support.services.on_decision_served"} <= names
+    names = {f"{r.__module__}.{r.__name__}" for h in (hooks.negative_decision_proposed, hooks.decision_served)
+             for r in h.receivers}
+    assert {"nrm.reviews.services.on_negative_decision_proposed", "nrm.support.services.on_decision_served"} <= names
+    # Concluding a review goes reviews -> cases directly: there is no hook back into reviews.
+    assert not hasattr(hooks, "review_concluded")

@@ -109,20 +109,20 @@ def test_the_chair_records_the_outcome_only_when_everyone_has_declared(review: R
     chair = _chair(review)
     services.panel_declare(review=review, user=chair, conflicted=False, today=DECIDED)
     with pytest.raises(GuardFailed, match="Still to declare"):
-        services.panel_conclude(review=review, chair=chair, agree=True, rationale="Sound decision.", today=DECIDED)
+        services.review_conclude(review=review, reviewer=chair, agree=True, rationale="Sound decision.", today=DECIDED)
     member = review.seats.filter(role=SeatRole.MEMBER).first()
     assert member is not None
     _declare_all(review)
     with pytest.raises(AccessDenied):
-        services.panel_conclude(review=review, chair=member.user, agree=True, rationale="x", today=DECIDED)
+        services.review_conclude(review=review, reviewer=member.user, agree=True, rationale="x", today=DECIDED)
     with pytest.raises(ServiceError) as error:
-        services.panel_conclude(review=review, chair=chair, agree=True, rationale=" ", today=DECIDED)
+        services.review_conclude(review=review, reviewer=chair, agree=True, rationale=" ", today=DECIDED)
     assert error.value.field == "rationale"
 
 
 def test_a_panel_that_agrees_lets_the_decision_be_served(review: Review) -> None:
     _declare_all(review)
-    services.panel_conclude(review=review, chair=_chair(review), agree=True,
+    services.review_conclude(review=review, reviewer=_chair(review), agree=True,
                             rationale="The decision is reasonable on the evidence.", today=date(2021, 6, 10))
     review.refresh_from_db()
     case = Case.objects.get(pk=review.case_id)
@@ -139,7 +139,7 @@ def test_a_panel_that_disagrees_sends_the_case_back_for_a_fresh_decision_by_some
         review: Review, caseworkers: list[User]) -> None:
     _declare_all(review)
     rationale = "The credibility findings do not take account of the trauma described."
-    services.panel_conclude(review=review, chair=_chair(review), agree=False, rationale=rationale,
+    services.review_conclude(review=review, reviewer=_chair(review), agree=False, rationale=rationale,
                             today=date(2021, 6, 9))
     case = Case.objects.get(pk=review.case_id)
     decision = review.decision
@@ -161,11 +161,13 @@ def test_a_panel_that_disagrees_sends_the_case_back_for_a_fresh_decision_by_some
 
 
 def test_only_the_panel_can_conclude_a_panel_review(review: Review) -> None:
+    _declare_all(review)
     senior = builders.user(builders.Role.SENIOR_DECISION_MAKER, "sca")
-    event = hooks.ReviewConcludedEvent(decision=review.decision, reviewer=senior, agree=True,
-                                       rationale="Fine", on=DECIDED)
-    with pytest.raises(GuardFailed, match="Multi-Agency Assurance Panel"):
-        hooks.review_concluded.emit(event)
+    with pytest.raises(AccessDenied, match="Only the chair of this panel"):
+        services.review_conclude(review=review, reviewer=senior, agree=True, rationale="Fine", today=DECIDED)
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.OPEN
+    assert Case.objects.get(pk=review.case_id).state == State.CG_UNDER_REVIEW
 
 
 def test_the_chair_of_an_overdue_panel_is_reminded_once(review: Review) -> None:
@@ -184,7 +186,7 @@ def test_dashboard_counts_by_quarter(case_2021: Case, caseworkers: list[User], p
     second = Review.objects.get(decision=builders.negative_cg(other, caseworkers[0], decided_on=date(2021, 6, 2)))
     for review, agree, day in ((first, True, date(2021, 6, 8)), (second, False, date(2021, 7, 1))):
         _declare_all(review)
-        services.panel_conclude(review=review, chair=_chair(review), agree=agree, rationale="Because.", today=day)
+        services.review_conclude(review=review, reviewer=_chair(review), agree=agree, rationale="Because.", today=day)
     third_case = builders.build_case(received_on=date(2021, 1, 11), rg_date=date(2021, 1, 15))
     builders.negative_cg(third_case, caseworkers[0], decided_on=date(2021, 7, 5))
 
@@ -201,7 +203,7 @@ def test_dashboard_counts_by_quarter(case_2021: Case, caseworkers: list[User], p
 
 def test_reviews_extract_rows_fit_the_schema(review: Review) -> None:
     _declare_all(review)
-    services.panel_conclude(review=review, chair=_chair(review), agree=False, rationale="No.",
+    services.review_conclude(review=review, reviewer=_chair(review), agree=False, rationale="No.",
                             today=date(2021, 6, 9))
     rows = selectors.reviews_extract_rows()
     table = pa.Table.from_pylist(rows, schema=xs.REVIEWS)
@@ -231,13 +233,13 @@ def test_a_conflicted_chair_is_replaced_when_another_chair_is_free(review: Revie
     member = review.seats.filter(role=SeatRole.MEMBER).first()
     assert member is not None
     with pytest.raises(AccessDenied):
-        services.panel_conclude(review=review, chair=chair, agree=True, rationale="x", today=DECIDED)
+        services.review_conclude(review=review, reviewer=chair, agree=True, rationale="x", today=DECIDED)
     new_chair = builders.panel_pool(chairs=1, members=0)["chairs"][0]
     assert services.panels_convene_waiting(today=DECIDED) == 1
     review.refresh_from_db()
     assert review.status == ReviewStatus.OPEN and _chair(review) == new_chair
     with pytest.raises(GuardFailed, match="Still to declare"):
-        services.panel_conclude(review=review, chair=new_chair, agree=True, rationale="x", today=DECIDED)
+        services.review_conclude(review=review, reviewer=new_chair, agree=True, rationale="x", today=DECIDED)
 
 
 def test_the_periodic_jobs_are_registered() -> None:

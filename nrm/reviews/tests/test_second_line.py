@@ -41,7 +41,7 @@ def test_a_negative_cg_in_2024_gets_a_second_line_review(review: Review) -> None
 
 
 def test_a_senior_agrees_and_the_decision_is_served(review: Review, senior: User) -> None:
-    services.second_line_conclude(review=review, reviewer=senior, agree=True, rationale="Reasonable.",
+    services.review_conclude(review=review, reviewer=senior, agree=True, rationale="Reasonable.",
                                   today=date(2024, 3, 7))
     review.refresh_from_db()
     assert review.outcome == ReviewOutcome.AGREE and review.concluded_by == senior
@@ -53,9 +53,9 @@ def test_a_senior_agrees_and_the_decision_is_served(review: Review, senior: User
 
 def test_a_senior_returns_the_decision_with_reasons(review: Review, senior: User) -> None:
     with pytest.raises(ServiceError) as error:
-        services.second_line_conclude(review=review, reviewer=senior, agree=False, rationale="", today=DECIDED)
+        services.review_conclude(review=review, reviewer=senior, agree=False, rationale="", today=DECIDED)
     assert error.value.field == "rationale"
-    services.second_line_conclude(review=review, reviewer=senior, agree=False,
+    services.review_conclude(review=review, reviewer=senior, agree=False,
                                   rationale="The evidence from the support worker was not considered.",
                                   today=DECIDED)
     case = Case.objects.get(pk=review.case_id)
@@ -68,22 +68,22 @@ def test_the_decision_maker_cannot_review_their_own_decision(case_2024: Case) ->
     maker = builders.user(Role.SENIOR_DECISION_MAKER, "sca")
     review = Review.objects.get(decision=builders.negative_cg(case_2024, maker, decided_on=DECIDED))
     with pytest.raises(GuardFailed, match="You made this decision"):
-        services.second_line_conclude(review=review, reviewer=maker, agree=True, rationale="Fine", today=DECIDED)
+        services.review_conclude(review=review, reviewer=maker, agree=True, rationale="Fine", today=DECIDED)
 
 
 def test_only_a_senior_of_the_same_competent_authority_reviews(review: Review, caseworkers: list[User]) -> None:
     ieca_senior = builders.user(Role.SENIOR_DECISION_MAKER, "ieca")
     for reviewer in (caseworkers[1], ieca_senior):
         with pytest.raises(AccessDenied):
-            services.second_line_conclude(review=review, reviewer=reviewer, agree=True, rationale="x", today=DECIDED)
+            services.review_conclude(review=review, reviewer=reviewer, agree=True, rationale="x", today=DECIDED)
     assert not selectors.second_line_reviews_for(ieca_senior).exists()
     assert not selectors.second_line_reviews_for(caseworkers[1]).exists()
 
 
 def test_a_panel_review_is_not_a_second_line_review(case_2021: Case, caseworkers: list[User], senior: User) -> None:
     review = Review.objects.get(decision=builders.negative_cg(case_2021, caseworkers[0], decided_on=date(2021, 6, 1)))
-    with pytest.raises(ServiceError, match="Multi-Agency Assurance Panel"):
-        services.second_line_conclude(review=review, reviewer=senior, agree=True, rationale="x", today=date(2021, 6, 2))
+    with pytest.raises(AccessDenied, match="Only the chair of this panel"):
+        services.review_conclude(review=review, reviewer=senior, agree=True, rationale="x", today=date(2021, 6, 2))
     assert not selectors.second_line_reviews_for(senior).filter(pk=review.pk).exists()
 
 
@@ -92,10 +92,9 @@ def test_a_negative_rg_is_reviewed_second_line_even_in_the_panel_years(caseworke
     decision = builders.negative_rg(case, caseworkers[0], decided_on=date(2021, 3, 4))
     review = Review.objects.get(decision=decision)
     assert (review.kind, review.stage) == (ReviewKind.SECOND_LINE, "RG")
-    # Concluded through the casework's own second-line page: the review record follows.
-    from nrm.cases.services import case_second_line_review
-
-    case_second_line_review(case=case, reviewer=senior, agree=True, rationale="Agreed.")
+    services.review_conclude(review=review, reviewer=senior, agree=True, rationale="", today=date(2021, 3, 5))
     review.refresh_from_db()
+    case.refresh_from_db()
+    assert case.state == State.NEGATIVE_RG
     assert review.status == ReviewStatus.CONCLUDED and review.outcome == ReviewOutcome.AGREE
     assert review.concluded_by == senior

@@ -128,6 +128,7 @@ def test_second_line_pages_are_for_seniors_of_the_authority(case_2024: Case, cas
     assert case_2024.reference in senior.get(reverse("reviews:second_line_list")).content.decode()
     assert senior.get(url).status_code == 200
     response = senior.post(url, {"outcome": "return", "rationale": ""})
-    assert response.status_code == 400 and "Enter your reasons" in response.content.decode()
+    assert response.status_code == 400
+    assert "Enter the reasons for returning the decision" in response.content.decode()
     assert senior.post(url, {"outcome": "agree", "rationale": "Sound."}).status_code == 302
     assert Case.objects.get(pk=case_2024.pk).state == State.NEGATIVE_CG

@@ -279,12 +279,12 @@ def test_the_case_is_not_touched_by_support(move_on: SupportReferral) -> None:
 
 def test_after_a_negative_cg_is_served_the_provider_is_told_and_support_may_end(
         referred: SupportReferral, provider: User, caseworkers: list[User]) -> None:
-    from nrm.cases.services import case_conclude_review
+    from nrm.cases.tests.factories import review_conclude
 
     _accept(referred, provider)
     builders.negative_cg(referred.case, caseworkers[1], decided_on=CG)
     senior = builders.user(Role.SENIOR_DECISION_MAKER, "sca")
-    case_conclude_review(case=referred.case, reviewer=senior, agree=True, rationale="Agreed.")
+    review_conclude(referred.case, senior, agree=True, rationale="Agreed.")
     assert OutboxMessage.objects.filter(dedupe_key__startswith=f"support-negative-cg:{referred.pk}").exists()
     dates = selectors.support_dates(referred)
     assert dates.must_continue_until is None and not dates.awaiting_conclusive_grounds
