@@ -30,9 +30,16 @@ from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation
 from nrm.referrals.routing import childrens_services_for
 from nrm.support import rules as support_rules
+from nrm.support.lifecycle import (
+    LIVE_STATES,
+    SupportEvent,
+    SupportFacts,
+    SupportState,
+    may_record_support,
+    next_support_state,
+)
 from nrm.support.models import (
     AssessmentOutcome,
-    EndReason,
     ProviderType,
     RecoveryNeedsAssessment,
     SupportEpisode,
@@ -44,17 +51,7 @@ from nrm.support.selectors import SupportDates, support_dates
 
 logger = logging.getLogger(__name__)
 
-LIVE = (SupportReferralStatus.OFFERED, SupportReferralStatus.ACCEPTED)
-
-# Support may end before the date the provider must keep to only for these reasons.
-PERMITTED_EARLY_END_REASONS = frozenset({
-    EndReason.DECLINED_SUPPORT,
-    EndReason.LEFT_UK,
-    EndReason.TRANSFERRED,
-    EndReason.MISSING,
-    EndReason.DIED,
-})
-REASONS_NEEDING_DETAILS = frozenset({EndReason.TRANSFERRED, EndReason.OTHER})
+LIVE = LIVE_STATES
 
 # Reminders to the provider this many days before the date support may end.
 REMINDER_DAYS_BEFORE = (14, 3)
@@ -203,14 +200,12 @@ def support_referral_respond(*, referral: SupportReferral, user: Any, accept: bo
     """The provider accepts the referral, or declines it with a reason."""
     day = today or timezone.localdate()
     reason = reason.strip()
-    if not accept and not reason:
-        raise ServiceError("Enter the reason you cannot accept this referral", field="reason")
     with transaction.atomic():
         referral = _lock(referral)
         _require_provider(user, referral)
-        if referral.status != SupportReferralStatus.OFFERED:
-            raise GuardFailed("You have already responded to this referral.")
-        referral.status = SupportReferralStatus.ACCEPTED if accept else SupportReferralStatus.DECLINED
+        referral.status = next_support_state(SupportState(referral.status),
+                                             SupportEvent.ACCEPT if accept else SupportEvent.DECLINE,
+                                             SupportFacts(reason=reason))
         referral.responded_by = user
         referral.responded_on = day
         referral.decline_reason = "" if accept else reason
@@ -229,9 +224,9 @@ def support_referral_respond(*, referral: SupportReferral, user: Any, accept: bo
 
 
 def _require_accepted(referral: SupportReferral) -> None:
-    if referral.status != SupportReferralStatus.ACCEPTED:
-        raise GuardFailed("Accept the referral before recording support." if referral.status ==
-                          SupportReferralStatus.OFFERED else "Support for this person has ended.")
+    refusal = may_record_support(SupportState(referral.status))
+    if refusal:
+        raise GuardFailed(refusal)
 
 
 def _check_date(value: date, *, today: date, not_before: date, field: str, what: str) -> None:
@@ -336,10 +331,6 @@ def support_end(*, referral: SupportReferral, user: Any, ended_on: date, reason:
     """The provider ends support. Before the date it must keep to, only a permitted reason will do."""
     day = today or timezone.localdate()
     details = details.strip()
-    if reason not in EndReason.values:
-        raise ServiceError("Select why support is ending", field="reason")
-    if reason in REASONS_NEEDING_DETAILS and not details:
-        raise ServiceError("Give details of why support is ending", field="details")
     with transaction.atomic():
         referral = _lock(referral)
         _require_provider(user, referral)
@@ -347,13 +338,9 @@ def support_end(*, referral: SupportReferral, user: Any, ended_on: date, reason:
         _check_date(ended_on, today=day, not_before=referral.referred_on, field="ended_on",
                     what="date support ended")
         dates = support_dates(referral)
-        if reason == EndReason.NEGATIVE_DECISION and dates.negative_cg_served_on is None:
-            raise GuardFailed("No negative conclusive grounds decision has been served on this case.", field="reason")
-        if reason not in PERMITTED_EARLY_END_REASONS:
-            refusal = _early_end_refusal(dates, ended_on)
-            if refusal:
-                raise GuardFailed(refusal, field="ended_on")
-        referral.status = SupportReferralStatus.ENDED
+        referral.status = next_support_state(SupportState(referral.status), SupportEvent.END, SupportFacts(
+            reason=reason, details=details, negative_cg_served=dates.negative_cg_served_on is not None,
+            too_early=_early_end_refusal(dates, ended_on)))
         referral.ended_on = ended_on
         referral.end_reason = reason
         referral.end_details = details

@@ -24,6 +24,7 @@ from nrm.support.forms import (
     EpisodeForm,
     RespondForm,
 )
+from nrm.support.lifecycle import PERMITTED_EARLY_END_REASONS
 from nrm.support.models import EndReason, SupportReferral, SupportReferralStatus
 
 DATE_ANCHORS = {name: f"{name}-day" for name in ("start_date", "end_date", "assessed_on", "support_needed_until",
@@ -201,7 +202,7 @@ def end_support(request: HttpRequest, referral_id: str) -> HttpResponse:
         "person_name": selectors.person_name(referral.case.referral),
         "dates": selectors.support_dates(referral),
         "reasons": EndReason.choices,
-        "permitted": services.PERMITTED_EARLY_END_REASONS,
+        "permitted": PERMITTED_EARLY_END_REASONS,
         "errors": _errors(form, "ended_on"),
         "ended_error": field_error(form, "ended_on"), "reason_error": field_error(form, "reason"),
         "details_error": field_error(form, "details"),

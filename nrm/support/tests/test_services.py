@@ -13,7 +13,7 @@ from nrm.accounts.roles import Role
 from nrm.analytics import extract_schema as xs
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case
-from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
+from nrm.core.errors import AccessDenied, GuardFailed, ServiceError, TransitionNotAllowed
 from nrm.notify.models import OutboxMessage
 from nrm.reviews.tests import builders
 from nrm.support import selectors, services
@@ -114,7 +114,7 @@ def test_the_provider_accepts_or_declines_with_a_reason(referred: SupportReferra
     assert declined.status == SupportReferralStatus.DECLINED
     assert OutboxMessage.objects.filter(dedupe_key=f"support-declined:{referred.pk}",
                                         recipient_organisation__slug="sca").exists()
-    with pytest.raises(GuardFailed):
+    with pytest.raises(TransitionNotAllowed, match="already responded"):
         services.support_referral_respond(referral=referred, user=provider, accept=True, today=RG)
 
 
