@@ -100,3 +100,10 @@ def test_only_analysts_may_ask(client_for: Any) -> None:
     caseworker = client_for(Role.CASEWORKER)
     assert caseworker.get("/statistics/questions").status_code == 404
     assert _post_json(caseworker, {"measure": "count", "periods": ["2024"]}).status_code == 403
+
+
+def test_the_question_pages_keep_their_addresses() -> None:
+    from django.urls import reverse
+
+    assert reverse("stats:questions") == "/statistics/questions"
+    assert reverse("api:stats_questions") == API
