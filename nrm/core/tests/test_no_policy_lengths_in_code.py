@@ -36,9 +36,9 @@ DURATIONS = frozenset({"timedelta", "timedelta64", "Timedelta", "relativedelta",
 # Arithmetic that is not a recovery-period or move-on length, checked by hand:
 # (file, expression) -> what it is instead.
 NOT_POLICY_LENGTHS: dict[tuple[str, str], str] = {
-    ("nrm/stats/charts.py", "top + len(values) * (bar_h + gap) + 30"): "SVG height in pixels",
-    ("nrm/stats/charts.py", "top + 14"): "SVG coordinate in pixels",
-    ("nrm/synth/report.py", "top2 - 14"): "SVG coordinate in pixels",
+    ("nrm/analytics/charts.py", "top + len(values) * (bar_h + gap) + 30"): "SVG height in pixels",
+    ("nrm/analytics/charts.py", "top + 14"): "SVG coordinate in pixels",
+    ("nrm/analytics/synthetic/report.py", "top2 - 14"): "SVG coordinate in pixels",
     ("bench/queue.py", "time.monotonic() + 30"): "a timeout in seconds",
 }
 
@@ -47,10 +47,10 @@ NOT_POLICY_LENGTHS: dict[tuple[str, str], str] = {
 # when a listed file is clean, so the list cannot go stale.
 PENDING: dict[str, str] = {
     # analytics: CG dates 45 days after the RG whatever the RG date (rg_day + 45).
-    "nrm/stats/fixtures.py": "analytics",
+    "nrm/analytics/fixtures.py": "analytics",
     # analytics: 90 days of move-on support after a positive CG (cg_d + 90; 45 since 2019, 14 before),
     # and second-line review outcomes 14 days after referral (referred + 14).
-    "nrm/synth/extract.py": "analytics",
+    "nrm/analytics/synthetic/extract.py": "analytics",
     # outbox: the recovery period chosen by hand (45 if rg_date < date(2023, 1, 30) else 30), a
     # 30-day fallback, draft expiry (policy draft_expiry_days) and requests for information due in
     # 14 calendar days (policy rfi_response_working_days: 10 working days).
