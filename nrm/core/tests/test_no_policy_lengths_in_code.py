@@ -51,8 +51,7 @@ PENDING: dict[str, str] = {
     # analytics: 90 days of move-on support after a positive CG (cg_d + 90; 45 since 2019, 14 before),
     # and second-line review outcomes 14 days after referral (referred + 14).
     "nrm/analytics/synthetic/extract.py": "analytics",
-    # outbox: the recovery period chosen by hand (45 if rg_date < date(2023, 1, 30) else 30), a
-    # 30-day fallback, draft expiry (policy draft_expiry_days) and requests for information due in
+    # outbox: draft expiry of 30 days (policy draft_expiry_days) and requests for information due in
     # 14 calendar days (policy rfi_response_working_days: 10 working days).
     "bench/queue.py": "outbox",
 }
