@@ -46,8 +46,6 @@ NOT_POLICY_LENGTHS: dict[tuple[str, str], str] = {
 # file reads the policy (nrm.core.rules, or policy.schedule for vectorised code). The test fails
 # when a listed file is clean, so the list cannot go stale.
 PENDING: dict[str, str] = {
-    # analytics: CG dates 45 days after the RG whatever the RG date (rg_day + 45).
-    "nrm/analytics/fixtures.py": "analytics",
     # analytics: 90 days of move-on support after a positive CG (cg_d + 90; 45 since 2019, 14 before),
     # and second-line review outcomes 14 days after referral (referred + 14).
     "nrm/analytics/synthetic/extract.py": "analytics",
