@@ -265,6 +265,9 @@ def test_partner_inbox_shows_own_messages_and_acknowledges(
     assert crime.subject in inbox and "To acknowledge" in inbox
     detail = manchester.get(reverse("notify:message", kwargs={"message_id": crime.pk})).content.decode()
     assert "Popescu" in detail and "Acknowledge" in detail
+    # The referral in the partner's words: the referrer is "First responder", values are names, not codes.
+    assert "First responder" in detail and "Your details" not in detail and "Your police force area" not in detail
+    assert "Local authority for children&#39;s social care" in detail and "Camden" in detail
     manchester.post(reverse("notify:acknowledge", kwargs={"message_id": crime.pk}))
     crime.refresh_from_db()
     assert crime.acknowledged_at is not None

@@ -69,6 +69,7 @@ def test_a_member_declares_before_reading_the_papers_and_every_read_is_audited(
     text = papers.content.decode()
     assert "Decision under review" in text and "The account is not consistent with exploitation." in text
     assert "Requests for further information" in text
+    assert "First responder" in text and "Your details" not in text  # the referral, worded for a panel member
     assert AuditEvent.objects.filter(action="review.papers_viewed", actor=member, case_id=review.case_id).exists()
 
 

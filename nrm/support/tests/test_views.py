@@ -47,6 +47,7 @@ def test_the_provider_accepts_records_support_and_sees_no_decision_reasoning(
     assert "Maria Example" in listing and "New referrals to accept or decline" in listing
     page = client.get(_url("support:person", referred)).content.decode()
     assert "Romanian" in page
+    assert "First responder" in page and "Your details" not in page  # the referral, worded for the provider
     assert "false job offer" not in page  # not shared
     assert "Indicators of exploitation." not in page  # the RG rationale
     assert "has not shared the account of exploitation" in page
