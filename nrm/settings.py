@@ -77,7 +77,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "nrm.accounts.middleware.SessionLifetimeMiddleware",
     "nrm.accounts.middleware.SecondFactorRequiredMiddleware",
+    "nrm.accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -165,27 +167,44 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Password policy after NCSC guidance: a minimum length, a deny list of common passwords and of
+# the user's own details, a generous maximum, and no composition rules (no "must contain a digit").
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("NRM_PASSWORD_MIN_LENGTH", "12"))}},
+    {"NAME": "nrm.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 256}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "nrm.accounts.passwords.ServiceWordsValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "site:home"
 OTP_TOTP_ISSUER = "Open NRM"
 
+# Lockout per account, whatever the address: wrong passwords and wrong authenticator codes both
+# count. Failures are cleared only when a sign-in completes (every factor), by the sign-in view.
 AXES_FAILURE_LIMIT = int(os.environ.get("NRM_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "email"
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False
+# Throttling per client address (a keyed hash of it is kept): failed sign-ins in 15 minutes,
+# requests to refer and password reset requests per hour.
+NRM_ADDRESS_FAILURE_LIMIT = int(os.environ.get("NRM_ADDRESS_FAILURE_LIMIT", "20"))
+NRM_CONCERN_LIMIT_PER_HOUR = int(os.environ.get("NRM_CONCERN_LIMIT_PER_HOUR", "5"))
+NRM_PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("NRM_PASSWORD_RESET_LIMIT_PER_HOUR", "5"))
+# The service's address, for links in emails sent by commands (pages use the request's own).
+NRM_BASE_URL = os.environ.get("NRM_BASE_URL", "http://localhost:8000")
+# How long emailed links stay usable.
+NRM_LINK_LIFETIMES_HOURS = {"invitation": 72, "password_reset": 1, "authenticator": 24}
 AXES_LOCKOUT_CALLABLE = "nrm.accounts.views.locked_out"
 AXES_VERBOSE = False
 
 SESSION_IDLE_TIMEOUT = int(os.environ.get("NRM_SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT  # sliding: saved on every request
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this long after sign-in.
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("NRM_SESSION_ABSOLUTE_SECONDS", str(10 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -113,3 +113,44 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.role} at {self.organisation}"
+
+
+class LinkPurpose(models.TextChoices):
+    INVITATION = "invitation", "Set your password (invitation)"
+    PASSWORD_RESET = "password_reset", "Reset your password"
+    AUTHENTICATOR = "authenticator", "Set up your authenticator app"
+
+
+class AccountLink(models.Model):
+    """A single-use, time-limited link emailed to a user. Only a hash of its token is kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
+    purpose = models.CharField(max_length=20, choices=LinkPurpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"], name="accounts_link_user_purpose")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} for {self.user}"
+
+    def is_usable(self, now: Any = None) -> bool:
+        return self.used_at is None and self.expires_at > (now or timezone.now())
+
+
+class RateEvent(models.Model):
+    """One counted event (a failed sign-in, a form sent) for throttling by a keyed hash of an address."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"], name="accounts_rate_scope_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.at:%Y-%m-%d %H:%M}"

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+import hashlib
+import secrets
+from datetime import timedelta
 
-from nrm.accounts.models import Membership, RoleRecord, User
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from nrm.accounts.models import AccountLink, LinkPurpose, Membership, RoleRecord, User
 from nrm.accounts.roles import ROLE_DEFINITIONS, Role
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
@@ -47,3 +57,156 @@ def membership_grant(*, user: User, organisation: object, role: Role, granted_by
         audit_record(actor=granted_by, action="membership.granted", target=membership,
                      after={"user": user.email, "organisation": organisation.slug, "role": str(role)})
     return membership
+
+
+# --- Emailed single-use links -------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _link_create(*, user: User, purpose: LinkPurpose) -> str:
+    """Make a new link (any unused one of the same purpose stops working); returns its token."""
+    now = timezone.now()
+    AccountLink.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
+    token = secrets.token_urlsafe(32)
+    hours = settings.NRM_LINK_LIFETIMES_HOURS[str(purpose)]
+    AccountLink.objects.create(user=user, purpose=purpose, token_hash=_token_hash(token),
+                               created_at=now, expires_at=now + timedelta(hours=hours))
+    return token
+
+
+def _email_on_commit(*, to: str, subject: str, body: str) -> None:
+    """Send straight away after commit: these emails carry a secret link, which is never stored."""
+    message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    transaction.on_commit(lambda: message.send(fail_silently=False))
+
+
+LINK_PATHS = {
+    LinkPurpose.INVITATION: "accounts:set_password",
+    LinkPurpose.PASSWORD_RESET: "accounts:reset_password",
+    LinkPurpose.AUTHENTICATOR: "accounts:set_up_second_factor_link",
+}
+LINK_EMAILS = {
+    LinkPurpose.INVITATION: ("You have been invited to Open NRM",
+                             "Use this link to set your password. It works once, for {hours} hours:\n\n{url}"),
+    LinkPurpose.PASSWORD_RESET: ("Reset your Open NRM password",
+                                 "Use this link to choose a new password. It works once, for {hours} hour:\n\n{url}\n\n"
+                                 "If you did not ask to reset your password, you can ignore this email."),
+    LinkPurpose.AUTHENTICATOR: ("Set up your authenticator app for Open NRM",
+                                "Use this link to set up your authenticator app. It works once, for {hours} hours, "
+                                "and you will need your password:\n\n{url}\n\n"
+                                "If you did not just try to sign in, tell your service team."),
+}
+
+
+def link_send(*, user: User, purpose: LinkPurpose, base_url: str, actor: User | None = None) -> None:
+    """Email ``user`` a single-use link for ``purpose``, to their own address only."""
+    with transaction.atomic():
+        token = _link_create(user=user, purpose=purpose)
+        subject, template = LINK_EMAILS[purpose]
+        url = base_url.rstrip("/") + reverse(LINK_PATHS[purpose], kwargs={"token": token})
+        hours = settings.NRM_LINK_LIFETIMES_HOURS[str(purpose)]
+        _email_on_commit(to=user.email, subject=subject, body=template.format(url=url, hours=hours))
+        audit_record(actor=actor, action="user.link_sent", target=user, after={"purpose": str(purpose)})
+
+
+def link_find(*, token: str, purpose: LinkPurpose) -> AccountLink | None:
+    """The usable link for ``token``, or None if it is unknown, used, superseded or expired."""
+    link = AccountLink.objects.select_related("user").filter(token_hash=_token_hash(token), purpose=purpose).first()
+    if link is None or not link.is_usable() or not link.user.is_active:
+        return None
+    return link
+
+
+def _link_use(link: AccountLink) -> None:
+    """Mark the link used; fails if another request used it first."""
+    if AccountLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=timezone.now()) != 1:
+        raise ServiceError("This link has already been used.")
+
+
+def authenticator_link_due(*, user: User) -> bool:
+    """True when the user has no unexpired authenticator link waiting (so a new one may be sent)."""
+    return not AccountLink.objects.filter(user=user, purpose=LinkPurpose.AUTHENTICATOR, used_at__isnull=True,
+                                          expires_at__gt=timezone.now()).exists()
+
+
+# --- Passwords ----------------------------------------------------------------------------------
+
+def password_set(*, user: User, password: str, actor: User | None, action: str = "user.password_set") -> None:
+    """Set ``user``'s password after the password policy accepts it (raises ValidationError)."""
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=actor, action=action, target=user)
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise ServiceError("Your current password is not right", field="current_password")
+    password_set(user=user, password=new_password, actor=user, action="user.password_changed")
+    _email_on_commit(to=user.email, subject="Your Open NRM password was changed",
+                     body="Your password was changed. If you did not do this, tell your service team now.")
+
+
+def password_set_from_link(*, link: AccountLink, password: str) -> User:
+    """Use an invitation or reset link to set a password; the link works once."""
+    with transaction.atomic():
+        _link_use(link)
+        action = "user.password_reset" if link.purpose == LinkPurpose.PASSWORD_RESET else "user.password_set"
+        password_set(user=link.user, password=password, actor=link.user, action=action)
+    return link.user
+
+
+def password_reset_request(*, email: str, base_url: str) -> None:
+    """Email a reset link if an active account has this address; say nothing either way."""
+    user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
+    if user is not None:
+        link_send(user=user, purpose=LinkPurpose.PASSWORD_RESET, base_url=base_url)
+
+
+# --- Invitations, second factors and lockouts ---------------------------------------------------
+
+def user_invite(*, email: str, full_name: str, organisation: object, role: Role, invited_by: User | None,
+                base_url: str) -> User:
+    """Create an account with no usable password and email its holder a link to set one."""
+    with transaction.atomic():
+        user = User.objects.create_user(email, None, full_name=full_name)
+        membership_grant(user=user, organisation=organisation, role=role, granted_by=invited_by)
+        audit_record(actor=invited_by, action="user.invited", target=user, after={"email": user.email})
+        link_send(user=user, purpose=LinkPurpose.INVITATION, base_url=base_url, actor=invited_by)
+    return user
+
+
+def authenticator_enrol(*, link: AccountLink, user: User, device: TOTPDevice, code: str) -> bool:
+    """Confirm ``device`` for ``user`` with a code from it, using the emailed link once."""
+    if link.user_id != user.pk or device.user_id != user.pk:
+        raise ServiceError("This link is for someone else. Sign out, then open the link again.")
+    if not device.verify_token(code):
+        return False
+    with transaction.atomic():
+        _link_use(link)
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(actor=user, action="user.second_factor_enrolled", target=user)
+    return True
+
+
+def authenticator_reset(*, user: User, actor: User | None, base_url: str) -> None:
+    """An administrator removes a user's authenticator and emails them a link to set up a new one."""
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        audit_record(actor=actor, action="user.second_factor_reset", target=user, after={"devices_removed": removed})
+        link_send(user=user, purpose=LinkPurpose.AUTHENTICATOR, base_url=base_url, actor=actor)
+
+
+def account_unlock(*, user: User, actor: User | None) -> int:
+    """Clear an account's failed sign-ins (passwords and codes); returns how many were cleared."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    with transaction.atomic():
+        cleared = AxesProxyHandler.reset_attempts(username=user.email)
+        audit_record(actor=actor, action="user.unlocked", target=user, after={"failures_cleared": cleared})
+    return int(cleared)

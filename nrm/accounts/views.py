@@ -1,4 +1,5 @@
-"""Signing in with a password and, for roles that need one, a second factor (TOTP)."""
+"""Signing in with a password and, for roles that need one, a second factor (TOTP); setting,
+changing and resetting passwords; signing out."""
 
 from __future__ import annotations
 
@@ -8,17 +9,27 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from django.contrib.auth import authenticate, login, logout
+from axes.handlers.proxy import AxesProxyHandler
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
+from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from nrm.accounts.forms import CodeForm, SignInForm
+from nrm.accounts import services, throttle
+from nrm.accounts.forms import ChangePasswordForm, CodeForm, ForgottenPasswordForm, NewPasswordForm, SignInForm
+from nrm.accounts.models import AccountLink, LinkPurpose
 from nrm.audit.services import audit_record
+from nrm.core.errors import ServiceError
 from nrm.core.forms import error_list
+
+ENROLMENT_PATH = "/sign-in/set-up-authenticator/"
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -28,24 +39,59 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
+def _password_min_length() -> int:
+    for validator in get_default_password_validators():
+        if isinstance(validator, MinimumLengthValidator):
+            return validator.min_length
+    return 0
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _complete_sign_in(request: HttpRequest, user: Any) -> None:
+    """Every factor given: clear the account's failed attempts."""
+    AxesProxyHandler.reset_attempts(username=user.email)
+
+
+def _count_failure(request: HttpRequest, user: Any) -> bool:
+    """Count a wrong code against the account, as a wrong password is; True if now locked."""
+    credentials = {"email": user.email}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    return AxesProxyHandler.is_locked(request, credentials)
+
+
+@require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and throttle.is_limited(limit=throttle.sign_in_failures(), request=request):
+        return render(request, "accounts/throttled.html", {"title": "Too many attempts"}, status=429)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, email=form.cleaned_data["email"].lower(), password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):
             return locked_out(request)
         if user is None:
+            throttle.record(limit=throttle.sign_in_failures(), request=request)
             form.add_error("__all__", "Enter a correct email address and password")
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            audit_record(actor=user, action="user.signed_in", target=user)
-            if user.requires_second_factor:  # type: ignore[attr-defined]
-                request.session["after_second_factor"] = _next_url(request)
-                return redirect("accounts:second_factor")
-            return redirect(_next_url(request))
+            return _password_accepted(request, user)
     return render(request, "accounts/sign_in.html", {
         "title": "Sign in", "form": form, "errors": error_list(form, first_field="email"), "next": request.GET.get("next", ""),
     }, status=400 if form.errors else 200)
+
+
+def _password_accepted(request: HttpRequest, user: Any) -> HttpResponse:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # a new session key
+    audit_record(actor=user, action="user.signed_in", target=user)
+    next_url = _next_url(request)
+    if not user.requires_second_factor:
+        _complete_sign_in(request, user)
+        return redirect(next_url)
+    if next_url.startswith(ENROLMENT_PATH):
+        return redirect(next_url)
+    request.session["after_second_factor"] = next_url
+    return redirect("accounts:second_factor")
 
 
 def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -56,39 +102,92 @@ def _confirmed_device(user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
+def _second_factor_given(request: HttpRequest, device: TOTPDevice) -> HttpResponse:
+    otp_login(request, device)
+    request.session.cycle_key()  # a new session key once the second factor is given
+    _complete_sign_in(request, request.user)
+    audit_record(actor=request.user, action="user.second_factor_verified", target=request.user)
+    return redirect(request.session.pop("after_second_factor", "/"))
+
+
+def _wrong_code(request: HttpRequest, form: CodeForm, message: str) -> HttpResponse | None:
+    user = request.user
+    if _count_failure(request, user):
+        logout(request)
+        return locked_out(request)
+    form.add_error("code", message)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
 def second_factor(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     device = _confirmed_device(request.user)
     if device is None:
         return redirect("accounts:set_up_second_factor")
+    if AxesProxyHandler.is_locked(request, {"email": request.user.email}):  # type: ignore[union-attr]
+        logout(request)
+        return locked_out(request)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"].strip()):
-            otp_login(request, device)
-            audit_record(actor=request.user, action="user.second_factor_verified", target=request.user)
-            return redirect(request.session.pop("after_second_factor", "/"))
-        form.add_error("code", "The code is not right or has expired. Enter the latest code from your authenticator app")
+            return _second_factor_given(request, device)
+        refused = _wrong_code(request, form, "The code is not right or has expired. "
+                                             "Enter the latest code from your authenticator app")
+        if refused is not None:
+            return refused
     errors = [{"text": str(m), "href": "#code"} for m in form.errors.get("code", [])]
     return render(request, "accounts/second_factor.html", {"title": "Enter your security code", "form": form,
                                                            "errors": errors}, status=400 if errors else 200)
 
 
+@require_GET
 def set_up_second_factor(request: HttpRequest) -> HttpResponse:
+    """A password alone never sets up an authenticator: we email the account's owner a link."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    if _confirmed_device(request.user):
+    user: Any = request.user
+    if _confirmed_device(user):
         return redirect("accounts:second_factor")
-    device, _ = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False, defaults={"name": "Authenticator app"})
+    if services.authenticator_link_due(user=user):
+        services.link_send(user=user, purpose=LinkPurpose.AUTHENTICATOR, base_url=_base_url(request))
+    return render(request, "accounts/check_email_authenticator.html", {"title": "Check your email"})
+
+
+def _link_or_none(token: str, purpose: LinkPurpose) -> AccountLink | None:
+    return services.link_find(token=token, purpose=purpose)
+
+
+def _link_expired(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/link_expired.html", {"title": "This link has expired"}, status=410)
+
+
+@require_http_methods(["GET", "POST"])
+def set_up_second_factor_link(request: HttpRequest, token: str) -> HttpResponse:
+    link = _link_or_none(token, LinkPurpose.AUTHENTICATOR)
+    if link is None:
+        return _link_expired(request)
+    if not request.user.is_authenticated:
+        return redirect(reverse("accounts:login") + "?next=" + request.path)
+    if request.user.pk != link.user_id:
+        return render(request, "accounts/link_for_someone_else.html", {"title": "This link is for someone else"},
+                      status=403)
+    if AxesProxyHandler.is_locked(request, {"email": link.user.email}):
+        logout(request)
+        return locked_out(request)
+    device, _ = TOTPDevice.objects.get_or_create(user=link.user, confirmed=False, defaults={"name": "Authenticator app"})
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"].strip()):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            otp_login(request, device)
-            audit_record(actor=request.user, action="user.second_factor_enrolled", target=request.user)
-            return redirect(request.session.pop("after_second_factor", "/"))
-        form.add_error("code", "The code is not right. Enter the code your authenticator app shows now")
+        if services.authenticator_enrol(link=link, user=link.user, device=device, code=form.cleaned_data["code"].strip()):
+            return _second_factor_given(request, device)
+        refused = _wrong_code(request, form, "The code is not right. Enter the code your authenticator app shows now")
+        if refused is not None:
+            return refused
+    return _render_enrolment(request, device, form)
+
+
+def _render_enrolment(request: HttpRequest, device: TOTPDevice, form: CodeForm) -> HttpResponse:
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)
@@ -101,21 +200,101 @@ def set_up_second_factor(request: HttpRequest) -> HttpResponse:
     }, status=400 if errors else 200)
 
 
-def sign_out(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
+# --- Passwords ----------------------------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = ChangePasswordForm(request.POST if request.method == "POST" else None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(user=user, current_password=form.cleaned_data["current_password"],
+                                     new_password=form.cleaned_data["new_password"])
+        except ServiceError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            update_session_auth_hash(request, user)  # keeps this session, with a new key; ends the others
+            return render(request, "accounts/password_changed.html", {"title": "Your password has been changed"})
+    return render(request, "accounts/change_password.html", {
+        "title": "Change your password", "form": form, "password_min_length": _password_min_length(), "errors": error_list(form, first_field="current_password"),
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def forgotten_password(request: HttpRequest) -> HttpResponse:
+    form = ForgottenPasswordForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        limit = throttle.password_reset_requests()
+        if throttle.is_limited(limit=limit, request=request):
+            return render(request, "accounts/throttled.html", {"title": "Too many attempts"}, status=429)
+        throttle.record(limit=limit, request=request)
+        services.password_reset_request(email=form.cleaned_data["email"], base_url=_base_url(request))
+        return render(request, "accounts/check_email_password.html", {"title": "Check your email"})
+    return render(request, "accounts/forgotten_password.html", {
+        "title": "Reset your password", "form": form, "errors": error_list(form, first_field="email"),
+    }, status=400 if form.errors else 200)
+
+
+def _password_from_link(request: HttpRequest, token: str, purpose: LinkPurpose, title: str) -> HttpResponse:
+    link = _link_or_none(token, purpose)
+    if link is None:
+        return _link_expired(request)
+    form = NewPasswordForm(request.POST if request.method == "POST" else None, user=link.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_set_from_link(link=link, password=form.cleaned_data["new_password"])
+        except ServiceError:
+            return _link_expired(request)
         if request.user.is_authenticated:
-            audit_record(actor=request.user, action="user.signed_out", target=request.user)
-        logout(request)
+            logout(request)
+        return render(request, "accounts/password_set.html", {"title": "Your password has been set"})
+    return render(request, "accounts/new_password.html", {
+        "title": title, "form": form, "errors": error_list(form, first_field="new_password"),
+        "email": link.user.email, "password_min_length": _password_min_length(),
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def reset_password(request: HttpRequest, token: str) -> HttpResponse:
+    return _password_from_link(request, token, LinkPurpose.PASSWORD_RESET, "Choose a new password")
+
+
+@require_http_methods(["GET", "POST"])
+def set_password(request: HttpRequest, token: str) -> HttpResponse:
+    return _password_from_link(request, token, LinkPurpose.INVITATION, "Set your password")
+
+
+# --- Signing out --------------------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """GET asks; only a POST (with its CSRF token) signs out, so no other site can sign a user out."""
+    if request.method == "POST":
+        _sign_out(request)
         return render(request, "accounts/signed_out.html", {"title": "You have signed out"})
     return render(request, "accounts/sign_out.html", {"title": "Sign out"})
 
 
-@require_GET
-def timed_out(request: HttpRequest) -> HttpResponse:
+def _sign_out(request: HttpRequest) -> None:
+    if request.user.is_authenticated:
+        audit_record(actor=request.user, action="user.signed_out", target=request.user)
     logout(request)
+
+
+@require_http_methods(["GET", "POST"])
+def timed_out(request: HttpRequest) -> HttpResponse:
+    """The page's script posts here when the idle time runs out; a GET only shows a page."""
+    if request.method == "POST":
+        _sign_out(request)
+        return redirect("accounts:timed_out")
+    if request.user.is_authenticated:
+        return render(request, "accounts/sign_out.html", {"title": "Sign out"})
     return render(request, "accounts/timed_out.html", {"title": "You have been signed out"})
 
 
 @require_GET
 def keepalive(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": request.user.is_authenticated})
+
+

@@ -78,19 +78,6 @@ def test_caseworker_needs_a_second_factor(make_user: Any, settings: Any) -> None
     assert client.get("/").status_code == 200
 
 
-def test_a_user_without_an_authenticator_sets_one_up(make_user: Any) -> None:
-    user = make_user(Role.ANALYST)
-    client = Client()
-    post_sign_in(client, user.email, PASSWORD)
-    page = client.get("/sign-in/code", follow=True)
-    assert "Set up your authenticator app" in page.content.decode()
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
-    response = client.post("/sign-in/set-up-authenticator", {"code": f"{totp(device.bin_key):06d}"})
-    assert response.status_code == 302
-    device.refresh_from_db()
-    assert device.confirmed
-
-
 def test_repeated_failures_lock_the_account(make_user: Any, settings: Any) -> None:
     user = make_user(Role.FIRST_RESPONDER)
     client = Client()

@@ -18,11 +18,24 @@ if (timeout) {
     'Your answers have been saved.</p>' +
     '<button type="button" class="govuk-button" data-module="govuk-button">Stay signed in</button>'
   document.body.appendChild(dialog)
+  // Signing out is a POST with the page's CSRF token: a GET never signs anyone out.
+  const signOut = () => {
+    const form = document.createElement('form')
+    form.method = 'post'
+    form.action = timeout.dataset.logoutUrl
+    const token = document.createElement('input')
+    token.type = 'hidden'
+    token.name = 'csrfmiddlewaretoken'
+    token.value = timeout.dataset.csrfToken
+    form.appendChild(token)
+    document.body.appendChild(form)
+    form.submit()
+  }
   const schedule = () => {
     clearTimeout(warnTimer)
     clearTimeout(logoutTimer)
     warnTimer = setTimeout(() => dialog.showModal(), Math.max(total - warning, 0))
-    logoutTimer = setTimeout(() => { window.location.href = timeout.dataset.logoutUrl }, total)
+    logoutTimer = setTimeout(signOut, total)
   }
   dialog.querySelector('button').addEventListener('click', async () => {
     await fetch(timeout.dataset.keepaliveUrl, { credentials: 'same-origin' })
