@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +22,8 @@ class UserManager(BaseUserManager["User"]):
         if not email:
             raise ValueError("Users need an email address")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password is not None:
+            validate_password(password, user)  # the password policy holds wherever a password is set
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -470,12 +470,15 @@ def concern_raise(*, organisation: Organisation, urgency: str, summary: str, per
                          f"making a National Referral Mechanism referral. Urgency: {ConcernUrgency(urgency).label}.\n\n"
                          "Sign in to Open NRM and open 'Requests to refer' to read it."),
                    about=concern)
-        outbox_add(kind=MessageKind.RECEIPT, recipient_email=concern.raiser_email,
-                   subject="Your request to make a referral was sent",
-                   body=(f"We sent your request to {organisation.name} on {timezone.localdate():%d %B %Y}. "
-                         "They will contact you if they need more information.\n\n"
-                         "If someone is in immediate danger, call 999."),
-                   about=concern)
+        if authenticated:
+            # Only to the signed-in account's own address: a typed address never receives email,
+            # so the form cannot be used to send mail to anyone a visitor chooses.
+            outbox_add(kind=MessageKind.RECEIPT, recipient_email=actor.email,
+                       subject="Your request to make a referral was sent",
+                       body=(f"We sent your request to {organisation.name} on {timezone.localdate():%d %B %Y}. "
+                             "They will contact you if they need more information.\n\n"
+                             "If someone is in immediate danger, call 999."),
+                       about=concern)
         audit_record(actor=actor if authenticated else None, action="concern.raised", target=concern,
                      after={"organisation": organisation.slug, "urgency": urgency})
     return concern

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from nrm.accounts import throttle
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.core.forms import error_list
 from nrm.core.forms import field_error as first_error
@@ -481,6 +482,11 @@ def concern_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         from nrm.reference.models import Organisation
 
+        if not user.is_authenticated:
+            if throttle.is_limited(limit=throttle.concern_requests(), request=request):
+                return render(request, "accounts/throttled.html", {"title": "Too many requests"}, status=429)
+            throttle.record(limit=throttle.concern_requests(), request=request)
+
         data = form.cleaned_data
         try:
             services.concern_raise(
@@ -494,6 +500,7 @@ def concern_new(request: HttpRequest) -> HttpResponse:
         else:
             request.session["referrals_concern_sent_to"] = next(o.text for o in organisations
                                                                 if o.value == data["organisation"])
+            request.session["referrals_concern_confirmation_emailed"] = bool(user.is_authenticated)
             return redirect("referrals:concern_sent")
     value = (lambda name: form.data.get(name, "")) if form.is_bound else (lambda name: initial.get(name, ""))
     return render(request, "referrals/concern_new.html", {
@@ -507,7 +514,10 @@ def concern_sent(request: HttpRequest) -> HttpResponse:
     sent_to = request.session.get("referrals_concern_sent_to")
     if not sent_to:
         return redirect("referrals:concern_new")
-    return render(request, "referrals/concern_sent.html", {"title": "Request sent", "sent_to": sent_to})
+    return render(request, "referrals/concern_sent.html", {
+        "title": "Request sent", "sent_to": sent_to,
+        "confirmation_emailed": request.session.get("referrals_concern_confirmation_emailed", False),
+    })
 
 
 @login_required
