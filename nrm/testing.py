@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,6 +21,7 @@ from nrm.accounts.services import membership_grant
 from nrm.reference.models import Organisation
 
 _counter = itertools.count(1)
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 # A sensible organisation for each role, by slug (see nrm/reference/data/organisations.csv).
 DEFAULT_ORGANISATION = {
@@ -101,3 +105,35 @@ def _reference_data_for_transactional_tests(request: pytest.FixtureRequest) -> N
     if not Organisation.objects.exists():
         load_all(lambda name: apps.get_model("reference", name))
     roles_sync()
+
+
+# --- Every URL pattern, made concrete -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoutePattern:
+    """One URL pattern of the resolver: its namespaced name, its route and its parameters."""
+
+    name: str
+    route: str
+    params: tuple[str, ...]
+
+    def url(self, values: Mapping[str, object]) -> str:
+        """The concrete URL with ``values`` for its parameters (KeyError names a missing one)."""
+        return reverse(self.name, kwargs={param: str(values[param]) for param in self.params})
+
+
+def url_patterns() -> list[RoutePattern]:
+    """Every named URL pattern the resolver lists, in order, with its parameter names."""
+    found: list[RoutePattern] = []
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> None:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                walk(entry, prefix + str(entry.pattern), inner)
+            elif isinstance(entry, URLPattern) and entry.name:
+                route = prefix + str(entry.pattern)
+                found.append(RoutePattern(namespace + entry.name, route, tuple(_PARAM.findall(route))))
+
+    walk(get_resolver(), "", "")
+    return found

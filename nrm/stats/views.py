@@ -12,29 +12,30 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from nrm.core.errors import ServiceError
+from nrm.core.forms import error_list, field_error
+from nrm.stats.forms import FeedbackForm
 from nrm.stats.selectors import feedback_visible_to, may_query_statistics, publication_file, publications_public
 from nrm.stats.services import feedback_record
 
 
 def publications(request: HttpRequest) -> HttpResponse:
     items = list(publications_public())
-    errors: list[dict[str, str]] = []
-    values = {"useful_breakdowns": "", "missing": "", "role": ""}
-    if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in values}
-        publication = None
-        if request.POST.get("publication"):
-            publication = next((p for p in items if str(p.pk) == request.POST["publication"]), None)
+    form = FeedbackForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        publication = next((p for p in items if str(p.pk) == request.POST.get("publication")), None)
         try:
-            feedback_record(publication=publication, **values)
+            feedback_record(publication=publication, **form.cleaned_data)
         except ServiceError as exc:
-            errors = [{"text": exc.message, "href": f"#{exc.field or 'useful_breakdowns'}"}]
+            form.add_error(exc.field if exc.field in form.fields else "useful_breakdowns", exc.message)
         else:
             messages.success(request, "Thank you for your feedback. The statistics team reads every response.")
             return redirect("stats:publications")
+    errors = error_list(form, first_field="useful_breakdowns")
+    values = {name: form.data.get(name, "") for name in form.fields} if form.is_bound else {}
     return render(request, "stats/publications.html", {
         "title": "National Referral Mechanism statistics", "publications": items, "errors": errors,
-        "values": values, "may_read_feedback": may_query_statistics(request.user),
+        "values": values, "field_errors": {name: field_error(form, name) for name in form.fields},
+        "may_read_feedback": may_query_statistics(request.user),
     }, status=400 if errors else 200)
 
 
