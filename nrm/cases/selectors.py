@@ -39,6 +39,7 @@ from nrm.cases.models import (
     StatusChange,
 )
 from nrm.cases.stages import QueueStage
+from nrm.core.input import shown_back
 from nrm.core.workdays import add_working_days, working_days_between
 from nrm.referrals.evidence import EvidenceFile, evidence_file
 
@@ -198,7 +199,8 @@ class QueueFilters:
             rg_due=rg_due if rg_due in dict(RG_DUE_CHOICES) else "",
             age=age if age in _AGE_DAYS else "",
             allocation=allocation,
-            reference=(query.get("reference", "") or "").strip()[:20],
+            # A character no reference holds (NUL) becomes U+FFFD: no match, shown back as typed.
+            reference=shown_back((query.get("reference", "") or "").strip()[:20]),
         )
 
     def as_query(self) -> dict[str, str]:

@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.http import QueryDict
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -210,6 +211,7 @@ TEXT_INPUTS = {"text", "email", "tel", "number", "search", "url", ""}
 @dataclass
 class Form:
     action: str
+    method: str = "POST"
     fields: dict[str, str] = field(default_factory=dict)  # name -> value on the page
     typed: set[str] = field(default_factory=set)  # fields whose typed text should come back on an error
 
@@ -223,8 +225,8 @@ class _Forms(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("method", "get").lower() == "post":
-            self._form = Form(urlsplit(a.get("action") or self.page_url).path)
+        if tag == "form":
+            self._form = Form(urlsplit(a.get("action") or self.page_url).path, a.get("method", "get").upper())
             self.forms.append(self._form)
         elif self._form is not None and tag in {"input", "textarea", "select"} and a.get("name"):
             kind = a.get("type", "").lower() if tag == "input" else tag
@@ -267,31 +269,28 @@ def _request(client: Client, method: str, url: str, body: bytes = b"", content_t
     return response
 
 
-def _as_django_reads(value: str) -> str:
-    """What the server reads from a form value sent as UTF-8 (unpaired surrogates are sent as
-    their raw bytes, as a hostile client could, and read back as replacement characters)."""
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-def _kept(body: str, value: str) -> bool:
-    read = _as_django_reads(value)
+def _kept(body: str, read: str) -> bool:
+    """Whether a value the server read is on the page again (stripped, with line endings made
+    plain, and unsafe characters shown as U+FFFD, as the pages may show it)."""
     candidates = {read, read.strip(), read.replace("\r\n", "\n").strip(), shown_back(read).strip(),
                   shown_back(read.replace("\r\n", "\n").replace("\r", "\n")).strip()}
     return any(str(escape(c)) in body for c in candidates)
 
 
-def _check(tally: Tally, where: str, response: Any, sent: dict[str, str], form: Form) -> None:
+def _check(tally: Tally, where: str, response: Any, sent: dict[str, str], form: Form, query: str) -> None:
     tally.requests += 1
     if response.status_code >= 500:
-        tally.failures.append(f"{response.status_code} from POST {where} with {sent!r}"[:600])
+        tally.failures.append(f"{response.status_code} from {form.method} {where} with {sent!r}"[:600])
         return
     if response.status_code == 400 and response.get("Content-Type", "").startswith("text/html"):
         body = response.content.decode()
-        checked = [name for name in form.typed if sent.get(name, "").strip()]
+        read = QueryDict(query)  # exactly what the server read from the request
+        checked = [name for name in form.typed if (read.get(name) or "").strip()]
         tally.refusals_checked += bool(checked)
-        lost = [name for name in checked if not _kept(body, sent[name])]
+        lost = [name for name in checked if not _kept(body, read.get(name) or "")]
         if lost:
-            tally.failures.append(f"typed answers not kept in {lost} by POST {where}"[:600])
+            shown = {name: (read.get(name) or "")[:80] for name in lost}
+            tally.failures.append(f"typed answers not kept ({shown!r}) by {form.method} {where}"[:600])
 
 
 def fuzz_form(client: Client, form: Form, tally: Tally) -> None:
@@ -302,9 +301,12 @@ def fuzz_form(client: Client, form: Form, tally: Tally) -> None:
 
     def post(values: dict[str, str]) -> None:
         sent = {**form.fields, **values}
-        body = urlencode(sent, encoding="utf-8", errors="surrogatepass").encode()
-        response = _request(client, "POST", form.action, body, "application/x-www-form-urlencoded")
-        _check(tally, form.action, response, sent, form)
+        query = urlencode(sent, encoding="utf-8", errors="surrogatepass")
+        if form.method == "GET":  # a search or filter form: the same input in the query string
+            response = _request(client, "GET", f"{form.action}?{query}")
+        else:
+            response = _request(client, "POST", form.action, query.encode(), "application/x-www-form-urlencoded")
+        _check(tally, form.action, response, sent, form, query)
 
     for values in fixed:
         post(values)
@@ -366,7 +368,7 @@ def _urls(pattern: RoutePattern, world: World) -> Iterator[str]:
         yield pattern.url(world.parameters(pattern.name))
 
 
-def _visit(pattern: RoutePattern, world: World, tally: Tally, forms: dict[tuple[str, str], Form]) -> None:
+def _visit(pattern: RoutePattern, world: World, tally: Tally, forms: dict[tuple[str, str, str], Form]) -> None:
     role = _role_for(pattern)
     client = world.clients[role]
     for url in _urls(pattern, world):
@@ -378,10 +380,10 @@ def _visit(pattern: RoutePattern, world: World, tally: Tally, forms: dict[tuple[
         elif response.status_code in {403, 404} and pattern.name not in WITHOUT_OBJECT:
             tally.failures.append(f"{role} cannot reach {url} ({response.status_code}): fix the test's world")
         elif response.status_code == 405:
-            forms.setdefault((role, url), Form(url, {"confirm": "yes", "action": "continue"}))
+            forms.setdefault((role, "POST", url), Form(url, "POST", {"confirm": "yes", "action": "continue"}))
         elif response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
             for form in forms_on(url, response.content.decode()):
-                forms.setdefault((role, form.action), form)
+                forms.setdefault((role, form.method, form.action), form)
 
 
 def test_no_input_to_any_form_or_endpoint_gives_a_server_error(
@@ -392,12 +394,12 @@ def test_no_input_to_any_form_or_endpoint_gives_a_server_error(
     unlisted = [p.name for p in patterns if p.name.split(":")[0] not in ROLE_BY_NAMESPACE]
     assert not unlisted, f"say which role opens {unlisted}"
     tally = Tally()
-    forms: dict[tuple[str, str], Form] = {}
+    forms: dict[tuple[str, str, str], Form] = {}
     api = [p for p in patterns if p.name.startswith("api:") and p.name not in API_PAGES]
     for pattern in patterns:
         if pattern not in api:
             _visit(pattern, world, tally, forms)
-    for (role, _action), form in forms.items():
+    for (role, _method, _action), form in forms.items():
         fuzz_form(world.clients[role], form, tally)
     for pattern in api:
         tally.urls += 1
