@@ -41,7 +41,7 @@ from nrm.core.input import shown_back
 from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation
 from nrm.referrals import journey
-from nrm.referrals.models import Referral
+from nrm.referrals.models import Attachment, Referral
 from nrm.referrals.services import (
     attachment_add,
     concern_raise,
@@ -173,6 +173,10 @@ def _build_world(make_user: Any) -> World:
     review = _panel_review(users[Role.CASEWORKER], users[Role.PANEL_CHAIR])
     support = _support_objects(users[Role.SUPPORT_PROVIDER], users[Role.CASEWORKER])
     sent = Referral.objects.filter(case=cases["awaiting_rg"]).get()
+    draft_file = referrals["attachment"]
+    evidence = Attachment.objects.create(  # a sent referral's file, as the first responder attached it
+        referral=sent, uploaded_by=fr, file=draft_file.file.name, original_name=draft_file.original_name,
+        content_type=draft_file.content_type, size=draft_file.size)
     letter = DecisionLetter.objects.select_related("decision__case").first()
     police = Organisation.objects.get(slug=DEFAULT_ORGANISATION[Role.PARTNER_RECIPIENT])
     message = outbox_add(kind="crime_referral", subject="Crime referral", body="A crime referral",
@@ -196,6 +200,8 @@ def _build_world(make_user: Any) -> World:
     for name in ("reviews:panel_review", "reviews:panel_papers", "reviews:panel_outcome"):
         world.values[name] = {"review_id": review.pk}
     world.values["cases:cg_decision"] = {"case_id": cases["awaiting_cg"].pk}
+    world.values["cases:evidence"] = {"case_id": cases["awaiting_rg"].pk, "attachment_id": evidence.pk}
+    world.values["reviews:case_review"] = {"case_id": cases["second_line"].pk}
     world.values["cases:rg_review"] = {"case_id": cases["rg_review"].pk}
     world.values["cases:reactivate"] = {"case_id": cases["suspended"].pk}
     world.values["cases:reconsideration"] = {"case_id": cases["negative_rg"].pk}
