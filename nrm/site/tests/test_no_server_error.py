@@ -76,6 +76,7 @@ ROLE_BY_NAMESPACE = {
 }
 ROLE_BY_NAME = {
     "accounts:logout": Role.FIRST_RESPONDER, "accounts:keepalive": Role.FIRST_RESPONDER,
+    "accounts:change_password": Role.FIRST_RESPONDER,
     "referrals:concern_new": Role.CONCERNED_PROFESSIONAL, "referrals:concern_sent": Role.CONCERNED_PROFESSIONAL,
     "referrals:contribute": Role.CONTRIBUTOR, "referrals:invitation": Role.CONTRIBUTOR,
     "cases:referred": Role.FIRST_RESPONDER, "cases:information_requests": Role.FIRST_RESPONDER,
