@@ -118,9 +118,20 @@ def _record_failure(message: OutboxMessage, *, worker_id: str, error: BaseExcept
     )
 
 
+def _still_held(message: OutboxMessage, *, worker_id: str) -> bool:
+    """Renew the claim just before sending; False if it ran out (another worker may have it now).
+    A batch is claimed at once but sent one by one, so a slow batch cannot outlive its lease."""
+    now = timezone.now()
+    return bool(OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker_id, claimed_until__gt=now)
+                .exclude(status=MessageStatus.SENT).update(claimed_until=now + lease()))
+
+
 def outbox_deliver(*, message: OutboxMessage, worker_id: str) -> bool:
     """Send one claimed message and record the outcome; True if it went. A partner-inbox message
     with no email address needs no delivery: it is in the inbox already."""
+    if not _still_held(message, worker_id=worker_id):
+        logger.warning("Outbox message %s: claim ran out before sending; left to the next claim", message.pk)
+        return False
     try:
         if message.recipient_email:
             _email(message).send(fail_silently=False)

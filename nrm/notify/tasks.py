@@ -15,8 +15,10 @@ def send_outbox_message(message_id: str) -> None:
 
 
 @task()
-def periodic() -> dict[str, int]:
-    """Run by the worker's scheduler every few minutes: retries, reminders, expiries."""
-    from nrm.core.periodic import run_periodic_jobs
+def periodic() -> dict[str, int | None]:
+    """The periodic jobs not yet run in this five-minute period (the worker runs them itself; this
+    task is kept for runs already queued). Claimed per period, so never run twice."""
+    from nrm.notify.delivery import process_worker_id
+    from nrm.notify.periodic_runs import periodic_run_due
 
-    return run_periodic_jobs()
+    return periodic_run_due(worker_id=process_worker_id(), every=300)

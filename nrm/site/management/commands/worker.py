@@ -1,40 +1,41 @@
 from __future__ import annotations
 
-import threading
+import logging
 from typing import Any
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 
 
 class Command(BaseCommand):
-    help = ("Run the background worker: sends outbox messages and runs the periodic jobs "
-            "(reminders, retries, draft expiry) every few minutes.")
+    help = ("Run the background worker: runs queued tasks, sends outbox messages and runs the periodic jobs "
+            "(reminders, retries, draft expiry) once per period. Run as many as you like against one "
+            "database: each message and each period's job is handled by exactly one of them. A worker "
+            "that loses the database waits and reconnects (0.5 s doubling to 30 s); stop it with SIGTERM.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--every", type=int, default=300, help="Seconds between periodic runs (default 300)")
-        parser.add_argument("--batch", action="store_true", help="Run the periodic jobs and queued tasks once, then exit")
+        parser.add_argument("--every", type=int, default=300, help="Length in seconds of a periodic job's period (default 300)")
+        parser.add_argument("--interval", type=float, default=1.0,
+                            help="Seconds to wait when there is nothing to do (default 1)")
+        parser.add_argument("--worker-id", default=None, help="A name unique to this worker (default: host-pid-random)")
+        parser.add_argument("--batch", action="store_true",
+                            help="Do everything due now (periodic jobs, queued tasks, messages) once, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from nrm.notify.tasks import periodic
+        from nrm.notify.worker import OutboxWorker
 
+        self._configure_logging(options["verbosity"])
+        worker = OutboxWorker(every=options["every"], interval=options["interval"], worker_id=options["worker_id"])
         if options["batch"]:
-            periodic.enqueue()
-            call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+            done = worker.run_once()
+            if options["verbosity"]:
+                self.stdout.write(f"Done: {done} job(s), task(s) and message(s).")
             return
-        stop = threading.Event()
+        worker.run()
 
-        def schedule() -> None:
-            while not stop.is_set():
-                try:
-                    periodic.enqueue()
-                finally:
-                    close_old_connections()
-                stop.wait(options["every"])
-
-        threading.Thread(target=schedule, name="nrm-scheduler", daemon=True).start()
-        try:
-            call_command("db_worker", reload=False, startup_delay=False, verbosity=options["verbosity"])
-        finally:
-            stop.set()
+    def _configure_logging(self, verbosity: int) -> None:
+        level = {0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+        for name in ("nrm.notify", "django_tasks_db"):
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            if not logger.hasHandlers():
+                logger.addHandler(logging.StreamHandler(self.stderr))
