@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from nrm.core.forms import GovukDateField, GovukForm
@@ -15,14 +13,9 @@ class RespondForm(GovukForm):
         choices=[("accept", "Accept"), ("decline", "Decline")],
         error_messages={"required": "Select whether you accept the referral",
                         "invalid_choice": "Select whether you accept the referral"})
+    # Whether a reason is needed (to decline) is the support table's rule (nrm/support/lifecycle.py).
     reason = forms.CharField(required=False, max_length=2000,
                              error_messages={"max_length": "The reason must be 2,000 characters or fewer"})
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("response") == "decline" and not (data.get("reason") or "").strip():
-            self.add_error("reason", "Enter the reason you cannot accept this referral")
-        return data
 
 
 class EpisodeForm(GovukForm):
