@@ -38,6 +38,7 @@ demo: setup
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy

@@ -7,7 +7,7 @@ urlpatterns = [
     path("cases/", include("nrm.cases.urls")),
     path("reviews/", include("nrm.reviews.urls")),
     path("support/", include("nrm.support.urls")),
-    path("inbox/", include("nrm.notify.urls")),
+    path("inbox/", include("nrm.referrals.inbox_urls")),
     path("statistics/", include("nrm.stats.urls")),
     path("api/v1/", include("nrm.api.urls")),
 ]

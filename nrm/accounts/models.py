@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from nrm.accounts.roles import COMPETENT_AUTHORITY_ROLES, SECOND_FACTOR_ROLES, Role
+from nrm.accounts.roles import SECOND_FACTOR_ROLES, Role
 
 
 class UserManager(BaseUserManager["User"]):
@@ -83,7 +83,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_competent_authority_staff(self) -> bool:
-        return self.has_role(*COMPETENT_AUTHORITY_ROLES)
+        from nrm.accounts.capabilities import Capability, may
+
+        return may(self, Capability.WORK_CASES)
 
 
 class RoleRecord(models.Model):

@@ -1,6 +1,7 @@
 """The roles of DESIGN.md, defined in code. ``nrm sync_roles`` writes them to the database.
 
-What each role may do is decided here and in each domain's selectors, never in views.
+What each role may do is the table in ``nrm.accounts.capabilities``, read by each domain's access
+checks and by the navigation; never decided in views.
 """
 
 from __future__ import annotations
@@ -60,6 +61,4 @@ ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
     )
 }
 
-COMPETENT_AUTHORITY_ROLES = frozenset({Role.CASEWORKER, Role.SENIOR_DECISION_MAKER})
-PANEL_ROLES = frozenset({Role.PANEL_MEMBER, Role.PANEL_CHAIR})
 SECOND_FACTOR_ROLES = frozenset(r for r, d in ROLE_DEFINITIONS.items() if d.requires_second_factor)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nrm.accounts.roles import Role
+from nrm.accounts.capabilities import Capability, organisations_with, roles_with
 from nrm.cases.actions import CaseCapabilities
 
 COMPETENT_AUTHORITY_BY_SLUG: dict[str, str] = {"sca": "SCA", "ieca": "IECA"}
@@ -17,47 +17,18 @@ COMPETENT_AUTHORITY_NAMES: dict[str, str] = {
     "SCA": "Single Competent Authority",
     "IECA": "Immigration Enforcement Competent Authority",
 }
-DECISION_MAKER_ROLES = (Role.CASEWORKER, Role.SENIOR_DECISION_MAKER)
+DECISION_MAKER_ROLES = tuple(sorted(roles_with(Capability.WORK_CASES)))
 
 
-def _authenticated(user: Any) -> bool:
-    return user is not None and bool(getattr(user, "is_authenticated", False)) and bool(
-        getattr(user, "is_active", True))
-
-
-def _memberships(user: Any) -> list[tuple[str, Any]]:
-    """(role name, organisation) for each of the user's current memberships: read once per user
-    object (that is, once per request), whatever is asked of it."""
-    cached = user.__dict__.get("_nrm_cases_memberships")
-    if cached is None:
-        cached = [(m.role.name, m.organisation) for m in user.active_memberships()]
-        user.__dict__["_nrm_cases_memberships"] = cached
-    return cached
-
-
-def _organisations(user: Any, roles: tuple[Role, ...]) -> list[Any]:
-    wanted = {str(r) for r in roles}
-    return [org for role, org in _memberships(user) if role in wanted]
-
-
-def competent_authorities_for(user: Any, *roles: Role) -> frozenset[str]:
-    """The competent authorities (``SCA``/``IECA``) where the user holds one of ``roles``."""
-    if not _authenticated(user):
-        return frozenset()
-    return frozenset(COMPETENT_AUTHORITY_BY_SLUG[org.slug] for org in _organisations(user, roles or DECISION_MAKER_ROLES)
+def competent_authorities_for(user: Any, capability: Capability = Capability.WORK_CASES) -> frozenset[str]:
+    """The competent authorities (``SCA``/``IECA``) where the user holds ``capability``."""
+    return frozenset(COMPETENT_AUTHORITY_BY_SLUG[org.slug] for org in organisations_with(user, capability)
                      if org.slug in COMPETENT_AUTHORITY_BY_SLUG)
 
 
 def first_responder_organisation_ids(user: Any) -> frozenset[Any]:
-    if not _authenticated(user):
-        return frozenset()
-    return frozenset(org.pk for org in _organisations(user, (Role.FIRST_RESPONDER,)))
-
-
-def support_provider_organisations(user: Any) -> list[Any]:
-    if not _authenticated(user):
-        return []
-    return _organisations(user, (Role.SUPPORT_PROVIDER,))
+    """The organisations whose referrals (and their decisions) ``user`` follows."""
+    return frozenset(org.pk for org in organisations_with(user, Capability.FOLLOW_REFERRALS))
 
 
 def is_competent_authority_staff(user: Any) -> bool:
@@ -65,7 +36,7 @@ def is_competent_authority_staff(user: Any) -> bool:
 
 
 def is_senior(user: Any) -> bool:
-    return bool(competent_authorities_for(user, Role.SENIOR_DECISION_MAKER))
+    return bool(competent_authorities_for(user, Capability.SUPERVISE_CASES))
 
 
 def is_decision_maker_for(user: Any, case: Any) -> bool:
@@ -74,7 +45,7 @@ def is_decision_maker_for(user: Any, case: Any) -> bool:
 
 
 def is_senior_for(user: Any, case: Any) -> bool:
-    return case.competent_authority in competent_authorities_for(user, Role.SENIOR_DECISION_MAKER)
+    return case.competent_authority in competent_authorities_for(user, Capability.SUPERVISE_CASES)
 
 
 def is_first_responder_for(user: Any, case: Any) -> bool:

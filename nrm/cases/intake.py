@@ -1,5 +1,7 @@
-"""Opening a case from a submitted referral. Called by ``nrm.referrals.services.referral_submit``
-inside its transaction, so the referral, the case and their audit events commit together."""
+"""Opening a case from a submitted referral. ``nrm.referrals.services.referral_submit`` announces
+the submission through the ``referral_submitted`` hook inside its transaction, and
+``on_referral_submitted`` opens the case, so the referral, the case and their audit events commit
+together (ADR 0002)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from nrm.audit.services import audit_record
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case
 from nrm.cases.services import case_route
+from nrm.core.hooks import ReferralEvent
 from nrm.core.rules import rg_target_date
 from nrm.core.workdays import NATIONS
 
@@ -54,3 +57,9 @@ def case_open(*, referral: Any, actor: Any) -> Case:
         })
         case_route(case=case, actor=actor, today=received_on)
     return case
+
+
+def on_referral_submitted(event: ReferralEvent) -> None:
+    """Receiver of ``hooks.referral_submitted``: open the referral's case, once."""
+    if not Case.objects.filter(referral=event.referral).exists():
+        case_open(referral=event.referral, actor=event.actor)

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case
-from nrm.cases.services import case_recovery_period_end, recovery_period_end
+from nrm.cases.selectors import recovery_period_end
+from nrm.cases.services import case_recovery_period_end
 from nrm.core.errors import ServiceError
 from nrm.core.periodic import register
 from nrm.core.rules import shortest_recovery_period_days

@@ -19,8 +19,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from nrm.accounts.capabilities import Capability
 from nrm.accounts.models import User
-from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
 from nrm.audit.selectors import audit_events_for_case
 from nrm.cases import access, stages
@@ -39,6 +39,7 @@ from nrm.cases.models import (
     StatusChange,
 )
 from nrm.cases.stages import QueueStage
+from nrm.core import rules
 from nrm.core.input import shown_back
 from nrm.core.workdays import add_working_days, working_days_between
 from nrm.referrals.evidence import EvidenceFile, evidence_file
@@ -528,10 +529,15 @@ class CaseDetail:
     recovery_period_ends: date | None = None
 
 
+def recovery_period_end(case: Case) -> date | None:
+    """The first day a conclusive grounds decision may be made, or None with no positive RG."""
+    if case.rg_date is None or case.recovery_period_days is None:
+        return None
+    return rules.recovery_period(rg_date=case.rg_date, days=case.recovery_period_days).end
+
+
 def case_detail(user: Any, case: Case, *, today: date | None = None) -> CaseDetail:
     """Everything the case page shows, scoped to what ``user`` may see of it."""
-    from nrm.cases.services import recovery_period_end
-
     mode = case_view_mode(user, case)
     letters = DecisionLetter.objects.only("id", "decision_id", "recipient_name", "recipient_organisation_id",
                                           "recipient_email", "created_at")
@@ -735,4 +741,4 @@ def dashboard_forecast(competent_authority: str, *, today: date | None = None, w
 
 def dashboard_authorities(user: Any) -> list[str]:
     """The competent authorities whose dashboard ``user`` may see (seniors only)."""
-    return sorted(access.competent_authorities_for(user, Role.SENIOR_DECISION_MAKER))
+    return sorted(access.competent_authorities_for(user, Capability.SUPERVISE_CASES))

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from nrm.accounts.capabilities import Capability, organisations_with
 from nrm.audit.services import audit_record
 from nrm.cases import access, stages
 from nrm.cases.letters import letters_issue
@@ -66,11 +67,6 @@ def case_facts(case: Case, *, actor: Any = None, today: date | None = None) -> C
     )
 
 
-def recovery_period_end(case: Case) -> date | None:
-    """The first day a conclusive grounds decision may be made, or None with no positive RG."""
-    if case.rg_date is None or case.recovery_period_days is None:
-        return None
-    return rules.recovery_period(rg_date=case.rg_date, days=case.recovery_period_days).end
 
 
 def _lock(case: Case) -> Case:
@@ -600,8 +596,8 @@ def case_request_reconsideration(*, case: Case, requested_by: Any, grounds: str)
     """
     if access.is_first_responder_for(requested_by, case):
         organisation = case.first_responder_organisation
-    elif access.support_provider_organisations(requested_by):
-        organisation = access.support_provider_organisations(requested_by)[0]
+    elif organisations_with(requested_by, Capability.PROVIDE_SUPPORT):
+        organisation = organisations_with(requested_by, Capability.PROVIDE_SUPPORT)[0]
     else:
         raise AccessDenied("Only the first responder who made the referral, or the person's support provider, "
                            "can ask for a decision to be reconsidered.")

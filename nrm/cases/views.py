@@ -345,7 +345,7 @@ def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> Ht
             errors, field_errors = _form_errors(form, "outcome")
     else:
         _audit_view(request, case, f"{stage.value.lower()}_decision")
-    recovery_ends = services.recovery_period_end(case)
+    recovery_ends = selectors.recovery_period_end(case)
     open_requests = case.information_requests.filter(status=InformationRequestStatus.OPEN).count()
     chosen = set(request.POST.getlist("reasons"))
     return _render(request, "cases/decision.html", {

@@ -1,8 +1,9 @@
-"""Hooks: how casework tells later domains that something happened, without importing them.
+"""Hooks: how a domain tells later domains that something happened, without importing them.
 
 The arrows between domains go one way: ``reviews`` and ``support`` import ``cases``, never the
-reverse. Some steps in casework need those later domains to act in the same transaction:
+reverse. Some steps need those later domains to act in the same transaction:
 
+- a referral is submitted           -> ``cases`` opens its case (``cases.intake.case_open``);
 - a negative decision is proposed  -> ``reviews`` opens a panel or second-line review;
 - a decision is served              -> ``support`` opens a support referral (positive RG) or
                                        computes move-on support (positive CG).
@@ -46,6 +47,14 @@ class DecisionEvent:
     actor: Any = None
 
 
+@dataclass(frozen=True)
+class ReferralEvent:
+    """A referral reached a step. ``referral`` is a ``nrm.referrals.models.Referral``."""
+
+    referral: Any
+    actor: Any
+
+
 class Hook[E]:
     """A named point other domains may listen to. ``emit`` calls every receiver in order."""
 
@@ -83,5 +92,6 @@ class Hook[E]:
             self._receivers = saved
 
 
+referral_submitted: Hook[ReferralEvent] = Hook("referral_submitted")
 negative_decision_proposed: Hook[DecisionEvent] = Hook("negative_decision_proposed")
 decision_served: Hook[DecisionEvent] = Hook("decision_served")

@@ -4,13 +4,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from nrm.accounts.roles import Role
+from nrm.accounts.capabilities import Capability, organisations_with
 from nrm.notify.models import OutboxMessage
 
 
 def inbox_for(user: Any) -> QuerySet[OutboxMessage]:
     """Messages addressed to the organisations where the user receives partner messages."""
-    organisations = user.organisations_for(Role.PARTNER_RECIPIENT, Role.FIRST_RESPONDER)
+    organisations = organisations_with(user, Capability.RECEIVE_PARTNER_MESSAGES, Capability.FOLLOW_REFERRALS)
     return OutboxMessage.objects.filter(recipient_organisation__in=organisations).select_related(
         "recipient_organisation"
     )
@@ -25,7 +25,7 @@ def partner_inbox_for(user: Any) -> QuerySet[OutboxMessage]:
     care). Nothing else, and nobody else's."""
     if not getattr(user, "is_authenticated", False):
         return OutboxMessage.objects.none()
-    organisations = user.organisations_for(Role.PARTNER_RECIPIENT)
+    organisations = organisations_with(user, Capability.RECEIVE_PARTNER_MESSAGES)
     return OutboxMessage.objects.filter(recipient_organisation__in=organisations, kind__in=PARTNER_KINDS).select_related(
         "recipient_organisation", "acknowledged_by"
     )

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from nrm.audit.services import audit_record
+from nrm.core import hooks
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.core.policy import int_value
 from nrm.core.workdays import add_working_days
@@ -292,12 +293,11 @@ def contribution_add(*, referral: Referral, actor: Any, topic: str, text: str) -
 # --- Submission ----------------------------------------------------------------------------------
 
 def _new_reference(today: date) -> str:
-    from nrm.cases.models import Case
-
+    # A case takes its referral's reference (and every case has a referral), so a reference no
+    # referral has is free for the case too.
     for _ in range(20):
         reference = f"NRM-{today.year}-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        if not (Referral.objects.filter(reference=reference).exists()
-                or Case.objects.filter(reference=reference).exists()):
+        if not Referral.objects.filter(reference=reference).exists():
             return reference
     raise RuntimeError("Could not make a unique reference")
 
@@ -340,8 +340,6 @@ def _countries(codes: Sequence[str]) -> list[Country]:
 
 
 def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
-    from nrm.cases.intake import case_open
-
     answers = referral.answers
     in_uk = answers.get("location") in {"uk", "both"}
     referral.answers = _applicable_answers(answers)
@@ -368,7 +366,10 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
         "reference": referral.reference, "competent_authority": referral.competent_authority,
         "is_child": referral.is_child, "organisation": referral.organisation.slug,
     })
-    case = case_open(referral=referral, actor=actor)
+    # Casework opens the case in this transaction (its receiver of the hook); a referral is never
+    # submitted without its case.
+    hooks.referral_submitted.emit(hooks.ReferralEvent(referral=referral, actor=actor))
+    case = referral.case
     acknowledge_by = _acknowledge_by(today, case.nation)
 
     # A crime referral to the force where it happened, or the referrer's force.

@@ -14,7 +14,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from nrm.accounts.roles import PANEL_ROLES, Role
+from nrm.accounts.capabilities import Capability, may
+from nrm.accounts.roles import Role
 from nrm.cases.access import competent_authorities_for
 from nrm.core.workdays import working_days_between
 from nrm.referrals.answers import AnswerSection, referral_answer_rows
@@ -41,7 +42,7 @@ def _uuid(value: Any) -> uuid.UUID:
 
 
 def can_sit_on_panels(user: Any) -> bool:
-    return bool(user.is_authenticated and user.has_role(*PANEL_ROLES))
+    return may(user, Capability.REVIEW_ON_PANEL)
 
 
 def panel_reviews_for(user: Any) -> QuerySet[Review]:
@@ -78,12 +79,12 @@ def panel_may_read_papers(seat: PanelSeat) -> bool:
 
 
 def can_see_second_line(user: Any) -> bool:
-    return bool(competent_authorities_for(user, Role.SENIOR_DECISION_MAKER))
+    return bool(competent_authorities_for(user, Capability.SUPERVISE_CASES))
 
 
 def second_line_reviews_for(user: Any) -> QuerySet[Review]:
     """Second-line reviews of cases ``user``'s competent authority holds, for senior decision makers."""
-    authorities = competent_authorities_for(user, Role.SENIOR_DECISION_MAKER)
+    authorities = competent_authorities_for(user, Capability.SUPERVISE_CASES)
     if not authorities:
         return Review.objects.none()
     return (

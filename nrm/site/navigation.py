@@ -7,25 +7,26 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
-from nrm.accounts.roles import Role
+from nrm.accounts.capabilities import Capability, capabilities_of
 
-# (url name, text, roles that see it)
-NAVIGATION: tuple[tuple[str, str, frozenset[Role]], ...] = (
-    ("site:home", "Home", frozenset(Role)),
-    ("referrals:list", "Your referrals", frozenset({Role.FIRST_RESPONDER, Role.CONTRIBUTOR})),
-    ("referrals:concern_inbox", "Requests to refer", frozenset({Role.FIRST_RESPONDER})),
-    ("cases:referred", "Decisions on your referrals", frozenset({Role.FIRST_RESPONDER})),
-    ("cases:information_requests", "Requests for information", frozenset({Role.FIRST_RESPONDER})),
-    ("referrals:concern_new", "Ask a first responder to refer", frozenset({Role.CONCERNED_PROFESSIONAL})),
-    ("notify:inbox", "Inbox", frozenset({Role.PARTNER_RECIPIENT})),
-    ("cases:queue", "Cases", frozenset({Role.CASEWORKER, Role.SENIOR_DECISION_MAKER})),
-    ("cases:dashboard", "Dashboard", frozenset({Role.SENIOR_DECISION_MAKER})),
-    ("reviews:panel_list", "Panel reviews", frozenset({Role.PANEL_MEMBER, Role.PANEL_CHAIR})),
-    ("reviews:second_line_list", "Second-line reviews", frozenset({Role.SENIOR_DECISION_MAKER})),
-    ("reviews:dashboard", "Panel dashboard", frozenset({Role.PANEL_CHAIR, Role.SENIOR_DECISION_MAKER})),
-    ("support:list", "People supported", frozenset({Role.SUPPORT_PROVIDER})),
-    ("stats:publications", "Statistics", frozenset({Role.ANALYST})),
-    ("stats:questions", "Answer a question", frozenset({Role.ANALYST})),
+# (url name, text, capabilities any of which shows it; empty: every signed-in user). Who holds a
+# capability is the table in nrm.accounts.capabilities, the same one every page's access check reads.
+NAVIGATION: tuple[tuple[str, str, frozenset[Capability]], ...] = (
+    ("site:home", "Home", frozenset()),
+    ("referrals:list", "Your referrals", frozenset({Capability.REFER, Capability.CONTRIBUTE})),
+    ("referrals:concern_inbox", "Requests to refer", frozenset({Capability.REFER})),
+    ("cases:referred", "Decisions on your referrals", frozenset({Capability.FOLLOW_REFERRALS})),
+    ("cases:information_requests", "Requests for information", frozenset({Capability.FOLLOW_REFERRALS})),
+    ("referrals:concern_new", "Ask a first responder to refer", frozenset({Capability.RAISE_CONCERN})),
+    ("inbox:list", "Inbox", frozenset({Capability.RECEIVE_PARTNER_MESSAGES})),
+    ("cases:queue", "Cases", frozenset({Capability.WORK_CASES})),
+    ("cases:dashboard", "Dashboard", frozenset({Capability.SUPERVISE_CASES})),
+    ("reviews:panel_list", "Panel reviews", frozenset({Capability.REVIEW_ON_PANEL})),
+    ("reviews:second_line_list", "Second-line reviews", frozenset({Capability.SUPERVISE_CASES})),
+    ("reviews:dashboard", "Panel dashboard", frozenset({Capability.CHAIR_PANEL, Capability.SUPERVISE_CASES})),
+    ("support:list", "People supported", frozenset({Capability.PROVIDE_SUPPORT})),
+    ("stats:publications", "Statistics", frozenset({Capability.ANALYSE})),
+    ("stats:questions", "Answer a question", frozenset({Capability.ANALYSE})),
 )
 
 
@@ -33,10 +34,10 @@ def navigation_for(request: Any) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
-    roles = user.role_names()
+    held = capabilities_of(user)
     items = []
-    for name, text, allowed in NAVIGATION:
-        if not roles & {str(r) for r in allowed}:
+    for name, text, shown_to in NAVIGATION:
+        if shown_to and not shown_to & held:
             continue
         try:
             href = reverse(name)

@@ -3,12 +3,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 
-from nrm.accounts.roles import Role
+from nrm.accounts.capabilities import Capability, may
 from nrm.stats.models import Publication, PublicationFeedback
-from nrm.stats.services import publications_root
+
+
+def publications_root() -> Path:
+    """Where published statistics are kept."""
+    return Path(settings.VAR_DIR) / "publications"
 
 
 def publications_public() -> QuerySet[Publication]:
@@ -29,7 +34,7 @@ def publication_file(publication: Publication, relative: str) -> Path:
 
 def may_query_statistics(user: Any) -> bool:
     """Analysts query the pseudonymised data and read feedback; nobody else does."""
-    return bool(user.is_authenticated and user.has_role(Role.ANALYST))
+    return may(user, Capability.ANALYSE)
 
 
 def feedback_visible_to(user: Any) -> QuerySet[PublicationFeedback]:

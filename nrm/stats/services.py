@@ -13,10 +13,7 @@ from django.db import transaction
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
 from nrm.stats.models import Publication, PublicationFeedback
-
-
-def publications_root() -> Path:
-    return Path(settings.VAR_DIR) / "publications"
+from nrm.stats.selectors import publications_root
 
 
 def publication_register(*, out_dir: Path, source: str, actor: Any = None, override_reason: str = "") -> Publication:

@@ -14,9 +14,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from nrm.cases.access import support_provider_organisations
 from nrm.referrals.answers import ORGANISATION_ROW, AnswerSection, referral_answer_rows
 from nrm.referrals.answers import person_name as answers_person_name
+from nrm.support.access import support_provider_organisations
 from nrm.support.models import (
     AssessmentOutcome,
     ProviderType,

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from nrm.audit.services import audit_record
-from nrm.cases.access import is_decision_maker_for, support_provider_organisations
+from nrm.cases.access import is_decision_maker_for
 from nrm.core import rules
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
 from nrm.core.hooks import DecisionEvent
@@ -30,6 +30,7 @@ from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation
 from nrm.referrals.routing import childrens_services_for
 from nrm.support import rules as support_rules
+from nrm.support.access import support_provider_organisations
 from nrm.support.lifecycle import (
     LIVE_STATES,
     SupportEvent,

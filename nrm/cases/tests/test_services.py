@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
-from nrm.cases import services
+from nrm.cases import selectors, services
 from nrm.cases.jobs import recovery_periods_end
 from nrm.cases.lifecycle import State
 from nrm.cases.models import (
@@ -54,7 +54,7 @@ def test_recovery_period_follows_the_policy_in_force_on_the_rg_date(decided_on: 
     assert case.rg_date == decided_on
     assert case.recovery_period_days == days
     assert decision.policy["recovery_period_days"] == days
-    assert services.recovery_period_end(case) == ends
+    assert selectors.recovery_period_end(case) == ends
 
 
 @pytest.mark.parametrize(("decided_on", "outcome", "words"), [

@@ -94,7 +94,7 @@ def test_every_page_with_an_id_is_404_for_another_organisation(
             if client.get(url).status_code not in {404, 405}:
                 reachable.add(name)
     posts_only = {"referrals:concern_start_referral", "referrals:concern_close", "referrals:attachment_remove",
-                  "referrals:invitation_withdraw", "referrals:submit", "notify:acknowledge"}
+                  "referrals:invitation_withdraw", "referrals:submit", "inbox:acknowledge"}
     not_a_contributor = {"referrals:contribute"}
     assert reachable == {name for name, _ in pages} - posts_only - not_a_contributor
 

@@ -261,22 +261,22 @@ def test_partner_inbox_shows_own_messages_and_acknowledges(
     referral_submit(referral=referral, actor=first_responder)
     crime = OutboxMessage.objects.get(kind="crime_referral")
     manchester = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000005"))
-    inbox = manchester.get(reverse("notify:inbox")).content.decode()
+    inbox = manchester.get(reverse("inbox:list")).content.decode()
     assert crime.subject in inbox and "To acknowledge" in inbox
-    detail = manchester.get(reverse("notify:message", kwargs={"message_id": crime.pk})).content.decode()
+    detail = manchester.get(reverse("inbox:message", kwargs={"message_id": crime.pk})).content.decode()
     assert "Popescu" in detail and "Acknowledge" in detail
     # The referral in the partner's words: the referrer is "First responder", values are names, not codes.
     assert "First responder" in detail and "Your details" not in detail and "Your police force area" not in detail
     assert "Local authority for children&#39;s social care" in detail and "Camden" in detail
-    manchester.post(reverse("notify:acknowledge", kwargs={"message_id": crime.pk}))
+    manchester.post(reverse("inbox:acknowledge", kwargs={"message_id": crime.pk}))
     crime.refresh_from_db()
     assert crime.acknowledged_at is not None
     camden = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="la-e09000007"))
-    assert crime.subject not in camden.get(reverse("notify:inbox") + "?show=all").content.decode()
-    assert camden.get(reverse("notify:message", kwargs={"message_id": crime.pk})).status_code == 404
+    assert crime.subject not in camden.get(reverse("inbox:list") + "?show=all").content.decode()
+    assert camden.get(reverse("inbox:message", kwargs={"message_id": crime.pk})).status_code == 404
     safeguarding = OutboxMessage.objects.get(kind="safeguarding")
-    assert camden.get(reverse("notify:message", kwargs={"message_id": safeguarding.pk})).status_code == 200
-    assert sign_in(Client(), first_responder).get(reverse("notify:inbox")).status_code == 404
+    assert camden.get(reverse("inbox:message", kwargs={"message_id": safeguarding.pk})).status_code == 200
+    assert sign_in(Client(), first_responder).get(reverse("inbox:list")).status_code == 404
 
 
 def test_the_back_button_after_sending_shows_the_sent_referral(

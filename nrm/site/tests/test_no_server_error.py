@@ -71,7 +71,7 @@ TEXT = st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=40),
 # Who opens each part of the service; URL names not listed use their namespace's role.
 ROLE_BY_NAMESPACE = {
     "site": ANONYMOUS, "accounts": ANONYMOUS, "referrals": Role.FIRST_RESPONDER, "cases": Role.SENIOR_DECISION_MAKER,
-    "reviews": Role.SENIOR_DECISION_MAKER, "support": Role.SUPPORT_PROVIDER, "notify": Role.PARTNER_RECIPIENT,
+    "reviews": Role.SENIOR_DECISION_MAKER, "support": Role.SUPPORT_PROVIDER, "inbox": Role.PARTNER_RECIPIENT,
     "stats": Role.ANALYST, "api": Role.ANALYST,
 }
 ROLE_BY_NAME = {

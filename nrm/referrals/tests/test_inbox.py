@@ -44,16 +44,16 @@ def test_acknowledging_a_message(make_user: Callable[..., User]) -> None:
     message = crime_referral("police-e23000001", acknowledge_by_days=-1)
     user = make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001")
     client = sign_in(Client(), user)
-    inbox = client.get(reverse("notify:inbox")).content.decode()
+    inbox = client.get(reverse("inbox:list")).content.decode()
     assert message.subject in inbox and "Overdue" in inbox
-    response = client.post(reverse("notify:acknowledge", kwargs={"message_id": message.pk}))
-    assert response["Location"] == reverse("notify:message", kwargs={"message_id": message.pk})
+    response = client.post(reverse("inbox:acknowledge", kwargs={"message_id": message.pk}))
+    assert response["Location"] == reverse("inbox:message", kwargs={"message_id": message.pk})
     message.refresh_from_db()
     assert message.acknowledged_by == user and message.acknowledged_at is not None
     assert AuditEvent.objects.filter(action="outbox.acknowledged", object_id=str(message.pk)).exists()
-    assert message.subject not in client.get(reverse("notify:inbox")).content.decode(), "no longer to acknowledge"
-    assert message.subject in client.get(reverse("notify:inbox") + "?show=all").content.decode()
-    page = client.get(reverse("notify:message", kwargs={"message_id": message.pk})).content.decode()
+    assert message.subject not in client.get(reverse("inbox:list")).content.decode(), "no longer to acknowledge"
+    assert message.subject in client.get(reverse("inbox:list") + "?show=all").content.decode()
+    page = client.get(reverse("inbox:message", kwargs={"message_id": message.pk})).content.decode()
     assert "Acknowledged by" in page
 
 
@@ -63,11 +63,11 @@ def test_an_unacknowledged_message_gets_one_reminder_in_the_same_inbox(make_user
     reminder = OutboxMessage.objects.get(kind="reminder")
     user = make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001")
     client = sign_in(Client(), user)
-    page = client.get(reverse("notify:message", kwargs={"message_id": reminder.pk})).content.decode()
-    assert reverse("notify:message", kwargs={"message_id": message.pk}) in page
+    page = client.get(reverse("inbox:message", kwargs={"message_id": reminder.pk})).content.decode()
+    assert reverse("inbox:message", kwargs={"message_id": message.pk}) in page
     assert outbox_remind_unacknowledged() == 0
 
 
 def test_the_inbox_is_for_partner_recipients_only(make_user: Callable[..., User]) -> None:
-    assert sign_in(Client(), make_user(Role.CASEWORKER)).get(reverse("notify:inbox")).status_code == 404
-    assert Client().get(reverse("notify:inbox"))["Location"].startswith("/sign-in")
+    assert sign_in(Client(), make_user(Role.CASEWORKER)).get(reverse("inbox:list")).status_code == 404
+    assert Client().get(reverse("inbox:list"))["Location"].startswith("/sign-in")

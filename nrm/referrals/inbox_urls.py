@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from nrm.notify import views
+from nrm.referrals import inbox as views
 
-app_name = "notify"
+app_name = "inbox"
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
+    path("", views.inbox, name="list"),
     path("<uuid:message_id>", views.message_detail, name="message"),
     path("<uuid:message_id>/acknowledge", views.message_acknowledge, name="acknowledge"),
 ]

@@ -1,5 +1,6 @@
 """The partner inbox: police crime units and children's social care see their organisation's
-messages, read the referral each is about, and acknowledge them."""
+messages, read the referral each is about, and acknowledge them. It lives with referrals because
+what it shows is a referral; the messages themselves are the outbox's (``nrm.notify``)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from nrm.accounts.roles import Role
+from nrm.accounts.capabilities import Capability, may, organisations_with
 from nrm.core.errors import ServiceError
 from nrm.notify.models import OutboxMessage
 from nrm.notify.selectors import partner_inbox_for
 from nrm.notify.services import outbox_acknowledge
+from nrm.referrals.answers import person_name, referral_answer_rows
+from nrm.referrals.selectors import referral_for_partner_message
+from nrm.referrals.services import referral_record_view
 
 
 def _message_for(user: Any, message_id: UUID) -> OutboxMessage:
@@ -40,16 +44,16 @@ def _status(message: OutboxMessage) -> dict[str, str]:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_role(Role.PARTNER_RECIPIENT):  # type: ignore[union-attr]
+    if not may(request.user, Capability.RECEIVE_PARTNER_MESSAGES):
         raise Http404
     show = request.GET.get("show", "open")
     rows = partner_inbox_for(request.user).order_by("-created_at")
     if show == "open":
         rows = rows.filter(requires_acknowledgement=True, acknowledged_at__isnull=True)
-    return render(request, "notify/inbox.html", {
+    return render(request, "referrals/inbox/list.html", {
         "title": "Inbox", "messages_list": [{"message": m, "status": _status(m)} for m in rows[:500]],
         "show": show,
-        "organisations": request.user.organisations_for(Role.PARTNER_RECIPIENT),  # type: ignore[union-attr]
+        "organisations": organisations_with(request.user, Capability.RECEIVE_PARTNER_MESSAGES),
     })
 
 
@@ -58,20 +62,15 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
     message = _message_for(request.user, message_id)
     referral = None
     if message.about_type == "referrals.Referral":
-        from nrm.referrals.selectors import referral_for_partner_message
-        from nrm.referrals.services import referral_record_view
-
         referral = referral_for_partner_message(request.user, message)
         if referral is not None:
             referral_record_view(referral=referral, actor=request.user, where=f"inbox:{message.pk}")
     summary = None
     if referral is not None:
-        from nrm.referrals.answers import person_name, referral_answer_rows
-
         summary = {"person": person_name(referral), "sections": referral_answer_rows(referral, reader=request.user)}
-    return render(request, "notify/message.html", {
+    return render(request, "referrals/inbox/message.html", {
         "title": message.subject, "message": message, "status": _status(message), "referral": referral,
-        "summary": summary, "back_url": reverse("notify:inbox"),
+        "summary": summary, "back_url": reverse("inbox:list"),
     })
 
 
@@ -85,4 +84,4 @@ def message_acknowledge(request: HttpRequest, message_id: UUID) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "You have acknowledged this message")
-    return redirect("notify:message", message_id=message.pk)
+    return redirect("inbox:message", message_id=message.pk)
