@@ -140,7 +140,9 @@ def test_a_concern_reaches_the_organisation_and_starts_a_prefilled_referral(
     to_met = OutboxMessage.objects.get(kind="concern")
     assert to_met.recipient_organisation == met and to_met.subject.startswith("Urgent")
     assert "Hill Estate" not in to_met.body
-    assert OutboxMessage.objects.filter(kind="receipt", recipient_email="jo.evans@nhs.example").exists()
+    # The acknowledgement goes to the signed-in account only; the typed address receives nothing.
+    assert OutboxMessage.objects.filter(kind="receipt", recipient_email=health_visitor.email).exists()
+    assert not OutboxMessage.objects.filter(recipient_email__iexact="jo.evans@nhs.example").exists()
 
     referral = services.concern_start_referral(concern=concern, actor=first_responder)
     concern.refresh_from_db()
