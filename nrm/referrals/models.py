@@ -85,6 +85,29 @@ class Referral(BaseModel):
         return self.reference or f"Draft {str(self.pk)[:8]}"
 
 
+class DraftEvent(models.Model):
+    """An audit event about a draft, held with the draft until its fate is known.
+
+    A draft that is sent as an NRM referral, deleted by its author or expired has these events
+    written into the audit chain (with the time each happened). A draft that becomes an anonymous
+    Duty to Notify report is deleted with them, so nothing in the audit log links the report to
+    the person, the first responder or the request to refer it came from (ADR on Duty to Notify
+    anonymity)."""
+
+    id = models.BigAutoField(primary_key=True)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="pending_events")
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    action = models.CharField(max_length=80)
+    object_label = models.CharField(max_length=140)
+    request_id = models.CharField(max_length=64, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
 class Invitation(BaseModel):
     """A named professional invited by email to contribute to a draft."""
 
@@ -115,7 +138,9 @@ class Contribution(BaseModel):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"referrals/{instance.referral_id}/{uuid.uuid4().hex}"
+    """A random name in one folder: no folder per referral, which would outlive a draft deleted
+    for a Duty to Notify report and keep its id."""
+    return f"evidence/{uuid.uuid4().hex}"
 
 
 class Attachment(BaseModel):
@@ -157,6 +182,8 @@ class Concern(BaseModel):
     summary = models.TextField()
     person_details = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=ConcernStatus.choices, default=ConcernStatus.NEW)
+    # The day the retention rule (policy concern_retention_days) cleared who asked and about whom.
+    personal_details_cleared_on = models.DateField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "status", "-created_at"])]

@@ -8,6 +8,7 @@ the outbox (sent after the transaction commits).
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +25,7 @@ from django.utils import timezone
 from nrm.audit.services import audit_record
 from nrm.core import hooks
 from nrm.core.errors import AccessDenied, ServiceError
+from nrm.core.middleware import current_request_id
 from nrm.core.policy import int_value
 from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind, OutboxMessage
@@ -37,6 +40,7 @@ from nrm.referrals.models import (
     ConcernStatus,
     ConcernUrgency,
     Contribution,
+    DraftEvent,
     DutyToNotifyReport,
     Invitation,
     Referral,
@@ -110,6 +114,43 @@ def _delete_files_on_commit(attachments: Sequence[Attachment]) -> None:
     transaction.on_commit(delete)
 
 
+# --- The audit trail of a draft ------------------------------------------------------------------
+
+def _draft_audit(*, actor: Any, action: str, referral: Referral, target: Any = None,
+                 after: dict[str, Any] | None = None) -> None:
+    """Audit something done to (or read from) a referral. While it is a draft the event is held
+    with the draft (see ``DraftEvent``): it enters the audit chain when the draft is sent as an
+    NRM referral, deleted or expires, and is deleted with a draft that becomes an anonymous Duty
+    to Notify report."""
+    if referral.status != ReferralStatus.DRAFT:
+        audit_record(actor=actor, action=action, target=target or referral, after=after)
+        return
+    obj = target if target is not None else referral
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    DraftEvent.objects.create(
+        referral=referral, occurred_at=timezone.now(), actor=actor if authenticated else None, action=action,
+        object_label=f"{type(obj)._meta.label}:{obj.pk}", request_id=current_request_id() or "",
+        after=_jsonable(after),
+    )
+
+
+def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if value is None else dict(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
+
+
+def _draft_events_to_audit_log(referral: Referral) -> None:
+    """Write a draft's held events into the audit chain, each with the time it happened."""
+    for event in referral.pending_events.select_related("actor").order_by("id"):
+        after: dict[str, Any] = dict(event.after or {})
+        after["happened_at"] = event.occurred_at.isoformat()
+        if event.request_id:
+            after["request_id"] = event.request_id
+        if event.object_label != f"{Referral._meta.label}:{referral.pk}":
+            after["object"] = event.object_label
+        audit_record(actor=event.actor, action=event.action, target=referral, after=after)
+    referral.pending_events.all().delete()
+
+
 # --- Drafts --------------------------------------------------------------------------------------
 
 def referral_start(*, actor: Any, organisation: Organisation, concern: Concern | None = None) -> Referral:
@@ -131,13 +172,14 @@ def referral_start(*, actor: Any, organisation: Organisation, concern: Concern |
             organisation=organisation, author=actor, answers=answers, concern=concern,
             last_step=journey.STEPS[0].slug, expires_at=draft_expires_at(),
         )
-        audit_record(actor=actor, action="referral.draft_started", target=referral,
+        _draft_audit(actor=actor, action="referral.draft_started", referral=referral,
                      after={"organisation": organisation.slug, "concern": str(concern.pk) if concern else None})
         if concern is not None and concern.status == ConcernStatus.NEW:
             concern.status = ConcernStatus.REFERRAL_STARTED
             concern.save(update_fields=["status", "updated_at"])
+            # No draft id here: a draft may become an anonymous report, which nothing may link to.
             audit_record(actor=actor, action="concern.referral_started", target=concern,
-                         after={"referral": str(referral.pk)})
+                         after={"status": concern.status})
     return referral
 
 
@@ -156,7 +198,7 @@ def referral_save_step(*, referral: Referral, actor: Any, step: str, values: dic
         locked.last_step = resume_at or step
         locked.expires_at = draft_expires_at()
         locked.save(update_fields=["answers", "last_step", "expires_at", "updated_at"])
-        audit_record(actor=actor, action="referral.draft_saved", target=locked,
+        _draft_audit(actor=actor, action="referral.draft_saved", referral=locked,
                      after={"step": step, "questions": sorted(values)})
     return locked
 
@@ -167,6 +209,7 @@ def referral_draft_delete(*, referral: Referral, actor: Any) -> None:
         _require_first_responder(actor, locked.organisation)
         _require_draft(locked)
         _delete_files_on_commit(list(locked.attachments.all()))
+        _draft_events_to_audit_log(locked)
         audit_record(actor=actor, action="referral.draft_deleted", target=locked)
         locked.delete()
 
@@ -195,7 +238,7 @@ def attachment_add(*, referral: Referral, actor: Any, upload: UploadedFile | Non
                                 description=description.strip()[:200])
         attachment.file.save(name, upload, save=False)
         attachment.save()
-        audit_record(actor=actor, action="referral.attachment_added", target=attachment,
+        _draft_audit(actor=actor, action="referral.attachment_added", referral=locked, target=attachment,
                      after={"referral": str(locked.pk), "size": attachment.size, "type": kind.label})
     return attachment
 
@@ -206,8 +249,8 @@ def attachment_remove(*, attachment: Attachment, actor: Any) -> None:
         _require_first_responder(actor, locked.organisation)
         _require_draft(locked)
         _delete_files_on_commit([attachment])
-        audit_record(actor=actor, action="referral.attachment_removed", target=attachment,
-                     before={"referral": str(locked.pk)})
+        _draft_audit(actor=actor, action="referral.attachment_removed", referral=locked, target=attachment,
+                     after={"referral": str(locked.pk)})
         attachment.delete()
 
 
@@ -235,7 +278,7 @@ def invitation_send(*, referral: Referral, actor: Any, name: str, email: str, or
                   "Do not forward this email. The link only works for you."),
             recipient_email=email, about=invitation,
         )
-        audit_record(actor=actor, action="referral.contributor_invited", target=invitation,
+        _draft_audit(actor=actor, action="referral.contributor_invited", referral=locked, target=invitation,
                      after={"referral": str(locked.pk), "email": email, "organisation": invitation.organisation_name})
     return invitation
 
@@ -248,11 +291,12 @@ def invitation_accept(*, invitation: Invitation, actor: Any) -> Invitation:
     if invitation.accepted_by_id == actor.pk:
         return invitation
     with transaction.atomic():
-        _require_draft(_locked(invitation.referral))
+        locked = _locked(invitation.referral)
+        _require_draft(locked)
         invitation.accepted_by = actor
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_by", "accepted_at", "updated_at"])
-        audit_record(actor=actor, action="referral.invitation_accepted", target=invitation,
+        _draft_audit(actor=actor, action="referral.invitation_accepted", referral=locked, target=invitation,
                      after={"referral": str(invitation.referral_id)})
     return invitation
 
@@ -264,7 +308,7 @@ def invitation_revoke(*, invitation: Invitation, actor: Any) -> Invitation:
         if invitation.revoked_at is None:
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at", "updated_at"])
-            audit_record(actor=actor, action="referral.invitation_revoked", target=invitation)
+            _draft_audit(actor=actor, action="referral.invitation_revoked", referral=locked, target=invitation)
     return invitation
 
 
@@ -285,7 +329,7 @@ def contribution_add(*, referral: Referral, actor: Any, topic: str, text: str) -
             referral=locked, author=actor, author_organisation_name=invitation.organisation_name,
             topic=topic[:120] or "Information", text=text,
         )
-        audit_record(actor=actor, action="referral.contribution_added", target=contribution,
+        _draft_audit(actor=actor, action="referral.contribution_added", referral=locked, target=contribution,
                      after={"referral": str(locked.pk), "topic": contribution.topic})
     return contribution
 
@@ -362,6 +406,7 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
     referral.save()
     referral.nationalities.set(_countries(answers.get("nationalities") or []))
     referral.exploitation_types.set(ExploitationType.objects.filter(code__in=answers.get("exploitation_types") or []))
+    _draft_events_to_audit_log(referral)
     audit_record(actor=actor, action="referral.submitted", target=referral, after={
         "reference": referral.reference, "competent_authority": referral.competent_authority,
         "is_child": referral.is_child, "organisation": referral.organisation.slug,
@@ -420,7 +465,11 @@ def _queue(actor: Any, referral: Referral, **message: Any) -> None:
 
 
 def _duty_to_notify_create(referral: Referral, actor: Any, today: date) -> DutyToNotifyReport:
-    """The anonymous report: only non-identifying fields are copied; the draft is deleted."""
+    """The anonymous report: only non-identifying fields are copied, and the draft goes with
+    everything that could link the report back to the person, the first responder or the time
+    of day: its held audit events, attachments, contributions, invitations and the messages about
+    them. No audit event is written now; :func:`duty_to_notify_audit_reports` records each report
+    with its organisation and date after the day has ended."""
     answers = referral.answers
     in_uk = answers.get("location") in {"uk", "both"}
     report = DutyToNotifyReport.objects.create(
@@ -433,17 +482,35 @@ def _duty_to_notify_create(referral: Referral, actor: Any, today: date) -> DutyT
     )
     report.nationalities.set(_countries(answers.get("nationalities") or []))
     report.exploitation_types.set(ExploitationType.objects.filter(code__in=answers.get("exploitation_types") or []))
-    audit_record(actor=actor, action="duty_to_notify.reported", target=report,
-                 after={"organisation": referral.organisation.slug, "report_date": today})
-    receipt_to = answers.get("fr_email") or actor.email
     _delete_files_on_commit(list(referral.attachments.all()))
-    audit_record(actor=actor, action="referral.draft_deleted", target=referral,
-                 after={"reason": "Duty to Notify report made; identifying details are not kept"})
+    about_ids = [str(referral.pk), *(str(pk) for pk in referral.invitations.values_list("pk", flat=True))]
+    OutboxMessage.objects.filter(about_id__in=about_ids).delete()
     referral.delete()
-    outbox_add(kind=MessageKind.RECEIPT, recipient_email=receipt_to, subject="Duty to Notify report received",
-               body=(f"We received a Duty to Notify report from {report.organisation.name} on {today:%d %B %Y}. "
-                     "It is anonymous: it holds no details that identify the person."))
     return report
+
+
+def duty_to_notify_audit_reports(*, today: date | None = None) -> int:
+    """Record in the audit log each Duty to Notify report of a day that has ended, with its
+    organisation and date only, in random order and by no user, so the log's order and times
+    cannot link a report to who made it or when in the day (run by the worker)."""
+    day = today or timezone.localdate()
+    label = DutyToNotifyReport._meta.label
+    recorded = 0
+    for report in DutyToNotifyReport.objects.filter(report_date__lt=day).select_related("organisation").order_by("id"):
+        with transaction.atomic():
+            if _reported_already(label, report):
+                continue
+            audit_record(actor=None, action="duty_to_notify.reported", target=report,
+                         after={"organisation": report.organisation.slug, "report_date": report.report_date})
+            recorded += 1
+    return recorded
+
+
+def _reported_already(label: str, report: DutyToNotifyReport) -> bool:
+    from nrm.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(object_type=label, object_id=str(report.pk),
+                                     action="duty_to_notify.reported").exists()
 
 
 # --- Requests to refer (concerns) ----------------------------------------------------------------
@@ -502,10 +569,39 @@ def concern_close(*, concern: Concern, actor: Any) -> Concern:
     return concern
 
 
+def concerns_clear_personal_details(*, today: date | None = None) -> int:
+    """The retention rule for requests to refer: after ``concern_retention_days`` (dated policy)
+    who asked and about whom are cleared, and an open request is closed. Each clearing is
+    audited (run by the worker)."""
+    day = today or timezone.localdate()
+    cutoff = day - timedelta(days=int_value("concern_retention_days", on=day))
+    due = Concern.objects.filter(personal_details_cleared_on__isnull=True, created_at__date__lt=cutoff)
+    cleared = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            concern = Concern.objects.select_for_update().filter(pk=pk, personal_details_cleared_on__isnull=True).first()
+            if concern is None:
+                continue
+            before = concern.status
+            concern.raiser_name = concern.raiser_email = concern.raiser_phone = ""
+            concern.summary = concern.person_details = ""
+            concern.raised_by = None
+            concern.status = ConcernStatus.CLOSED
+            concern.personal_details_cleared_on = day
+            concern.save()
+            audit_record(actor=None, action="concern.personal_details_cleared", target=concern,
+                         before={"status": before}, after={"status": concern.status, "retention_cutoff": cutoff})
+            cleared += 1
+    return cleared
+
+
 # --- Reads that are audited ----------------------------------------------------------------------
 
 def referral_record_view(*, referral: Referral, actor: Any, where: str) -> None:
     """Every read of a submitted referral is in the audit log."""
+    if referral.status == ReferralStatus.DRAFT:
+        _draft_audit(actor=actor, action="referral.viewed", referral=referral, after={"where": where})
+        return
     case = getattr(referral, "case", None) if referral.status == ReferralStatus.SUBMITTED else None
     audit_record(actor=actor, action="referral.viewed", target=referral, after={"where": where}, case=case)
 
@@ -532,7 +628,7 @@ def drafts_warn_expiring(now: datetime | None = None) -> int:
                       "Sign in to Open NRM and open 'Your referrals' to continue it."),
                 about=referral, dedupe_key=key,
             )
-            audit_record(actor=None, action="referral.expiry_warning_queued", target=referral,
+            _draft_audit(actor=None, action="referral.expiry_warning_queued", referral=referral,
                          after={"expires_at": referral.expires_at})
         count += 1
     return count
@@ -555,6 +651,7 @@ def drafts_expire(now: datetime | None = None) -> int:
             referral.answers = {}
             referral.status = ReferralStatus.EXPIRED
             referral.save(update_fields=["answers", "status", "updated_at"])
+            _draft_events_to_audit_log(referral)
             audit_record(actor=None, action="referral.draft_expired", target=referral)
             expired += 1
     return expired

@@ -3,6 +3,7 @@ call services and selectors; every object is read through a selector (404 if not
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,12 @@ from nrm.referrals.pages import language_terms_json, person_name, step_field_vie
 
 DTN_SESSION_KEY = "referrals_dtn_sent"
 URGENCY_ORDER: dict[str, int] = {ConcernUrgency.IMMEDIATE: 0, ConcernUrgency.URGENT: 1, ConcernUrgency.STANDARD: 2}
+
+
+def _dtn_token(referral_id: UUID) -> str:
+    """What the session keeps of a draft sent as a Duty to Notify report, so that sending it again
+    shows the same page: a one-way digest, not the draft's id."""
+    return hashlib.sha256(f"dtn:{referral_id}".encode()).hexdigest()[:32]
 
 
 def _resume_url(referral: Referral) -> str:
@@ -325,7 +332,7 @@ def referral_submit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
                                                                    status__in=[ReferralStatus.DRAFT,
                                                                                ReferralStatus.SUBMITTED]).first()
     if referral is None:
-        if str(referral_id) in request.session.get(DTN_SESSION_KEY, []):
+        if _dtn_token(referral_id) in request.session.get(DTN_SESSION_KEY, []):
             return redirect("referrals:dtn_sent")  # the report was already made: a resubmit changes nothing
         raise Http404
     try:
@@ -339,7 +346,7 @@ def referral_submit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     except ServiceError as exc:
         return _render_check(request, referral, errors=[{"text": exc.message, "href": "#submit"}], status=400)
     if result.duty_to_notify is not None:
-        sent = [*request.session.get(DTN_SESSION_KEY, [])[-9:], str(referral_id)]
+        sent = [*request.session.get(DTN_SESSION_KEY, [])[-9:], _dtn_token(referral_id)]
         request.session[DTN_SESSION_KEY] = sent
         return redirect("referrals:dtn_sent")
     return redirect("referrals:confirmation", referral_id=referral.pk)

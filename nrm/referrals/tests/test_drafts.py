@@ -11,13 +11,12 @@ from django.utils import timezone
 
 from nrm.accounts.models import User
 from nrm.accounts.roles import Role
-from nrm.audit.models import AuditEvent
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.notify.models import OutboxMessage
 from nrm.reference.models import Organisation
 from nrm.referrals import services
 from nrm.referrals.evidence import MAX_BYTES, MAX_FILES
-from nrm.referrals.models import Attachment, ConcernStatus, Referral, ReferralStatus
+from nrm.referrals.models import Attachment, ConcernStatus, DraftEvent, Referral, ReferralStatus
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n%test\n"
@@ -33,8 +32,9 @@ def test_saving_a_page_keeps_what_was_typed_and_extends_the_draft(
     assert saved.answers["dob"] == {"day": "31", "month": "2", "year": ""}, "saved even though not valid yet"
     assert saved.answers["fr_name"] == "Priya Shah" and saved.last_step == "person-birth"
     assert saved.expires_at > timezone.now() + timedelta(days=29)
-    event = AuditEvent.objects.filter(action="referral.draft_saved").last()
+    event = DraftEvent.objects.filter(referral=referral, action="referral.draft_saved").last()
     assert event is not None and event.after == {"step": "person-birth", "questions": ["dob", "dob_known"]}
+    assert event.actor == first_responder, "held with the draft until it is sent, deleted or expires"
     assert "31" not in str(event.after), "the audit log records which questions, not the answers"
 
 
