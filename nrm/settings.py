@@ -34,8 +34,20 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "development-only-key-not-for-production-use-0123456789abcdef"  # noqa: S105
 
-# Keyed hash for pseudonymised person ids in the analytical extract.
-PSEUDONYMISATION_KEY = os.environ.get("NRM_PSEUDONYMISATION_KEY", SECRET_KEY)
+# Key of the keyed hashes that pseudonymise person and referral ids in the analytical extract.
+# Its own key, never the secret key: whoever holds the secret key (every web server) must not be
+# able to link an extract row back to a referral.
+PSEUDONYMISATION_KEY = os.environ.get("NRM_PSEUDONYMISATION_KEY", "")
+if not PSEUDONYMISATION_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "NRM_PSEUDONYMISATION_KEY is not set. Production refuses to start without a pseudonymisation key "
+            "of its own (not NRM_SECRET_KEY): set it to a long random value kept away from the web servers' "
+            "other secrets."
+        )
+    PSEUDONYMISATION_KEY = "development-only-pseudonymisation-key-not-for-production"
+elif PSEUDONYMISATION_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("NRM_PSEUDONYMISATION_KEY must differ from NRM_SECRET_KEY.")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("NRM_ALLOWED_HOSTS", "").split(",") if h]
 if not PRODUCTION:

@@ -92,6 +92,14 @@ def person_id(answers: dict[str, Any], fallback: str) -> str:
     return hmac.new(settings.PSEUDONYMISATION_KEY.encode(), material.encode(), hashlib.sha256).hexdigest()
 
 
+def referral_pseudonym(reference: str) -> str:
+    """The extract's ``referral_id``: a keyed hash of the NRM reference under the pseudonymisation
+    key, so an extract row links to the tables of the same extract but not to the live referral
+    (whose reference appears in emails, letters and inboxes)."""
+    digest = hmac.new(settings.PSEUDONYMISATION_KEY.encode(), f"referral-id:{reference}".encode(), hashlib.sha256)
+    return "R-" + digest.hexdigest()[:24]
+
+
 def _standing_decisions() -> dict[tuple[Any, str], Decision]:
     """The served decision at each stage of each case (the latest, after reconsideration)."""
     standing: dict[tuple[Any, str], Decision] = {}
@@ -134,7 +142,7 @@ def _referral_rows(as_of: date) -> Iterator[dict[str, Any]]:
         nationality = xs.LIST_SEPARATOR.join(demonyms[c] for c in codes if demonyms.get(c)) or "Unknown"
         force = referral.police_force
         yield {
-            "referral_id": case.reference,
+            "referral_id": referral_pseudonym(case.reference),
             "person_id": person_id(referral.answers, case.reference),
             "referral_date": case.received_on,
             "competent_authority": case.competent_authority,
@@ -210,7 +218,7 @@ def _linkage_rows(as_of: date) -> Iterator[dict[str, Any]]:
         first_nationality = next((demonyms[c] for c in codes if demonyms.get(c)), None)
         force = referral.police_force
         yield {
-            "referral_id": case.reference,
+            "referral_id": referral_pseudonym(case.reference),
             "first_name": _text(answers.get("first_names")),
             "surname": _text(answers.get("last_name")),
             "date_of_birth": born,
@@ -245,7 +253,7 @@ def build_extract(*, as_of: date | None = None) -> Extract:
     day = as_of or timezone.localdate()
 
     def reference(case: Any) -> str:
-        return str(case.reference)
+        return referral_pseudonym(str(case.reference))
 
     return Extract(
         referrals=pa.Table.from_pylist(list(_referral_rows(day)), schema=xs.REFERRALS),

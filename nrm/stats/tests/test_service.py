@@ -19,7 +19,7 @@ from nrm.analytics import extract_io
 from nrm.analytics import extract_schema as xs
 from nrm.cases.lifecycle import State
 from nrm.cases.tests.factories import make_case
-from nrm.stats.db_extract import build_extract, person_id
+from nrm.stats.db_extract import build_extract, person_id, referral_pseudonym
 from nrm.stats.models import Publication, PublicationFeedback
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,9 @@ def cases() -> list[Any]:
 def test_extract_has_one_pseudonymised_row_per_referral(cases: list[Any]) -> None:
     extract = build_extract()
     rows = {r["referral_id"]: r for r in extract.referrals.to_pylist()}
-    assert set(rows) == {c.reference for c in cases}
+    assert set(rows) == {referral_pseudonym(c.reference) for c in cases}
+    assert not {c.reference for c in cases} & set(rows), "the live NRM reference never leaves in the extract"
+    rows = {c.reference: rows[referral_pseudonym(c.reference)] for c in cases}
     assert extract.referrals.schema.equals(xs.REFERRALS)
     positive_cg = rows[cases[2].reference]
     assert positive_cg["competent_authority"] == "IECA"
@@ -126,6 +128,7 @@ def test_linkage_input_has_one_row_per_case_with_the_extracts_referral_id(cases:
     assert len(ids) == len(set(ids)) == len(cases)
     assert sorted(ids) == sorted(build_extract().referrals.column("referral_id").to_pylist())
     rows = {r["referral_id"]: r for r in linkage.to_pylist()}
+    rows = {c.reference: rows[referral_pseudonym(c.reference)] for c in cases}
     ana = rows[cases[0].reference]
     assert (ana["first_name"], ana["surname"], ana["date_of_birth"]) == ("Ana Maria", "Popescu", date(2001, 4, 3))
     assert ana["year_of_birth"] is None and ana["referral_date"] == cases[0].received_on
@@ -163,3 +166,11 @@ def test_publish_from_the_database_records_quality_and_stores_the_figures(
     assert manifest["quality"]["passed"] is True
     assert (tmp_path / "var" / "stats" / "published" / year / "figures.parquet").is_file()
     assert Publication.objects.get().quality_override_reason == ""
+
+
+def test_the_referral_pseudonym_is_keyed_with_its_own_key(settings: Any) -> None:
+    first = referral_pseudonym("NRM-2024-ABC234")
+    assert first == referral_pseudonym("NRM-2024-ABC234") != referral_pseudonym("NRM-2024-ABC235")
+    assert "ABC234" not in first
+    settings.PSEUDONYMISATION_KEY = "another key"
+    assert referral_pseudonym("NRM-2024-ABC234") != first, "without the key, a reference cannot be matched"
