@@ -218,13 +218,31 @@ def letters_issue(decision: Decision, *, letter_date: date) -> list[DecisionLett
             html=letter_html(content),
             pdf=letter_pdf(content),
         )
+        subject, body = letter_notice(case, to_representative=recipient["organisation"] is None)
         outbox_add(
             kind=MessageKind.DECISION_LETTER,
-            subject=f"{content.title} - {case.reference}",
-            body=letter_text(content),
+            subject=subject,
+            body=body,
             recipient_organisation=recipient["organisation"],
             recipient_email=recipient["email"],
             about=letter,
         )
         letters.append(letter)
     return letters
+
+
+def letter_notice(case: Any, *, to_representative: bool, what: str = "a decision letter") -> tuple[str, str]:
+    """The email that says a letter or decision is ready, never what it says: email is not secure,
+    and a representative's address is typed by staff, not verified. The first responder's
+    organisation reads the letter in the service; a representative asks for it by reference."""
+    authority = competent_authority_name(case.competent_authority)
+    subject = f"Case {case.reference}: {what} is ready"
+    if to_representative:
+        body = (f"The {authority} has issued {what} in the National Referral Mechanism case with reference "
+                f"{case.reference}, for a person you represent.\n\nFor the person's privacy this email does not say "
+                f"what was decided. The first responder who made the referral can read it in Open NRM and share it "
+                f"with the person; you can ask the {authority} for a copy, quoting the reference.")
+    else:
+        body = (f"The {authority} has issued {what} in case {case.reference}.\n\n"
+                "Sign in to Open NRM and open the case from 'Your referred cases' to read it.")
+    return subject, body

@@ -25,7 +25,7 @@ from django.utils import timezone
 from nrm.accounts.capabilities import Capability, organisations_with
 from nrm.audit.services import audit_record
 from nrm.cases import access, stages
-from nrm.cases.letters import letters_issue
+from nrm.cases.letters import letter_notice, letters_issue
 from nrm.cases.lifecycle import CaseFacts, Event, State, next_state, reactivation_target
 from nrm.cases.models import (
     Case,
@@ -653,9 +653,8 @@ def case_withdraw(*, case: Case, actor: Any, reason: str) -> Case:
     with transaction.atomic():
         _simple_transition(case=case, actor=actor, event=Event.WITHDRAW, action="case.withdrawn", reason=reason,
                            what="withdraw this case")
-        outbox_add(kind=MessageKind.DECISION_LETTER, subject=f"Case withdrawn - {case.reference}",
-                   body=f"Case {case.reference} has been withdrawn from the National Referral Mechanism.\n\n"
-                        f"Reason: {reason.strip()}",
+        subject, body = letter_notice(case, to_representative=False, what="a notice of withdrawal")
+        outbox_add(kind=MessageKind.DECISION_LETTER, subject=subject, body=body,
                    recipient_organisation=case.first_responder_organisation, about=case)
     return case
 
@@ -681,13 +680,12 @@ def case_disqualify(*, case: Case, actor: Any, ground: str, reasons: str) -> Cas
     with transaction.atomic():
         _simple_transition(case=case, actor=actor, event=Event.DISQUALIFY, action="case.disqualified",
                            reason=reasons, ground=chosen.value, what="disqualify this case")
-        body = (f"The {access.competent_authority_name(case.competent_authority)} has decided that the person "
-                f"referred under reference {case.reference} is disqualified from the protections of the "
-                f"recovery period.\n\nGround: {chosen.label}\n\nReasons: {reasons.strip()}")
-        outbox_add(kind=MessageKind.DECISION_LETTER, subject=f"Disqualification decision - {case.reference}",
+        subject, body = letter_notice(case, to_representative=False, what="a decision")
+        outbox_add(kind=MessageKind.DECISION_LETTER, subject=subject,
                    body=body, recipient_organisation=case.first_responder_organisation, about=case)
         if case.representative_email:
-            outbox_add(kind=MessageKind.DECISION_LETTER, subject=f"Disqualification decision - {case.reference}",
+            subject, body = letter_notice(case, to_representative=True, what="a decision")
+            outbox_add(kind=MessageKind.DECISION_LETTER, subject=subject,
                        body=body, recipient_email=case.representative_email, about=case)
     return case
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from functools import partial
 from typing import Any
@@ -16,6 +17,17 @@ from nrm.notify.delivery import outbox_send_due, outbox_send_one
 from nrm.notify.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
+
+
+# Words that would tell anyone who sees an email's subject (a shared mailbox, a phone's lock
+# screen, a mail server's log) how a case was decided. Subjects say what a message is about; the
+# outcome is read in the service.
+OUTCOME_WORDS = re.compile(r"\b(positive|negative|disqualif\w*|refused|accepted|rejected)\b", re.IGNORECASE)
+
+
+def subject_problem(subject: str) -> str | None:
+    found = OUTCOME_WORDS.search(subject)
+    return f"A message subject must not carry a decision's outcome ({found.group(0)!r})" if found else None
 
 
 def outbox_add(
@@ -32,6 +44,8 @@ def outbox_add(
     """Write a message in the caller's transaction; it is sent after the transaction commits."""
     if recipient_organisation is None and not recipient_email:
         raise ValueError("A message needs a recipient organisation or an email address")
+    if problem := subject_problem(subject):
+        raise ValueError(problem)
     if dedupe_key:
         existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
         if existing:

@@ -172,7 +172,7 @@ def support_negative_cg_served(*, case: Any, served_on: date) -> int:
     for referral in SupportReferral.objects.filter(case=case, status__in=LIVE).select_related("provider"):
         outbox_add(
             kind=MessageKind.SUPPORT,
-            subject=f"Negative conclusive grounds decision: case {case.reference}",
+            subject=f"Conclusive grounds decision served: case {case.reference}",
             body=(f"A negative conclusive grounds decision on case {case.reference} was served on "
                   f"{served_on:%d %B %Y}. There is no move-on support period. Agree the person's exit from "
                   "support with them, and record when support ends."),

@@ -74,7 +74,9 @@ def test_an_rg_decision_records_the_guidance_it_was_made_under_and_its_letter_sa
     letter = DecisionLetter.objects.get(decision=decision)
     assert "Guidance applied" in letter.html and guidance in letter.html
     message = OutboxMessage.objects.get(kind="decision_letter", about_id=str(letter.pk))
-    assert f"Guidance applied: {guidance}" in message.body
+    assert case.reference in message.subject and "Sign in to Open NRM" in message.body
+    assert guidance not in message.body and outcome.value not in (message.subject + message.body).lower(), (
+        "the email says a letter is ready; the letter is read in the service")
 
 
 def test_a_cg_decision_records_no_rg_guidance_and_its_letter_shows_none() -> None:
@@ -391,8 +393,8 @@ def test_withdrawal_tells_the_first_responder() -> None:
     services.case_withdraw(case=case, actor=case.built_by.decision_maker, reason="Consent withdrawn.")
     case.refresh_from_db()
     assert case.state == State.WITHDRAWN
-    assert OutboxMessage.objects.filter(subject__startswith="Case withdrawn",
-                                        recipient_organisation=case.first_responder_organisation).exists()
+    told = OutboxMessage.objects.get(recipient_organisation=case.first_responder_organisation, about_id=str(case.pk))
+    assert case.reference in told.subject and "withdrawal" in told.body and "Consent withdrawn" not in told.body
     assert StatusChange.objects.filter(case=case, to_state="withdrawn", reason="Consent withdrawn.").exists()
 
 
@@ -427,8 +429,11 @@ def test_disqualification_only_after_a_positive_rg_with_ground_and_reasons() -> 
     assert case.state == State.DISQUALIFIED
     change = StatusChange.objects.get(case=case, to_state="disqualified")
     assert change.ground == "bad_faith"
-    assert OutboxMessage.objects.filter(recipient_email="rep@example.org",
-                                        body__contains="fabricated").exists()
+    to_representative = OutboxMessage.objects.get(recipient_email="rep@example.org", about_id=str(case.pk))
+    assert case.reference in to_representative.subject, "the representative is told, by reference"
+    for text in ("fabricated", "disqualif", "Bad faith"):
+        assert text.lower() not in (to_representative.subject + to_representative.body).lower(), (
+            "no outcome or reasons to an address nobody verified")
 
 
 def test_closing_a_concluded_case() -> None:
