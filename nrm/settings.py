@@ -324,6 +324,9 @@ CSRF_FAILURE_VIEW = "nrm.site.views.csrf_failure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler has the filter that keeps query parameters and database error text (which can
+    # quote what someone typed) out of the logs: see nrm/core/log_filters.py.
+    "filters": {"withhold_personal_data": {"()": "nrm.core.log_filters.WithholdPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["withhold_personal_data"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("NRM_LOG_LEVEL", "WARNING")},
 }
