@@ -87,3 +87,29 @@ def referral_answer_rows(referral: Referral, *, reader: Any, fields: Collection[
                                   row.error))
     return [AnswerSection(journey.section_title(title, own=own), tuple(rows))
             for title, rows in sections.items() if rows]
+
+
+# What a police crime unit reads of an adult's referral when the adult did not agree to the police
+# having their details: the crime and the first responder, nothing that identifies the person.
+POLICE_WITHOUT_CONSENT = frozenset({
+    ORGANISATION_ROW, "fr_name", "fr_job_title", "fr_email", "fr_phone", "fr_police_force", "age_at_exploitation",
+    "police_consent", "gender", "nationalities", "exploitation_types", "other_exploitation", "exploitation_when",
+    "location", "exploitation_police_force", "exploitation_local_authority", "exploitation_countries",
+    "county_lines",
+})
+
+
+def police_may_identify(referral: Referral) -> bool:
+    """Whether the police may have the person's details: always for a child (no consent is
+    needed), for an adult only if they agreed (a referral made before the question was asked
+    counts as not agreed)."""
+    answers = referral.answers or {}
+    return not journey.needs_consent(answers) or answers.get("police_consent") == "yes"
+
+
+def fields_for_partner(referral: Referral, *, message_kind: str) -> frozenset[str] | None:
+    """The questions a partner may read of ``referral`` through a message of ``message_kind``
+    (``None``: all of them)."""
+    if message_kind == "crime_referral" and not police_may_identify(referral):
+        return POLICE_WITHOUT_CONSENT
+    return None

@@ -20,7 +20,7 @@ from nrm.core.errors import ServiceError
 from nrm.notify.models import OutboxMessage
 from nrm.notify.selectors import partner_inbox_for
 from nrm.notify.services import outbox_acknowledge
-from nrm.referrals.answers import person_name, referral_answer_rows
+from nrm.referrals.answers import fields_for_partner, person_name, referral_answer_rows
 from nrm.referrals.selectors import referral_for_partner_message
 from nrm.referrals.services import referral_record_view
 
@@ -67,7 +67,10 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
             referral_record_view(referral=referral, actor=request.user, where=f"inbox:{message.pk}")
     summary = None
     if referral is not None:
-        summary = {"person": person_name(referral), "sections": referral_answer_rows(referral, reader=request.user)}
+        fields = fields_for_partner(referral, message_kind=message.kind)
+        summary = {"person": person_name(referral) if fields is None else None,
+                   "withheld": fields is not None,
+                   "sections": referral_answer_rows(referral, reader=request.user, fields=fields)}
     return render(request, "referrals/inbox/message.html", {
         "title": message.subject, "message": message, "status": _status(message), "referral": referral,
         "summary": summary, "back_url": reverse("inbox:list"),

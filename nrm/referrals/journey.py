@@ -229,6 +229,17 @@ STEPS: tuple[Step, ...] = (
               hint="For example: 'Explained with a Romanian interpreter on 3 May. Signed consent form on file.'",
               max_length=2000, rows=4, summary_label="How consent was recorded"),
     ), applies=lambda a: needs_consent(a) and a.get("consent") == "yes", heading_field=True),
+    # Every NRM referral goes to the police as a crime referral; an adult decides whether their
+    # details go with it (a child's always do, without consent).
+    Step("police-consent", "Sharing with the police", SECTION_AGE, (
+        Field("police_consent", Kind.RADIOS, "Does the person agree to the police being given their details?",
+              error="Select whether the person agrees to the police being given their details",
+              hint="The police will be told about the crime either way. If the person does not agree, the police "
+                   "get only details that do not identify them.",
+              options=(Option("yes", "Yes, the police may have their details"),
+                       Option("no", "No, do not give the police their details")),
+              summary_label="Agrees to the police having their details"),
+    ), applies=lambda a: needs_consent(a) and a.get("consent") == "yes", heading_field=True),
     # An adult who does not consent: only non-identifying details are asked.
     Step("anonymous-details", "About the person", SECTION_PERSON, (
         Field("gender", Kind.RADIOS, "Gender", error="Select the person's gender",

@@ -600,6 +600,9 @@ class _Loader:
             "consent_record": (f"I explained the NRM{' with a ' + language + ' interpreter' if interpreter else ''} "
                                f"on {met_on.day} {met_on:%B %Y}. {first} gave informed consent; the signed consent "
                                "form is on our file."),
+            # Most adults agree to the police having their details; some do not (no extra random draw,
+            # so the generated data stays the same for a seed).
+            "police_consent": "no" if met_on.day % 5 == 0 else "yes",
             "first_names": first,
             "last_name": last,
             "gender": GENDER_CODES[row["gender"]],

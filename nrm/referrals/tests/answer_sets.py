@@ -32,6 +32,7 @@ ADULT: dict[str, Any] = {
                                                     "county_lines"}},
     "age_at_exploitation": "adult", "under_18_now": "no", "consent": "yes",
     "consent_record": "Explained with an interpreter; signed consent form on file.",
+    "police_consent": "yes",
     "first_names": "Tomasz", "last_name": "Nowak", "gender": "male", "nationalities": ["PL", "DE"],
     "dob": {"day": "1", "month": "2", "year": "1980"},
     "exploitation_types": ["labour"], "indicators_labour": ["labour_wages", "labour_documents"],

@@ -87,7 +87,7 @@ def test_next_and_previous_steps_follow_the_answers() -> None:
     assert journey.next_step(age_now, {"under_18_now": "yes"}).slug == "person-name"  # type: ignore[union-attr]
     assert journey.next_step(age_now, {"under_18_now": "no"}).slug == "consent"  # type: ignore[union-attr]
     assert journey.next_step(STEPS_BY_SLUG["routing"], CHILD) is None  # then "Check your answers"
-    assert journey.previous_step(STEPS_BY_SLUG["person-name"], ADULT).slug == "consent-record"  # type: ignore[union-attr]
+    assert journey.previous_step(STEPS_BY_SLUG["person-name"], ADULT).slug == "police-consent"  # type: ignore[union-attr]
     # A page that no longer applies moves on to the next page that does.
     assert journey.next_step(STEPS_BY_SLUG["consent"], CHILD).slug == "person-name"  # type: ignore[union-attr]
 
