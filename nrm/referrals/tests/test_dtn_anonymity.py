@@ -17,6 +17,8 @@ from django.apps import apps
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from nrm.accounts.models import User
@@ -30,6 +32,7 @@ from nrm.reference.models import Organisation
 from nrm.referrals import services
 from nrm.referrals.models import Concern, ConcernStatus, DraftEvent, DutyToNotifyReport, Referral
 from nrm.referrals.tests.answer_sets import ADULT, DUTY_TO_NOTIFY
+from nrm.testing import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +243,8 @@ def _concern(created: date) -> Concern:
     return concern
 
 
-def test_requests_to_refer_lose_their_personal_details_under_the_dated_retention_rule() -> None:
+def test_requests_to_refer_lose_their_personal_details_under_the_dated_retention_rule(
+        first_responder: User) -> None:
     today = timezone.localdate()
     days = int_value("concern_retention_days", on=today)
     old, recent = _concern(today - timedelta(days=days + 1)), _concern(today - timedelta(days=days - 1))
@@ -254,6 +258,9 @@ def test_requests_to_refer_lose_their_personal_details_under_the_dated_retention
     event = AuditEvent.objects.get(action="concern.personal_details_cleared")
     assert event.object_id == str(old.pk) and event.actor_id is None
     assert "Hill Estate" not in _text(event.after) and "Jo Evans" not in _text(event.after)
+    page = sign_in(Client(), first_responder).get(reverse("referrals:concern_detail", kwargs={"concern_id": old.pk}))
+    assert page.status_code == 200 and "retention period" in page.content.decode()
+    assert "Jo Evans" not in page.content.decode()
 
 
 def test_the_worker_runs_the_anonymity_and_retention_jobs() -> None:
