@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
-from nrm.referrals.models import DraftEvent
+from nrm.referrals.models import DraftEvent, Referral
 from nrm.site.read_audit import shows_personal_data
 from nrm.site.tests.test_no_server_error import ROLE_BY_NAME, ROLE_BY_NAMESPACE, WITHOUT_OBJECT, World, _build_world
 from nrm.testing import RoutePattern, url_patterns
@@ -78,3 +79,30 @@ def test_pages_without_personal_data_write_no_read_event(make_user: Any) -> None
         pattern = next(p for p in url_patterns() if p.name == name)
         status, reads = _open(world, pattern)
         assert status == 200 and reads == [], name
+
+
+def test_pages_declared_free_of_personal_data_show_none(make_user: Any) -> None:
+    """The declaration that lets a page go unaudited is checked too: opened by the roles that hold
+    personal data, no such page shows a person's name, a request's author or an account."""
+    world = _build_world(make_user)
+    sent = Referral.objects.get(case__pk=str(world.defaults["case_id"]))
+    Referral.objects.filter(pk=sent.pk).update(answers={**sent.answers, "first_names": "Zofia",
+                                                        "last_name": "Quillfeather"})
+    personal = ("Quillfeather", "Jo Evans", "Alex Morgan", "car wash")
+    detail = next(p for p in url_patterns() if p.name == "cases:detail")
+    shown = world.clients[str(Role.SENIOR_DECISION_MAKER)].get(detail.url(world.parameters(detail.name)))
+    assert "Quillfeather" in shown.content.decode(), "the marker is what a page with personal data shows"
+    roles = {Role.FIRST_RESPONDER, Role.SENIOR_DECISION_MAKER, Role.PARTNER_RECIPIENT, Role.SUPPORT_PROVIDER}
+    opened = 0
+    for pattern in url_patterns():
+        if shows_personal_data(pattern.name) or pattern.name in WITHOUT_OBJECT:
+            continue
+        namespace = pattern.name.split(":", 1)[0]
+        for role in {str(ROLE_BY_NAME.get(pattern.name, ROLE_BY_NAMESPACE[namespace])), *map(str, roles)}:
+            response = world.clients[role].get(pattern.url(world.parameters(pattern.name)))
+            if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+                continue
+            opened += 1
+            page = response.content.decode()
+            assert not [p for p in personal if p in page], f"{pattern.name} as {role} shows personal data"
+    assert opened > 20
