@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def _open(page: Page, live_server: Any, case: Case) -> None:
     page.goto(f"{live_server.url}/cases/{case.pk}")
-    expect(page.locator("h1")).to_contain_text(case.reference)
+    expect(page.locator("main")).to_contain_text(case.reference)
 
 
 def test_information_request_round_trip(browser_page: Callable[..., Page], live_server: Any,
@@ -37,7 +37,7 @@ def test_information_request_round_trip(browser_page: Callable[..., Page], live_
     page.fill("#due_on-month", "2")
     page.fill("#due_on-year", "2031")
     page.get_by_role("button", name="Send the request").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a real date")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("must be a real date")
     expect(page.locator("#question")).to_have_value("Please send the safeguarding officer's notes from the visit.")
     assert_accessible(page)
     page.fill("#due_on-day", "28")
