@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "nrm.accounts.middleware.SessionLifetimeMiddleware",
     "nrm.accounts.middleware.SecondFactorRequiredMiddleware",
     "nrm.accounts.middleware.NoStoreMiddleware",
+    "nrm.site.access.PageAccessMiddleware",
     "nrm.site.read_audit.ReadAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

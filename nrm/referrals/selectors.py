@@ -8,15 +8,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from nrm.accounts.roles import Role
+from nrm.accounts.capabilities import Capability, organisations_with
 from nrm.referrals.models import Attachment, Concern, ConcernStatus, Invitation, Referral, ReferralStatus
 
 
 def first_responder_organisations(user: Any) -> list[Any]:
     """The first-responder organisations where the user may make referrals."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return [o for o in user.organisations_for(Role.FIRST_RESPONDER) if o.is_first_responder]
+    return [o for o in organisations_with(user, Capability.REFER) if o.is_first_responder]
 
 
 def referrals_visible_to(user: Any) -> QuerySet[Referral]:

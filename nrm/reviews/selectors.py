@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from nrm.accounts.capabilities import Capability, may
-from nrm.accounts.roles import Role
 from nrm.cases.access import competent_authorities_for
 from nrm.core.workdays import working_days_between
 from nrm.referrals.answers import AnswerSection, referral_answer_rows
@@ -183,7 +182,7 @@ def open_review_for_case(case: Any) -> Review | None:
 
 
 def can_see_panel_dashboard(user: Any) -> bool:
-    return bool(user.is_authenticated and user.has_role(Role.PANEL_CHAIR, Role.SENIOR_DECISION_MAKER))
+    return may(user, Capability.CHAIR_PANEL, Capability.SUPERVISE_CASES)
 
 
 def quarter_of(day: date) -> tuple[int, int]:

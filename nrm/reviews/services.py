@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from nrm.accounts.roles import Role
+from nrm.accounts.capabilities import Capability, capabilities_of, may
 from nrm.audit.services import audit_record
 from nrm.cases.access import is_senior_for
 from nrm.cases.services import case_apply_review_outcome
@@ -122,7 +122,7 @@ def sector_for(organisation: Organisation) -> str:
 
 def panellist_add(*, user: Any, home_organisation: Organisation, actor: Any = None) -> Panellist:
     """Put ``user`` in the pool that panels are drawn from, with the organisation they come from."""
-    if not user.has_role(Role.PANEL_MEMBER, Role.PANEL_CHAIR):
+    if not may(user, Capability.REVIEW_ON_PANEL):
         raise ServiceError(f"{user} is not a panel member or chair, so cannot sit on a panel.")
     with transaction.atomic():
         panellist, _ = Panellist.objects.update_or_create(
@@ -140,7 +140,16 @@ class _Candidate:
     open_seats: int
 
 
-def _candidates(review: Review, role: Role) -> list[_Candidate]:
+def _fits_seat(user: Any, seat_role: SeatRole) -> bool:
+    """A chair's seat is for those who may chair a panel; a member's for those who review on
+    panels but do not chair them."""
+    held = capabilities_of(user)
+    if seat_role == SeatRole.CHAIR:
+        return Capability.CHAIR_PANEL in held
+    return Capability.REVIEW_ON_PANEL in held and Capability.CHAIR_PANEL not in held
+
+
+def _candidates(review: Review, seat_role: SeatRole) -> list[_Candidate]:
     ever_seated = set(review.seats.values_list("user_id", flat=True))
     decided_by = {d for d in review.case.decisions.values_list("decided_by_id", flat=True)}
     pool = (
@@ -151,7 +160,7 @@ def _candidates(review: Review, role: Role) -> list[_Candidate]:
             user__panel_seats__stood_down_at__isnull=True, user__panel_seats__review__status__in=_OPEN)))
         .order_by("open_seats", "user__email")
     )
-    return [_Candidate(p, p.open_seats) for p in pool if p.user.has_role(role)]  # type: ignore[attr-defined]
+    return [_Candidate(p, p.open_seats) for p in pool if _fits_seat(p.user, seat_role)]  # type: ignore[attr-defined]
 
 
 def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:
@@ -167,8 +176,8 @@ def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:
         used_sectors = {s.sector for s in active}
         seated: list[PanelSeat] = []
 
-        def take(role: Role, seat_role: SeatRole) -> bool:
-            for candidate in _candidates(review, role):
+        def take(seat_role: SeatRole) -> bool:
+            for candidate in _candidates(review, seat_role):
                 p = candidate.panellist
                 if p.home_organisation_id in used_orgs or p.sector in used_sectors:
                     continue
@@ -181,9 +190,9 @@ def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:
             return False
 
         if not any(s.role == SeatRole.CHAIR for s in active):
-            take(Role.PANEL_CHAIR, SeatRole.CHAIR)
+            take(SeatRole.CHAIR)
         members = sum(1 for s in active if s.role == SeatRole.MEMBER)
-        while members < PANEL_MIN_MEMBERS and take(Role.PANEL_MEMBER, SeatRole.MEMBER):
+        while members < PANEL_MIN_MEMBERS and take(SeatRole.MEMBER):
             members += 1
         if review.status == ReviewStatus.AWAITING_PANEL and _is_complete(review):
             _step(review, ReviewEvent.PANEL_COMPLETED, today=day)
@@ -258,7 +267,7 @@ def _require_may_conclude(review: Review, reviewer: Any) -> None:
     authority for a second-line review."""
     if review.kind == ReviewKind.PANEL:
         chair_seat = review.seats.filter(user=reviewer, role=SeatRole.CHAIR, stood_down_at__isnull=True).first()
-        if chair_seat is None or not reviewer.has_role(Role.PANEL_CHAIR):
+        if chair_seat is None or not may(reviewer, Capability.CHAIR_PANEL):
             raise AccessDenied("Only the chair of this panel can record its outcome.")
     elif not is_senior_for(reviewer, review.case):
         raise AccessDenied("Only a senior decision maker of the competent authority can review this decision.")

@@ -246,9 +246,10 @@ def test_a_concern_from_someone_who_is_not_signed_in(client: Client) -> None:
 
 def test_pages_a_first_responder_cannot_use(make_user: Callable[..., User]) -> None:
     concerned = sign_in(Client(), make_user(Role.CONCERNED_PROFESSIONAL))
-    start_page = concerned.get(reverse("referrals:start")).content.decode()
-    assert "ask a first responder organisation" in start_page
+    # Their navigation offers "Ask a first responder to refer"; starting a referral is not theirs.
+    assert concerned.get(reverse("referrals:start")).status_code == 404
     assert concerned.post(reverse("referrals:start")).status_code == 404
+    assert concerned.get(reverse("referrals:concern_new")).status_code == 200
     assert concerned.get(reverse("referrals:concern_inbox")).status_code == 404
     assert Client().get(reverse("referrals:list"))["Location"].startswith("/sign-in")
 
