@@ -257,8 +257,13 @@ def _queue_queryset(user: Any, filters: QueueFilters, *, today: date) -> QuerySe
     authorities = sorted(access.competent_authorities_for(user))
     if not authorities:
         return Case.objects.none()
-    states: tuple[State, ...] = filters.stage.states
     conditions = Q(competent_authority__in=authorities)
+    if filters.reference:
+        # A reference names one case: it is found whatever its stage, closed cases included,
+        # and the other filters do not hide it.
+        references = sorted({filters.reference, filters.reference.upper()})
+        return Case.objects.filter(conditions & Q(reference__in=references))
+    states: tuple[State, ...] = filters.stage.states
     if filters.rg_due:
         # A target date only matters while the reasonable grounds decision is awaited.
         states = tuple(s for s in states if s in stages.RG_SIDE)
@@ -291,8 +296,6 @@ def _queue_queryset(user: Any, filters: QueueFilters, *, today: date) -> QuerySe
         conditions &= Q(allocated_to__isnull=True)
     elif filters.allocation:
         conditions &= Q(allocated_to_id=filters.allocation)
-    if filters.reference:
-        conditions &= Q(reference__in=sorted({filters.reference, filters.reference.upper()}))
     return Case.objects.filter(conditions)
 
 

@@ -440,3 +440,17 @@ def test_recording_the_representative(client_for: Callable[..., Client]) -> None
     assert case.representative_email == "ada@example.org"
     rg_decide(case, make_staff(Role.CASEWORKER, "sca"), Outcome.POSITIVE)
     assert DecisionLetter.objects.filter(decision__case=case, recipient_email="ada@example.org").exists()
+
+
+@pytest.mark.parametrize("state", [State.CLOSED, State.WITHDRAWN, State.POSITIVE_CG, State.NEGATIVE_RG])
+def test_a_reference_finds_the_case_at_any_stage(client_for: Callable[..., Client], state: State) -> None:
+    """A concluded case is found by its reference, whatever the stage and other filters say."""
+    case = make_case(state=state)
+    others = make_case(state=state, competent_authority="IECA")
+    client = client_for(Role.CASEWORKER, organisation="sca")
+    assert case.reference not in _rows(client)
+    assert _rows(client, reference=case.reference) == [case.reference]
+    assert _rows(client, reference=case.reference.lower(), stage="awaiting_rg", child="yes") == [case.reference]
+    assert _rows(client, reference=others.reference) == []
+    page = client.get(reverse("cases:queue"), {"reference": case.reference}).content.decode()
+    assert "No cases match" not in page and "Decided" in page
