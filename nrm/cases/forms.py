@@ -34,8 +34,12 @@ class DecisionForm(GovukForm):
                                         error_messages={"invalid_choice": "Select reasons from the list"})
     rationale = _text("Enter the rationale for the decision")
 
-    def __init__(self, *args: Any, stage: str, on: date, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, stage: str, on: date, allocated_to_other: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if allocated_to_other:
+            # Deciding a case allocated to someone else takes an explicit confirmation.
+            self.fields["confirm_allocation"] = forms.BooleanField(error_messages={
+                "required": f"Confirm that you are deciding a case allocated to {allocated_to_other}"})
         self.reason_rows = list(NegativeDecisionReason.objects.in_force(on).filter(stage=stage).order_by("code"))
         self.fields["reasons"].choices = [(r.code, r.label) for r in self.reason_rows]  # type: ignore[attr-defined]
 

@@ -312,11 +312,20 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+def _allocated_to_other(request: HttpRequest, case: Case) -> str:
+    """The name of the caseworker the case is allocated to, when that is not the user."""
+    if case.allocated_to_id is None or case.allocated_to_id == request.user.pk:
+        return ""
+    allocated = case.allocated_to
+    return (allocated.full_name or allocated.email) if allocated is not None else ""
+
+
 def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> HttpResponse:
     case = _authority_case(request, case_id)
     today = timezone.localdate()
     form_class = RgDecisionForm if stage == Stage.RG else DecisionForm
-    form = form_class(request.POST or None, stage=stage.value, on=today)
+    allocated_to_other = _allocated_to_other(request, case)
+    form = form_class(request.POST or None, stage=stage.value, on=today, allocated_to_other=allocated_to_other)
     standard = standard_in_force(stage.value, on=today)
     errors: ErrorList = []
     field_errors: dict[str, str] = {}
@@ -354,7 +363,7 @@ def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> Ht
         "case": case,
         "summary": _case_summary(case),
         "form": form,
-        "values": _values(request, "outcome", "standard_applied", "rationale"),
+        "values": _values(request, "outcome", "standard_applied", "rationale", "confirm_allocation"),
         "reason_items_list": [{"value": r.code, "text": r.label, "hint": {"text": r.description},
                                "checked": r.code in chosen} for r in form.reason_rows],
         "field_errors": field_errors,
@@ -362,6 +371,7 @@ def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> Ht
         "recovery_ends": recovery_ends,
         "open_requests": open_requests,
         "rg_working_days_left": working_days_between(today, case.rg_target_date, case.nation),
+        "allocated_to_other": allocated_to_other,
         "back_url": reverse("cases:detail", kwargs={"case_id": case.pk}),
     }, errors=errors)
 

@@ -66,3 +66,33 @@ def test_ieca_staff_never_see_sca_cases(page: Page, live_server: Any, make_user:
     expect(page.locator("main")).not_to_contain_text(sca.reference)
     page.goto(f"{live_server.url}/cases/{sca.pk}")
     expect(page.locator("h1")).to_have_text("Page not found")
+
+
+def test_a_closed_case_is_found_by_reference_and_an_allocated_case_warns_before_a_decision(
+        page: Page, live_server: Any, make_user: Callable[..., Any]) -> None:
+    caseworker = make_user(Role.CASEWORKER, "sca", full_name="Chris Taylor")
+    colleague = make_user(Role.CASEWORKER, "sca", full_name="Sam Okafor")
+    closed = make_case(State.CLOSED)
+    allocated = make_case(State.AWAITING_RG, allocated_to=colleague)
+    sign_in_as(page, live_server, caseworker)
+    page.goto(f"{live_server.url}/cases/")
+    expect(page.locator("main")).not_to_contain_text(closed.reference)
+    page.fill("#reference", closed.reference)
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#results-heading")).to_have_text("1 case")
+    expect(page.get_by_role("link", name=closed.reference)).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(f"{live_server.url}/cases/{allocated.pk}/reasonable-grounds")
+    expect(page.locator(".govuk-warning-text")).to_contain_text("This case is allocated to Sam Okafor")
+    page.locator("input[name=outcome][value=positive]").check()
+    page.get_by_label("I applied this standard").check()
+    page.fill("#rationale", "Credible account with corroborating indicators.")
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Confirm that you are deciding a case allocated to Sam Okafor")
+    assert_accessible(page)
+    page.get_by_label("I confirm I am deciding a case allocated to Sam Okafor").check()
+    page.fill("#rationale", "Credible account with corroborating indicators.")
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.locator("#case-status")).to_contain_text("Positive reasonable grounds decision")

@@ -454,3 +454,37 @@ def test_a_reference_finds_the_case_at_any_stage(client_for: Callable[..., Clien
     assert _rows(client, reference=others.reference) == []
     page = client.get(reverse("cases:queue"), {"reference": case.reference}).content.decode()
     assert "No cases match" not in page and "Decided" in page
+
+
+def test_deciding_a_case_allocated_to_someone_else_takes_a_confirmation(
+        client_for: Callable[..., Client], make_user: Callable[..., Any]) -> None:
+    colleague = make_user(Role.CASEWORKER, "sca", full_name="Alex Colleague")
+    case = make_case(state=State.AWAITING_RG, allocated_to=colleague)
+    decision_maker = make_user(Role.CASEWORKER, "sca")
+    client = client_for(decision_maker)
+    url = reverse("cases:rg_decision", kwargs={"case_id": case.pk})
+    page = client.get(url).content.decode()
+    assert "govuk-warning-text" in page and "This case is allocated to Alex Colleague" in page
+    answers = {"outcome": "positive", "standard_applied": "suspects_but_cannot_prove", "rationale": "Credible."}
+    refused = client.post(url, answers)
+    assert refused.status_code == 400
+    assert "Confirm that you are deciding a case allocated to Alex Colleague" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.state == State.AWAITING_RG
+    assert client.post(url, {**answers, "confirm_allocation": "yes"}).status_code == 302
+    case.refresh_from_db()
+    assert case.state == State.POSITIVE_RG
+
+
+@pytest.mark.parametrize("allocated", ["self", "no one"])
+def test_no_allocation_warning_on_ones_own_or_an_unallocated_case(
+        client_for: Callable[..., Client], make_user: Callable[..., Any], allocated: str) -> None:
+    decision_maker = make_user(Role.CASEWORKER, "sca")
+    case = make_case(state=State.AWAITING_RG, allocated_to=decision_maker if allocated == "self" else None)
+    client = client_for(decision_maker)
+    url = reverse("cases:rg_decision", kwargs={"case_id": case.pk})
+    assert "govuk-warning-text" not in client.get(url).content.decode()
+    answers = {"outcome": "positive", "standard_applied": "suspects_but_cannot_prove", "rationale": "Credible."}
+    assert client.post(url, answers).status_code == 302
+    case.refresh_from_db()
+    assert case.state == State.POSITIVE_RG
