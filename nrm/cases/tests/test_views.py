@@ -488,3 +488,21 @@ def test_no_allocation_warning_on_ones_own_or_an_unallocated_case(
     assert client.post(url, answers).status_code == 302
     case.refresh_from_db()
     assert case.state == State.POSITIVE_RG
+
+
+@pytest.mark.parametrize("state", [State.POSITIVE_RG, State.AWAITING_CG, State.AWAITING_RG, State.NEGATIVE_RG])
+def test_the_first_responder_sees_when_the_recovery_period_ends(
+        client_for: Callable[..., Client], state: State) -> None:
+    from nrm.cases.selectors import recovery_period_end
+    from nrm.core.jinja import govuk_date
+
+    case = make_case(state=state)
+    page = client_for(case.built_by.first_responder).get(
+        reverse("cases:detail", kwargs={"case_id": case.pk})).content.decode()
+    ends = recovery_period_end(case)
+    if state in {State.POSITIVE_RG, State.AWAITING_CG}:
+        assert ends is not None and case.rg_date is not None
+        assert (f'<span id="recovery-period">{case.recovery_period_days} days from {govuk_date(case.rg_date)}, '
+                f'until {govuk_date(ends)}</span>') in page
+    else:
+        assert ends is None and 'id="recovery-period"' not in page
