@@ -55,11 +55,12 @@ _DECISION_MAKER_STEPS: tuple[tuple[Event, CaseAction], ...] = (
 )
 
 
-def _authority_actions(state: State, events: set[Event], user: CaseCapabilities) -> list[CaseAction]:
+def _authority_actions(state: State, events: set[Event], user: CaseCapabilities, *,
+                       recovery_period_running: bool) -> list[CaseAction]:
     offered: list[tuple[bool, CaseAction]] = [
         (bool(events & {Event.RG_POSITIVE, Event.RG_NEGATIVE}), RG_DECISION),
         (user.senior and Event.REVIEW_AGREE in events and state in stages.RG_REVIEW, RG_REVIEW),
-        (bool(events & {Event.CG_POSITIVE, Event.CG_NEGATIVE}), CG_DECISION),
+        (bool(events & {Event.CG_POSITIVE, Event.CG_NEGATIVE}) and not recovery_period_running, CG_DECISION),
         (state in stages.INFORMATION_REQUEST_STATES, INFORMATION_REQUEST),
         (user.senior and state in stages.OPEN, ALLOCATE),
         *((event in events, action) for event, action in _DECISION_MAKER_STEPS),
@@ -69,13 +70,17 @@ def _authority_actions(state: State, events: set[Event], user: CaseCapabilities)
     return [action for show, action in offered if show]
 
 
-def actions_for(state: State, user: CaseCapabilities) -> list[CaseAction]:
-    """The actions a case page offers ``user`` on a case in ``state``, in the order shown."""
+def actions_for(state: State, user: CaseCapabilities, *, recovery_period_running: bool = False) -> list[CaseAction]:
+    """The actions a case page offers ``user`` on a case in ``state``, in the order shown.
+
+    No conclusive grounds decision is offered while the recovery period runs (the rules'
+    ``recovery_period``): the form would only be refused when sent.
+    """
     state = State(state)
     events = set(allowed_events(state))
     actions: list[CaseAction] = []
     if user.decision_maker or user.senior:
-        actions.extend(_authority_actions(state, events, user))
+        actions.extend(_authority_actions(state, events, user, recovery_period_running=recovery_period_running))
     if user.first_responder and Event.REQUEST_RECONSIDERATION in events:
         actions.append(RECONSIDERATION)
     return actions

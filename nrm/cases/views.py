@@ -10,7 +10,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -273,9 +273,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
+def _recovery_period_running(case: Case) -> bool:
+    """Whether today is before the first day a conclusive grounds decision may be made."""
+    ends = selectors.recovery_period_end(case)
+    return ends is not None and timezone.localdate() < ends
+
+
 def _actions(request: HttpRequest, case: Case) -> list[dict[str, str]]:
     """Links to the steps the page offers (``actions_for``); guards are checked when a step is taken."""
-    offered = actions_for(State(case.state), access.case_capabilities(request.user, case))
+    offered = actions_for(State(case.state), access.case_capabilities(request.user, case),
+                          recovery_period_running=_recovery_period_running(case))
     return [{"text": a.text, "href": reverse(a.url_name, kwargs={"case_id": case.pk}), "url_name": a.url_name}
             for a in offered]
 
@@ -329,6 +336,9 @@ def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> Ht
     standard = standard_in_force(stage.value, on=today)
     errors: ErrorList = []
     field_errors: dict[str, str] = {}
+    form_closed = stage == Stage.CG and _recovery_period_running(case)
+    if request.method == "POST" and form_closed:
+        return HttpResponseRedirect(reverse("cases:cg_decision", kwargs={"case_id": case.pk}))
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -372,6 +382,7 @@ def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> Ht
         "open_requests": open_requests,
         "rg_working_days_left": working_days_between(today, case.rg_target_date, case.nation),
         "allocated_to_other": allocated_to_other,
+        "form_closed": form_closed,
         "back_url": reverse("cases:detail", kwargs={"case_id": case.pk}),
     }, errors=errors)
 

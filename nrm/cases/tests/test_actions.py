@@ -101,3 +101,9 @@ def test_every_step_the_table_allows_a_decision_maker_is_offered(state: State) -
         events -= {Event.REVIEW_AGREE, Event.REVIEW_DISAGREE}
     for event in events:
         assert any(event in STEP_EVENTS[action] for action in offered & set(STEP_EVENTS)), f"{event} from {state}"
+
+
+@pytest.mark.parametrize("state", [State.POSITIVE_RG, State.AWAITING_CG])
+def test_no_conclusive_grounds_decision_is_offered_while_the_recovery_period_runs(state: State) -> None:
+    assert a.CG_DECISION not in actions_for(state, CASEWORKER, recovery_period_running=True)
+    assert a.CG_DECISION in actions_for(state, CASEWORKER, recovery_period_running=False)

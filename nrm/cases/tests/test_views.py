@@ -109,25 +109,6 @@ def test_every_view_of_a_case_is_audited(client_for: Callable[..., Client]) -> N
 # --- Bad input ---------------------------------------------------------------------------------
 
 
-def test_cg_too_early_shows_a_clear_error_keeps_the_input_and_changes_nothing(
-        client_for: Callable[..., Client]) -> None:
-    case = make_case(state=State.POSITIVE_RG)
-    client = client_for(Role.CASEWORKER, organisation="sca")
-    response = client.post(reverse("cases:cg_decision", kwargs={"case_id": case.pk}), {
-        "outcome": "negative", "reasons": ["cg_credibility"], "rationale": "My careful reasoning about the account.",
-    })
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert "There is a problem" in page
-    assert "A conclusive grounds decision cannot be made before then" in page
-    assert "My careful reasoning about the account." in page
-    assert 'value="cg_credibility" checked' in page
-    assert 'value="negative" checked' in page
-    case.refresh_from_db()
-    assert case.state == State.POSITIVE_RG
-    assert not Decision.objects.filter(case=case, stage="CG").exists()
-
-
 def test_the_old_casework_review_page_is_gone(client_for: Callable[..., Client]) -> None:
     case = make_case(state=State.RG_UNDER_REVIEW)
     old = f"/cases/{case.pk}/reasonable-grounds/review"
@@ -506,3 +487,24 @@ def test_the_first_responder_sees_when_the_recovery_period_ends(
                 f'until {govuk_date(ends)}</span>') in page
     else:
         assert ends is None and 'id="recovery-period"' not in page
+
+
+def test_the_conclusive_grounds_form_is_closed_while_the_recovery_period_runs(
+        client_for: Callable[..., Client]) -> None:
+    case = make_case(state=State.POSITIVE_RG, received_on=timezone.localdate() - timedelta(days=3))
+    client = client_for(case.built_by.decision_maker)
+    url = reverse("cases:cg_decision", kwargs={"case_id": case.pk})
+    detail = client.get(reverse("cases:detail", kwargs={"case_id": case.pk})).content.decode()
+    assert url not in detail
+    page = client.get(url).content.decode()
+    assert "A conclusive grounds decision cannot be made before then" in page
+    assert 'name="outcome"' not in page and 'name="rationale"' not in page
+    response = client.post(url, {"outcome": "positive", "rationale": "Too early."})
+    assert response.status_code == 302 and response["Location"] == url
+    case.refresh_from_db()
+    assert case.state == State.POSITIVE_RG and not Decision.objects.filter(case=case, stage="CG").exists()
+    ran = make_case(state=State.POSITIVE_RG, received_on=timezone.localdate() - timedelta(days=100))
+    ran_url = reverse("cases:cg_decision", kwargs={"case_id": ran.pk})
+    assert ran_url in client_for(ran.built_by.decision_maker).get(
+        reverse("cases:detail", kwargs={"case_id": ran.pk})).content.decode()
+    assert 'name="outcome"' in client_for(ran.built_by.decision_maker).get(ran_url).content.decode()
