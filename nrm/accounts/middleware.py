@@ -43,8 +43,8 @@ class SecondFactorRequiredMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and user.requires_second_factor  # type: ignore[union-attr]
-            and not user.is_verified()  # type: ignore[union-attr]
+            and user.requires_second_factor
+            and not user.is_verified()
             and not request.path.startswith(ALLOWED_PREFIXES)
             and not request.path.startswith(settings.STATIC_URL)
         ):

@@ -59,7 +59,7 @@ def _count_failure(request: HttpRequest, user: Any) -> bool:
     """Count a wrong code against the account, as a wrong password is; True if now locked."""
     credentials = {"email": user.email}
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-    return AxesProxyHandler.is_locked(request, credentials)
+    return bool(AxesProxyHandler.is_locked(request, credentials))
 
 
 @require_http_methods(["GET", "POST"])
@@ -126,7 +126,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     device = _confirmed_device(request.user)
     if device is None:
         return redirect("accounts:set_up_second_factor")
-    if AxesProxyHandler.is_locked(request, {"email": request.user.email}):  # type: ignore[union-attr]
+    if AxesProxyHandler.is_locked(request, {"email": request.user.email}):
         logout(request)
         return locked_out(request)
     form = CodeForm(request.POST if request.method == "POST" else None)

@@ -445,7 +445,8 @@ def _weighted_median(hist: Sequence[tuple[int, int]]) -> float | None:
         if seen >= k2:
             hi = v
             break
-    assert lo is not None and hi is not None
+    assert lo is not None
+    assert hi is not None
     return (lo + hi) / 2.0
 
 

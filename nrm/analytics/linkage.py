@@ -142,7 +142,7 @@ class LinkageResult:
     @property
     def n_pairs(self) -> int:
         """Linked pairs (at or above the threshold)."""
-        return self.linked_pairs().num_rows
+        return int(self.linked_pairs().num_rows)
 
     def summary(self) -> str:
         return (

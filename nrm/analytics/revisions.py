@@ -93,7 +93,7 @@ _LABEL_RE = re.compile(r"^[0-9]{4}(-Q[1-4])?$")
 # Figures
 
 
-_json_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_json_string = json.encoder.encode_basestring_ascii
 _new = tuple.__new__  # builds a named tuple from a tuple without Python-level code: fast for many
 
 

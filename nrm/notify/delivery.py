@@ -47,12 +47,13 @@ def process_worker_id() -> str:
 
 def lease() -> timedelta:
     """How long a claim holds: longer than any send takes, short enough to retry soon after a crash."""
-    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    return timedelta(seconds=int(settings.OUTBOX_LEASE_SECONDS))
 
 
 def retry_delay(attempts: int) -> timedelta:
     """Back-off after a failed attempt: 30 s, 1 min, 2 min, ... at most an hour."""
-    return min(RETRY_BASE * (2 ** max(attempts - 1, 0)), RETRY_CEILING)
+    doublings = min(max(attempts - 1, 0), 16)  # 30 s doubled 16 times is far past the ceiling
+    return min(RETRY_BASE * (1 << doublings), RETRY_CEILING)
 
 
 def idempotency_key(message: OutboxMessage) -> str:

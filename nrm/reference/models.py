@@ -11,8 +11,8 @@ from django.db.models import Q, QuerySet
 from nrm.core.models import EffectiveDated
 
 
-class InForceQuerySet(QuerySet):
-    def in_force(self, on: date) -> QuerySet:
+class InForceQuerySet[M: models.Model](QuerySet[M]):
+    def in_force(self, on: date) -> InForceQuerySet[M]:
         return self.filter(Q(effective_to__isnull=True) | Q(effective_to__gt=on), effective_from__lte=on)
 
 

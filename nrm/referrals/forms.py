@@ -34,13 +34,13 @@ class ConcernForm(GovukForm):
         self.organisation_slugs = organisation_slugs or set()
 
     def clean_organisation(self) -> str:
-        slug = self.cleaned_data["organisation"].strip()
+        slug: str = self.cleaned_data["organisation"].strip()
         if slug not in self.organisation_slugs:
             raise forms.ValidationError("Select the first responder organisation to ask")
         return slug
 
     def clean_raiser_phone(self) -> str:
-        phone = self.cleaned_data["raiser_phone"].strip()
+        phone: str = self.cleaned_data["raiser_phone"].strip()
         if phone and not PHONE_RE.match(phone):
             raise forms.ValidationError("Enter a telephone number, like 01632 960 001 or +44 808 157 0192")
         return phone

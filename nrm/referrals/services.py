@@ -216,7 +216,7 @@ def referral_draft_delete(*, referral: Referral, actor: Any) -> None:
 
 # --- Evidence ------------------------------------------------------------------------------------
 
-def attachment_add(*, referral: Referral, actor: Any, upload: UploadedFile | None, description: str = "") -> Attachment:
+def attachment_add(*, referral: Referral, actor: Any, upload: UploadedFile[bytes] | None, description: str = "") -> Attachment:
     if upload is None:
         raise ServiceError("Select a file", field="evidence_file")
     with transaction.atomic():

@@ -160,7 +160,7 @@ def _candidates(review: Review, seat_role: SeatRole) -> list[_Candidate]:
             user__panel_seats__stood_down_at__isnull=True, user__panel_seats__review__status__in=_OPEN)))
         .order_by("open_seats", "user__email")
     )
-    return [_Candidate(p, p.open_seats) for p in pool if _fits_seat(p.user, seat_role)]  # type: ignore[attr-defined]
+    return [_Candidate(p, p.open_seats) for p in pool if _fits_seat(p.user, seat_role)]
 
 
 def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:

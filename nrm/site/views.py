@@ -21,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "site/start.html",
                       {"title": "Refer a potential victim of modern slavery", "concern_url": concern_url})
     user = request.user
-    memberships = list(user.active_memberships())  # type: ignore[union-attr]
+    memberships = list(user.active_memberships())
     roles = [ROLE_DEFINITIONS[Role(m.role.name)] for m in memberships if m.role.name in set(Role)]
     tasks = [item for item in navigation_for(request) if item["href"] not in {request.path}]
     return render(request, "site/home.html", {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.decorators import api_view, permission_classes
@@ -32,6 +33,10 @@ def questions_api(request: Request) -> Response:
     cut = data_cut_latest()
     if cut is None:
         return Response({"error": "NoDataCut", "field": None, "message": NO_DATA_CUT}, status=409)
+    if not isinstance(request.data, Mapping):
+        return Response({"error": "NotAnObject", "field": None,
+                         "message": "Send the question as a JSON object, like {\"measure\": \"count\", ...}"},
+                        status=400)
     try:
         result = questions.answer(cut, request.data)
     except questions.QueryError as exc:

@@ -71,7 +71,7 @@ def support_provider_for(case: Any, *, on: date) -> tuple[Organisation, Provider
         authority = referral.safeguarding_local_authority or referral.local_authority
         organisation = childrens_services_for(authority) if authority is not None else None
     else:
-        organisation = Organisation.objects.in_force(on).filter(slug=choice.slug).first()  # type: ignore[attr-defined]
+        organisation = Organisation.objects.in_force(on).filter(slug=choice.slug).first()
         if organisation is None:
             organisation = Organisation.objects.filter(slug=choice.slug).first()
     return (organisation, choice.provider_type) if organisation else None

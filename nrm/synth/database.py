@@ -524,7 +524,8 @@ class _Loader:
             force=force, location=location, nationalities=nationalities, expl_codes=expl_codes, born=born,
             age_now=age_now, dob_known=dob_known, age_code=age_code, under_18_now=under_18_now, ca=ca,
             exploitation_la=exploitation_la, child_la=child_la)
-        assert journey.competent_authority(answers) == ca and journey.treated_as_child(answers) == is_child
+        assert journey.competent_authority(answers) == ca
+        assert journey.treated_as_child(answers) == is_child
 
         submitted_at = _at(day, rng.randint(8, 17), rng.randint(0, 59), rng.randint(0, 59))
         referral = Referral(
@@ -1044,7 +1045,8 @@ class _Loader:
         rng, end = self.rng, self.end
         rg_day = plan.rg_date
         days = plan.recovery_period_days
-        assert rg_day is not None and days is not None
+        assert rg_day is not None
+        assert days is not None
         found = self.support_provider(case, referral, expl_codes, rg_day)
         if found is None:
             return

@@ -115,7 +115,9 @@ def test_child_referral(page: Page, live_server: Any, first_responder: User) -> 
     expect(page.locator("#fr_name")).to_have_value("Priya Shah")  # prefilled from the account
     expect(page.locator("#fr_police_force")).to_have_value("Metropolitan Police")
     visited = answer_journey(page, CHILD)
-    assert "consent" not in visited and "child-local-authority" in visited and "evidence" in visited
+    assert "consent" not in visited
+    assert "child-local-authority" in visited
+    assert "evidence" in visited
 
     expect(page.locator("h1")).to_have_text("Check your answers before sending")
     expect(page.locator("main")).to_contain_text("Popescu")
@@ -128,7 +130,8 @@ def test_child_referral(page: Page, live_server: Any, first_responder: User) -> 
     referral = Referral.objects.get()
     expect(page.locator(".govuk-panel")).to_contain_text(str(referral.reference))
     case = Case.objects.get(referral=referral)
-    assert case.is_child and case.state == "awaiting_rg"
+    assert case.is_child
+    assert case.state == "awaiting_rg"
     assert set(OutboxMessage.objects.values_list("kind", flat=True)) == {"crime_referral", "safeguarding", "receipt"}
 
     page.click("text=View and print a copy of your referral")
@@ -147,12 +150,15 @@ def test_adult_referral_with_consent_works_without_javascript(
     start_referral(page, live_server, check=False)
     visited = answer_journey(page, {**ADULT, "account": "He was paid nothing and was told he owed a debt."},
                              javascript=False, check_each_page=False)
-    assert "consent" in visited and "exploitation-where-overseas" in visited and "child-local-authority" not in visited
+    assert "consent" in visited
+    assert "exploitation-where-overseas" in visited
+    assert "child-local-authority" not in visited
     expect(page.locator("main")).to_contain_text("signed consent form on file")
     page.click("button:has-text('Accept and send referral')")
     expect(page.locator(".govuk-panel__title")).to_have_text("Referral sent")
     case = Case.objects.get()
-    assert case.competent_authority == "IECA" and not case.is_child
+    assert case.competent_authority == "IECA"
+    assert not case.is_child
 
 
 def test_adult_who_refuses_consent_makes_an_anonymous_duty_to_notify_report(
@@ -160,13 +166,15 @@ def test_adult_who_refuses_consent_makes_an_anonymous_duty_to_notify_report(
     sign_in_as(page, live_server, first_responder)
     start_referral(page, live_server)
     visited = answer_journey(page, DUTY_TO_NOTIFY)
-    assert "anonymous-details" in visited and "person-name" not in visited
+    assert "anonymous-details" in visited
+    assert "person-name" not in visited
     expect(page.locator(".govuk-warning-text")).to_contain_text("anonymous")
     assert_accessible(page)
     page.click("button:has-text('Send Duty to Notify report')")
     expect(page.locator(".govuk-panel__title")).to_have_text("Duty to Notify report sent")
     assert_accessible(page)
-    assert DutyToNotifyReport.objects.count() == 1 and not Referral.objects.exists()
+    assert DutyToNotifyReport.objects.count() == 1
+    assert not Referral.objects.exists()
 
 
 def test_validation_errors_use_the_error_summary_and_keep_the_answers(
@@ -200,7 +208,8 @@ def test_validation_errors_use_the_error_summary_and_keep_the_answers(
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the person's last name")
     assert_accessible(page)
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.DRAFT and referral.answers["first_names"] == "Ana"
+    assert referral.status == ReferralStatus.DRAFT
+    assert referral.answers["first_names"] == "Ana"
 
 
 def test_language_guidance_as_the_user_types(page: Page, live_server: Any, first_responder: User) -> None:
@@ -330,7 +339,8 @@ def test_a_concern_from_someone_who_is_not_a_first_responder(
     expect(page.locator(".govuk-panel__title")).to_have_text("Request sent")
     assert_accessible(page)
     concern = Concern.objects.get()
-    assert concern.organisation.slug == "police-e23000001" and concern.urgency == "urgent"
+    assert concern.organisation.slug == "police-e23000001"
+    assert concern.urgency == "urgent"
 
     responder = browser_page()
     sign_in_as(responder, live_server, first_responder)

@@ -95,7 +95,8 @@ def test_a_2021_negative_cg_goes_through_a_panel_that_disagrees_then_a_fresh_cg_
 
     case.refresh_from_db()
     decision.refresh_from_db()
-    assert case.state == State.CG_REFERRED_BACK and decision.status == DecisionStatus.OVERTURNED
+    assert case.state == State.CG_REFERRED_BACK
+    assert decision.status == DecisionStatus.OVERTURNED
     assert "medical evidence was not weighed" in decision.review_rationale
     # The panel's rationale appears on the case, for the decision maker who takes the fresh decision.
     page = browser_page()
@@ -127,7 +128,8 @@ def test_a_2021_negative_cg_goes_through_a_panel_that_disagrees_then_a_fresh_cg_
     second.refresh_from_db()
     assert second.outcome == ReviewOutcome.AGREE
     assert case.state == State.NEGATIVE_CG
-    assert fresh.status == DecisionStatus.SERVED and fresh.decided_by == second_maker
+    assert fresh.status == DecisionStatus.SERVED
+    assert fresh.decided_by == second_maker
 
 
 def test_a_2024_negative_cg_goes_through_second_line_review(page: Page, live_server: Any) -> None:
@@ -151,7 +153,8 @@ def test_a_2024_negative_cg_goes_through_second_line_review(page: Page, live_ser
     expect(page.locator(".govuk-notification-banner")).to_contain_text("It will be served")
     case.refresh_from_db()
     decision.refresh_from_db()
-    assert case.state == State.NEGATIVE_CG and decision.status == DecisionStatus.SERVED
+    assert case.state == State.NEGATIVE_CG
+    assert decision.status == DecisionStatus.SERVED
     page.goto(f"{live_server.url}/reviews/dashboard")
     expect(page.locator("h1")).to_have_text("Panel reviews dashboard")
     assert_accessible(page)

@@ -65,9 +65,11 @@ def test_change_password(client_for: Any, django_capture_on_commit_callbacks: An
     other.force_login(user)
     assert "Change your password" in client.get("/account/password").content.decode()
     wrong = client.post("/account/password", {"current_password": "nope", "new_password": NEW_PASSWORD})
-    assert wrong.status_code == 400 and "Your current password is not right" in wrong.content.decode()
+    assert wrong.status_code == 400
+    assert "Your current password is not right" in wrong.content.decode()
     weak = client.post("/account/password", {"current_password": PASSWORD, "new_password": "password"})
-    assert weak.status_code == 400 and "Password must be 12 characters or more" in weak.content.decode()
+    assert weak.status_code == 400
+    assert "Password must be 12 characters or more" in weak.content.decode()
     common = client.post("/account/password", {"current_password": PASSWORD, "new_password": "qwerty123456"})
     assert "list of common passwords" in common.content.decode()
     with django_capture_on_commit_callbacks(execute=True):

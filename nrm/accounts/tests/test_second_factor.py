@@ -70,7 +70,8 @@ def test_the_emailed_link_with_the_password_sets_up_the_app_once(make_user: Any,
     # A signed-out browser opening the link is asked for the password first.
     fresh = Client()
     first = fresh.get(link)
-    assert first.status_code == 302 and first["Location"].startswith("/sign-in?next=")
+    assert first.status_code == 302
+    assert first["Location"].startswith("/sign-in?next=")
     response = sign_in(fresh, user.email, next=link)
     assert response["Location"] == link
     page = fresh.get(link)
@@ -168,7 +169,8 @@ def test_signing_in_again_does_not_clear_wrong_codes(make_user: Any, settings: A
         client = Client()
         sign_in(client, user.email)
         last = client.post("/sign-in/code", {"code": wrong_code(device)})
-    assert last is not None and last.status_code == 429
+    assert last is not None
+    assert last.status_code == 429
 
 
 def test_a_complete_sign_in_clears_earlier_failures(make_user: Any, settings: Any) -> None:

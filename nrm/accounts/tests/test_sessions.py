@@ -35,7 +35,8 @@ def test_a_session_ends_at_its_absolute_lifetime_however_active(client_for: Any,
     session[SIGNED_IN_AT] = time.time() - settings.SESSION_ABSOLUTE_TIMEOUT - 1
     session.save()
     response = client.get("/referrals/")
-    assert response.status_code == 302 and response["Location"] == "/sign-out/timed-out"
+    assert response.status_code == 302
+    assert response["Location"] == "/sign-out/timed-out"
     assert "_auth_user_id" not in client.session
     assert "You have been signed out" in client.get("/sign-out/timed-out").content.decode()
 
@@ -53,7 +54,8 @@ def test_a_get_never_signs_out(client_for: Any, path: str) -> None:
     page = client.get(path)
     assert page.status_code == 200
     body = page.content.decode()
-    assert 'method="post"' in body and "Sign out" in body
+    assert 'method="post"' in body
+    assert "Sign out" in body
     assert "_auth_user_id" in client.session
     assert client.get("/").status_code == 200
 

@@ -75,7 +75,8 @@ class Row:
 
 def _infer_span(frame: pl.DataFrame) -> tuple[date, date]:
     first, last = frame["referral_date"].min(), frame["referral_date"].max()
-    assert isinstance(first, date) and isinstance(last, date)
+    assert isinstance(first, date)
+    assert isinstance(last, date)
     return first, last
 
 

@@ -96,7 +96,8 @@ def test_time_series_start_at_2009_q2_and_continue_with_own_figures(back: B.Back
     finally:
         con.close()
     extended = B.extend(result, back, own_from=own_from)
-    assert extended.quarters[0] == Quarter(2009, 2) and extended.quarters[-1] == Quarter(2023, 4)
+    assert extended.quarters[0] == Quarter(2009, 2)
+    assert extended.quarters[-1] == Quarter(2023, 4)
     by_quarter = {str(r[0]): r[3] for r in extended.rows if r[1] == T.TOTAL and r[2] == T.TOTAL}
     assert by_quarter["2009-Q2"] == 552 - sum(  # 2009 is Q2 to Q4 only
         int(str(v)) for k, v in by_quarter.items() if k in ("2009-Q3", "2009-Q4")
@@ -107,7 +108,9 @@ def test_time_series_start_at_2009_q2_and_continue_with_own_figures(back: B.Back
     labels = [str(r[0]) for r in extended.rows]
     assert labels == sorted(labels)
     note = B.back_series_note(back, table.id, own_from)
-    assert note is not None and "2009-Q2 to 2021-Q4" in note and "2022-Q1" in note
+    assert note is not None
+    assert "2009-Q2 to 2021-Q4" in note
+    assert "2022-Q1" in note
 
 
 def test_decisions_back_series_has_no_competent_authority_breakdown(back: B.BackSeries) -> None:

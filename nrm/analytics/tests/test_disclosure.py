@@ -67,7 +67,8 @@ def test_primary_and_secondary_suppression_in_a_simple_table() -> None:
     assert got[("South", "Child")] == SUPPRESSED
     # ... which forces the South row's other cell, and then the Adult column balances with two.
     assert got[("South", "Adult")] == SUPPRESSED
-    assert got[("East", "Adult")] == 40 and got[("East", "Child")] == 25
+    assert got[("East", "Adult")] == 40
+    assert got[("East", "Child")] == 25
     assert got[(TOTAL, TOTAL)] == 130
     assert res.suppressed == 4
     _check_protected(CUBE, res.rows)

@@ -64,7 +64,8 @@ def test_missing_siblings_are_empty_tables(tmp_path: Path, extract_tables: Extra
     pq.write_table(extract_tables.referrals, path)
     combined = extract_io.read_extract(path)
     assert combined.referrals.num_rows == N_REFERRALS
-    assert combined.reviews.num_rows == 0 and combined.reviews.schema == xs.REVIEWS
+    assert combined.reviews.num_rows == 0
+    assert combined.reviews.schema == xs.REVIEWS
 
 
 def test_bad_rows_are_named_by_row_column_and_problem(tmp_path: Path, extract_csv_path: Path) -> None:
@@ -118,7 +119,9 @@ def test_malformed_csv_and_missing_columns(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_text("referral_id,person_id\nA,B,C\n")
     problems = extract_io.validate(path)
-    assert problems and problems[0].row == 1 and "cannot be read" in problems[0].message
+    assert problems
+    assert problems[0].row == 1
+    assert "cannot be read" in problems[0].message
     path.write_text("referral_id,name\nA,Jane Smith\n")
     problems = extract_io.validate(path)
     messages = {(p.column, p.message) for p in problems}

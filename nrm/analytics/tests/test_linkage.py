@@ -98,7 +98,8 @@ def test_bad_input_is_refused() -> None:
         L.link_referrals(good.drop_columns(["surname"]))
     one = good.slice(0, 1)
     res = L.link_referrals(one)
-    assert res.n_people == 1 and res.n_pairs == 0
+    assert res.n_people == 1
+    assert res.n_pairs == 0
 
 
 def test_synthetic_input_keeps_identities_of_repeats(data: tuple[pa.Table, pa.Table, pa.Table]) -> None:

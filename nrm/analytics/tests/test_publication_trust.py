@@ -126,8 +126,10 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
     # the revisions CSV lists exactly the changed cells, with the old and new values
     rows = _csv_rows(out / "csv" / "revisions.csv")
     assert tuple(rows[0]) == revisions.REVISIONS_COLUMNS
-    assert len(rows) - 1 == len(want) and {tuple(r) for r in rows[1:]} == want
-    assert second.revisions["revised_figures"] == len(want) and second.revisions["compared_with"] == ["2023-Q1"]
+    assert len(rows) - 1 == len(want)
+    assert {tuple(r) for r in rows[1:]} == want
+    assert second.revisions["revised_figures"] == len(want)
+    assert second.revisions["compared_with"] == ["2023-Q1"]
     assert second.revisions["tables"] == sorted({EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE})
 
     # and so does the workbook's revisions sheet
@@ -142,7 +144,8 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
     series = _csv_rows(out / "csv" / f"{SERIES_TABLE}.csv")
     marked = {tuple(r[:3]) for r in series[1:] if r[3].endswith(" [r]")}
     shown = {cell for (t, _p, cell) in expected if t == SERIES_TABLE}
-    assert marked == shown and marked
+    assert marked == shown
+    assert marked
     for r in series[1:]:
         if tuple(r[:3]) in marked:
             cell = tuple(r[:3])
@@ -156,7 +159,8 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
 
     # the bulletin lists them
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert '<h2 id="revisions">Revisions</h2>' in html and 'href="#revisions"' in html
+    assert '<h2 id="revisions">Revisions</h2>' in html
+    assert 'href="#revisions"' in html
     assert f"{len(want)} figures published earlier have been revised" in html
     assert 10 < len(want) <= 50  # all of them are in the bulletin's table
     for t, period, cell_label, column, was, now, *_ in want:
@@ -206,10 +210,15 @@ def test_miscoding_stops_the_publication_unless_overridden(miscoded: Path, tmp_p
     with pytest.raises(quality.QualityGateError) as info:
         publish(miscoded, "2020-Q3", out, progress=False, store=store)
     message = str(info.value)
-    assert "category_shift" in message and "Sexual" in message and UNKNOWN in message
+    assert "category_shift" in message
+    assert "Sexual" in message
+    assert UNKNOWN in message
     failing = [f for r in info.value.missing for f in r.findings if f.severity == "fail" and r.id == "category_shift"]
-    assert failing and failing[0].period == "2020-Q3" and set(failing[0].categories) >= {"Sexual", UNKNOWN}
-    assert not out.exists() and not store.exists()  # nothing was written
+    assert failing
+    assert failing[0].period == "2020-Q3"
+    assert set(failing[0].categories) >= {"Sexual", UNKNOWN}
+    assert not out.exists()
+    assert not store.exists()
     # a reason without who decided is not an override
     with pytest.raises(quality.QualityGateError):
         publish(miscoded, "2020-Q3", out, progress=False, store=store,
@@ -225,17 +234,22 @@ def test_miscoding_stops_the_publication_unless_overridden(miscoded: Path, tmp_p
     data = json.loads((out / "manifest.json").read_text())
     assert data["quality"]["overrides"] == manifest.quality["overrides"]
     report = json.loads((out / "quality.json").read_text())
-    assert report["passed"] is False and "category_shift" in report["overridden"]
-    assert "generated_at" not in report and all("at" not in o for o in report["overrides"])
+    assert report["passed"] is False
+    assert "category_shift" in report["overridden"]
+    assert "generated_at" not in report
+    assert all("at" not in o for o in report["overrides"])
     shift = next(c for c in report["checks"] if c["id"] == "category_shift")
-    assert shift["status"] == "fail" and "Sexual" in shift["summary"]
+    assert shift["status"] == "fail"
+    assert "Sexual" in shift["summary"]
     text = (out / "quality.txt").read_text()
-    assert "overridden with a recorded reason" in text and OVERRIDE_REASON in text
+    assert "overridden with a recorded reason" in text
+    assert OVERRIDE_REASON in text
     assert OVERRIDE_REASON in (out / "index.html").read_text()
     assert {"quality.json", "quality.txt"} <= {f.path for f in manifest.files}
     # the store records the findings and the override with when it was made
     meta = json.loads((store / "published" / "2020-Q3" / "publication.json").read_text())
-    assert [o["check"] for o in meta["overrides"]] == [o.check for o in overrides] and meta["overrides"][0]["at"]
+    assert [o["check"] for o in meta["overrides"]] == [o.check for o in overrides]
+    assert meta["overrides"][0]["at"]
     assert any(f["check"] == "category_shift" and "Sexual" in f["categories"] for f in meta["findings"])
 
 
@@ -253,8 +267,11 @@ def test_cli_quality_and_publish_with_overrides(miscoded: Path, tmp_path: Path) 
             "--store", str(store), "--no-progress"]
     out, err = io.StringIO(), io.StringIO()
     assert cli.main(args, stdout=out, stderr=err) == 1
-    assert "category_shift" in err.getvalue() and "Sexual" in err.getvalue() and "--by" in err.getvalue()
-    assert "Nothing was written" in err.getvalue() and not (tmp_path / "out").exists()
+    assert "category_shift" in err.getvalue()
+    assert "Sexual" in err.getvalue()
+    assert "--by" in err.getvalue()
+    assert "Nothing was written" in err.getvalue()
+    assert not (tmp_path / "out").exists()
     failing = quality.run_quality(miscoded, "2020-Q3").blocking_failures
     overrides = [f"--override={r.id}={OVERRIDE_REASON}" for r in failing]
     err = io.StringIO()
@@ -262,7 +279,8 @@ def test_cli_quality_and_publish_with_overrides(miscoded: Path, tmp_path: Path) 
     assert "--by" in err.getvalue()
     out = io.StringIO()
     assert cli.main([*args, *overrides, "--by", "Head of profession"], stdout=out, stderr=io.StringIO()) == 0
-    assert "Published 2020-Q3" in out.getvalue() and "category_shift" in out.getvalue()
+    assert "Published 2020-Q3" in out.getvalue()
+    assert "category_shift" in out.getvalue()
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert {o["check"] for o in manifest["quality"]["overrides"]} == {r.id for r in failing}
     with pytest.raises(SystemExit):  # not a check
@@ -293,7 +311,8 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
 
     table = "referrals_by_quarter_age_location"
     rows = _csv_rows(out / "csv" / f"{table}.csv")[1:]
-    assert rows[0][0] == "2009-Q2" and rows[-1][0] == "2024-Q4"
+    assert rows[0][0] == "2009-Q2"
+    assert rows[-1][0] == "2024-Q4"
     totals = {r[0]: int(r[3]) for r in rows if r[1] == T.TOTAL and r[2] == T.TOTAL}
     annual: Counter[int] = Counter()
     for q, n in totals.items():
@@ -323,14 +342,19 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     svg = (out / "charts" / "referrals-by-age.svg").read_text()
     marker = re.search(r'<g class="series-break" data-category="2019-Q4">(.*?)</g>', svg, re.S)
     assert marker is not None
-    assert 'stroke-dasharray="6 4"' in marker.group(1) and "Unknown age recorded (2019-Q4)" in marker.group(1)
+    assert 'stroke-dasharray="6 4"' in marker.group(1)
+    assert "Unknown age recorded (2019-Q4)" in marker.group(1)
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg, re.S)
-    assert desc is not None and "2009-Q2" in desc.group(1) and "from 2019-Q4: Unknown age recorded" in desc.group(1)
+    assert desc is not None
+    assert "2009-Q2" in desc.group(1)
+    assert "from 2019-Q4: Unknown age recorded" in desc.group(1)
     html = (out / "index.html").read_text()
-    assert "from 2019-Q4: Unknown age recorded" in html and "start in 2009-Q2" in html
+    assert "from 2019-Q4: Unknown age recorded" in html
+    assert "start in 2009-Q2" in html
     # the bar chart keeps to the last eight quarters
     bar = (out / "charts" / "referrals-by-quarter.svg").read_text()
-    assert "2023-Q1" in bar and "2022-Q4" not in bar
+    assert "2023-Q1" in bar
+    assert "2022-Q4" not in bar
 
 
 def test_series_break_notes_on_a_short_series_across_october_2019(tmp_path: Path) -> None:

@@ -60,7 +60,8 @@ def test_outputs_and_manifest(published: tuple[Path, Manifest]) -> None:
         assert hashlib.sha256(files[f.path]).hexdigest() == f.sha256
         assert len(files[f.path]) == f.bytes
     data = json.loads(files["manifest.json"])
-    assert data["period"] == PERIOD and data["comparison_period"] == "2022-Q4"
+    assert data["period"] == PERIOD
+    assert data["comparison_period"] == "2022-Q4"
     ids = [t["id"] for t in data["tables"]]
     assert ids == ["key_figures", *[t.id for t in TABLES]]
     for t in data["tables"]:
@@ -97,7 +98,8 @@ def test_csv_tables_add_up_and_suppression_protects(published: tuple[Path, Manif
             assert any(r[k] == SUPPRESSED for r in rows)
             assert all(r[k] == SUPPRESSED or int(r[k]) == 0 or int(r[k]) >= 10 for r in rows)
         else:
-            assert mt.suppressed_cells == 0 and not any(SUPPRESSED in r for r in rows)
+            assert mt.suppressed_cells == 0
+            assert not any(SUPPRESSED in r for r in rows)
 
 
 def test_same_extract_gives_byte_identical_outputs(
@@ -144,7 +146,8 @@ def test_ods_is_a_valid_deterministic_zip(published: tuple[Path, Manifest]) -> N
         assert z.read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
         assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos)
         meta = z.read("meta.xml").decode()
-        assert "meta:creation-date" not in meta and "dc:date" not in meta
+        assert "meta:creation-date" not in meta
+        assert "dc:date" not in meta
     from odf.opendocument import load
 
     doc = load(str(_workbook(out)))  # odfpy can open it
@@ -156,13 +159,16 @@ def test_ods_follows_the_gss_spreadsheet_conventions(published: tuple[Path, Mani
     ods = _workbook(out)
     with zipfile.ZipFile(ods) as z:
         content = z.read("content.xml").decode()
-    assert "number-columns-spanned" not in content and "number-rows-spanned" not in content
+    assert "number-columns-spanned" not in content
+    assert "number-rows-spanned" not in content
     assert "covered-table-cell" not in content
     sheets = sheet_cell_texts(ods)
     names = list(sheets)
     assert names[:3] == ["Cover", "Contents", "Notes"]
     for name, rows in sheets.items():
-        assert rows and rows[0] and rows[0][0].strip(), f"{name}: no title in A1"
+        assert rows, f"{name}: empty sheet"
+        assert rows[0], f"{name}: no title in A1"
+        assert rows[0][0].strip(), f"{name}: no title in A1"
         assert len(rows[0]) == 1, f"{name}: the title row has other cells"
         for row in rows:
             for cell in row:
@@ -184,7 +190,8 @@ def test_ods_follows_the_gss_spreadsheet_conventions(published: tuple[Path, Mani
         body = rows[h + 1 :]
         assert len(body) == mt.rows
         for r in body:  # no blank rows or cells inside the table
-            assert len(r) == len(header) and all(c != "" for c in r), (mt.sheet, r)
+            assert len(r) == len(header), (mt.sheet, r)
+            assert all(c != "" for c in r), (mt.sheet, r)
         for r in rows[:h]:  # text above the table is in column A only
             assert len(r) == 1
         assert any(mt.sheet in row[0] for row in contents if row)
@@ -273,13 +280,16 @@ def test_bulletin_is_valid_accessible_html(published: tuple[Path, Manifest]) -> 
     p.feed(text)
     p.close()
     assert p.doctype.lower() == "doctype html"
-    assert p.errors == [] and p.stack == []
+    assert p.errors == []
+    assert p.stack == []
     html_attrs = next(a for t, a in p.tags if t == "html")
     assert html_attrs.get("lang") == "en-GB"
     headings = [int(t[1]) for t, _ in p.tags if re.fullmatch(r"h[1-6]", t)]
-    assert headings[0] == 1 and headings.count(1) == 1
+    assert headings[0] == 1
+    assert headings.count(1) == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(headings)), "a heading level is skipped"
-    assert p.table_first_child and all(c == "caption" for c in p.table_first_child)
+    assert p.table_first_child
+    assert all(c == "caption" for c in p.table_first_child)
     ids = [a["id"] for _, a in p.tags if a.get("id")]
     assert len(ids) == len(set(ids))
     for tag, attrs in p.tags:
@@ -314,8 +324,10 @@ def test_charts_are_accessible_svg(published: tuple[Path, Manifest]) -> None:
         assert root.get("role") == "img"
         labelled = (root.get("aria-labelledby") or "").split()
         children = list(root)
-        assert children[0].tag == f"{ns}title" and (children[0].text or "").strip()
-        assert children[1].tag == f"{ns}desc" and len(children[1].text or "") > 40
+        assert children[0].tag == f"{ns}title"
+        assert (children[0].text or "").strip()
+        assert children[1].tag == f"{ns}desc"
+        assert len(children[1].text or "") > 40
         assert [children[0].get("id"), children[1].get("id")] == labelled
         for el in root.iter():
             for attr in ("fill", "stroke"):
@@ -335,5 +347,6 @@ def test_cli_publish(extract_path: Path, tmp_path: Path) -> None:
     out = io.StringIO()
     assert cli.run(opts, stdout=out, stderr=io.StringIO()) == 0
     assert "Published 2023" in out.getvalue()
-    assert (tmp_path / "out" / "manifest.json").is_file() and (tmp_path / "out" / "nrm-statistics-2023.ods").is_file()
+    assert (tmp_path / "out" / "manifest.json").is_file()
+    assert (tmp_path / "out" / "nrm-statistics-2023.ods").is_file()
     assert (tmp_path / "store" / "published" / "2023" / "figures.parquet").is_file()

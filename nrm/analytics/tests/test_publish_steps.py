@@ -36,7 +36,8 @@ def test_compute_finds_every_table_and_writes_nothing(extract_path: Path, tmp_pa
     before = set(extract_path.parent.iterdir())
     computed = compute(extract_path, PERIOD)
     assert [r.table.id for r in computed.results] == [t.id for t in TABLES]
-    assert computed.period.label == PERIOD and computed.figures
+    assert computed.period.label == PERIOD
+    assert computed.figures
     assert computed.recomputed == []  # no store: nothing to compare with
     assert {f.path for f in computed.extract_files} >= {"extract.parquet"}
     assert set(extract_path.parent.iterdir()) == before
@@ -51,13 +52,16 @@ def test_compute_applies_a_disclosure_override(extract_path: Path) -> None:
     control = DisclosureControl(threshold=10)
     computed = compute(extract_path, PERIOD, disclosure_overrides={"referrals_by_police_force": control})
     [police] = [r for r in computed.results if r.table.id == "referrals_by_police_force"]
-    assert police.table.disclosure == control and police.suppressed > 0
+    assert police.table.disclosure == control
+    assert police.suppressed > 0
 
 
 def test_revise_without_a_store_revises_nothing(extract_path: Path) -> None:
     computed = compute(extract_path, PERIOD)
     revised = revise(computed, figures_store=None)
-    assert revised.report is None and revised.rows is None and revised.text == []
+    assert revised.report is None
+    assert revised.rows is None
+    assert revised.text == []
     assert revised.published == computed.results
 
 
@@ -77,16 +81,19 @@ def test_revise_finds_a_changed_figure_published_earlier(extract_path: Path, tmp
     computed = compute(extract_path, PERIOD, figures_store=store)
     assert computed.recomputed  # the earlier quarter's tables as they would be published now
     revised = revise(computed, figures_store=store)
-    assert revised.report is not None and revised.report.compared_with
+    assert revised.report is not None
+    assert revised.report.compared_with
     assert [(r.table_id, r.reference_period) for r in revised.report.revisions] == [(changed_table, "2023-Q3")]
-    assert revised.rows is not None and len(revised.rows[1]) == 1
+    assert revised.rows is not None
+    assert len(revised.rows[1]) == 1
     assert "2023-Q3" in revised.text[0]
 
 
 def test_revise_with_an_empty_store_says_there_is_nothing_to_compare(extract_path: Path, tmp_path: Path) -> None:
     store = revisions.FiguresStore(tmp_path / "published")
     revised = revise(compute(extract_path, PERIOD, figures_store=store), figures_store=store)
-    assert revised.report is not None and revised.report.revisions == []
+    assert revised.report is not None
+    assert revised.report.revisions == []
     assert revised.text == ["There is no earlier publication to compare with, so no figures have been revised."]
 
 
@@ -102,4 +109,5 @@ def test_write_writes_only_what_the_manifest_lists(extract_path: Path, tmp_path:
     computed = compute(extract_path, PERIOD)
     manifest = write(computed, revise(computed, figures_store=None), tmp_path / "out")
     assert set(_files(tmp_path / "out")) == {f.path for f in manifest.files} | {"manifest.json"}
-    assert manifest.revisions == {} and manifest.back_series == {}
+    assert manifest.revisions == {}
+    assert manifest.back_series == {}

@@ -76,13 +76,17 @@ def test_injected_2020_miscoding_fails_and_names_the_categories(referrals: pa.Ta
     report = Q.run_quality(_write(tmp_path, bad), "2020-Q3")
     assert not report.passed
     shift = report.result("category_shift")
-    assert shift.status == "fail" and shift.blocks
+    assert shift.status == "fail"
+    assert shift.blocks
     failing = [f for f in shift.findings if f.severity == "fail"]
     assert len(failing) == 1
     finding = failing[0]
-    assert finding.period == "2020-Q3" and finding.dimension == "Exploitation type"
-    assert "Sexual" in finding.categories and UNKNOWN in finding.categories
-    assert "Sexual" in finding.message and UNKNOWN in finding.message
+    assert finding.period == "2020-Q3"
+    assert finding.dimension == "Exploitation type"
+    assert "Sexual" in finding.categories
+    assert UNKNOWN in finding.categories
+    assert "Sexual" in finding.message
+    assert UNKNOWN in finding.message
     assert "Sexual" in shift.summary
     assert "category_shift" in {r.id for r in report.blocking_failures}
     # the same quarter without the miscoding passes
@@ -120,7 +124,8 @@ def test_impossible_combinations(referrals: pa.Table, tmp_path: Path) -> None:
     bad = _set(_set(_set(r, "cg_date", pa.array(cg_date, pa.date32())), "age_at_exploitation", pa.array(ages)),
                "exploitation_types", pa.array(types))
     check = Q.run_quality(_write(tmp_path, bad), "2021-Q4").result("impossible_combinations")
-    assert check.status == "fail" and check.blocks
+    assert check.status == "fail"
+    assert check.blocks
     counts = {row[0]: row[2] for row in check.rows}
     assert counts["cg_before_rg"] == 1
     assert counts["cg_before_recovery_period"] >= 2  # includes the CG before its RG
@@ -148,7 +153,8 @@ def test_late_decisions(referrals: pa.Table, tmp_path: Path) -> None:
     # status_date of cases concluded in 2021-Q2 recorded 90 days late
     bad = _set(r, "status_date", late_status)
     check = Q.run_quality(_write(tmp_path, bad), "2021-Q2").result("late_decisions")
-    assert check.status == "warn" and not check.blocks
+    assert check.status == "warn"
+    assert not check.blocks
     assert any("Conclusive Grounds" in f.message and "more than 30 days" in f.message for f in check.findings)
     # decisions dated in a quarter already published that were not in its figures
     published = {("Reasonable Grounds", "2021-Q1"): 10}
@@ -161,7 +167,9 @@ def test_late_decisions(referrals: pa.Table, tmp_path: Path) -> None:
     finally:
         con.close()
     found = [f for f in result.findings if f.period == "2021-Q1"]
-    assert found and found[0].table_id == "rg_decisions" and "recorded after" in found[0].message
+    assert found
+    assert found[0].table_id == "rg_decisions"
+    assert "recorded after" in found[0].message
 
 
 def test_duplicates_with_linkage_and_double_submissions(tmp_path: Path) -> None:
@@ -193,7 +201,8 @@ def test_duplicates_with_linkage_and_double_submissions(tmp_path: Path) -> None:
     assert "distinct people" in check.summary
     # without the linkage input, only person_id
     plain = Q.run_quality(path, period).result("duplicate_referrals")
-    assert "not run" in plain.summary and plain.status == "pass"
+    assert "not run" in plain.summary
+    assert plain.status == "pass"
 
 
 def test_publication_gate_and_overrides(referrals: pa.Table, tmp_path: Path) -> None:
@@ -218,7 +227,8 @@ def test_publication_gate_and_overrides(referrals: pa.Table, tmp_path: Path) -> 
     assert {o.check for o in used} == {r.id for r in report.blocking_failures}
     assert Q.require_publishable(Q.run_quality(_write(tmp_path, referrals, "ok.parquet"), "2020-Q3")) == []
     data = json.loads(report.to_json())
-    assert data["passed"] is False and "category_shift" in data["blocking_failures"]
+    assert data["passed"] is False
+    assert "category_shift" in data["blocking_failures"]
 
 
 def test_cli_quality(referrals: pa.Table, tmp_path: Path) -> None:

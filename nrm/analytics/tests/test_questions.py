@@ -54,15 +54,20 @@ def test_percentage_of_positive_rg_decisions_on_child_cases(extract: tuple[Path,
     assert answer.display == f"{answer.value:.1f}%"
     assert not answer.suppressed
     # how it was computed and the data cut
-    assert "Reasonable Grounds decision" in answer.description and "2020-Q2, 2020-Q3" in answer.description
+    assert "Reasonable Grounds decision" in answer.description
+    assert "2020-Q2, 2020-Q3" in answer.description
     assert "2020-04-01 to 2020-09-30" in answer.description
-    assert "?" in answer.sql and CHILD not in answer.sql and "Positive" not in answer.sql
-    assert CHILD in answer.parameters and "Positive" in answer.parameters
+    assert "?" in answer.sql
+    assert CHILD not in answer.sql
+    assert "Positive" not in answer.sql
+    assert CHILD in answer.parameters
+    assert "Positive" in answer.parameters
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     assert ("extract.parquet", digest) in answer.data_cut.files
     assert answer.data_cut.extract_date is not None
     d = answer.to_dict()
-    assert d["value"] == answer.value and d["data_cut"]["files"][0]["sha256"]
+    assert d["value"] == answer.value
+    assert d["data_cut"]["files"][0]["sha256"]
 
 
 def test_count_with_list_dimensions_and_span(extract: tuple[Path, Extract]) -> None:
@@ -96,7 +101,10 @@ def test_small_counts_are_suppressed(extract: tuple[Path, Extract]) -> None:
         periods=(parse_period("2020-Q3"),),
     )
     answer = PQ.answer(path, query, disclosure=PQ.Disclosure(threshold=10_000))
-    assert answer.suppressed and answer.display == "[c]" and answer.value is None and answer.numerator is None
+    assert answer.suppressed
+    assert answer.display == "[c]"
+    assert answer.value is None
+    assert answer.numerator is None
     assert "fewer than 10000" in (answer.suppression or "")
     pct = PQ.Query(
         measure="percentage",
@@ -106,7 +114,8 @@ def test_small_counts_are_suppressed(extract: tuple[Path, Extract]) -> None:
     )
     small = PQ.answer(path, pct, disclosure=PQ.Disclosure(threshold=5))
     if small.suppressed:
-        assert small.numerator is None and small.denominator is None
+        assert small.numerator is None
+        assert small.denominator is None
     unsuppressed = PQ.answer(path, pct, disclosure=PQ.Disclosure(threshold=0))
     assert unsuppressed.value is not None
     if 0 < (unsuppressed.numerator or 0) < 5:
@@ -154,12 +163,15 @@ def test_values_are_parameters_never_pasted(extract: tuple[Path, Extract]) -> No
     path, _ex = extract
     sneaky = "Police'); DROP TABLE referrals; --"
     answer = PQ.answer(path, {"numerator": {"first_responder": sneaky}, "periods": ["2020"]})
-    assert answer.value == 0 and sneaky not in answer.sql and sneaky in answer.parameters
+    assert answer.value == 0
+    assert sneaky not in answer.sql
+    assert sneaky in answer.parameters
     compiled = PQ.compile_query(PQ.Query.from_dict({"numerator": {"police_force": [None, "Kent Police"]},
                                                      "periods": ["2020-Q1", "2020-Q2", "2020-Q4"]}))
     assert "IS NULL" in compiled.sql
     # adjacent quarters are merged into one date range; the gap stays
-    assert compiled.parameters.count(date(2020, 1, 1)) == 1 and date(2020, 10, 1) in compiled.parameters
+    assert compiled.parameters.count(date(2020, 1, 1)) == 1
+    assert date(2020, 10, 1) in compiled.parameters
 
 
 def test_duty_to_notify_and_notes(extract: tuple[Path, Extract]) -> None:
@@ -171,4 +183,5 @@ def test_duty_to_notify_and_notes(extract: tuple[Path, Extract]) -> None:
     early = PQ.answer(path, {"numerator": {"exploitation_types": "Labour"}, "periods": ["2019-Q3"]})
     assert any("criminal exploitation was recorded as labour" in n for n in early.notes)
     assert set(PQ.dimensions()) >= {"age_at_exploitation", "exploitation_types", "rg_outcome", "county_lines"}
-    assert "referral_id" not in PQ.dimensions() and "person_id" not in PQ.dimensions()
+    assert "referral_id" not in PQ.dimensions()
+    assert "person_id" not in PQ.dimensions()

@@ -118,9 +118,13 @@ def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extra
     for key, change in expected.items():
         r = got[key]
         before = int(str(old.get(key, 0)))
-        assert r.old == before and r.new == before + change and r.change == change
+        assert r.old == before
+        assert r.new == before + change
+        assert r.change == change
         quarter = key[1][0] if key[0] == SERIES_TABLE else "2023-Q3"
-        assert r.reference_period == quarter and r.published_in == "2023-Q3" and r.column == "People"
+        assert r.reference_period == quarter
+        assert r.published_in == "2023-Q3"
+        assert r.column == "People"
     # recoding exploitation type touches no other table
     assert {r.table_id for r in report.revisions} == {EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE}
     # the earlier run's data-quality finding explains those of its quarter
@@ -129,7 +133,8 @@ def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extra
     assert any(miscoding.message in line for line in R.revisions_summary(report.revisions))
 
     columns, rows = R.revisions_sheet(report.revisions)
-    assert columns == R.REVISIONS_COLUMNS and len(rows) == len(expected)
+    assert columns == R.REVISIONS_COLUMNS
+    assert len(rows) == len(expected)
 
 
 def test_no_revisions_when_nothing_changed(extract: Path, tmp_path: Path) -> None:
@@ -170,7 +175,8 @@ def test_tidy_tables_store_compare_mark_and_explain(tmp_path: Path) -> None:
         published_at=datetime(2023, 11, 1, tzinfo=UTC),
     )
     loaded = store.load("2023-Q3")
-    assert loaded.label == "2023-Q3" and len(loaded.figures) == 9
+    assert loaded.label == "2023-Q3"
+    assert len(loaded.figures) == 9
     assert loaded.tables[SERIES.id].dimensions == ("Quarter", "Age at exploitation", "Location of exploitation")
     assert store.labels() == ["2023-Q2", "2023-Q3"]
 
@@ -193,11 +199,14 @@ def test_tidy_tables_store_compare_mark_and_explain(tmp_path: Path) -> None:
     # a cause is attached where a finding names the period and a category of the cell
     cause = R.RevisionCause("Processing error corrected", period="2023-Q1", categories=("Child (17 or under)",))
     explained = R.explain(report.revisions, [cause])
-    assert explained[0].cause == "Processing error corrected" and explained[1].cause is None
+    assert explained[0].cause == "Processing error corrected"
+    assert explained[1].cause is None
     _columns, rows = R.revisions_sheet(explained)
-    assert rows[0][-1] == "Processing error corrected" and rows[1][-1] == "Updated case records"
+    assert rows[0][-1] == "Processing error corrected"
+    assert rows[1][-1] == "Updated case records"
     html = R.revisions_html(explained)
-    assert "Processing error corrected" in html and "2 figures published earlier have been revised" in html
+    assert "Processing error corrected" in html
+    assert "2 figures published earlier have been revised" in html
 
 
 def test_cells_that_disappear_or_appear_count_as_zero_and_statistics_compare_rounded(tmp_path: Path) -> None:
@@ -236,7 +245,7 @@ def test_suppressed_values_are_compared_as_published(tmp_path: Path) -> None:
 
 def test_store_rejects_bad_labels_and_earlier_skips_the_same_period(tmp_path: Path) -> None:
     store = R.FiguresStore(tmp_path / "store")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="named by its period"):
         store.load("../../etc")
     store.save("2023", [_series({"2023-Q1": 1})])
     store.save("2023-Q4", [_series({"2023-Q1": 1})])

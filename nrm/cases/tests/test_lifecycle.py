@@ -181,7 +181,9 @@ def test_random_sequences_respect_the_rules(steps: list[tuple[Event, bool, bool,
             assert after == suspended_from
         # A conclusive grounds decision needs the recovery period run and no open request.
         if event in {Event.CG_POSITIVE, Event.CG_NEGATIVE}:
-            assert recovery_run and open_requests == 0 and rg_date is not None
+            assert recovery_run
+            assert open_requests == 0
+            assert rg_date is not None
         # A fresh decision is never by the last decision maker.
         if before in {State.RG_REFERRED_BACK, State.RG_RECONSIDERATION, State.CG_REFERRED_BACK,
                       State.CG_RECONSIDERATION} and event in {

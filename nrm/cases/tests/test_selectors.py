@@ -70,7 +70,9 @@ def test_backlog_by_age_band() -> None:
         "6 to 12 months": (0, 0),
         "Over 1 year": (0, 1),
     }
-    assert backlog.awaiting_rg == 2 and backlog.awaiting_cg == 3 and backlog.suspended == 1
+    assert backlog.awaiting_rg == 2
+    assert backlog.awaiting_cg == 3
+    assert backlog.suspended == 1
     assert selectors.dashboard_backlog("IECA", today=today).awaiting_rg == 1
 
 
@@ -83,7 +85,8 @@ def test_timeliness_by_month() -> None:
         case = make_case(state=State.AWAITING_RG, received_on=month, decision_maker=dm)
         rg_decide(case, dm, Outcome.POSITIVE, on=month + timedelta(days=days))
     timeliness = {m.month: m for m in selectors.dashboard_timeliness("SCA", today=today)}
-    assert len(timeliness) == 12 and max(timeliness) == today.replace(day=1)
+    assert len(timeliness) == 12
+    assert max(timeliness) == today.replace(day=1)
     row = timeliness[month]
     assert row.rg_decisions == 4
     assert row.rg_median_days == 5.0
@@ -115,7 +118,9 @@ def test_forecast_of_the_cg_backlog() -> None:
     for _ in range(4):
         make_case(state=State.POSITIVE_RG)
     grows = selectors.dashboard_forecast("SCA", today=today)
-    assert grows.cg_backlog == 7 and not grows.clearing and grows.clears_on is None
+    assert grows.cg_backlog == 7
+    assert not grows.clearing
+    assert grows.clears_on is None
 
 
 @pytest.mark.django_db
@@ -139,5 +144,6 @@ def test_queue_filters_from_a_query_ignore_nonsense() -> None:
 
 def test_age_bands_cover_every_age() -> None:
     edges = [(low, high) for _, low, high in selectors.AGE_BANDS]
-    assert edges[0][0] == 0 and edges[-1][1] is None
+    assert edges[0][0] == 0
+    assert edges[-1][1] is None
     assert all(a[1] == b[0] for a, b in itertools.pairwise(edges))

@@ -81,16 +81,19 @@ def test_first_responders_see_only_their_own_organisations_cases(client_for: Cal
     for url in _case_urls(theirs):
         assert client.get(url).status_code == 404, url
     listing = client.get(reverse("cases:queue")).content.decode()
-    assert own.reference in listing and theirs.reference not in listing
+    assert own.reference in listing
+    assert theirs.reference not in listing
     # Authority-only pages of their own case are not theirs either.
     for name in ["cases:rg_decision", "cases:cg_decision", "cases:allocate", "cases:withdraw", "cases:note_new"]:
         assert client.get(reverse(name, kwargs={"case_id": own.pk})).status_code == 404, name
     # Their letter is readable, as HTML and as PDF.
     letter = DecisionLetter.objects.get(decision__case=own, recipient_organisation=own.first_responder_organisation)
     html = client.get(reverse("cases:letter", kwargs={"case_id": own.pk, "letter_id": letter.pk}))
-    assert html.status_code == 200 and own.reference in html.content.decode()
+    assert html.status_code == 200
+    assert own.reference in html.content.decode()
     pdf = client.get(reverse("cases:letter_pdf", kwargs={"case_id": own.pk, "letter_id": letter.pk}))
-    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
 
 
 def test_every_view_of_a_case_is_audited(client_for: Callable[..., Client]) -> None:
@@ -103,7 +106,8 @@ def test_every_view_of_a_case_is_audited(client_for: Callable[..., Client]) -> N
     assert viewed.count() == before + 2
     assert [(e.after or {})["page"] for e in viewed][-2:] == ["detail", "rg_decision"]
     last = viewed.last()
-    assert last is not None and last.actor == client.user  # type: ignore[attr-defined]
+    assert last is not None
+    assert last.actor == client.user  # type: ignore[attr-defined]
 
 
 # --- Bad input ---------------------------------------------------------------------------------
@@ -167,7 +171,8 @@ def test_missing_fields_are_listed_and_linked(client_for: Callable[..., Client])
     for text, anchor in [("Select whether the decision is positive or negative", "#outcome"),
                          ("Enter the rationale for the decision", "#rationale"),
                          ("Confirm that you applied the standard in force", "#standard_applied")]:
-        assert text in page and f'href="{anchor}"' in page
+        assert text in page
+        assert f'href="{anchor}"' in page
 
 
 # --- Journeys through the pages ------------------------------------------------------------------
@@ -195,7 +200,8 @@ def test_rfi_round_trip_through_the_pages(client_for: Callable[..., Client]) -> 
     due = timezone.localdate() + timedelta(days=14)
     bad = caseworker.post(reverse("cases:rfi_new", kwargs={"case_id": case.pk}), {
         "question": "Where was the person working?", "due_on-day": "31", "due_on-month": "2", "due_on-year": "2030"})
-    assert bad.status_code == 400 and "Date to answer by must be a real date" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "Date to answer by must be a real date" in bad.content.decode()
     assert 'href="#due_on-day"' in bad.content.decode()
     response = caseworker.post(reverse("cases:rfi_new", kwargs={"case_id": case.pk}), {
         "question": "Where was the person working?",
@@ -254,7 +260,8 @@ def test_queue_filters(client_for: Callable[..., Client], make_user: Callable[..
     client = client_for(me)
     everything = _rows(client)
     assert set(everything) == {child.reference, risky.reference, old.reference, cg.reference}
-    assert ieca.reference not in everything and closed.reference not in everything
+    assert ieca.reference not in everything
+    assert closed.reference not in everything
     assert everything[0] == cg.reference  # oldest RG target first
     assert _rows(client, child="yes") == [child.reference]
     assert set(_rows(client, child="no")) == {risky.reference, old.reference, cg.reference}
@@ -282,7 +289,8 @@ def test_queue_keyset_pagination(client_for: Callable[..., Client]) -> None:
     user = client.user  # type: ignore[attr-defined]
     filters = selectors.QueueFilters()
     first = selectors.case_queue(user, filters, page_size=3)
-    assert first.previous_cursor is None and first.next_cursor
+    assert first.previous_cursor is None
+    assert first.next_cursor
     second = selectors.case_queue(user, filters, page_size=3, after=first.next_cursor)
     third = selectors.case_queue(user, filters, page_size=3, after=second.next_cursor)
     assert third.next_cursor is None
@@ -303,10 +311,12 @@ def test_bulk_allocation_from_the_queue(client_for: Callable[..., Client], make_
     assert "Allocate selected cases" in queue
     response = client.post(reverse("cases:allocate_bulk"), {
         "cases": [str(c.pk) for c in cases[:2]], "caseworker": str(caseworker.pk), "return_query": "child=no"})
-    assert response.status_code == 302 and response["Location"].endswith("?child=no")
+    assert response.status_code == 302
+    assert response["Location"].endswith("?child=no")
     assert set(Case.objects.filter(allocated_to=caseworker)) == set(cases[:2])
     missing = client.post(reverse("cases:allocate_bulk"), {"cases": [str(cases[2].pk)], "caseworker": ""})
-    assert missing.status_code == 400 and "Select who to allocate the cases to" in missing.content.decode()
+    assert missing.status_code == 400
+    assert "Select who to allocate the cases to" in missing.content.decode()
     # A caseworker is not offered allocation, and the page is not there for them: nothing changes.
     other = client_for(caseworker)
     assert "Allocate selected cases" not in other.get(reverse("cases:queue")).content.decode()
@@ -345,7 +355,8 @@ def test_suspend_reactivate_withdraw_disqualify_pages(client_for: Callable[..., 
     case.refresh_from_db()
     assert case.state == State.AWAITING_CG
     bad = client.post(reverse("cases:disqualify", kwargs={"case_id": case.pk}), {"reason": "Serious offence."})
-    assert bad.status_code == 400 and "Select the ground for disqualification" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "Select the ground for disqualification" in bad.content.decode()
     assert "Serious offence." in bad.content.decode()
     assert client.post(reverse("cases:disqualify", kwargs={"case_id": case.pk}),
                        {"ground": "public_order", "reason": "Serious offence."}).status_code == 302
@@ -357,7 +368,8 @@ def test_suspend_reactivate_withdraw_disqualify_pages(client_for: Callable[..., 
     other.refresh_from_db()
     assert other.state == State.WITHDRAWN
     refused = client.post(reverse("cases:suspend", kwargs={"case_id": other.pk}), {"reason": "Missing."})
-    assert refused.status_code == 400 and "cannot have" in refused.content.decode()
+    assert refused.status_code == 400
+    assert "cannot have" in refused.content.decode()
 
 
 def test_notes_are_for_the_authority_only(client_for: Callable[..., Client]) -> None:
@@ -383,9 +395,11 @@ def test_dashboard_is_for_seniors(client_for: Callable[..., Client]) -> None:
     response = senior.get(reverse("cases:dashboard"))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Single Competent Authority" in page and "Immigration Enforcement" not in page
+    assert "Single Competent Authority" in page
+    assert "Immigration Enforcement" not in page
     totals = re.search(r'Total</th>\s*<td[^>]*><strong>(\d+)</strong></td>\s*<td[^>]*><strong>(\d+)</strong>', page)
-    assert totals is not None and totals.groups() == ("1", "1")
+    assert totals is not None
+    assert totals.groups() == ("1", "1")
     assert client_for(Role.CASEWORKER, organisation="sca").get(reverse("cases:dashboard")).status_code == 404
     assert client_for(Role.FIRST_RESPONDER).get(reverse("cases:dashboard")).status_code == 404
 
@@ -413,7 +427,8 @@ def test_recording_the_representative(client_for: Callable[..., Client]) -> None
     client = client_for(Role.CASEWORKER, organisation="sca")
     url = reverse("cases:representative", kwargs={"case_id": case.pk})
     bad = client.post(url, {"representative_name": "Ada Solicitor", "representative_email": ""})
-    assert bad.status_code == 400 and "Enter the representative&#39;s email address" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "Enter the representative&#39;s email address" in bad.content.decode()
     assert "Ada Solicitor" in bad.content.decode()
     assert client.post(url, {"representative_name": "Ada Solicitor",
                              "representative_email": "ada@example.org"}).status_code == 302
@@ -434,7 +449,8 @@ def test_a_reference_finds_the_case_at_any_stage(client_for: Callable[..., Clien
     assert _rows(client, reference=case.reference.lower(), stage="awaiting_rg", child="yes") == [case.reference]
     assert _rows(client, reference=others.reference) == []
     page = client.get(reverse("cases:queue"), {"reference": case.reference}).content.decode()
-    assert "No cases match" not in page and "Decided" in page
+    assert "No cases match" not in page
+    assert "Decided" in page
 
 
 def test_deciding_a_case_allocated_to_someone_else_takes_a_confirmation(
@@ -445,7 +461,8 @@ def test_deciding_a_case_allocated_to_someone_else_takes_a_confirmation(
     client = client_for(decision_maker)
     url = reverse("cases:rg_decision", kwargs={"case_id": case.pk})
     page = client.get(url).content.decode()
-    assert "govuk-warning-text" in page and "This case is allocated to Alex Colleague" in page
+    assert "govuk-warning-text" in page
+    assert "This case is allocated to Alex Colleague" in page
     answers = {"outcome": "positive", "standard_applied": "suspects_but_cannot_prove", "rationale": "Credible."}
     refused = client.post(url, answers)
     assert refused.status_code == 400
@@ -482,11 +499,13 @@ def test_the_first_responder_sees_when_the_recovery_period_ends(
         reverse("cases:detail", kwargs={"case_id": case.pk})).content.decode()
     ends = recovery_period_end(case)
     if state in {State.POSITIVE_RG, State.AWAITING_CG}:
-        assert ends is not None and case.rg_date is not None
+        assert ends is not None
+        assert case.rg_date is not None
         assert (f'<span id="recovery-period">{case.recovery_period_days} days from {govuk_date(case.rg_date)}, '
                 f'until {govuk_date(ends)}</span>') in page
     else:
-        assert ends is None and 'id="recovery-period"' not in page
+        assert ends is None
+        assert 'id="recovery-period"' not in page
 
 
 def test_the_conclusive_grounds_form_is_closed_while_the_recovery_period_runs(
@@ -498,11 +517,14 @@ def test_the_conclusive_grounds_form_is_closed_while_the_recovery_period_runs(
     assert url not in detail
     page = client.get(url).content.decode()
     assert "A conclusive grounds decision cannot be made before then" in page
-    assert 'name="outcome"' not in page and 'name="rationale"' not in page
+    assert 'name="outcome"' not in page
+    assert 'name="rationale"' not in page
     response = client.post(url, {"outcome": "positive", "rationale": "Too early."})
-    assert response.status_code == 302 and response["Location"] == url
+    assert response.status_code == 302
+    assert response["Location"] == url
     case.refresh_from_db()
-    assert case.state == State.POSITIVE_RG and not Decision.objects.filter(case=case, stage="CG").exists()
+    assert case.state == State.POSITIVE_RG
+    assert not Decision.objects.filter(case=case, stage="CG").exists()
     ran = make_case(state=State.POSITIVE_RG, received_on=timezone.localdate() - timedelta(days=100))
     ran_url = reverse("cases:cg_decision", kwargs={"case_id": ran.pk})
     assert ran_url in client_for(ran.built_by.decision_maker).get(

@@ -38,7 +38,8 @@ def typed(day: str, month: str, year: str) -> dict[str, str]:
 def test_the_date_check_uses_the_design_systems_messages(value: dict[str, str], message: str,
                                                         parts: tuple[str, ...]) -> None:
     problem = date_problem(value, label="Date of birth", past=True, today=TODAY)
-    assert problem is not None and (problem.message, problem.parts) == (message, parts)
+    assert problem is not None
+    assert (problem.message, problem.parts) == (message, parts)
 
 
 def test_month_names_and_spaces_are_understood() -> None:
@@ -64,8 +65,10 @@ def test_shown_back_values_are_always_safe_and_keep_everything_else(value: objec
 
 
 def test_unsafe_characters_are_found_in_keys_lists_and_text() -> None:
-    assert has_unsafe_characters("a\x00b") and has_unsafe_characters(["ok", "\udc80"])
-    assert has_unsafe_characters({"\x00": "ok"}) and not has_unsafe_characters({"a": ["b", 1, None]})
+    assert has_unsafe_characters("a\x00b")
+    assert has_unsafe_characters(["ok", "\udc80"])
+    assert has_unsafe_characters({"\x00": "ok"})
+    assert not has_unsafe_characters({"a": ["b", 1, None]})
     assert shown_back("a\x00b") == f"a{REPLACEMENT}b"
 
 
@@ -86,15 +89,18 @@ def test_every_field_of_a_form_refuses_unsafe_characters_with_its_label() -> Non
 
 def test_text_without_a_limit_gets_the_services_limit() -> None:
     form = _ExampleForm({"name": "x", "notes": "y" * (TEXT_LIMIT + 1)})
-    assert not form.is_valid() and form.errors["notes"] == ["Your answer must be 20,000 characters or fewer"]
+    assert not form.is_valid()
+    assert form.errors["notes"] == ["Your answer must be 20,000 characters or fewer"]
 
 
 def test_an_impossible_year_is_an_error_on_the_year_not_a_crash() -> None:
     form = _ExampleForm({"name": "x", "started-day": "1", "started-month": "1", "started-year": "99999999999"})
-    assert not form.is_valid() and form.errors["started"] == ["Start date year must include 4 numbers"]
+    assert not form.is_valid()
+    assert form.errors["started"] == ["Start date year must include 4 numbers"]
     params = date_input_for(form, "started", legend="When did it start?")
     classes = {item["name"]: item["classes"] for item in params["items"]}
-    assert "govuk-input--error" in classes["year"] and "govuk-input--error" not in classes["day"]
+    assert "govuk-input--error" in classes["year"]
+    assert "govuk-input--error" not in classes["day"]
     assert [item["value"] for item in params["items"]] == ["1", "1", "99999999999"]
 
 

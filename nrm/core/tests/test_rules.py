@@ -66,7 +66,8 @@ def test_the_recovery_period_runs_the_days_in_force_on_the_rg_date(rg_date: date
     period = rules.recovery_period(rg_date=rg_date)
     assert period.days == policy.recovery_period_days(on=rg_date)
     assert (period.end - period.start).days == period.days
-    assert period.has_run(on=period.end) and not period.has_run(on=period.end - timedelta(days=1))
+    assert period.has_run(on=period.end)
+    assert not period.has_run(on=period.end - timedelta(days=1))
     assert period.days >= rules.shortest_recovery_period_days()
 
 

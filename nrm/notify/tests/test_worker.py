@@ -81,7 +81,7 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(counted_job: lis
     assert "ZeroDivisionError" in PeriodicRun.objects.get(name="test.broken").error
 
 
-def stuck_task(*worker_ids: str, minutes_ago: int = 10) -> DBTaskResult:
+def stuck_task(*worker_ids: str, minutes_ago: int = 10) -> DBTaskResult[Any, Any]:
     message = outbox_add(kind="receipt", subject="Received", body="x", recipient_email="fr@example.gov.uk")
     result = send_outbox_message.enqueue(str(message.pk))
     DBTaskResult.objects.filter(pk=result.id).update(

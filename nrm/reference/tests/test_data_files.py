@@ -149,7 +149,7 @@ def resolve(printed: str) -> tuple[str, ...]:
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
-def test_columns_present(name):
+def test_columns_present(name: str) -> None:
     with (DATA / name).open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     required, _key = FILES[name]
@@ -159,7 +159,7 @@ def test_columns_present(name):
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
-def test_keys_unique_and_present(name):
+def test_keys_unique_and_present(name: str) -> None:
     _required, key = FILES[name]
     values = [r[key] for r in rows(name)]
     assert all(values), f"{name} has an empty {key}"
@@ -168,7 +168,7 @@ def test_keys_unique_and_present(name):
 
 
 @pytest.mark.parametrize("name", sorted(FILES))
-def test_dates_parse_and_are_ordered(name):
+def test_dates_parse_and_are_ordered(name: str) -> None:
     for row in rows(name):
         start = date.fromisoformat(row["effective_from"])
         if row["effective_to"]:
@@ -184,7 +184,7 @@ def test_dates_parse_and_are_ordered(name):
 # --- police forces ----------------------------------------------------------------------
 
 
-def test_police_forces():
+def test_police_forces() -> None:
     forces = {r["code"]: r for r in rows("police_forces.csv")}
     assert len(forces) == 46
     assert forces["S23000009"]["name"] == "Police Scotland"
@@ -218,7 +218,7 @@ def test_police_forces():
 # --- local authorities ------------------------------------------------------------------
 
 
-def test_local_authorities_reference_real_police_forces():
+def test_local_authorities_reference_real_police_forces() -> None:
     forces = {r["code"]: r for r in rows("police_forces.csv")}
     for la in rows("local_authorities.csv"):
         assert la["police_force_code"] in forces, la
@@ -229,13 +229,13 @@ def test_local_authorities_reference_real_police_forces():
         )
 
 
-def test_every_territorial_force_has_an_authority():
+def test_every_territorial_force_has_an_authority() -> None:
     used = {la["police_force_code"] for la in current("local_authorities.csv")}
     territorial = {r["code"] for r in rows("police_forces.csv")} - {"BTP"}
     assert territorial == used
 
 
-def test_local_authority_counts_by_nation():
+def test_local_authority_counts_by_nation() -> None:
     counts = Counter(la["nation"] for la in current("local_authorities.csv"))
     assert set(counts) == NATIONS
     assert counts["Wales"] == 22
@@ -245,7 +245,7 @@ def test_local_authority_counts_by_nation():
     assert 355 <= sum(counts.values()) <= 365
 
 
-def test_local_authority_codes_and_upper_tier():
+def test_local_authority_codes_and_upper_tier() -> None:
     for la in rows("local_authorities.csv"):
         assert re.fullmatch(r"[EWSN]\d{8}", la["code"]), la
         assert la["code"].startswith(GSS_PREFIX[la["nation"]]), la
@@ -256,7 +256,7 @@ def test_local_authority_codes_and_upper_tier():
             assert la["upper_tier_name"] == la["name"], la
 
 
-def test_upper_tier_names_are_consistent():
+def test_upper_tier_names_are_consistent() -> None:
     names: dict[str, set[str]] = {}
     for la in rows("local_authorities.csv"):
         names.setdefault(la["upper_tier_code"], set()).add(la["upper_tier_name"])
@@ -265,7 +265,7 @@ def test_upper_tier_names_are_consistent():
     }
 
 
-def test_recent_reorganisations_present():
+def test_recent_reorganisations_present() -> None:
     las = {r["code"]: r for r in rows("local_authorities.csv")}
     for code, start in [
         ("E06000060", "2020-04-01"),  # Buckinghamshire
@@ -287,7 +287,7 @@ def test_recent_reorganisations_present():
 # --- countries and nationalities ---------------------------------------------------------
 
 
-def test_countries_cover_iso_and_specials():
+def test_countries_cover_iso_and_specials() -> None:
     codes = {r["code"] for r in rows("countries.csv")}
     iso = {c for c in codes if re.fullmatch(r"[A-Z]{2}", c)}
     assert len(iso) == 250  # 249 ISO 3166-1 alpha-2 codes plus XK (Kosovo)
@@ -300,7 +300,7 @@ def test_countries_cover_iso_and_specials():
     assert demonyms["ZZ-UNKNOWN"] == "Unknown"
 
 
-def test_demonyms_unique_ignoring_case():
+def test_demonyms_unique_ignoring_case() -> None:
     index = nationality_index()
     folded: dict[str, set[str]] = {}
     for text, code in index.items():
@@ -309,7 +309,7 @@ def test_demonyms_unique_ignoring_case():
     assert not clashes
 
 
-def test_aliases_point_at_countries():
+def test_aliases_point_at_countries() -> None:
     codes = {r["code"] for r in rows("countries.csv")}
     for alias in rows("nationality_aliases.csv"):
         assert alias["country_code"] in codes, alias
@@ -327,7 +327,7 @@ def published_nationalities() -> set[str]:
     return found - NOT_A_NATIONALITY
 
 
-def test_every_published_nationality_resolves():
+def test_every_published_nationality_resolves() -> None:
     failures = []
     for printed in sorted(published_nationalities()):
         try:
@@ -337,7 +337,7 @@ def test_every_published_nationality_resolves():
     assert not failures, "\n".join(failures)
 
 
-def test_resolver_examples():
+def test_resolver_examples() -> None:
     assert resolve("Albanian") == ("AL",)
     assert resolve("Albanian Greek") == ("AL", "GR")
     assert resolve("Sierra Leonean UK") == ("SL", "GB")
@@ -355,7 +355,7 @@ def orgs() -> dict[str, dict[str, str]]:
     return {r["slug"]: r for r in rows("organisations.csv")}
 
 
-def test_organisation_fields():
+def test_organisation_fields() -> None:
     names = Counter(r["name"] for r in rows("organisations.csv"))
     assert not [n for n, c in names.items() if c > 1], (
         "organisation names must be unique"
@@ -364,14 +364,15 @@ def test_organisation_fields():
         assert org["organisation_type"] in ORG_TYPES, org
         assert org["is_first_responder"] in {"true", "false"}, org
         roles = org["roles"].split(";")
-        assert roles and set(roles) <= ROLES, org
+        assert roles, org
+        assert set(roles) <= ROLES, org
         assert (org["is_first_responder"] == "true") == ("first_responder" in roles), (
             org
         )
         assert org["short_name"], org
 
 
-def test_every_police_force_is_an_organisation():
+def test_every_police_force_is_an_organisation() -> None:
     by_slug = orgs()
     for force in rows("police_forces.csv"):
         org = by_slug[f"police-{force['code'].lower()}"]
@@ -380,7 +381,7 @@ def test_every_police_force_is_an_organisation():
         assert org["roles"] == "first_responder;partner_recipient"
 
 
-def test_every_childrens_services_authority_is_an_organisation():
+def test_every_childrens_services_authority_is_an_organisation() -> None:
     by_slug = orgs()
     upper = {
         la["upper_tier_code"]
@@ -416,7 +417,7 @@ def published_first_responders() -> set[str]:
     return {name for name in found if not name.lower().endswith(" total")}
 
 
-def test_every_published_first_responder_is_an_organisation():
+def test_every_published_first_responder_is_an_organisation() -> None:
     names = {o["name"]: o for o in orgs().values()}
     missing = sorted(published_first_responders() - set(names))
     assert not missing, f"printed first responders without an organisation: {missing}"
@@ -440,7 +441,7 @@ def test_every_published_first_responder_is_an_organisation():
         ("glaa", "Government agency", "first_responder"),
     ],
 )
-def test_named_organisations_present(slug, organisation_type, roles):
+def test_named_organisations_present(slug: str, organisation_type: str, roles: str | None) -> None:
     org = orgs()[slug]
     assert org["organisation_type"] == organisation_type
     if roles is not None:
@@ -464,7 +465,7 @@ def test_named_organisations_present(slug, organisation_type, roles):
         "Causeway",
     ],
 )
-def test_named_ngo_first_responders_present(short_name):
+def test_named_ngo_first_responders_present(short_name: str) -> None:
     matches = [
         o
         for o in orgs().values()
@@ -476,7 +477,7 @@ def test_named_ngo_first_responders_present(short_name):
     assert matches[0]["roles"] == "first_responder"
 
 
-def test_support_providers_by_nation():
+def test_support_providers_by_nation() -> None:
     providers = [
         o for o in orgs().values() if o["organisation_type"] == "Support provider"
     ]
@@ -488,7 +489,7 @@ def test_support_providers_by_nation():
 # --- exploitation types and decision reasons ---------------------------------------------
 
 
-def test_exploitation_types():
+def test_exploitation_types() -> None:
     types = {r["code"]: r for r in rows("exploitation_types.csv")}
     assert set(types) == {
         "labour",
@@ -514,11 +515,12 @@ def test_exploitation_types():
     assert printed - {"Total"} <= reported
 
 
-def test_negative_decision_reasons():
+def test_negative_decision_reasons() -> None:
     reasons = rows("negative_decision_reasons.csv")
     by_stage = Counter(r["stage"] for r in reasons)
     assert set(by_stage) == {"RG", "CG"}
     assert all(6 <= n <= 10 for n in by_stage.values()), by_stage
     for r in reasons:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", r["code"]), r
-        assert r["label"] and r["description"], r
+        assert r["label"], r
+        assert r["description"], r

@@ -30,10 +30,12 @@ def test_saving_a_page_keeps_what_was_typed_and_extends_the_draft(
                                         values={"dob_known": "yes", "dob": {"day": "31", "month": "2", "year": ""}},
                                         resume_at="person-birth")
     assert saved.answers["dob"] == {"day": "31", "month": "2", "year": ""}, "saved even though not valid yet"
-    assert saved.answers["fr_name"] == "Priya Shah" and saved.last_step == "person-birth"
+    assert saved.answers["fr_name"] == "Priya Shah"
+    assert saved.last_step == "person-birth"
     assert saved.expires_at > timezone.now() + timedelta(days=29)
     event = DraftEvent.objects.filter(referral=referral, action="referral.draft_saved").last()
-    assert event is not None and event.after == {"step": "person-birth", "questions": ["dob", "dob_known"]}
+    assert event is not None
+    assert event.after == {"step": "person-birth", "questions": ["dob", "dob_known"]}
     assert event.actor == first_responder, "held with the draft until it is sent, deleted or expires"
     assert "31" not in str(event.after), "the audit log records which questions, not the answers"
 
@@ -47,11 +49,13 @@ def test_drafts_are_warned_about_then_expire(first_responder: User, make_draft: 
     assert services.drafts_warn_expiring(now + timedelta(days=24)) == 1
     assert services.drafts_warn_expiring(now + timedelta(days=25)) == 0, "one warning per expiry date"
     warning = OutboxMessage.objects.get(kind="draft_expiry")
-    assert warning.recipient_email == first_responder.email and "Popescu" not in warning.body
+    assert warning.recipient_email == first_responder.email
+    assert "Popescu" not in warning.body
     assert services.drafts_expire(now + timedelta(days=29)) == 0
     assert services.drafts_expire(now + timedelta(days=31)) == 1
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.EXPIRED and referral.answers == {}
+    assert referral.status == ReferralStatus.EXPIRED
+    assert referral.answers == {}
     assert not referral.attachments.exists()
 
 
@@ -82,7 +86,8 @@ def test_evidence_files_are_added_and_removed(first_responder: User, make_draft:
                                          upload=SimpleUploadedFile("statement.pdf", PDF, "text/html"),
                                          description="Signed statement")
     assert attachment.content_type == "application/pdf", "the type comes from the checked file, not the browser"
-    assert attachment.size == len(PDF) and attachment.file.read() == PDF
+    assert attachment.size == len(PDF)
+    assert attachment.file.read() == PDF
     assert not str(attachment.file.name).endswith(".pdf"), "stored under a random name"
     for n in range(MAX_FILES - 1):
         services.attachment_add(referral=referral, actor=first_responder, upload=SimpleUploadedFile(f"{n}.txt", b"x"))
@@ -92,7 +97,8 @@ def test_evidence_files_are_added_and_removed(first_responder: User, make_draft:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("django.db.transaction.on_commit", lambda func, using=None, robust=False: func())
         services.attachment_remove(attachment=attachment, actor=first_responder)
-    assert not Attachment.objects.filter(pk=attachment.pk).exists() and not storage.exists(stored)
+    assert not Attachment.objects.filter(pk=attachment.pk).exists()
+    assert not storage.exists(stored)
 
 
 def test_a_contributor_is_invited_adds_what_they_know_and_cannot_submit(
@@ -118,7 +124,8 @@ def test_a_contributor_is_invited_adds_what_they_know_and_cannot_submit(
     services.invitation_accept(invitation=invitation, actor=teacher)
     contribution = services.contribution_add(referral=referral, actor=teacher, topic="Attendance",
                                              text="Absent most Mondays since March.")
-    assert contribution.author == teacher and contribution.author_organisation_name == "Teacher, Hill Road"
+    assert contribution.author == teacher
+    assert contribution.author_organisation_name == "Teacher, Hill Road"
     with pytest.raises(AccessDenied):
         services.referral_submit(referral=referral, actor=teacher)
     with pytest.raises(AccessDenied):
@@ -138,7 +145,8 @@ def test_a_concern_reaches_the_organisation_and_starts_a_prefilled_referral(
         person_details="Known as Sam; lives on the Hill Estate.", raiser_name="Jo Evans",
         raiser_email="Jo.Evans@nhs.example", raiser_phone="", raiser_role="Health visitor", actor=health_visitor)
     to_met = OutboxMessage.objects.get(kind="concern")
-    assert to_met.recipient_organisation == met and to_met.subject.startswith("Urgent")
+    assert to_met.recipient_organisation == met
+    assert to_met.subject.startswith("Urgent")
     assert "Hill Estate" not in to_met.body
     # The acknowledgement goes to the signed-in account only; the typed address receives nothing.
     assert OutboxMessage.objects.filter(kind="receipt", recipient_email=health_visitor.email).exists()
@@ -146,8 +154,10 @@ def test_a_concern_reaches_the_organisation_and_starts_a_prefilled_referral(
 
     referral = services.concern_start_referral(concern=concern, actor=first_responder)
     concern.refresh_from_db()
-    assert concern.status == ConcernStatus.REFERRAL_STARTED and referral.concern == concern
-    assert "collected by cars" in referral.answers["account"] and "Hill Estate" in referral.answers["account"]
+    assert concern.status == ConcernStatus.REFERRAL_STARTED
+    assert referral.concern == concern
+    assert "collected by cars" in referral.answers["account"]
+    assert "Hill Estate" in referral.answers["account"]
     services.concern_close(concern=concern, actor=first_responder)
     with pytest.raises(ServiceError):
         services.concern_start_referral(concern=concern, actor=first_responder)

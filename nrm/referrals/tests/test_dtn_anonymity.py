@@ -115,7 +115,7 @@ def _reachable(start: models.Model) -> Iterator[models.Model]:
         for field in record._meta.get_fields(include_hidden=True):
             if not field.is_relation or field.related_model is None:
                 continue
-            related: type[models.Model] = field.related_model  # type: ignore[assignment]
+            related: type[models.Model] = field.related_model
             if _is_reference_data(related):
                 continue
             todo.extend(_related_records(record, field))
@@ -173,7 +173,8 @@ def test_no_record_anywhere_keeps_the_draft_it_came_from(
     for model in apps.get_models(include_auto_created=True):
         for values in model._default_manager.all().values(*[f.attname for f in model._meta.concrete_fields]):
             assert not _finds_only(_text(values), gone), f"{model._meta.label} still holds {_finds_only(_text(values), gone)}"
-    assert not DraftEvent.objects.exists() and not Referral.objects.exists()
+    assert not DraftEvent.objects.exists()
+    assert not Referral.objects.exists()
     assert not OutboxMessage.objects.exclude(kind="concern").exists(), (
         "the invitation and the expiry warning about the draft went with it, and no receipt names the report")
     root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
@@ -197,7 +198,8 @@ def test_the_report_is_audited_after_its_day_with_the_organisation_and_date_only
     assert len(events) == 1
     event = events[0]
     assert (event.actor_id, event.actor_label, event.request_id, event.case_id) == (None, "system", "", None)
-    assert event.before is None and event.after == {"organisation": "police-e23000001",
+    assert event.before is None
+    assert event.after == {"organisation": "police-e23000001",
                                                     "report_date": report.report_date.isoformat()}
     assert timezone.localdate(event.occurred_at) > report.report_date, "written after the day, not at the time"
     assert not _finds(_text(_field_values(event)), traces)
@@ -215,10 +217,13 @@ def test_a_draft_sent_as_an_nrm_referral_keeps_its_full_audit_trail(
     actions = list(AuditEvent.objects.filter(object_id=str(draft.pk)).values_list("action", flat=True))
     assert actions[:3] == ["referral.draft_started", "referral.draft_saved", "referral.submitted"]
     saved = AuditEvent.objects.get(object_id=str(draft.pk), action="referral.draft_saved")
-    assert saved.actor == first_responder and saved.after is not None
-    assert saved.after["request_id"] == REQUEST_ID and saved.after["questions"] == ["account"]
+    assert saved.actor == first_responder
+    assert saved.after is not None
+    assert saved.after["request_id"] == REQUEST_ID
+    assert saved.after["questions"] == ["account"]
     assert datetime.fromisoformat(saved.after["happened_at"]) <= saved.occurred_at
-    assert not DraftEvent.objects.exists() and audit_verify() == []
+    assert not DraftEvent.objects.exists()
+    assert audit_verify() == []
 
 
 @pytest.mark.parametrize("fate", ["deleted", "expired"])
@@ -253,13 +258,18 @@ def test_requests_to_refer_lose_their_personal_details_under_the_dated_retention
     old.refresh_from_db()
     recent.refresh_from_db()
     assert (old.raiser_name, old.raiser_email, old.raiser_phone, old.summary, old.person_details) == ("",) * 5
-    assert old.status == ConcernStatus.CLOSED and old.personal_details_cleared_on == today
-    assert recent.person_details == "Lives on the Hill Estate." and recent.personal_details_cleared_on is None
+    assert old.status == ConcernStatus.CLOSED
+    assert old.personal_details_cleared_on == today
+    assert recent.person_details == "Lives on the Hill Estate."
+    assert recent.personal_details_cleared_on is None
     event = AuditEvent.objects.get(action="concern.personal_details_cleared")
-    assert event.object_id == str(old.pk) and event.actor_id is None
-    assert "Hill Estate" not in _text(event.after) and "Jo Evans" not in _text(event.after)
+    assert event.object_id == str(old.pk)
+    assert event.actor_id is None
+    assert "Hill Estate" not in _text(event.after)
+    assert "Jo Evans" not in _text(event.after)
     page = sign_in(Client(), first_responder).get(reverse("referrals:concern_detail", kwargs={"concern_id": old.pk}))
-    assert page.status_code == 200 and "retention period" in page.content.decode()
+    assert page.status_code == 200
+    assert "retention period" in page.content.decode()
     assert "Jo Evans" not in page.content.decode()
 
 

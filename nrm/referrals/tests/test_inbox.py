@@ -45,11 +45,13 @@ def test_acknowledging_a_message(make_user: Callable[..., User]) -> None:
     user = make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001")
     client = sign_in(Client(), user)
     inbox = client.get(reverse("inbox:list")).content.decode()
-    assert message.subject in inbox and "Overdue" in inbox
+    assert message.subject in inbox
+    assert "Overdue" in inbox
     response = client.post(reverse("inbox:acknowledge", kwargs={"message_id": message.pk}))
     assert response["Location"] == reverse("inbox:message", kwargs={"message_id": message.pk})
     message.refresh_from_db()
-    assert message.acknowledged_by == user and message.acknowledged_at is not None
+    assert message.acknowledged_by == user
+    assert message.acknowledged_at is not None
     assert AuditEvent.objects.filter(action="outbox.acknowledged", object_id=str(message.pk)).exists()
     assert message.subject not in client.get(reverse("inbox:list")).content.decode(), "no longer to acknowledge"
     assert message.subject in client.get(reverse("inbox:list") + "?show=all").content.decode()

@@ -32,7 +32,8 @@ def test_a_nul_character_in_an_answer_is_refused_on_its_field_and_nothing_is_sav
         "action": action, "fr_name": "Priya\x00Shah", "fr_job_title": "Detective <b>Constable</b>"})
     body = response.content.decode()
     assert response.status_code == 400
-    assert 'href="#fr_name"' in body and "Full name must not include hidden characters" in body
+    assert 'href="#fr_name"' in body
+    assert "Full name must not include hidden characters" in body
     assert 'value="Priya\ufffdShah"' in body, "what was typed is shown again"
     assert 'value="Detective &lt;b&gt;Constable&lt;/b&gt;"' in body
     draft.refresh_from_db()
@@ -42,7 +43,8 @@ def test_a_nul_character_in_an_answer_is_refused_on_its_field_and_nothing_is_sav
 def test_autosave_of_an_unsafe_answer_saves_nothing(client: Client, draft: Referral) -> None:
     response = client.post(f"/referrals/{draft.pk}/account", {"action": "autosave", "account": "a\x00"})
     draft.refresh_from_db()
-    assert response.status_code == 400 and "account" not in draft.answers
+    assert response.status_code == 400
+    assert "account" not in draft.answers
 
 
 @pytest.mark.parametrize("action", ["continue", "save"])
@@ -56,7 +58,8 @@ def test_an_impossible_year_on_the_date_of_birth_is_an_error_not_a_crash(
     page = client.get(f"/referrals/{draft.pk}/person-birth").content.decode()
     assert "99999999999" in page
     check = client.get(f"/referrals/{draft.pk}/check")
-    assert check.status_code == 200 and "Date of birth year must include 4 numbers" in check.content.decode()
+    assert check.status_code == 200
+    assert "Date of birth year must include 4 numbers" in check.content.decode()
 
 
 def test_the_evidence_description_is_checked_too(client: Client, draft: Referral) -> None:
@@ -67,5 +70,6 @@ def test_the_evidence_description_is_checked_too(client: Client, draft: Referral
     upload = SimpleUploadedFile("note.txt", b"a note", content_type="text/plain")
     response = client.post(f"/referrals/{draft.pk}/evidence", {
         "action": "upload", "evidence_file": upload, "evidence_description": "x\x00"})
-    assert response.status_code == 400 and "description of the file must not include" in response.content.decode()
+    assert response.status_code == 400
+    assert "description of the file must not include" in response.content.decode()
     assert not draft.attachments.exists()

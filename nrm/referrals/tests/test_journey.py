@@ -10,7 +10,7 @@ from django.http import QueryDict
 
 from nrm.referrals import journey
 from nrm.referrals.journey import STEPS, STEPS_BY_SLUG, Kind
-from nrm.referrals.tests.conftest import ADULT, CHILD, DUTY_TO_NOTIFY
+from nrm.referrals.tests.answer_sets import ADULT, CHILD, DUTY_TO_NOTIFY
 
 TODAY = date(2025, 6, 2)
 
@@ -47,10 +47,12 @@ def test_steps_are_well_formed() -> None:
 
 def test_child_path_needs_no_consent_and_asks_for_childrens_services() -> None:
     path = slugs(CHILD)
-    assert "consent" not in path and "anonymous-details" not in path
+    assert "consent" not in path
+    assert "anonymous-details" not in path
     assert {"person-name", "account", "child-local-authority", "county-lines", "evidence", "routing"} <= set(path)
     assert "exploitation-where-overseas" not in path
-    assert journey.treated_as_child(CHILD) and journey.is_nrm(CHILD)
+    assert journey.treated_as_child(CHILD)
+    assert journey.is_nrm(CHILD)
 
 
 @pytest.mark.parametrize("age_now", ["yes", "disputed"])
@@ -62,9 +64,12 @@ def test_a_person_who_may_be_a_child_is_treated_as_a_child(age_now: str) -> None
 
 def test_adult_with_consent_is_an_nrm_referral() -> None:
     path = slugs(ADULT)
-    assert "consent" in path and "child-local-authority" not in path and "county-lines" not in path
+    assert "consent" in path
+    assert "child-local-authority" not in path
+    assert "county-lines" not in path
     assert {"exploitation-where-uk", "exploitation-where-overseas", "indicators"} <= set(path)
-    assert journey.is_nrm(ADULT) and not journey.treated_as_child(ADULT)
+    assert journey.is_nrm(ADULT)
+    assert not journey.treated_as_child(ADULT)
 
 
 def test_adult_who_refuses_consent_gets_the_anonymous_duty_to_notify_path() -> None:
@@ -100,7 +105,8 @@ def test_complete_answers_have_no_errors(kind: dict[str, Any]) -> None:
 
 def test_missing_answers_are_found_in_order() -> None:
     errors = journey.journey_errors({"under_18_now": "yes"}, today=TODAY)
-    assert errors[0].step == "first-responder" and errors[0].message == "Enter your full name"
+    assert errors[0].step == "first-responder"
+    assert errors[0].message == "Enter your full name"
     assert journey.first_incomplete_step({"under_18_now": "yes"}).slug == "first-responder"  # type: ignore[union-attr]
     fields = {e.field for e in errors}
     assert {"first_names", "account", "child_local_authority", "routing"} <= fields
@@ -125,7 +131,8 @@ def test_a_date_of_birth_or_an_estimated_age_is_needed() -> None:
 
 
 def test_follow_up_questions_are_pages_of_their_own() -> None:
-    assert "consent-record" in slugs(ADULT) and "consent-record" not in slugs(DUTY_TO_NOTIFY)
+    assert "consent-record" in slugs(ADULT)
+    assert "consent-record" not in slugs(DUTY_TO_NOTIFY)
     assert "person-interpreter" in slugs(CHILD)
     assert "person-interpreter" not in slugs({**CHILD, "interpreter": "no"})
 
@@ -153,7 +160,8 @@ def test_formats_and_lengths_are_checked() -> None:
 
 def test_none_of_these_cannot_be_chosen_with_other_options() -> None:
     errors = journey.step_errors(STEPS_BY_SLUG["routing"], {**CHILD, "routing": ["none", "detention"]})
-    assert errors and "on its own" in errors[0].message
+    assert errors
+    assert "on its own" in errors[0].message
 
 
 def test_an_unknown_option_is_refused() -> None:

@@ -44,17 +44,26 @@ def test_a_child_referral_opens_a_case_and_tells_the_police_and_childrens_servic
     today = timezone.localdate()
 
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.SUBMITTED and str(referral.reference).startswith(f"NRM-{today.year}-")
-    assert referral.is_child and referral.competent_authority == "SCA" and referral.county_lines
-    assert code_of(referral.police_force) == "E23000005" and code_of(referral.local_authority) == "E08000003"
+    assert referral.status == ReferralStatus.SUBMITTED
+    assert str(referral.reference).startswith(f"NRM-{today.year}-")
+    assert referral.is_child
+    assert referral.competent_authority == "SCA"
+    assert referral.county_lines
+    assert code_of(referral.police_force) == "E23000005"
+    assert code_of(referral.local_authority) == "E08000003"
     assert code_of(referral.safeguarding_local_authority) == "E09000007"
     assert [c.code for c in referral.nationalities.all()] == ["RO"]
     assert sorted(t.code for t in referral.exploitation_types.all()) == ["criminal", "sexual"]
 
     case = result.case
-    assert isinstance(case, Case) and case.referral == referral and case.reference == referral.reference
-    assert case.state == State.AWAITING_RG and case.competent_authority == "SCA"
-    assert case.is_child and case.safety_risk and case.received_on == today
+    assert isinstance(case, Case)
+    assert case.referral == referral
+    assert case.reference == referral.reference
+    assert case.state == State.AWAITING_RG
+    assert case.competent_authority == "SCA"
+    assert case.is_child
+    assert case.safety_risk
+    assert case.received_on == today
     assert case.rg_target_date == add_working_days(today, 5, "england")
 
     sent = messages_about(referral)
@@ -63,9 +72,11 @@ def test_a_child_referral_opens_a_case_and_tells_the_police_and_childrens_servic
     assert slug_of(crime) == "police-e23000005"  # where it happened: Greater Manchester
     assert slug_of(safeguarding) == "la-e09000007"  # where the child lives: Camden
     for message in (crime, safeguarding):
-        assert message.requires_acknowledgement and message.acknowledge_by == add_working_days(today, 2)
+        assert message.requires_acknowledgement
+        assert message.acknowledge_by == add_working_days(today, 2)
         assert "Popescu" not in message.body, "messages carry no case content"
-    assert receipt.recipient_email == "priya.shah@met.police.example" and not receipt.requires_acknowledgement
+    assert receipt.recipient_email == "priya.shah@met.police.example"
+    assert not receipt.requires_acknowledgement
     assert referral.reference in receipt.subject
 
     actions = list(AuditEvent.objects.filter(request_id="").values_list("action", flat=True))
@@ -78,13 +89,15 @@ def test_an_adult_in_detention_goes_to_the_ieca_and_no_safeguarding_is_sent(
         first_responder: User, make_draft: Callable[..., Referral]) -> None:
     referral = make_draft(first_responder, "adult")
     result = referral_submit(referral=referral, actor=first_responder)
-    assert result.case.competent_authority == "IECA" and not result.case.is_child
+    assert result.case.competent_authority == "IECA"
+    assert not result.case.is_child
     sent = messages_about(referral)
     assert set(sent) == {"crime_referral", "receipt"}
     assert slug_of(sent["crime_referral"]) == "police-e23000029"  # Thames Valley (UK part)
     referral.refresh_from_db()
     assert sorted(c.code for c in referral.nationalities.all()) == ["DE", "PL"]
-    assert referral.location_of_exploitation == "both" and referral.county_lines is False
+    assert referral.location_of_exploitation == "both"
+    assert referral.county_lines is False
 
 
 @pytest.mark.parametrize("location", ["overseas", "unknown"])
@@ -119,7 +132,8 @@ def test_every_force_and_authority_has_an_organisation_to_receive_messages() -> 
         assert police_organisation_for(force) is not None, force.code
     for authority in LocalAuthority.objects.in_force(today):
         organisation = childrens_services_for(authority)
-        assert organisation is not None and "partner_recipient" in organisation.role_names, authority.code
+        assert organisation is not None, authority.code
+        assert "partner_recipient" in organisation.role_names, authority.code
 
 
 def test_submitting_twice_creates_one_case_and_one_set_of_messages(
@@ -127,7 +141,8 @@ def test_submitting_twice_creates_one_case_and_one_set_of_messages(
     referral = make_draft(first_responder, "child")
     first = referral_submit(referral=referral, actor=first_responder)
     again = referral_submit(referral=referral, actor=first_responder)
-    assert again.already_submitted and again.case == first.case
+    assert again.already_submitted
+    assert again.case == first.case
     assert Case.objects.filter(referral=referral).count() == 1
     assert OutboxMessage.objects.filter(about_id=str(referral.pk)).count() == 3
 
@@ -140,8 +155,10 @@ def test_an_incomplete_referral_is_refused_and_nothing_typed_is_lost(
     assert {(p.field, p.message) for p in refused.value.problems} == {
         ("dob", "Date of birth must be a real date"), ("account", "Describe what happened to the person")}
     referral.refresh_from_db()
-    assert referral.status == ReferralStatus.DRAFT and referral.answers["dob"]["day"] == "31"
-    assert not Case.objects.exists() and not OutboxMessage.objects.filter(about_id=str(referral.pk)).exists()
+    assert referral.status == ReferralStatus.DRAFT
+    assert referral.answers["dob"]["day"] == "31"
+    assert not Case.objects.exists()
+    assert not OutboxMessage.objects.filter(about_id=str(referral.pk)).exists()
 
 
 def test_only_answers_on_the_path_are_kept(first_responder: User, make_draft: Callable[..., Referral]) -> None:
@@ -175,7 +192,8 @@ def test_a_new_draft_is_filled_in_from_the_account(first_responder: User) -> Non
     assert referral.answers == {"fr_name": "Priya Shah", "fr_job_title": "Detective Constable",
                                 "fr_email": first_responder.email, "fr_phone": "020 7946 0000",
                                 "fr_police_force": "E23000001"}
-    assert referral.status == ReferralStatus.DRAFT and referral.last_step == "first-responder"
+    assert referral.status == ReferralStatus.DRAFT
+    assert referral.last_step == "first-responder"
     assert (referral.expires_at - timezone.now()).days in {29, 30}
 
 
@@ -200,8 +218,11 @@ def test_an_adult_who_refuses_consent_becomes_an_anonymous_duty_to_notify_report
     pk = referral.pk
     result = referral_submit(referral=referral, actor=first_responder)
     report = result.duty_to_notify
-    assert result.referral is None and result.case is None and isinstance(report, DutyToNotifyReport)
-    assert report.organisation.slug == "police-e23000001" and report.report_date == timezone.localdate()
+    assert result.referral is None
+    assert result.case is None
+    assert isinstance(report, DutyToNotifyReport)
+    assert report.organisation.slug == "police-e23000001"
+    assert report.report_date == timezone.localdate()
     assert (report.gender, report.age_band, report.location_of_exploitation) == ("female", "25 to 34", "uk")
     assert code_of(report.police_force) == "E23000014"
     assert [c.code for c in report.nationalities.all()] == ["AL"]

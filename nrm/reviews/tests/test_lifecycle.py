@@ -166,7 +166,8 @@ def test_random_sequences_respect_the_rules(panel: bool,
         if after == ReviewState.CONCLUDED:
             # Only from an open review, by someone else, on or after the referral, with the reasons due.
             assert state == ReviewState.OPEN
-            assert not own and offset >= 0
+            assert not own
+            assert offset >= 0
             assert rationale or (not panel and event == ReviewEvent.AGREE)
             assert not (panel and undeclared)
         if not panel:

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from nrm.accounts.models import User
+from nrm.accounts.roles import Role
 from nrm.analytics import extract_schema as xs
 from nrm.audit.models import AuditEvent
 from nrm.cases.lifecycle import State
@@ -45,7 +46,8 @@ def test_a_negative_cg_in_2021_goes_to_a_panel_and_is_not_served(review: Review)
     assert review.kind == ReviewKind.PANEL
     assert review.status == ReviewStatus.OPEN
     assert case.state == State.CG_UNDER_REVIEW
-    assert review.decision.status == DecisionStatus.PROPOSED and review.decision.served_on is None
+    assert review.decision.status == DecisionStatus.PROPOSED
+    assert review.decision.served_on is None
     assert review.referred_on == DECIDED
     assert review.target_date == add_working_days(DECIDED, 10, "england")
     assert review.policy == {"independent_review_mode": "panel", "panel_outcome_target_working_days": 10}
@@ -86,7 +88,8 @@ def test_a_conflicted_member_is_stood_down_and_replaced(review: Review, pool: di
     assert member is not None
     seat = services.panel_declare(review=review, user=member.user, conflicted=True,
                                   details="I managed the first responder's team.", today=DECIDED)
-    assert seat.declaration == ConflictDeclaration.CONFLICTED and seat.stood_down_at is not None
+    assert seat.declaration == ConflictDeclaration.CONFLICTED
+    assert seat.stood_down_at is not None
     review.refresh_from_db()
     assert review.status == ReviewStatus.OPEN  # a replacement was seated
     active = review.seats.filter(stood_down_at__isnull=True)
@@ -126,7 +129,8 @@ def test_a_panel_that_agrees_lets_the_decision_be_served(review: Review) -> None
                             rationale="The decision is reasonable on the evidence.", today=date(2021, 6, 10))
     review.refresh_from_db()
     case = Case.objects.get(pk=review.case_id)
-    assert review.status == ReviewStatus.CONCLUDED and review.outcome == ReviewOutcome.AGREE
+    assert review.status == ReviewStatus.CONCLUDED
+    assert review.outcome == ReviewOutcome.AGREE
     assert review.concluded_on == date(2021, 6, 10)
     assert case.state == State.NEGATIVE_CG
     decision = review.decision
@@ -156,13 +160,14 @@ def test_a_panel_that_disagrees_sends_the_case_back_for_a_fresh_decision_by_some
                                 rationale="Fresh", decided_on=date(2021, 6, 20))
     fresh = builders.negative_cg(case, caseworkers[1], decided_on=date(2021, 6, 21))
     second = Review.objects.get(decision=fresh)
-    assert second.kind == ReviewKind.PANEL and second.status == ReviewStatus.OPEN
+    assert second.kind == ReviewKind.PANEL
+    assert second.status == ReviewStatus.OPEN
     assert Review.objects.filter(case=case).count() == 2
 
 
 def test_only_the_panel_can_conclude_a_panel_review(review: Review) -> None:
     _declare_all(review)
-    senior = builders.user(builders.Role.SENIOR_DECISION_MAKER, "sca")
+    senior = builders.user(Role.SENIOR_DECISION_MAKER, "sca")
     with pytest.raises(AccessDenied, match="Only the chair of this panel"):
         services.review_conclude(review=review, reviewer=senior, agree=True, rationale="Fine", today=DECIDED)
     review.refresh_from_db()
@@ -191,11 +196,13 @@ def test_dashboard_counts_by_quarter(case_2021: Case, caseworkers: list[User], p
     builders.negative_cg(third_case, caseworkers[0], decided_on=date(2021, 7, 5))
 
     dashboard = selectors.panel_dashboard(today=date(2021, 8, 1))
-    assert dashboard.open == 1 and dashboard.overdue == 1
+    assert dashboard.open == 1
+    assert dashboard.overdue == 1
     by_label = {q.label: q for q in dashboard.quarters}
     q2, q3 = by_label["April to June 2021"], by_label["July to September 2021"]
     assert (q2.referred, q2.concluded, q2.agreed, q2.agree_rate) == (2, 1, 1, 100.0)
-    assert q2.median_working_days == 5 and q2.within_target_rate == 100.0
+    assert q2.median_working_days == 5
+    assert q2.within_target_rate == 100.0
     assert (q3.referred, q3.concluded, q3.disagreed, q3.disagree_rate) == (1, 1, 1, 100.0)
     assert q3.within_target_rate == 0.0  # 1 July is more than 10 working days after 2 June
     assert sum(w.open_reviews for w in dashboard.workload) == 3
@@ -216,7 +223,8 @@ def test_reviews_extract_rows_fit_the_schema(review: Review) -> None:
     assert set(rows[0]["review_kind"] for _ in rows) <= set(xs.REVIEW_KINDS)
     # As of a date before the outcome, the review is still under review.
     (before,) = selectors.reviews_extract_rows(as_of=date(2021, 6, 5))
-    assert before["outcome"] is None and before["outcome_date"] is None
+    assert before["outcome"] is None
+    assert before["outcome_date"] is None
     assert selectors.reviews_extract_rows(as_of=date(2021, 5, 31)) == []
 
 
@@ -237,7 +245,8 @@ def test_a_conflicted_chair_is_replaced_when_another_chair_is_free(review: Revie
     new_chair = builders.panel_pool(chairs=1, members=0)["chairs"][0]
     assert services.panels_convene_waiting(today=DECIDED) == 1
     review.refresh_from_db()
-    assert review.status == ReviewStatus.OPEN and _chair(review) == new_chair
+    assert review.status == ReviewStatus.OPEN
+    assert _chair(review) == new_chair
     with pytest.raises(GuardFailed, match="Still to declare"):
         services.review_conclude(review=review, reviewer=new_chair, agree=True, rationale="x", today=DECIDED)
 
@@ -254,12 +263,12 @@ def test_the_pool_is_managed_from_the_command_line(db: None) -> None:
 
     from django.core.management import CommandError, call_command
 
-    person = builders.user(builders.Role.PANEL_MEMBER, "maap")
+    person = builders.user(Role.PANEL_MEMBER, "maap")
     out = StringIO()
     call_command("panellist", person.email, "la-e09000007", stdout=out)
     assert "Local authority" in out.getvalue()
     call_command("panellist", stdout=out)
     assert person.email in out.getvalue()
-    caseworker = builders.user(builders.Role.CASEWORKER, "sca")
+    caseworker = builders.user(Role.CASEWORKER, "sca")
     with pytest.raises(CommandError, match="not a panel member"):
         call_command("panellist", caseworker.email, "la-e09000007")

@@ -32,8 +32,10 @@ def review(case_2024: Case, caseworkers: list[User]) -> Review:
 
 def test_a_negative_cg_in_2024_gets_a_second_line_review(review: Review) -> None:
     case = Case.objects.get(pk=review.case_id)
-    assert review.kind == ReviewKind.SECOND_LINE and review.status == ReviewStatus.OPEN
-    assert review.target_date is None and not review.seats.exists()
+    assert review.kind == ReviewKind.SECOND_LINE
+    assert review.status == ReviewStatus.OPEN
+    assert review.target_date is None
+    assert not review.seats.exists()
     assert case.state == State.CG_UNDER_REVIEW
     assert review.policy == {"independent_review_mode": "second_line"}
     assert OutboxMessage.objects.filter(dedupe_key=f"review-opened:{review.pk}",
@@ -44,7 +46,8 @@ def test_a_senior_agrees_and_the_decision_is_served(review: Review, senior: User
     services.review_conclude(review=review, reviewer=senior, agree=True, rationale="Reasonable.",
                                   today=date(2024, 3, 7))
     review.refresh_from_db()
-    assert review.outcome == ReviewOutcome.AGREE and review.concluded_by == senior
+    assert review.outcome == ReviewOutcome.AGREE
+    assert review.concluded_by == senior
     case = Case.objects.get(pk=review.case_id)
     assert case.state == State.NEGATIVE_CG
     review.decision.refresh_from_db()
@@ -96,5 +99,6 @@ def test_a_negative_rg_is_reviewed_second_line_even_in_the_panel_years(caseworke
     review.refresh_from_db()
     case.refresh_from_db()
     assert case.state == State.NEGATIVE_RG
-    assert review.status == ReviewStatus.CONCLUDED and review.outcome == ReviewOutcome.AGREE
+    assert review.status == ReviewStatus.CONCLUDED
+    assert review.outcome == ReviewOutcome.AGREE
     assert review.concluded_by == senior

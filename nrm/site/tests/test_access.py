@@ -92,7 +92,8 @@ def _build_world(first_responder: User) -> World:
     other_request = case_services.information_request_send(case=other, requested_by=other.built_by.decision_maker,
                                                            question="What happened?")
     other_letter = DecisionLetter.objects.filter(decision__case=other).first()
-    assert letter is not None and other_letter is not None
+    assert letter is not None
+    assert other_letter is not None
     reviewed = make_case(state=State.RG_UNDER_REVIEW, competent_authority="SCA")
     other_reviewed = make_case(state=State.RG_UNDER_REVIEW, competent_authority="IECA")
     police = Organisation.objects.get(slug=DEFAULT_ORGANISATION[Role.FIRST_RESPONDER])
@@ -258,7 +259,8 @@ def test_a_role_without_the_capability_is_refused_before_the_method_is_checked(
     url = pattern.url(dict.fromkeys(pattern.params, str(uuid.uuid4())))
     assert getattr(client_for(Role.ANALYST), method)(url).status_code == 404
     signed_out = getattr(Client(), method)(url)
-    assert signed_out.status_code == 302 and signed_out["Location"].startswith("/sign-in")
+    assert signed_out.status_code == 302
+    assert signed_out["Location"].startswith("/sign-in")
 
 
 def test_a_page_missing_from_the_table_is_refused_to_everyone(make_user: Callable[..., User]) -> None:

@@ -182,7 +182,8 @@ def _build_world(make_user: Any) -> World:
     police = Organisation.objects.get(slug=DEFAULT_ORGANISATION[Role.PARTNER_RECIPIENT])
     message = outbox_add(kind="crime_referral", subject="Crime referral", body="A crime referral",
                          recipient_organisation=police, about=sent, acknowledge_by=timezone.localdate())
-    assert letter is not None and message is not None
+    assert letter is not None
+    assert message is not None
     second_line = Review.objects.filter(decision__case=cases["second_line"]).get()
     world = World(clients={str(role): _client(user) for role, user in users.items()} | {ANONYMOUS: _client(None)})
     awaiting_rg = cases["awaiting_rg"].pk

@@ -17,9 +17,11 @@ def test_public_pages_use_the_govuk_template(path: str) -> None:
     assert 'class="govuk-template' in body
     assert 'href="#main-content"' in body  # skip link
     assert "govuk-phase-banner" in body
-    assert "Accessibility statement" in body and "Cookies" in body  # footer
+    assert "Accessibility statement" in body
+    assert "Cookies" in body
     csp = response.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in csp and "script-src 'self' 'nonce-" in csp
+    assert "default-src 'self'" in csp
+    assert "script-src 'self' 'nonce-" in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Request-Id"]
 
@@ -48,7 +50,9 @@ def test_production_refuses_to_start_without_a_pseudonymisation_key_of_its_own(k
     env = {"PATH": "/usr/bin:/bin", "NRM_ENVIRONMENT": "production", "NRM_SECRET_KEY": "x" * 50,
            "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"}
     result = _run({**env, "NRM_PSEUDONYMISATION_KEY": key} if key else env, "check")
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_production_sets_secure_cookies_and_hsts() -> None:

@@ -45,12 +45,15 @@ def test_extract_has_one_pseudonymised_row_per_referral(cases: list[Any]) -> Non
     assert extract.referrals.schema.equals(xs.REFERRALS)
     positive_cg = rows[cases[2].reference]
     assert positive_cg["competent_authority"] == "IECA"
-    assert positive_cg["rg_outcome"] == "Positive" and positive_cg["cg_outcome"] == "Positive"
+    assert positive_cg["rg_outcome"] == "Positive"
+    assert positive_cg["cg_outcome"] == "Positive"
     assert positive_cg["status"] == "Concluded"
     assert rows[cases[1].reference]["status"] == "Awaiting CG"
-    assert rows[cases[0].reference]["status"] == "Awaiting RG" and rows[cases[0].reference]["rg_outcome"] is None
+    assert rows[cases[0].reference]["status"] == "Awaiting RG"
+    assert rows[cases[0].reference]["rg_outcome"] is None
     negative = rows[cases[3].reference]
-    assert negative["rg_outcome"] == "Negative" and negative["rg_reason"]
+    assert negative["rg_outcome"] == "Negative"
+    assert negative["rg_reason"]
     assert rows[cases[4].reference]["status"] == "Withdrawn"
     # Nothing that identifies a person: no names, dates of birth or free text.
     flat = " ".join(str(v) for r in rows.values() for v in r.values())
@@ -131,8 +134,10 @@ def test_linkage_input_has_one_row_per_case_with_the_extracts_referral_id(cases:
     rows = {c.reference: rows[referral_pseudonym(c.reference)] for c in cases}
     ana = rows[cases[0].reference]
     assert (ana["first_name"], ana["surname"], ana["date_of_birth"]) == ("Ana Maria", "Popescu", date(2001, 4, 3))
-    assert ana["year_of_birth"] is None and ana["referral_date"] == cases[0].received_on
-    assert ana["first_responder"] == cases[0].referral.organisation.name and ana["gender"] == "Male"
+    assert ana["year_of_birth"] is None
+    assert ana["referral_date"] == cases[0].received_on
+    assert ana["first_responder"] == cases[0].referral.organisation.name
+    assert ana["gender"] == "Male"
     tran = rows[cases[1].reference]
     assert tran["date_of_birth"] is None
     assert tran["year_of_birth"] == timezone.localdate(estimated.submitted_at).year - 16

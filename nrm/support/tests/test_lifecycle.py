@@ -139,7 +139,8 @@ def test_random_sequences_respect_the_rules(steps: list[tuple[SupportEvent, str,
         if event == SupportEvent.DECLINE:
             assert reason.strip()
         if event == SupportEvent.END:
-            assert state == SupportState.ACCEPTED and reason in set(EndReasonCode)
+            assert state == SupportState.ACCEPTED
+            assert reason in set(EndReasonCode)
             assert details or reason not in REASONS_NEEDING_DETAILS
             assert negative_served or reason != EndReasonCode.NEGATIVE_DECISION
             assert not too_early or reason in PERMITTED_EARLY_END_REASONS

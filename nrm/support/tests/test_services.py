@@ -66,12 +66,14 @@ def test_move_on_support_follows_the_policy_of_the_cg_date(cg_on: date, days: in
     assert referral.policy["move_on_support_min_days"] == days
     # The decision letter promises the same number of days the provider must keep to.
     letter = decision.letters.first()
-    assert letter is not None and f"at least {days} days of move-on support" in letter.html
+    assert letter is not None
+    assert f"at least {days} days of move-on support" in letter.html
 
 
 def test_opening_is_idempotent(referred: SupportReferral) -> None:
     again = services.support_referral_open(case=referred.case, opened_on=RG)
-    assert again is not None and again.pk == referred.pk
+    assert again is not None
+    assert again.pk == referred.pk
     assert SupportReferral.objects.filter(case=referred.case).count() == 1
 
 
@@ -246,8 +248,10 @@ def test_the_provider_sees_no_account_of_exploitation_unless_it_is_shared(referr
     shown = " ".join(f"{section.title} {r.label} {' '.join(r.lines)}"
                      for section in [*summary.sections, *summary.account] for r in section.rows)
     assert summary.name == "Maria Example"
-    assert "Romanian" in shown and "Through her support worker only" in shown
-    assert "false job offer" not in shown and "Labour" not in shown
+    assert "Romanian" in shown
+    assert "Through her support worker only" in shown
+    assert "false job offer" not in shown
+    assert "Labour" not in shown
     assert "Indicators of exploitation" not in shown  # decision reasoning is never shown
     with pytest.raises(AccessDenied):
         services.support_share_account(referral=referred, actor=builders.user(Role.SUPPORT_PROVIDER,
@@ -265,7 +269,8 @@ def test_support_extract_rows_fit_the_schema(move_on: SupportReferral, provider:
     table = pa.Table.from_pylist(rows, schema=xs.SUPPORT)
     assert table.num_rows == 2
     kinds = {r["kind"] for r in rows}
-    assert kinds == {"Outreach", "Recovery needs assessment"} and kinds <= set(xs.SUPPORT_KINDS)
+    assert kinds == {"Outreach", "Recovery needs assessment"}
+    assert kinds <= set(xs.SUPPORT_KINDS)
     assert {r["provider_type"] for r in rows} == {"Victim care contract"}
     assessment = next(r for r in rows if r["kind"] == "Recovery needs assessment")
     assert assessment["outcome"] == "Needs met"
@@ -287,7 +292,8 @@ def test_after_a_negative_cg_is_served_the_provider_is_told_and_support_may_end(
     review_conclude(referred.case, senior, agree=True, rationale="Agreed.")
     assert OutboxMessage.objects.filter(dedupe_key__startswith=f"support-negative-cg:{referred.pk}").exists()
     dates = selectors.support_dates(referred)
-    assert dates.must_continue_until is None and not dates.awaiting_conclusive_grounds
+    assert dates.must_continue_until is None
+    assert not dates.awaiting_conclusive_grounds
     today = date.today()
     ended = services.support_end(referral=referred, user=provider, ended_on=today,
                                  reason=EndReason.NEGATIVE_DECISION, today=today)

@@ -46,7 +46,8 @@ EXPECTED_STATES: dict[tuple[str, str | None, str | None], set[str]] = {
 
 @pytest.fixture
 def generated() -> list[dict[str, Any]]:
-    return generate_referrals(N, SEED, START, END).to_pylist()
+    rows: list[dict[str, Any]] = generate_referrals(N, SEED, START, END).to_pylist()
+    return rows
 
 
 @pytest.fixture
@@ -97,21 +98,26 @@ def test_every_generated_state_appears_with_matching_data(loaded: int, generated
         assert case.competent_authority == case.referral.competent_authority == row["competent_authority"]
         by_stage = {d.stage: d for d in decisions.get(case.pk, [])}
         if row["rg_outcome"] is None:
-            assert not by_stage and case.rg_date is None
+            assert not by_stage
+            assert case.rg_date is None
         else:
             rg = by_stage["RG"]
-            assert rg.decided_on == row["rg_date"] and rg.outcome == row["rg_outcome"].lower()
+            assert rg.decided_on == row["rg_date"]
+            assert rg.outcome == row["rg_outcome"].lower()
             if rg.status == DecisionStatus.SERVED:
                 assert case.rg_date == row["rg_date"]
             if rg.outcome == "positive":
                 assert case.recovery_period_days == policy.recovery_period_days(on=row["rg_date"])
         if row["cg_outcome"] is not None:
             cg = by_stage["CG"]
-            assert cg.decided_on == row["cg_date"] and cg.outcome == row["cg_outcome"].lower()
+            assert cg.decided_on == row["cg_date"]
+            assert cg.outcome == row["cg_outcome"].lower()
             assert case.cg_date == (row["cg_date"] if cg.status == DecisionStatus.SERVED else None)
         if row["status"] in {"Withdrawn", "Suspended", "Disqualified"}:
             last = StatusChange.objects.filter(case=case).order_by("created_at").last()
-            assert last is not None and last.occurred_on == row["status_date"] and last.to_state == case.state
+            assert last is not None
+            assert last.occurred_on == row["status_date"]
+            assert last.to_state == case.state
     # Every status the generator produced in this sample shows up as a case state.
     produced = {(r["status"], r["rg_outcome"], r["cg_outcome"]) for r in generated}
     for key in produced:
@@ -156,7 +162,8 @@ def test_reviews_follow_the_policy_on_the_decision_date(loaded: int) -> None:
         assert review.kind == (ReviewKind.PANEL if panel else ReviewKind.SECOND_LINE), review.case.reference
         if review.kind == ReviewKind.PANEL and review.status == ReviewStatus.CONCLUDED:
             seats = list(review.seats.all())
-            assert len(seats) == 3 and len({s.home_organisation_id for s in seats}) == 3
+            assert len(seats) == 3
+            assert len({s.home_organisation_id for s in seats}) == 3
             assert len({s.sector for s in seats}) == 3
         if review.status != ReviewStatus.CONCLUDED:
             assert review.decision.status == DecisionStatus.PROPOSED
@@ -176,7 +183,9 @@ def test_answers_are_a_complete_journey_in_the_journeys_own_words(loaded: int) -
         assert journey.is_nrm(referral.answers)
         assert journey.treated_as_child(referral.answers) == referral.is_child == referral.case.is_child
         assert journey.competent_authority(referral.answers) == referral.competent_authority
-        assert referral.answers["first_names"] and referral.answers["last_name"] and referral.answers["account"]
+        assert referral.answers["first_names"]
+        assert referral.answers["last_name"]
+        assert referral.answers["account"]
         assert {c.code for c in referral.nationalities.all()} == set(referral.answers["nationalities"])
         assert {t.code for t in referral.exploitation_types.all()} == set(referral.answers["exploitation_types"])
 
@@ -205,11 +214,13 @@ def test_a_second_run_refuses_clearly_when_references_would_collide(loaded: int)
     users = User.objects.count()
     with pytest.raises(SynthRefused, match="already in the database"):
         synth_into_db(referrals=N, seed=SEED + 1, start=START, end=END)
-    assert Case.objects.count() == N and User.objects.count() == users
+    assert Case.objects.count() == N
+    assert User.objects.count() == users
     # Another seed over dates that do not overlap adds to the database, reusing the synthetic staff.
     staff = set(User.objects.filter(email__contains="@sca.").values_list("pk", flat=True))
     added = synth_into_db(referrals=40, seed=SEED + 1, start=date(2018, 1, 1), end=date(2018, 12, 31))
-    assert added == 40 and Case.objects.count() == N + 40
+    assert added == 40
+    assert Case.objects.count() == N + 40
     assert set(User.objects.filter(email__contains="@sca.").values_list("pk", flat=True)) == staff
     assert database_invariant_violations() == []
 
@@ -217,7 +228,9 @@ def test_a_second_run_refuses_clearly_when_references_would_collide(loaded: int)
 @pytest.mark.django_db
 def test_broken_rows_are_reported_by_the_invariants(loaded: int) -> None:
     positive = Case.objects.filter(state=State.POSITIVE_CG).order_by("reference").first()
-    assert positive is not None and positive.rg_date is not None and positive.recovery_period_days
+    assert positive is not None
+    assert positive.rg_date is not None
+    assert positive.recovery_period_days
     too_early = positive.rg_date + timedelta(days=positive.recovery_period_days - 1)
     Decision.objects.filter(case=positive, stage="CG").update(decided_on=too_early, served_on=too_early)
     Case.objects.filter(pk=positive.pk).update(cg_date=too_early)

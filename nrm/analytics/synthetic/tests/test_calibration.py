@@ -31,7 +31,7 @@ def test_quarterly_volumes(cal: c.Calibration) -> None:
     assert cal.referral_volume(q(date(2023, 11, 1))) == 4142
     assert sum(cal.referral_volume(q(date(2024, m, 1))) for m in (1, 4, 7, 10)) == pytest.approx(19_125)
     assert cal.referral_volume(q(date(2026, 5, 1))) == pytest.approx(19_125 / 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="before 2009"):
         cal.referral_volume(q(date(2008, 1, 1)))
 
 
@@ -109,4 +109,5 @@ def test_span_model_scales_to_n(cal: c.Calibration) -> None:
     m = SpanModel(cal, 100_000, date(2021, 2, 15), date(2022, 8, 31))
     assert m.counts.sum() == 100_000
     assert np.allclose(m.age_nat.sum(axis=(1, 2)), 1.0)
-    assert m.fraction[0] < 1 and m.fraction[-1] < 1
+    assert m.fraction[0] < 1
+    assert m.fraction[-1] < 1

@@ -42,7 +42,8 @@ def test_profiles_are_named_and_unknown_ones_refused() -> None:
 def test_extract_profiles_follow_the_schema_and_the_recovery_period(profile: Profile) -> None:
     extract = generate(profile, n=3000, seed=2, start=START, end=END).extract
     assert extract is not None
-    assert extract.referrals.schema.equals(xs.REFERRALS) and extract.support.schema.equals(xs.SUPPORT)
+    assert extract.referrals.schema.equals(xs.REFERRALS)
+    assert extract.support.schema.equals(xs.SUPPORT)
     both = pc.and_(pc.is_valid(extract.referrals.column("rg_date")), pc.is_valid(extract.referrals.column("cg_date")))
     decided = extract.referrals.filter(both)
     rg, cg = _days(decided.column("rg_date")), _days(decided.column("cg_date"))
@@ -65,7 +66,9 @@ def test_calibrated_move_on_support_lasts_at_least_the_minimum_in_force() -> Non
 
 def test_linkage_profile_gives_input_and_truth_for_every_referral() -> None:
     made = generate(Profile.LINKAGE, n=1500, seed=8, start=START, end=END)
-    assert made.extract is not None and made.linkage_input is not None and made.truth is not None
+    assert made.extract is not None
+    assert made.linkage_input is not None
+    assert made.truth is not None
     assert made.linkage_input.schema.equals(LINKAGE_INPUT)
     ids = made.extract.referrals.column("referral_id").to_pylist()
     assert made.linkage_input.column("referral_id").to_pylist() == ids
@@ -84,5 +87,7 @@ def test_queue_profile_recovery_period_and_cg_dates_follow_policy() -> None:
     concluded = [c for c in cases if c.state in CG_DECIDED and c.cg_date is not None]
     assert concluded
     for c in concluded:
-        assert c.rg_date is not None and c.cg_date is not None and c.recovery_period_days is not None
+        assert c.rg_date is not None
+        assert c.cg_date is not None
+        assert c.recovery_period_days is not None
         assert c.cg_date >= c.rg_date + timedelta(days=c.recovery_period_days)

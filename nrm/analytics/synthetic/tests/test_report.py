@@ -30,14 +30,17 @@ def test_calibration_tolerances_at_200k(tmp_path: Path) -> None:
     years = {r.year for r in rows if r.measure == "Referrals"}
     assert years == set(range(2019, 2025))
     ranks = [r for r in rows if r.measure == "Nationality rank"]
-    assert {r.year for r in ranks} == set(range(2019, 2024)) and len(ranks) == 50
+    assert {r.year for r in ranks} == set(range(2019, 2024))
+    assert len(ranks) == 50
     assert ranks[0].note == NATIONALITY_NOTE
     text = format_report(rows)
-    assert "0 failed" in text and "Nationality ranks: Target ranks come from" in text
+    assert "0 failed" in text
+    assert "Nationality ranks: Target ranks come from" in text
     chart = report_chart(rows, tmp_path / "report.svg")
     root = ET.fromstring(chart.read_text(encoding="utf-8"))  # noqa: S314 - our own file
     ns = "{http://www.w3.org/2000/svg}"
-    assert root.find(f"{ns}title") is not None and root.find(f"{ns}desc") is not None
+    assert root.find(f"{ns}title") is not None
+    assert root.find(f"{ns}desc") is not None
     assert "passed" in (root.find(f"{ns}desc").text or "")  # type: ignore[union-attr]
 
 
