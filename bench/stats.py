@@ -150,182 +150,205 @@ def _child_pandas(path: Path, period: str) -> dict[str, Any]:
 
 def pandas_tables(path: Path, period_text: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every table of :data:`nrm.analytics.tables.TABLES`, computed with pandas."""
-    import pandas as pd
-
-    from nrm.analytics import extract_io
     from nrm.analytics import tables as T
-    from nrm.analytics.engine import grouping_sets, series_quarters
-    from nrm.analytics.periods import parse_period
 
-    period = parse_period(period_text)
-    files = extract_io.sibling_paths(path)
-    frames = {name: pd.read_parquet(f) for name, f in files.items()}
-    ref = frames["referrals"]
-    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
-    series = series_quarters(period, 8)
-    series_start = pd.Timestamp(series[0].start)
+    baseline = _PandasTables(path, period_text)
+    return {table.id: baseline.rows(table) for table in T.TABLES}
 
-    def ts(s: pd.Series) -> pd.Series:
-        return pd.to_datetime(s)
 
-    ref_date = ts(ref["referral_date"])
-    order = T.EXPLOITATION_ORDER
+_DATE_COLUMN = {
+    "referrals": "referral_date",
+    "decisions": "decision_date",
+    "duty_to_notify": "report_date",
+    "reviews": "referred_date",
+    "support": "start_date",
+}
 
-    def exploitation_label(v: str) -> str:
-        parts = [t for t in order if t in v.split(";")]
+
+class _PandasTables:
+    """The straightforward pandas baseline: read the Parquet, one ``groupby`` per grouping set."""
+
+    def __init__(self, path: Path, period_text: str) -> None:
+        import pandas as pd
+
+        from nrm.analytics import extract_io
+        from nrm.analytics.engine import series_quarters
+        from nrm.analytics.periods import parse_period
+
+        self.pd = pd
+        period = parse_period(period_text)
+        self.frames = {name: pd.read_parquet(f) for name, f in extract_io.sibling_paths(path).items()}
+        self.start, self.end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+        self.series_start = pd.Timestamp(series_quarters(period, 8)[0].start)
+        self.decisions = self._decisions(self.frames["referrals"])
+        self.dims: dict[str, Callable[[Any], Any]] = {
+            "Age at exploitation": lambda df: df["age_at_exploitation"],
+            "Location of exploitation": lambda df: df["location_of_exploitation"],
+            "Exploitation type": lambda df: df["exploitation_types"].map(
+                {v: self._exploitation_label(v) for v in df["exploitation_types"].unique()}
+            ),
+            "Gender": lambda df: df["gender"],
+            "Nationality": lambda df: df["nationality"].str.replace(";", " ", regex=False),
+            "First responder type": lambda df: df["first_responder_type"],
+            "First responder": lambda df: df["first_responder"],
+            "Competent authority": lambda df: df["competent_authority"],
+            "Region": lambda df: self._overseas(df, "region"),
+            "Police force area": lambda df: self._overseas(df, "police_force"),
+            "Outcome": lambda df: df["outcome"].fillna("Under review"),
+            "Reason": lambda df: df["reason"].fillna("Not recorded"),
+            "Time since referral": self._awaiting_band,
+            "Review": lambda df: df["review_kind"],
+            "Support": lambda df: df["kind"],
+            "Provider": lambda df: df["provider_type"],
+        }
+
+    def ts(self, s: Any) -> Any:
+        return self.pd.to_datetime(s)
+
+    def _decisions(self, ref: Any) -> Any:
+        ref_date = self.ts(ref["referral_date"])
+        return self.pd.concat(
+            [
+                self.pd.DataFrame(
+                    {
+                        "stage": name,
+                        "decision_date": self.ts(ref[f"{p}_date"]),
+                        "outcome": ref[f"{p}_outcome"],
+                        "reason": ref[f"{p}_reason"],
+                        "days": (self.ts(ref[f"{p}_date"]) - ref_date).dt.days,
+                        "age_at_exploitation": ref["age_at_exploitation"],
+                        "competent_authority": ref["competent_authority"],
+                    }
+                )[ref[f"{p}_outcome"].notna()]
+                for p, name in (("rg", "Reasonable Grounds"), ("cg", "Conclusive Grounds"))
+            ],
+            ignore_index=True,
+        )
+
+    @staticmethod
+    def _exploitation_label(v: str) -> str:
+        from nrm.analytics import tables as T
+
+        parts = [t for t in T.EXPLOITATION_ORDER if t in v.split(";")]
         if not parts:
             return "Not specified or unknown"
         return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " & " + parts[-1]
 
-    def quarter(s: pd.Series) -> pd.Series:
-        d = ts(s)
-        return d.dt.year.astype(str) + "-Q" + d.dt.quarter.astype(str)
-
-    def overseas(df: pd.DataFrame, col: str) -> pd.Series:
+    @staticmethod
+    def _overseas(df: Any, col: str) -> Any:
         fill = df["location_of_exploitation"].map(
             lambda v: "Overseas" if v == "Overseas" else "Not specified or unknown"
         )
         return df[col].fillna(fill)
 
-    decisions = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "stage": name,
-                    "decision_date": ts(ref[f"{p}_date"]),
-                    "outcome": ref[f"{p}_outcome"],
-                    "reason": ref[f"{p}_reason"],
-                    "days": (ts(ref[f"{p}_date"]) - ref_date).dt.days,
-                    "age_at_exploitation": ref["age_at_exploitation"],
-                    "competent_authority": ref["competent_authority"],
-                }
-            )[ref[f"{p}_outcome"].notna()]
-            for p, name in (("rg", "Reasonable Grounds"), ("cg", "Conclusive Grounds"))
-        ],
-        ignore_index=True,
-    )
-
-    def awaiting_band(df: pd.DataFrame) -> pd.Series:
-        d = ts(df["referral_date"])
-        out = pd.Series("2 years or more", index=df.index)
+    def _awaiting_band(self, df: Any) -> Any:
+        d = self.ts(df["referral_date"])
+        out = self.pd.Series("2 years or more", index=df.index)
         for months, label in (
             (24, "1 to 2 years"),
             (12, "6 months to 1 year"),
             (6, "3 to 6 months"),
             (3, "Under 3 months"),
         ):
-            out = out.mask(d > end - pd.DateOffset(months=months), label)
+            out = out.mask(d > self.end - self.pd.DateOffset(months=months), label)
         return out
 
-    dims: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
-        "Age at exploitation": lambda df: df["age_at_exploitation"],
-        "Location of exploitation": lambda df: df["location_of_exploitation"],
-        "Exploitation type": lambda df: df["exploitation_types"].map(
-            {v: exploitation_label(v) for v in df["exploitation_types"].unique()}
-        ),
-        "Gender": lambda df: df["gender"],
-        "Nationality": lambda df: df["nationality"].str.replace(";", " ", regex=False),
-        "First responder type": lambda df: df["first_responder_type"],
-        "First responder": lambda df: df["first_responder"],
-        "Competent authority": lambda df: df["competent_authority"],
-        "Region": lambda df: overseas(df, "region"),
-        "Police force area": lambda df: overseas(df, "police_force"),
-        "Outcome": lambda df: df["outcome"].fillna("Under review"),
-        "Reason": lambda df: df["reason"].fillna("Not recorded"),
-        "Time since referral": awaiting_band,
-        "Review": lambda df: df["review_kind"],
-        "Support": lambda df: df["kind"],
-        "Provider": lambda df: df["provider_type"],
-    }
-    date_col = {
-        "referrals": "referral_date",
-        "decisions": "decision_date",
-        "duty_to_notify": "report_date",
-        "reviews": "referred_date",
-        "support": "start_date",
-    }
+    def _snapshot(self, df: Any) -> Any:
+        """Positive RG by the period's end, no CG yet, not closed: those awaiting a CG."""
+        end, ts = self.end, self.ts
+        closed = df["status"].isin(["Withdrawn", "Suspended", "Disqualified"]) & (
+            ts(df["status_date"].fillna(df["referral_date"])) <= end
+        )
+        cg = ts(df["cg_date"])
+        return df[
+            (df["rg_outcome"] == "Positive")
+            & (ts(df["rg_date"]) <= end)
+            & (ts(df["referral_date"]) <= end)
+            & (cg.isna() | (cg > end))
+            & ~closed
+        ]
 
-    def source(table: T.TableDef) -> pd.DataFrame:
-        df = decisions if table.source == "decisions" else frames.get(table.source)
+    def source(self, table: Any) -> Any:
+        df = self.decisions if table.source == "decisions" else self.frames.get(table.source)
         if df is None:
-            return pd.DataFrame()
+            return self.pd.DataFrame()
         if table.snapshot:
-            closed = df["status"].isin(["Withdrawn", "Suspended", "Disqualified"]) & (
-                ts(df["status_date"].fillna(df["referral_date"])) <= end
-            )
-            cg = ts(df["cg_date"])
-            return df[
-                (df["rg_outcome"] == "Positive")
-                & (ts(df["rg_date"]) <= end)
-                & (ts(df["referral_date"]) <= end)
-                & (cg.isna() | (cg > end))
-                & ~closed
-            ]
-        d = ts(df[date_col[table.source]])
-        first = series_start if table.time_series else start
-        df = df[(d >= first) & (d <= end)]
-        if table.id.startswith("rg_"):
-            df = df[df["stage"] == "Reasonable Grounds"]
-        if table.id.startswith("cg_"):
-            df = df[df["stage"] == "Conclusive Grounds"]
-        if table.id.endswith("negative_reasons"):
-            df = df[df["outcome"] == "Negative"]
-        if table.id == "referrals_county_lines":
-            df = df[df["county_lines"]]
+            return self._snapshot(df)
+        d = self.ts(df[_DATE_COLUMN[table.source]])
+        first = self.series_start if table.time_series else self.start
+        df = df[(d >= first) & (d <= self.end)]
+        filters = (
+            (table.id.startswith("rg_"), lambda f: f["stage"] == "Reasonable Grounds"),
+            (table.id.startswith("cg_"), lambda f: f["stage"] == "Conclusive Grounds"),
+            (table.id.endswith("negative_reasons"), lambda f: f["outcome"] == "Negative"),
+            (table.id == "referrals_county_lines", lambda f: f["county_lines"]),
+        )
+        for applies, keep in filters:
+            if applies:
+                df = df[keep(df)]
         return df
 
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    for table in T.TABLES:
-        df = source(table)
-        cols: dict[str, pd.Series] = {}
-        for d in table.dimensions:
-            if d.name == "Quarter":
-                cols[d.name] = quarter(df[date_col[table.source]])
-            elif d.name == "Decision" and table.source == "decisions":
-                cols[d.name] = df["stage"]
-            elif d.name == "Decision":
-                cols[d.name] = df["decision_stage"].map({"RG": "Reasonable Grounds", "CG": "Conclusive Grounds"})
-            else:
-                cols[d.name] = dims[d.name](df)
-            if d.top is not None:
-                counts = cols[d.name].value_counts()
-                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: d.top]
-                keep = {k for k, _ in ranked}
-                cols[d.name] = cols[d.name].where(cols[d.name].isin(keep), d.other)
-        frame = pd.DataFrame(cols)
+    def column(self, table: Any, dimension: Any, df: Any) -> Any:
+        if dimension.name == "Quarter":
+            d = self.ts(df[_DATE_COLUMN[table.source]])
+            col = d.dt.year.astype(str) + "-Q" + d.dt.quarter.astype(str)
+        elif dimension.name == "Decision" and table.source == "decisions":
+            col = df["stage"]
+        elif dimension.name == "Decision":
+            col = df["decision_stage"].map({"RG": "Reasonable Grounds", "CG": "Conclusive Grounds"})
+        else:
+            col = self.dims[dimension.name](df)
+        if dimension.top is not None:
+            ranked = sorted(col.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[: dimension.top]
+            col = col.where(col.isin({k for k, _ in ranked}), dimension.other)
+        return col
+
+    def rows(self, table: Any) -> list[tuple[Any, ...]]:
+        from nrm.analytics.engine import grouping_sets
+
+        df = self.source(table)
+        frame = self.pd.DataFrame({d.name: self.column(table, d, df) for d in table.dimensions})
         if table.statistics:
             frame["days"] = df["days"].to_numpy()
         names = [d.name for d in table.dimensions]
         rows: list[tuple[Any, ...]] = []
         for gs in grouping_sets(table):
             keys = [names[i] for i in gs]
-            if table.statistics:
-                if keys:
-                    g = frame.groupby(keys, sort=False)["days"].agg(["size", "median", "sum"])
-                else:
-                    s = frame["days"]
-                    g = pd.DataFrame({"size": [len(s)], "median": [s.median()], "sum": [s.sum()]})
-                for key, r in g.iterrows():
-                    kt = key if isinstance(key, tuple) else (key,)
-                    labels = dict(zip(keys, kt, strict=True)) if keys else {}
-                    rows.append(
-                        (
-                            *(labels.get(n, T.TOTAL) for n in names),
-                            int(r["size"]),
-                            round(float(r["median"]), 1),
-                            round(float(r["sum"]) / int(r["size"]), 1),
-                        )
-                    )
-            elif keys:
-                g = frame.groupby(keys, sort=False).size()
-                for key, n in g.items():
-                    kt = key if isinstance(key, tuple) else (key,)
-                    labels = dict(zip(keys, kt, strict=True))
-                    rows.append((*(labels.get(n2, T.TOTAL) for n2 in names), int(n)))
-            else:
-                rows.append((*(T.TOTAL for _ in names), len(frame)))
-        out[table.id] = rows
-    return out
+            rows.extend(self._statistics_rows(frame, keys, names) if table.statistics
+                        else self._count_rows(frame, keys, names))
+        return rows
+
+    def _count_rows(self, frame: Any, keys: list[str], names: list[str]) -> list[tuple[Any, ...]]:
+        from nrm.analytics import tables as T
+
+        if not keys:
+            return [(*(T.TOTAL for _ in names), len(frame))]
+        out = []
+        for key, n in frame.groupby(keys, sort=False).size().items():
+            labels = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+            out.append((*(labels.get(name, T.TOTAL) for name in names), int(n)))
+        return out
+
+    def _statistics_rows(self, frame: Any, keys: list[str], names: list[str]) -> list[tuple[Any, ...]]:
+        from nrm.analytics import tables as T
+
+        if keys:
+            g = frame.groupby(keys, sort=False)["days"].agg(["size", "median", "sum"])
+        else:
+            s = frame["days"]
+            g = self.pd.DataFrame({"size": [len(s)], "median": [s.median()], "sum": [s.sum()]})
+        out = []
+        for key, r in g.iterrows():
+            labels = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True)) if keys else {}
+            out.append(
+                (
+                    *(labels.get(n, T.TOTAL) for n in names),
+                    int(r["size"]),
+                    round(float(r["median"]), 1),
+                    round(float(r["sum"]) / int(r["size"]), 1),
+                )
+            )
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -350,6 +373,78 @@ def _run_child(args: list[str]) -> tuple[dict[str, Any], float, float]:
     return result, wall, usage.ru_maxrss / 1024.0
 
 
+def _run_as_child(args: argparse.Namespace) -> dict[str, Any]:
+    kind, *rest = args.child
+    threads = args.threads
+    children: dict[str, Callable[[], dict[str, Any]]] = {
+        "generate": lambda: {"generator": _generate(int(rest[0]), Path(rest[1]), args.seed, args.generator)},
+        "prepare-store": lambda: _child_prepare_store(Path(rest[0]), args.period, Path(rest[1]), Path(rest[2]),
+                                                      threads),
+        "publish": lambda: _child_publish(Path(rest[0]), args.period, Path(rest[1]), threads,
+                                          Path(rest[2]) if len(rest) > 2 else None),
+        "engine": lambda: _child_engine(Path(rest[0]), args.period, threads),
+        "pandas": lambda: _child_pandas(Path(rest[0]), args.period),
+    }
+    if kind not in children:
+        raise SystemExit(f"unknown child {kind}")
+    return children[kind]()
+
+
+def _measure(n: int, args: argparse.Namespace, common: list[str], tmp: Path) -> str:
+    """Generate (or reuse) an extract of n referrals, time publish, engine and pandas; the summary line."""
+    work = Path(args.workdir) / f"n{n}_seed{args.seed}_{args.generator}" if args.workdir else tmp
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "extract.parquet"
+    if path.exists():
+        print(f"\n{n:,} referrals: reusing {path}")
+    else:
+        gen, gen_wall, gen_mem = _run_child([*common, "--child", "generate", str(n), str(path)])
+        print(
+            f"\n{n:,} referrals: generated with {gen['generator']} in {gen_wall:.1f} s (peak {gen_mem:.0f} MiB)"
+        )
+    size = sum(p.stat().st_size for p in work.glob("extract*.parquet"))
+    print(f"  extract: {size / 1e6:.0f} MB of Parquet")
+    store = tmp / "store"
+    prep, prep_wall, _ = _run_child(
+        [*common, "--child", "prepare-store", str(path), str(store), str(tmp / "previous")]
+    )
+    print(f"  store prepared (back series, {prep['previous']} published) in {prep_wall:.1f} s (untimed)")
+    pub, pub_wall, pub_mem = _run_child(
+        [*common, "--child", "publish", str(path), str(tmp / "out"), str(store)]
+    )
+    print(
+        f"  publish: {pub_wall:.2f} s wall, {pub['cpu']:.2f} s CPU, peak {pub_mem:.0f} MiB; "
+        f"referrals_by_first_responder has {pub['rows']['referrals_by_first_responder']:,} rows; "
+        f"{pub['revised']:,} figures revised; quality checks {pub['quality']}"
+        + (f" (overridden: {', '.join(pub['overridden'])})" if pub["overridden"] else "")
+    )
+    eng, eng_wall, eng_mem = _run_child([*common, "--child", "engine", str(path)])
+    print(f"  engine (tables only): {eng_wall:.2f} s wall, {eng['cpu']:.2f} s CPU, peak {eng_mem:.0f} MiB")
+    line = (
+        f"{n:>11,} | publish {pub_wall:6.2f} s wall {pub['cpu']:6.2f} s CPU {pub_mem:6.0f} MiB"
+        f" | engine {eng_wall:6.2f} s"
+    )
+    if not args.skip_pandas:
+        pds, pd_wall, pd_mem = _run_child([*common, "--child", "pandas", str(path)])
+        same = [k for k in eng["digests"] if eng["digests"][k] == pds["digests"].get(k)]
+        differ = sorted(set(eng["digests"]) - set(same))
+        print(f"  pandas (tables only): {pd_wall:.2f} s wall, {pds['cpu']:.2f} s CPU, peak {pd_mem:.0f} MiB")
+        print(
+            f"  pandas / publish = {pd_wall / pub_wall:.1f}x wall, {pds['cpu'] / pub['cpu']:.1f}x CPU; "
+            f"pandas / engine = {pd_wall / eng_wall:.1f}x wall, {pds['cpu'] / eng['cpu']:.1f}x CPU; "
+            f"tables identical in both: {len(same)}/{len(eng['digests'])}"
+            + (f" (differ: {', '.join(differ)})" if differ else "")
+        )
+        line += (
+            f" | pandas {pd_wall:7.2f} s {pd_mem:6.0f} MiB | {pd_wall / pub_wall:5.1f}x wall "
+            f"{pds['cpu'] / pub['cpu']:5.1f}x CPU vs publish"
+        )
+    if n >= 10_000_000:
+        ok = pub_wall < 30 and pub_mem < 2048
+        print(f"  targets (publish < 30 s and < 2 GB): {'met' if ok else 'NOT met'}")
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the NRM statistics publication")
     parser.add_argument("--referrals", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -367,22 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.child:
-        kind, *rest = args.child
-        threads = args.threads
-        if kind == "generate":
-            result: dict[str, Any] = {"generator": _generate(int(rest[0]), Path(rest[1]), args.seed, args.generator)}
-        elif kind == "prepare-store":
-            result = _child_prepare_store(Path(rest[0]), args.period, Path(rest[1]), Path(rest[2]), threads)
-        elif kind == "publish":
-            result = _child_publish(Path(rest[0]), args.period, Path(rest[1]), threads,
-                                    Path(rest[2]) if len(rest) > 2 else None)
-        elif kind == "engine":
-            result = _child_engine(Path(rest[0]), args.period, threads)
-        elif kind == "pandas":
-            result = _child_pandas(Path(rest[0]), args.period)
-        else:
-            raise SystemExit(f"unknown child {kind}")
-        print(json.dumps(result))
+        print(json.dumps(_run_as_child(args)))
         return 0
 
     print(f"CPU: {_common.cpu_model()}; cores: {os.cpu_count()}; Python {platform.python_version()}; period {args.period}")
@@ -395,57 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     summary: list[str] = []
     for n in args.referrals:
         with tempfile.TemporaryDirectory(prefix="nrm-stats-bench-") as tmp:
-            work = Path(args.workdir) / f"n{n}_seed{args.seed}_{args.generator}" if args.workdir else Path(tmp)
-            work.mkdir(parents=True, exist_ok=True)
-            path = work / "extract.parquet"
-            if path.exists():
-                print(f"\n{n:,} referrals: reusing {path}")
-            else:
-                gen, gen_wall, gen_mem = _run_child([*common, "--child", "generate", str(n), str(path)])
-                print(
-                    f"\n{n:,} referrals: generated with {gen['generator']} in {gen_wall:.1f} s (peak {gen_mem:.0f} MiB)"
-                )
-            size = sum(p.stat().st_size for p in work.glob("extract*.parquet"))
-            print(f"  extract: {size / 1e6:.0f} MB of Parquet")
-            store = Path(tmp) / "store"
-            prep, prep_wall, _ = _run_child(
-                [*common, "--child", "prepare-store", str(path), str(store), str(Path(tmp) / "previous")]
-            )
-            print(f"  store prepared (back series, {prep['previous']} published) in {prep_wall:.1f} s (untimed)")
-            pub, pub_wall, pub_mem = _run_child(
-                [*common, "--child", "publish", str(path), str(Path(tmp) / "out"), str(store)]
-            )
-            print(
-                f"  publish: {pub_wall:.2f} s wall, {pub['cpu']:.2f} s CPU, peak {pub_mem:.0f} MiB; "
-                f"referrals_by_first_responder has {pub['rows']['referrals_by_first_responder']:,} rows; "
-                f"{pub['revised']:,} figures revised; quality checks {pub['quality']}"
-                + (f" (overridden: {', '.join(pub['overridden'])})" if pub["overridden"] else "")
-            )
-            eng, eng_wall, eng_mem = _run_child([*common, "--child", "engine", str(path)])
-            print(f"  engine (tables only): {eng_wall:.2f} s wall, {eng['cpu']:.2f} s CPU, peak {eng_mem:.0f} MiB")
-            line = (
-                f"{n:>11,} | publish {pub_wall:6.2f} s wall {pub['cpu']:6.2f} s CPU {pub_mem:6.0f} MiB"
-                f" | engine {eng_wall:6.2f} s"
-            )
-            if not args.skip_pandas:
-                pds, pd_wall, pd_mem = _run_child([*common, "--child", "pandas", str(path)])
-                same = [k for k in eng["digests"] if eng["digests"][k] == pds["digests"].get(k)]
-                differ = sorted(set(eng["digests"]) - set(same))
-                print(f"  pandas (tables only): {pd_wall:.2f} s wall, {pds['cpu']:.2f} s CPU, peak {pd_mem:.0f} MiB")
-                print(
-                    f"  pandas / publish = {pd_wall / pub_wall:.1f}x wall, {pds['cpu'] / pub['cpu']:.1f}x CPU; "
-                    f"pandas / engine = {pd_wall / eng_wall:.1f}x wall, {pds['cpu'] / eng['cpu']:.1f}x CPU; "
-                    f"tables identical in both: {len(same)}/{len(eng['digests'])}"
-                    + (f" (differ: {', '.join(differ)})" if differ else "")
-                )
-                line += (
-                    f" | pandas {pd_wall:7.2f} s {pd_mem:6.0f} MiB | {pd_wall / pub_wall:5.1f}x wall "
-                    f"{pds['cpu'] / pub['cpu']:5.1f}x CPU vs publish"
-                )
-            if n >= 10_000_000:
-                ok = pub_wall < 30 and pub_mem < 2048
-                print(f"  targets (publish < 30 s and < 2 GB): {'met' if ok else 'NOT met'}")
-            summary.append(line)
+            summary.append(_measure(n, args, common, Path(tmp)))
     print("\nSummary")
     for line in summary:
         print(line)
