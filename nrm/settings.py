@@ -49,6 +49,23 @@ if not PSEUDONYMISATION_KEY:
 elif PSEUDONYMISATION_KEY == SECRET_KEY:
     raise ImproperlyConfigured("NRM_PSEUDONYMISATION_KEY must differ from NRM_SECRET_KEY.")
 
+# Key of the audit seals (nrm/audit/seals.py): an HMAC over the audit chain's last event, written
+# outside the database. The database must never hold it, so someone who controls the database
+# cannot make a seal that verifies. Its own key, never the secret key.
+AUDIT_SEAL_KEY = os.environ.get("NRM_AUDIT_SEAL_KEY", "")
+if not AUDIT_SEAL_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "NRM_AUDIT_SEAL_KEY is not set. Production refuses to start without an audit seal key of its own: "
+            "set it to a long random value held by the web servers and workers, never stored in the database."
+        )
+    AUDIT_SEAL_KEY = "development-only-audit-seal-key-not-for-production"
+elif AUDIT_SEAL_KEY in {SECRET_KEY, PSEUDONYMISATION_KEY}:
+    raise ImproperlyConfigured("NRM_AUDIT_SEAL_KEY must differ from NRM_SECRET_KEY and NRM_PSEUDONYMISATION_KEY.")
+# Where the seals are written: a directory outside the database (in production, storage the
+# database's administrators cannot write, ideally write-once).
+AUDIT_SEAL_DIR = Path(os.environ.get("NRM_AUDIT_SEAL_DIR", VAR_DIR / "audit-seals"))
+
 ALLOWED_HOSTS = [h for h in os.environ.get("NRM_ALLOWED_HOSTS", "").split(",") if h]
 if not PRODUCTION:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "testserver", "[::1]"]

@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +43,14 @@ DEFAULT_ORGANISATION = {
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _audit_seals_apart(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's audit seals (written by the worker's periodic job) go to its own directory."""
+    directory = tmp_path / "audit-seals"
+    settings.AUDIT_SEAL_DIR = directory
+    monkeypatch.setenv("NRM_AUDIT_SEAL_DIR", str(directory))  # worker processes started by the test
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,20 @@ GENESIS_HASH = "0" * 64
 _PG_ADVISORY_LOCK = 0x4E524D41  # "NRMA": serialises appends to the chain on PostgreSQL
 
 
+def lock_chain() -> None:
+    """Hold the chain's append lock until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_ADVISORY_LOCK])
+
+
 def _jsonable(value: Any) -> Any:
     if value is None:
         return None
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True))
 
 
-def _event_hash(event: AuditEvent) -> str:
+def event_hash(event: AuditEvent) -> str:
     payload = json.dumps(
         {
             "occurred_at": event.occurred_at.isoformat(),
@@ -61,9 +69,7 @@ def audit_record(
 ) -> AuditEvent:
     """Append an event to the chain. Call it inside the service's own transaction."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_ADVISORY_LOCK])
+        lock_chain()
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         case_id = getattr(case, "pk", None)
         if case_id is None and type(target).__name__ == "Case":
@@ -82,7 +88,7 @@ def audit_record(
             after=_jsonable(after),
             previous_hash=last or GENESIS_HASH,
         )
-        event.hash = _event_hash(event)
+        event.hash = event_hash(event)
         event.save(force_insert=True)
     return event
 
@@ -93,14 +99,19 @@ class ChainProblem:
     problem: str
 
 
-def audit_verify() -> list[ChainProblem]:
-    """Recompute every hash in order; an edited, removed or inserted event breaks the chain."""
+def audit_verify(*, each: Callable[[AuditEvent], None] | None = None) -> list[ChainProblem]:
+    """Recompute every hash in order; an edited, removed or inserted event breaks the chain.
+
+    This alone cannot catch someone who rewrites the chain from the edit onwards, cuts its tail or
+    empties the table: the seals (``nrm.audit.seals``) do. ``each`` sees every event, in order."""
     problems: list[ChainProblem] = []
     expected_previous = GENESIS_HASH
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if each is not None:
+            each(event)
         if event.previous_hash != expected_previous:
             problems.append(ChainProblem(event.id, "does not follow the event before it (an event was removed or inserted)"))
-        if _event_hash(event) != event.hash:
+        if event_hash(event) != event.hash:
             problems.append(ChainProblem(event.id, "its content does not match its hash (it was changed)"))
         expected_previous = event.hash
     return problems

@@ -55,6 +55,18 @@ def test_production_refuses_to_start_without_a_pseudonymisation_key_of_its_own(k
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("key", "message"), [("", "NRM_AUDIT_SEAL_KEY is not set"),
+                                              ("x" * 50, "must differ from NRM_SECRET_KEY"),
+                                              ("y" * 50, "must differ from NRM_SECRET_KEY")])
+def test_production_refuses_to_start_without_an_audit_seal_key_of_its_own(key: str, message: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "NRM_ENVIRONMENT": "production", "NRM_SECRET_KEY": "x" * 50,
+           "NRM_PSEUDONYMISATION_KEY": "y" * 50, "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"}
+    result = _run({**env, "NRM_AUDIT_SEAL_KEY": key} if key else env, "check")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_production_sets_secure_cookies_and_hsts() -> None:
     code = ("from django.conf import settings as s; "
             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.DEBUG)")
@@ -62,7 +74,8 @@ def test_production_sets_secure_cookies_and_hsts() -> None:
         [sys.executable, "-c", f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='nrm.settings'; django.setup(); {code}"],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
         env={"PATH": "/usr/bin:/bin", "NRM_ENVIRONMENT": "production", "NRM_SECRET_KEY": "x" * 50,
-             "NRM_PSEUDONYMISATION_KEY": "y" * 50, "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"},
+             "NRM_PSEUDONYMISATION_KEY": "y" * 50, "NRM_AUDIT_SEAL_KEY": "z" * 50,
+             "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"},
     )
     assert result.stdout.split() == ["True", "True", "63072000", "False"], result.stderr
 

@@ -1,24 +1,48 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from nrm.audit.models import AuditEvent
-from nrm.audit.services import audit_verify
+from nrm.audit.seals import AuditReport, audit_seal, audit_verify_sealed
 
 
 class Command(BaseCommand):
-    help = "Audit log tools. `nrm audit verify` checks the hash chain for tampering."
+    help = ("Audit log tools. `nrm audit verify` checks the hash chain and every seal for tampering; "
+            "`nrm audit seal` seals the chain's current end now (the worker does it every period).")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["verify"])
+        parser.add_argument("action", choices=["verify", "seal"])
+        parser.add_argument("--seal-dir", type=Path, default=None,
+                            help="Directory of the seals (default: NRM_AUDIT_SEAL_DIR, var/audit-seals)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        problems = audit_verify()
-        total = AuditEvent.objects.count()
-        if problems:
+        directory: Path = options["seal_dir"] or Path(settings.AUDIT_SEAL_DIR)
+        if options["action"] == "seal":
+            seal = audit_seal(directory=directory, key=settings.AUDIT_SEAL_KEY)
+            self.stdout.write(self.style.SUCCESS(
+                f"Sealed event {seal.last_id} ({seal.count} events) at {seal.sealed_at} in {directory / seal.name}."))
+            return
+        report = audit_verify_sealed(directory=directory, key=settings.AUDIT_SEAL_KEY)
+        self._describe(report, directory)
+        if not report.intact:
+            problems = report.problems()
             for problem in problems[:50]:
-                self.stderr.write(f"event {problem.event_id}: {problem.problem}")
-            raise CommandError(f"The audit log has been tampered with: {len(problems)} problem(s) in {total} events.")
-        self.stdout.write(self.style.SUCCESS(f"The audit log is intact: {total} events, chain verified."))
+                self.stderr.write(problem)
+            raise CommandError(f"The audit log has been tampered with: {len(problems)} problem(s) in "
+                               f"{report.events} events and {report.seals} seal(s).")
+        self.stdout.write(self.style.SUCCESS(
+            f"The audit log is intact: {report.events} events, chain verified, {report.seals} seal(s) verified."))
+
+    def _describe(self, report: AuditReport, directory: Path) -> None:
+        self.stdout.write(f"Chain: {report.events} events, {len(report.chain_problems)} problem(s).")
+        if report.last_seal is None:
+            self.stdout.write(f"Seals: none in {directory}. Without seals, whoever controls the database can "
+                              "rewrite the log undetected: run `nrm audit seal`, and the worker.")
+            return
+        seal = report.last_seal
+        self.stdout.write(f"Seals: {report.seals} in {directory}; last sealed point: event {seal.last_id} "
+                          f"({seal.count} events) at {seal.sealed_at}.")
+        self.stdout.write(f"After it: {report.after_last_seal} event(s), not yet sealed (the next seal covers them).")
