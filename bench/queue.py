@@ -101,15 +101,7 @@ def _copy(model: Any, rows: Iterable[dict[str, Any]], *, label: str) -> int:
     fields = [f for f in model._meta.concrete_fields
               if not (f.primary_key and f.get_internal_type() in {"AutoField", "BigAutoField"})]
     columns = ", ".join(f'"{f.column}"' for f in fields)
-    defaults: dict[str, Any] = {}
-    for f in fields:
-        if f.null:
-            defaults[f.attname] = None
-        elif f.has_default() and not callable(f.default):
-            defaults[f.attname] = f.get_default()
-        elif f.get_internal_type() in {"CharField", "TextField", "EmailField", "SlugField"}:
-            defaults[f.attname] = ""
-    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    line = _CopyLine(model, fields)
     count = 0
     started = time.perf_counter()
     chunk: list[str] = []
@@ -117,18 +109,7 @@ def _copy(model: Any, rows: Iterable[dict[str, Any]], *, label: str) -> int:
         raw = cursor.cursor  # the psycopg cursor
         with raw.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
             for row in rows:
-                values = []
-                for f in fields:
-                    if f.attname in row:
-                        value = row[f.attname]
-                    elif f.attname in defaults:
-                        value = defaults[f.attname]
-                    else:
-                        raise KeyError(f"{model.__name__}.{f.attname} needs a value")
-                    if f.attname in json_fields and value is not None:
-                        value = json.dumps(value)
-                    values.append(_text(value))
-                chunk.append("\t".join(values))
+                chunk.append(line(row))
                 count += 1
                 if len(chunk) >= 20_000:
                     copy.write("\n".join(chunk) + "\n")
@@ -137,6 +118,39 @@ def _copy(model: Any, rows: Iterable[dict[str, Any]], *, label: str) -> int:
                 copy.write("\n".join(chunk) + "\n")
     _log(f"  {label}: {count:,} rows in {time.perf_counter() - started:.1f}s")
     return count
+
+
+class _CopyLine:
+    """One row (a dict by attname) as a line of COPY's text format, missing columns filled by their defaults."""
+
+    TEXT_TYPES = frozenset({"CharField", "TextField", "EmailField", "SlugField"})
+
+    def __init__(self, model: Any, fields: list[Any]) -> None:
+        self.model = model
+        self.fields = fields
+        self.defaults: dict[str, Any] = {}
+        for f in fields:
+            if f.null:
+                self.defaults[f.attname] = None
+            elif f.has_default() and not callable(f.default):
+                self.defaults[f.attname] = f.get_default()
+            elif f.get_internal_type() in self.TEXT_TYPES:
+                self.defaults[f.attname] = ""
+        self.json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+
+    def value(self, row: dict[str, Any], attname: str) -> Any:
+        if attname in row:
+            value = row[attname]
+        elif attname in self.defaults:
+            value = self.defaults[attname]
+        else:
+            raise KeyError(f"{self.model.__name__}.{attname} needs a value")
+        if attname in self.json_fields and value is not None:
+            value = json.dumps(value)
+        return value
+
+    def __call__(self, row: dict[str, Any]) -> str:
+        return "\t".join(_text(self.value(row, f.attname)) for f in self.fields)
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -205,6 +219,119 @@ ANSWER_TEXT = ("The person was found working long hours at a car wash, living on
                "The employer holds their passport and deducts rent and transport from their wages.")
 
 
+def _case(case: Any, world: World, targets: dict[date, dict[str, date]]) -> dict[str, Any]:
+    """One generated case as the columns the loaders below read, with the world's people in it."""
+    rng = world.rng
+    staff = world.sca_caseworkers if case.competent_authority == "SCA" else world.ieca_caseworkers
+    return {
+        "id": uuid.uuid4(), "referral_id": uuid.uuid4(), "received_on": case.received_on, "state": case.state,
+        "competent_authority": case.competent_authority, "nation": case.nation, "rg_date": case.rg_date,
+        "cg_date": case.cg_date, "recovery_period_days": case.recovery_period_days, "is_child": case.is_child,
+        "safety_risk": case.safety_risk,
+        "first_responder_organisation_id": rng.choices(world.first_responders, cum_weights=world.fr_cum_weights)[0],
+        "allocated_to_id": rng.choice(staff).pk if case.is_open and rng.random() < 0.3 else None,
+        "last_decision_maker_id": rng.choice(staff).pk if case.rg_date else None,
+        "rg_target_date": targets[case.received_on][case.nation],
+        "suspended_from": case.suspended_from,
+    }
+
+
+def _referrals(cases: list[dict[str, Any]], world: World) -> Iterator[dict[str, Any]]:
+    for i, c in enumerate(cases):
+        submitted = datetime.combine(c["received_on"], datetime.min.time(), tzinfo=UTC) + timedelta(hours=11)
+        yield {
+            "id": c["referral_id"], "created_at": submitted, "updated_at": submitted, "reference": f"NRM-B{i:08d}",
+            "organisation_id": c["first_responder_organisation_id"], "author_id": world.authors[i % 20].pk,
+            "status": "submitted", "expires_at": submitted + timedelta(days=30), "submitted_at": submitted,
+            "answers": {"summary": ANSWER_TEXT, "exploitation_types": ["labour"], "location": "uk",
+                        "person": {"age_band": "child" if c["is_child"] else "adult", "gender": "male",
+                                   "nationality": "Vietnamese", "languages": ["Vietnamese"]},
+                        "consent": True, "indicators": ["documents withheld", "debt bondage",
+                                                        "restricted movement"]},
+            "is_child": c["is_child"], "age_at_exploitation": "child" if c["is_child"] else "adult",
+            "gender": "male", "location_of_exploitation": "uk", "competent_authority": c["competent_authority"],
+            "safety_risk": c["safety_risk"],
+        }
+
+
+def _case_rows(cases: list[dict[str, Any]], now: datetime) -> Iterator[dict[str, Any]]:
+    for i, c in enumerate(cases):
+        yield {
+            "id": c["id"], "created_at": now, "updated_at": now, "referral_id": c["referral_id"],
+            "reference": f"NRM-B{i:08d}", "competent_authority": c["competent_authority"], "state": c["state"],
+            "state_changed_at": now, "nation": c["nation"],
+            "first_responder_organisation_id": c["first_responder_organisation_id"], "is_child": c["is_child"],
+            "safety_risk": c["safety_risk"], "received_on": c["received_on"], "rg_target_date": c["rg_target_date"],
+            "allocated_to_id": c["allocated_to_id"], "last_decision_maker_id": c["last_decision_maker_id"],
+            "suspended_from": c["suspended_from"], "rg_date": c["rg_date"],
+            "recovery_period_days": c["recovery_period_days"], "cg_date": c["cg_date"],
+        }
+
+
+class _Decisions:
+    """The RG and CG decisions of the cases; the reasons of the negative ones are kept for their own table."""
+
+    # stage: (the case's decision-date column, state -> status where not served, standard, rationale)
+    STAGES: dict[str, tuple[str, dict[str, str], str, str]] = {
+        "RG": ("rg_date", {"rg_under_review": "proposed", "rg_referred_back": "overturned"},
+               "Reasonable grounds to believe: suspects but cannot prove",
+               "The account is consistent and the indicators are present."),
+        "CG": ("cg_date", {"cg_under_review": "proposed", "cg_referred_back": "overturned"},
+               "Balance of probabilities", "Weighed on the balance of probabilities."),
+    }
+
+    def __init__(self, world: World, now: datetime, negative_states: dict[str, frozenset[str]]) -> None:
+        self.world = world
+        self.now = now
+        self.negative_states = negative_states
+        self.reasons: list[tuple[uuid.UUID, int]] = []
+
+    def decision(self, c: dict[str, Any], stage: str) -> dict[str, Any]:
+        date_column, statuses, standard, rationale = self.STAGES[stage]
+        negative = c["state"] in self.negative_states[stage]
+        status = statuses.get(c["state"], "served")
+        pk = uuid.uuid4()
+        if negative:
+            self.reasons.append((pk, self.world.rng.choice(self.world.reasons[stage])))
+        decided_on = c[date_column]
+        return {"id": pk, "created_at": self.now, "updated_at": self.now, "case_id": c["id"], "stage": stage,
+                "outcome": "negative" if negative else "positive", "standard_applied": standard,
+                "rationale": rationale, "decided_by_id": c["last_decision_maker_id"], "decided_on": decided_on,
+                "status": status, "served_on": decided_on if status == "served" else None,
+                "policy": {"recovery_period_days": c["recovery_period_days"]} if stage == "RG" else {}}
+
+    def rows(self, cases: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for c in cases:
+            if c["rg_date"] is None:
+                continue
+            yield self.decision(c, "RG")
+            if c["cg_date"] is not None:
+                yield self.decision(c, "CG")
+
+
+def _status_changes(cases: list[dict[str, Any]], now: datetime) -> Iterator[dict[str, Any]]:
+    for c in cases:
+        if c["state"] != "awaiting_rg":
+            yield {"id": uuid.uuid4(), "created_at": now, "updated_at": now, "case_id": c["id"],
+                   "event": "bench", "from_state": "awaiting_rg", "to_state": c["state"],
+                   "actor_id": c["last_decision_maker_id"], "occurred_on": c["rg_date"] or c["received_on"]}
+
+
+def _audit_events(cases: list[dict[str, Any]], now: datetime) -> Iterator[dict[str, Any]]:
+    for c in cases:
+        for action in ("case.opened", "case.routed", *(["case.rg_decision_recorded"] if c["rg_date"] else []),
+                       *(["case.cg_decision_recorded"] if c["cg_date"] else [])):
+            yield {"occurred_at": now, "actor_label": "bench", "action": action, "object_type": "cases.Case",
+                   "object_id": str(c["id"]), "case_id": c["id"], "after": {"state": c["state"]},
+                   "previous_hash": "0" * 64, "hash": uuid.uuid4().hex + uuid.uuid4().hex}
+
+
+def _some(cases: list[dict[str, Any]], rng: random.Random, fraction: float) -> Iterator[dict[str, Any]]:
+    for c in cases:
+        if rng.random() < fraction:
+            yield c
+
+
 def load(n: int, seed: int) -> World:
     from django.db import connection
 
@@ -220,125 +347,34 @@ def load(n: int, seed: int) -> World:
     days = (today - START).days
     targets = _target_dates(START, today)
     _log(f"Generating {n:,} cases over {days:,} days ...")
-    cases: list[dict[str, Any]] = []
     # The case load is the synthetic-data generator's queue profile; here it gets the world's people.
-    for case in queue_load(n, seed=seed, start=START, today=today):
-        staff = world.sca_caseworkers if case.competent_authority == "SCA" else world.ieca_caseworkers
-        cases.append({
-            "id": uuid.uuid4(), "referral_id": uuid.uuid4(), "received_on": case.received_on, "state": case.state,
-            "competent_authority": case.competent_authority, "nation": case.nation, "rg_date": case.rg_date,
-            "cg_date": case.cg_date, "recovery_period_days": case.recovery_period_days, "is_child": case.is_child,
-            "safety_risk": case.safety_risk,
-            "first_responder_organisation_id": rng.choices(world.first_responders, cum_weights=world.fr_cum_weights)[0],
-            "allocated_to_id": rng.choice(staff).pk if case.is_open and rng.random() < 0.3 else None,
-            "last_decision_maker_id": rng.choice(staff).pk if case.rg_date else None,
-            "rg_target_date": targets[case.received_on][case.nation],
-            "suspended_from": case.suspended_from,
-        })
+    cases = [_case(case, world, targets) for case in queue_load(n, seed=seed, start=START, today=today)]
     _log("Loading with COPY ...")
     started = time.perf_counter()
     now = world.now
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
 
-    def referrals() -> Iterator[dict[str, Any]]:
-        for i, c in enumerate(cases):
-            submitted = datetime.combine(c["received_on"], datetime.min.time(), tzinfo=UTC) + timedelta(hours=11)
-            yield {
-                "id": c["referral_id"], "created_at": submitted, "updated_at": submitted, "reference": f"NRM-B{i:08d}",
-                "organisation_id": c["first_responder_organisation_id"], "author_id": world.authors[i % 20].pk,
-                "status": "submitted", "expires_at": submitted + timedelta(days=30), "submitted_at": submitted,
-                "answers": {"summary": ANSWER_TEXT, "exploitation_types": ["labour"], "location": "uk",
-                            "person": {"age_band": "child" if c["is_child"] else "adult", "gender": "male",
-                                       "nationality": "Vietnamese", "languages": ["Vietnamese"]},
-                            "consent": True, "indicators": ["documents withheld", "debt bondage",
-                                                            "restricted movement"]},
-                "is_child": c["is_child"], "age_at_exploitation": "child" if c["is_child"] else "adult",
-                "gender": "male", "location_of_exploitation": "uk", "competent_authority": c["competent_authority"],
-                "safety_risk": c["safety_risk"],
-            }
-
-    def case_rows() -> Iterator[dict[str, Any]]:
-        for i, c in enumerate(cases):
-            yield {
-                "id": c["id"], "created_at": now, "updated_at": now, "referral_id": c["referral_id"],
-                "reference": f"NRM-B{i:08d}", "competent_authority": c["competent_authority"], "state": c["state"],
-                "state_changed_at": now, "nation": c["nation"],
-                "first_responder_organisation_id": c["first_responder_organisation_id"], "is_child": c["is_child"],
-                "safety_risk": c["safety_risk"], "received_on": c["received_on"], "rg_target_date": c["rg_target_date"],
-                "allocated_to_id": c["allocated_to_id"], "last_decision_maker_id": c["last_decision_maker_id"],
-                "suspended_from": c["suspended_from"], "rg_date": c["rg_date"],
-                "recovery_period_days": c["recovery_period_days"], "cg_date": c["cg_date"],
-            }
-
-    decision_reasons: list[tuple[uuid.UUID, int]] = []
-
-    def decisions() -> Iterator[dict[str, Any]]:
-        for c in cases:
-            if c["rg_date"] is None:
-                continue
-            negative = c["state"] in RG_NEGATIVE
-            status = {"rg_under_review": "proposed", "rg_referred_back": "overturned"}.get(c["state"], "served")
-            pk = uuid.uuid4()
-            if negative:
-                decision_reasons.append((pk, rng.choice(world.reasons["RG"])))
-            yield {"id": pk, "created_at": now, "updated_at": now, "case_id": c["id"], "stage": "RG",
-                   "outcome": "negative" if negative else "positive",
-                   "standard_applied": "Reasonable grounds to believe: suspects but cannot prove",
-                   "rationale": "The account is consistent and the indicators are present.",
-                   "decided_by_id": c["last_decision_maker_id"], "decided_on": c["rg_date"], "status": status,
-                   "served_on": c["rg_date"] if status == "served" else None,
-                   "policy": {"recovery_period_days": c["recovery_period_days"]}}
-            if c["cg_date"] is not None:
-                negative = c["state"] in CG_NEGATIVE
-                status = {"cg_under_review": "proposed", "cg_referred_back": "overturned"}.get(c["state"], "served")
-                pk = uuid.uuid4()
-                if negative:
-                    decision_reasons.append((pk, rng.choice(world.reasons["CG"])))
-                yield {"id": pk, "created_at": now, "updated_at": now, "case_id": c["id"], "stage": "CG",
-                       "outcome": "negative" if negative else "positive", "standard_applied": "Balance of probabilities",
-                       "rationale": "Weighed on the balance of probabilities.",
-                       "decided_by_id": c["last_decision_maker_id"], "decided_on": c["cg_date"], "status": status,
-                       "served_on": c["cg_date"] if status == "served" else None, "policy": {}}
-
-    def status_changes() -> Iterator[dict[str, Any]]:
-        for c in cases:
-            if c["state"] != "awaiting_rg":
-                yield {"id": uuid.uuid4(), "created_at": now, "updated_at": now, "case_id": c["id"],
-                       "event": "bench", "from_state": "awaiting_rg", "to_state": c["state"],
-                       "actor_id": c["last_decision_maker_id"], "occurred_on": c["rg_date"] or c["received_on"]}
-
-    def audit_events() -> Iterator[dict[str, Any]]:
-        for c in cases:
-            for action in ("case.opened", "case.routed", *(["case.rg_decision_recorded"] if c["rg_date"] else []),
-                           *(["case.cg_decision_recorded"] if c["cg_date"] else [])):
-                yield {"occurred_at": now, "actor_label": "bench", "action": action, "object_type": "cases.Case",
-                       "object_id": str(c["id"]), "case_id": c["id"], "after": {"state": c["state"]},
-                       "previous_hash": "0" * 64, "hash": uuid.uuid4().hex + uuid.uuid4().hex}
-
-    def some(fraction: float) -> Iterator[dict[str, Any]]:
-        for c in cases:
-            if rng.random() < fraction:
-                yield c
-
-    _copy(Referral, referrals(), label="referrals")
-    _copy(Case, case_rows(), label="cases")
-    _copy(Decision, decisions(), label="decisions")
+    decisions = _Decisions(world, now, {"RG": frozenset(RG_NEGATIVE), "CG": frozenset(CG_NEGATIVE)})
+    _copy(Referral, _referrals(cases, world), label="referrals")
+    _copy(Case, _case_rows(cases, now), label="cases")
+    _copy(Decision, decisions.rows(cases), label="decisions")
     _copy(Decision.reasons.through, ({"decision_id": d, "negativedecisionreason_id": r}
-                                     for d, r in decision_reasons), label="decision reasons")
-    _copy(StatusChange, status_changes(), label="status changes")
-    _copy(AuditEvent, audit_events(), label="audit events")
+                                     for d, r in decisions.reasons), label="decision reasons")
+    _copy(StatusChange, _status_changes(cases, now), label="status changes")
+    _copy(AuditEvent, _audit_events(cases, now), label="audit events")
     _copy(Contribution, ({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "referral_id": c["referral_id"],
                           "author_id": world.authors[0].pk, "author_organisation_name": "A school",
-                          "topic": "What I saw", "text": ANSWER_TEXT} for c in some(0.1)), label="contributions")
+                          "topic": "What I saw", "text": ANSWER_TEXT} for c in _some(cases, rng, 0.1)),
+          label="contributions")
     _copy(InformationRequest, ({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "case_id": c["id"],
                                 "addressed_to_id": c["first_responder_organisation_id"],
                                 "requested_by_id": world.sca_caseworkers[1].pk, "question": "Please send the notes.",
                                 "due_on": c["received_on"] + timedelta(days=14), "status": "answered",
-                                "answer": "Sent."} for c in some(0.05)), label="information requests")
+                                "answer": "Sent."} for c in _some(cases, rng, 0.05)), label="information requests")
     _copy(CaseNote, ({"id": uuid.uuid4(), "created_at": now, "updated_at": now, "case_id": c["id"],
                       "author_id": world.sca_caseworkers[2].pk, "text": "Called the officer in the case."}
-                     for c in some(0.1)), label="notes")
+                     for c in _some(cases, rng, 0.1)), label="notes")
     _log(f"Loaded in {time.perf_counter() - started:.0f}s; ANALYZE ...")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
