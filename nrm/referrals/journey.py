@@ -110,13 +110,24 @@ YES_NO = (Option("yes", "Yes"), Option("no", "No"))
 YES_NO_UNKNOWN = (*YES_NO, Option("unknown", "Not known"))
 
 
+def asks_age_now(answers: Answers) -> bool:
+    """Someone exploited at 18 or over is an adult now: only a child or an unknown age is asked again."""
+    return answers.get("age_at_exploitation") != "adult"
+
+
+def under_18_now(answers: Answers) -> str | None:
+    """"yes", "disputed" or "no" once known. An answer left from before the age when exploited was
+    changed to "18 or over" is not read: that person is an adult."""
+    return answers.get("under_18_now") if asks_age_now(answers) else "no"
+
+
 def treated_as_child(answers: Answers) -> bool:
     """Under 18 now, or may be (age disputed or unknown): a child for the NRM."""
-    return answers.get("under_18_now") in {"yes", "disputed"}
+    return under_18_now(answers) in {"yes", "disputed"}
 
 
 def needs_consent(answers: Answers) -> bool:
-    return answers.get("under_18_now") == "no"
+    return under_18_now(answers) == "no"
 
 
 def is_duty_to_notify(answers: Answers) -> bool:
@@ -215,7 +226,7 @@ STEPS: tuple[Step, ...] = (
                        Option("disputed", "They may be", hint="Their age is disputed or not known"),
                        Option("no", "No, they are 18 or over")),
               summary_label="Under 18 now"),
-    ), heading_field=True),
+    ), applies=asks_age_now, heading_field=True),
     Step("consent", "Informed consent", SECTION_AGE, (
         Field("consent", Kind.RADIOS, "Has the person given informed consent to be referred?",
               error="Select whether the person has given informed consent",

@@ -55,11 +55,24 @@ def test_child_path_needs_no_consent_and_asks_for_childrens_services() -> None:
     assert journey.is_nrm(CHILD)
 
 
+@pytest.mark.parametrize("exploited", ["child", "unknown"])
 @pytest.mark.parametrize("age_now", ["yes", "disputed"])
-def test_a_person_who_may_be_a_child_is_treated_as_a_child(age_now: str) -> None:
-    answers = {"age_at_exploitation": "adult", "under_18_now": age_now}
+def test_a_person_who_may_be_a_child_is_treated_as_a_child(exploited: str, age_now: str) -> None:
+    answers = {"age_at_exploitation": exploited, "under_18_now": age_now}
     assert journey.treated_as_child(answers)
+    assert "age-now" in slugs(answers)
     assert "consent" not in slugs(answers)
+
+
+@pytest.mark.parametrize("left_over", [None, "yes", "disputed", "no"])
+def test_someone_exploited_as_an_adult_is_not_asked_their_age_again_and_is_an_adult(left_over: str | None) -> None:
+    """18 or over when exploited means 18 or over now; an answer left from an earlier choice is not read."""
+    answers = {"age_at_exploitation": "adult", "under_18_now": left_over}
+    assert "age-now" not in slugs(answers)
+    assert not journey.treated_as_child(answers)
+    assert journey.needs_consent(answers)
+    assert journey.next_step(STEPS_BY_SLUG["age"], answers).slug == "consent"  # type: ignore[union-attr]
+    assert journey.previous_step(STEPS_BY_SLUG["consent"], answers).slug == "age"  # type: ignore[union-attr]
 
 
 def test_adult_with_consent_is_an_nrm_referral() -> None:
@@ -74,7 +87,7 @@ def test_adult_with_consent_is_an_nrm_referral() -> None:
 
 def test_adult_who_refuses_consent_gets_the_anonymous_duty_to_notify_path() -> None:
     assert journey.is_duty_to_notify(DUTY_TO_NOTIFY)
-    assert slugs(DUTY_TO_NOTIFY) == ["first-responder", "age", "age-now", "consent", "anonymous-details",
+    assert slugs(DUTY_TO_NOTIFY) == ["first-responder", "age", "consent", "anonymous-details",
                                      "exploitation-types", "exploitation-where", "exploitation-where-uk"]
     where_uk = STEPS_BY_SLUG["exploitation-where-uk"]
     asked = [f.name for f in where_uk.fields if journey.field_applies(f, where_uk, DUTY_TO_NOTIFY)]
