@@ -486,6 +486,18 @@ def parse_step(step: Step, data: FormData, answers: Answers) -> dict[str, Any]:
     return values
 
 
+def values_to_save(step: Step, values: Answers, answers: Answers) -> dict[str, Any]:
+    """What of a submitted page to store over the saved ``answers``: everything, except that a blank
+    never replaces a saved answer to a question that must be answered (a page sent empty by mistake,
+    or by "Save and come back later", loses nothing). Clearing an optional answer still clears it."""
+    required = {f.name for f in step.fields if f.applies(answers) and f.is_required({**answers, **values})}
+    by_name = {f.name: f for f in step.fields}
+    return {
+        name: value for name, value in values.items()
+        if not (name in required and _is_empty(by_name[name], value) and not _is_empty(by_name[name], answers.get(name)))
+    }
+
+
 # --- Checking answers -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

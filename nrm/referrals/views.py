@@ -206,7 +206,8 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
     if has_unsafe_characters(values):
         return _refuse_unsafe(request, referral, current, values, action=action, return_to_check=return_to_check)
     if action == "autosave":  # sent by the page's script as the user types: save, say nothing
-        services.referral_save_step(referral=referral, actor=request.user, step=current.slug, values=values,
+        services.referral_save_step(referral=referral, actor=request.user, step=current.slug,
+                                    values=journey.values_to_save(current, values, referral.answers),
                                     resume_at=current.slug)
         return HttpResponse(status=204)
     merged = {**referral.answers, **values}
@@ -231,14 +232,15 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
     stay = bool(errors or upload_error or action in {"save", "upload"})
     resume_at = current.slug if stay else (following.slug if following else "check")
     referral = services.referral_save_step(referral=referral, actor=request.user, step=current.slug,
-                                           values=values, resume_at=resume_at)
+                                           values=journey.values_to_save(current, values, referral.answers),
+                                           resume_at=resume_at)
     if action == "save":
         messages.success(request, "Your answers have been saved. You can come back to this referral until "
                                   f"{govuk_date(timezone.localdate(referral.expires_at))}.")
         return redirect("referrals:list")
     if errors or upload_error:
         return _render_step(request, referral, current, errors=errors, return_to_check=return_to_check,
-                            status=400, upload_error=upload_error)
+                            status=400, upload_error=upload_error, typed=values)
     if action == "upload":
         return redirect(step_url(referral, current, return_to_check=return_to_check))
     if current.include_after:

@@ -335,3 +335,41 @@ def test_the_back_button_after_sending_shows_the_sent_referral(
         assert response["Location"] == reverse("referrals:confirmation", kwargs={"referral_id": referral.pk})
     referral.refresh_from_db()
     assert referral.answers["account"] == "He acted as a runner."
+
+
+# --- A blank answer never wipes a saved one ----------------------------------------------------------
+
+def _text_steps_with_required_answers() -> list[tuple[journey.Step, journey.Field]]:
+    from nrm.referrals.tests.answer_sets import ADULT
+
+    return [(step, f) for step in journey.journey_path(ADULT) for f in step.fields
+            if f.kind in {journey.Kind.TEXT, journey.Kind.TEXTAREA, journey.Kind.EMAIL, journey.Kind.RADIOS}
+            and f.applies(ADULT) and f.reveal is None and f.is_required(ADULT) and ADULT.get(f.name)]
+
+
+@pytest.mark.parametrize("action", ["continue", "save", "autosave"])
+@pytest.mark.parametrize(("step", "field"), _text_steps_with_required_answers()[:6],
+                         ids=lambda x: getattr(x, "slug", getattr(x, "name", "")))
+def test_sending_a_required_question_blank_keeps_the_saved_answer(
+        client: Client, action: str, step: journey.Step, field: journey.Field) -> None:
+    from nrm.referrals.tests.answer_sets import ADULT
+
+    referral = start(client)
+    Referral.objects.filter(pk=referral.pk).update(answers=dict(ADULT))
+    data = {**form_data(step, ADULT), field.name: "", "action": action}
+    response = client.post(f"/referrals/{referral.pk}/{step.slug}", data)
+    if action == "continue":
+        assert response.status_code == 400
+        assert field.error in response.content.decode(), "the page says what is missing"
+    referral.refresh_from_db()
+    assert referral.answers[field.name] == ADULT[field.name], "the saved answer is still there"
+
+
+def test_clearing_an_optional_answer_clears_it(client: Client) -> None:
+    step = journey.STEPS_BY_SLUG["first-responder"]
+    optional = journey.Field("note", journey.Kind.TEXT, "Note", required=False)
+    saved = {"note": "kept?"}
+    assert journey.values_to_save(journey.Step("x", "X", "S", (optional,)), {"note": ""}, saved) == {"note": ""}
+    required = step.fields[0]
+    assert journey.values_to_save(step, {required.name: ""}, {required.name: "Sam"}) == {}
+    assert journey.values_to_save(step, {required.name: "Alex"}, {required.name: "Sam"}) == {required.name: "Alex"}
