@@ -105,6 +105,8 @@ def field_view(f: Field, step: Step, answers: Answers, errors: dict[str, str], l
             "id": f.name, "name": f.name, "value": value or "", "rows": f.rows, "hint": hint, "errorMessage": error,
             "label": {"text": f.label, "isPageHeading": as_heading, "classes": label_classes},
             "spellcheck": f.spellcheck, "autocomplete": f.autocomplete or None,
+            # GOV.UK character count: says how many characters are left as the user types.
+            "maxlength": f.max_length,
         }
         if f.name in {"account"}:
             params["attributes"] = {"data-nrm-language-guidance": "language-guidance"}

@@ -373,3 +373,18 @@ def test_clearing_an_optional_answer_clears_it(client: Client) -> None:
     required = step.fields[0]
     assert journey.values_to_save(step, {required.name: ""}, {required.name: "Sam"}) == {}
     assert journey.values_to_save(step, {required.name: "Alex"}, {required.name: "Sam"}) == {required.name: "Alex"}
+
+
+def test_every_long_answer_has_a_character_count_of_its_limit(client: Client) -> None:
+    from nrm.referrals.tests.answer_sets import ADULT
+
+    referral = start(client)
+    Referral.objects.filter(pk=referral.pk).update(answers=dict(ADULT))
+    textareas = [(step, f) for step in journey.journey_path(ADULT) for f in step.fields
+                 if f.kind == journey.Kind.TEXTAREA and journey.field_applies(f, step, ADULT)]
+    assert textareas
+    for step, f in textareas:
+        page = client.get(f"/referrals/{referral.pk}/{step.slug}").content.decode()
+        assert 'data-module="govuk-character-count"' in page, step.slug
+        assert f'data-maxlength="{f.max_length}"' in page, step.slug
+        assert f"You can enter up to {f.max_length} characters" in page, step.slug
