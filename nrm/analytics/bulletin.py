@@ -182,168 +182,194 @@ def build_charts(results: Mapping[str, TableResult], period: Period, *, series_l
     """The bulletin's charts, each with its data. The bar chart of referrals shows the
     last ``series_length`` quarters; the line charts show the whole series (from 2009
     where the back series has been imported), with its breaks marked."""
-    out: list[ChartData] = []
+    charts: list[ChartData | None] = []
     q = results.get("referrals_by_quarter_age_location")
     if q is not None:
         totals = {str(r[0]): r[3] for r in q.rows if r[1] == TOTAL and r[2] == TOTAL}
-        window = {x.label for x in series_quarters(period, series_length)}
-        cats = [c for c in totals if c in window]
-        bar_vals: list[float | None] = [None if totals[c] is None else float(_count(totals[c])) for c in cats]
-        known = [i for i, v in enumerate(bar_vals) if v is not None]
-        if known:
-            hi = max(known, key=lambda i: (bar_vals[i] or 0.0, -i))
-            desc = (
-                f"Bar chart of NRM referrals in each quarter from {cats[0]} to {cats[-1]}. "
-                f"Referrals were {_n(bar_vals[-1])} in {cats[-1]}, compared with {_n(bar_vals[0])} in {cats[0]}; "
-                f"the highest quarter was {cats[hi]} with {_n(bar_vals[hi])}."
-            )
-            chart = C.bar_chart(
-                "referrals-by-quarter", "NRM referrals by quarter", desc, cats, bar_vals, y_label="Referrals"
-            )
-            out.append(
-                ChartData(
-                    chart,
-                    ("Quarter", "Referrals"),
-                    tuple((c, _n(v) if v is not None else "[x]") for c, v in zip(cats, bar_vals, strict=True)),
-                    q.table.id,
-                )
-            )
-        all_cats = list(totals)
-        ages = ("Adult (18 or over)", "Child (17 or under)")
-        series: list[tuple[str, list[float | None]]] = []
-        for age in ages:
-            by_q = {r[0]: float(_count(r[3])) for r in q.rows if r[1] == age and r[2] == TOTAL}
-            series.append(
-                (
-                    age.split(" (")[0] + "s" if age.startswith("Adult") else "Children",
-                    [None if totals[c] is None else by_q.get(c, 0.0) for c in all_cats],
-                )
-            )
-        if all_cats:
-            breaks = backseries.chart_breaks(
-                q.table, [Quarter(int(c[:4]), int(c[-1])) for c in all_cats], dimensions=("Age at exploitation",)
-            )
-
-            def cell(v: float | None) -> str:
-                return "[x]" if v is None else _n(int(v))
-
-            desc = (
-                f"Line chart of NRM referrals of adults and of children in each quarter from {all_cats[0]} to "
-                f"{all_cats[-1]}. In {all_cats[-1]} there were {cell(series[0][1][-1])} referrals of adults and "
-                f"{cell(series[1][1][-1])} of children." + _breaks_text(breaks)
-            )
-            chart = C.line_chart(
-                "referrals-by-age",
-                "NRM referrals by age at exploitation and quarter",
-                desc,
-                all_cats,
-                series,
-                breaks=[(b.label, label) for b, label in breaks],
-            )
-            out.append(
-                ChartData(
-                    chart,
-                    ("Quarter", "Adults", "Children"),
-                    tuple((c, cell(series[0][1][i]), cell(series[1][1][i])) for i, c in enumerate(all_cats)),
-                    q.table.id,
-                )
-            )
+        charts += [_referrals_bar_chart(q, totals, period, series_length), _referrals_by_age_chart(q, totals)]
     ex = results.get("referrals_by_exploitation_age_gender")
     if ex is not None:
         rows = sorted(_rows_where(ex, Exploitation_type="*"), key=lambda r: (-_count(r[3]), str(r[0])))[:8]
-        if rows:
-            cats = [str(r[0]) for r in rows]
-            vals = [float(_count(r[3])) for r in rows]
-            desc = (
-                f"Horizontal bar chart of the {len(rows)} most common exploitation types recorded in referrals in "
-                f"{period.title}, largest first: "
-                + "; ".join(f"{c} {_n(int(v))}" for c, v in zip(cats, vals, strict=True))
-                + "."
-            )
-            chart = C.hbar_chart(
-                "referrals-by-exploitation", f"NRM referrals by exploitation type, {period.title}", desc, cats, vals
-            )
-            out.append(
-                ChartData(
-                    chart,
-                    ("Exploitation type", "Referrals"),
-                    tuple((c, _n(int(v))) for c, v in zip(cats, vals, strict=True)),
-                    ex.table.id,
-                )
-            )
+        charts.append(_top_chart(ex, rows, 3, period, _EXPLOITATION_CHART))
     nat = results.get("referrals_by_nationality_age")
     if nat is not None:
         other = nat.table.dimensions[0].other
         rows = [r for r in _rows_where(nat, Nationality="*") if r[0] != other]
         rows = sorted(rows, key=lambda r: (-_count(r[2]), str(r[0])))[:10]
-        if rows:
-            cats = [str(r[0]) for r in rows]
-            vals = [float(_count(r[2])) for r in rows]
-            desc = (
-                f"Horizontal bar chart of the {len(rows)} most common nationalities of people referred in "
-                f"{period.title}, largest first: "
-                + "; ".join(f"{c} {_n(int(v))}" for c, v in zip(cats, vals, strict=True))
-                + "."
-            )
-            chart = C.hbar_chart(
-                "referrals-by-nationality", f"NRM referrals by nationality, {period.title}", desc, cats, vals
-            )
-            out.append(
-                ChartData(
-                    chart,
-                    ("Nationality", "Referrals"),
-                    tuple((c, _n(int(v))) for c, v in zip(cats, vals, strict=True)),
-                    nat.table.id,
-                )
-            )
+        charts.append(_top_chart(nat, rows, 2, period, _NATIONALITY_CHART))
     rg, cg = results.get("rg_decisions"), results.get("cg_decisions")
     if rg is not None and cg is not None:
-        cats = [x.label for x in rg.quarters]
-        shares: list[tuple[str, list[float | None]]] = []
-        for name, res in (("Reasonable Grounds", rg), ("Conclusive Grounds", cg)):
-            tot = {r[0]: _count(r[4]) for r in res.rows if r[1] == TOTAL and r[2] == TOTAL and r[3] == TOTAL}
-            pos = {r[0]: _count(r[4]) for r in res.rows if r[1] == "Positive" and r[2] == TOTAL and r[3] == TOTAL}
-            shares.append((name, [round(pos.get(c, 0) / tot[c] * 100, 1) if tot.get(c) else None for c in cats]))
-        # leave out the leading quarters with no decisions at all (before the back series starts)
-        lead = next((i for i in range(len(cats)) if any(vs[i] is not None for _, vs in shares)), 0)
-        cats = cats[lead:]
-        shares = [(name, vs[lead:]) for name, vs in shares]
-        if cats:
-            quarters = [Quarter(int(c[:4]), int(c[-1])) for c in cats]
-            found: dict[Quarter, list[str]] = {}
-            for res in (rg, cg):
-                for bq, label in backseries.chart_breaks(res.table, quarters, dimensions=("Outcome",)):
-                    found.setdefault(bq, [])
-                    found[bq] += [x for x in label.split("; ") if x not in found[bq]]
-            breaks = [(bq, "; ".join(labels)) for bq, labels in sorted(found.items())]
+        charts.append(_positive_decisions_chart(rg, cg))
+    return [c for c in charts if c is not None]
 
-            def fmt(v: float | None) -> str:
-                return "no decisions" if v is None else f"{v:.1f}%"
 
-            desc = (
-                f"Line chart of the percentage of Reasonable Grounds and Conclusive Grounds decisions that were "
-                f"positive in each quarter from {cats[0]} to {cats[-1]}. In {cats[-1]}: Reasonable Grounds "
-                f"{fmt(shares[0][1][-1])}, Conclusive Grounds {fmt(shares[1][1][-1])}." + _breaks_text(breaks)
+def _referrals_bar_chart(
+    q: TableResult, totals: Mapping[str, Value], period: Period, series_length: int
+) -> ChartData | None:
+    """Referrals in each of the last ``series_length`` quarters (None: no quarter with a known count)."""
+    window = {x.label for x in series_quarters(period, series_length)}
+    cats = [c for c in totals if c in window]
+    bar_vals: list[float | None] = [None if totals[c] is None else float(_count(totals[c])) for c in cats]
+    known = [i for i, v in enumerate(bar_vals) if v is not None]
+    if not known:
+        return None
+    hi = max(known, key=lambda i: (bar_vals[i] or 0.0, -i))
+    desc = (
+        f"Bar chart of NRM referrals in each quarter from {cats[0]} to {cats[-1]}. "
+        f"Referrals were {_n(bar_vals[-1])} in {cats[-1]}, compared with {_n(bar_vals[0])} in {cats[0]}; "
+        f"the highest quarter was {cats[hi]} with {_n(bar_vals[hi])}."
+    )
+    chart = C.bar_chart("referrals-by-quarter", "NRM referrals by quarter", desc, cats, bar_vals, y_label="Referrals")
+    return ChartData(
+        chart,
+        ("Quarter", "Referrals"),
+        tuple((c, _n(v) if v is not None else "[x]") for c, v in zip(cats, bar_vals, strict=True)),
+        q.table.id,
+    )
+
+
+def _count_cell(v: float | None) -> str:
+    return "[x]" if v is None else _n(int(v))
+
+
+def _referrals_by_age_chart(q: TableResult, totals: Mapping[str, Value]) -> ChartData | None:
+    """Referrals of adults and of children in each quarter of the whole series, its breaks marked."""
+    all_cats = list(totals)
+    ages = ("Adult (18 or over)", "Child (17 or under)")
+    series: list[tuple[str, list[float | None]]] = []
+    for age in ages:
+        by_q = {r[0]: float(_count(r[3])) for r in q.rows if r[1] == age and r[2] == TOTAL}
+        series.append(
+            (
+                age.split(" (")[0] + "s" if age.startswith("Adult") else "Children",
+                [None if totals[c] is None else by_q.get(c, 0.0) for c in all_cats],
             )
-            chart = C.line_chart(
-                "positive-decisions",
-                "Percentage of decisions that were positive, by quarter",
-                desc,
-                cats,
-                shares,
-                percent=True,
-                y_max=100.0,
-                breaks=[(bq.label, label) for bq, label in breaks],
-            )
-            out.append(
-                ChartData(
-                    chart,
-                    ("Quarter", "Reasonable Grounds positive", "Conclusive Grounds positive"),
-                    tuple((c, fmt(shares[0][1][i]), fmt(shares[1][1][i])) for i, c in enumerate(cats)),
-                    rg.table.id,
-                )
-            )
-    return out
+        )
+    if not all_cats:
+        return None
+    breaks = backseries.chart_breaks(
+        q.table, [Quarter(int(c[:4]), int(c[-1])) for c in all_cats], dimensions=("Age at exploitation",)
+    )
+    cell = _count_cell
+    desc = (
+        f"Line chart of NRM referrals of adults and of children in each quarter from {all_cats[0]} to "
+        f"{all_cats[-1]}. In {all_cats[-1]} there were {cell(series[0][1][-1])} referrals of adults and "
+        f"{cell(series[1][1][-1])} of children." + _breaks_text(breaks)
+    )
+    chart = C.line_chart(
+        "referrals-by-age",
+        "NRM referrals by age at exploitation and quarter",
+        desc,
+        all_cats,
+        series,
+        breaks=[(b.label, label) for b, label in breaks],
+    )
+    return ChartData(
+        chart,
+        ("Quarter", "Adults", "Children"),
+        tuple((c, cell(series[0][1][i]), cell(series[1][1][i])) for i, c in enumerate(all_cats)),
+        q.table.id,
+    )
+
+
+@dataclass(frozen=True)
+class _TopChart:
+    """The words of a horizontal bar chart of the largest categories of one table."""
+
+    id: str
+    title: str  # "{period}" stands for the period's title
+    described: str  # what the bars count, after "the N most common"
+    column: str
+
+
+_EXPLOITATION_CHART = _TopChart(
+    "referrals-by-exploitation", "NRM referrals by exploitation type, {period}",
+    "exploitation types recorded in referrals", "Exploitation type",
+)
+_NATIONALITY_CHART = _TopChart(
+    "referrals-by-nationality", "NRM referrals by nationality, {period}",
+    "nationalities of people referred", "Nationality",
+)
+
+
+def _top_chart(
+    res: TableResult, rows: Sequence[Sequence[Value]], count_column: int, period: Period, words: _TopChart
+) -> ChartData | None:
+    """A horizontal bar chart of ``rows`` (largest first; None: no rows), counts in ``count_column``."""
+    if not rows:
+        return None
+    cats = [str(r[0]) for r in rows]
+    vals = [float(_count(r[count_column])) for r in rows]
+    desc = (
+        f"Horizontal bar chart of the {len(rows)} most common {words.described} in "
+        f"{period.title}, largest first: "
+        + "; ".join(f"{c} {_n(int(v))}" for c, v in zip(cats, vals, strict=True))
+        + "."
+    )
+    chart = C.hbar_chart(words.id, words.title.format(period=period.title), desc, cats, vals)
+    return ChartData(
+        chart,
+        (words.column, "Referrals"),
+        tuple((c, _n(int(v))) for c, v in zip(cats, vals, strict=True)),
+        res.table.id,
+    )
+
+
+def _positive_shares(rg: TableResult, cg: TableResult) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
+    """The quarters and the percentage of RG and of CG decisions that were positive in each, from the first
+    quarter with any decision (the leading quarters before the back series starts are left out)."""
+    cats = [x.label for x in rg.quarters]
+    shares: list[tuple[str, list[float | None]]] = []
+    for name, res in (("Reasonable Grounds", rg), ("Conclusive Grounds", cg)):
+        tot = {r[0]: _count(r[4]) for r in res.rows if r[1] == TOTAL and r[2] == TOTAL and r[3] == TOTAL}
+        pos = {r[0]: _count(r[4]) for r in res.rows if r[1] == "Positive" and r[2] == TOTAL and r[3] == TOTAL}
+        shares.append((name, [round(pos.get(c, 0) / tot[c] * 100, 1) if tot.get(c) else None for c in cats]))
+    lead = next((i for i in range(len(cats)) if any(vs[i] is not None for _, vs in shares)), 0)
+    return cats[lead:], [(name, vs[lead:]) for name, vs in shares]
+
+
+def _decision_breaks(rg: TableResult, cg: TableResult, quarters: list[Quarter]) -> list[tuple[Quarter, str]]:
+    """The series breaks of the RG and CG decision tables, merged by quarter."""
+    found: dict[Quarter, list[str]] = {}
+    for res in (rg, cg):
+        for bq, label in backseries.chart_breaks(res.table, quarters, dimensions=("Outcome",)):
+            found.setdefault(bq, [])
+            found[bq] += [x for x in label.split("; ") if x not in found[bq]]
+    return [(bq, "; ".join(labels)) for bq, labels in sorted(found.items())]
+
+
+def _share_cell(v: float | None) -> str:
+    return "no decisions" if v is None else f"{v:.1f}%"
+
+
+def _positive_decisions_chart(rg: TableResult, cg: TableResult) -> ChartData | None:
+    """The percentage of RG and CG decisions that were positive in each quarter, its breaks marked."""
+    cats, shares = _positive_shares(rg, cg)
+    if not cats:
+        return None
+    breaks = _decision_breaks(rg, cg, [Quarter(int(c[:4]), int(c[-1])) for c in cats])
+    fmt = _share_cell
+    desc = (
+        f"Line chart of the percentage of Reasonable Grounds and Conclusive Grounds decisions that were "
+        f"positive in each quarter from {cats[0]} to {cats[-1]}. In {cats[-1]}: Reasonable Grounds "
+        f"{fmt(shares[0][1][-1])}, Conclusive Grounds {fmt(shares[1][1][-1])}." + _breaks_text(breaks)
+    )
+    chart = C.line_chart(
+        "positive-decisions",
+        "Percentage of decisions that were positive, by quarter",
+        desc,
+        cats,
+        shares,
+        percent=True,
+        y_max=100.0,
+        breaks=[(bq.label, label) for bq, label in breaks],
+    )
+    return ChartData(
+        chart,
+        ("Quarter", "Reasonable Grounds positive", "Conclusive Grounds positive"),
+        tuple((c, fmt(shares[0][1][i]), fmt(shares[1][1][i])) for i, c in enumerate(cats)),
+        rg.table.id,
+    )
 
 
 _CSS = """body{font-family:Arial,Helvetica,sans-serif;color:#0b0c0c;max-width:60em;margin:0 auto;padding:1em;line-height:1.5}
@@ -356,6 +382,60 @@ td.num{text-align:right}figure{margin:1.5em 0}figure img{max-width:100%;height:a
 
 def _e(s: object) -> str:
     return html.escape(str(s), quote=True)
+
+
+def _key_figure_row(f: KeyFigure) -> str:
+    """A key figure as a row of the bulletin's key figures table."""
+
+    def fmt(v: float | int | None) -> str:
+        if v is None:
+            return "[x]"
+        return _share(v) if f.unit == "percentage" else _n(v)
+
+    val, cmp_ = fmt(f.value), fmt(f.comparison)
+    if f.unit == "percentage":
+        ch = "[z]"
+    elif f.comparison is None:
+        ch = "[x]"
+    elif f.change is None:
+        ch = "[z]"
+    else:
+        ch = f"{f.change:+.1f}%"
+    return (
+        f'<tr><th scope="row">{_e(f.measure)}</th><td class="num">{_e(val)}</td>'
+        f'<td class="num">{_e(cmp_)}</td><td class="num">{_e(ch)}</td></tr>'
+    )
+
+
+def _figure_html(i: int, cd: ChartData, href: str) -> list[str]:
+    """Figure ``i``: the chart's image, its description and its data in a details element."""
+    fig_chart = cd.chart
+    p = [
+        f'<figure id="figure-{i}" aria-labelledby="figure-{i}-caption">',
+        f'<figcaption id="figure-{i}-caption"><h3>Figure {i}: {_e(fig_chart.title)}</h3></figcaption>',
+        f'<img src="{_e(href)}" alt="{_e(fig_chart.title)}: described in the text below the chart">',
+        f"<p>{_e(fig_chart.description)}</p>",
+        f"<details><summary>Data for figure {i}</summary>",
+        "<table>",
+        f"<caption>Data for figure {i}: {_e(fig_chart.title)}</caption>",
+        "<thead><tr>" + "".join(f'<th scope="col">{_e(c)}</th>' for c in cd.columns) + "</tr></thead>",
+        "<tbody>",
+    ]
+    for row in cd.rows:
+        p.append(
+            "<tr>"
+            + f'<th scope="row">{_e(row[0])}</th>'
+            + "".join(f'<td class="num">{_e(v)}</td>' for v in row[1:])
+            + "</tr>"
+        )
+    p += [
+        "</tbody>",
+        "</table>",
+        f'<p>Source: <a href="csv/{_e(cd.source_table)}.csv">table {_e(cd.source_table)} (CSV)</a>.</p>',
+        "</details>",
+        "</figure>",
+    ]
+    return p
 
 
 def render(
@@ -420,54 +500,10 @@ def render(
         '<th scope="col">Percentage change</th></tr></thead>',
         "<tbody>",
     ]
-    for f in figures:
-
-        def fmt(v: float | int | None, unit: str = f.unit) -> str:
-            if v is None:
-                return "[x]"
-            return _share(v) if unit == "percentage" else _n(v)
-
-        val, cmp_ = fmt(f.value), fmt(f.comparison)
-        if f.unit == "percentage":
-            ch = "[z]"
-        elif f.comparison is None:
-            ch = "[x]"
-        elif f.change is None:
-            ch = "[z]"
-        else:
-            ch = f"{f.change:+.1f}%"
-        p.append(
-            f'<tr><th scope="row">{_e(f.measure)}</th><td class="num">{_e(val)}</td>'
-            f'<td class="num">{_e(cmp_)}</td><td class="num">{_e(ch)}</td></tr>'
-        )
+    p += [_key_figure_row(f) for f in figures]
     p += ["</tbody>", "</table>", "</section>", '<section aria-labelledby="charts">', '<h2 id="charts">Charts</h2>']
     for i, (cd, href) in enumerate(charts, start=1):
-        fig_chart = cd.chart
-        p += [
-            f'<figure id="figure-{i}" aria-labelledby="figure-{i}-caption">',
-            f'<figcaption id="figure-{i}-caption"><h3>Figure {i}: {_e(fig_chart.title)}</h3></figcaption>',
-            f'<img src="{_e(href)}" alt="{_e(fig_chart.title)}: described in the text below the chart">',
-            f"<p>{_e(fig_chart.description)}</p>",
-            f"<details><summary>Data for figure {i}</summary>",
-            "<table>",
-            f"<caption>Data for figure {i}: {_e(fig_chart.title)}</caption>",
-            "<thead><tr>" + "".join(f'<th scope="col">{_e(c)}</th>' for c in cd.columns) + "</tr></thead>",
-            "<tbody>",
-        ]
-        for row in cd.rows:
-            p.append(
-                "<tr>"
-                + f'<th scope="row">{_e(row[0])}</th>'
-                + "".join(f'<td class="num">{_e(v)}</td>' for v in row[1:])
-                + "</tr>"
-            )
-        p += [
-            "</tbody>",
-            "</table>",
-            f'<p>Source: <a href="csv/{_e(cd.source_table)}.csv">table {_e(cd.source_table)} (CSV)</a>.</p>',
-            "</details>",
-            "</figure>",
-        ]
+        p += _figure_html(i, cd, href)
     p += [
         "</section>",
         '<section aria-labelledby="data-tables">',

@@ -216,6 +216,48 @@ def _axis_labels(categories: Sequence[str], step: float) -> list[tuple[int, str]
     return [(i, c) for i, c in enumerate(categories) if (n - 1 - i) % every == 0]
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """A line chart's plot area: where category ``i`` and value ``v`` are drawn."""
+
+    left: int
+    top: int
+    pw: int
+    ph: int
+    step: float
+    vmax: float
+
+    def series_break(self, k: int, i: int, category: str, text: str) -> list[str]:
+        """The ``k``-th series break: a dashed line just before category ``i``, labelled directly."""
+        left, top, pw, ph = self.left, self.top, self.pw, self.ph
+        x = left + (i - 0.5) * self.step if i > 0 else float(left)
+        right_side = x < left + pw * 0.6
+        tx = x + 5 if right_side else x - 5
+        anchor = "start" if right_side else "end"
+        return [
+            f'<g class="series-break" data-category="{_esc(category)}">',
+            f"<title>Series break from {_esc(category)}: {_esc(text)}</title>",
+            f'<line x1="{_f(x)}" y1="{top}" x2="{_f(x)}" y2="{top + ph}" stroke="{AXIS}" stroke-width="1.5" '
+            'stroke-dasharray="6 4"/>',
+            f'<text x="{_f(tx)}" y="{top + 14 + 16 * k}" text-anchor="{anchor}" fill="{TEXT}" font-size="12">'
+            f"{_esc(text)} ({_esc(category)})</text>",
+            "</g>",
+        ]
+
+    def path(self, vs: Sequence[float | None]) -> list[str]:
+        """The steps of a line's SVG path; a None lifts the pen, leaving a gap."""
+        parts: list[str] = []
+        pen_up = True
+        for i, v in enumerate(vs):
+            if v is None:
+                pen_up = True
+                continue
+            x, y = self.left + i * self.step, self.top + self.ph - v / self.vmax * self.ph
+            parts.append(f"{'M' if pen_up else 'L'}{_f(x)},{_f(y)}")
+            pen_up = False
+        return parts
+
+
 def line_chart(
     chart_id: str,
     title: str,
@@ -263,23 +305,9 @@ def line_chart(
         out.append(
             f'<text x="{_f(x)}" y="{top + ph + 20}" text-anchor="middle" fill="{TEXT}" font-size="12">{_esc(c)}</text>'
         )
+    plot = _Plot(left, top, pw, ph, step, vmax)
     for k, (category, text) in enumerate(b for b in breaks if b[0] in categories):
-        i = list(categories).index(category)
-        x = left + (i - 0.5) * step if i > 0 else float(left)
-        right_side = x < left + pw * 0.6
-        tx = x + 5 if right_side else x - 5
-        anchor = "start" if right_side else "end"
-        out.append(f'<g class="series-break" data-category="{_esc(category)}">')
-        out.append(f"<title>Series break from {_esc(category)}: {_esc(text)}</title>")
-        out.append(
-            f'<line x1="{_f(x)}" y1="{top}" x2="{_f(x)}" y2="{top + ph}" stroke="{AXIS}" stroke-width="1.5" '
-            'stroke-dasharray="6 4"/>'
-        )
-        out.append(
-            f'<text x="{_f(tx)}" y="{top + 14 + 16 * k}" text-anchor="{anchor}" fill="{TEXT}" font-size="12">'
-            f"{_esc(text)} ({_esc(category)})</text>"
-        )
-        out.append("</g>")
+        out += plot.series_break(k, list(categories).index(category), category, text)
     label_ys: list[float] = []
     dots = n <= 24
     for k, (name, vs) in enumerate(series):
@@ -287,15 +315,7 @@ def line_chart(
         pts = [(left + i * step, top + ph - v / vmax * ph) for i, v in enumerate(vs) if v is not None]
         if not pts:
             continue
-        parts: list[str] = []
-        pen_up = True
-        for i, v in enumerate(vs):
-            if v is None:
-                pen_up = True
-                continue
-            x, y = left + i * step, top + ph - v / vmax * ph
-            parts.append(f"{'M' if pen_up else 'L'}{_f(x)},{_f(y)}")
-            pen_up = False
+        parts = plot.path(vs)
         out.append(f'<path d="{" ".join(parts)}" fill="none" stroke="{colour}" stroke-width="{3 if dots else 2}"/>')
         if dots:
             for x, y in pts:

@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -530,74 +530,136 @@ def _load_raw(
 ) -> tuple[list[Problem], set[str]]:
     """Load ``path`` as all-VARCHAR table ``raw_<name>`` with its row number ``__row``.
     Returns file-level problems and the columns present."""
-    label = path.name
-    table = f"raw_{name}"
-    problems: list[Problem] = []
-    if path.suffix.lower() == ".parquet":
-        try:
-            file_schema = pq.read_schema(path)
-        except Exception as e:
-            return [Problem(label, None, None, f"cannot read the Parquet file: {e}")], set()
-        present = set(file_schema.names)
-        for f in schema:
-            if f.name in present:
-                t = file_schema.field(f.name).type
-                ok = (
-                    (
-                        pa.types.is_date32(f.type)
-                        and (pa.types.is_date(t) or pa.types.is_string(t) or pa.types.is_large_string(t))
-                    )
-                    or (pa.types.is_boolean(f.type) and pa.types.is_boolean(t))
-                    or (
-                        pa.types.is_string(f.type)
-                        and (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t))
-                    )
-                )
-                if not ok:
-                    problems.append(Problem(label, None, f.name, f"column has type {t}; expected {f.type}"))
-        cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in file_schema.names)
-        con.execute(
-            f"CREATE TABLE {table} AS SELECT CAST(file_row_number AS BIGINT) + 1 AS __row, {cols} "  # noqa: S608
-            f"FROM read_parquet({_sql_str(str(path))}, file_row_number = true)"
-        )
-    else:
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                names = next(csv.reader(fh), [])
-        except (OSError, UnicodeDecodeError, csv.Error) as e:
-            return [Problem(label, None, None, f"cannot read the CSV file: {e}")], set()
-        if not names:
-            return [Problem(label, None, None, "the CSV file is empty: it needs a header row")], set()
-        present = set(names)
-        columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
-        if len(names) != len(present):
-            return [Problem(label, None, None, "the header row names a column twice")], present
-        try:
-            con.execute(
-                f"CREATE TABLE {table}_0 AS SELECT * FROM read_csv({_sql_str(str(path))}, header = true, "  # noqa: S608
-                f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
-                "strict_mode = true, store_rejects = true, "
-                f"rejects_table = 'rejects_{name}', rejects_scan = 'rejects_scan_{name}')"
-            )
-        except duckdb.Error as e:
-            return [Problem(label, None, None, f"cannot read the CSV file: {str(e).splitlines()[0]}")], present
-        rejects = con.execute(
-            f"SELECT line, column_name, error_type, error_message FROM rejects_{name} ORDER BY line"  # noqa: S608
-        ).fetchall()
-        for line, column, _etype, message in rejects:
-            problems.append(
-                Problem(label, int(line) - 1, column or None, f"line {line} cannot be read: {message.splitlines()[0]}")
-            )
-        if rejects:
-            return problems, present
-        con.execute(f"CREATE TABLE {table} AS SELECT rowid + 1 AS __row, * FROM {table}_0")  # noqa: S608
-        con.execute(f"DROP TABLE {table}_0")
+    loader = _load_parquet if path.suffix.lower() == ".parquet" else _load_csv
+    problems, present, loaded = loader(con, name, path, schema)
+    if not loaded:
+        return problems, present
     for f in schema:
         if f.name not in present:
-            problems.append(Problem(label, None, f.name, "missing column"))
+            problems.append(Problem(path.name, None, f.name, "missing column"))
     for extra in sorted(present - set(schema.names)):
-        problems.append(Problem(label, None, extra, "unexpected column: an extract holds only the documented columns"))
+        problems.append(
+            Problem(path.name, None, extra, "unexpected column: an extract holds only the documented columns")
+        )
     return problems, present
+
+
+def _parquet_type_ok(expected: pa.DataType, t: pa.DataType) -> bool:
+    """Whether a Parquet column of type ``t`` can be read as the schema's ``expected`` type."""
+    text = pa.types.is_string(t) or pa.types.is_large_string(t)
+    return bool(
+        (pa.types.is_date32(expected) and (pa.types.is_date(t) or text))
+        or (pa.types.is_boolean(expected) and pa.types.is_boolean(t))
+        or (pa.types.is_string(expected) and (text or pa.types.is_dictionary(t)))
+    )
+
+
+def _load_parquet(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, schema: pa.Schema
+) -> tuple[list[Problem], set[str], bool]:
+    """Load a Parquet file as ``raw_<name>``: its problems, the columns present and whether it was loaded."""
+    label = path.name
+    try:
+        file_schema = pq.read_schema(path)
+    except Exception as e:
+        return [Problem(label, None, None, f"cannot read the Parquet file: {e}")], set(), False
+    present = set(file_schema.names)
+    problems = [
+        Problem(label, None, f.name, f"column has type {file_schema.field(f.name).type}; expected {f.type}")
+        for f in schema
+        if f.name in present and not _parquet_type_ok(f.type, file_schema.field(f.name).type)
+    ]
+    cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in file_schema.names)
+    con.execute(
+        f"CREATE TABLE raw_{name} AS SELECT CAST(file_row_number AS BIGINT) + 1 AS __row, {cols} "  # noqa: S608
+        f"FROM read_parquet({_sql_str(str(path))}, file_row_number = true)"
+    )
+    return problems, present, True
+
+
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, name: str, path: Path, schema: pa.Schema
+) -> tuple[list[Problem], set[str], bool]:
+    """Load a CSV file as ``raw_<name>``: its problems, the columns present and whether it was loaded."""
+    label = path.name
+    table = f"raw_{name}"
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            names = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        return [Problem(label, None, None, f"cannot read the CSV file: {e}")], set(), False
+    if not names:
+        return [Problem(label, None, None, "the CSV file is empty: it needs a header row")], set(), False
+    present = set(names)
+    columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
+    if len(names) != len(present):
+        return [Problem(label, None, None, "the header row names a column twice")], present, False
+    try:
+        con.execute(
+            f"CREATE TABLE {table}_0 AS SELECT * FROM read_csv({_sql_str(str(path))}, header = true, "  # noqa: S608
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
+            "strict_mode = true, store_rejects = true, "
+            f"rejects_table = 'rejects_{name}', rejects_scan = 'rejects_scan_{name}')"
+        )
+    except duckdb.Error as e:
+        return [Problem(label, None, None, f"cannot read the CSV file: {str(e).splitlines()[0]}")], present, False
+    rejects = con.execute(
+        f"SELECT line, column_name, error_type, error_message FROM rejects_{name} ORDER BY line"  # noqa: S608
+    ).fetchall()
+    if rejects:
+        return [
+            Problem(label, int(line) - 1, column or None, f"line {line} cannot be read: {message.splitlines()[0]}")
+            for line, column, _etype, message in rejects
+        ], present, False
+    con.execute(f"CREATE TABLE {table} AS SELECT rowid + 1 AS __row, * FROM {table}_0")  # noqa: S608
+    con.execute(f"DROP TABLE {table}_0")
+    return [], present, True
+
+
+def _row_problems(con: duckdb.DuckDBPyConnection, name: str, file: Path, max_problems: int) -> list[Problem]:
+    """The problems of the rows of loaded table ``raw_<name>``: failed checks, then duplicate keys."""
+    problems: list[Problem] = []
+    for check in _CHECKS[name]():
+        value = f'CAST("{check.column}" AS VARCHAR)' if check.show_value else "NULL"
+        sql = (
+            f"SELECT __row, {value}, {_message_sql(check.message)} FROM raw_{name} "  # noqa: S608
+            f"WHERE {check.condition} ORDER BY __row LIMIT {int(max_problems)}"
+        )
+        for row, val, message in con.execute(sql).fetchall():
+            problems.append(Problem(file.name, int(row), check.column, str(message), val))
+    key = _KEYS.get(name)
+    if key:
+        sql = (
+            f"SELECT __row, {key}, first_row FROM (SELECT __row, {key}, "  # noqa: S608
+            f"min(__row) OVER (PARTITION BY {key}) AS first_row FROM raw_{name} WHERE {key} IS NOT NULL) "
+            f"WHERE __row > first_row ORDER BY __row LIMIT {int(max_problems)}"
+        )
+        for row, val, first in con.execute(sql).fetchall():
+            problems.append(Problem(file.name, int(row), key, f"duplicate {key} '{val}' (first on row {first})", val))
+    return problems
+
+
+def _orphan_problems(
+    con: duckdb.DuckDBPyConnection, files: Mapping[str, Path], loaded: set[str], max_problems: int
+) -> list[Problem]:
+    """Reviews and support rows whose referral is not in the (loaded) referrals."""
+    problems: list[Problem] = []
+    if "referrals" not in loaded:
+        return problems
+    for name in ("reviews", "support"):
+        if name not in loaded:
+            continue
+        sql = (
+            f"SELECT s.__row, s.referral_id FROM raw_{name} s "  # noqa: S608
+            "WHERE s.referral_id IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM raw_referrals r WHERE r.referral_id = s.referral_id) "
+            f"ORDER BY s.__row LIMIT {int(max_problems)}"
+        )
+        for row, val in con.execute(sql).fetchall():
+            problems.append(
+                Problem(files[name].name, int(row), "referral_id", f"no referral '{val}' in the extract", val)
+            )
+    return problems
 
 
 def validate(path: str | os.PathLike[str], *, max_problems: int = DEFAULT_MAX_PROBLEMS) -> list[Problem]:
@@ -616,46 +678,13 @@ def validate(path: str | os.PathLike[str], *, max_problems: int = DEFAULT_MAX_PR
     try:
         loaded: set[str] = set()
         for name, f in files.items():
-            schema = xs.TABLES[name]
-            file_problems, _present = _load_raw(con, name, f, schema)
+            file_problems, _present = _load_raw(con, name, f, xs.TABLES[name])
             problems += file_problems
             if file_problems:
                 continue  # row checks need every column and readable rows
             loaded.add(name)
-            for check in _CHECKS[name]():
-                value = f'CAST("{check.column}" AS VARCHAR)' if check.show_value else "NULL"
-                sql = (
-                    f"SELECT __row, {value}, {_message_sql(check.message)} FROM raw_{name} "  # noqa: S608
-                    f"WHERE {check.condition} ORDER BY __row LIMIT {int(max_problems)}"
-                )
-                for row, val, message in con.execute(sql).fetchall():
-                    problems.append(Problem(f.name, int(row), check.column, str(message), val))
-            key = _KEYS.get(name)
-            if key:
-                sql = (
-                    f"SELECT __row, {key}, first_row FROM (SELECT __row, {key}, "  # noqa: S608
-                    f"min(__row) OVER (PARTITION BY {key}) AS first_row FROM raw_{name} WHERE {key} IS NOT NULL) "
-                    f"WHERE __row > first_row ORDER BY __row LIMIT {int(max_problems)}"
-                )
-                for row, val, first in con.execute(sql).fetchall():
-                    problems.append(
-                        Problem(f.name, int(row), key, f"duplicate {key} '{val}' (first on row {first})", val)
-                    )
-        if "referrals" in loaded:
-            for name in ("reviews", "support"):
-                if name in loaded:
-                    sql = (
-                        f"SELECT s.__row, s.referral_id FROM raw_{name} s "  # noqa: S608
-                        "WHERE s.referral_id IS NOT NULL AND NOT EXISTS "
-                        "(SELECT 1 FROM raw_referrals r WHERE r.referral_id = s.referral_id) "
-                        f"ORDER BY s.__row LIMIT {int(max_problems)}"
-                    )
-                    for row, val in con.execute(sql).fetchall():
-                        problems.append(
-                            Problem(
-                                files[name].name, int(row), "referral_id", f"no referral '{val}' in the extract", val
-                            )
-                        )
+            problems += _row_problems(con, name, f, max_problems)
+        problems += _orphan_problems(con, files, loaded, max_problems)
     finally:
         con.close()
     order = {f.name: i for i, f in enumerate(files.values())}
