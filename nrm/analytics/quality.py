@@ -486,6 +486,122 @@ def _explained_by_break(q: Quarter, dim: str, categories: Sequence[str]) -> str 
     return None
 
 
+_Moves = dict[str, tuple[float, float, int]]  # category -> (difference, z, observed)
+
+
+def _category_moves(
+    dim: _Dim,
+    q: Quarter,
+    base: Sequence[Quarter],
+    totals: dict[Quarter, int],
+    by: dict[Quarter, dict[str, int]],
+    table: list[tuple[Any, ...]],
+) -> _Moves | None:
+    """How far each category of ``dim`` in quarter ``q`` is from its share of the baseline quarters on the
+    same basis (each also added to ``table``); None if ``q`` or the baseline has no referral."""
+    n = totals.get(q, 0)
+    usable = _same_basis(base, q, dim.name)
+    base_n = sum(totals.get(b, 0) for b in usable)
+    if n == 0 or base_n == 0:
+        return None
+    base_share = {c: sum(by.get(b, {}).get(c, 0) for b in usable) / base_n for c in dim.categories}
+    moves: _Moves = {}
+    for c in dim.categories:
+        expected = base_share[c] * n
+        observed = by.get(q, {}).get(c, 0)
+        diff = observed - expected
+        z = diff / math.sqrt(max(expected, 1.0))
+        moves[c] = (diff, z, observed)
+        table.append((q.label, dim.name, c, observed, round(expected, 1), round(diff, 1), round(z, 1)))
+    return moves
+
+
+def _matched_falls(gain: float, falls: Sequence[str], moves: _Moves, config: QualityConfig) -> list[str]:
+    """The falling categories that balance a rise of ``gain``: each one alone, else all of them together."""
+    lo, hi = config.shift_ratio
+    matched = [c for c in falls if lo <= abs(moves[c][0]) / gain <= hi]
+    total_fall = sum(abs(moves[c][0]) for c in falls)
+    if not matched and falls and lo <= total_fall / gain <= hi:
+        matched = list(falls)
+    return matched
+
+
+def _shift_finding(cid: str, dim: str, q: Quarter, up: str, matched: Sequence[str], moves: _Moves) -> Finding:
+    """A rise of ``up`` balanced by the falls of ``matched``: a fail when the rise is of the unknown category,
+    noted when a series break explains it, otherwise a warning."""
+    gain = moves[up][0]
+    fell = ", ".join(
+        f"{c} fell by {abs(moves[c][0]):,.0f} (to {moves[c][2]:,} against {moves[c][2] - moves[c][0]:,.0f} "
+        "expected)"
+        for c in matched
+    )
+    rose = f"{up} rose by {gain:,.0f} (to {moves[up][2]:,} against {moves[up][2] - gain:,.0f} expected)"
+    cats = (*matched, up)
+    if up == UNKNOWN:
+        return Finding(
+            cid,
+            f"{dim}, {q.label}: {fell}, while {rose}: referrals of {', '.join(matched)} may have "
+            f"been recorded as '{UNKNOWN}'.",
+            period=q.label,
+            dimension=dim,
+            categories=cats,
+            count=round(gain),
+            severity="fail",
+        )
+    reason = _explained_by_break(q, dim, cats)
+    if reason:
+        return Finding(
+            cid,
+            f"{dim}, {q.label}: {fell}, while {rose}. Explained by a series break: {reason}",
+            period=q.label,
+            dimension=dim,
+            categories=cats,
+            severity="pass",
+        )
+    return Finding(
+        cid,
+        f"{dim}, {q.label}: {fell}, while {rose}: check that {', '.join(matched)} and {up} "
+        "are recorded consistently.",
+        period=q.label,
+        dimension=dim,
+        categories=cats,
+        count=round(gain),
+        severity="warn",
+    )
+
+
+def _shift_findings(cid: str, dim: _Dim, q: Quarter, moves: _Moves, n: int, config: QualityConfig) -> list[Finding]:
+    """The significant rises of quarter ``q`` (of ``n`` referrals) that falls elsewhere balance."""
+
+    def significant(c: str, sign: int) -> bool:
+        diff, z, _ = moves[c]
+        return sign * z >= config.shift_z and abs(diff) >= config.shift_min_share * n
+
+    rises = [c for c in dim.categories if significant(c, +1)]
+    falls = [c for c in dim.categories if significant(c, -1)]
+    findings: list[Finding] = []
+    for up in rises:
+        matched = _matched_falls(moves[up][0], falls, moves, config)
+        if matched:
+            findings.append(_shift_finding(cid, dim.name, q, up, matched, moves))
+    return findings
+
+
+def _shift_summary(findings: Sequence[Finding], status: Status, base: Sequence[Quarter]) -> str:
+    failing = [f for f in findings if f.severity == "fail"]
+    if failing:
+        summary = "; ".join(
+            f"{f.period} {f.dimension}: {', '.join(f.categories[:-1])} -> {f.categories[-1]}" for f in failing
+        )
+        return f"Possible miscoding: {summary}."
+    if findings and status == "warn":
+        return f"{sum(1 for f in findings if f.severity == 'warn')} shift(s) between known categories to check."
+    return (
+        f"No unexpected shifts against the mix of {base[0].label} to {base[-1].label}"
+        + (" (shifts explained by series breaks are noted)." if findings else ".")
+    )
+
+
 def check_category_shift(
     con: duckdb.DuckDBPyConnection, period: Period, config: QualityConfig | None = None
 ) -> CheckResult:
@@ -497,108 +613,20 @@ def check_category_shift(
         return CheckResult(cid, title, "pass", blocking, "Not enough earlier quarters to compare with.")
     findings: list[Finding] = []
     table: list[tuple[Any, ...]] = []
-    status: Status = "pass"
-    lo, hi = config.shift_ratio
     for dim in _SHIFT_DIMENSIONS:
         totals, by = _category_counts(con, dim, base[0], own[-1])
         for q in own:
-            n = totals.get(q, 0)
-            usable = _same_basis(base, q, dim.name)
-            base_n = sum(totals.get(b, 0) for b in usable)
-            if n == 0 or base_n == 0:
-                continue
-            base_share = {c: sum(by.get(b, {}).get(c, 0) for b in usable) / base_n for c in dim.categories}
-            moves: dict[str, tuple[float, float, int]] = {}  # category -> (difference, z, observed)
-            for c in dim.categories:
-                expected = base_share[c] * n
-                observed = by.get(q, {}).get(c, 0)
-                diff = observed - expected
-                z = diff / math.sqrt(max(expected, 1.0))
-                moves[c] = (diff, z, observed)
-                table.append((q.label, dim.name, c, observed, round(expected, 1), round(diff, 1), round(z, 1)))
-
-            def significant(c: str, sign: int, moves: dict[str, tuple[float, float, int]] = moves, n: int = n) -> bool:
-                diff, z, _ = moves[c]
-                return sign * z >= config.shift_z and abs(diff) >= config.shift_min_share * n
-
-            rises = [c for c in dim.categories if significant(c, +1)]
-            falls = [c for c in dim.categories if significant(c, -1)]
-            for up in rises:
-                gain = moves[up][0]
-                matched = [c for c in falls if lo <= abs(moves[c][0]) / gain <= hi]
-                total_fall = sum(abs(moves[c][0]) for c in falls)
-                if not matched and falls and lo <= total_fall / gain <= hi:
-                    matched = list(falls)
-                if not matched:
-                    continue
-                fell = ", ".join(
-                    f"{c} fell by {abs(moves[c][0]):,.0f} (to {moves[c][2]:,} against {moves[c][2] - moves[c][0]:,.0f} "
-                    "expected)"
-                    for c in matched
-                )
-                rose = f"{up} rose by {gain:,.0f} (to {moves[up][2]:,} against {moves[up][2] - gain:,.0f} expected)"
-                cats = (*matched, up)
-                if up == UNKNOWN:
-                    status = "fail"
-                    findings.append(
-                        Finding(
-                            cid,
-                            f"{dim.name}, {q.label}: {fell}, while {rose}: referrals of {', '.join(matched)} may have "
-                            f"been recorded as '{UNKNOWN}'.",
-                            period=q.label,
-                            dimension=dim.name,
-                            categories=cats,
-                            count=round(gain),
-                            severity="fail",
-                        )
-                    )
-                    continue
-                reason = _explained_by_break(q, dim.name, cats)
-                if reason:
-                    findings.append(
-                        Finding(
-                            cid,
-                            f"{dim.name}, {q.label}: {fell}, while {rose}. Explained by a series break: {reason}",
-                            period=q.label,
-                            dimension=dim.name,
-                            categories=cats,
-                            severity="pass",
-                        )
-                    )
-                else:
-                    if status == "pass":
-                        status = "warn"
-                    findings.append(
-                        Finding(
-                            cid,
-                            f"{dim.name}, {q.label}: {fell}, while {rose}: check that {', '.join(matched)} and {up} "
-                            "are recorded consistently.",
-                            period=q.label,
-                            dimension=dim.name,
-                            categories=cats,
-                            count=round(gain),
-                            severity="warn",
-                        )
-                    )
-    failing = [f for f in findings if f.severity == "fail"]
-    if failing:
-        summary = "; ".join(
-            f"{f.period} {f.dimension}: {', '.join(f.categories[:-1])} -> {f.categories[-1]}" for f in failing
-        )
-        summary = f"Possible miscoding: {summary}."
-    elif findings and status == "warn":
-        summary = f"{sum(1 for f in findings if f.severity == 'warn')} shift(s) between known categories to check."
-    else:
-        summary = (
-            f"No unexpected shifts against the mix of {base[0].label} to {base[-1].label}"
-            + (" (shifts explained by series breaks are noted)." if findings else ".")
-        )
+            moves = _category_moves(dim, q, base, totals, by, table)
+            if moves is not None:
+                findings += _shift_findings(cid, dim, q, moves, totals.get(q, 0), config)
+    severities = {f.severity for f in findings}
+    status: Status = "fail" if "fail" in severities else "warn" if "warn" in severities else "pass"
     return CheckResult(
         cid,
         title,
         status,
         blocking,
-        summary,
+        _shift_summary(findings, status, base),
         tuple(findings),
         ("Quarter", "Dimension", "Category", "Referrals", "Expected", "Difference", "z"),
         tuple(table),
