@@ -123,11 +123,14 @@ class SynthRefused(SynthArgumentError):
 
 
 def synth_into_db(*, referrals: int, seed: int, start: date = date(2019, 1, 1),
-                  end: date = date(2024, 12, 31)) -> int:
+                  end: date | None = None) -> int:
     """Generate ``referrals`` synthetic referrals made ``start``..``end`` and write them, with their
     cases, decisions, reviews, support, partner messages and the matching Duty to Notify reports,
-    to the database in one transaction. ``end`` is the date the data describe (the extract date):
-    later events are not shown. Returns the number of referrals created."""
+    to the database in one transaction. ``end`` (by default today) is the date the data describe:
+    later events are not shown, and cases still open are as old as they would be today. Returns the
+    number of referrals created."""
+    if end is None:
+        end = timezone.localdate()
     if settings.PRODUCTION:
         raise SynthRefused("Synthetic data cannot be loaded in production: it would mix invented people "
                            "with real ones. Use a development or test database (NRM_ENVIRONMENT).")

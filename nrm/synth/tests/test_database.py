@@ -291,3 +291,18 @@ def test_the_case_page_and_the_referral_list_render_for_synthesised_cases(loaded
     copy = first_responder.get(reverse("referrals:copy", kwargs={"referral_id": case.referral.pk}))
     assert copy.status_code == 200
     assert case.referral.answers["last_name"] in copy.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_by_default_the_data_run_up_to_today_so_open_cases_are_as_old_as_they_would_be() -> None:
+    """The demo's cases are not frozen at an old extract date, where every open case looks years overdue."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    synth_into_db(referrals=300, seed=11, start=today - timedelta(days=400))
+    latest = Case.objects.order_by("-received_on").values_list("received_on", flat=True).first()
+    assert latest is not None
+    assert today - timedelta(days=60) <= latest <= today
+    assert not Decision.objects.filter(decided_on__gt=today).exists()
+    waiting = Case.objects.filter(state=State.AWAITING_RG).values_list("received_on", flat=True)
+    assert all(today - received < timedelta(days=400) for received in waiting)
