@@ -35,6 +35,7 @@ DEFAULT_ORGANISATION = {
     Role.PANEL_CHAIR: "maap",
     Role.SUPPORT_PROVIDER: "vcc-salvation-army",
     Role.PARTNER_RECIPIENT: "police-e23000001",
+    Role.CHILDRENS_SERVICES: "la-e09000007",
     Role.ANALYST: "ho-analysis",
     Role.ADMINISTRATOR: "service-team",
 }

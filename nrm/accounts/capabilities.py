@@ -42,6 +42,9 @@ CAPABILITIES: Mapping[Role, frozenset[Capability]] = {
     Role.PANEL_CHAIR: frozenset({Capability.REVIEW_ON_PANEL, Capability.CHAIR_PANEL}),
     Role.SUPPORT_PROVIDER: frozenset({Capability.PROVIDE_SUPPORT}),
     Role.PARTNER_RECIPIENT: frozenset({Capability.RECEIVE_PARTNER_MESSAGES}),
+    # Children's social care of a local authority (a Health and Social Care trust in Northern
+    # Ireland): its safeguarding notifications, and the support of the children referred to it.
+    Role.CHILDRENS_SERVICES: frozenset({Capability.RECEIVE_PARTNER_MESSAGES, Capability.PROVIDE_SUPPORT}),
     Role.ANALYST: frozenset({Capability.ANALYSE}),
     Role.ADMINISTRATOR: frozenset({Capability.ADMINISTER}),
 }

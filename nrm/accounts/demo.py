@@ -63,7 +63,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
               "vcc-salvation-army", None),
     DemoLogin(Role.PARTNER_RECIPIENT, "crime.unit@police.demo.open-nrm.uk", "Metropolitan Police crime unit",
               "police-e23000001", None),
-    DemoLogin(Role.PARTNER_RECIPIENT, "childrens.services@la.demo.open-nrm.uk", "Camden children's social care",
+    DemoLogin(Role.CHILDRENS_SERVICES, "childrens.services@la.demo.open-nrm.uk", "Camden children's social care",
               "la-e09000007", None),
     DemoLogin(Role.ANALYST, "analyst@homeoffice.demo.open-nrm.uk", "Sasha Bell (statistician)", "ho-analysis", _key(7)),
     DemoLogin(Role.ADMINISTRATOR, "admin@service.demo.open-nrm.uk", "Ari Novak (service team)", "service-team", _key(8)),

@@ -20,6 +20,7 @@ class Role(StrEnum):
     PANEL_CHAIR = "panel_chair"
     SUPPORT_PROVIDER = "support_provider"
     PARTNER_RECIPIENT = "partner_recipient"
+    CHILDRENS_SERVICES = "childrens_services"
     ANALYST = "analyst"
     ADMINISTRATOR = "administrator"
 
@@ -54,6 +55,9 @@ ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
                        "Records support given and recovery needs assessments for people referred to it.", False),
         RoleDefinition(Role.PARTNER_RECIPIENT, "Partner recipient",
                        "Receives crime referrals and child safeguarding notifications for its organisation.", False),
+        RoleDefinition(Role.CHILDRENS_SERVICES, "Children's services",
+                       "Receives child safeguarding notifications for its local authority or trust, and supports "
+                       "the children referred to it for support.", False),
         RoleDefinition(Role.ANALYST, "Analyst / statistician",
                        "Sees pseudonymised data only; runs and signs off publications.", True),
         RoleDefinition(Role.ADMINISTRATOR, "Administrator",

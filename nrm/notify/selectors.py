@@ -16,12 +16,13 @@ def inbox_for(user: Any) -> QuerySet[OutboxMessage]:
     )
 
 
-PARTNER_KINDS = ("crime_referral", "safeguarding", "reminder")
+PARTNER_KINDS = ("crime_referral", "safeguarding", "support", "reminder")
 
 
 def partner_inbox_for(user: Any) -> QuerySet[OutboxMessage]:
-    """Crime referrals, child safeguarding notifications and their reminders addressed to the
-    organisations where the user is a partner recipient (a police crime unit, children's social
+    """Crime referrals, child safeguarding notifications, support referrals (which reach a partner
+    only as children's services, the provider for a child) and their reminders addressed to the
+    organisations where the user receives partner messages (a police crime unit, children's social
     care). Nothing else, and nobody else's."""
     if not getattr(user, "is_authenticated", False):
         return OutboxMessage.objects.none()

@@ -24,6 +24,9 @@ from nrm.referrals.answers import fields_for_partner, person_name, referral_answ
 from nrm.referrals.selectors import referral_for_partner_message
 from nrm.referrals.services import referral_record_view
 
+# The model label of a support referral (``support`` sits above ``referrals``, so by name).
+SUPPORT_REFERRAL = "support.SupportReferral"
+
 
 def _message_for(user: Any, message_id: UUID) -> OutboxMessage:
     message = partner_inbox_for(user).filter(pk=message_id).first()
@@ -73,8 +76,16 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
                    "sections": referral_answer_rows(referral, reader=request.user, fields=fields)}
     return render(request, "referrals/inbox/message.html", {
         "title": message.subject, "message": message, "status": _status(message), "referral": referral,
-        "summary": summary, "back_url": reverse("inbox:list"),
+        "summary": summary, "support_url": _support_url(request.user, message), "back_url": reverse("inbox:list"),
     })
+
+
+def _support_url(user: Any, message: OutboxMessage) -> str | None:
+    """A support referral (to children's services, for a child) is answered on the support pages,
+    where the person's page scopes it to the user's organisation; only for those who support."""
+    if message.about_type != SUPPORT_REFERRAL or not may(user, Capability.PROVIDE_SUPPORT):
+        return None
+    return reverse("support:person", kwargs={"referral_id": message.about_id})
 
 
 @login_required

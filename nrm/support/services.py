@@ -25,6 +25,8 @@ from nrm.cases.access import is_decision_maker_for
 from nrm.core import rules
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
 from nrm.core.hooks import DecisionEvent
+from nrm.core.policy import int_value
+from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind, OutboxMessage
 from nrm.notify.services import outbox_add
 from nrm.reference.models import Organisation
@@ -120,9 +122,19 @@ def support_referral_open(*, case: Any, opened_on: date | None = None, rg_date: 
                   "Sign in to accept or decline the referral."),
             recipient_organisation=provider,
             about=referral,
+            acknowledge_by=_acknowledge_by(provider_type, day=day, nation=case.nation),
             dedupe_key=f"support-referral:{referral.pk}",
         )
     return referral
+
+
+def _acknowledge_by(provider_type: str, *, day: date, nation: str) -> date | None:
+    """A child's support referral goes to children's services, whose partner inbox asks them to
+    acknowledge it like a safeguarding notification (within the partners' policy working days,
+    with a reminder when they do not); a victim care contract provider answers on its own list."""
+    if provider_type != ProviderType.LOCAL_AUTHORITY:
+        return None
+    return add_working_days(day, int_value("partner_ack_working_days", on=day), nation)
 
 
 def support_move_on_start(*, case: Any, cg_date: date, served_on: date | None = None,

@@ -85,3 +85,33 @@ def test_a_provider_accepts_records_support_and_cannot_end_move_on_support_early
     # The provider cannot reach a person referred to someone else.
     page.goto(f"{live_server.url}/support/people/{not_ours.pk}")
     expect(page.locator("h1")).to_have_text("Page not found")
+
+
+def test_childrens_services_find_a_childs_support_referral_in_their_inbox_and_accept_it(
+        page: Page, live_server: Any) -> None:
+    today = timezone.localdate()
+    case = builders.build_case(received_on=today - timedelta(days=3), state=State.AWAITING_RG, is_child=True,
+                               child_local_authority="E09000007",
+                               answers={**builders.ANSWERS, "first_names": "Ana"})
+    builders.positive_rg(case, builders.user(Role.CASEWORKER, "sca"), decided_on=today - timedelta(days=1))
+    referral = SupportReferral.objects.get(case=case)
+    camden = builders.user(Role.CHILDRENS_SERVICES, "la-e09000007")
+
+    sign_in_as(page, live_server, camden)
+    page.get_by_role("link", name="Inbox").first.click()
+    page.get_by_role("link", name=f"New support referral: case {case.reference}").click()
+    expect(page.locator("main")).to_contain_text("Acknowledge by")
+    assert_accessible(page)
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("You have acknowledged this message")
+    page.get_by_role("link", name="Open the support referral").click()
+    expect(page.locator("h1")).to_contain_text("Ana Example")
+    page.get_by_label("Yes, accept the referral").check()
+    page.get_by_role("button", name="Send response").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("You accepted the referral")
+    page.get_by_role("link", name="People supported").first.click()
+    expect(page.locator("main")).to_contain_text("Receiving support")
+    expect(page.locator("main")).to_contain_text("Ana Example")
+    assert_accessible(page)
+    referral.refresh_from_db()
+    assert referral.status == SupportReferralStatus.ACCEPTED

@@ -76,6 +76,7 @@ ROLES = {
     "panel_chair",
     "support_provider",
     "partner_recipient",
+    "childrens_services",
     "analyst",
     "administrator",
 }
@@ -392,7 +393,7 @@ def test_every_childrens_services_authority_is_an_organisation() -> None:
         org = by_slug[f"la-{code.lower()}"]
         assert org["organisation_type"] == "Local authority"
         # Children's services: they refer, receive safeguarding notifications and support children.
-        assert org["roles"] == "first_responder;partner_recipient;support_provider"
+        assert org["roles"] == "first_responder;partner_recipient;childrens_services;support_provider"
     trusts = [
         o
         for o in by_slug.values()
