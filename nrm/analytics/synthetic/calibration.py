@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -454,15 +454,7 @@ def _load(data_dir: Path, ref_dir: Path) -> Calibration:
     notes: list[str] = []
 
     # --- referrals: volume and age x location -------------------------------
-    lon = pl.read_csv(data_dir / "nrm_referrals_longitudinal.csv", infer_schema_length=0)
-    lon = lon.filter((pl.col("Quarter") != "Total") & (pl.col("Location of exploitation") != "Total"))
-    age_location: dict[int, F64] = {}
-    for row in lon.iter_rows(named=True):
-        qi = _qi(int(row["Year"]), row["Quarter"])
-        arr = age_location.setdefault(qi, np.zeros((3, 4)))
-        arr[_AGE_LABELS[row["Age at exploitation"]], xs.LOCATIONS.index(row["Location of exploitation"])] += float(
-            row["NRM referrals"]
-        )
+    age_location = _age_location(data_dir)
     referrals = {qi: float(a.sum()) for qi, a in age_location.items()}
 
     # --- decisions ------------------------------------------------------------
@@ -475,58 +467,29 @@ def _load(data_dir: Path, ref_dir: Path) -> Calibration:
     # --- first-responder tables -------------------------------------------------
     cells = _table_cells(data_dir, resolver)
     table_quarters = tuple(sorted(set(cells["qi"].to_list())))
-
-    nat_names = set(cells["nat"].to_list())
     dtn_raw = _dtn_nationality(data_dir, resolver)
-    nat_names |= set(dtn_raw["nat"].to_list())
-    collapsed_of = {n: _collapse(n) for n in nat_names}
-    nat_names |= set(collapsed_of.values())
-    nationalities = tuple(sorted(nat_names))
-    nat_index = {n: i for i, n in enumerate(nationalities)}
-    nationality_collapsed = np.array([nat_index[_collapse(n)] for n in nationalities], dtype=np.int64)
-
-    expl_names = set(cells["expl"].to_list())
-    expl_names |= {recode_exploitation_pre_2019(e) for e in expl_names}
-    exploitations = tuple(sorted(expl_names, key=lambda e: (e.count(";"), [EXPLOITATION_ORDER.index(p) for p in
-                                                                           e.split(";")])))
-    expl_index = {e: i for i, e in enumerate(exploitations)}
-    exploitation_recoded = np.array([expl_index[recode_exploitation_pre_2019(e)] for e in exploitations],
-                                    dtype=np.int64)
-    flags = np.zeros((len(exploitations), len(xs.EXPLOITATION_TYPES)), dtype=np.bool_)
-    for i, e in enumerate(exploitations):
-        for p in e.split(";"):
-            flags[i, xs.EXPLOITATION_TYPES.index(p)] = True
+    nationalities, nat_index, nationality_collapsed = _nationality_index(cells, dtn_raw)
+    exploitations, expl_index, exploitation_recoded, flags = _exploitation_index(cells)
 
     # --- organisations ----------------------------------------------------------
-    orgs: list[str] = []
-    org_type: list[int] = []
-
-    def add_org(name: str, ftype: int) -> int:
-        orgs.append(name)
-        org_type.append(ftype)
-        return len(orgs) - 1
-
+    orgs = _Organisations()
     table_orgs = cells.select("ftype", "org").unique().sort("ftype", "org")
     org_index: dict[tuple[int, str], int] = {}
     for ftype, name in table_orgs.iter_rows():
-        org_index[(ftype, name)] = add_org(name, ftype)
+        org_index[(ftype, name)] = orgs.add(name, ftype)
 
     forces, regions, force_from, force_w = _police_forces(ref_dir, notes)
-    force_org = np.array([add_org(f, POLICE) for f in forces], dtype=np.int64)
+    force_org = np.array([orgs.add(f, POLICE) for f in forces], dtype=np.int64)
     org_rows = _read_csv(ref_dir / "organisations.csv") if (ref_dir / "organisations.csv").exists() else []
     hsc_names = [r["name"] for r in org_rows if r["organisation_type"] == "Health and social care"] or list(
         _HSC_FALLBACK)
-    hsc_org = np.array([add_org(n, HSC) for n in hsc_names], dtype=np.int64)
-    other_org = add_org(OTHER_FIRST_RESPONDER, OTHER)
-    la_org, la_force, la_from, la_to = _local_authorities(ref_dir, org_rows, forces, add_org, notes)
+    hsc_org = np.array([orgs.add(n, HSC) for n in hsc_names], dtype=np.int64)
+    other_org = orgs.add(OTHER_FIRST_RESPONDER, OTHER)
+    la_org, la_force, la_from, la_to = _local_authorities(ref_dir, org_rows, forces, orgs.add, notes)
     if len(la_org) == 0:
         la_org = np.array([org_index[(LA, LOCAL_AUTHORITY_PRINTED)]], dtype=np.int64)
         la_force = np.array([-1], dtype=np.int64)
         la_from, la_to = (date.min,), (date.max,)
-    ieca_from = IECA_FROM_FALLBACK
-    for r in org_rows:
-        if r["slug"] == "ieca" and r.get("effective_from"):
-            ieca_from = date.fromisoformat(r["effective_from"])
 
     # --- profiles ------------------------------------------------------------------
     cells = cells.with_columns(
@@ -537,77 +500,22 @@ def _load(data_dir: Path, ref_dir: Path) -> Calibration:
         pl.col("gender").replace_strict({g: i for i, g in enumerate(xs.GENDERS)}, return_dtype=pl.Int64)
         .alias("gender_i"),
     )
-    # Residual (types outside the tables) by quarter and age.
-    table_by_age = cells.group_by("qi", "age").agg(pl.col("w").sum())
-    residual: dict[int, F64] = {}
-    for qi in table_quarters:
-        tot = age_location[qi].sum(axis=1)
-        got = np.zeros(3)
-        for _, a, w in table_by_age.filter(pl.col("qi") == qi).iter_rows():
-            got[a] = w
-        residual[qi] = np.maximum(tot - got, 0.0)
-
-    def build(name: str, frame: pl.DataFrame, resid: F64, recode: bool) -> Profile:
-        fr_counts = np.zeros((3, len(FRT)))
-        for f, a, w in frame.group_by("ftype", "age").agg(pl.col("w").sum()).iter_rows():
-            fr_counts[a, f] += w
-        for f, share in RESIDUAL_SPLIT.items():
-            fr_counts[:, f] += resid * share
-        tot = fr_counts.sum(axis=1, keepdims=True)
-        fr_given_age = np.where(tot > 0, fr_counts / np.where(tot > 0, tot, 1.0), 0.0)
-        ftype = frame["ftype"].to_numpy().astype(np.int64)
-        org = frame["org_i"].to_numpy().astype(np.int64)
-        expl = frame["expl_i"].to_numpy().astype(np.int64)
-        gender = frame["gender_i"].to_numpy().astype(np.int64)
-        nat = frame["nat_i"].to_numpy().astype(np.int64)
-        age = frame["age"].to_numpy().astype(np.int64)
-        w = frame["w"].to_numpy().astype(np.float64)
-        # The other types take the pooled mix of all tables for their age.
-        parts_t, parts_o = [ftype], [org]
-        parts_e, parts_g, parts_n, parts_a, parts_w = [expl], [gender], [nat], [age], [w]
-        for f in RESIDUAL_SPLIT:
-            parts_t.append(np.full(len(w), f, dtype=np.int64))
-            parts_o.append(np.full(len(w), -1, dtype=np.int64))
-            parts_e.append(expl)
-            parts_g.append(gender)
-            parts_n.append(nat)
-            parts_a.append(age)
-            parts_w.append(w)
-        ct, co, ce, cg_, cn, ca, cw = (np.concatenate(p) for p in
-                                       (parts_t, parts_o, parts_e, parts_g, parts_n, parts_a, parts_w))
-        if recode:
-            ce = exploitation_recoded[ce]
-            cn = nationality_collapsed[cn]
-            keep = ca != 2
-            ct, co, ce, cg_, cn, ca, cw = (x[keep] for x in (ct, co, ce, cg_, cn, ca, cw))
-            fr_given_age = fr_given_age.copy()
-            fr_given_age[2, :] = 0.0
-        return Profile(name, fr_given_age, ct, co, ce, cg_, cn, ca, cw.astype(np.float64))
-
+    residual = _residual(cells, table_quarters, age_location)
+    recoding = _Recoding(exploitation_recoded, nationality_collapsed)
     pooled_resid = sum((residual[q] for q in table_quarters), np.zeros(3))
     profiles = [
-        build("pooled, recorded as before 2019-10-01", cells, pooled_resid, True),
-        build("pooled 2022 Q2 to 2023 Q3", cells, pooled_resid, False),
+        _profile("pooled, recorded as before 2019-10-01", cells, pooled_resid, recoding),
+        _profile("pooled 2022 Q2 to 2023 Q3", cells, pooled_resid, None),
     ]
     for qi in table_quarters:
-        profiles.append(build(quarter_label(qi), cells.filter(pl.col("qi") == qi), residual[qi], False))
+        profiles.append(_profile(quarter_label(qi), cells.filter(pl.col("qi") == qi), residual[qi], None))
 
     # --- Duty to Notify -------------------------------------------------------------
     dtn_lon = pl.read_csv(data_dir / "nrm_duty_to_notify_longitudinal.csv", infer_schema_length=0)
     dtn = {_qi(int(y), q): float(t) for y, q, t in dtn_lon.filter(pl.col("Quarter") != "Total").iter_rows()}
-    dtn_w: dict[str, F64] = {}
     dtn_raw = dtn_raw.with_columns(pl.col("nat").replace_strict(nat_index, return_dtype=pl.Int64).alias("nat_i"))
-    pooled = np.zeros(len(nationalities))
-    for qi in table_quarters:
-        w = np.zeros(len(nationalities))
-        sub = dtn_raw.filter(pl.col("qi") == qi)
-        np.add.at(w, sub["nat_i"].to_numpy(), sub["w"].to_numpy().astype(np.float64))
-        dtn_w[quarter_label(qi)] = w
-        pooled += w
-    dtn_w[profiles[1].name] = pooled
-    pre = np.zeros(len(nationalities))
-    np.add.at(pre, nationality_collapsed, pooled)
-    dtn_w[profiles[0].name] = pre
+    dtn_w = _dtn_weights(dtn_raw, table_quarters, len(nationalities), nationality_collapsed,
+                         recoded_name=profiles[0].name, pooled_name=profiles[1].name)
 
     rg_reasons, rg_w, cg_reasons, cg_w = _reasons(ref_dir, notes)
 
@@ -624,8 +532,8 @@ def _load(data_dir: Path, ref_dir: Path) -> Calibration:
         exploitations=exploitations,
         exploitation_recoded=exploitation_recoded,
         exploitation_flags=flags,
-        organisations=tuple(orgs),
-        organisation_type=np.array(org_type, dtype=np.int64),
+        organisations=tuple(orgs.names),
+        organisation_type=np.array(orgs.types, dtype=np.int64),
         profiles=tuple(profiles),
         table_quarters=table_quarters,
         forces=forces,
@@ -643,9 +551,162 @@ def _load(data_dir: Path, ref_dir: Path) -> Calibration:
         rg_reason_weights=rg_w,
         cg_reasons=cg_reasons,
         cg_reason_weights=cg_w,
-        ieca_from=ieca_from,
+        ieca_from=_ieca_from(org_rows),
         notes=tuple(notes),
     )
+
+
+def _age_location(data_dir: Path) -> dict[int, F64]:
+    """Referrals by quarter index: an array of age x location of exploitation."""
+    lon = pl.read_csv(data_dir / "nrm_referrals_longitudinal.csv", infer_schema_length=0)
+    lon = lon.filter((pl.col("Quarter") != "Total") & (pl.col("Location of exploitation") != "Total"))
+    age_location: dict[int, F64] = {}
+    for row in lon.iter_rows(named=True):
+        qi = _qi(int(row["Year"]), row["Quarter"])
+        arr = age_location.setdefault(qi, np.zeros((3, 4)))
+        arr[_AGE_LABELS[row["Age at exploitation"]], xs.LOCATIONS.index(row["Location of exploitation"])] += float(
+            row["NRM referrals"]
+        )
+    return age_location
+
+
+def _nationality_index(
+    cells: pl.DataFrame, dtn_raw: pl.DataFrame
+) -> tuple[tuple[str, ...], dict[str, int], I64]:
+    """Every nationality of the tables (with its form recorded before 2019-10-01), the index of each and the
+    index of each one's collapsed form."""
+    nat_names = set(cells["nat"].to_list())
+    nat_names |= set(dtn_raw["nat"].to_list())
+    collapsed_of = {n: _collapse(n) for n in nat_names}
+    nat_names |= set(collapsed_of.values())
+    nationalities = tuple(sorted(nat_names))
+    nat_index = {n: i for i, n in enumerate(nationalities)}
+    nationality_collapsed = np.array([nat_index[_collapse(n)] for n in nationalities], dtype=np.int64)
+    return nationalities, nat_index, nationality_collapsed
+
+
+def _exploitation_index(cells: pl.DataFrame) -> tuple[tuple[str, ...], dict[str, int], I64, npt.NDArray[np.bool_]]:
+    """Every exploitation (combination) of the tables with its pre-2019 recoding, the index of each, the index of
+    each one's recoded form and the flags of its types."""
+    expl_names = set(cells["expl"].to_list())
+    expl_names |= {recode_exploitation_pre_2019(e) for e in expl_names}
+    exploitations = tuple(sorted(expl_names, key=lambda e: (e.count(";"), [EXPLOITATION_ORDER.index(p) for p in
+                                                                           e.split(";")])))
+    expl_index = {e: i for i, e in enumerate(exploitations)}
+    exploitation_recoded = np.array([expl_index[recode_exploitation_pre_2019(e)] for e in exploitations],
+                                    dtype=np.int64)
+    flags = np.zeros((len(exploitations), len(xs.EXPLOITATION_TYPES)), dtype=np.bool_)
+    for i, e in enumerate(exploitations):
+        for p in e.split(";"):
+            flags[i, xs.EXPLOITATION_TYPES.index(p)] = True
+    return exploitations, expl_index, exploitation_recoded, flags
+
+
+class _Organisations:
+    """The first-responder organisations in the order they are added, with their types."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.types: list[int] = []
+
+    def add(self, name: str, ftype: int) -> int:
+        """Add an organisation; its index."""
+        self.names.append(name)
+        self.types.append(ftype)
+        return len(self.names) - 1
+
+
+def _ieca_from(org_rows: Sequence[dict[str, str]]) -> date:
+    ieca_from = IECA_FROM_FALLBACK
+    for r in org_rows:
+        if r["slug"] == "ieca" and r.get("effective_from"):
+            ieca_from = date.fromisoformat(r["effective_from"])
+    return ieca_from
+
+
+def _residual(cells: pl.DataFrame, table_quarters: Sequence[int], age_location: dict[int, F64]) -> dict[int, F64]:
+    """The referrals by quarter and age of the first-responder types outside the tables."""
+    table_by_age = cells.group_by("qi", "age").agg(pl.col("w").sum())
+    residual: dict[int, F64] = {}
+    for qi in table_quarters:
+        tot = age_location[qi].sum(axis=1)
+        got = np.zeros(3)
+        for _, a, w in table_by_age.filter(pl.col("qi") == qi).iter_rows():
+            got[a] = w
+        residual[qi] = np.maximum(tot - got, 0.0)
+    return residual
+
+
+@dataclass(frozen=True)
+class _Recoding:
+    """How a profile is recorded as before 2019-10-01: exploitations recoded, nationalities collapsed."""
+
+    exploitation_recoded: I64
+    nationality_collapsed: I64
+
+
+def _profile(name: str, frame: pl.DataFrame, resid: F64, recoding: _Recoding | None) -> Profile:
+    """The profile of the table cells in ``frame`` and the ``resid`` referrals of the other types by age."""
+    fr_counts = np.zeros((3, len(FRT)))
+    for f, a, w in frame.group_by("ftype", "age").agg(pl.col("w").sum()).iter_rows():
+        fr_counts[a, f] += w
+    for f, share in RESIDUAL_SPLIT.items():
+        fr_counts[:, f] += resid * share
+    tot = fr_counts.sum(axis=1, keepdims=True)
+    fr_given_age = np.where(tot > 0, fr_counts / np.where(tot > 0, tot, 1.0), 0.0)
+    ftype = frame["ftype"].to_numpy().astype(np.int64)
+    org = frame["org_i"].to_numpy().astype(np.int64)
+    expl = frame["expl_i"].to_numpy().astype(np.int64)
+    gender = frame["gender_i"].to_numpy().astype(np.int64)
+    nat = frame["nat_i"].to_numpy().astype(np.int64)
+    age = frame["age"].to_numpy().astype(np.int64)
+    w = frame["w"].to_numpy().astype(np.float64)
+    # The other types take the pooled mix of all tables for their age.
+    parts_t, parts_o = [ftype], [org]
+    parts_e, parts_g, parts_n, parts_a, parts_w = [expl], [gender], [nat], [age], [w]
+    for f in RESIDUAL_SPLIT:
+        parts_t.append(np.full(len(w), f, dtype=np.int64))
+        parts_o.append(np.full(len(w), -1, dtype=np.int64))
+        parts_e.append(expl)
+        parts_g.append(gender)
+        parts_n.append(nat)
+        parts_a.append(age)
+        parts_w.append(w)
+    ct, co, ce, cg_, cn, ca, cw = (np.concatenate(p) for p in
+                                   (parts_t, parts_o, parts_e, parts_g, parts_n, parts_a, parts_w))
+    if recoding is not None:
+        ce = recoding.exploitation_recoded[ce]
+        cn = recoding.nationality_collapsed[cn]
+        keep = ca != 2
+        ct, co, ce, cg_, cn, ca, cw = (x[keep] for x in (ct, co, ce, cg_, cn, ca, cw))
+        fr_given_age = fr_given_age.copy()
+        fr_given_age[2, :] = 0.0
+    return Profile(name, fr_given_age, ct, co, ce, cg_, cn, ca, cw.astype(np.float64))
+
+
+def _dtn_weights(
+    dtn_raw: pl.DataFrame,
+    table_quarters: Sequence[int],
+    n_nat: int,
+    nationality_collapsed: I64,
+    *,
+    recoded_name: str,
+    pooled_name: str,
+) -> dict[str, F64]:
+    """Duty to Notify reports by nationality for each table quarter's profile and the two pooled ones."""
+    dtn_w: dict[str, F64] = {}
+    pooled = np.zeros(n_nat)
+    for qi in table_quarters:
+        w = np.zeros(n_nat)
+        sub = dtn_raw.filter(pl.col("qi") == qi)
+        np.add.at(w, sub["nat_i"].to_numpy(), sub["w"].to_numpy().astype(np.float64))
+        dtn_w[quarter_label(qi)] = w
+        pooled += w
+    dtn_w[pooled_name] = pooled
+    pre = np.zeros(n_nat)
+    np.add.at(pre, nationality_collapsed, pooled)
+    dtn_w[recoded_name] = pre
+    return dtn_w
 
 
 def _decisions(path: Path) -> dict[int, F64]:
@@ -760,7 +821,7 @@ def _local_authorities(
     ref_dir: Path,
     org_rows: Sequence[dict[str, str]],
     forces: tuple[str, ...],
-    add_org: object,
+    add_org: Callable[[str, int], int],
     notes: list[str],
 ) -> tuple[I64, I64, tuple[date, ...], tuple[date, ...]]:
     la_path = ref_dir / "local_authorities.csv"
@@ -784,14 +845,13 @@ def _local_authorities(
     la_force: list[int] = []
     starts: list[date] = []
     ends: list[date] = []
-    add = add_org  # typed loosely to keep the signature simple
     for r in org_rows:
         if r["organisation_type"] != "Local authority" or not r["slug"].startswith("la-"):
             continue
         code = r["slug"][3:].upper()
         if force_of.get(code, -1) < 0:
             continue
-        org_i.append(add(r["name"], LA))  # type: ignore[operator]
+        org_i.append(add_org(r["name"], LA))
         la_force.append(force_of[code])
         starts.append(date.fromisoformat(r["effective_from"]) if r.get("effective_from") else date.min)
         ends.append(date.fromisoformat(r["effective_to"]) if r.get("effective_to") else date.max)

@@ -16,7 +16,8 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -104,13 +105,17 @@ def _options(options: Mapping[str, Any] | argparse.Namespace) -> dict[str, Any]:
     return dict(vars(options)) if isinstance(options, argparse.Namespace) else dict(options)
 
 
-def run(options: Mapping[str, Any] | argparse.Namespace, stdout: TextIO | None = None) -> int:
-    """Carry out ``synth`` with parsed ``options``; returns the exit status."""
-    out_stream = stdout or sys.stdout
-    opts = _options(options)
-    action = opts.get("action") or "generate"
-    if action not in ("generate", "report"):
-        raise SynthArgumentError(f"unknown action {action!r}: use 'report' or leave it out to generate files")
+@dataclass(frozen=True)
+class _Common:
+    """The options both actions share, checked."""
+
+    seed: int
+    start: date
+    end: date
+    data_dir: Any
+
+
+def _common(opts: Mapping[str, Any]) -> _Common:
     seed = _int(opts.get("seed", 0) if opts.get("seed") is not None else 0, "--seed", minimum=0)
     start = _date(opts.get("start") or extract.DEFAULT_START, "--from")
     end = _date(opts.get("end") or extract.DEFAULT_END, "--to")
@@ -121,24 +126,30 @@ def run(options: Mapping[str, Any] | argparse.Namespace, stdout: TextIO | None =
     data_dir = opts.get("data_dir")
     if data_dir is not None and not Path(data_dir).is_dir():
         raise SynthArgumentError(f"--data-dir {data_dir} is not a directory")
+    return _Common(seed, start, end, data_dir)
 
-    if action == "report":
-        raw = opts.get("referrals")
-        n = DEFAULT_REPORT_REFERRALS if raw is None else _int(raw, "--referrals", minimum=1)
-        chart = Path(opts["chart"]) if opts.get("chart") else None
-        if chart is not None:
-            if chart.suffix.lower() != ".svg":
-                raise SynthArgumentError(f"--chart {chart} must be an .svg file")
-            _writable_any(chart, "chart")
-        table = extract.generate_referrals(n, seed, start, end, data_dir=data_dir)
-        rows = report.calibration_report(table, start=start, end=end, data_dir=data_dir)
-        print(f"Calibration report: {n:,} synthetic referrals, {start} to {end}, seed {seed}", file=out_stream)
-        print(report.format_report(rows), file=out_stream)
-        if chart is not None:
-            report.report_chart(rows, chart)
-            print(f"Chart written to {chart}", file=out_stream)
-        return 0 if all(r.passed is not False for r in rows) else 1
 
+def _report(opts: Mapping[str, Any], c: _Common, out_stream: TextIO) -> int:
+    """``synth report``: the calibration report of a generated sample (1 if a check fails)."""
+    raw = opts.get("referrals")
+    n = DEFAULT_REPORT_REFERRALS if raw is None else _int(raw, "--referrals", minimum=1)
+    chart = Path(opts["chart"]) if opts.get("chart") else None
+    if chart is not None:
+        if chart.suffix.lower() != ".svg":
+            raise SynthArgumentError(f"--chart {chart} must be an .svg file")
+        _writable_any(chart, "chart")
+    table = extract.generate_referrals(n, c.seed, c.start, c.end, data_dir=c.data_dir)
+    rows = report.calibration_report(table, start=c.start, end=c.end, data_dir=c.data_dir)
+    print(f"Calibration report: {n:,} synthetic referrals, {c.start} to {c.end}, seed {c.seed}", file=out_stream)
+    print(report.format_report(rows), file=out_stream)
+    if chart is not None:
+        report.report_chart(rows, chart)
+        print(f"Chart written to {chart}", file=out_stream)
+    return 0 if all(r.passed is not False for r in rows) else 1
+
+
+def _generate(opts: Mapping[str, Any], c: _Common, out_stream: TextIO) -> int:
+    """``synth``: write a synthetic extract and its sibling files."""
     if opts.get("referrals") is None:
         raise SynthArgumentError("--referrals N is required (the number of referrals to generate)")
     n = _int(opts["referrals"], "--referrals", minimum=1)
@@ -148,6 +159,7 @@ def run(options: Mapping[str, Any] | argparse.Namespace, stdout: TextIO | None =
     paths = sibling_paths(out)
     for name, path in paths.items():
         _writable(path, f"{name} file")
+    seed, start, end, data_dir = c.seed, c.start, c.end, c.data_dir
     began = time.perf_counter()
     try:
         arrays = extract.write_referrals(n, seed, start, end, out, data_dir=data_dir)
@@ -163,6 +175,22 @@ def run(options: Mapping[str, Any] | argparse.Namespace, stdout: TextIO | None =
     for path in paths.values():
         print(f"  {path}", file=out_stream)
     return 0
+
+
+_ACTIONS: dict[str, Callable[[Mapping[str, Any], _Common, TextIO], int]] = {
+    "generate": _generate,
+    "report": _report,
+}
+
+
+def run(options: Mapping[str, Any] | argparse.Namespace, stdout: TextIO | None = None) -> int:
+    """Carry out ``synth`` with parsed ``options``; returns the exit status."""
+    out_stream = stdout or sys.stdout
+    opts = _options(options)
+    action = opts.get("action") or "generate"
+    if action not in tuple(_ACTIONS):
+        raise SynthArgumentError(f"unknown action {action!r}: use 'report' or leave it out to generate files")
+    return _ACTIONS[action](opts, _common(opts), out_stream)
 
 
 def main(argv: list[str] | None = None) -> int:

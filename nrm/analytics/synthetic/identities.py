@@ -300,6 +300,70 @@ def _draw_names(rng: np.random.Generator, pool: str, k: int, tail: float) -> npt
     return out
 
 
+def _identity_names(
+    rng: np.random.Generator, is_first: npt.NDArray[np.bool_], group_idx: npt.NDArray[np.int64],
+    female: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """First names and surnames for the first referral of each person: a common name from the pool of the
+    person's naming tradition, or (the long tail of rarer names) two pool names spliced together."""
+    n = len(is_first)
+    first_name = np.empty(n, dtype=object)
+    surname = np.empty(n, dtype=object)
+    for g, grp in enumerate(_GROUPS):
+        rows = np.flatnonzero(is_first & (group_idx == g))
+        if not len(rows):
+            continue
+        fem = female[rows]
+        tail_first, tail_sur = _TAILS.get(grp, _TAIL_DEFAULT)
+        fn_m = _draw_names(rng, _NAME_POOLS[grp][0], len(rows), tail_first)
+        fn_f = _draw_names(rng, _NAME_POOLS[grp][1], len(rows), tail_first)
+        first_name[rows] = np.where(fem, fn_f, fn_m)
+        surname[rows] = _draw_names(rng, _NAME_POOLS[grp][2], len(rows), tail_sur)
+    return first_name, surname
+
+
+def _noisy_names(
+    rng: np.random.Generator, noise: NoiseModel, r: npt.NDArray[np.float64], fn: str, sn: str
+) -> tuple[str | None, str]:
+    """The names as a repeat referral records them, by the draws ``r[0:5]``."""
+    if r[0] < noise.nickname:
+        fn = _nickname(rng, fn)
+    if r[1] < noise.first_name_typo:
+        fn = _typo(rng, fn)
+    if r[2] < noise.surname_typo:
+        sn = _typo(rng, sn)
+    if r[3] < noise.swapped_names:
+        fn, sn = sn, fn
+    return (None if r[4] < noise.first_name_missing else fn), sn
+
+
+def _dob_typo(rng: np.random.Generator, day: int) -> int:
+    """A date of birth with one digit of its day, month or year's last two mistyped (unchanged if that makes
+    no date)."""
+    s = list(_from_days(day).isoformat())
+    pos = [2, 3, 5, 6, 8, 9][int(rng.integers(0, 6))]
+    s[pos] = str(int(rng.integers(0, 10)))
+    try:
+        return _to_days(date.fromisoformat("".join(s)))
+    except ValueError:
+        return day
+
+
+def _noisy_dob(rng: np.random.Generator, noise: NoiseModel, r: npt.NDArray[np.float64], day: int) -> int:
+    """The date of birth (in days) as a repeat referral records it, by the draws ``r[5:8]``."""
+    if r[5] < noise.dob_typo:
+        day = _dob_typo(rng, day)
+    elif r[6] < noise.dob_day_month_swap:
+        d = _from_days(day)
+        if d.day <= 12:
+            day = _to_days(date(d.year, d.day, d.month))
+    if r[7] < noise.disputed_age:
+        d = _from_days(day)
+        year = d.year + int(rng.choice([-2, -1, 1, 2]))
+        day = _to_days(date(year, d.month, min(d.day, 28) if d.month == 2 else d.day))
+    return day
+
+
 def synthetic_linkage_input(
     referrals: pa.Table, *, seed: int = 0, noise: NoiseModel | None = None
 ) -> tuple[pa.Table, pa.Table]:
@@ -342,18 +406,7 @@ def synthetic_linkage_input(
     # identity of each person, drawn for their first referral: a common name from the
     # pool of the person's naming tradition, or (the long tail of rarer names) two pool
     # names spliced together
-    first_name = np.empty(n, dtype=object)
-    surname = np.empty(n, dtype=object)
-    for g, grp in enumerate(_GROUPS):
-        rows = np.flatnonzero(is_first & (group_idx == g))
-        if not len(rows):
-            continue
-        fem = female[rows]
-        tail_first, tail_sur = _TAILS.get(grp, _TAIL_DEFAULT)
-        fn_m = _draw_names(rng, _NAME_POOLS[grp][0], len(rows), tail_first)
-        fn_f = _draw_names(rng, _NAME_POOLS[grp][1], len(rows), tail_first)
-        first_name[rows] = np.where(fem, fn_f, fn_m)
-        surname[rows] = _draw_names(rng, _NAME_POOLS[grp][2], len(rows), tail_sur)
+    first_name, surname = _identity_names(rng, is_first, group_idx, female)
     age_years = np.where(child, rng.integers(12, 18, n), rng.integers(18, 56, n))
     dob_day = ref_days - age_years * 365 - rng.integers(0, 365, n)
     first_name = first_name[src]
@@ -372,34 +425,8 @@ def synthetic_linkage_input(
     nats = np.array(sorted(set(first_nat)), dtype=object)
     for k, i in enumerate(rep.tolist()):
         r = u[k]
-        fn, sn = str(first_name[i]), str(surname[i])
-        if r[0] < noise.nickname:
-            fn = _nickname(rng, fn)
-        if r[1] < noise.first_name_typo:
-            fn = _typo(rng, fn)
-        if r[2] < noise.surname_typo:
-            sn = _typo(rng, sn)
-        if r[3] < noise.swapped_names:
-            fn, sn = sn, fn
-        first_name[i] = None if r[4] < noise.first_name_missing else fn
-        surname[i] = sn
-        if r[5] < noise.dob_typo:
-            d = _from_days(int(dob[i]))
-            s = list(d.isoformat())
-            pos = [2, 3, 5, 6, 8, 9][int(rng.integers(0, 6))]
-            s[pos] = str(int(rng.integers(0, 10)))
-            try:
-                dob[i] = _to_days(date.fromisoformat("".join(s)))
-            except ValueError:
-                pass
-        elif r[6] < noise.dob_day_month_swap:
-            d = _from_days(int(dob[i]))
-            if d.day <= 12:
-                dob[i] = _to_days(date(d.year, d.day, d.month))
-        if r[7] < noise.disputed_age:
-            d = _from_days(int(dob[i]))
-            year = d.year + int(rng.choice([-2, -1, 1, 2]))
-            dob[i] = _to_days(date(year, d.month, min(d.day, 28) if d.month == 2 else d.day))
+        first_name[i], surname[i] = _noisy_names(rng, noise, r, str(first_name[i]), str(surname[i]))
+        dob[i] = _noisy_dob(rng, noise, r, int(dob[i]))
         if r[8] < noise.gender_missing:
             gender_out[i] = "Not specified or unknown"
         if r[9] < noise.nationality_changed:
