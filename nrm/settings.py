@@ -186,7 +186,28 @@ def _database_from_env() -> dict[str, object]:
     return dict(config)
 
 
+def _owner_database_from_env(default: dict[str, object]) -> dict[str, object] | None:
+    """DATABASE_OWNER_URL: the tables' owner, used only by `migrate` (and `nrm db app-role`);
+    the service itself connects as DATABASE_URL's least-privilege role."""
+    url = os.environ.get("DATABASE_OWNER_URL", "").strip()
+    if not url:
+        return None
+    if default.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_OWNER_URL is set but DATABASE_URL does not name PostgreSQL: "
+                                   "the owner and the application's role are PostgreSQL roles.")
+    try:
+        owner = dj_database_url.parse(url)
+    except Exception as exc:  # dj-database-url raises ValueError and friends
+        raise ImproperlyConfigured(f"DATABASE_OWNER_URL is not a database address ({exc}).") from exc
+    if owner.get("ENGINE") != "django.db.backends.postgresql" or not owner.get("NAME"):
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must be postgres://OWNER:PASSWORD@HOST:PORT/NAME.")
+    if owner["NAME"] != default.get("NAME"):
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL.")
+    return {key: owner.get(key) for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+
+
 DATABASES = {"default": _database_from_env()}
+DATABASE_OWNER = _owner_database_from_env(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
