@@ -253,6 +253,36 @@ def _cursor_decode(cursor: str | None) -> tuple[date, uuid.UUID] | None:
         return None
 
 
+def _rg_due_condition(rg_due: str, today: date) -> Q:
+    soon = add_working_days(today, 2)
+    return {
+        "overdue": Q(rg_target_date__lt=today),
+        "today": Q(rg_target_date=today),
+        "soon": Q(rg_target_date__gt=today, rg_target_date__lte=soon),
+        "later": Q(rg_target_date__gt=soon),
+    }[rg_due]
+
+
+def _age_condition(age: str, today: date) -> Q:
+    low, high = _AGE_DAYS[age]
+    newest = today - timedelta(days=low)
+    condition = Q(received_on__lte=newest)
+    if high is not None:
+        oldest = today - timedelta(days=high)
+        # The RG target is never before the day the referral was received, so this bound is
+        # implied; it lets the index on the target date start where the band starts.
+        condition &= Q(received_on__gt=oldest, rg_target_date__gt=oldest)
+    return condition
+
+
+def _allocation_condition(allocation: str, user: Any) -> Q:
+    if allocation == "me":
+        return Q(allocated_to=user)
+    if allocation == "unallocated":
+        return Q(allocated_to__isnull=True)
+    return Q(allocated_to_id=allocation)
+
+
 def _queue_queryset(user: Any, filters: QueueFilters, *, today: date) -> QuerySet[Case]:
     authorities = sorted(access.competent_authorities_for(user))
     if not authorities:
@@ -267,13 +297,7 @@ def _queue_queryset(user: Any, filters: QueueFilters, *, today: date) -> QuerySe
     if filters.rg_due:
         # A target date only matters while the reasonable grounds decision is awaited.
         states = tuple(s for s in states if s in stages.RG_SIDE)
-        soon = add_working_days(today, 2)
-        conditions &= {
-            "overdue": Q(rg_target_date__lt=today),
-            "today": Q(rg_target_date=today),
-            "soon": Q(rg_target_date__gt=today, rg_target_date__lte=soon),
-            "later": Q(rg_target_date__gt=soon),
-        }[filters.rg_due]
+        conditions &= _rg_due_condition(filters.rg_due, today)
     if not states:
         return Case.objects.none()
     conditions &= Q(state__in=stages.state_values(states))
@@ -282,20 +306,9 @@ def _queue_queryset(user: Any, filters: QueueFilters, *, today: date) -> QuerySe
     if filters.safety_risk:
         conditions &= Q(safety_risk=True)
     if filters.age:
-        low, high = _AGE_DAYS[filters.age]
-        newest = today - timedelta(days=low)
-        conditions &= Q(received_on__lte=newest)
-        if high is not None:
-            oldest = today - timedelta(days=high)
-            # The RG target is never before the day the referral was received, so this bound is
-            # implied; it lets the index on the target date start where the band starts.
-            conditions &= Q(received_on__gt=oldest, rg_target_date__gt=oldest)
-    if filters.allocation == "me":
-        conditions &= Q(allocated_to=user)
-    elif filters.allocation == "unallocated":
-        conditions &= Q(allocated_to__isnull=True)
-    elif filters.allocation:
-        conditions &= Q(allocated_to_id=filters.allocation)
+        conditions &= _age_condition(filters.age, today)
+    if filters.allocation:
+        conditions &= _allocation_condition(filters.allocation, user)
     return Case.objects.filter(conditions)
 
 

@@ -542,44 +542,93 @@ def _date_error(f: Field, value: Any, today: date) -> tuple[str, str] | None:
     return (problem.message, f"{f.name}-{problem.first_part}") if problem else None
 
 
+def _length_error(f: Field, value: Any, label: str) -> tuple[str, str] | None:
+    if len(str(value)) > f.max_length:
+        return f"{label} must be {f.max_length:,} characters or fewer", f.name
+    return None
+
+
+def _text_error(f: Field, value: Any, label: str, lookup: OptionLookup | None, today: date) -> tuple[str, str] | None:
+    return _length_error(f, value, label)
+
+
+def _email_error(f: Field, value: Any, label: str, lookup: OptionLookup | None, today: date) -> tuple[str, str] | None:
+    if problem := _length_error(f, value, label):
+        return problem
+    if not EMAIL_RE.match(str(value)):
+        return f"Enter {label.lower()} in the correct format, like name@example.com", f.name
+    return None
+
+
+def _phone_error(f: Field, value: Any, label: str, lookup: OptionLookup | None, today: date) -> tuple[str, str] | None:
+    if problem := _length_error(f, value, label):
+        return problem
+    if not PHONE_RE.match(str(value)):
+        return f"Enter {label.lower()} in the correct format, like 01632 960 001 or +44 808 157 0192", f.name
+    return None
+
+
+def _number_error(
+    f: Field, value: Any, label: str, lookup: OptionLookup | None, today: date
+) -> tuple[str, str] | None:
+    if not WHOLE_NUMBER_RE.match(str(value)):
+        return f"{label} must be a whole number", f.name
+    number = int(str(value))
+    if (f.min_value is not None and number < f.min_value) or (f.max_value is not None and number > f.max_value):
+        return f"{label} must be between {f.min_value} and {f.max_value}", f.name
+    return None
+
+
+def _date_kind_error(
+    f: Field, value: Any, label: str, lookup: OptionLookup | None, today: date
+) -> tuple[str, str] | None:
+    return _date_error(f, value, today)
+
+
+def _choice_error(
+    f: Field, value: Any, label: str, lookup: OptionLookup | None, today: date
+) -> tuple[str, str] | None:
+    options = options_for(f, lookup)
+    if not options and f.source:  # without a lookup, reference answers cannot be checked here
+        return None
+    allowed = {o.value for o in options}
+    chosen = value if isinstance(value, list) else [value]
+    if any(v not in allowed for v in chosen):
+        return (f.error or f"Select {label.lower()}"), f.name
+    exclusive = {o.value for o in options if o.exclusive}
+    if len(chosen) > 1 and exclusive & set(chosen):
+        return f"Select '{next(o.text for o in options if o.value in exclusive & set(chosen))}' "\
+               "on its own, or the options that apply", f.name
+    return None
+
+
+_KIND_ERRORS: dict[Kind, Callable[[Field, Any, str, OptionLookup | None, date], tuple[str, str] | None]] = {
+    Kind.TEXT: _text_error,
+    Kind.TEXTAREA: _text_error,
+    Kind.EMAIL: _email_error,
+    Kind.PHONE: _phone_error,
+    Kind.NUMBER: _number_error,
+    Kind.DATE: _date_kind_error,
+    Kind.RADIOS: _choice_error,
+    Kind.SELECT: _choice_error,
+    Kind.CHECKBOXES: _choice_error,
+    Kind.SELECTS: _choice_error,
+}
+
+
 def field_error(f: Field, value: Any, answers: Answers, lookup: OptionLookup | None,
                 today: date | None = None) -> tuple[str, str] | None:
     """(message, anchor) for an answer that is missing or not valid, or None."""
-    anchor = f.name
+    anchor = f"{f.name}-day" if f.kind == Kind.DATE else f.name
     if _is_empty(f, value):
         if f.is_required(answers):
-            return (f.error or f"Enter {_label_for_message(f).lower()}"), (
-                f"{f.name}-day" if f.kind == Kind.DATE else anchor)
+            return (f.error or f"Enter {_label_for_message(f).lower()}"), anchor
         return None
     label = _label_for_message(f)
     if has_unsafe_characters(value):
-        return unsafe_message(label), (f"{f.name}-day" if f.kind == Kind.DATE else anchor)
-    if f.kind in {Kind.TEXT, Kind.TEXTAREA, Kind.EMAIL, Kind.PHONE} and len(str(value)) > f.max_length:
-        return f"{label} must be {f.max_length:,} characters or fewer", anchor
-    if f.kind == Kind.EMAIL and not EMAIL_RE.match(str(value)):
-        return f"Enter {label.lower()} in the correct format, like name@example.com", anchor
-    if f.kind == Kind.PHONE and not PHONE_RE.match(str(value)):
-        return f"Enter {label.lower()} in the correct format, like 01632 960 001 or +44 808 157 0192", anchor
-    if f.kind == Kind.NUMBER:
-        if not WHOLE_NUMBER_RE.match(str(value)):
-            return f"{label} must be a whole number", anchor
-        number = int(str(value))
-        if (f.min_value is not None and number < f.min_value) or (f.max_value is not None and number > f.max_value):
-            return f"{label} must be between {f.min_value} and {f.max_value}", anchor
-    if f.kind == Kind.DATE:
-        return _date_error(f, value, today or date.today())
-    if f.kind in {Kind.RADIOS, Kind.SELECT, Kind.CHECKBOXES, Kind.SELECTS}:
-        options = options_for(f, lookup)
-        if options or not f.source:  # without a lookup, reference answers cannot be checked here
-            allowed = {o.value for o in options}
-            chosen = value if isinstance(value, list) else [value]
-            if any(v not in allowed for v in chosen):
-                return (f.error or f"Select {label.lower()}"), anchor
-            exclusive = {o.value for o in options if o.exclusive}
-            if len(chosen) > 1 and exclusive & set(chosen):
-                return f"Select '{next(o.text for o in options if o.value in exclusive & set(chosen))}' "\
-                       "on its own, or the options that apply", anchor
-    return None
+        return unsafe_message(label), anchor
+    check = _KIND_ERRORS.get(f.kind)
+    return check(f, value, label, lookup, today or date.today()) if check else None
 
 
 def step_errors(step: Step, answers: Answers, lookup: OptionLookup | None = None,

@@ -201,6 +201,11 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
     if request.method == "GET":
         return _render_step(request, referral, current, errors=[], return_to_check=return_to_check)
 
+    return _post_step(request, referral, current, return_to_check)
+
+
+def _post_step(request: HttpRequest, referral: Referral, current: journey.Step, return_to_check: bool) -> HttpResponse:
+    """A page of the journey sent: save what it holds, then show its errors or go on."""
     action = request.POST.get("action", "continue")
     values = journey.parse_step(current, request.POST, referral.answers)
     if has_unsafe_characters(values):
@@ -213,20 +218,7 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
     merged = {**referral.answers, **values}
     lookup = options_on()
     errors = journey.step_errors(current, merged, lookup)
-
-    upload_error = ""
-    upload = request.FILES.get("evidence_file") if current.slug == "evidence" else None
-    description = request.POST.get("evidence_description", "")
-    if isinstance(upload, UploadedFile) and has_unsafe_characters(description):
-        upload_error = unsafe_message("The description of the file")
-    elif isinstance(upload, UploadedFile):
-        try:
-            services.attachment_add(referral=referral, actor=request.user, upload=upload, description=description)
-            messages.success(request, f"{upload.name} has been added")
-        except ServiceError as exc:
-            upload_error = exc.message
-    elif current.slug == "evidence" and action == "upload":
-        upload_error = "Select a file"
+    upload_error = _upload(request, referral, current, action)
 
     following = journey.next_step(current, merged)
     stay = bool(errors or upload_error or action in {"save", "upload"})
@@ -243,14 +235,36 @@ def referral_step(request: HttpRequest, referral_id: UUID, step: str) -> HttpRes
                             status=400, upload_error=upload_error, typed=values)
     if action == "upload":
         return redirect(step_url(referral, current, return_to_check=return_to_check))
-    if current.include_after:
+    if current.include_after and _guidance_unseen(request, referral):
         # Language guidance: shown after saving; never blocks. Continue once the flags were seen.
-        shown = {t for t in request.POST.get("guidance_shown", "").split(";") if t}
-        found = {flag.term for flag in language_flags(str(referral.answers.get("account") or ""))}
-        if found - shown:
-            return _render_step(request, referral, current, errors=[], return_to_check=return_to_check,
-                                guidance_saved=True)
+        return _render_step(request, referral, current, errors=[], return_to_check=return_to_check,
+                            guidance_saved=True)
     return redirect(_next_url(referral, current, return_to_check))
+
+
+def _upload(request: HttpRequest, referral: Referral, current: journey.Step, action: str) -> str:
+    """Add the file sent with the evidence page, if any; what is wrong with it ("" if nothing)."""
+    upload = request.FILES.get("evidence_file") if current.slug == "evidence" else None
+    description = request.POST.get("evidence_description", "")
+    if isinstance(upload, UploadedFile) and has_unsafe_characters(description):
+        return unsafe_message("The description of the file")
+    if isinstance(upload, UploadedFile):
+        try:
+            services.attachment_add(referral=referral, actor=request.user, upload=upload, description=description)
+        except ServiceError as exc:
+            return exc.message
+        messages.success(request, f"{upload.name} has been added")
+        return ""
+    if current.slug == "evidence" and action == "upload":
+        return "Select a file"
+    return ""
+
+
+def _guidance_unseen(request: HttpRequest, referral: Referral) -> bool:
+    """Whether the account holds language the guidance flags that the page has not shown yet."""
+    shown = {t for t in request.POST.get("guidance_shown", "").split(";") if t}
+    found = {flag.term for flag in language_flags(str(referral.answers.get("account") or ""))}
+    return bool(found - shown)
 
 
 def _refuse_unsafe(request: HttpRequest, referral: Referral, step: journey.Step, values: dict[str, Any], *,

@@ -209,8 +209,12 @@ def review_conclude(case: Case, reviewer: User, *, agree: bool, rationale: str, 
     return concluded
 
 
+_NEGATIVE_RG_STATES = frozenset({State.RG_UNDER_REVIEW, State.NEGATIVE_RG, State.RG_REFERRED_BACK,
+                                 State.RG_RECONSIDERATION})
+
+
 def _drive(case: Case, target: State, built: BuiltBy, *, rg_on: date, cg_on: date, suspended_from: State) -> None:
-    dm, senior, fr = built.decision_maker, built.senior, built.first_responder
+    dm = built.decision_maker
     if target in {State.SUBMITTED, State.AWAITING_RG}:
         return
     if target == State.SUSPENDED:
@@ -220,16 +224,8 @@ def _drive(case: Case, target: State, built: BuiltBy, *, rg_on: date, cg_on: dat
     if target == State.WITHDRAWN:
         services.case_withdraw(case=case, actor=dm, reason="The person withdrew their consent.")
         return
-    if target in {State.RG_UNDER_REVIEW, State.NEGATIVE_RG, State.RG_REFERRED_BACK, State.RG_RECONSIDERATION}:
-        rg_decide(case, dm, Outcome.NEGATIVE, on=rg_on)
-        if target == State.RG_UNDER_REVIEW:
-            return
-        if target == State.RG_REFERRED_BACK:
-            review_conclude(case, senior, agree=False, rationale="The indicators were not weighed.")
-            return
-        review_conclude(case, senior, agree=True, rationale="Agreed.")
-        if target == State.RG_RECONSIDERATION:
-            services.case_request_reconsideration(case=case, requested_by=fr, grounds="New evidence from the NGO.")
+    if target in _NEGATIVE_RG_STATES:
+        _drive_negative_rg(case, target, built, rg_on=rg_on)
         return
     # Everything else starts with a positive RG.
     rg_decide(case, dm, Outcome.POSITIVE, on=rg_on)
@@ -240,8 +236,27 @@ def _drive(case: Case, target: State, built: BuiltBy, *, rg_on: date, cg_on: dat
                                  reasons="Convicted of an offence with a sentence of 12 months or more.")
         return
     services.case_recovery_period_end(case=case)
-    if target == State.AWAITING_CG:
+    if target != State.AWAITING_CG:
+        _drive_cg(case, target, built, cg_on=cg_on)
+
+
+def _drive_negative_rg(case: Case, target: State, built: BuiltBy, *, rg_on: date) -> None:
+    """From awaiting RG to a state after a negative RG decision."""
+    rg_decide(case, built.decision_maker, Outcome.NEGATIVE, on=rg_on)
+    if target == State.RG_UNDER_REVIEW:
         return
+    if target == State.RG_REFERRED_BACK:
+        review_conclude(case, built.senior, agree=False, rationale="The indicators were not weighed.")
+        return
+    review_conclude(case, built.senior, agree=True, rationale="Agreed.")
+    if target == State.RG_RECONSIDERATION:
+        services.case_request_reconsideration(case=case, requested_by=built.first_responder,
+                                              grounds="New evidence from the NGO.")
+
+
+def _drive_cg(case: Case, target: State, built: BuiltBy, *, cg_on: date) -> None:
+    """From awaiting CG to a state after the CG decision."""
+    dm = built.decision_maker
     if target in {State.POSITIVE_CG, State.CLOSED}:
         cg_decide(case, dm, Outcome.POSITIVE, on=cg_on)
         if target == State.CLOSED:
@@ -251,10 +266,11 @@ def _drive(case: Case, target: State, built: BuiltBy, *, rg_on: date, cg_on: dat
     if target == State.CG_UNDER_REVIEW:
         return
     agree = target != State.CG_REFERRED_BACK
-    review_conclude(case, senior, agree=agree,
+    review_conclude(case, built.senior, agree=agree,
                     rationale="Agreed." if agree else "The account was not weighed with trauma in mind.")
     if target == State.CG_RECONSIDERATION:
-        services.case_request_reconsideration(case=case, requested_by=fr, grounds="A medical report is now available.")
+        services.case_request_reconsideration(case=case, requested_by=built.first_responder,
+                                              grounds="A medical report is now available.")
 
 
 __all__ = [

@@ -150,60 +150,86 @@ step = st.tuples(
 )
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(step, min_size=1, max_size=40))
-def test_random_sequences_respect_the_rules(steps: list[tuple[Event, bool, bool, int]]) -> None:
-    state = State.SUBMITTED
-    suspended_from: State | None = None
-    rg_positive_seen = False
-    last_decision_maker: str | None = None
-    rg_date: date | None = None
-    for index, (event, actor_is_last, recovery_run, open_requests) in enumerate(steps):
-        actor = last_decision_maker if actor_is_last and last_decision_maker else f"actor-{index}"
-        today = (rg_date + timedelta(days=45 if recovery_run else 10)) if rg_date else TODAY
-        facts = CaseFacts(today=today, rg_date=rg_date, recovery_period_days=45 if rg_date else None,
-                          open_information_requests=open_requests, actor_id=actor,
-                          last_decision_maker_id=last_decision_maker, suspended_from=suspended_from)
-        before = state
-        try:
-            after = next_state(state, event, facts)
-        except TransitionNotAllowed:
-            assert (state, event) not in ALLOWED_PAIRS
-            continue
-        except GuardFailed:
-            assert (state, event) in ALLOWED_PAIRS
-            continue
+_DECISIONS = frozenset({Event.RG_POSITIVE, Event.RG_NEGATIVE, Event.CG_POSITIVE, Event.CG_NEGATIVE})
+_FRESH_DECISION_STATES = frozenset({State.RG_REFERRED_BACK, State.RG_RECONSIDERATION, State.CG_REFERRED_BACK,
+                                    State.CG_RECONSIDERATION})
+
+
+class _Walk:
+    """A case walked through a random sequence of events: what the lifecycle must remember of it."""
+
+    def __init__(self) -> None:
+        self.state = State.SUBMITTED
+        self.suspended_from: State | None = None
+        self.rg_positive_seen = False
+        self.last_decision_maker: str | None = None
+        self.rg_date: date | None = None
+
+    def actor_and_day(self, index: int, actor_is_last: bool, recovery_run: bool) -> tuple[str, date]:
+        actor = self.last_decision_maker if actor_is_last and self.last_decision_maker else f"actor-{index}"
+        today = (self.rg_date + timedelta(days=45 if recovery_run else 10)) if self.rg_date else TODAY
+        return actor, today
+
+    def facts(self, today: date, actor: str, open_requests: int) -> CaseFacts:
+        return CaseFacts(today=today, rg_date=self.rg_date, recovery_period_days=45 if self.rg_date else None,
+                         open_information_requests=open_requests, actor_id=actor,
+                         last_decision_maker_id=self.last_decision_maker, suspended_from=self.suspended_from)
+
+    def check_move(self, event: Event, after: State, actor: str, recovery_run: bool, open_requests: int) -> None:
+        """The rules a move from the current state by ``event`` to ``after`` must have kept."""
+        before = self.state
         # Terminal states have no exits.
         assert before not in TERMINAL_STATES
         assert Transition(before, event, after) in {Transition(t.source, t.event, t.target) for t in TRANSITIONS}
         # A suspended case only reactivates to where it was.
         if event == Event.REACTIVATE:
-            assert after == suspended_from
+            assert after == self.suspended_from
         # A conclusive grounds decision needs the recovery period run and no open request.
         if event in {Event.CG_POSITIVE, Event.CG_NEGATIVE}:
             assert recovery_run
             assert open_requests == 0
-            assert rg_date is not None
+            assert self.rg_date is not None
         # A fresh decision is never by the last decision maker.
-        if before in {State.RG_REFERRED_BACK, State.RG_RECONSIDERATION, State.CG_REFERRED_BACK,
-                      State.CG_RECONSIDERATION} and event in {
-                Event.RG_POSITIVE, Event.RG_NEGATIVE, Event.CG_POSITIVE, Event.CG_NEGATIVE}:
-            assert last_decision_maker is None or actor != last_decision_maker
-        state = after
+        if before in _FRESH_DECISION_STATES and event in _DECISIONS:
+            assert self.last_decision_maker is None or actor != self.last_decision_maker
+
+    def move(self, event: Event, after: State, actor: str, today: date) -> None:
+        before, self.state = self.state, after
         if event == Event.SUSPEND:
-            suspended_from = before
+            self.suspended_from = before
         elif event == Event.REACTIVATE:
-            suspended_from = None
-        if event in {Event.RG_POSITIVE, Event.RG_NEGATIVE, Event.CG_POSITIVE, Event.CG_NEGATIVE}:
-            last_decision_maker = actor
+            self.suspended_from = None
+        if event in _DECISIONS:
+            self.last_decision_maker = actor
         if event == Event.RG_POSITIVE:
-            rg_positive_seen = True
-            rg_date = today
+            self.rg_positive_seen = True
+            self.rg_date = today
+
+    def check_state(self, event: Event) -> None:
         # Conclusive grounds states are only reachable after a positive RG.
-        if state in CG_SIDE:
-            assert rg_positive_seen
-        if state in {State.RG_UNDER_REVIEW, State.CG_UNDER_REVIEW}:
+        if self.state in CG_SIDE:
+            assert self.rg_positive_seen
+        if self.state in {State.RG_UNDER_REVIEW, State.CG_UNDER_REVIEW}:
             assert event in {Event.RG_NEGATIVE, Event.CG_NEGATIVE, Event.REACTIVATE}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(step, min_size=1, max_size=40))
+def test_random_sequences_respect_the_rules(steps: list[tuple[Event, bool, bool, int]]) -> None:
+    walk = _Walk()
+    for index, (event, actor_is_last, recovery_run, open_requests) in enumerate(steps):
+        actor, today = walk.actor_and_day(index, actor_is_last, recovery_run)
+        try:
+            after = next_state(walk.state, event, walk.facts(today, actor, open_requests))
+        except TransitionNotAllowed:
+            assert (walk.state, event) not in ALLOWED_PAIRS
+            continue
+        except GuardFailed:
+            assert (walk.state, event) in ALLOWED_PAIRS
+            continue
+        walk.check_move(event, after, actor, recovery_run, open_requests)
+        walk.move(event, after, actor, today)
+        walk.check_state(event)
 
 
 @settings(max_examples=100, deadline=None)
