@@ -54,6 +54,8 @@ class OutboxMessage(BaseModel):
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="+")
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # What the police force recorded the crime as, given when its crime unit acknowledges a crime referral.
+    crime_reference = models.CharField(max_length=40, blank=True)
     dedupe_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
     # The worker sending it now, and until when its claim holds; cleared when the send is recorded.
     claimed_by = models.CharField(max_length=64, blank=True)

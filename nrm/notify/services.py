@@ -14,7 +14,7 @@ from django.utils import timezone
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
 from nrm.notify.delivery import outbox_send_due, outbox_send_one
-from nrm.notify.models import OutboxMessage
+from nrm.notify.models import MessageKind, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +73,33 @@ def outbox_send(message: OutboxMessage) -> bool:
     return outbox_send_one(message_id=message.pk)
 
 
-def outbox_acknowledge(*, message: OutboxMessage, user: Any) -> OutboxMessage:
+CRIME_REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 /\-]{2,39}$")
+
+
+def outbox_acknowledge(*, message: OutboxMessage, user: Any, crime_reference: str = "") -> OutboxMessage:
+    """Acknowledge a partner message. A police force acknowledges a crime referral by giving the
+    reference it recorded the crime under (Home Office Counting Rules: a referral is recorded as a
+    crime), so the competent authority and the first responder can quote it."""
     if not message.requires_acknowledgement:
         raise ServiceError("This message does not need acknowledging.")
     if message.acknowledged_at:
         return message
+    crime_reference = " ".join(crime_reference.split()).upper()
+    if message.kind == MessageKind.CRIME_REFERRAL:
+        if not crime_reference:
+            raise ServiceError("Enter the crime reference number", field="crime_reference")
+        if not CRIME_REFERENCE_RE.match(crime_reference):
+            raise ServiceError("Crime reference number must be 3 to 40 letters, numbers, spaces, hyphens or "
+                               "slashes, like 42/12345/26", field="crime_reference")
+    elif crime_reference:
+        raise ServiceError("Only a crime referral takes a crime reference number", field="crime_reference")
     with transaction.atomic():
         message.acknowledged_at = timezone.now()
         message.acknowledged_by = user
-        message.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
-        audit_record(actor=user, action="outbox.acknowledged", target=message)
+        message.crime_reference = crime_reference
+        message.save(update_fields=["acknowledged_at", "acknowledged_by", "crime_reference", "updated_at"])
+        audit_record(actor=user, action="outbox.acknowledged", target=message,
+                     after={"crime_reference": crime_reference} if crime_reference else None)
     return message
 
 

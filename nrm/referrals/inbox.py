@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 
 from nrm.accounts.capabilities import Capability, may, organisations_with
 from nrm.core.errors import ServiceError
-from nrm.notify.models import OutboxMessage
+from nrm.core.input import shown_back
+from nrm.notify.models import MessageKind, OutboxMessage
 from nrm.notify.selectors import partner_inbox_for
 from nrm.notify.services import outbox_acknowledge
 from nrm.referrals.answers import fields_for_partner, person_name, referral_answer_rows
@@ -61,7 +62,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
+def message_detail(request: HttpRequest, message_id: UUID, *, error: ServiceError | None = None,
+                   typed: str = "") -> HttpResponse:
     message = _message_for(request.user, message_id)
     referral = None
     if message.about_type == "referrals.Referral":
@@ -75,9 +77,12 @@ def message_detail(request: HttpRequest, message_id: UUID) -> HttpResponse:
                    "withheld": fields is not None,
                    "sections": referral_answer_rows(referral, reader=request.user, fields=fields)}
     return render(request, "referrals/inbox/message.html", {
-        "title": message.subject, "message": message, "status": _status(message), "referral": referral,
-        "summary": summary, "support_url": _support_url(request.user, message), "back_url": reverse("inbox:list"),
-    })
+        "title": f"Error: {message.subject}" if error else message.subject, "message": message,
+        "status": _status(message), "referral": referral, "summary": summary,
+        "support_url": _support_url(request.user, message), "back_url": reverse("inbox:list"),
+        "asks_crime_reference": message.kind == MessageKind.CRIME_REFERRAL,
+        "error": error.message if error else "", "typed": shown_back(typed),
+    }, status=400 if error else 200)
 
 
 def _support_url(user: Any, message: OutboxMessage) -> str | None:
@@ -92,9 +97,12 @@ def _support_url(user: Any, message: OutboxMessage) -> str | None:
 @require_POST
 def message_acknowledge(request: HttpRequest, message_id: UUID) -> HttpResponse:
     message = _message_for(request.user, message_id)
+    typed = str(request.POST.get("crime_reference", ""))
     try:
-        outbox_acknowledge(message=message, user=request.user)
+        outbox_acknowledge(message=message, user=request.user, crime_reference=typed)
     except ServiceError as exc:
+        if exc.field == "crime_reference":
+            return message_detail(request, message_id, error=exc, typed=typed)
         messages.error(request, exc.message)
     else:
         messages.success(request, "You have acknowledged this message")

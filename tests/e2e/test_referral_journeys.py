@@ -371,5 +371,12 @@ def test_partner_inbox_and_acknowledgement(browser_page: Callable[..., Page], li
     expect(page.locator("main")).to_contain_text("Popescu")
     assert_accessible(page)
     page.click("button:has-text('Acknowledge')")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the crime reference number")
+    assert_accessible(page)
+    page.fill("#crime_reference", "GMP/26/0042")
+    page.click("button:has-text('Acknowledge')")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("You have acknowledged this message")
-    assert OutboxMessage.objects.get(kind="crime_referral").acknowledged_at is not None
+    expect(page.locator("main")).to_contain_text("GMP/26/0042")
+    message = OutboxMessage.objects.get(kind="crime_referral")
+    assert message.acknowledged_at is not None
+    assert message.crime_reference == "GMP/26/0042"

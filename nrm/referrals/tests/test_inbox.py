@@ -47,9 +47,16 @@ def test_acknowledging_a_message(make_user: Callable[..., User]) -> None:
     inbox = client.get(reverse("inbox:list")).content.decode()
     assert message.subject in inbox
     assert "Overdue" in inbox
-    response = client.post(reverse("inbox:acknowledge", kwargs={"message_id": message.pk}))
+    url = reverse("inbox:acknowledge", kwargs={"message_id": message.pk})
+    refused = client.post(url, {"crime_reference": ""})
+    assert refused.status_code == 400
+    assert "Enter the crime reference number" in refused.content.decode()
+    message.refresh_from_db()
+    assert message.acknowledged_at is None, "a crime referral is acknowledged with the crime's reference"
+    response = client.post(url, {"crime_reference": "  42/12345/26 "})
     assert response["Location"] == reverse("inbox:message", kwargs={"message_id": message.pk})
     message.refresh_from_db()
+    assert message.crime_reference == "42/12345/26"
     assert message.acknowledged_by == user
     assert message.acknowledged_at is not None
     assert AuditEvent.objects.filter(action="outbox.acknowledged", object_id=str(message.pk)).exists()
@@ -57,6 +64,40 @@ def test_acknowledging_a_message(make_user: Callable[..., User]) -> None:
     assert message.subject in client.get(reverse("inbox:list") + "?show=all").content.decode()
     page = client.get(reverse("inbox:message", kwargs={"message_id": message.pk})).content.decode()
     assert "Acknowledged by" in page
+    assert "42/12345/26" in page
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("", "Enter the crime reference number"),
+    ("ab", "must be 3 to 40"),
+    ("x" * 41, "must be 3 to 40"),
+    ("42/1\x00", "must be 3 to 40"),
+    ("<script>", "must be 3 to 40"),
+])
+def test_a_crime_reference_number_that_is_missing_or_malformed_is_refused_and_kept(
+        make_user: Callable[..., User], typed: str, message: str) -> None:
+    crime = crime_referral("police-e23000001")
+    client = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001"))
+    response = client.post(reverse("inbox:acknowledge", kwargs={"message_id": crime.pk}), {"crime_reference": typed})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert message in page
+    assert 'href="#crime_reference"' in page, "the error summary links to the box"
+    crime.refresh_from_db()
+    assert crime.acknowledged_at is None
+
+
+def test_only_a_crime_referral_takes_a_crime_reference(make_user: Callable[..., User]) -> None:
+    notification = outbox_add(kind="safeguarding", subject="A child", body="x",
+                              recipient_organisation=Organisation.objects.get(slug="la-e09000007"),
+                              acknowledge_by=timezone.localdate())
+    client = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="la-e09000007"))
+    page = client.get(reverse("inbox:message", kwargs={"message_id": notification.pk})).content.decode()
+    assert "Crime reference number" not in page
+    client.post(reverse("inbox:acknowledge", kwargs={"message_id": notification.pk}))
+    notification.refresh_from_db()
+    assert notification.acknowledged_at is not None
+    assert notification.crime_reference == ""
 
 
 def test_an_unacknowledged_message_gets_one_reminder_in_the_same_inbox(make_user: Callable[..., User]) -> None:

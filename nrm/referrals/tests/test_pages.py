@@ -310,7 +310,7 @@ def test_partner_inbox_shows_own_messages_and_acknowledges(
     assert "Your police force area" not in detail
     assert "Local authority for children&#39;s social care" in detail
     assert "Camden" in detail
-    manchester.post(reverse("inbox:acknowledge", kwargs={"message_id": crime.pk}))
+    manchester.post(reverse("inbox:acknowledge", kwargs={"message_id": crime.pk}), {"crime_reference": "GMP/26/0001"})
     crime.refresh_from_db()
     assert crime.acknowledged_at is not None
     camden = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="la-e09000007"))
