@@ -226,41 +226,58 @@ def _state_agrees_with_decisions(cases: dict[Any, dict[str, Any]],
 
     problems = []
     for case in cases.values():
-        reference, state = case["reference"], case["state"]
         live = [d for d in decisions.get(case["id"], []) if d["status"] in {"served", "proposed"}]
-        served = {stage: [d for d in live if d["stage"] == stage and d["status"] == "served"] for stage in ("RG", "CG")}
-        last_rg = served["RG"][-1] if served["RG"] else None
-        last_cg = served["CG"][-1] if served["CG"] else None
-
-        def wrong(expected: str) -> None:
-            problems.append(f"Case {reference} is '{State(state).label}' but {expected}.")  # noqa: B023
-
-        if state in {State.POSITIVE_RG, State.AWAITING_CG}:
-            if last_rg is None or last_rg["outcome"] != "positive":
-                wrong("it has no served positive reasonable grounds decision")
-            elif case["rg_date"] != last_rg["decided_on"]:
-                wrong(f"its reasonable grounds date ({_fmt(case['rg_date'])}) is not the date of its positive "
-                      f"decision ({_fmt(last_rg['decided_on'])})")
-            if last_cg is not None:
-                wrong("it already has a served conclusive grounds decision")
-        elif state == State.NEGATIVE_RG:
-            if last_rg is None or last_rg["outcome"] != "negative":
-                wrong("it has no served negative reasonable grounds decision")
-        elif state in {State.RG_UNDER_REVIEW, State.CG_UNDER_REVIEW}:
-            stage = "RG" if state == State.RG_UNDER_REVIEW else "CG"
-            if not any(d["stage"] == stage and d["status"] == "proposed" and d["outcome"] == "negative"
-                       for d in live):
-                wrong(f"it has no proposed negative {stage} decision waiting for review")
-        elif state in {State.POSITIVE_CG, State.NEGATIVE_CG}:
-            outcome = "positive" if state == State.POSITIVE_CG else "negative"
-            if last_cg is None or last_cg["outcome"] != outcome:
-                wrong(f"it has no served {outcome} conclusive grounds decision")
-            elif case["cg_date"] != last_cg["decided_on"]:
-                wrong(f"its conclusive grounds date ({_fmt(case['cg_date'])}) is not the date of that decision "
-                      f"({_fmt(last_cg['decided_on'])})")
-        elif state in {State.SUBMITTED, State.AWAITING_RG} and served["RG"]:
-            wrong("it already has a served reasonable grounds decision")
+        problems += [f"Case {case['reference']} is '{State(case['state']).label}' but {expected}."
+                     for expected in _decision_mismatches(case, live)]
     return problems
+
+
+def _decision_mismatches(case: dict[str, Any], live: list[dict[str, Any]]) -> list[str]:
+    """How the case's live (served or proposed) decisions disagree with its state."""
+    from nrm.cases.lifecycle import State
+
+    state = case["state"]
+    served = {stage: [d for d in live if d["stage"] == stage and d["status"] == "served"] for stage in ("RG", "CG")}
+    last_rg = served["RG"][-1] if served["RG"] else None
+    last_cg = served["CG"][-1] if served["CG"] else None
+    if state in {State.POSITIVE_RG, State.AWAITING_CG}:
+        return _positive_rg_mismatches(case, last_rg, last_cg)
+    if state == State.NEGATIVE_RG:
+        if last_rg is None or last_rg["outcome"] != "negative":
+            return ["it has no served negative reasonable grounds decision"]
+        return []
+    if state in {State.RG_UNDER_REVIEW, State.CG_UNDER_REVIEW}:
+        stage = "RG" if state == State.RG_UNDER_REVIEW else "CG"
+        if not any(d["stage"] == stage and d["status"] == "proposed" and d["outcome"] == "negative" for d in live):
+            return [f"it has no proposed negative {stage} decision waiting for review"]
+        return []
+    if state in {State.POSITIVE_CG, State.NEGATIVE_CG}:
+        return _cg_mismatches(case, "positive" if state == State.POSITIVE_CG else "negative", last_cg)
+    if state in {State.SUBMITTED, State.AWAITING_RG} and served["RG"]:
+        return ["it already has a served reasonable grounds decision"]
+    return []
+
+
+def _positive_rg_mismatches(case: dict[str, Any], last_rg: dict[str, Any] | None,
+                            last_cg: dict[str, Any] | None) -> list[str]:
+    wrong = []
+    if last_rg is None or last_rg["outcome"] != "positive":
+        wrong.append("it has no served positive reasonable grounds decision")
+    elif case["rg_date"] != last_rg["decided_on"]:
+        wrong.append(f"its reasonable grounds date ({_fmt(case['rg_date'])}) is not the date of its positive "
+                     f"decision ({_fmt(last_rg['decided_on'])})")
+    if last_cg is not None:
+        wrong.append("it already has a served conclusive grounds decision")
+    return wrong
+
+
+def _cg_mismatches(case: dict[str, Any], outcome: str, last_cg: dict[str, Any] | None) -> list[str]:
+    if last_cg is None or last_cg["outcome"] != outcome:
+        return [f"it has no served {outcome} conclusive grounds decision"]
+    if case["cg_date"] != last_cg["decided_on"]:
+        return [f"its conclusive grounds date ({_fmt(case['cg_date'])}) is not the date of that decision "
+                f"({_fmt(last_cg['decided_on'])})"]
+    return []
 
 
 def _reviews(cases: dict[Any, dict[str, Any]], decisions: dict[Any, list[dict[str, Any]]]) -> list[str]:

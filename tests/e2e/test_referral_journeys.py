@@ -47,27 +47,46 @@ def choose(page: Page, field_id: str, text: str, *, javascript: bool) -> None:
     page.locator(f"#{field_id}__listbox li", has_text=re.compile(f"^{re.escape(text)}$")).first.click()
 
 
+def _fill_radios(page: Page, f: journey.Field, value: Any, *, javascript: bool) -> None:
+    page.check(f"input[name='{f.name}'][value='{value}']")
+
+
+def _fill_checkboxes(page: Page, f: journey.Field, value: Any, *, javascript: bool) -> None:
+    for box in page.locator(f"input[type=checkbox][name='{f.name}']").all():
+        box.set_checked((box.get_attribute("value") or "") in value)
+
+
+def _fill_date(page: Page, f: journey.Field, value: Any, *, javascript: bool) -> None:
+    for part in ("day", "month", "year"):
+        page.fill(f"#{f.name}-{part}", value[part])
+
+
+def _fill_selects(page: Page, f: journey.Field, value: Any, *, javascript: bool) -> None:
+    values = value if isinstance(value, list) else [value]
+    for index, code in enumerate(values):
+        if code:
+            choose(page, f.name if index == 0 else f"{f.name}-{index + 1}", option_text(f.source, code),
+                   javascript=javascript)
+
+
+def _fill_input(page: Page, f: journey.Field, value: Any, *, javascript: bool) -> None:
+    page.fill(f"#{f.name}", str(value))
+
+
+_FILL = {
+    journey.Kind.RADIOS: _fill_radios,
+    journey.Kind.CHECKBOXES: _fill_checkboxes,
+    journey.Kind.DATE: _fill_date,
+    journey.Kind.SELECT: _fill_selects,
+    journey.Kind.SELECTS: _fill_selects,
+}
+
+
 def fill_step(page: Page, step: journey.Step, answers: dict[str, Any], *, javascript: bool) -> None:
     for f in step.fields:
         if f.name not in answers or not journey.field_applies(f, step, answers):
             continue
-        value = answers[f.name]
-        if f.kind in {journey.Kind.RADIOS}:
-            page.check(f"input[name='{f.name}'][value='{value}']")
-        elif f.kind == journey.Kind.CHECKBOXES:
-            for box in page.locator(f"input[type=checkbox][name='{f.name}']").all():
-                box.set_checked((box.get_attribute("value") or "") in value)
-        elif f.kind == journey.Kind.DATE:
-            for part in ("day", "month", "year"):
-                page.fill(f"#{f.name}-{part}", value[part])
-        elif f.kind in {journey.Kind.SELECT, journey.Kind.SELECTS}:
-            values = value if isinstance(value, list) else [value]
-            for index, code in enumerate(values):
-                if code:
-                    choose(page, f.name if index == 0 else f"{f.name}-{index + 1}", option_text(f.source, code),
-                           javascript=javascript)
-        else:
-            page.fill(f"#{f.name}", str(value))
+        _FILL.get(f.kind, _fill_input)(page, f, answers[f.name], javascript=javascript)
 
 
 def answer_journey(page: Page, answers: dict[str, Any], *, javascript: bool = True,
