@@ -306,32 +306,36 @@ class Query:
 def _filters(raw: Any, where: str) -> tuple[Filter, ...]:
     if raw is None:
         return ()
+    return tuple(_filter(dim, values, where) for dim, values in _filter_items(raw, where))
+
+
+def _filter_items(raw: Any, where: str) -> list[tuple[Any, Any]]:
+    """(dimension, values) of filters given as an object of dimension: values or a list of objects."""
     if isinstance(raw, Mapping):
-        items = list(raw.items())
-    elif isinstance(raw, Sequence) and not isinstance(raw, str):
-        items = []
-        for entry in raw:
-            if not isinstance(entry, Mapping) or "dimension" not in entry:
-                raise QueryError(
-                    f"each {where} filter must be an object with 'dimension' and 'values'", field=where
-                )
-            items.append((entry["dimension"], entry.get("values")))
-    else:
+        return list(raw.items())
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
         raise QueryError(f"{where} must be an object of dimension: values", field=where)
-    out: list[Filter] = []
-    for dim, values in items:
-        if not isinstance(dim, str):
-            raise QueryError(f"a dimension name must be a string, not {dim!r}", field=where)
-        if values is None or isinstance(values, (str, bool)):
-            out.append(Filter(dim, (values,)))
-        elif isinstance(values, Sequence):
-            for v in values:
-                if v is not None and not isinstance(v, (str, bool)):
-                    raise QueryError(f"values of {dim} must be strings, not {v!r}", field=f"{where}.{dim}")
-            out.append(Filter(dim, tuple(values)))
-        else:
-            raise QueryError(f"values of {dim} must be a string or a list of strings", field=f"{where}.{dim}")
-    return tuple(out)
+    items = []
+    for entry in raw:
+        if not isinstance(entry, Mapping) or "dimension" not in entry:
+            raise QueryError(
+                f"each {where} filter must be an object with 'dimension' and 'values'", field=where
+            )
+        items.append((entry["dimension"], entry.get("values")))
+    return items
+
+
+def _filter(dim: Any, values: Any, where: str) -> Filter:
+    if not isinstance(dim, str):
+        raise QueryError(f"a dimension name must be a string, not {dim!r}", field=where)
+    if values is None or isinstance(values, (str, bool)):
+        return Filter(dim, (values,))
+    if not isinstance(values, Sequence):
+        raise QueryError(f"values of {dim} must be a string or a list of strings", field=f"{where}.{dim}")
+    for v in values:
+        if v is not None and not isinstance(v, (str, bool)):
+            raise QueryError(f"values of {dim} must be strings, not {v!r}", field=f"{where}.{dim}")
+    return Filter(dim, tuple(values))
 
 
 def parse_periods(text: str) -> tuple[Period, ...]:
@@ -387,25 +391,29 @@ def validate(query: Query) -> None:
     if not query.periods:
         raise EmptyPeriod("no period given: name at least one quarter (2020-Q2) or year (2020)", field="periods")
     for where, filters in (("denominator", query.denominator), ("numerator", query.numerator)):
-        seen: set[str] = set()
-        for f in filters:
-            dim = dims.get(f.dimension)
-            if dim is None:
-                raise UnknownDimension(
-                    f"unknown dimension {f.dimension!r}; dimensions are {', '.join(sorted(dims))}",
-                    field=f"{where}.{f.dimension}",
-                )
-            if f.dimension in seen:
-                raise QueryError(f"{f.dimension} is filtered twice in the {where}", field=f"{where}.{f.dimension}")
-            seen.add(f.dimension)
-            if not f.values:
-                raise UnknownValue(f"no value given for {f.dimension}", field=f"{where}.{f.dimension}")
-            for v in f.values:
-                _check_value(dim, v, f"{where}.{f.dimension}")
+        _check_filters(dims, where, filters)
     if query.measure == "percentage" and not query.numerator:
         raise QueryError(
             "a percentage needs numerator filters: say which part of the population to count", field="numerator"
         )
+
+
+def _check_filters(dims: Mapping[str, Dimension], where: str, filters: tuple[Filter, ...]) -> None:
+    seen: set[str] = set()
+    for f in filters:
+        dim = dims.get(f.dimension)
+        if dim is None:
+            raise UnknownDimension(
+                f"unknown dimension {f.dimension!r}; dimensions are {', '.join(sorted(dims))}",
+                field=f"{where}.{f.dimension}",
+            )
+        if f.dimension in seen:
+            raise QueryError(f"{f.dimension} is filtered twice in the {where}", field=f"{where}.{f.dimension}")
+        seen.add(f.dimension)
+        if not f.values:
+            raise UnknownValue(f"no value given for {f.dimension}", field=f"{where}.{f.dimension}")
+        for v in f.values:
+            _check_value(dim, v, f"{where}.{f.dimension}")
 
 
 def _check_value(dim: Dimension, value: FilterValue, field_name: str) -> None:
