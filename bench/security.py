@@ -11,7 +11,15 @@ workers: real ``nrm worker`` processes send outbox messages while some are kille
 (and replaced at once); deliveries go to a file backend that honours idempotency keys. Prints
 workers x kills x messages -> delivered, lost, delivered twice, and the repeat sends that the
 idempotency key absorbed (sends cut short by a kill between the provider accepting and the
-worker recording). Runs on PostgreSQL when DATABASE_URL names a server (a scratch database
+worker recording).
+
+tampering: the moves of someone who controls the database against the audit log. On PostgreSQL,
+first as the application's role (``nrm db app-role``): TRUNCATE, UPDATE, DELETE, disabling the
+trigger, DROP, each refused or not. Then as the tables' owner, each on a fresh sealed log: a
+forged insert and an edit with the chain recomputed, a cut tail, TRUNCATE, a seal made with another
+key; prints whether the chain alone and the chain with the seals (``nrm audit verify``) detect it.
+
+Both run on PostgreSQL when DATABASE_URL names a server (a scratch database
 ``nrm_bench_security`` is made next to it), else on a scratch SQLite file.
 """
 
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import secrets
 import sys
 import tempfile
 import time
@@ -78,7 +87,126 @@ def workers_section(args: argparse.Namespace) -> None:
               f"{run.delivered_twice} | {run.repeats_caught_by_key} | {run.seconds:.1f}", flush=True)
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {"workers": workers_section}
+APP_ROLE = "nrm_bench_app"
+
+
+def _as_app_role_attempts() -> list[tuple[str, bool]]:
+    """PostgreSQL: each hostile statement tried as the application's role; whether it was refused."""
+    import psycopg
+    from django.db import connection
+
+    from nrm.site.db_roles import app_role_apply
+
+    db = connection.settings_dict
+    params = {"dbname": db["NAME"], "host": db["HOST"] or None, "port": db["PORT"] or None}
+    password = secrets.token_urlsafe(16)
+    owner = psycopg.connect(**params, user=db["USER"], password=db["PASSWORD"] or None, autocommit=True,
+                            cursor_factory=psycopg.ClientCursor)
+    app_role_apply(owner.cursor(), role=APP_ROLE, password=password)
+    table = "audit_auditevent"
+    attempts = {
+        "TRUNCATE the audit table": f"TRUNCATE {table}",
+        "UPDATE an audit event": f"UPDATE {table} SET action = 'tampered'",  # noqa: S608
+        "DELETE audit events": f"DELETE FROM {table}",  # noqa: S608
+        "ALTER TABLE ... DISABLE TRIGGER": f"ALTER TABLE {table} DISABLE TRIGGER audit_event_append_only",
+        "DROP the audit table": f"DROP TABLE {table}",
+        "SET session_replication_role = replica": "SET session_replication_role = replica",
+    }
+    results: list[tuple[str, bool]] = []
+    try:
+        with psycopg.connect(**params, user=APP_ROLE, password=password) as app:
+            for name, sql in attempts.items():
+                try:
+                    with app.transaction():
+                        app.execute(sql)
+                    results.append((name, False))
+                except psycopg.errors.InsufficientPrivilege:
+                    results.append((name, True))
+            with app.transaction(force_rollback=True):  # the service's own write still works
+                app.execute(f"INSERT INTO {table} (occurred_at, actor_label, action, object_type, object_id, "  # noqa: S608
+                            "request_id, previous_hash, hash) VALUES (now(), 'system', 'bench', 'bench', '1', '', "
+                            "%s, %s)", ["0" * 64, secrets.token_hex(32)])
+                results.append(("(the service's write) INSERT an audit event", False))
+    finally:
+        owner.execute(f"DROP OWNED BY {APP_ROLE}")
+        owner.execute(f"DROP ROLE {APP_ROLE}")
+        owner.close()
+    return results
+
+
+def _tamper_once(attack: Callable[[list[int], Path], object], events: int, after: int) -> tuple[bool, bool, float, int]:
+    """A fresh log of ``events`` events, sealed, then ``after`` more; the attack; then whether the
+    chain alone and the chain with the seals detect it, the verify seconds and the seals' problems."""
+    from nrm.audit import faults
+    from nrm.audit.seals import audit_seal, audit_verify_sealed
+    from nrm.audit.services import audit_record, audit_verify
+    from nrm.reference.models import Organisation
+
+    faults.truncate()
+    target = Organisation.objects.get(slug="sca")
+    with tempfile.TemporaryDirectory(prefix="nrm-bench-seals-") as directory:
+        seals = Path(directory)
+        ids = [audit_record(actor=None, action="bench.event", target=target, after={"i": i}).id for i in range(events)]
+        audit_seal(directory=seals, key=KEY)
+        ids += [audit_record(actor=None, action="bench.event", target=target, after={"i": i}).id for i in range(after)]
+        attack(ids, seals)
+        chain_alone = bool(audit_verify())
+        began = time.perf_counter()
+        report = audit_verify_sealed(directory=seals, key=KEY)
+        seconds = time.perf_counter() - began
+    return chain_alone, not report.intact, seconds, len(report.problems())
+
+
+KEY = "bench-audit-seal-key"
+
+
+def _attacks(sealed: int) -> dict[str, Callable[[list[int], Path], object]]:
+    from nrm.audit import faults
+
+    return {
+        "(a) forged insert before the last seal, chain recomputed":
+            lambda ids, _: faults.forge_insert(before_id=ids[sealed // 2]),
+        "(b) edit before the last seal, chain recomputed":
+            lambda ids, _: faults.edit_and_rechain(event_id=ids[sealed // 3], after={"i": "edited"}),
+        "(c) tail of 5 events deleted": lambda _ids, _: faults.cut_tail(events=5),
+        "(d) TRUNCATE": lambda _ids, _: faults.truncate(),
+        "(e) seal forged with another key": lambda _ids, seals: faults.forge_seal(directory=seals, key="guess"),
+    }
+
+
+def tampering_section(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    from nrm.audit import faults
+
+    events, after = args.tamper_events, 3
+    print(f"\n## tampering: rewriting the audit log ({connection.vendor}, {events} events sealed, {after} after)\n")
+    if connection.vendor == "postgresql":
+        print("As the application's role (`nrm db app-role`):\n")
+        print("attempt | refused")
+        print("--- | ---")
+        for name, refused in _as_app_role_attempts():
+            print(f"{name} | {'yes' if refused else 'no'}", flush=True)
+        print()
+    print("As the tables' owner (trigger disabled, SQL), then `nrm audit verify`:\n")
+    print("attack | chain alone detects | chain + seals detect | problems | verify seconds")
+    print("--- | --- | --- | ---: | ---:")
+    detected = 0
+    attacks = _attacks(events)
+    for name, attack in attacks.items():
+        chain_alone, sealed, seconds, problems = _tamper_once(attack, events, after)
+        detected += sealed
+        print(f"{name} | {'yes' if chain_alone else 'no'} | {'yes' if sealed else 'NO'} | {problems} | {seconds:.3f}",
+              flush=True)
+    chain_alone, sealed, seconds, problems = _tamper_once(
+        lambda ids, _: faults.edit_and_rechain(event_id=ids[-1], after={"i": "edited"}), events, after)
+    print(f"(residual) edit after the last seal, chain recomputed | {'yes' if chain_alone else 'no'} | "
+          f"{'yes' if sealed else 'no: reported as unsealed events'} | {problems} | {seconds:.3f}")
+    print(f"\nDetected {detected} of {len(attacks)} attacks before the last seal.")
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {"workers": workers_section,
+                                                              "tampering": tampering_section}
 
 
 def main() -> None:
@@ -87,6 +215,8 @@ def main() -> None:
                         help="Run only this section (repeatable; default: all)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="Seconds allowed per worker run")
     parser.add_argument("--quick", action="store_true", help="Workers section: one run of 3 workers, 6 kills")
+    parser.add_argument("--tamper-events", type=int, default=1000,
+                        help="Tampering section: events in the sealed log (default 1000)")
     args = parser.parse_args()
     args.worker_runs = ((3, 6, 1000),) if args.quick else WORKER_RUNS
     print(f"# Open NRM security figures\n\nMachine: {_common.cpu_model()}, {os.cpu_count()} cores, "

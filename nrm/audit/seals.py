@@ -1,4 +1,4 @@
-"""Seals of the audit chain, kept outside the database (ADR 0013).
+"""Seals of the audit chain, kept outside the database (ADR 0014).
 
 The hash chain shows an edit only to someone who cannot recompute it; whoever controls the
 database can. A seal is an HMAC-SHA256, under a key the database never holds

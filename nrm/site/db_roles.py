@@ -1,4 +1,4 @@
-"""The application's least-privilege PostgreSQL role (ADR 0013).
+"""The application's least-privilege PostgreSQL role (ADR 0014).
 
 Migrations run as the tables' owner (``DATABASE_OWNER_URL``); the service runs as a role that owns
 nothing and may only read and write rows: no superuser or other role attributes, no TRUNCATE, no

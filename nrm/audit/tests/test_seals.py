@@ -152,7 +152,7 @@ def test_an_altered_seal_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_rewrite_after_the_last_seal_is_only_reported_as_unsealed(tmp_path: Path) -> None:
-    """The residual risk (ADR 0013): events after the last seal can be rewritten until the next."""
+    """The residual risk (ADR 0014): events after the last seal can be rewritten until the next."""
     events = _sealed_log(tmp_path, events=5, after=3)
     faults.edit_and_rechain(event_id=events[6].id, after={"i": "rewritten"})
     report = audit_verify_sealed(directory=tmp_path, key=KEY)
