@@ -255,6 +255,180 @@ class _Plan:
     negative_cg_served_on: date | None = None
 
 
+class _CasePlanner:
+    """Replays one case's lifecycle on its generated dates, each step through the case rules
+    (``next_state`` raises if the rules forbid it)."""
+
+    def __init__(self, loader: _Loader, case: Any, row: dict[str, Any], reviews: list[dict[str, Any]]) -> None:
+        from nrm.cases.lifecycle import State
+
+        self.loader, self.case, self.row, self.reviews = loader, case, row, reviews
+        self.rng, self.end = loader.rng, loader.end
+        self.plan = _Plan(state=State.AWAITING_RG)  # case_open routes every new case (no status change row)
+
+    def step(self, event: Any, day: date, actor: Any, *, reason: str = "", ground: str = "") -> None:
+        from nrm.cases.lifecycle import CaseFacts, Event, State, next_state
+
+        plan = self.plan
+        facts = CaseFacts(
+            today=day, rg_date=plan.rg_date, recovery_period_days=plan.recovery_period_days,
+            actor_id=getattr(actor, "pk", None),
+            last_decision_maker_id=getattr(plan.last_decision_maker, "pk", None),
+            suspended_from=State(plan.suspended_from) if plan.suspended_from else None)
+        target = next_state(plan.state, event, facts)  # raises if the rules forbid the step
+        plan.changes.append({"event": event.value, "from_state": plan.state.value, "to_state": target.value,
+                             "actor": actor, "reason": reason, "ground": ground, "occurred_on": day})
+        if event == Event.SUSPEND:
+            plan.suspended_from = plan.state.value
+        plan.state = target
+
+    def decide(self, stage: Any, outcome: Any, day: date, maker: Any, reason_code: str | None) -> dict[str, Any]:
+        from nrm.cases.models import DecisionStatus, Outcome
+
+        decision = {"stage": stage, "outcome": outcome, "decided_on": day, "decided_by": maker,
+                    "reason": reason_code, "status": DecisionStatus.SERVED if outcome == Outcome.POSITIVE
+                    else DecisionStatus.PROPOSED, "served_on": day if outcome == Outcome.POSITIVE else None,
+                    "review": None}
+        self.plan.decisions.append(decision)
+        self.plan.last_decision_maker = maker
+        return decision
+
+    def run(self) -> _Plan:
+        from nrm.cases.lifecycle import Event
+        from nrm.cases.models import Outcome, Stage
+
+        rng, row, plan = self.rng, self.row, self.plan
+        caseworker = rng.choice(self.loader.caseworkers[self.case.competent_authority])
+        if row["rg_outcome"] is None:
+            if row["status"] == "Withdrawn":
+                self.step(Event.WITHDRAW, row["status_date"], caseworker, reason=rng.choice(WITHDRAWAL_REASONS))
+                plan.last_decision_maker = None
+            return plan
+
+        # Reasonable grounds.
+        rg_day: date = row["rg_date"]
+        if row["rg_outcome"] != "Positive":
+            self.negative_rg(rg_day, caseworker)
+            return plan
+        self.step(Event.RG_POSITIVE, rg_day, caseworker)
+        self.decide(Stage.RG, Outcome.POSITIVE, rg_day, caseworker, None)
+        plan.rg_date = rg_day
+        plan.recovery_period_days = rules.recovery_period(rg_date=rg_day).days
+
+        # The recovery period, then whatever ends it.
+        cg_day: date | None = row["cg_date"]
+        self.recovery_period(rg_day, cg_day)
+        if cg_day is None:
+            self.end_without_cg(caseworker)
+        else:
+            self.conclusive_grounds(cg_day)
+        return plan
+
+    def negative_rg(self, rg_day: date, caseworker: Any) -> None:
+        from nrm.cases.lifecycle import Event
+        from nrm.cases.models import DecisionStatus, Outcome, Stage
+        from nrm.core.workdays import add_working_days
+        from nrm.reviews.models import ReviewKind
+
+        rng, plan = self.rng, self.plan
+        self.step(Event.RG_NEGATIVE, rg_day, caseworker)
+        decision = self.decide(Stage.RG, Outcome.NEGATIVE, rg_day, caseworker, self.row["rg_reason"])
+        senior = rng.choice(self.loader.seniors[self.case.competent_authority])
+        rg_concluded = add_working_days(rg_day, rng.randint(1, 10), self.case.nation)
+        rg_review: dict[str, Any] = {"kind": ReviewKind.SECOND_LINE, "referred_on": rg_day, "outcome": None,
+                                     "concluded_on": None, "concluded_by": None}
+        decision["review"] = rg_review
+        if rg_concluded <= self.end:
+            self.step(Event.REVIEW_AGREE, rg_concluded, senior)
+            rg_review.update(outcome="agree", concluded_on=rg_concluded, concluded_by=senior)
+            decision.update(status=DecisionStatus.SERVED, served_on=rg_concluded)
+            plan.rg_date = rg_day
+
+    def recovery_period(self, rg_day: date, cg_day: date | None) -> None:
+        """The recovery period ends if it has by the next event (or, with none, by the end date)."""
+        from nrm.cases.lifecycle import Event
+
+        status, status_day = self.row["status"], self.row["status_date"]
+        recovery_ends = rules.recovery_period(rg_date=rg_day, days=self.plan.recovery_period_days).end
+        next_day = cg_day if cg_day is not None else (status_day if status in {"Withdrawn", "Suspended",
+                                                                               "Disqualified"} else None)
+        if (next_day is not None and recovery_ends < next_day) or (next_day is None and recovery_ends <= self.end):
+            self.step(Event.RECOVERY_PERIOD_ENDS, recovery_ends, None)
+
+    def end_without_cg(self, caseworker: Any) -> None:
+        """A case withdrawn, suspended or disqualified before its conclusive grounds decision."""
+        from nrm.cases.lifecycle import Event
+
+        rng, plan = self.rng, self.plan
+        status, status_day = self.row["status"], self.row["status_date"]
+        if status == "Withdrawn":
+            self.step(Event.WITHDRAW, status_day, caseworker, reason=rng.choice(WITHDRAWAL_REASONS))
+            plan.support_stop, plan.support_end_reason = status_day, "declined_support"
+        elif status == "Suspended":
+            self.step(Event.SUSPEND, status_day, caseworker, reason=rng.choice(SUSPENSION_REASONS))
+            plan.support_stop, plan.support_end_reason = status_day, "missing"
+        elif status == "Disqualified":
+            self.step(Event.DISQUALIFY, status_day, rng.choice(self.loader.seniors[self.case.competent_authority]),
+                      reason=DISQUALIFICATION_REASON, ground="public_order")
+            plan.support_stop, plan.support_end_reason = status_day, "other"
+            plan.support_end_details = "Disqualified from the protections of the recovery period (public order)."
+
+    def conclusive_grounds(self, cg_day: date) -> None:
+        from nrm.cases.lifecycle import Event
+        from nrm.cases.models import DecisionStatus, Outcome, Stage
+
+        plan = self.plan
+        cg_maker = self.rng.choice(self.loader.caseworkers[self.case.competent_authority])
+        if self.row["cg_outcome"] == "Positive":
+            self.step(Event.CG_POSITIVE, cg_day, cg_maker)
+            self.decide(Stage.CG, Outcome.POSITIVE, cg_day, cg_maker, None)
+            plan.cg_date, plan.cg_served, plan.move_on_from = cg_day, True, cg_day
+            return
+        self.step(Event.CG_NEGATIVE, cg_day, cg_maker)
+        decision = self.decide(Stage.CG, Outcome.NEGATIVE, cg_day, cg_maker, self.row["cg_reason"])
+        review, reviewer, concluded, agree = self.cg_review(cg_day)
+        decision["review"] = review
+        if concluded is None or concluded > self.end or agree is None:
+            return  # still under review on the end date
+        concluded = max(concluded, review["referred_on"])
+        review.update(outcome="agree" if agree else "disagree", concluded_on=concluded, concluded_by=reviewer)
+        if agree:
+            self.step(Event.REVIEW_AGREE, concluded, reviewer)
+            decision.update(status=DecisionStatus.SERVED, served_on=concluded)
+            plan.cg_date, plan.cg_served, plan.negative_cg_served_on = cg_day, True, concluded
+            stop = concluded + timedelta(days=9)
+            if stop <= self.end:
+                plan.support_stop, plan.support_end_reason = stop, "negative_decision"
+        else:
+            self.step(Event.REVIEW_DISAGREE, concluded, reviewer, reason="The evidence was not weighed against the "
+                      "indicators in the referral. A different decision maker should take a fresh decision.")
+            decision.update(status=DecisionStatus.OVERTURNED)
+
+    def cg_review(self, cg_day: date) -> tuple[dict[str, Any], Any, date | None, bool | None]:
+        """The review of a negative CG decision: the review, its reviewer, when it concluded and whether it
+        agreed (None: not concluded)."""
+        from nrm.core.workdays import add_working_days
+        from nrm.reviews.models import ReviewKind
+        from nrm.reviews.rules import review_kind_for
+
+        rng = self.rng
+        kind = review_kind_for(stage="CG", decided_on=cg_day)
+        generated = next((r for r in self.reviews if r["decision_stage"] == "CG"), None)
+        review: dict[str, Any] = {"kind": kind, "referred_on": cg_day, "outcome": None, "concluded_on": None,
+                                  "concluded_by": None}
+        if kind == ReviewKind.PANEL:
+            # The panel met 7-27 days after the decision was proposed (the generator's spacing).
+            delay = (cg_day - generated["referred_date"]).days if generated else rng.randint(7, 27)
+            chair = self.loader.panel_for(review)
+            return review, chair, cg_day + timedelta(days=delay), True
+        senior = rng.choice(self.loader.seniors[self.case.competent_authority])
+        if generated is not None:
+            review["referred_on"] = max(generated["referred_date"], cg_day)
+            agree = None if generated["outcome"] is None else generated["outcome"] == "Agree"
+            return review, senior, generated["outcome_date"], agree
+        return review, senior, add_working_days(cg_day, rng.randint(2, 15), self.case.nation), True
+
+
 # ---------------------------------------------------------------------------------------------
 # The loader
 # ---------------------------------------------------------------------------------------------
@@ -723,136 +897,7 @@ class _Loader:
     # --- the lifecycle, step by step ----------------------------------------------------------
 
     def plan_case(self, case: Any, row: dict[str, Any], reviews: list[dict[str, Any]]) -> _Plan:
-        from nrm.cases.lifecycle import CaseFacts, Event, State, next_state
-        from nrm.cases.models import DecisionStatus, Outcome, Stage
-        from nrm.core.workdays import add_working_days
-        from nrm.reviews.models import ReviewKind
-        from nrm.reviews.rules import review_kind_for
-
-        rng, end = self.rng, self.end
-        ca = case.competent_authority
-        plan = _Plan(state=State.AWAITING_RG)  # case_open routes every new case (no status change row)
-
-        def step(event: Event, day: date, actor: Any, *, reason: str = "", ground: str = "") -> None:
-            facts = CaseFacts(
-                today=day, rg_date=plan.rg_date, recovery_period_days=plan.recovery_period_days,
-                actor_id=getattr(actor, "pk", None),
-                last_decision_maker_id=getattr(plan.last_decision_maker, "pk", None),
-                suspended_from=State(plan.suspended_from) if plan.suspended_from else None)
-            target = next_state(plan.state, event, facts)  # raises if the rules forbid the step
-            plan.changes.append({"event": event.value, "from_state": plan.state.value, "to_state": target.value,
-                                 "actor": actor, "reason": reason, "ground": ground, "occurred_on": day})
-            if event == Event.SUSPEND:
-                plan.suspended_from = plan.state.value
-            plan.state = target
-
-        def decide(stage: Stage, outcome: Outcome, day: date, maker: Any, reason_code: str | None) -> dict[str, Any]:
-            decision = {"stage": stage, "outcome": outcome, "decided_on": day, "decided_by": maker,
-                        "reason": reason_code, "status": DecisionStatus.SERVED if outcome == Outcome.POSITIVE
-                        else DecisionStatus.PROPOSED, "served_on": day if outcome == Outcome.POSITIVE else None,
-                        "review": None}
-            plan.decisions.append(decision)
-            plan.last_decision_maker = maker
-            return decision
-
-        caseworker = rng.choice(self.caseworkers[ca])
-        status, status_day = row["status"], row["status_date"]
-        if row["rg_outcome"] is None:
-            if status == "Withdrawn":
-                step(Event.WITHDRAW, status_day, caseworker, reason=rng.choice(WITHDRAWAL_REASONS))
-                plan.last_decision_maker = None
-            return plan
-
-        # Reasonable grounds.
-        rg_day: date = row["rg_date"]
-        if row["rg_outcome"] == "Positive":
-            step(Event.RG_POSITIVE, rg_day, caseworker)
-            decide(Stage.RG, Outcome.POSITIVE, rg_day, caseworker, None)
-            plan.rg_date = rg_day
-            plan.recovery_period_days = rules.recovery_period(rg_date=rg_day).days
-        else:
-            step(Event.RG_NEGATIVE, rg_day, caseworker)
-            decision = decide(Stage.RG, Outcome.NEGATIVE, rg_day, caseworker, row["rg_reason"])
-            senior = rng.choice(self.seniors[ca])
-            rg_concluded = add_working_days(rg_day, rng.randint(1, 10), case.nation)
-            rg_review: dict[str, Any] = {"kind": ReviewKind.SECOND_LINE, "referred_on": rg_day, "outcome": None,
-                                         "concluded_on": None, "concluded_by": None}
-            decision["review"] = rg_review
-            if rg_concluded <= end:
-                step(Event.REVIEW_AGREE, rg_concluded, senior)
-                rg_review.update(outcome="agree", concluded_on=rg_concluded, concluded_by=senior)
-                decision.update(status=DecisionStatus.SERVED, served_on=rg_concluded)
-                plan.rg_date = rg_day
-            return plan
-
-        # The recovery period, then whatever ends it.
-        recovery_ends = rules.recovery_period(rg_date=rg_day, days=plan.recovery_period_days).end
-        cg_day: date | None = row["cg_date"]
-        next_day = cg_day if cg_day is not None else (status_day if status in {"Withdrawn", "Suspended",
-                                                                               "Disqualified"} else None)
-        if (next_day is not None and recovery_ends < next_day) or (next_day is None and recovery_ends <= end):
-            step(Event.RECOVERY_PERIOD_ENDS, recovery_ends, None)
-        if cg_day is None:
-            if status == "Withdrawn":
-                step(Event.WITHDRAW, status_day, caseworker, reason=rng.choice(WITHDRAWAL_REASONS))
-                plan.support_stop, plan.support_end_reason = status_day, "declined_support"
-            elif status == "Suspended":
-                step(Event.SUSPEND, status_day, caseworker, reason=rng.choice(SUSPENSION_REASONS))
-                plan.support_stop, plan.support_end_reason = status_day, "missing"
-            elif status == "Disqualified":
-                step(Event.DISQUALIFY, status_day, rng.choice(self.seniors[ca]), reason=DISQUALIFICATION_REASON,
-                     ground="public_order")
-                plan.support_stop, plan.support_end_reason = status_day, "other"
-                plan.support_end_details = "Disqualified from the protections of the recovery period (public order)."
-            return plan
-
-        # Conclusive grounds.
-        cg_maker = rng.choice(self.caseworkers[ca])
-        if row["cg_outcome"] == "Positive":
-            step(Event.CG_POSITIVE, cg_day, cg_maker)
-            decide(Stage.CG, Outcome.POSITIVE, cg_day, cg_maker, None)
-            plan.cg_date, plan.cg_served, plan.move_on_from = cg_day, True, cg_day
-            return plan
-        step(Event.CG_NEGATIVE, cg_day, cg_maker)
-        decision = decide(Stage.CG, Outcome.NEGATIVE, cg_day, cg_maker, row["cg_reason"])
-        kind = review_kind_for(stage="CG", decided_on=cg_day)
-        generated = next((r for r in reviews if r["decision_stage"] == "CG"), None)
-        review: dict[str, Any] = {"kind": kind, "referred_on": cg_day, "outcome": None, "concluded_on": None,
-                                  "concluded_by": None}
-        decision["review"] = review
-        if kind == ReviewKind.PANEL:
-            # The panel met 7-27 days after the decision was proposed (the generator's spacing).
-            delay = (cg_day - generated["referred_date"]).days if generated else rng.randint(7, 27)
-            chair = self.panel_for(review)
-            concluded: date | None = cg_day + timedelta(days=delay)
-            agree: bool | None = True
-            reviewer = chair
-        else:
-            senior = rng.choice(self.seniors[ca])
-            reviewer = senior
-            if generated is not None:
-                review["referred_on"] = max(generated["referred_date"], cg_day)
-                concluded = generated["outcome_date"]
-                agree = None if generated["outcome"] is None else generated["outcome"] == "Agree"
-            else:
-                concluded = add_working_days(cg_day, rng.randint(2, 15), case.nation)
-                agree = True
-        if concluded is None or concluded > end or agree is None:
-            return plan  # still under review on the end date
-        concluded = max(concluded, review["referred_on"])
-        review.update(outcome="agree" if agree else "disagree", concluded_on=concluded, concluded_by=reviewer)
-        if agree:
-            step(Event.REVIEW_AGREE, concluded, reviewer)
-            decision.update(status=DecisionStatus.SERVED, served_on=concluded)
-            plan.cg_date, plan.cg_served, plan.negative_cg_served_on = cg_day, True, concluded
-            stop = concluded + timedelta(days=9)
-            if stop <= end:
-                plan.support_stop, plan.support_end_reason = stop, "negative_decision"
-        else:
-            step(Event.REVIEW_DISAGREE, concluded, reviewer, reason="The evidence was not weighed against the "
-                 "indicators in the referral. A different decision maker should take a fresh decision.")
-            decision.update(status=DecisionStatus.OVERTURNED)
-        return plan
+        return _CasePlanner(self, case, row, reviews).run()
 
     def panel_for(self, review: dict[str, Any]) -> Any:
         chairs = [p for p in self.panellists if p[1] == "panel_chair"]
@@ -1062,32 +1107,8 @@ class _Loader:
             move_on = rules.move_on_period(cg_date=plan.move_on_from)
             move_on_days, move_on_until = move_on.days, move_on.end
             support_policy.update(move_on_support_min_days=move_on_days, cg_date=plan.move_on_from.isoformat())
-        negative_cg = row["cg_outcome"] == "Negative"
-        episodes: list[tuple[str, date, date | None]] = []
-        assessments: list[tuple[date, str]] = []
-        for item in generated:
-            start: date = item["start_date"]
-            stop: date | None = item["end_date"]
-            if item["kind"] == ASSESSMENT_KIND:
-                assessments.append((start, item["outcome"] or "No ongoing needs"))
-                continue
-            if negative_cg:
-                # Support runs until 9 days after the negative decision is served; while it is under
-                # review or being decided again, support goes on.
-                stop = plan.support_stop
-            elif plan.support_stop is not None and (stop is None or stop > plan.support_stop):
-                stop = plan.support_stop
-            if stop is not None and stop < start:
-                stop = start
-            episodes.append((SUPPORT_KINDS[item["kind"]], start, stop))
-        if not episodes:
-            episodes.append(("outreach", rg_day, plan.support_stop))
-        ended = all(stop is not None for _, _, stop in episodes) and (
-            plan.support_stop is not None or (plan.move_on_from is not None and move_on_until is not None
-                                              and max(s for _, _, s in episodes if s) >= move_on_until))
-        ended_on = max(s for _, _, s in episodes if s) if ended else None
-        if ended_on is not None and ended_on > end:
-            ended, ended_on = False, None
+        episodes, assessments = _support_periods(plan, row, generated, rg_day)
+        ended, ended_on = _support_ended(plan, episodes, move_on_until, end)
         reason = plan.support_end_reason or ("period_complete" if ended else "")
         support_referral = SupportReferral(
             id=self.uuid(), case=case, provider=provider, provider_type=provider_type,
@@ -1105,16 +1126,7 @@ class _Loader:
                 id=self.uuid(), referral=support_referral, kind=kind, start_date=start, end_date=stop,
                 recorded_by=recorder, created_at=_at(start, 16), updated_at=_at(stop or start, 16)))
         for assessed_on, outcome in assessments:
-            needs_until = None
-            result = AssessmentOutcome.NEEDS_MET
-            if outcome.startswith("Ongoing"):
-                needs_until = assessed_on + timedelta(days=rng.randint(60, 180))
-                if ended_on is not None:
-                    needs_until = min(needs_until, ended_on)
-                if needs_until > assessed_on:
-                    result = AssessmentOutcome.ONGOING_NEEDS
-                else:
-                    needs_until = None
+            result, needs_until = _assessment(rng, assessed_on, outcome, ended_on)
             self.rows["assessment"].append(RecoveryNeedsAssessment(
                 id=self.uuid(), referral=support_referral, assessed_on=assessed_on, outcome=result,
                 support_needed_until=needs_until, recorded_by=recorder,
@@ -1232,6 +1244,59 @@ class _Loader:
                  self.rows["dtn_exploitation"])
         for case, after in zip(self.cases, self.case_audit, strict=True):
             audit_record(actor=None, action="case.synthesised", target=case, after=after)
+
+
+def _support_periods(plan: _Plan, row: dict[str, Any], generated: list[dict[str, Any]], rg_day: date
+                     ) -> tuple[list[tuple[str, date, date | None]], list[tuple[date, str]]]:
+    """The generated support as episodes (kind, start, stop) cut short where the case stops support, and
+    needs assessments (day, outcome); an outreach episode from the RG decision if none was generated."""
+    negative_cg = row["cg_outcome"] == "Negative"
+    episodes: list[tuple[str, date, date | None]] = []
+    assessments: list[tuple[date, str]] = []
+    for item in generated:
+        start: date = item["start_date"]
+        stop: date | None = item["end_date"]
+        if item["kind"] == ASSESSMENT_KIND:
+            assessments.append((start, item["outcome"] or "No ongoing needs"))
+            continue
+        if negative_cg:
+            # Support runs until 9 days after the negative decision is served; while it is under
+            # review or being decided again, support goes on.
+            stop = plan.support_stop
+        elif plan.support_stop is not None and (stop is None or stop > plan.support_stop):
+            stop = plan.support_stop
+        if stop is not None and stop < start:
+            stop = start
+        episodes.append((SUPPORT_KINDS[item["kind"]], start, stop))
+    if not episodes:
+        episodes.append(("outreach", rg_day, plan.support_stop))
+    return episodes, assessments
+
+
+def _support_ended(plan: _Plan, episodes: list[tuple[str, date, date | None]], move_on_until: date | None,
+                   end: date) -> tuple[bool, date | None]:
+    """Whether support has ended by the end date, and when."""
+    ended = all(stop is not None for _, _, stop in episodes) and (
+        plan.support_stop is not None or (plan.move_on_from is not None and move_on_until is not None
+                                          and max(s for _, _, s in episodes if s) >= move_on_until))
+    ended_on = max(s for _, _, s in episodes if s) if ended else None
+    if ended_on is not None and ended_on > end:
+        return False, None
+    return ended, ended_on
+
+
+def _assessment(rng: random.Random, assessed_on: date, outcome: str, ended_on: date | None) -> tuple[Any, date | None]:
+    """A needs assessment's result and, for ongoing needs, until when support is needed."""
+    from nrm.support.models import AssessmentOutcome
+
+    if not outcome.startswith("Ongoing"):
+        return AssessmentOutcome.NEEDS_MET, None
+    needs_until = assessed_on + timedelta(days=rng.randint(60, 180))
+    if ended_on is not None:
+        needs_until = min(needs_until, ended_on)
+    if needs_until > assessed_on:
+        return AssessmentOutcome.ONGOING_NEEDS, needs_until
+    return AssessmentOutcome.NEEDS_MET, None
 
 
 def _through(model: Any, left: str, right: str, pairs: list[tuple[Any, Any]]) -> None:
