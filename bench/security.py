@@ -45,6 +45,7 @@ WORKER_RUNS = ((1, 0, 1000), (3, 0, 1000), (3, 6, 1000), (5, 12, 1000))
 def _scratch_database(url: str, scratch: Path) -> None:
     """Point this process at a fresh scratch database (before Django starts)."""
     os.environ.setdefault("NRM_ENVIRONMENT", "development")
+    os.environ["NRM_AUDIT_SEAL_DIR"] = str(scratch / "audit-seals")  # the workers' seals of the scratch log
     if not url:
         os.environ["DATABASE_URL"] = ""
         os.environ["NRM_SQLITE_PATH"] = str(scratch / "bench.sqlite3")

@@ -132,6 +132,7 @@ def owner_connection(alias: str = DEFAULT_DB_ALIAS) -> Iterator[BaseDatabaseWrap
         return
     if connection.vendor != "postgresql":
         raise ImproperlyConfigured("DATABASE_OWNER_URL is for PostgreSQL; DATABASE_URL does not name PostgreSQL.")
+    owner = {key: value for key, value in owner.items() if key != "NAME"}  # the same database (a test one too)
     saved = {key: connection.settings_dict.get(key) for key in owner}
     connection.close()
     connection.settings_dict.update(owner)
