@@ -194,12 +194,19 @@ def test_migrate_runs_as_the_owner_and_the_service_as_the_role(tmp_path: Path) -
             assert migrated.returncode == 0, migrated.stderr
             assert f"Granted the application's role {role}" in migrated.stdout
             service = {k: v for k, v in env.items() if k != "DATABASE_OWNER_URL"}
-            for command in (("audit", "seal"), ("audit", "verify"), ("migrate",)):
+            record = ("from nrm.audit.services import audit_record; "
+                      "[audit_record(actor=None, action='test.event', target='x') for _ in range(3)]")
+            for command in (("shell", "-c", record), ("audit", "seal"), ("audit", "verify"), ("migrate",)):
                 ran = _nrm(service, *command)
                 assert ran.returncode == 0, (command, ran.stderr)
-            with _connect(dbname=scratch) as check:
+            with _connect(dbname=scratch, autocommit=True) as check:
                 owners = check.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'").fetchall()
+                check.execute(f"TRUNCATE {AUDIT}")  # the owner can; the seal shows it
             assert owners == [(db["USER"],)]
+            verified = _nrm(service, "audit", "verify")
+            assert verified.returncode == 1
+            assert "the table was emptied (truncated)" in verified.stderr
+            assert "tampered with" in verified.stderr
         finally:
             admin.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
             admin.execute(f"DROP ROLE IF EXISTS {role}")
