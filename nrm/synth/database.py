@@ -744,26 +744,16 @@ class _Loader:
                 fr_force: Any, force: Any, location: str, nationalities: list[Any], expl_codes: list[str],
                 born: date, age_now: int, dob_known: bool, age_code: str, under_18_now: str, ca: str,
                 exploitation_la: Any, child_la: Any) -> dict[str, Any]:
-        from nrm.referrals import journey
-
-        rng, fake = self.rng, self.fake
+        rng = self.rng
         first, last = person["given_name"], person["family_name"]
         first_nationality = row["nationality"].split(";")[0]
         locale = NATIONALITY_LOCALES.get(first_nationality, person["locale"])
-        language = (LANGUAGE_BY_NATIONALITY.get(first_nationality)
-                    or LANGUAGE_BY_LOCALE.get(locale.split("_")[0], "English"))
-        if first_nationality in {"UK", "Irish", "American", "Canadian", "Australian", "New Zealander"}:
-            language = "English"
+        language = _language(first_nationality, locale)
         interpreter = language != "English"
         origin = nationalities[0]
         place_uk = (exploitation_la.name if exploitation_la is not None else force.name if force is not None
                     else fr_force.name)
-        overseas_codes: list[str] = []
-        if location in {"overseas", "both"}:
-            if not origin.code.startswith("ZZ") and origin.code != "GB" and rng.random() < 0.75:
-                overseas_codes.append(origin.code)
-            if not overseas_codes or rng.random() < 0.3:
-                overseas_codes.append(rng.choice([c for c in TRANSIT_COUNTRIES if c not in overseas_codes]))
+        overseas_codes = _overseas_codes(rng, location, origin) if location in {"overseas", "both"} else []
         place = place_uk if location in {"uk", "both", "unknown"} else self.countries[overseas_codes[0]].name
         met_on = day - timedelta(days=rng.randint(0, 10))
         answers: dict[str, Any] = {
@@ -812,6 +802,17 @@ class _Loader:
                                    k=rng.randint(1, 3)),
             "routing": ([rng.choice(("detention", "detention", "fno", "inadmissible"))] if ca == "IECA" else ["none"]),
         }
+        self._person_answers(answers, born=born, age_now=age_now, dob_known=dob_known, language=language,
+                             interpreter=interpreter)
+        self._exploitation_answers(answers, expl_codes=expl_codes, day=day, location=location, force=force,
+                                   exploitation_la=exploitation_la, overseas_codes=overseas_codes)
+        self._indicator_answers(answers, expl_codes=expl_codes, row=row, child_la=child_la)
+        # Keep only the answers to questions on this referral's path, as the service does on submit.
+        return _on_path(answers)
+
+    def _person_answers(self, answers: dict[str, Any], *, born: date, age_now: int, dob_known: bool,
+                        language: str, interpreter: bool) -> None:
+        rng, fake = self.rng, self.fake
         if dob_known:
             answers["dob"] = {"day": str(born.day), "month": str(born.month), "year": str(born.year)}
         else:
@@ -826,6 +827,10 @@ class _Loader:
             answers["contact_address"] = fake.address()
         if rng.random() < 0.5:
             answers["contact_phone"] = f"07700 900{rng.randint(0, 999):03d}"
+
+    def _exploitation_answers(self, answers: dict[str, Any], *, expl_codes: list[str], day: date, location: str,
+                              force: Any, exploitation_la: Any, overseas_codes: list[str]) -> None:
+        rng, fake = self.rng, self.fake
         if "other" in expl_codes:
             answers["other_exploitation"] = rng.choice(OTHER_EXPLOITATION)
         if rng.random() < 0.4:
@@ -836,6 +841,10 @@ class _Loader:
                 answers["exploitation_local_authority"] = exploitation_la.code
         if overseas_codes:
             answers["exploitation_countries"] = overseas_codes
+
+    def _indicator_answers(self, answers: dict[str, Any], *, expl_codes: list[str], row: dict[str, Any],
+                           child_la: Any) -> None:
+        rng, fake = self.rng, self.fake
         for code in expl_codes:
             options = self.indicators.get(code)
             if options:
@@ -846,13 +855,6 @@ class _Loader:
             answers["agencies_details"] = f"{fake.name()}, {rng.choice(('social worker', 'police officer', 'GP'))}"
         if child_la is not None:
             answers["child_local_authority"] = child_la.code
-        # Keep only the answers to questions on this referral's path, as the service does on submit.
-        kept: dict[str, Any] = {}
-        for step in journey.journey_path(answers):
-            for f in step.fields:
-                if f.name in answers and journey.field_applies(f, step, answers):
-                    kept[f.name] = answers[f.name]
-        return kept
 
     def account(self, *, first: str, expl_codes: list[str], place: str, origin: str, met_on: date,
                 organisation: Any, interpreter: bool, language: str, is_child: bool) -> str:
@@ -1297,6 +1299,36 @@ def _assessment(rng: random.Random, assessed_on: date, outcome: str, ended_on: d
     if needs_until > assessed_on:
         return AssessmentOutcome.ONGOING_NEEDS, needs_until
     return AssessmentOutcome.NEEDS_MET, None
+
+
+def _language(first_nationality: str, locale: str) -> str:
+    """The language a person of this nationality (and name locale) is taken to speak."""
+    if first_nationality in {"UK", "Irish", "American", "Canadian", "Australian", "New Zealander"}:
+        return "English"
+    return (LANGUAGE_BY_NATIONALITY.get(first_nationality)
+            or LANGUAGE_BY_LOCALE.get(locale.split("_")[0], "English"))
+
+
+def _overseas_codes(rng: random.Random, location: str, origin: Any) -> list[str]:
+    """The countries of exploitation abroad: often the country of origin, else or also a transit country."""
+    codes: list[str] = []
+    if not origin.code.startswith("ZZ") and origin.code != "GB" and rng.random() < 0.75:
+        codes.append(origin.code)
+    if not codes or rng.random() < 0.3:
+        codes.append(rng.choice([c for c in TRANSIT_COUNTRIES if c not in codes]))
+    return codes
+
+
+def _on_path(answers: dict[str, Any]) -> dict[str, Any]:
+    """Only the answers to questions on the referral's path."""
+    from nrm.referrals import journey
+
+    kept: dict[str, Any] = {}
+    for step in journey.journey_path(answers):
+        for f in step.fields:
+            if f.name in answers and journey.field_applies(f, step, answers):
+                kept[f.name] = answers[f.name]
+    return kept
 
 
 def _through(model: Any, left: str, right: str, pairs: list[tuple[Any, Any]]) -> None:
