@@ -27,24 +27,29 @@ class Capability(StrEnum):
     REVIEW_ON_PANEL = "review_on_panel"  # read and review cases put to a Multi-Agency Assurance Panel
     CHAIR_PANEL = "chair_panel"  # record a panel's outcome
     PROVIDE_SUPPORT = "provide_support"  # support the people referred to the organisation
+    # ask for a served negative decision to be reconsidered: on the organisation's own referrals, or
+    # on the cases of the people referred to it for support
+    REQUEST_RECONSIDERATION = "request_reconsideration"
     RECEIVE_PARTNER_MESSAGES = "receive_partner_messages"  # crime referrals, safeguarding notifications
     ANALYSE = "analyse"  # pseudonymised statistics, publications, questions
     ADMINISTER = "administer"  # organisations, users, reference data; never case content
 
 
 CAPABILITIES: Mapping[Role, frozenset[Capability]] = {
-    Role.FIRST_RESPONDER: frozenset({Capability.REFER, Capability.CONTRIBUTE, Capability.FOLLOW_REFERRALS}),
+    Role.FIRST_RESPONDER: frozenset({Capability.REFER, Capability.CONTRIBUTE, Capability.FOLLOW_REFERRALS,
+                                     Capability.REQUEST_RECONSIDERATION}),
     Role.CONTRIBUTOR: frozenset({Capability.CONTRIBUTE}),
     Role.CONCERNED_PROFESSIONAL: frozenset({Capability.RAISE_CONCERN}),
     Role.CASEWORKER: frozenset({Capability.WORK_CASES}),
     Role.SENIOR_DECISION_MAKER: frozenset({Capability.WORK_CASES, Capability.SUPERVISE_CASES}),
     Role.PANEL_MEMBER: frozenset({Capability.REVIEW_ON_PANEL}),
     Role.PANEL_CHAIR: frozenset({Capability.REVIEW_ON_PANEL, Capability.CHAIR_PANEL}),
-    Role.SUPPORT_PROVIDER: frozenset({Capability.PROVIDE_SUPPORT}),
+    Role.SUPPORT_PROVIDER: frozenset({Capability.PROVIDE_SUPPORT, Capability.REQUEST_RECONSIDERATION}),
     Role.PARTNER_RECIPIENT: frozenset({Capability.RECEIVE_PARTNER_MESSAGES}),
     # Children's social care of a local authority (a Health and Social Care trust in Northern
     # Ireland): its safeguarding notifications, and the support of the children referred to it.
-    Role.CHILDRENS_SERVICES: frozenset({Capability.RECEIVE_PARTNER_MESSAGES, Capability.PROVIDE_SUPPORT}),
+    Role.CHILDRENS_SERVICES: frozenset({Capability.RECEIVE_PARTNER_MESSAGES, Capability.PROVIDE_SUPPORT,
+                                        Capability.REQUEST_RECONSIDERATION}),
     Role.ANALYST: frozenset({Capability.ANALYSE}),
     Role.ADMINISTRATOR: frozenset({Capability.ADMINISTER}),
 }

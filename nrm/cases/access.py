@@ -52,12 +52,30 @@ def is_first_responder_for(user: Any, case: Any) -> bool:
     return case.first_responder_organisation_id in first_responder_organisation_ids(user)
 
 
+# ``support`` sits above ``cases`` and owns the support referral; its foreign key to the case
+# names this reverse relation, read by name (no import of ``support``).
+SUPPORT_RELATION = "support_referrals"
+
+
+def reconsideration_organisation(user: Any, case: Any) -> Any | None:
+    """The organisation for which ``user`` may ask for a decision on ``case`` to be reconsidered:
+    one where they hold REQUEST_RECONSIDERATION that made the referral or was referred the person
+    for support; None for anyone else."""
+    organisations = organisations_with(user, Capability.REQUEST_RECONSIDERATION)
+    for organisation in organisations:
+        if organisation.pk == case.first_responder_organisation_id:
+            return organisation
+    providers = set(getattr(case, SUPPORT_RELATION).values_list("provider_id", flat=True)) if organisations else set()
+    return next((o for o in organisations if o.pk in providers), None)
+
+
 def case_capabilities(user: Any, case: Any) -> CaseCapabilities:
     """What ``user`` may do on ``case``: the input to ``nrm.cases.actions.actions_for``."""
     return CaseCapabilities(
         decision_maker=is_decision_maker_for(user, case),
         senior=is_senior_for(user, case),
         first_responder=is_first_responder_for(user, case),
+        reconsideration=reconsideration_organisation(user, case) is not None,
     )
 
 

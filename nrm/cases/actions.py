@@ -22,6 +22,9 @@ class CaseCapabilities:
     decision_maker: bool = False  # a caseworker or senior decision maker at the case's authority
     senior: bool = False  # a senior decision maker at the case's authority
     first_responder: bool = False  # a first responder at the referring organisation
+    # may ask for a served negative decision to be reconsidered (the capability table's
+    # REQUEST_RECONSIDERATION, held in the referring organisation or in the person's support provider)
+    reconsideration: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,6 @@ def actions_for(state: State, user: CaseCapabilities, *, recovery_period_running
     actions: list[CaseAction] = []
     if user.decision_maker or user.senior:
         actions.extend(_authority_actions(state, events, user, recovery_period_running=recovery_period_running))
-    if user.first_responder and Event.REQUEST_RECONSIDERATION in events:
+    if user.reconsideration and Event.REQUEST_RECONSIDERATION in events:
         actions.append(RECONSIDERATION)
     return actions

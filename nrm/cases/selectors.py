@@ -543,6 +543,35 @@ class CaseDetail:
     timeline: list[TimelineEntry] = field(default_factory=list)
     rg_target: RgTarget | None = None
     recovery_period_ends: date | None = None
+    support: list[CaseSupport] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CaseSupport:
+    """One support referral of the case, as the competent authority's case page shows it."""
+
+    provider: str
+    status: str
+    live: bool
+    referred_on: date
+    recovery_period_ends_on: date | None
+    move_on_until: date | None
+    ended_on: date | None
+    end_reason: str
+
+
+_LIVE_SUPPORT = ("offered", "accepted")
+
+
+def case_support(case: Case) -> list[CaseSupport]:
+    """The case's support referrals, newest first: who supports the person, and where support stands."""
+    referrals = (getattr(case, access.SUPPORT_RELATION).select_related("provider")
+                 .order_by("-referred_on", "-created_at"))
+    return [CaseSupport(
+        provider=str(r.provider), status=r.get_status_display(), live=r.status in _LIVE_SUPPORT,
+        referred_on=r.referred_on, recovery_period_ends_on=r.recovery_period_ends_on, move_on_until=r.move_on_until,
+        ended_on=r.ended_on, end_reason=r.get_end_reason_display() if r.end_reason else "",
+    ) for r in referrals]
 
 
 def recovery_period_end(case: Case) -> date | None:
@@ -583,6 +612,7 @@ def case_detail(user: Any, case: Case, *, today: date | None = None) -> CaseDeta
         detail.notes = list(CaseNote.objects.filter(case=case).select_related("author").order_by("-created_at"))
         detail.contributions = list(case.referral.contributions.all().order_by("created_at"))
         detail.timeline = case_timeline(case)
+        detail.support = case_support(case)
     return detail
 
 

@@ -22,7 +22,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from nrm.accounts.capabilities import Capability, organisations_with
 from nrm.audit.services import audit_record
 from nrm.cases import access, stages
 from nrm.cases.letters import letter_notice, letters_issue
@@ -589,16 +588,11 @@ def case_note_add(*, case: Case, author: Any, text: str) -> CaseNote:
 
 
 def case_request_reconsideration(*, case: Case, requested_by: Any, grounds: str) -> ReconsiderationRequest:
-    """A first responder (of the referring organisation) or a support provider asks for a negative
-    decision to be reconsidered. A different decision maker then takes the fresh decision.
-
-    Support providers reach this only through nrm/support, which scopes the cases they may act on.
-    """
-    if access.is_first_responder_for(requested_by, case):
-        organisation = case.first_responder_organisation
-    elif organisations_with(requested_by, Capability.PROVIDE_SUPPORT):
-        organisation = organisations_with(requested_by, Capability.PROVIDE_SUPPORT)[0]
-    else:
+    """A first responder (of the referring organisation) or the person's support provider asks for a
+    negative decision to be reconsidered (the capability table's REQUEST_RECONSIDERATION, held in
+    that organisation). A different decision maker then takes the fresh decision."""
+    organisation = access.reconsideration_organisation(requested_by, case)
+    if organisation is None:
         raise AccessDenied("Only the first responder who made the referral, or the person's support provider, "
                            "can ask for a decision to be reconsidered.")
     text = _required_text(grounds, field="grounds", message="Enter why the decision should be reconsidered.")
@@ -653,6 +647,7 @@ def case_withdraw(*, case: Case, actor: Any, reason: str) -> Case:
     with transaction.atomic():
         _simple_transition(case=case, actor=actor, event=Event.WITHDRAW, action="case.withdrawn", reason=reason,
                            what="withdraw this case")
+        hooks.case_ended.emit(hooks.CaseEvent(case=case, outcome="withdrawn", on=timezone.localdate(), actor=actor))
         subject, body = letter_notice(case, to_representative=False, what="a notice of withdrawal")
         outbox_add(kind=MessageKind.DECISION_LETTER, subject=subject, body=body,
                    recipient_organisation=case.first_responder_organisation, about=case)
@@ -680,6 +675,8 @@ def case_disqualify(*, case: Case, actor: Any, ground: str, reasons: str) -> Cas
     with transaction.atomic():
         _simple_transition(case=case, actor=actor, event=Event.DISQUALIFY, action="case.disqualified",
                            reason=reasons, ground=chosen.value, what="disqualify this case")
+        hooks.case_ended.emit(hooks.CaseEvent(case=case, outcome="disqualified", on=timezone.localdate(),
+                                              actor=actor))
         subject, body = letter_notice(case, to_representative=False, what="a decision")
         outbox_add(kind=MessageKind.DECISION_LETTER, subject=subject,
                    body=body, recipient_organisation=case.first_responder_organisation, about=case)

@@ -6,7 +6,9 @@ reverse. Some steps need those later domains to act in the same transaction:
 - a referral is submitted           -> ``cases`` opens its case (``cases.intake.case_open``);
 - a negative decision is proposed  -> ``reviews`` opens a panel or second-line review;
 - a decision is served              -> ``support`` opens a support referral (positive RG) or
-                                       computes move-on support (positive CG).
+                                       computes move-on support (positive CG);
+- a case is withdrawn, or the person
+  disqualified                      -> ``support`` ends the person's live support referrals.
 
 Concluding a review needs no hook: it starts in ``reviews`` (``review_conclude``), which calls
 the cases service that serves the decision or refers the case back. The flow goes one way.
@@ -55,6 +57,17 @@ class ReferralEvent:
     actor: Any
 
 
+@dataclass(frozen=True)
+class CaseEvent:
+    """A case ended short of a decision. ``case`` is a ``nrm.cases.models.Case``; ``outcome`` is
+    ``withdrawn`` or ``disqualified``; ``on`` the date it happened."""
+
+    case: Any
+    outcome: str
+    on: date
+    actor: Any = None
+
+
 class Hook[E]:
     """A named point other domains may listen to. ``emit`` calls every receiver in order."""
 
@@ -95,3 +108,4 @@ class Hook[E]:
 referral_submitted: Hook[ReferralEvent] = Hook("referral_submitted")
 negative_decision_proposed: Hook[DecisionEvent] = Hook("negative_decision_proposed")
 decision_served: Hook[DecisionEvent] = Hook("decision_served")
+case_ended: Hook[CaseEvent] = Hook("case_ended")

@@ -69,8 +69,10 @@ PAGES: Mapping[str, Needs] = {
     # Casework: the competent authorities, and first responders following their referrals.
     **dict.fromkeys(["cases:queue", "cases:detail", "cases:letter", "cases:letter_pdf", "cases:evidence"],
                     _CASE_FOLLOWERS),
-    **dict.fromkeys(["cases:referred", "cases:information_requests", "cases:rfi_answer",
-                     "cases:reconsideration"], _needs(C.FOLLOW_REFERRALS)),
+    **dict.fromkeys(["cases:referred", "cases:information_requests", "cases:rfi_answer"],
+                    _needs(C.FOLLOW_REFERRALS)),
+    # Reconsideration: first responders of the referral, and the person's support provider.
+    **dict.fromkeys(["cases:reconsideration", "support:reconsideration"], _needs(C.REQUEST_RECONSIDERATION)),
     **dict.fromkeys([
         "cases:rg_decision", "cases:cg_decision", "cases:rfi_new", "cases:rfi_close", "cases:note_new",
         "cases:withdraw", "cases:suspend", "cases:reactivate", "cases:disqualify", "cases:close",

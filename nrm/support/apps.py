@@ -10,3 +10,4 @@ class SupportConfig(AppConfig):
         from nrm.support import services
 
         hooks.decision_served.connect(services.on_decision_served)
+        hooks.case_ended.connect(services.on_case_ended)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from nrm.core.forms import GovukDateField, GovukForm
+from nrm.support.lifecycle import PROVIDER_END_REASONS
 from nrm.support.models import AssessmentOutcome, EndReason, SupportKind
 
 
@@ -38,9 +39,20 @@ class AssessmentForm(GovukForm):
                             error_messages={"max_length": "Notes must be 5,000 characters or fewer"})
 
 
+# A provider does not choose the reasons that belong to the case (withdrawal, disqualification).
+PROVIDER_END_CHOICES: list[tuple[str, str]] = [(value, str(label)) for value, label in EndReason.choices
+                                               if value in PROVIDER_END_REASONS]
+
+
+class ReconsiderationForm(GovukForm):
+    grounds = forms.CharField(max_length=5000, error_messages={
+        "required": "Enter why the decision should be reconsidered",
+        "max_length": "The reasons must be 5,000 characters or fewer"})
+
+
 class EndSupportForm(GovukForm):
     ended_on = GovukDateField(label="Date support ended")
-    reason = forms.ChoiceField(choices=EndReason.choices, error_messages={
+    reason = forms.ChoiceField(choices=PROVIDER_END_CHOICES, error_messages={
         "required": "Select why support is ending", "invalid_choice": "Select why support is ending"})
     details = forms.CharField(required=False, max_length=2000,
                               error_messages={"max_length": "Details must be 2,000 characters or fewer"})

@@ -4,7 +4,9 @@ Pure Python: no database, no Django. The SupportReferral model stores only ``sta
 ``nrm.support.services`` asks ``next_support_state`` before changing it. The table owns the rules
 of the steps themselves: a provider gives a reason to decline; support ends for a reason, with
 details where the reason needs them, for a negative decision only once one has been served, and
-before the date it must continue to only for a permitted reason. How long support must continue
+before the date it must continue to only for a permitted reason; and support ends, whatever its
+stage, when the competent authority withdraws the case or disqualifies the person (the
+``case_ended`` hook), for that reason alone. How long support must continue
 is a dated rule (``nrm/support/rules.py``, through ``support_dates``); the service passes its
 verdict in as ``too_early``.
 """
@@ -41,6 +43,7 @@ class SupportEvent(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     END = "end"
+    CASE_ENDED = "case_ended"  # the case was withdrawn or the person disqualified: not the provider's step
 
 
 class EndReasonCode(StrEnum):
@@ -55,6 +58,14 @@ class EndReasonCode(StrEnum):
     NEGATIVE_DECISION = "negative_decision"
     DIED = "died"
     OTHER = "other"
+    CASE_WITHDRAWN = "case_withdrawn"
+    DISQUALIFIED = "disqualified"
+
+
+# Support ends for these only when the case ends (``SupportEvent.CASE_ENDED``); a provider ending
+# support chooses from the others.
+CASE_END_REASONS = frozenset({EndReasonCode.CASE_WITHDRAWN, EndReasonCode.DISQUALIFIED})
+PROVIDER_END_REASONS = frozenset(set(EndReasonCode) - CASE_END_REASONS)
 
 
 # Support may end before the date it must continue to only for one of these.
@@ -92,8 +103,14 @@ def decline_reason_given(facts: SupportFacts) -> Refusal | None:
 
 
 def end_reason_known(facts: SupportFacts) -> Refusal | None:
-    if facts.reason not in set(EndReasonCode):
+    if facts.reason not in PROVIDER_END_REASONS:
         return Refusal("Select why support is ending", field="reason")
+    return None
+
+
+def the_case_ended(facts: SupportFacts) -> Refusal | None:
+    if facts.reason not in CASE_END_REASONS:
+        return Refusal("Support ends this way only when the case is withdrawn or the person disqualified.")
     return None
 
 
@@ -128,6 +145,8 @@ SUPPORT_TRANSITIONS: tuple[SupportTransition, ...] = (
     SupportTransition(SupportState.OFFERED, SupportEvent.DECLINE, SupportState.DECLINED, (decline_reason_given,)),
     SupportTransition(SupportState.ACCEPTED, SupportEvent.END, SupportState.ENDED,
                       (end_reason_known, details_given_where_needed, negative_decision_served, not_too_early)),
+    *(SupportTransition(source, SupportEvent.CASE_ENDED, SupportState.ENDED, (the_case_ended,))
+      for source in (SupportState.OFFERED, SupportState.ACCEPTED)),
 )
 
 _BY_SOURCE_EVENT: dict[tuple[SupportState, SupportEvent], SupportTransition] = {
@@ -143,6 +162,8 @@ _NOT_NOW: dict[tuple[SupportState, SupportEvent], str] = {
        for e in (SupportEvent.ACCEPT, SupportEvent.DECLINE)},
     (SupportState.DECLINED, SupportEvent.END): _ENDED,
     (SupportState.ENDED, SupportEvent.END): _ENDED,
+    (SupportState.DECLINED, SupportEvent.CASE_ENDED): _ENDED,
+    (SupportState.ENDED, SupportEvent.CASE_ENDED): _ENDED,
 }
 
 

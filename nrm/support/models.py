@@ -33,6 +33,8 @@ class EndReason(models.TextChoices):
     NEGATIVE_DECISION = "negative_decision", "A negative conclusive grounds decision was served"
     DIED = "died", "The person has died"
     OTHER = "other", "Another reason"
+    CASE_WITHDRAWN = "case_withdrawn", "The competent authority withdrew the case"
+    DISQUALIFIED = "disqualified", "The person was disqualified (public order or bad faith)"
 
 
 class SupportReferral(BaseModel):

@@ -14,6 +14,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from nrm.cases.access import case_capabilities
+from nrm.cases.actions import RECONSIDERATION, actions_for
+from nrm.cases.lifecycle import State as CaseState
 from nrm.referrals.answers import ORGANISATION_ROW, AnswerSection, referral_answer_rows
 from nrm.referrals.answers import person_name as answers_person_name
 from nrm.support.access import support_provider_organisations
@@ -153,6 +156,14 @@ def person_summary(support_referral: SupportReferral, *, reader: Any) -> PersonS
         account=(referral_answer_rows(referral, reader=reader, fields=SHARED_ACCOUNT_FIELDS)
                  if support_referral.account_shared else []),
     )
+
+
+def may_ask_reconsideration(user: Any, referral: SupportReferral) -> bool:
+    """Whether the person's page offers to ask for the case's decision to be reconsidered: what
+    ``actions_for`` offers this user on the case (the capability table, and a served negative
+    decision)."""
+    case = referral.case
+    return RECONSIDERATION in actions_for(CaseState(case.state), case_capabilities(user, case))
 
 
 def support_episodes(referral: SupportReferral) -> list[SupportEpisode]:

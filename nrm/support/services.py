@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from nrm.audit.services import audit_record
 from nrm.cases.access import is_decision_maker_for
+from nrm.cases.services import case_request_reconsideration
 from nrm.core import rules
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
-from nrm.core.hooks import DecisionEvent
+from nrm.core.hooks import CaseEvent, DecisionEvent
 from nrm.core.policy import int_value
 from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind, OutboxMessage
@@ -35,6 +36,7 @@ from nrm.support import rules as support_rules
 from nrm.support.access import support_provider_organisations
 from nrm.support.lifecycle import (
     LIVE_STATES,
+    EndReasonCode,
     SupportEvent,
     SupportFacts,
     SupportState,
@@ -381,6 +383,13 @@ def support_share_account(*, referral: SupportReferral, actor: Any) -> SupportRe
     return referral
 
 
+def support_request_reconsideration(*, referral: SupportReferral, user: Any, grounds: str) -> Any:
+    """The provider asks for the negative decision on the person's case to be reconsidered; the
+    cases service checks the capability table and the case's state, and records the request."""
+    _require_provider(user, referral)
+    return case_request_reconsideration(case=referral.case, requested_by=user, grounds=grounds)
+
+
 # --- Background ----------------------------------------------------------------------------
 
 
@@ -418,7 +427,61 @@ def support_remind_ending(*, today: date | None = None) -> int:
     return sent
 
 
+# --- The case ends ---------------------------------------------------------------------------
+
+_CASE_END_REASON: dict[str, EndReasonCode] = {
+    "withdrawn": EndReasonCode.CASE_WITHDRAWN,
+    "disqualified": EndReasonCode.DISQUALIFIED,
+}
+_CASE_END_TEXT: dict[str, str] = {
+    "withdrawn": "The competent authority has withdrawn case {ref}",
+    "disqualified": ("The competent authority has disqualified the person on case {ref} on public order or bad "
+                     "faith grounds (Nationality and Borders Act 2022, section 63)"),
+}
+
+
+def support_end_with_case(*, case: Any, outcome: str, on: date, actor: Any = None) -> list[SupportReferral]:
+    """The case was withdrawn or the person disqualified: each live support referral (offered or
+    accepted) ends that day for that reason, its open support ends with it, and the provider is
+    told. Idempotent: referrals already ended or declined are left as they are."""
+    reason = _CASE_END_REASON[outcome]
+    ended: list[SupportReferral] = []
+    with transaction.atomic():
+        live = SupportReferral.objects.select_for_update().filter(case=case, status__in=LIVE).select_related(
+            "provider")
+        for referral in live:
+            referral.status = next_support_state(SupportState(referral.status), SupportEvent.CASE_ENDED,
+                                                 SupportFacts(reason=reason))
+            referral.ended_on = max(on, referral.referred_on)
+            referral.end_reason = reason.value
+            referral.end_details = ""
+            referral.ended_by = actor
+            referral.save()
+            for episode in referral.episodes.filter(end_date__isnull=True):
+                episode.end_date = max(referral.ended_on, episode.start_date)
+                episode.save(update_fields=["end_date", "updated_at"])
+            audit_record(actor=actor, action="support.ended_with_case", target=referral, case=case,
+                         after={"ended_on": referral.ended_on, "reason": reason.value})
+            outbox_add(
+                kind=MessageKind.SUPPORT,
+                subject=f"Support ended: case {case.reference}",
+                body=(f"{_CASE_END_TEXT[outcome].format(ref=case.reference)}. Support under the National Referral "
+                      f"Mechanism for this person ended on {referral.ended_on:%d %B %Y}. Agree the person's exit "
+                      "from support with them."),
+                recipient_organisation=referral.provider,
+                about=referral,
+                dedupe_key=f"support-case-ended:{referral.pk}",
+            )
+            ended.append(referral)
+    return ended
+
+
 # --- Hook receivers (connected in apps.py) ----------------------------------------------------
+
+
+def on_case_ended(event: CaseEvent) -> None:
+    support_end_with_case(case=event.case, outcome=event.outcome, on=event.on, actor=event.actor)
+
 
 
 def on_decision_served(event: DecisionEvent) -> None:

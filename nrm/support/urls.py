@@ -11,4 +11,5 @@ urlpatterns = [
     path("people/<uuid:referral_id>/support/<uuid:episode_id>/end", views.episode_end, name="episode_end"),
     path("people/<uuid:referral_id>/assessments/new", views.assessment_new, name="assessment_new"),
     path("people/<uuid:referral_id>/end", views.end_support, name="end"),
+    path("people/<uuid:referral_id>/reconsideration", views.reconsideration, name="reconsideration"),
 ]

@@ -14,18 +14,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nrm.audit.services import audit_record
+from nrm.cases.lifecycle import State as CaseState
 from nrm.core.errors import ServiceError
 from nrm.core.forms import error_list, field_error
 from nrm.support import selectors, services
 from nrm.support.forms import (
+    PROVIDER_END_CHOICES,
     AssessmentForm,
     EndSupportForm,
     EpisodeEndForm,
     EpisodeForm,
+    ReconsiderationForm,
     RespondForm,
 )
 from nrm.support.lifecycle import PERMITTED_EARLY_END_REASONS
-from nrm.support.models import EndReason, SupportReferral, SupportReferralStatus
+from nrm.support.models import SupportReferral, SupportReferralStatus
 
 DATE_ANCHORS = {name: f"{name}-day" for name in ("start_date", "end_date", "assessed_on", "support_needed_until",
                                                    "ended_on")}
@@ -75,6 +78,7 @@ def _person_page(request: HttpRequest, referral: SupportReferral, form: RespondF
         "episodes": selectors.support_episodes(referral),
         "assessments": selectors.support_assessments(referral),
         "form": form,
+        "can_ask_reconsideration": selectors.may_ask_reconsideration(request.user, referral),
         "errors": _errors(form, "response"),
         "response_error": field_error(form, "response"),
         "reason_error": field_error(form, "reason"),
@@ -183,6 +187,32 @@ def assessment_new(request: HttpRequest, referral_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def reconsideration(request: HttpRequest, referral_id: str) -> HttpResponse:
+    referral = selectors.support_referral_get_for(request.user, referral_id)
+    if not selectors.may_ask_reconsideration(request.user, referral):
+        return redirect(_person_url(referral))
+    form = ReconsiderationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.support_request_reconsideration(referral=referral, user=request.user,
+                                                     grounds=form.cleaned_data["grounds"])
+        except ServiceError as exc:
+            _service_error(form, exc, "grounds")
+        else:
+            messages.success(request, "Your request for reconsideration has been sent. A different decision maker "
+                                      "will take a fresh decision.")
+            return redirect(_person_url(referral))
+    return render(request, "support/reconsideration.html", {
+        "title": "Ask for the decision to be reconsidered", "referral": referral, "form": form,
+        "person_name": selectors.person_name(referral.case.referral),
+        "state_label": CaseState(referral.case.state).label,
+        "errors": _errors(form, "grounds"), "grounds_error": field_error(form, "grounds"),
+        "back_url": _person_url(referral),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def end_support(request: HttpRequest, referral_id: str) -> HttpResponse:
     referral = selectors.support_referral_get_for(request.user, referral_id)
     if referral.status != SupportReferralStatus.ACCEPTED:
@@ -201,7 +231,7 @@ def end_support(request: HttpRequest, referral_id: str) -> HttpResponse:
         "title": "End support", "referral": referral, "form": form,
         "person_name": selectors.person_name(referral.case.referral),
         "dates": selectors.support_dates(referral),
-        "reasons": EndReason.choices,
+        "reasons": PROVIDER_END_CHOICES,
         "permitted": PERMITTED_EARLY_END_REASONS,
         "errors": _errors(form, "ended_on"),
         "ended_error": field_error(form, "ended_on"), "reason_error": field_error(form, "reason"),

@@ -115,3 +115,28 @@ def test_childrens_services_find_a_childs_support_referral_in_their_inbox_and_ac
     assert_accessible(page)
     referral.refresh_from_db()
     assert referral.status == SupportReferralStatus.ACCEPTED
+
+
+def test_a_provider_asks_for_a_negative_decision_to_be_reconsidered(page: Page, live_server: Any) -> None:
+    today = timezone.localdate()
+    case = builders.build_case(received_on=today - timedelta(days=60), state=State.AWAITING_RG)
+    builders.positive_rg(case, builders.user(Role.CASEWORKER, "sca"), decided_on=today - timedelta(days=55))
+    referral = SupportReferral.objects.get(case=case)
+    case.state = State.NEGATIVE_CG  # served after its review
+    case.save(update_fields=["state"])
+    provider = builders.user(Role.SUPPORT_PROVIDER, "vcc-salvation-army")
+
+    sign_in_as(page, live_server, provider)
+    page.goto(live_server.url + f"/support/people/{referral.pk}")
+    page.get_by_role("link", name="Ask for the decision to be reconsidered").click()
+    expect(page.locator("h1")).to_contain_text("Ask for the decision to be reconsidered")
+    assert_accessible(page)
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter why the decision should be reconsidered")
+    assert page.title().startswith("Error: ")
+    assert_accessible(page)
+    page.get_by_label("Why should the decision be reconsidered?").fill("A medical report on her recovery needs.")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Your request for reconsideration has been sent")
+    case.refresh_from_db()
+    assert case.state == State.CG_RECONSIDERATION

@@ -13,7 +13,8 @@ from nrm.cases.lifecycle import Event, State, allowed_events
 
 CASEWORKER = CaseCapabilities(decision_maker=True)
 SENIOR = CaseCapabilities(decision_maker=True, senior=True)
-FIRST_RESPONDER = CaseCapabilities(first_responder=True)
+FIRST_RESPONDER = CaseCapabilities(first_responder=True, reconsideration=True)
+SUPPORT_PROVIDER = CaseCapabilities(reconsideration=True)  # holds no other capability on the case
 NOBODY = CaseCapabilities()
 
 # Each action that takes a lifecycle step, and the events that step may be.
@@ -67,12 +68,19 @@ def test_a_first_responder_is_offered_reconsideration_of_a_served_negative_decis
     assert a.RECONSIDERATION not in actions_for(State.NEGATIVE_RG, CASEWORKER)
 
 
+def test_reconsideration_is_offered_to_whoever_the_capability_table_lets_ask() -> None:
+    assert actions_for(State.NEGATIVE_CG, SUPPORT_PROVIDER) == [a.RECONSIDERATION]
+    assert actions_for(State.POSITIVE_CG, SUPPORT_PROVIDER) == []
+    # Following a referral is not enough: asking is its own capability.
+    assert actions_for(State.NEGATIVE_CG, CaseCapabilities(first_responder=True)) == []
+
+
 def test_a_closed_case_offers_only_a_note() -> None:
     assert actions_for(State.CLOSED, SENIOR) == [a.NOTE]
 
 
 capabilities = st.builds(CaseCapabilities, decision_maker=st.booleans(), senior=st.booleans(),
-                         first_responder=st.booleans())
+                         first_responder=st.booleans(), reconsideration=st.booleans())
 
 
 @given(st.sampled_from(list(State)), capabilities)
@@ -84,12 +92,12 @@ def test_every_step_offered_is_allowed_by_the_table_and_the_user(state: State, u
         if action in STEP_EVENTS:
             assert STEP_EVENTS[action] & events, f"{action.text} offered from {state}"
         if action is a.RECONSIDERATION:
-            assert user.first_responder
+            assert user.reconsideration
         else:
             assert user.decision_maker or user.senior
         if action in {a.ALLOCATE, a.RG_REVIEW}:
             assert user.senior
-    if not (user.decision_maker or user.senior or user.first_responder):
+    if not (user.decision_maker or user.senior or user.reconsideration):
         assert offered == []
 
 

@@ -27,6 +27,7 @@ from nrm.cases.models import (
 from nrm.cases.tests.factories import BuiltCase, cg_decide, make_case, make_staff, rg_decide
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError, TransitionNotAllowed
 from nrm.notify.models import OutboxMessage
+from nrm.support.models import SupportReferral
 
 pytestmark = pytest.mark.django_db
 
@@ -374,6 +375,11 @@ def test_reconsideration_by_the_first_responder_then_a_fresh_decision_by_someone
 def test_a_support_provider_may_ask_for_reconsideration_of_a_negative_cg() -> None:
     case = make_case(state=State.NEGATIVE_CG)
     provider = make_staff(Role.SUPPORT_PROVIDER, "vcc-salvation-army")
+    assert list(SupportReferral.objects.filter(case=case).values_list("provider__slug", flat=True)) == [
+        "vcc-salvation-army"]  # from the positive RG
+    other_provider = make_staff(Role.SUPPORT_PROVIDER, "support-tara")
+    with pytest.raises(AccessDenied):  # the person was never referred to it for support
+        services.case_request_reconsideration(case=case, requested_by=other_provider, grounds="x")
     request = services.case_request_reconsideration(case=case, requested_by=provider, grounds="A medical report.")
     case.refresh_from_db()
     assert case.state == State.CG_RECONSIDERATION

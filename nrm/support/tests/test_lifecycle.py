@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from nrm.core.errors import GuardFailed, TransitionNotAllowed
 from nrm.support.lifecycle import (
+    CASE_END_REASONS,
     LIVE_STATES,
     PERMITTED_EARLY_END_REASONS,
+    PROVIDER_END_REASONS,
     REASONS_NEEDING_DETAILS,
     SUPPORT_STATE_LABELS,
     SUPPORT_TRANSITIONS,
@@ -42,7 +44,8 @@ def _id(value: object) -> str:
 
 @pytest.mark.parametrize("transition", SUPPORT_TRANSITIONS, ids=_id)
 def test_every_allowed_step_succeeds_with_facts_that_satisfy_its_guards(transition: SupportTransition) -> None:
-    assert next_support_state(transition.source, transition.event, GOOD) == transition.target
+    facts = replace(GOOD, reason=EndReasonCode.CASE_WITHDRAWN) if transition.event == SupportEvent.CASE_ENDED else GOOD
+    assert next_support_state(transition.source, transition.event, facts) == transition.target
 
 
 @pytest.mark.parametrize(("state", "event"), REFUSED_PAIRS, ids=str)
@@ -90,7 +93,7 @@ def test_a_negative_decision_ends_support_only_once_served() -> None:
         SupportState.ENDED
 
 
-@pytest.mark.parametrize("reason", list(EndReasonCode))
+@pytest.mark.parametrize("reason", sorted(PROVIDER_END_REASONS))
 def test_support_ends_early_only_for_a_permitted_reason(reason: EndReasonCode) -> None:
     facts = replace(GOOD, reason=reason, details="Details.", too_early=TOO_EARLY)
     if reason in PERMITTED_EARLY_END_REASONS:
@@ -99,6 +102,30 @@ def test_support_ends_early_only_for_a_permitted_reason(reason: EndReasonCode) -
     with pytest.raises(GuardFailed, match=TOO_EARLY) as refused:
         next_support_state(SupportState.ACCEPTED, SupportEvent.END, facts)
     assert refused.value.field == "ended_on"
+
+
+@pytest.mark.parametrize("reason", sorted(CASE_END_REASONS))
+def test_a_provider_cannot_end_support_for_a_reason_that_belongs_to_the_case(reason: EndReasonCode) -> None:
+    with pytest.raises(GuardFailed, match="Select why support is ending"):
+        next_support_state(SupportState.ACCEPTED, SupportEvent.END, replace(GOOD, reason=reason))
+
+
+@pytest.mark.parametrize("state", [SupportState.OFFERED, SupportState.ACCEPTED])
+@pytest.mark.parametrize("reason", sorted(CASE_END_REASONS))
+def test_withdrawal_or_disqualification_ends_live_support_at_any_stage(state: SupportState,
+                                                                      reason: EndReasonCode) -> None:
+    # Not held back by the move-on period, nor by a missing negative decision.
+    facts = SupportFacts(reason=reason, too_early=TOO_EARLY, negative_cg_served=False)
+    assert next_support_state(state, SupportEvent.CASE_ENDED, facts) == SupportState.ENDED
+
+
+def test_the_case_ends_support_only_for_its_own_reasons() -> None:
+    for reason in PROVIDER_END_REASONS:
+        with pytest.raises(GuardFailed, match="withdrawn or the person disqualified"):
+            next_support_state(SupportState.ACCEPTED, SupportEvent.CASE_ENDED, replace(GOOD, reason=reason))
+    for state in (SupportState.DECLINED, SupportState.ENDED):
+        with pytest.raises(TransitionNotAllowed, match="Support for this person has ended"):
+            next_support_state(state, SupportEvent.CASE_ENDED, replace(GOOD, reason=EndReasonCode.DISQUALIFIED))
 
 
 def test_support_is_recorded_only_while_accepted() -> None:
@@ -138,9 +165,12 @@ def test_random_sequences_respect_the_rules(steps: list[tuple[SupportEvent, str,
             responded = True
         if event == SupportEvent.DECLINE:
             assert reason.strip()
+        if event == SupportEvent.CASE_ENDED:
+            assert state in LIVE_STATES
+            assert reason in CASE_END_REASONS
         if event == SupportEvent.END:
             assert state == SupportState.ACCEPTED
-            assert reason in set(EndReasonCode)
+            assert reason in PROVIDER_END_REASONS
             assert details or reason not in REASONS_NEEDING_DETAILS
             assert negative_served or reason != EndReasonCode.NEGATIVE_DECISION
             assert not too_early or reason in PERMITTED_EARLY_END_REASONS
