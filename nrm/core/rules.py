@@ -55,6 +55,15 @@ def rg_guidance_version(*, on: date) -> str:
     return policy.value("rg_guidance_version", on=on)
 
 
+# --- Duty to Notify -------------------------------------------------------------------------------
+
+
+def duty_to_notify_applies(*, nation: str, on: date) -> bool:
+    """Whether a public authority in ``nation`` must notify the Home Office, anonymously, of an adult
+    who does not consent to a referral (in England and Wales since 1 November 2015)."""
+    return policy.value(f"duty_to_notify.{nation}", on=on) == "yes"
+
+
 # --- Recovery period and move-on support -------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
 
+from nrm.core import rules
 from nrm.core.dates import DateProblem, date_parts, date_problem, parse_date
 from nrm.core.input import has_unsafe_characters, unsafe_message
 from nrm.referrals.indicators import indicators_by_type
@@ -99,6 +100,7 @@ class Step:
     include: str = ""  # a template shown before the questions (explanations, uploads)
     include_after: str = ""  # a template shown after the questions (language guidance)
     heading_field: bool = False  # the single question is the page heading
+    stops: bool = False  # the journey cannot go on from this page (nothing can be sent)
 
     def top_level_fields(self) -> list[Field]:
         return [f for f in self.fields if f.reveal is None]
@@ -130,13 +132,41 @@ def needs_consent(answers: Answers) -> bool:
     return under_18_now(answers) == "no"
 
 
-def is_duty_to_notify(answers: Answers) -> bool:
-    """An adult who does not consent: an anonymous Duty to Notify report, not a referral."""
+# The nation of a police force area from its ONS code's first letter. British Transport Police
+# ("B", Great Britain) is a specified public authority under the Modern Slavery Act 2015 s.52.
+_FORCE_CODE_NATION = {"E": "england", "W": "wales", "S": "scotland", "N": "northern_ireland", "B": "england"}
+
+
+def first_responder_nation(answers: Answers) -> str | None:
+    """Where the first responder works, from the police force area they gave."""
+    code = str(answers.get("fr_police_force") or "")
+    return _FORCE_CODE_NATION.get(code[:1]) if code else None
+
+
+def duty_to_notify_applies(answers: Answers, today: date | None = None) -> bool:
+    """The Duty to Notify binds public authorities in England and Wales only (dated policy by nation).
+    Until the first responder has said where they work, it is taken to apply."""
+    nation = first_responder_nation(answers)
+    return nation is None or rules.duty_to_notify_applies(nation=nation, on=today or date.today())
+
+
+def refuses_consent(answers: Answers) -> bool:
     return needs_consent(answers) and answers.get("consent") == "no"
 
 
+def is_duty_to_notify(answers: Answers) -> bool:
+    """An adult who does not consent, where the duty applies: an anonymous Duty to Notify report."""
+    return refuses_consent(answers) and duty_to_notify_applies(answers)
+
+
+def cannot_refer(answers: Answers) -> bool:
+    """An adult who does not consent where there is no Duty to Notify (Scotland, Northern Ireland):
+    nothing can be sent; the page says what to do instead."""
+    return refuses_consent(answers) and not duty_to_notify_applies(answers)
+
+
 def is_nrm(answers: Answers) -> bool:
-    return not is_duty_to_notify(answers)
+    return not refuses_consent(answers)
 
 
 def _nrm_and(predicate: Predicate) -> Predicate:
@@ -234,6 +264,8 @@ STEPS: tuple[Step, ...] = (
                        Option("no", "No, they do not consent")),
               summary_label="Informed consent"),
     ), applies=needs_consent, include="referrals/includes/consent.html"),
+    Step("no-consent", "A referral needs consent", SECTION_AGE, (), applies=cannot_refer,
+         include="referrals/includes/no_consent.html", stops=True),
     Step("consent-record", "Recording consent", SECTION_AGE, (
         Field("consent_record", Kind.TEXTAREA, "How did you explain the referral and record their consent?",
               error="Enter how you explained the referral and recorded consent",
@@ -419,8 +451,14 @@ for _step in STEPS:
 # --- Moving through the journey --------------------------------------------------------------------
 
 def journey_path(answers: Answers) -> list[Step]:
-    """The steps that apply, in order, given the answers so far."""
-    return [step for step in STEPS if step.applies(answers)]
+    """The steps that apply, in order, given the answers so far, up to a page that stops the journey."""
+    path = []
+    for step in STEPS:
+        if step.applies(answers):
+            path.append(step)
+            if step.stops:
+                break
+    return path
 
 
 def next_step(current: Step, answers: Answers) -> Step | None:
@@ -646,7 +684,14 @@ def step_errors(step: Step, answers: Answers, lookup: OptionLookup | None = None
 def journey_errors(answers: Answers, lookup: OptionLookup | None = None,
                    today: date | None = None) -> list[FieldError]:
     """Every missing or invalid answer on the path: empty when the referral can be sent."""
-    return [e for step in journey_path(answers) for e in step_errors(step, answers, lookup, today)]
+    errors = [e for step in journey_path(answers) for e in step_errors(step, answers, lookup, today)]
+    if cannot_refer(answers):
+        errors.insert(0, FieldError(step="consent", field="consent", message=NO_CONSENT_NO_DUTY, anchor="consent"))
+    return errors
+
+
+NO_CONSENT_NO_DUTY = ("The person has not consented, and there is no Duty to Notify where you work: "
+                      "nothing can be sent without their consent")
 
 
 def first_incomplete_step(answers: Answers, lookup: OptionLookup | None = None,

@@ -153,6 +153,8 @@ def _render_step(request: HttpRequest, referral: Referral, step: journey.Step, *
         "return_to_check": return_to_check, "back_url": back_url,
         "flags": flags, "guidance_saved": guidance_saved, "terms_json": language_terms_json(),
         "upload_error": upload_error, "is_dtn": journey.is_duty_to_notify(answers),
+        "duty_to_notify_applies": journey.duty_to_notify_applies(answers),
+        "nation": journey.first_responder_nation(answers),
         "person": person_name(referral), **_expiry_context(referral),
     }
     if step.slug == "evidence":
@@ -317,6 +319,7 @@ def _render_check(request: HttpRequest, referral: Referral, *, errors: list[dict
         "referral": referral, "sections": referral_answer_rows(referral, reader=request.user, lookup=lookup),
         "problems": problems, "errors": errors or [], "is_dtn": journey.is_duty_to_notify(answers),
         "is_child": journey.treated_as_child(answers),
+        "cannot_refer": journey.cannot_refer(answers), "no_consent_message": journey.NO_CONSENT_NO_DUTY,
         "attachments": [{"attachment": a, "size": human_size(a.size)} for a in referral.attachments.all()]
         if not journey.is_duty_to_notify(answers) else [],
         "contributions": list(referral.contributions.select_related("author")),

@@ -222,3 +222,37 @@ def test_every_indicator_list_belongs_to_an_exploitation_type() -> None:
     codes = {f.name.removeprefix("indicators_") for f in journey.INDICATOR_FIELDS}
     assert codes == {"labour", "sexual", "criminal", "domestic", "organ_harvesting"}
     assert all(f.kind == Kind.CHECKBOXES and not f.is_required({}) for f in journey.INDICATOR_FIELDS)
+
+
+# --- The Duty to Notify by nation --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("force", "reported"), [
+    ("E23000001", True), ("W15000004", True), ("BTP", True),  # England, Wales, British Transport Police
+    ("S23000009", False), ("N23000001", False),  # Police Scotland, PSNI
+])
+def test_an_adult_who_does_not_consent_is_reported_only_where_the_duty_applies(force: str, reported: bool) -> None:
+    answers = {**DUTY_TO_NOTIFY, "fr_police_force": force}
+    assert journey.is_duty_to_notify(answers) is reported
+    assert journey.cannot_refer(answers) is not reported
+    assert not journey.is_nrm(answers), "never an NRM referral without consent"
+    path = slugs(answers)
+    if reported:
+        assert "anonymous-details" in path
+        assert "no-consent" not in path
+        assert not journey.journey_errors(answers)
+    else:
+        assert path[-1] == "no-consent", "the journey stops at the page that says what to do instead"
+        assert journey.STEPS_BY_SLUG["no-consent"].stops
+        assert [e.message for e in journey.journey_errors(answers)] == [journey.NO_CONSENT_NO_DUTY]
+
+
+def test_the_duty_to_notify_is_dated_policy_by_nation() -> None:
+    from datetime import date
+
+    from nrm.core import rules
+
+    assert not rules.duty_to_notify_applies(nation="england", on=date(2015, 10, 31))
+    assert rules.duty_to_notify_applies(nation="england", on=date(2015, 11, 1))
+    assert rules.duty_to_notify_applies(nation="wales", on=date(2015, 11, 1))
+    for nation in ("scotland", "northern_ireland"):
+        assert not rules.duty_to_notify_applies(nation=nation, on=date(2026, 1, 1))

@@ -388,3 +388,25 @@ def test_every_long_answer_has_a_character_count_of_its_limit(client: Client) ->
         assert 'data-module="govuk-character-count"' in page, step.slug
         assert f'data-maxlength="{f.max_length}"' in page, step.slug
         assert f"You can enter up to {f.max_length} characters" in page, step.slug
+
+
+def test_in_scotland_an_adult_who_does_not_consent_cannot_be_reported_and_the_page_says_what_to_do(
+        client: Client) -> None:
+    from nrm.referrals.tests.answer_sets import DUTY_TO_NOTIFY
+
+    referral = start(client)
+    answers = {**DUTY_TO_NOTIFY, "fr_police_force": "S23000009"}
+    Referral.objects.filter(pk=referral.pk).update(answers=answers)
+    consent = journey.STEPS_BY_SLUG["consent"]
+    assert "no Duty to Notify" in client.get(f"/referrals/{referral.pk}/consent").content.decode()
+    response = client.post(f"/referrals/{referral.pk}/consent", form_data(consent, answers))
+    assert response["Location"].endswith("/no-consent")
+    page = client.get(response["Location"]).content.decode()
+    assert "You work in Scotland" in page
+    assert "Save and continue" not in page
+    check = client.get(reverse("referrals:check", kwargs={"referral_id": referral.pk})).content.decode()
+    assert "there is no Duty to Notify where you work" in check
+    refused = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
+    assert refused.status_code == 400
+    assert not DutyToNotifyReport.objects.exists()
+    assert Referral.objects.filter(pk=referral.pk, status=ReferralStatus.DRAFT).exists()
