@@ -6,6 +6,7 @@ DATABASE_URL selects the database: SQLite in var/ by default, PostgreSQL in prod
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -65,6 +66,16 @@ elif AUDIT_SEAL_KEY in {SECRET_KEY, PSEUDONYMISATION_KEY}:
 # Where the seals are written: a directory outside the database (in production, storage the
 # database's administrators cannot write, ideally write-once).
 AUDIT_SEAL_DIR = Path(os.environ.get("NRM_AUDIT_SEAL_DIR", VAR_DIR / "audit-seals"))
+# The proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and
+# X-Forwarded-Proto are believed; nobody else's are (nrm/core/proxies.py). Empty: none.
+NRM_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("NRM_TRUSTED_PROXIES", "").split(",") if p.strip()]
+for _proxy in NRM_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"NRM_TRUSTED_PROXIES: {_proxy!r} is not an IP address or a CIDR range (like 10.0.0.0/8)."
+        ) from None
 
 ALLOWED_HOSTS = [h for h in os.environ.get("NRM_ALLOWED_HOSTS", "").split(",") if h]
 if not PRODUCTION:
@@ -98,9 +109,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: who the client is and how it came (believing only trusted proxies), the request id,
+    # and the request's log line, so that redirects and static files are logged too.
+    "nrm.core.proxies.TrustedProxyMiddleware",
+    "nrm.core.middleware.RequestIdMiddleware",
+    "nrm.core.log_format.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "nrm.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -250,7 +265,11 @@ NRM_BASE_URL = os.environ.get("NRM_BASE_URL", "http://localhost:8000")
 # How long emailed links stay usable.
 NRM_LINK_LIFETIMES_HOURS = {"invitation": 72, "password_reset": 1, "authenticator": 24}
 AXES_LOCKOUT_CALLABLE = "nrm.accounts.views.locked_out"
+# Lockout is per account on purpose (above): locking out an address would lock out everyone behind
+# one office's or one charity's address. Addresses are throttled instead (nrm.accounts.throttle).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "nrm.core.proxies.client_address"
 
 SESSION_IDLE_TIMEOUT = int(os.environ.get("NRM_SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT  # sliding: saved on every request
@@ -352,7 +371,8 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = os.environ.get("NRM_SSL_REDIRECT", "1") == "1"
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes come from load balancers over plain HTTP, inside the network (nrm/site/health.py).
+    SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$"]
     SECURE_HSTS_SECONDS = 63072000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -360,12 +380,25 @@ if PRODUCTION:
 
 CSRF_FAILURE_VIEW = "nrm.site.views.csrf_failure"
 
+# Logs: one JSON object per line in production (nrm/core/log_format.py), plain lines elsewhere
+# (NRM_LOG_FORMAT=json or text to choose). One line per request (logger nrm.request: method, path
+# template, status, duration, request id) in production, or wherever NRM_REQUEST_LOG=1.
+LOG_FORMAT = os.environ.get("NRM_LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"NRM_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+REQUEST_LOG = os.environ.get("NRM_REQUEST_LOG", "1" if PRODUCTION else "0") == "1"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Every handler has the filter that keeps query parameters and database error text (which can
     # quote what someone typed) out of the logs: see nrm/core/log_filters.py.
     "filters": {"withhold_personal_data": {"()": "nrm.core.log_filters.WithholdPersonalData"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["withhold_personal_data"]}},
+    "formatters": {
+        "json": {"()": "nrm.core.log_format.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["withhold_personal_data"],
+                             "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("NRM_LOG_LEVEL", "WARNING")},
+    "loggers": {"nrm.request": {"level": "INFO" if REQUEST_LOG else "WARNING"}},
 }

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from nrm.accounts.models import RateEvent
+from nrm.core.proxies import client_address
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,6 @@ def concern_requests() -> Limit:
 
 def password_reset_requests() -> Limit:
     return Limit("password_reset", settings.NRM_PASSWORD_RESET_LIMIT_PER_HOUR, timedelta(hours=1))
-
-
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def address_key(request: HttpRequest) -> str:

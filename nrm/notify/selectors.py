@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 
 from nrm.accounts.capabilities import Capability, organisations_with
-from nrm.notify.models import OutboxMessage
+from nrm.notify.models import MessageStatus, OutboxMessage, WorkerHeartbeat
 
 
 def inbox_for(user: Any) -> QuerySet[OutboxMessage]:
@@ -30,3 +31,18 @@ def partner_inbox_for(user: Any) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(recipient_organisation__in=organisations, kind__in=PARTNER_KINDS).select_related(
         "recipient_organisation", "acknowledged_by"
     )
+
+
+def outbox_backlog() -> tuple[int, datetime | None]:
+    """How many messages wait to be sent, and when the oldest of them was written (None if none)."""
+    pending = OutboxMessage.objects.filter(status=MessageStatus.PENDING)
+    summary = pending.aggregate(count=Count("pk"), oldest=Min("created_at"))
+    return int(summary["count"]), summary["oldest"]
+
+
+def workers_alive(*, since: datetime) -> tuple[int, datetime | None]:
+    """How many workers have beaten since ``since`` without saying they stopped, and the latest
+    beat of any worker (None if no worker ever ran)."""
+    alive = WorkerHeartbeat.objects.filter(seen_at__gte=since, stopped_at__isnull=True).count()
+    latest = WorkerHeartbeat.objects.aggregate(latest=Max("seen_at"))["latest"]
+    return alive, latest

@@ -139,7 +139,7 @@ class Heartbeat(threading.Thread):
 
 
 class OutboxWorker:
-    """One worker process. ``run`` loops until SIGTERM or SIGINT; ``run_once`` does one pass of
+    """One worker process. ``run`` loops until SIGTERM, SIGINT or SIGHUP; ``run_once`` does one pass of
     everything due and returns (``nrm worker --batch``)."""
 
     def __init__(self, *, every: int, interval: float = 1.0, worker_id: str | None = None,
@@ -166,6 +166,7 @@ class OutboxWorker:
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGHUP, self.stop)
         heartbeat = Heartbeat(self.status)
         heartbeat.start()
         logger.info("Worker %s started", self.worker_id)

@@ -50,6 +50,7 @@ PAGES: Mapping[str, Needs] = {
     # The service's own pages, signing in and out, requests to refer, publications.
     **dict.fromkeys([
         "site:home", "site:cookies", "site:accessibility", "site:privacy", "site:feedback",
+        "site:health_live", "site:health_ready",
         "accounts:login", "accounts:second_factor", "accounts:set_up_second_factor",
         "accounts:set_up_second_factor_link", "accounts:forgotten_password", "accounts:reset_password",
         "accounts:set_password", "accounts:logout", "accounts:timed_out", "accounts:keepalive",

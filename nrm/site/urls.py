@@ -1,6 +1,6 @@
 from django.urls import path
 
-from nrm.site import views
+from nrm.site import health, views
 
 app_name = "site"
 urlpatterns = [
@@ -9,4 +9,6 @@ urlpatterns = [
     path("accessibility", views.accessibility, name="accessibility"),
     path("privacy", views.privacy, name="privacy"),
     path("feedback", views.feedback, name="feedback"),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
 ]

@@ -200,6 +200,7 @@ def _tries(world: World, role: Role | None) -> Iterator[tuple[RoutePattern, str,
             yield pattern, pattern.url(_values(pattern, world.foreign)), False
 
 
+@pytest.mark.usefixtures("live_worker")
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: str(r or "signed_out"))
 def test_each_role_gets_what_the_capability_table_grants_on_every_page(
         role: Role | None, make_user: Callable[..., User]) -> None:

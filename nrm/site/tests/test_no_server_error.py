@@ -394,6 +394,7 @@ def _visit(pattern: RoutePattern, world: World, tally: Tally, forms: dict[tuple[
                 forms.setdefault((role, form.method, form.action), form)
 
 
+@pytest.mark.usefixtures("live_worker")
 def test_no_input_to_any_form_or_endpoint_gives_a_server_error(
         make_user: Any, capsys: pytest.CaptureFixture[str], django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -7,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from nrm.core.processes import die_with_parent, stop_on_signals
 
 
 class Command(BaseCommand):
@@ -30,14 +33,23 @@ class Command(BaseCommand):
         self.stdout.write(demo_logins_text())
         if options["no_serve"]:
             return
-        worker = subprocess.Popen([sys.executable, "-m", "nrm.cli", "worker", "--verbosity", "0"])
+        # The worker stops with this process, whatever stops it: SIGTERM, SIGHUP and SIGINT end the
+        # server below (and so reach the `finally`); SIGKILL cannot be caught, so the worker also
+        # asks the kernel to signal it when its parent dies, and watches its parent's pid.
+        stop_on_signals(_exit)
+        command = [sys.executable, "-m", "nrm.cli", "worker", "--verbosity", "0", "--parent-pid", str(os.getpid())]
+        worker = subprocess.Popen(command, preexec_fn=die_with_parent)  # noqa: S603 (our own command)
         try:
             self.stdout.write(f"\nServing at http://{options['addrport']}  (Ctrl+C to stop). The worker sends "
                               f"messages in the background; email is written to {settings.VAR_DIR / 'mail'}.\n")
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:
             worker.terminate()
-            worker.wait(timeout=10)
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
 
     def _load_demo_cases(self, count: int) -> None:
         from nrm.cases.models import Case
@@ -51,3 +63,7 @@ class Command(BaseCommand):
             return
         created = synth_into_db(referrals=count, seed=2026)
         self.stdout.write(f"Loaded {created} synthetic cases.")
+
+
+def _exit(signum: int) -> None:
+    sys.exit(128 + signum)

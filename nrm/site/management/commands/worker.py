@@ -17,6 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=1.0,
                             help="Seconds to wait when there is nothing to do (default 1)")
         parser.add_argument("--worker-id", default=None, help="A name unique to this worker (default: host-pid-random)")
+        parser.add_argument("--parent-pid", type=int, default=None,
+                            help="Stop (gracefully) when this process, the worker's parent, is gone")
         parser.add_argument("--batch", action="store_true",
                             help="Do everything due now (periodic jobs, queued tasks, messages) once, then exit")
 
@@ -30,6 +32,10 @@ class Command(BaseCommand):
             if options["verbosity"]:
                 self.stdout.write(f"Done: {done} job(s), task(s) and message(s).")
             return
+        if options["parent_pid"]:
+            from nrm.core.processes import watch_parent
+
+            watch_parent(options["parent_pid"], worker.stop)
         worker.run()
 
     def _configure_logging(self, verbosity: int) -> None:
