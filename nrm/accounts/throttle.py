@@ -40,7 +40,7 @@ def password_reset_requests() -> Limit:
 
 def address_key(request: HttpRequest) -> str:
     secret = settings.SECRET_KEY.encode()
-    return hmac.new(secret, b"address:" + client_address(request).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret, b"address:" + (client_address(request) or "unknown").encode(), hashlib.sha256).hexdigest()
 
 
 def is_limited(*, limit: Limit, request: HttpRequest) -> bool:

@@ -113,6 +113,9 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's address: the peer's, or the one a trusted proxy forwarded."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+def client_address(request: HttpRequest | None) -> str | None:
+    """The client's address: the peer's, or the one a trusted proxy forwarded; None if the request
+    has none (a request made inside the process, a test's)."""
+    meta = getattr(request, "META", None) or {}
+    address = _address(str(meta.get("REMOTE_ADDR") or ""))
+    return None if address is None else str(address)

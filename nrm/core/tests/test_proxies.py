@@ -139,3 +139,14 @@ def test_the_client_address_is_the_resolved_remote_address() -> None:
     request_resolve(request.META, PROXIES)
     assert client_address(request) == "203.0.113.70"
     assert request.META[PEER] == "10.0.0.9"
+
+
+def test_a_request_without_an_address_has_no_client_address() -> None:
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.META.pop("REMOTE_ADDR", None)
+    assert client_address(request) is None
+    request.META["REMOTE_ADDR"] = "not an address"
+    assert client_address(request) is None
+    assert client_address(None) is None
