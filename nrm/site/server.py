@@ -1,5 +1,5 @@
-"""The production web server: gunicorn, run inside ``nrm serve --production`` (docs/adr, the
-server and process model).
+"""The production web server: gunicorn, run inside ``nrm serve --production`` (ADR 0018, the
+server and process model; docs/operations.md).
 
 The ``nrm serve --production`` process is gunicorn's master. It forks ``workers`` sync worker
 processes, each serving one request at a time with one database connection, and replaces any that
