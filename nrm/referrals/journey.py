@@ -383,6 +383,20 @@ STEPS: tuple[Step, ...] = (
               hint="If it happened in more than one country, add the others.",
               summary_label="Countries"),
     ), applies=_location_in("overseas", "both")),
+    # The Duty to Notify report collects what happened and who the exploiters are, for intelligence,
+    # without anything that identifies the person.
+    Step("dtn-intelligence", "What happened", SECTION_EXPLOITATION, (
+        Field("what_happened", Kind.TEXTAREA, "What happened to the person?", required=False, max_length=2000,
+              hint="Where and how they were exploited, for how long, and how they came to your attention. "
+                   "Do not include their name, date of birth, address or anything else that could identify them.",
+              rows=6, summary_label="What happened"),
+        Field("about_exploiters", Kind.TEXTAREA, "What do you know about the people who exploited them?",
+              required=False, max_length=2000,
+              hint="For example names, nicknames, descriptions, phone numbers, vehicles, addresses and places "
+                   "used. This goes to intelligence about the exploiters, not about the person.",
+              rows=6, summary_label="About the exploiters"),
+    ), applies=is_duty_to_notify,
+       description="These questions are optional. What you tell us helps find and stop the people responsible."),
     Step("indicators", "Indicators of exploitation", SECTION_EXPLOITATION, INDICATOR_FIELDS,
          applies=_nrm_and(lambda a: any(f.applies(a) for f in INDICATOR_FIELDS)),
          description="Select what you have seen or been told about. These help the decision maker; "

@@ -3,6 +3,7 @@ anonymous Duty to Notify report (which holds nothing that identifies a person)."
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -200,6 +201,16 @@ class AgeBand(models.TextChoices):
     UNKNOWN = "Not specified or unknown", "Not specified or unknown"
 
 
+# Crockford's base32 without I, L, O and U: no letter is mistaken for a digit or spells a word.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_duty_to_notify_reference() -> str:
+    """``DTN-XXXX-XXXX``: 40 random bits, so it tells nothing about when or by whom a report was made."""
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"DTN-{chars[:4]}-{chars[4:]}"
+
+
 class DutyToNotifyReport(models.Model):
     """Anonymous by construction: no link to a person, a draft, a user or a time of day.
 
@@ -217,6 +228,11 @@ class DutyToNotifyReport(models.Model):
     location_of_exploitation = models.CharField(max_length=10, choices=Location.choices)
     police_force = models.ForeignKey("reference.PoliceForce", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
+    # A random reference the first responder can quote: it encodes nothing (not a sequence, not a time).
+    reference = models.CharField(max_length=14, unique=True, default=new_duty_to_notify_reference, editable=False)
+    # Intelligence about the exploitation and the exploiters, without details of the person.
+    what_happened = models.TextField(blank=True)
+    about_exploiters = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["report_date"])]

@@ -9,7 +9,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from nrm.accounts.capabilities import Capability, organisations_with
-from nrm.referrals.models import Attachment, Concern, ConcernStatus, Invitation, Referral, ReferralStatus
+from nrm.referrals.models import (
+    Attachment,
+    Concern,
+    ConcernStatus,
+    DutyToNotifyReport,
+    Invitation,
+    Referral,
+    ReferralStatus,
+)
 
 
 def first_responder_organisations(user: Any) -> list[Any]:
@@ -43,6 +51,15 @@ def submitted_referrals_visible_to(user: Any) -> QuerySet[Referral]:
         return Referral.objects.none()
     return Referral.objects.filter(organisation__in=first_responder_organisations(user),
                                    status=ReferralStatus.SUBMITTED).select_related("organisation", "author")
+
+
+def duty_to_notify_reports_of(user: Any) -> QuerySet[DutyToNotifyReport]:
+    """The Duty to Notify reports of the user's first-responder organisations: by organisation and
+    date only, as the report records no one who made it. Newest first; same-day reports by reference."""
+    if not getattr(user, "is_authenticated", False):
+        return DutyToNotifyReport.objects.none()
+    return (DutyToNotifyReport.objects.filter(organisation__in=first_responder_organisations(user))
+            .prefetch_related("exploitation_types").order_by("-report_date", "reference"))
 
 
 def drafts_contributable_by(user: Any) -> QuerySet[Referral]:

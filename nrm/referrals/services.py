@@ -479,6 +479,8 @@ def _duty_to_notify_create(referral: Referral, actor: Any, today: date) -> DutyT
         age_band=answers.get("age_band", "Not specified or unknown"),
         location_of_exploitation=answers.get("location", "unknown"),
         police_force=PoliceForce.objects.filter(code=answers.get("exploitation_police_force")).first() if in_uk else None,
+        what_happened=str(answers.get("what_happened") or ""),
+        about_exploiters=str(answers.get("about_exploiters") or ""),
     )
     report.nationalities.set(_countries(answers.get("nationalities") or []))
     report.exploitation_types.set(ExploitationType.objects.filter(code__in=answers.get("exploitation_types") or []))

@@ -34,6 +34,7 @@ from nrm.referrals.models import ConcernStatus, ConcernUrgency, Referral, Referr
 from nrm.referrals.pages import language_terms_json, person_name, step_field_views, step_url
 
 DTN_SESSION_KEY = "referrals_dtn_sent"
+DTN_REFERENCE_KEY = "referrals_dtn_reference"
 URGENCY_ORDER: dict[str, int] = {ConcernUrgency.IMMEDIATE: 0, ConcernUrgency.URGENT: 1, ConcernUrgency.STANDARD: 2}
 
 
@@ -90,6 +91,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "referrals/list.html", {
         "title": "Your referrals", "drafts": drafts, "submitted": submitted,
+        "duty_to_notify": selectors.duty_to_notify_reports_of(request.user)[:200],
         "can_start": bool(selectors.first_responder_organisations(request.user)),
         "expiry_days": int_value("draft_expiry_days", on=today), "warning_days": warning_days,
     })
@@ -367,6 +369,8 @@ def referral_submit(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     if result.duty_to_notify is not None:
         sent = [*request.session.get(DTN_SESSION_KEY, [])[-9:], _dtn_token(referral_id)]
         request.session[DTN_SESSION_KEY] = sent
+        # Shown once on the next page, then gone from the session.
+        request.session[DTN_REFERENCE_KEY] = result.duty_to_notify.reference
         return redirect("referrals:dtn_sent")
     return redirect("referrals:confirmation", referral_id=referral.pk)
 
@@ -398,7 +402,8 @@ def referral_copy(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 def duty_to_notify_sent(request: HttpRequest) -> HttpResponse:
     if not request.session.get(DTN_SESSION_KEY):
         return redirect("referrals:list")
-    return render(request, "referrals/dtn_sent.html", {"title": "Duty to Notify report sent"})
+    return render(request, "referrals/dtn_sent.html", {"title": "Duty to Notify report sent",
+                                                      "reference": request.session.pop(DTN_REFERENCE_KEY, "")})
 
 
 @login_required

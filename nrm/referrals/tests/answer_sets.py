@@ -46,4 +46,6 @@ DUTY_TO_NOTIFY: dict[str, Any] = {
     "age_at_exploitation": "adult", "under_18_now": "no", "consent": "no",
     "gender": "female", "nationalities": ["AL"], "age_band": "25 to 34",
     "exploitation_types": ["sexual"], "location": "uk", "exploitation_police_force": "E23000014",
+    "what_happened": "Forced to work in a flat above a nail bar for two years.",
+    "about_exploiters": "Two men who call themselves Bash and Kris; a silver van.",
 }

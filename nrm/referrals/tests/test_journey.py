@@ -88,7 +88,7 @@ def test_adult_with_consent_is_an_nrm_referral() -> None:
 def test_adult_who_refuses_consent_gets_the_anonymous_duty_to_notify_path() -> None:
     assert journey.is_duty_to_notify(DUTY_TO_NOTIFY)
     assert slugs(DUTY_TO_NOTIFY) == ["first-responder", "age", "consent", "anonymous-details",
-                                     "exploitation-types", "exploitation-where", "exploitation-where-uk"]
+                                     "exploitation-types", "exploitation-where", "exploitation-where-uk", "dtn-intelligence"]
     where_uk = STEPS_BY_SLUG["exploitation-where-uk"]
     asked = [f.name for f in where_uk.fields if journey.field_applies(f, where_uk, DUTY_TO_NOTIFY)]
     assert asked == ["exploitation_police_force"], "no local authority on an anonymous report"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -121,7 +122,16 @@ def test_an_adult_who_refuses_consent_makes_a_duty_to_notify_report(
     assert "anonymous" in check
     sent = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
     assert sent["Location"] == reverse("referrals:dtn_sent")
-    assert b"Duty to Notify report sent" in client.get(sent["Location"]).content
+    report = DutyToNotifyReport.objects.get()
+    assert re.fullmatch(r"DTN-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", report.reference)
+    assert report.what_happened == answers("dtn")["what_happened"], "intelligence is kept"
+    assert report.about_exploiters == answers("dtn")["about_exploiters"]
+    page = client.get(sent["Location"]).content.decode()
+    assert "Duty to Notify report sent" in page
+    assert report.reference in page
+    assert report.reference not in client.get(sent["Location"]).content.decode(), "shown once, then forgotten"
+    listed = client.get(reverse("referrals:list")).content.decode()
+    assert report.reference in listed, "the organisation's reports list it by reference and date"
     assert DutyToNotifyReport.objects.count() == 1
     assert not Referral.objects.filter(pk=referral.pk).exists()
     again = client.post(reverse("referrals:submit", kwargs={"referral_id": referral.pk}))
@@ -410,3 +420,25 @@ def test_in_scotland_an_adult_who_does_not_consent_cannot_be_reported_and_the_pa
     assert refused.status_code == 400
     assert not DutyToNotifyReport.objects.exists()
     assert Referral.objects.filter(pk=referral.pk, status=ReferralStatus.DRAFT).exists()
+
+
+def test_duty_to_notify_reports_are_listed_for_the_organisation_only(make_user: Callable[..., User]) -> None:
+    from nrm.reference.models import Organisation
+    from nrm.referrals import selectors
+
+    ours = Organisation.objects.filter(is_first_responder=True).order_by("slug")
+    mine, theirs = ours[0], ours[1]
+    report = DutyToNotifyReport.objects.create(report_date="2026-01-05", organisation=mine, gender="female",
+                                               age_band="25 to 34", location_of_exploitation="uk")
+    DutyToNotifyReport.objects.create(report_date="2026-01-05", organisation=theirs, gender="male",
+                                      age_band="25 to 34", location_of_exploitation="uk")
+    colleague = make_user(Role.FIRST_RESPONDER, organisation=mine.slug)
+    assert list(selectors.duty_to_notify_reports_of(colleague)) == [report]
+    other = make_user(Role.FIRST_RESPONDER, organisation=theirs.slug)
+    assert report not in selectors.duty_to_notify_reports_of(other)
+    analyst = make_user(Role.ANALYST)
+    assert not selectors.duty_to_notify_reports_of(analyst).exists()
+    references = {DutyToNotifyReport.objects.create(report_date="2026-01-05", organisation=mine, gender="male",
+                                                    age_band="25 to 34", location_of_exploitation="uk").reference
+                  for _ in range(50)}
+    assert len(references) == 50, "random, unique references"

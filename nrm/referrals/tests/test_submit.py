@@ -17,7 +17,7 @@ from nrm.core.errors import AccessDenied, ServiceError
 from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind, OutboxMessage
 from nrm.reference.models import LocalAuthority, Organisation, PoliceForce
-from nrm.referrals.models import DutyToNotifyReport, Referral, ReferralStatus
+from nrm.referrals.models import DutyToNotifyReport, Referral, ReferralStatus, new_duty_to_notify_reference
 from nrm.referrals.services import ReferralIncomplete, referral_start, referral_submit
 
 pytestmark = pytest.mark.django_db
@@ -236,8 +236,12 @@ def test_an_adult_who_refuses_consent_becomes_an_anonymous_duty_to_notify_report
 
 def test_the_duty_to_notify_model_cannot_hold_anything_that_links_to_a_person() -> None:
     fields = {f.name: f for f in DutyToNotifyReport._meta.get_fields()}
+    # ``reference`` is random (``new_duty_to_notify_reference``); the two texts are intelligence about the
+    # exploitation and the exploiters, asked for without the person's details.
     assert set(fields) == {"id", "report_date", "organisation", "gender", "nationalities", "age_band",
-                           "exploitation_types", "location_of_exploitation", "police_force"}
+                           "exploitation_types", "location_of_exploitation", "police_force", "reference",
+                           "what_happened", "about_exploiters"}
+    assert fields["reference"].default is new_duty_to_notify_reference
     related = {f.related_model._meta.label for f in fields.values() if f.is_relation and f.related_model}
     assert related == {"reference.Organisation", "reference.Country", "reference.ExploitationType",
                        "reference.PoliceForce"}, "only reference data: no person, draft, user or case"
