@@ -241,7 +241,7 @@ def test_the_duty_to_notify_model_cannot_hold_anything_that_links_to_a_person() 
     assert set(fields) == {"id", "report_date", "organisation", "gender", "nationalities", "age_band",
                            "exploitation_types", "location_of_exploitation", "police_force", "reference",
                            "what_happened", "about_exploiters"}
-    assert fields["reference"].default is new_duty_to_notify_reference
+    assert DutyToNotifyReport._meta.get_field("reference").default is new_duty_to_notify_reference
     related = {f.related_model._meta.label for f in fields.values() if f.is_relation and f.related_model}
     assert related == {"reference.Organisation", "reference.Country", "reference.ExploitationType",
                        "reference.PoliceForce"}, "only reference data: no person, draft, user or case"
