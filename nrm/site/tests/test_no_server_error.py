@@ -162,7 +162,11 @@ def _support_objects(provider: User, caseworker: User) -> dict[str, Any]:
     support_referral_respond(referral=referral, user=provider, accept=True)
     support_episode_record(referral=referral, user=provider, kind="accommodation",
                            start_date=timezone.localdate() - timedelta(days=2))
-    return {"referral": referral, "episode": SupportEpisode.objects.get(referral=referral)}
+    # A supported person whose case then had a negative CG: their provider may ask for reconsideration.
+    negative = make_case(State.NEGATIVE_CG, decision_maker=caseworker)
+    reconsider = SupportReferral.objects.get(case=negative)
+    support_referral_respond(referral=reconsider, user=provider, accept=True)
+    return {"referral": referral, "episode": SupportEpisode.objects.get(referral=referral), "reconsider": reconsider}
 
 
 def _build_world(make_user: Any) -> World:
@@ -199,6 +203,7 @@ def _build_world(make_user: Any) -> World:
     for name in ("support:person", "support:respond", "support:episode_new", "support:episode_end",
                  "support:assessment_new", "support:end"):
         world.values[name] = {"referral_id": support["referral"].pk}
+    world.values["support:reconsideration"] = {"referral_id": support["reconsider"].pk}
     for name in ("reviews:panel_review", "reviews:panel_papers", "reviews:panel_outcome"):
         world.values[name] = {"review_id": review.pk}
     world.values["cases:cg_decision"] = {"case_id": cases["awaiting_cg"].pk}
