@@ -119,6 +119,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     backseries.add_arguments(back)
 
+    aud = sub.add_parser(
+        "disclosure-audit",
+        help="run the interval attack on everything published in the store; exit status 1 if it recovers a "
+        "suppressed cell or narrows one below the protection level",
+        description="For every suppressed [c] cell of every publication in the statistics store, the least and "
+        "greatest count consistent with everything published (each table's totals, the same population in "
+        "other tables and releases, a year as the sum of its quarters), reported per table.",
+    )
+    aud.add_argument("--store", default=None, metavar="DIR",
+                     help="the statistics store (default var/stats, or $NRM_VAR_DIR/stats)")
+    aud.add_argument("--period", action="append", type=_period, default=[], metavar="PERIOD",
+                     help="audit only these publications (repeatable; default: every one in the store)")
+    aud.add_argument("--exact", action="store_true",
+                     help="solve every cell's interval exactly (slower; otherwise a cell already shown to be "
+                     "wide enough is not solved further and its width is a lower estimate)")
+
     imp = sub.add_parser(
         "import",
         help="validate an extract, naming every bad row, column and problem; load it only if it is valid",
@@ -188,6 +204,29 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _disclosure_audit(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from nrm.analytics import protection, storage
+
+    root = options.store or storage.default_root()
+    store = storage.figures_store(root)
+    labels = store.labels()
+    if options.period:
+        wanted = {p.label for p in options.period}
+        missing = sorted(wanted - set(labels))
+        if missing:
+            err.write(f"no publication of {', '.join(missing)} in {root}\n")
+            return 2
+        labels = [label for label in labels if label in wanted]
+    if not labels:
+        err.write(f"no publication in the statistics store {root}\n")
+        return 2
+    pubs = [(label, protection.results_from_figures(label, store.load(label).figures)) for label in labels]
+    result = protection.audit_publications(pubs, exact=options.exact)
+    out.write(f"Disclosure audit of {', '.join(labels)}:\n")
+    out.write(result.to_text())
+    return 0 if result.passed else 1
+
+
 def _import(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         if options.into:
@@ -222,6 +261,8 @@ def run(options: argparse.Namespace, *, stdout: TextIO | None = None, stderr: Te
             err.write("--source db needs the service's database: run it as 'nrm stats quality --source db'\n")
             return 2
         return quality.run_cli(options, out, err)
+    if options.stats_command == "disclosure-audit":
+        return _disclosure_audit(options, out, err)
     if options.stats_command == "import-published":
         return backseries.run_cli(options, out, err)
     err.write(f"unknown command {options.stats_command!r}\n")

@@ -30,6 +30,7 @@ __all__ = [
     "LOCAL",
     "NATIONAL",
     "NOTES",
+    "PROTECTED",
     "TABLES",
     "TABLES_BY_ID",
     "TOTAL",
@@ -72,16 +73,26 @@ class DisclosureControl:
 
     threshold: int = 0
     secondary: bool = True
+    protection: int = 0  # the least width of a suppressed cell's feasible interval (0: threshold - 1)
 
     @property
     def enabled(self) -> bool:
         return self.threshold > 1
 
+    @property
+    def protection_level(self) -> int:
+        """How wide the interval of counts consistent with everything published must be for
+        every suppressed cell (the interval attack, :mod:`nrm.analytics.protection`)."""
+        return self.protection or max(self.threshold - 1, 1)
 
-# Home Office practice: the national NRM tables are published unsuppressed; tables at
-# police-force (or local-authority) level protect small counts.
+
+# Every table that can show a small count protects it: counts from 1 to 4 are suppressed, and
+# further cells across every linked table and release so that no suppressed count can be worked
+# out to within 4 (see nrm.analytics.protection and ADR 0013). NATIONAL (no suppression) is kept
+# for comparisons with the Home Office's unsuppressed national tables.
 NATIONAL = DisclosureControl(threshold=0)
-LOCAL = DisclosureControl(threshold=5)
+PROTECTED = DisclosureControl(threshold=5)
+LOCAL = PROTECTED
 
 
 @dataclass(frozen=True)

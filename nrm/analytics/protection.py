@@ -1,0 +1,675 @@
+"""Disclosure control across linked tables: the interval attack and consistent suppression.
+
+A published cell is a count of a population: the people (decisions, reports) of a source
+in a period that share some dimension values. The same population can appear in several
+tables and several releases (the quarter's adults in the quarterly release's age table, in
+the annual release's time series and in the police-force table's total row), and the
+populations are linked by linear relations an attacker can use:
+
+* each table's totals: a total is the sum of the cells under it;
+* the same population in two tables or two releases has one count;
+* a year is the sum of its four quarters (for a population a quarter's table would show;
+  a combination a quarterly table does not show is zero).
+
+:class:`Linked` collects published tables (this release's, and every release already in
+the statistics store) into one set of cells keyed by population (:func:`cell_key`) and
+one set of relations. :func:`attack` is the attacker's interval attack: for every
+suppressed cell, the least and greatest count consistent with everything published (two
+linear programs, HiGHS via SciPy, per cell, in independent components; cells already
+shown to have a wide interval by the vertices of earlier programs are not solved again).
+:func:`protect` suppresses the small counts of a release (primary suppression), then
+repeats: run the attack, and for every suppressed cell whose feasible interval is
+narrower than the protection level suppress the cheapest (smallest) other cell of a
+relation it is in, in every table of the release that shows it, until the attack finds
+nothing. :func:`audit` reports the attack on a set of publications, table by table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+from nrm.analytics import disclosure
+from nrm.analytics.engine import TableResult, Value
+from nrm.analytics.periods import Period, parse_period
+from nrm.analytics.tables import TABLES_BY_ID, TOTAL, Dimension, DisclosureControl, TableDef
+
+__all__ = [
+    "Audit",
+    "CellKey",
+    "Interval",
+    "Linked",
+    "TableAudit",
+    "attack",
+    "audit",
+    "audit_publications",
+    "cell_key",
+    "protect",
+]
+
+SUPPRESSED = disclosure.SUPPRESSED
+
+# A population: (source, date column, snapshot, other filters), the period (a quarter, a year, or
+# "at <date>" for a snapshot) and the sorted (dimension, value) pairs that pick it out.
+Population = tuple[str, str, bool, tuple[str, ...]]
+DimValue = tuple[str, str, str]  # (expression, label expression, value)
+CellKey = tuple[Population, str, tuple[DimValue, ...]]
+
+_SIMPLE_FILTER = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*'([^']*)'\s*$")
+_IDENTITY = "{}"
+
+
+def _identity(d: Dimension) -> tuple[str, str]:
+    return (d.expr, d.label)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How a table's cells become keys: its population, its filters written as dimensions
+    (``stage = 'Reasonable Grounds'`` is the dimension ``stage`` at that value), and which
+    dimension is the quarter of a time series."""
+
+    population: Population
+    fixed: tuple[DimValue, ...]
+    quarter_at: int | None
+
+
+def _shape(t: TableDef) -> _Shape:
+    fixed: list[DimValue] = []
+    rest: list[str] = []
+    for f in t.filters:
+        m = _SIMPLE_FILTER.match(f)
+        if m:
+            fixed.append((m.group(1), _IDENTITY, m.group(2)))
+        else:
+            rest.append(f.strip())
+    quarter_at = next((i for i, d in enumerate(t.dimensions) if d.name == "Quarter"), None) if t.time_series else None
+    return _Shape((t.source, t.date_column or "", t.snapshot, tuple(sorted(rest))), tuple(fixed), quarter_at)
+
+
+def cell_key(t: TableDef, labels: Sequence[Value], period: Period) -> CellKey:
+    """The population a row of table ``t`` published for ``period`` counts."""
+    s = _shape(t)
+    when = period.label
+    dims: list[DimValue] = list(s.fixed)
+    for i, (d, v) in enumerate(zip(t.dimensions, labels, strict=False)):
+        if i == s.quarter_at:
+            when = str(v)
+            continue
+        if v == TOTAL:
+            continue
+        value = str(v)
+        if d.top is not None and value == d.other:
+            value = f"{d.other} [{period.label}]"  # the rest of this period's top values: its own population
+        dims.append((d.expr, d.label, value))
+    if t.snapshot:
+        when = f"at {parse_period(when).end.isoformat()}"
+    return (s.population, when, tuple(sorted(dims)))
+
+
+@dataclass(frozen=True)
+class CellRef:
+    """Where a cell was published: the release, the table and the row."""
+
+    release: str
+    table_id: str
+    row: int
+
+
+@dataclass
+class Linked:
+    """Published cells keyed by population, with the relations between them.
+
+    ``values`` holds the latest published value of each cell (an int or ``[c]``); ``truth``
+    the true counts where known (this release's tables before suppression); ``refs`` where
+    each cell was published; ``protection`` the protection level each suppressed cell needs
+    (the largest threshold of a table that shows it); ``relations`` the linear relations, as
+    (total, members): the total's count is the sum of the members' counts.
+    """
+
+    values: dict[CellKey, Value] = field(default_factory=dict)
+    truth: dict[CellKey, int] = field(default_factory=dict)
+    refs: dict[CellKey, list[CellRef]] = field(default_factory=dict)
+    protection: dict[CellKey, int] = field(default_factory=dict)
+    relations: set[tuple[CellKey, tuple[CellKey, ...]]] = field(default_factory=set)
+    current: set[CellKey] = field(default_factory=set)  # cells of the release being protected
+    earlier_numbers: set[CellKey] = field(default_factory=set)  # published as numbers by an earlier release
+    _covered: dict[tuple[str, Population], set[tuple[tuple[tuple[str, str], ...], tuple[DimValue, ...]]]] = field(
+        default_factory=dict
+    )
+
+    def add(self, result: TableResult, release: str, *, current: bool = False,
+            control: DisclosureControl | None = None) -> list[CellKey]:
+        """Add a table as published in ``release`` (``current``: the release being protected,
+        whose ``result`` holds true counts). Returns each row's key."""
+        t = result.table
+        control = control or t.disclosure
+        k = len(t.dimensions)
+        keys = [cell_key(t, r[:k], result.period) for r in result.rows]
+        for i, (key, row) in enumerate(zip(keys, result.rows, strict=True)):
+            v = row[k]
+            if isinstance(v, str) and v.endswith(" [r]"):
+                v = v[:-4]
+                v = int(v) if v.isdigit() else v
+            self.values[key] = v
+            self.refs.setdefault(key, []).append(CellRef(release, t.id, i))
+            if current:
+                self.current.add(key)
+                if isinstance(v, int):
+                    self.truth[key] = v
+            elif isinstance(v, int):
+                self.earlier_numbers.add(key)
+            if control.enabled:
+                self.protection[key] = max(self.protection.get(key, 0), control.protection_level)
+        for total, members in disclosure.constraint_groups(t, result.rows):
+            self.relations.add((keys[total], tuple(sorted(keys[m] for m in members))))
+        self._cover(t, result)
+        return keys
+
+    def _cover(self, t: TableDef, result: TableResult) -> None:
+        """Record which populations the table shows every non-zero combination of."""
+        s = _shape(t)
+        from nrm.analytics.engine import grouping_sets
+
+        periods = (
+            [q.label for q in result.quarters] if s.quarter_at is not None else [result.period.label]
+        )
+        for gs in grouping_sets(t):
+            dims = [t.dimensions[i] for i in gs if i != s.quarter_at]
+            if any(d.top is not None for d in dims):
+                continue
+            sig = (tuple(sorted(_identity(d) for d in dims)), s.fixed)
+            for p in periods:
+                self._covered.setdefault((p, s.population), set()).add(sig)
+
+    def covered(self, key: CellKey) -> bool:
+        """Whether a table published for the key's period would show the key's population if
+        it had any cases (so that its absence says it has none)."""
+        population, when, dims = key
+        sigs = self._covered.get((when, population))
+        if not sigs:
+            return False
+        for ident, fixed in sigs:
+            fixed_set = set(fixed)
+            if not fixed_set <= set(dims):
+                continue
+            rest = sorted((e, lab) for e, lab, v in dims if (e, lab, v) not in fixed_set)
+            if tuple(rest) == ident:
+                return True
+        return False
+
+    def add_year_relations(self) -> None:
+        """A year's count of a population is the sum of its quarters' counts."""
+        for key in list(self.values):
+            population, when, dims = key
+            if population[2] or not re.fullmatch(r"[0-9]{4}", when):
+                continue
+            quarters = [(population, f"{when}-Q{n}", dims) for n in range(1, 5)]
+            if not any(q in self.values for q in quarters):
+                continue
+            members = []
+            for q in quarters:
+                if q in self.values:
+                    members.append(q)
+                elif not self.covered(q):
+                    members.append(q)  # unknown to the reader: a free count
+            self.relations.add((key, tuple(sorted(members))))
+
+    def suppressed(self) -> list[CellKey]:
+        return [k for k, v in self.values.items() if v == SUPPRESSED]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The feasible counts of a suppressed cell given everything published (LP bounds,
+    rounded inwards to whole numbers); ``high`` is None when unbounded."""
+
+    low: int
+    high: int | None
+
+    @property
+    def width(self) -> float:
+        return math.inf if self.high is None else self.high - self.low
+
+    @property
+    def exact(self) -> bool:
+        return self.high is not None and self.high <= self.low
+
+
+class _Union:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _value(linked: Linked, key: CellKey) -> int | None:
+    """The published count of a cell; None if it is suppressed or unknown (absent and
+    not shown by any table: a free count), 0 if absent from a table that would show it."""
+    v = linked.values.get(key, 0 if linked.covered(key) else None)
+    return v if isinstance(v, int) else None
+
+
+def attack(linked: Linked, *, needed: Mapping[CellKey, int] | None = None, probes: int = 8,
+           seed: int = 0, focus: set[CellKey] | None = None) -> dict[CellKey, Interval]:
+    """The interval attack: for every suppressed cell, the least and greatest count (the
+    linear-programming relaxation, with every suppressed cell at least 1 and every count at
+    least 0) consistent with every published figure and relation in ``linked``.
+
+    With ``needed`` (a protection level per cell), a cell whose interval is shown to be at
+    least that wide by the solutions already found is not solved exactly: its interval is
+    then a lower estimate of the feasible one (still at least as wide as needed). With
+    ``focus``, only the components holding one of those cells are attacked."""
+    var_of: dict[CellKey, int] = {}
+    names: list[CellKey] = []
+    suppressed = set(linked.suppressed())
+    rows: list[tuple[list[int], list[float], float]] = []
+    for total, members in sorted(linked.relations):
+        coef: dict[int, float] = {}
+        rhs = 0.0
+        for key, sign in ((total, -1.0), *((m, 1.0) for m in members)):
+            v = _value(linked, key)
+            if v is None:
+                if key not in var_of:
+                    var_of[key] = len(names)
+                    names.append(key)
+                j = var_of[key]
+                coef[j] = coef.get(j, 0.0) + sign
+            else:
+                rhs -= sign * v
+        coef = {j: c for j, c in coef.items() if c != 0.0}
+        if coef:
+            rows.append((list(coef), list(coef.values()), rhs))
+    for key in suppressed:
+        if key not in var_of:
+            var_of[key] = len(names)
+            names.append(key)
+    uf = _Union(len(names))
+    for cols, _c, _r in rows:
+        for j in cols[1:]:
+            uf.join(cols[0], j)
+    comps: dict[int, list[int]] = {}
+    for j in range(len(names)):
+        comps.setdefault(uf.find(j), []).append(j)
+    rows_of: dict[int, list[int]] = {}
+    for i, (cols, _c, _r) in enumerate(rows):
+        rows_of.setdefault(uf.find(cols[0]), []).append(i)
+    rng = np.random.default_rng(seed)
+    out: dict[CellKey, Interval] = {}
+    for root, comp in comps.items():
+        want = [j for j in comp if names[j] in suppressed]
+        if not want or (focus is not None and not any(names[j] in focus for j in comp)):
+            continue
+        out.update(_solve_component(names, comp, [rows[i] for i in rows_of.get(root, [])], suppressed, want,
+                                    needed, probes, rng))
+    return out
+
+
+def _solve_component(
+    names: Sequence[CellKey],
+    members: Sequence[int],
+    rows: Sequence[tuple[list[int], list[float], float]],
+    suppressed: set[CellKey],
+    want: Sequence[int],
+    needed: Mapping[CellKey, int] | None,
+    probes: int,
+    rng: np.random.Generator,
+) -> dict[CellKey, Interval]:
+    local = {j: i for i, j in enumerate(members)}
+    n = len(members)
+    bounds = [(1.0 if names[j] in suppressed else 0.0, None) for j in members]
+    if not rows:
+        return {names[j]: Interval(1, None) for j in want}
+    data, ri, ci, b = [], [], [], []
+    for r, (cols, coefs, rhs) in enumerate(rows):
+        for c, a in zip(cols, coefs, strict=True):
+            ri.append(r)
+            ci.append(local[c])
+            data.append(a)
+        b.append(rhs)
+    a_eq = csr_matrix((data, (ri, ci)), shape=(len(rows), n))
+    b_eq = np.array(b)
+    lo_seen = np.full(n, np.inf)
+    hi_seen = np.full(n, -np.inf)
+
+    def solve(c: np.ndarray) -> float | None:
+        res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if res.status == 3:  # unbounded
+            return None
+        if res.status != 0:
+            raise RuntimeError(f"the published figures are inconsistent: {res.message}")
+        x = res.x
+        np.minimum(lo_seen, x, out=lo_seen)
+        np.maximum(hi_seen, x, out=hi_seen)
+        return float(res.fun)
+
+    def enough(j: int) -> bool:
+        need = needed.get(names[j], 1) if needed is not None else None
+        return need is not None and hi_seen[local[j]] - lo_seen[local[j]] >= max(need, 1) - 1e-6
+
+    if needed is not None:
+        for _ in range(probes if n > 1 else 0):
+            solve(rng.normal(size=n))
+            if all(enough(j) for j in want):
+                break
+    out: dict[CellKey, Interval] = {}
+    for j in want:
+        i = local[j]
+        if needed is not None and enough(j):
+            out[names[j]] = Interval(math.ceil(lo_seen[i] - 1e-6), math.floor(hi_seen[i] + 1e-6))
+            continue
+        objective = np.zeros(n)
+        objective[i] = 1.0
+        low = solve(objective)
+        objective[i] = -1.0
+        high = solve(objective)
+        lo = 1 if low is None else math.ceil(low - 1e-6)
+        out[names[j]] = Interval(lo, None if high is None else max(lo, math.floor(-high + 1e-6)))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Protection
+
+
+def _needed(linked: Linked) -> dict[CellKey, int]:
+    return {k: linked.protection.get(k, 1) for k in linked.suppressed()}
+
+
+def _narrow(linked: Linked, intervals: Mapping[CellKey, Interval]) -> list[CellKey]:
+    need = _needed(linked)
+    return sorted(k for k, iv in intervals.items() if iv.width < need.get(k, 1))
+
+
+def _candidates(linked: Linked) -> set[CellKey]:
+    """Cells this release may still suppress: its own non-zero cells not published as a
+    number by an earlier release."""
+    return {k for k in linked.current
+            if isinstance(linked.values.get(k), int) and linked.truth.get(k, 0) > 0 and k not in linked.earlier_numbers}
+
+
+def protect(
+    results: Sequence[TableResult],
+    *,
+    release: str,
+    earlier: Iterable[tuple[str, Sequence[TableResult]]] = (),
+    controls: Mapping[str, DisclosureControl] | None = None,
+    public_before: str | None = None,
+    max_rounds: int = 200,
+) -> tuple[list[TableResult], Linked]:
+    """This release's tables (``results``, unsuppressed) with small counts suppressed and
+    enough further cells suppressed, consistently across every table of the release and
+    with the earlier releases (``earlier``: (release, tables as published) oldest first),
+    that the interval attack narrows no suppressed cell below its protection level.
+
+    Quarters before ``public_before`` (a quarter label: the back series, figures published
+    by the Home Office) are public as they are. A table whose control has ``secondary``
+    off gets primary suppression only. Returns the suppressed tables and the linked cells
+    (for the audit)."""
+    controls = dict(controls or {})
+    linked = Linked()
+    for label, tables in earlier:
+        for res in tables:
+            linked.add(res, label, control=controls.get(res.table.id))
+    for res in results:
+        linked.add(res, release, current=True, control=controls.get(res.table.id))
+    linked.add_year_relations()
+    if public_before is not None:
+        linked.earlier_numbers.update(k for k in linked.current if _before(k[1], public_before))
+    for key in linked.current:  # primary suppression: small counts, and what was suppressed before
+        true = linked.truth.get(key)
+        level = linked.protection.get(key, 0)
+        if (true is not None and 0 < true < _threshold_of(linked, key, controls) and level > 0
+                and key not in linked.earlier_numbers):
+            linked.values[key] = SUPPRESSED
+    for key in _previously_suppressed(earlier):
+        if key in linked.current and linked.truth.get(key, 0) > 0:
+            linked.values[key] = SUPPRESSED
+    member_of: dict[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]] = {}
+    for rel in linked.relations:
+        for key in (rel[0], *rel[1]):
+            member_of.setdefault(key, []).append(rel)
+    # earlier releases' cells in no relation with this release's are as protected as they were
+    touched = set(linked.current)
+    for rel in linked.relations:
+        cells = (rel[0], *rel[1])
+        if any(c in linked.current for c in cells):
+            touched.update(cells)
+    focus: set[CellKey] | None = touched
+    for _ in range(max_rounds):
+        if not linked.suppressed():
+            break
+        narrow = _narrow(linked, attack(linked, needed=_needed(linked), focus=focus))
+        if not narrow:
+            break
+        allowed = _candidates(linked)
+        focus = set(narrow)
+        for key in narrow:
+            if not _secondary(linked, key, controls):
+                continue
+            pick = _cheapest(linked, key, member_of, allowed)
+            if pick is not None:
+                linked.values[pick] = SUPPRESSED
+                allowed.discard(pick)
+                focus.add(pick)
+        if focus == set(narrow):
+            break  # nothing left to suppress: the audit reports what stays narrow
+    return [_apply(res, linked) for res in results], linked
+
+
+def _threshold_of(linked: Linked, key: CellKey, controls: Mapping[str, DisclosureControl]) -> int:
+    out = 0
+    for ref in linked.refs.get(key, []):
+        c = controls.get(ref.table_id) or (TABLES_BY_ID[ref.table_id].disclosure if ref.table_id in TABLES_BY_ID
+                                            else DisclosureControl())
+        if c.enabled:
+            out = max(out, c.threshold)
+    return out
+
+
+def _before(when: str, quarter: str) -> bool:
+    return bool(re.fullmatch(r"[0-9]{4}-Q[1-4]", when)) and when < quarter
+
+
+def _secondary(linked: Linked, key: CellKey, controls: Mapping[str, DisclosureControl]) -> bool:
+    """Whether a table that shows the cell asks for secondary suppression."""
+    for ref in linked.refs.get(key, []):
+        c = controls.get(ref.table_id) or (TABLES_BY_ID[ref.table_id].disclosure if ref.table_id in TABLES_BY_ID
+                                            else DisclosureControl())
+        if c.enabled and c.secondary:
+            return True
+    return False
+
+
+def _previously_suppressed(earlier: Iterable[tuple[str, Sequence[TableResult]]]) -> set[CellKey]:
+    out: set[CellKey] = set()
+    for _label, tables in earlier:
+        for res in tables:
+            k = res.n_dims
+            for r in res.rows:
+                if r[k] == SUPPRESSED:
+                    out.add(cell_key(res.table, r[:k], res.period))
+    return out
+
+
+def _cheapest(
+    linked: Linked,
+    key: CellKey,
+    member_of: Mapping[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]],
+    allowed: set[CellKey],
+) -> CellKey | None:
+    """The cell this release may suppress, in a relation with ``key``, that leaves fewest
+    relations with a single suppressed cell (each would need a further suppression), then
+    the smallest."""
+    best: tuple[int, int, int, CellKey] | None = None
+    for total, members in member_of.get(key, []):
+        for c in (total, *members):
+            if c not in allowed:
+                continue
+            lonely = 0
+            hopeless = False
+            for t2, m2 in member_of.get(c, []):
+                others = [x for x in (t2, *m2) if x != c]
+                if not any(linked.values.get(x) == SUPPRESSED for x in others):
+                    lonely += 1
+                    # a relation whose other cells are all published for good would give it away
+                    hopeless = hopeless or not any(x in allowed for x in others)
+            if hopeless:
+                continue
+            cand = (lonely, linked.truth.get(c, 0), 1 if c == total else 0, c)
+            if best is None or cand < best:
+                best = cand
+    return best[3] if best is not None else None
+
+
+def _apply(res: TableResult, linked: Linked) -> TableResult:
+    k = res.n_dims
+    rows: list[tuple[Value, ...]] = []
+    n = 0
+    for r in res.rows:
+        key = cell_key(res.table, r[:k], res.period)
+        count = r[k]
+        if linked.values.get(key) == SUPPRESSED and isinstance(count, int) and count > 0:
+            rows.append(r[:k] + tuple(SUPPRESSED for _ in r[k:]))
+            n += 1
+        else:
+            rows.append(r)
+    return replace(res, rows=rows, suppressed=n)
+
+
+# ---------------------------------------------------------------------------
+# The audit
+
+
+@dataclass(frozen=True)
+class TableAudit:
+    """The interval attack's result for one table of one release."""
+
+    release: str
+    table_id: str
+    protected: int  # suppressed cells
+    exact: int  # cells whose count the attack recovers exactly
+    narrow: int  # cells whose feasible interval is narrower than the protection level
+    small_exact: int  # of the exact ones, true counts below the threshold (when the truth is known)
+    median_width: float | None  # of the bounded intervals
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The interval attack on a set of publications."""
+
+    tables: tuple[TableAudit, ...]
+    intervals: Mapping[CellKey, Interval]
+    protection: Mapping[CellKey, int]
+
+    @property
+    def protected(self) -> int:
+        return len(self.intervals)
+
+    @property
+    def exact(self) -> int:
+        return sum(1 for iv in self.intervals.values() if iv.exact)
+
+    @property
+    def narrow(self) -> int:
+        return sum(1 for k, iv in self.intervals.items() if iv.width < self.protection.get(k, 1))
+
+    @property
+    def passed(self) -> bool:
+        return self.narrow == 0
+
+    def median_width(self) -> float | None:
+        widths = [iv.width for iv in self.intervals.values() if iv.high is not None]
+        return float(statistics.median(widths)) if widths else None
+
+    def to_text(self) -> str:
+        lines = [f"{'release':<9} {'table':<40} {'[c]':>6} {'exact':>6} {'narrow':>6} {'median width':>12}"]
+        for t in self.tables:
+            mw = "-" if t.median_width is None else f"{t.median_width:g}"
+            lines.append(f"{t.release:<9} {t.table_id:<40} {t.protected:>6} {t.exact:>6} {t.narrow:>6} {mw:>12}")
+        lines.append(
+            f"{self.protected} suppressed cell(s); {self.exact} recovered exactly; {self.narrow} with a feasible "
+            f"interval narrower than the protection level: {'PASS' if self.passed else 'FAIL'}"
+        )
+        return "\n".join(lines) + "\n"
+
+
+def audit(linked: Linked, *, releases: Iterable[str] | None = None, exact: bool = False) -> Audit:
+    """Run the interval attack on ``linked`` and report per table of each release
+    (``releases``: only those). With ``exact`` every suppressed cell's least and greatest
+    count is solved; otherwise a cell whose interval is shown to be at least as wide as its
+    protection level by solutions already found is not solved further (the counts of exact
+    and narrow cells are the same; the widths of the others are lower estimates)."""
+    intervals = attack(linked, needed=None if exact else _needed(linked))
+    protection = {k: linked.protection.get(k, 1) for k in intervals}
+    want = set(releases) if releases is not None else None
+    per: dict[tuple[str, str], list[CellKey]] = {}
+    for key in intervals:
+        for ref in linked.refs.get(key, []):
+            if want is None or ref.release in want:
+                per.setdefault((ref.release, ref.table_id), []).append(key)
+    tables = []
+    for (release, table_id), keys in sorted(per.items()):
+        keys = list(dict.fromkeys(keys))
+        ivs = [intervals[k] for k in keys]
+        widths = [iv.width for iv in ivs if iv.high is not None]
+        tables.append(TableAudit(
+            release=release,
+            table_id=table_id,
+            protected=len(keys),
+            exact=sum(1 for iv in ivs if iv.exact),
+            narrow=sum(1 for k, iv in zip(keys, ivs, strict=True) if iv.width < protection[k]),
+            small_exact=sum(1 for k, iv in zip(keys, ivs, strict=True)
+                            if iv.exact and 0 < linked.truth.get(k, 0) < max(protection[k], 2)),
+            median_width=float(statistics.median(widths)) if widths else None,
+        ))
+    return Audit(tuple(tables), intervals, protection)
+
+
+def audit_publications(publications: Iterable[tuple[str, Sequence[TableResult]]],
+                       controls: Mapping[str, DisclosureControl] | None = None, *, exact: bool = False) -> Audit:
+    """The attack on publications as published ((release, tables) oldest first)."""
+    linked = Linked()
+    for label, tables in publications:
+        for res in tables:
+            linked.add(res, label, control=(controls or {}).get(res.table.id))
+    linked.add_year_relations()
+    return audit(linked, exact=exact)
+
+
+def results_from_figures(label: str, figures: Iterable[tuple[str, str, tuple[str, ...], str, Value]]) -> list[TableResult]:
+    """The count tables of a stored publication (figures: table id, reference period,
+    cell, column, value) as :class:`TableResult` rows, for tables this code still defines."""
+    period = parse_period(label)
+    rows: dict[str, list[tuple[Value, ...]]] = {}
+    quarters: dict[str, set[str]] = {}
+    for table_id, ref, cell, column, value in figures:
+        t = TABLES_BY_ID.get(table_id)
+        if t is None or column != t.measure or len(cell) != len(t.dimensions):
+            continue
+        rows.setdefault(table_id, []).append((*cell, value))
+        quarters.setdefault(table_id, set()).add(ref)
+    out: list[TableResult] = []
+    for table_id, table_rows in rows.items():
+        t = TABLES_BY_ID[table_id]
+        qs = sorted(q for q in quarters[table_id] if re.fullmatch(r"[0-9]{4}-Q[1-4]", q))
+        out.append(TableResult(table=t, rows=table_rows, period=period,
+                               quarters=[parse_period(q).first_quarter for q in qs] if t.time_series
+                               else period.quarters()))
+    return out

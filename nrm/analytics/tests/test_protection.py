@@ -1,0 +1,158 @@
+"""The interval attack across linked tables and releases, and suppression that defeats it."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from nrm.analytics import cli, disclosure, protection
+from nrm.analytics.engine import TableResult, Value, grouping_sets
+from nrm.analytics.periods import parse_period
+from nrm.analytics.revisions import FiguresStore
+from nrm.analytics.tables import TOTAL, DisclosureControl, TableDef, table
+
+FORCE = table("referrals_by_police_force")
+AGE = table("referrals_by_competent_authority")  # shares the age totals with the police-force table
+QUARTERS = ("2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4")
+Cells = Mapping[tuple[str, ...], int]
+
+
+def _result(t: TableDef, cells: Cells, period: str) -> TableResult:
+    k = len(t.dimensions)
+    out: Counter[tuple[str, ...]] = Counter()
+    for key, n in cells.items():
+        for gs in grouping_sets(t):
+            out[tuple(key[i] if i in gs else TOTAL for i in range(k))] += n
+    rows: list[tuple[Value, ...]] = [(*key, n) for key, n in sorted(out.items()) if n]
+    p = parse_period(period)
+    return TableResult(table=t, rows=rows, period=p, quarters=p.quarters())
+
+
+def _force_cells(rng: random.Random) -> dict[tuple[str, ...], int]:
+    cells: dict[tuple[str, ...], int] = {}
+    for region, forces in (("Wales", ("Dyfed-Powys", "Gwent", "South Wales")), ("London", ("Met", "City"))):
+        for force in forces:
+            cells[(region, force, "Adult (18 or over)")] = rng.randint(15, 60)
+            cells[(region, force, "Child (17 or under)")] = rng.randint(5, 30)
+            cells[(region, force, "Not specified or unknown")] = rng.choice((1, 2, 3, 4, 9))
+    return cells
+
+
+def _releases(seed: int = 3) -> tuple[dict[str, dict[tuple[str, ...], int]], dict[tuple[str, ...], int]]:
+    rng = random.Random(seed)
+    quarters = {q: _force_cells(rng) for q in QUARTERS}
+    year: Counter[tuple[str, ...]] = Counter()
+    for cells in quarters.values():
+        year.update(cells)
+    return quarters, dict(year)
+
+
+def _one_table_at_a_time() -> list[tuple[str, list[TableResult]]]:
+    """The old practice: each table suppressed on its own, one period at a time."""
+    quarters, year = _releases()
+    out = []
+    for label, cells in [*quarters.items(), ("2023", year)]:
+        out.append((label, [disclosure.apply(_result(FORCE, cells, label))]))
+    return out
+
+
+def test_one_table_at_a_time_leaks_through_the_year_and_its_quarters() -> None:
+    audit = protection.audit_publications(_one_table_at_a_time(), exact=True)
+    assert audit.protected > 0
+    assert audit.exact > 0  # year minus three quarters, at least
+    assert not audit.passed
+
+
+def test_year_minus_three_quarters_is_found() -> None:
+    cells_q: dict[tuple[str, ...], int] = {("Wales", "Gwent", "Adult (18 or over)"): 20, ("Wales", "Gwent", "Not specified or unknown"): 2}
+    pubs = []
+    for q in QUARTERS:
+        res = _result(FORCE, cells_q, q)
+        pubs.append((q, [res if q != "2023-Q4" else disclosure.apply(res)]))
+    year = {k: 4 * v for k, v in cells_q.items()}
+    pubs.append(("2023", [_result(FORCE, year, "2023")]))  # the annual table shows 8 unknown-age referrals
+    audit = protection.audit_publications(pubs, exact=True)
+    assert audit.exact >= 1
+    hidden = [k for k, iv in audit.intervals.items() if iv.exact]
+    assert any(iv.low == 2 for k, iv in audit.intervals.items() if k in hidden)
+
+
+def test_protection_across_tables_and_releases_defeats_the_attack() -> None:
+    quarters, year = _releases()
+    earlier: list[tuple[str, list[TableResult]]] = []
+    for label, cells in [*quarters.items(), ("2023", year)]:
+        raw = [_result(FORCE, cells, label), _result(AGE, _by_age(cells), label)]
+        done, _linked = protection.protect(raw, release=label, earlier=earlier)
+        earlier.append((label, done))
+    audit = protection.audit_publications(earlier, exact=True)
+    assert audit.protected > 0
+    assert audit.exact == 0
+    assert audit.passed, audit.to_text()
+    for _label, tables in earlier:  # every small count is suppressed
+        for res in tables:
+            k = res.n_dims
+            counts = [r[k] for r in res.rows]
+            assert not any(isinstance(v, int) and 0 < v < 5 for v in counts)
+
+
+def test_the_same_population_is_suppressed_in_every_table_that_shows_it() -> None:
+    quarters, _year = _releases()
+    cells = quarters["2023-Q1"]
+    raw = [_result(FORCE, cells, "2023-Q1"), _result(AGE, _by_age(cells), "2023-Q1")]
+    done, _linked = protection.protect(raw, release="2023-Q1")
+    shown: dict[protection.CellKey, set[Value]] = {}
+    for res in done:
+        k = res.n_dims
+        for r in res.rows:
+            shown.setdefault(protection.cell_key(res.table, r[:k], res.period), set()).add(r[k])
+    both = [v for v in shown.values() if len(v) > 1]
+    assert both == []
+
+
+def _by_age(cells: Cells) -> dict[tuple[str, ...], int]:
+    out: Counter[tuple[str, ...]] = Counter()
+    for (_r, _f, age), n in cells.items():
+        out[("SCA", age)] += n
+    return dict(out)
+
+
+def _store(tmp_path: Path, pubs: list[tuple[str, list[TableResult]]]) -> Path:
+    store = FiguresStore(tmp_path / "published")
+    for label, tables in pubs:
+        store.save(label, tables)
+    return tmp_path
+
+
+def test_audit_command_fails_on_a_leaking_store(tmp_path: Path) -> None:
+    root = _store(tmp_path, _one_table_at_a_time())
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(["disclosure-audit", "--store", str(root)], stdout=out, stderr=err)
+    assert status == 1
+    assert "FAIL" in out.getvalue()
+    assert "referrals_by_police_force" in out.getvalue()
+
+
+def test_audit_command_passes_a_protected_store(tmp_path: Path) -> None:
+    quarters, year = _releases()
+    earlier: list[tuple[str, list[TableResult]]] = []
+    for label, cells in [*quarters.items(), ("2023", year)]:
+        done, _linked = protection.protect([_result(FORCE, cells, label)], release=label, earlier=earlier)
+        earlier.append((label, done))
+    root = _store(tmp_path, earlier)
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(["disclosure-audit", "--store", str(root), "--exact"], stdout=out, stderr=err)
+    assert status == 0, out.getvalue() + err.getvalue()
+    assert "0 recovered exactly" in out.getvalue()
+    assert "PASS" in out.getvalue()
+
+
+def test_a_control_without_secondary_suppression_is_left_to_the_audit() -> None:
+    quarters, _year = _releases()
+    control = {FORCE.id: DisclosureControl(threshold=5, secondary=False)}
+    done, linked = protection.protect([_result(FORCE, quarters["2023-Q1"], "2023-Q1")], release="2023-Q1",
+                                      controls=control)
+    assert not protection.audit(linked).passed
+    assert done[0].suppressed == sum(1 for r in done[0].rows if r[3] == protection.SUPPRESSED)
