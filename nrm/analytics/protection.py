@@ -266,6 +266,59 @@ def _value(linked: Linked, key: CellKey) -> int | None:
     return v if isinstance(v, int) else None
 
 
+Equation = tuple[list[int], list[float], float]  # variables, coefficients, right-hand side
+
+
+class _System:
+    """The relations of ``linked`` as linear equations over the cells not published as a
+    number (suppressed, or free), constants moved to the right-hand side."""
+
+    def __init__(self, linked: Linked) -> None:
+        self.var_of: dict[CellKey, int] = {}
+        self.names: list[CellKey] = []
+        self.suppressed = set(linked.suppressed())
+        self.rows: list[Equation] = []
+        for total, members in sorted(linked.relations):
+            row = self._equation(linked, total, members)
+            if row is not None:
+                self.rows.append(row)
+        for key in self.suppressed:
+            self._var(key)
+
+    def _var(self, key: CellKey) -> int:
+        if key not in self.var_of:
+            self.var_of[key] = len(self.names)
+            self.names.append(key)
+        return self.var_of[key]
+
+    def _equation(self, linked: Linked, total: CellKey, members: Sequence[CellKey]) -> Equation | None:
+        coef: dict[int, float] = {}
+        rhs = 0.0
+        for key, sign in ((total, -1.0), *((m, 1.0) for m in members)):
+            v = _value(linked, key)
+            if v is None:
+                j = self._var(key)
+                coef[j] = coef.get(j, 0.0) + sign
+            else:
+                rhs -= sign * v
+        coef = {j: c for j, c in coef.items() if c != 0.0}
+        return (list(coef), list(coef.values()), rhs) if coef else None
+
+    def components(self) -> list[tuple[list[int], list[Equation]]]:
+        """Independent sets of variables with their equations."""
+        uf = _Union(len(self.names))
+        for cols, _c, _r in self.rows:
+            for j in cols[1:]:
+                uf.join(cols[0], j)
+        comps: dict[int, list[int]] = {}
+        for j in range(len(self.names)):
+            comps.setdefault(uf.find(j), []).append(j)
+        rows_of: dict[int, list[Equation]] = {}
+        for row in self.rows:
+            rows_of.setdefault(uf.find(row[0][0]), []).append(row)
+        return [(comp, rows_of.get(root, [])) for root, comp in comps.items()]
+
+
 def attack(linked: Linked, *, needed: Mapping[CellKey, int] | None = None, probes: int = 8,
            seed: int = 0, focus: set[CellKey] | None = None) -> dict[CellKey, Interval]:
     """The interval attack: for every suppressed cell, the least and greatest count (the
@@ -276,112 +329,87 @@ def attack(linked: Linked, *, needed: Mapping[CellKey, int] | None = None, probe
     least that wide by the solutions already found is not solved exactly: its interval is
     then a lower estimate of the feasible one (still at least as wide as needed). With
     ``focus``, only the components holding one of those cells are attacked."""
-    var_of: dict[CellKey, int] = {}
-    names: list[CellKey] = []
-    suppressed = set(linked.suppressed())
-    rows: list[tuple[list[int], list[float], float]] = []
-    for total, members in sorted(linked.relations):
-        coef: dict[int, float] = {}
-        rhs = 0.0
-        for key, sign in ((total, -1.0), *((m, 1.0) for m in members)):
-            v = _value(linked, key)
-            if v is None:
-                if key not in var_of:
-                    var_of[key] = len(names)
-                    names.append(key)
-                j = var_of[key]
-                coef[j] = coef.get(j, 0.0) + sign
-            else:
-                rhs -= sign * v
-        coef = {j: c for j, c in coef.items() if c != 0.0}
-        if coef:
-            rows.append((list(coef), list(coef.values()), rhs))
-    for key in suppressed:
-        if key not in var_of:
-            var_of[key] = len(names)
-            names.append(key)
-    uf = _Union(len(names))
-    for cols, _c, _r in rows:
-        for j in cols[1:]:
-            uf.join(cols[0], j)
-    comps: dict[int, list[int]] = {}
-    for j in range(len(names)):
-        comps.setdefault(uf.find(j), []).append(j)
-    rows_of: dict[int, list[int]] = {}
-    for i, (cols, _c, _r) in enumerate(rows):
-        rows_of.setdefault(uf.find(cols[0]), []).append(i)
+    system = _System(linked)
+    names = system.names
     rng = np.random.default_rng(seed)
     out: dict[CellKey, Interval] = {}
-    for root, comp in comps.items():
-        want = [j for j in comp if names[j] in suppressed]
+    for comp, rows in system.components():
+        want = [j for j in comp if names[j] in system.suppressed]
         if not want or (focus is not None and not any(names[j] in focus for j in comp)):
             continue
-        out.update(_solve_component(names, comp, [rows[i] for i in rows_of.get(root, [])], suppressed, want,
-                                    needed, probes, rng))
+        solver = _Component(names, comp, rows, system.suppressed)
+        out.update(solver.intervals(want, needed, probes, rng))
     return out
 
 
-def _solve_component(
-    names: Sequence[CellKey],
-    members: Sequence[int],
-    rows: Sequence[tuple[list[int], list[float], float]],
-    suppressed: set[CellKey],
-    want: Sequence[int],
-    needed: Mapping[CellKey, int] | None,
-    probes: int,
-    rng: np.random.Generator,
-) -> dict[CellKey, Interval]:
-    local = {j: i for i, j in enumerate(members)}
-    n = len(members)
-    bounds = [(1.0 if names[j] in suppressed else 0.0, None) for j in members]
-    if not rows:
-        return {names[j]: Interval(1, None) for j in want}
-    data, ri, ci, b = [], [], [], []
-    for r, (cols, coefs, rhs) in enumerate(rows):
-        for c, a in zip(cols, coefs, strict=True):
-            ri.append(r)
-            ci.append(local[c])
-            data.append(a)
-        b.append(rhs)
-    a_eq = csr_matrix((data, (ri, ci)), shape=(len(rows), n))
-    b_eq = np.array(b)
-    lo_seen = np.full(n, np.inf)
-    hi_seen = np.full(n, -np.inf)
+class _Component:
+    """One independent set of equations, solved with HiGHS; remembers the range of every
+    variable over the solutions found so far."""
 
-    def solve(c: np.ndarray) -> float | None:
-        res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    def __init__(self, names: Sequence[CellKey], members: Sequence[int], rows: Sequence[Equation],
+                 suppressed: set[CellKey]) -> None:
+        self.names = names
+        self.local = {j: i for i, j in enumerate(members)}
+        self.n = len(members)
+        self.bounds = [(1.0 if names[j] in suppressed else 0.0, None) for j in members]
+        self.empty = not rows
+        data: list[float] = []
+        ri: list[int] = []
+        ci: list[int] = []
+        for r, (cols, coefs, _rhs) in enumerate(rows):
+            ri.extend([r] * len(cols))
+            ci.extend(self.local[c] for c in cols)
+            data.extend(coefs)
+        self.a_eq = csr_matrix((data, (ri, ci)), shape=(len(rows), self.n))
+        self.b_eq = np.array([row[2] for row in rows])
+        self.lo_seen = np.full(self.n, np.inf)
+        self.hi_seen = np.full(self.n, -np.inf)
+
+    def solve(self, c: np.ndarray) -> float | None:
+        """The least value of ``c . x``; None if unbounded."""
+        res = linprog(c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=self.bounds, method="highs")
         if res.status == 3:  # unbounded
             return None
         if res.status != 0:
             raise RuntimeError(f"the published figures are inconsistent: {res.message}")
-        x = res.x
-        np.minimum(lo_seen, x, out=lo_seen)
-        np.maximum(hi_seen, x, out=hi_seen)
+        np.minimum(self.lo_seen, res.x, out=self.lo_seen)
+        np.maximum(self.hi_seen, res.x, out=self.hi_seen)
         return float(res.fun)
 
-    def enough(j: int) -> bool:
-        need = needed.get(names[j], 1) if needed is not None else None
-        return need is not None and hi_seen[local[j]] - lo_seen[local[j]] >= max(need, 1) - 1e-6
+    def _seen_width(self, j: int) -> float:
+        i = self.local[j]
+        return float(self.hi_seen[i] - self.lo_seen[i])
 
-    if needed is not None:
-        for _ in range(probes if n > 1 else 0):
-            solve(rng.normal(size=n))
-            if all(enough(j) for j in want):
-                break
-    out: dict[CellKey, Interval] = {}
-    for j in want:
-        i = local[j]
-        if needed is not None and enough(j):
-            out[names[j]] = Interval(math.ceil(lo_seen[i] - 1e-6), math.floor(hi_seen[i] + 1e-6))
-            continue
-        objective = np.zeros(n)
+    def intervals(self, want: Sequence[int], needed: Mapping[CellKey, int] | None, probes: int,
+                  rng: np.random.Generator) -> dict[CellKey, Interval]:
+        if self.empty:
+            return {self.names[j]: Interval(1, None) for j in want}
+
+        def enough(j: int) -> bool:
+            return needed is not None and self._seen_width(j) >= max(needed.get(self.names[j], 1), 1) - 1e-6
+
+        if needed is not None and self.n > 1:
+            for _ in range(probes):
+                self.solve(rng.normal(size=self.n))
+                if all(enough(j) for j in want):
+                    break
+        out: dict[CellKey, Interval] = {}
+        for j in want:
+            i = self.local[j]
+            if enough(j):
+                out[self.names[j]] = Interval(math.ceil(self.lo_seen[i] - 1e-6), math.floor(self.hi_seen[i] + 1e-6))
+            else:
+                out[self.names[j]] = self.exact(i)
+        return out
+
+    def exact(self, i: int) -> Interval:
+        objective = np.zeros(self.n)
         objective[i] = 1.0
-        low = solve(objective)
+        low = self.solve(objective)
         objective[i] = -1.0
-        high = solve(objective)
+        high = self.solve(objective)
         lo = 1 if low is None else math.ceil(low - 1e-6)
-        out[names[j]] = Interval(lo, None if high is None else max(lo, math.floor(-high + 1e-6)))
-    return out
+        return Interval(lo, None if high is None else max(lo, math.floor(-high + 1e-6)))
 
 
 # ---------------------------------------------------------------------------
@@ -423,6 +451,7 @@ def protect(
     off gets primary suppression only. Returns the suppressed tables and the linked cells
     (for the audit)."""
     controls = dict(controls or {})
+    earlier = list(earlier)
     linked = Linked()
     for label, tables in earlier:
         for res in tables:
@@ -432,45 +461,46 @@ def protect(
     linked.add_year_relations()
     if public_before is not None:
         linked.earlier_numbers.update(k for k in linked.current if _before(k[1], public_before))
-    for key in linked.current:  # primary suppression: small counts, and what was suppressed before
+    _primary(linked, controls, _previously_suppressed(earlier))
+    _secondary_rounds(linked, controls, max_rounds)
+    return [_apply(res, linked) for res in results], linked
+
+
+def _primary(linked: Linked, controls: Mapping[str, DisclosureControl], before: set[CellKey]) -> None:
+    """Suppress this release's small counts, and what earlier releases suppressed."""
+    for key in linked.current:
         true = linked.truth.get(key)
-        level = linked.protection.get(key, 0)
-        if (true is not None and 0 < true < _threshold_of(linked, key, controls) and level > 0
-                and key not in linked.earlier_numbers):
+        if true is None or true <= 0:
+            continue
+        small = true < _threshold_of(linked, key, controls) and linked.protection.get(key, 0) > 0
+        if (small and key not in linked.earlier_numbers) or key in before:
             linked.values[key] = SUPPRESSED
-    for key in _previously_suppressed(earlier):
-        if key in linked.current and linked.truth.get(key, 0) > 0:
-            linked.values[key] = SUPPRESSED
+
+
+def _secondary_rounds(linked: Linked, controls: Mapping[str, DisclosureControl], max_rounds: int) -> None:
+    """Attack, and suppress a further cell beside each cell the attack narrows, until it narrows none."""
     member_of: dict[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]] = {}
-    for rel in linked.relations:
-        for key in (rel[0], *rel[1]):
-            member_of.setdefault(key, []).append(rel)
-    # earlier releases' cells in no relation with this release's are as protected as they were
     touched = set(linked.current)
     for rel in linked.relations:
         cells = (rel[0], *rel[1])
+        for key in cells:
+            member_of.setdefault(key, []).append(rel)
         if any(c in linked.current for c in cells):
             touched.update(cells)
-    focus: set[CellKey] | None = touched
+    # earlier releases' cells in no relation with this release's are as protected as they were
+    focus = touched
     for _ in range(max_rounds):
-        if not linked.suppressed():
-            break
-        narrow = _narrow(linked, attack(linked, needed=_needed(linked), focus=focus))
-        if not narrow:
-            break
+        narrow = _narrow(linked, attack(linked, needed=_needed(linked), focus=focus)) if linked.suppressed() else []
         allowed = _candidates(linked)
         focus = set(narrow)
         for key in narrow:
-            if not _secondary(linked, key, controls):
-                continue
-            pick = _cheapest(linked, key, member_of, allowed)
+            pick = _cheapest(linked, key, member_of, allowed) if _secondary(linked, key, controls) else None
             if pick is not None:
                 linked.values[pick] = SUPPRESSED
                 allowed.discard(pick)
                 focus.add(pick)
         if focus == set(narrow):
-            break  # nothing left to suppress: the audit reports what stays narrow
-    return [_apply(res, linked) for res in results], linked
+            return  # nothing narrow, or nothing left to suppress: the audit reports what stays narrow
 
 
 def _threshold_of(linked: Linked, key: CellKey, controls: Mapping[str, DisclosureControl]) -> int:
