@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from nrm.accounts.capabilities import Capability, may, organisations_with
+from nrm.core import pagination
 from nrm.core.errors import ServiceError
 from nrm.core.input import shown_back
 from nrm.notify.models import MessageKind, OutboxMessage
@@ -50,13 +51,21 @@ def _status(message: OutboxMessage) -> dict[str, str]:
 def inbox(request: HttpRequest) -> HttpResponse:
     if not may(request.user, Capability.RECEIVE_PARTNER_MESSAGES):
         raise Http404
-    show = request.GET.get("show", "open")
-    rows = partner_inbox_for(request.user).order_by("-created_at")
-    if show == "open":
+    show = "all" if request.GET.get("show") == "all" else "open"
+    search = pagination.search_text(request.GET.get("q"))
+    # Newest first, ties broken by id, so no message is on two pages or none. A search (by
+    # reference only: a crime unit may not learn a name the person withheld from the police)
+    # looks through every message.
+    rows = partner_inbox_for(request.user).order_by("-created_at", "-id")
+    if search:
+        rows = rows.filter(subject__icontains=search)
+    elif show == "open":
         rows = rows.filter(requires_acknowledgement=True, acknowledged_at__isnull=True)
+    page = pagination.paginate(rows, request.GET.get("page"))
     return render(request, "referrals/inbox/list.html", {
-        "title": "Inbox", "messages_list": [{"message": m, "status": _status(m)} for m in rows[:500]],
-        "show": show,
+        "title": "Inbox", "messages_list": [{"message": m, "status": _status(m)} for m in page.items],
+        "show": show, "search": search, "page": page,
+        "pagination": pagination.govuk_pagination(page, {"q": search, "show": show}, label="Pages of messages"),
         "organisations": organisations_with(request.user, Capability.RECEIVE_PARTNER_MESSAGES),
     })
 

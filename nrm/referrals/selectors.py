@@ -123,3 +123,14 @@ def referral_for_partner_message(user: Any, message: Any) -> Referral | None:
         return None
     return Referral.objects.filter(pk=message.about_id, status=ReferralStatus.SUBMITTED).select_related(
         "organisation").first()
+
+
+def reference_or_name_q(search: str, *, referral: str = "referral__", reference: str = "reference") -> Q:
+    """Rows whose reference contains ``search``, or whose person's first names or last name hold
+    every word of it (case-insensitive). ``referral`` is the path from the row to its referral,
+    ``reference`` to its reference. For lists of people the reader may already see by name."""
+    by_name = Q()
+    for word in search.split():
+        by_name &= (Q(**{f"{referral}answers__first_names__icontains": word})
+                    | Q(**{f"{referral}answers__last_name__icontains": word}))
+    return Q(**{f"{reference}__icontains": search}) | by_name

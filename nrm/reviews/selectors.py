@@ -18,6 +18,7 @@ from nrm.accounts.capabilities import Capability, may
 from nrm.cases.access import competent_authorities_for
 from nrm.core.workdays import working_days_between
 from nrm.referrals.answers import AnswerSection, referral_answer_rows
+from nrm.referrals.selectors import reference_or_name_q
 from nrm.reviews.models import (
     ConflictDeclaration,
     PanelSeat,
@@ -74,6 +75,19 @@ def panel_may_read_papers(seat: PanelSeat) -> bool:
     return seat.is_active and seat.declaration == ConflictDeclaration.NONE
 
 
+def panel_list_for(user: Any, *, show: str = "open", search: str = "") -> QuerySet[Review]:
+    """The panel reviews ``user`` sits on, open or concluded, in a stable order (open: status, the
+    outcome's target date, referral; concluded: the newest concluded first; ties by id). A search
+    is by case reference only, through both: a member has not yet declared a conflict with a case
+    whose papers they have not read, so no name is searched."""
+    reviews = panel_reviews_for(user)
+    if search:
+        return reviews.filter(case__reference__icontains=search).order_by("status", "-referred_on", "-id")
+    if show == "concluded":
+        return reviews.filter(status=ReviewStatus.CONCLUDED).order_by("-concluded_on", "-created_at", "-id")
+    return reviews.exclude(status=ReviewStatus.CONCLUDED).order_by("status", "target_date", "referred_on", "id")
+
+
 # --- Second-line -------------------------------------------------------------------------------
 
 
@@ -91,6 +105,19 @@ def second_line_reviews_for(user: Any) -> QuerySet[Review]:
         .select_related("case", "decision", "decision__decided_by")
         .order_by("status", "referred_on", "created_at")
     )
+
+
+def second_line_list_for(user: Any, *, show: str = "open", search: str = "") -> QuerySet[Review]:
+    """Second-line reviews of the user's competent authority, open (the longest waiting first) or
+    concluded (the newest first), ties by id; a search by reference or name looks through both."""
+    reviews = second_line_reviews_for(user)
+    if search:
+        return reviews.filter(reference_or_name_q(search, referral="case__referral__",
+                                                  reference="case__reference")).order_by("status", "-referred_on",
+                                                                                         "-id")
+    if show == "concluded":
+        return reviews.filter(status=ReviewStatus.CONCLUDED).order_by("-concluded_on", "-created_at", "-id")
+    return reviews.filter(status=ReviewStatus.OPEN).order_by("referred_on", "created_at", "id")
 
 
 def second_line_review_get_for(user: Any, review_id: Any) -> Review:

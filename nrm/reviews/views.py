@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from nrm.audit.services import audit_record
+from nrm.core import pagination
 from nrm.core.errors import ServiceError
 from nrm.core.forms import error_list, field_error
 from nrm.reviews import selectors, services
@@ -32,19 +33,26 @@ def _audit_view(request: HttpRequest, review: Review, what: str) -> None:
 # --- Panels ----------------------------------------------------------------------------------
 
 
+def _list_params(request: HttpRequest) -> tuple[str, str]:
+    """Which reviews to show (open or concluded) and the search, cleaned at the boundary."""
+    show = "concluded" if request.GET.get("show") == "concluded" else "open"
+    return show, pagination.search_text(request.GET.get("q"))
+
+
 @login_required
 def panel_list(request: HttpRequest) -> HttpResponse:
     if not selectors.can_sit_on_panels(request.user):
         raise Http404("No panel reviews")
-    reviews = list(selectors.panel_reviews_for(request.user))
+    show, search = _list_params(request)
+    page = pagination.paginate(selectors.panel_list_for(request.user, show=show, search=search),
+                               request.GET.get("page"))
     seats = {s.review_id: s for s in request.user.panel_seats.filter(  # type: ignore[union-attr]
-        review__in=reviews, stood_down_at__isnull=True)}
-    open_rows = [{"review": r, "seat": seats.get(r.pk)} for r in reviews if r.status != ReviewStatus.CONCLUDED]
-    concluded_rows = [{"review": r, "seat": seats.get(r.pk)} for r in reviews if r.status == ReviewStatus.CONCLUDED]
+        review__in=page.items, stood_down_at__isnull=True)}
     return render(request, "reviews/panel_list.html", {
         "title": "Panel reviews",
-        "open_rows": open_rows,
-        "concluded_rows": concluded_rows,
+        "rows": [{"review": r, "seat": seats.get(r.pk)} for r in page.items],
+        "show": show, "search": search, "page": page,
+        "pagination": pagination.govuk_pagination(page, {"q": search, "show": show}, label="Pages of reviews"),
         "today": timezone.localdate(),
     })
 
@@ -157,11 +165,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def second_line_list(request: HttpRequest) -> HttpResponse:
     if not selectors.can_see_second_line(request.user):
         raise Http404("No second-line reviews")
-    reviews = selectors.second_line_reviews_for(request.user)
+    show, search = _list_params(request)
+    page = pagination.paginate(selectors.second_line_list_for(request.user, show=show, search=search),
+                               request.GET.get("page"))
     return render(request, "reviews/second_line_list.html", {
         "title": "Second-line reviews",
-        "open_reviews": list(reviews.filter(status=ReviewStatus.OPEN)),
-        "concluded_reviews": list(reviews.filter(status=ReviewStatus.CONCLUDED).order_by("-concluded_on")[:50]),
+        "reviews": page.items, "show": show, "search": search, "page": page,
+        "pagination": pagination.govuk_pagination(page, {"q": search, "show": show}, label="Pages of reviews"),
     })
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from nrm.cases.access import case_capabilities
@@ -19,6 +20,7 @@ from nrm.cases.actions import RECONSIDERATION, actions_for
 from nrm.cases.lifecycle import State as CaseState
 from nrm.referrals.answers import ORGANISATION_ROW, AnswerSection, referral_answer_rows
 from nrm.referrals.answers import person_name as answers_person_name
+from nrm.referrals.selectors import reference_or_name_q
 from nrm.support.access import support_provider_organisations
 from nrm.support.models import (
     AssessmentOutcome,
@@ -27,6 +29,7 @@ from nrm.support.models import (
     SupportEpisode,
     SupportKind,
     SupportReferral,
+    SupportReferralStatus,
 )
 
 # The referral's questions a provider sees (by the journey's field names), and those it sees
@@ -58,6 +61,35 @@ def support_referrals_for(user: Any) -> QuerySet[SupportReferral]:
         return SupportReferral.objects.none()
     return (SupportReferral.objects.filter(provider__in=organisations)
             .select_related("case", "case__referral", "provider"))
+
+
+# The provider's list: who is supported now (new referrals first), and whose support has ended.
+LIST_GROUPS: dict[str, tuple[str, tuple[SupportReferralStatus, ...]]] = {
+    "current": ("New and current", (SupportReferralStatus.OFFERED, SupportReferralStatus.ACCEPTED)),
+    "ended": ("Ended or declined", (SupportReferralStatus.DECLINED, SupportReferralStatus.ENDED)),
+}
+
+
+def support_list_for(user: Any, *, group: str = "current", search: str = "") -> QuerySet[SupportReferral]:
+    """The user's organisations' support referrals in one stable order: new referrals first, then
+    the newest referred, ties broken by id. A search looks through every group (a reference names
+    one person, whatever their support's stage); without one, only ``group``."""
+    referrals = support_referrals_for(user)
+    if search:
+        referrals = referrals.filter(reference_or_name_q(search, referral="case__referral__",
+                                                         reference="case__reference"))
+    else:
+        referrals = referrals.filter(status__in=LIST_GROUPS.get(group, LIST_GROUPS["current"])[1])
+    first = SqlCase(When(status=SupportReferralStatus.OFFERED, then=Value(0)), default=Value(1),
+                 output_field=IntegerField())
+    return referrals.order_by(first, "-referred_on", "-created_at", "-id")
+
+
+def support_list_counts(user: Any) -> dict[str, int]:
+    """How many referrals each group of the list holds, and how many wait for an answer (``offered``)."""
+    referrals = support_referrals_for(user)
+    counts = {key: referrals.filter(status__in=statuses).count() for key, (_, statuses) in LIST_GROUPS.items()}
+    return {**counts, "offered": referrals.filter(status=SupportReferralStatus.OFFERED).count()}
 
 
 def support_referral_get_for(user: Any, referral_id: Any) -> SupportReferral:

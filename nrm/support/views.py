@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from nrm.audit.services import audit_record
 from nrm.cases.lifecycle import State as CaseState
+from nrm.core import pagination
 from nrm.core.errors import ServiceError
 from nrm.core.forms import error_list, field_error
 from nrm.support import selectors, services
@@ -50,15 +51,24 @@ def _person_url(referral: SupportReferral) -> str:
 def support_list(request: HttpRequest) -> HttpResponse:
     if not selectors.can_provide_support(request.user):
         raise Http404("No people supported")
-    referrals = list(selectors.support_referrals_for(request.user).order_by("-referred_on", "-created_at")[:500])
+    search = pagination.search_text(request.GET.get("q"))
+    group = request.GET.get("show", "current")
+    group = group if group in selectors.LIST_GROUPS else "current"
+    page = pagination.paginate(selectors.support_list_for(request.user, group=group, search=search),
+                               request.GET.get("page"))
     rows = [{"referral": r, "name": selectors.person_name(r.case.referral),
-             "dates": selectors.support_dates(r)} for r in referrals]
+             "dates": selectors.support_dates(r)} for r in page.items]
+    counts = selectors.support_list_counts(request.user)
     return render(request, "support/list.html", {
         "title": "People supported",
-        "offered": [row for row, r in zip(rows, referrals, strict=True) if r.status == SupportReferralStatus.OFFERED],
-        "accepted": [row for row, r in zip(rows, referrals, strict=True) if r.status == SupportReferralStatus.ACCEPTED],
-        "finished": [row for row, r in zip(rows, referrals, strict=True)
-                     if r.status in (SupportReferralStatus.DECLINED, SupportReferralStatus.ENDED)],
+        "rows": rows,
+        "page": page,
+        "search": search,
+        "group": group,
+        "new_referrals": counts["offered"],
+        "groups": [{"key": key, "label": label, "count": counts[key]}
+                   for key, (label, _) in selectors.LIST_GROUPS.items()],
+        "pagination": pagination.govuk_pagination(page, {"q": search, "show": group}, label="Pages of people"),
     })
 
 

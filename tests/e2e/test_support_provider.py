@@ -42,7 +42,7 @@ def test_a_provider_accepts_records_support_and_cannot_end_move_on_support_early
 
     sign_in_as(page, live_server, provider)
     page.get_by_role("link", name="People supported").first.click()
-    expect(page.locator("main")).to_contain_text("New referrals to accept or decline")
+    expect(page.locator("main")).to_contain_text("1 new referral to accept or decline")
     expect(page.locator("main")).not_to_contain_text("Other Example")  # referred to another provider
     assert_accessible(page)
     page.get_by_role("link", name="Maria Example").click()
@@ -99,6 +99,7 @@ def test_childrens_services_find_a_childs_support_referral_in_their_inbox_and_ac
 
     sign_in_as(page, live_server, camden)
     page.get_by_role("link", name="Inbox").first.click()
+    assert_accessible(page)
     page.get_by_role("link", name=f"New support referral: case {case.reference}").click()
     expect(page.locator("main")).to_contain_text("Acknowledge by")
     assert_accessible(page)
@@ -112,6 +113,10 @@ def test_childrens_services_find_a_childs_support_referral_in_their_inbox_and_ac
     page.get_by_role("link", name="People supported").first.click()
     expect(page.locator("main")).to_contain_text("Receiving support")
     expect(page.locator("main")).to_contain_text("Ana Example")
+    assert_accessible(page)
+    page.get_by_label("Search by reference or name").fill("ana example")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("main table")).to_contain_text(case.reference)
     assert_accessible(page)
     referral.refresh_from_db()
     assert referral.status == SupportReferralStatus.ACCEPTED

@@ -3,6 +3,7 @@ notifications, acknowledges them, and gets one reminder when it does not."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -114,3 +115,29 @@ def test_an_unacknowledged_message_gets_one_reminder_in_the_same_inbox(make_user
 def test_the_inbox_is_for_partner_recipients_only(make_user: Callable[..., User]) -> None:
     assert sign_in(Client(), make_user(Role.CASEWORKER)).get(reverse("inbox:list")).status_code == 404
     assert Client().get(reverse("inbox:list"))["Location"].startswith("/sign-in")
+
+
+def test_the_inbox_pages_and_searches_by_reference_at_any_size(make_user: Callable[..., User]) -> None:
+    from nrm.core.pagination import PAGE_SIZE
+
+    met = Organisation.objects.get(slug="police-e23000001")
+    total = PAGE_SIZE + 7
+    created = [outbox_add(kind="crime_referral", subject=f"Crime referral: NRM referral NRM-P{n:06d}",
+                          body="Please record a crime.", recipient_organisation=met,
+                          acknowledge_by=timezone.localdate() + timedelta(days=2)) for n in range(total)]
+    # Every message at the same moment: the order must not depend on the time alone.
+    OutboxMessage.objects.filter(pk__in=[m.pk for m in created]).update(created_at=timezone.now())
+    client = sign_in(Client(), make_user(Role.PARTNER_RECIPIENT, organisation="police-e23000001"))
+    seen: list[str] = []
+    for number in (1, 2):
+        page = client.get(reverse("inbox:list"), {"page": str(number)}).content.decode()
+        seen += re.findall(r"NRM-P\d{6}", page)
+    assert f"Showing 1 to {PAGE_SIZE} of {total}" in client.get(reverse("inbox:list")).content.decode()
+    assert len(seen) == total
+    assert set(seen) == {m.subject.rsplit(" ", 1)[1] for m in created}
+    found = client.get(reverse("inbox:list"), {"q": "nrm-p000003"}).content.decode()
+    assert re.findall(r"NRM-P\d{6}", found) == ["NRM-P000003"]
+    # Acknowledged messages are found by a search too.
+    OutboxMessage.objects.filter(subject__endswith="NRM-P000003").update(acknowledged_at=timezone.now())
+    found = client.get(reverse("inbox:list"), {"q": "NRM-P000003"}).content.decode()
+    assert found.count("Crime referral: NRM referral NRM-P000003") == 1

@@ -45,7 +45,7 @@ def test_the_provider_accepts_records_support_and_sees_no_decision_reasoning(
     client = client_for(provider)
     listing = client.get(reverse("support:list")).content.decode()
     assert "Maria Example" in listing
-    assert "New referrals to accept or decline" in listing
+    assert "1 new referral to accept or decline" in listing
     page = client.get(_url("support:person", referred)).content.decode()
     assert "Romanian" in page
     assert "First responder" in page
