@@ -719,6 +719,46 @@ def first_incomplete_step(answers: Answers, lookup: OptionLookup | None = None,
     return None
 
 
+# --- The task list ---------------------------------------------------------------------------------
+
+class TaskStatus(StrEnum):
+    COMPLETED = "Completed"
+    INCOMPLETE = "Incomplete"
+    NOT_STARTED = "Not yet started"
+    CANNOT_START = "Cannot start yet"
+
+
+@dataclass(frozen=True)
+class Task:
+    section: str
+    status: TaskStatus
+    step: Step  # where the link goes: the first page with something to answer, else the first page
+
+
+def task_list(answers: Answers, lookup: OptionLookup | None = None, today: date | None = None) -> list[Task]:
+    """The sections of the journey as a GOV.UK task list. Which pages apply depends on the age and
+    consent answers, so the sections after them cannot start until that section is complete."""
+    path = journey_path(answers)
+    sections: dict[str, list[Step]] = {}
+    for step in path:
+        sections.setdefault(step.section, []).append(step)
+    tasks: list[Task] = []
+    gate_open = True
+    for section, steps in sections.items():
+        unfinished = [s for s in steps if step_errors(s, answers, lookup, today)]
+        answered = any(not _is_empty(f, answers.get(f.name)) for s in steps for f in s.fields)
+        if not gate_open:
+            status = TaskStatus.CANNOT_START
+        elif not unfinished:
+            status = TaskStatus.COMPLETED
+        else:
+            status = TaskStatus.INCOMPLETE if answered else TaskStatus.NOT_STARTED
+        tasks.append(Task(section, status, unfinished[0] if unfinished else steps[0]))
+        if section == SECTION_AGE and status != TaskStatus.COMPLETED:
+            gate_open = False
+    return tasks
+
+
 # --- Showing answers ------------------------------------------------------------------------------
 
 def _option_text(options: Iterable[Option], value: str) -> str:

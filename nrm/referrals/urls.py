@@ -20,6 +20,7 @@ urlpatterns = [
     path("invitations/<uuid:token>", views.invitation_open, name="invitation"),
     path("<uuid:referral_id>/", views.referral_resume, name="resume"),
     path("<uuid:referral_id>/check", views.referral_check, name="check"),
+    path("<uuid:referral_id>/tasks", views.referral_tasks, name="tasks"),
     path("<uuid:referral_id>/submit", views.referral_submit, name="submit"),
     path("<uuid:referral_id>/sent", views.referral_confirmation, name="confirmation"),
     path("<uuid:referral_id>/copy", views.referral_copy, name="copy"),

@@ -81,7 +81,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
             "referral": referral, "name": person_name(referral), "editable": referral.pk in editable,
             "kind": "Duty to Notify" if journey.is_duty_to_notify(referral.answers) else "NRM referral",
             "expires_on": expires_on, "expiring_soon": (expires_on - today).days <= warning_days,
-            "url": (_resume_url(referral) if referral.pk in editable
+            "url": (reverse("referrals:tasks", kwargs={"referral_id": referral.pk}) if referral.pk in editable
                     else reverse("referrals:contribute", kwargs={"referral_id": referral.pk})),
         })
     submitted = [
@@ -127,6 +127,31 @@ def referral_resume(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     if selectors.drafts_editable_by(request.user).filter(pk=referral.pk).exists():
         return redirect(_resume_url(referral))
     return redirect("referrals:contribute", referral_id=referral.pk)
+
+
+@login_required
+def referral_tasks(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    """The draft's sections as a GOV.UK task list: what is done, what is left, and where to go next."""
+    if (sent := _sent_already(request, referral_id)) is not None:
+        return sent
+    referral = selectors.get_visible(selectors.drafts_editable_by(request.user), referral_id)
+    tasks = journey.task_list(referral.answers, options_on())
+    items = [{
+        "title": {"text": task.section},
+        "href": step_url(referral, task.step) if task.status != journey.TaskStatus.CANNOT_START else None,
+        "status": {"text": task.status.value, "classes": "govuk-task-list__status--cannot-start-yet"
+                   if task.status == journey.TaskStatus.CANNOT_START else None}
+        if task.status in {journey.TaskStatus.COMPLETED, journey.TaskStatus.CANNOT_START}
+        else {"tag": {"text": task.status.value,
+                      "classes": "govuk-tag--blue" if task.status == journey.TaskStatus.INCOMPLETE else None}},
+    } for task in tasks]
+    done = sum(task.status == journey.TaskStatus.COMPLETED for task in tasks)
+    return render(request, "referrals/tasks.html", {
+        "title": "Duty to Notify report" if journey.is_duty_to_notify(referral.answers) else "Make a referral",
+        "referral": referral, "items": items, "done": done, "total": len(tasks), "person": person_name(referral),
+        "all_done": done == len(tasks) and not journey.cannot_refer(referral.answers),
+        "resume_url": _resume_url(referral), "back_url": reverse("referrals:list"), **_expiry_context(referral),
+    })
 
 
 # --- Question pages -------------------------------------------------------------------------------

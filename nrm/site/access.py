@@ -62,7 +62,7 @@ PAGES: Mapping[str, Needs] = {
     **dict.fromkeys(["referrals:list", "referrals:invitation", "referrals:contribute"], _DRAFTS),
     **dict.fromkeys([
         "referrals:start", "referrals:dtn_sent", "referrals:concern_inbox", "referrals:concern_detail",
-        "referrals:concern_start_referral", "referrals:concern_close", "referrals:resume", "referrals:check",
+        "referrals:concern_start_referral", "referrals:concern_close", "referrals:resume", "referrals:check", "referrals:tasks",
         "referrals:submit", "referrals:confirmation", "referrals:copy", "referrals:delete",
         "referrals:contributors", "referrals:invitation_withdraw", "referrals:attachment",
         "referrals:attachment_remove", "referrals:step",

@@ -256,3 +256,28 @@ def test_the_duty_to_notify_is_dated_policy_by_nation() -> None:
     assert rules.duty_to_notify_applies(nation="wales", on=date(2015, 11, 1))
     for nation in ("scotland", "northern_ireland"):
         assert not rules.duty_to_notify_applies(nation=nation, on=date(2026, 1, 1))
+
+
+# --- The task list -----------------------------------------------------------------------------------
+
+def test_the_task_list_follows_the_answers() -> None:
+    from nrm.referrals.journey import TaskStatus
+
+    empty = journey.task_list({})
+    assert empty[0].section == "Your details"
+    assert empty[0].status == TaskStatus.NOT_STARTED
+    assert all(t.status == TaskStatus.CANNOT_START for t in empty[2:]), "the path depends on age and consent"
+    first_pages = {"fr_name", "fr_job_title", "fr_email", "fr_phone", "fr_police_force", "age_at_exploitation",
+                   "under_18_now"}
+    started = journey.task_list({k: v for k, v in CHILD.items() if k in first_pages})
+    by_section = {t.section: t for t in started}
+    assert by_section["Your details"].status == TaskStatus.COMPLETED
+    assert by_section["Age and consent"].status == TaskStatus.COMPLETED
+    assert by_section["About the person"].status == TaskStatus.NOT_STARTED
+    assert by_section["About the person"].step.slug == "person-name"
+    for kind in (CHILD, ADULT, DUTY_TO_NOTIFY):
+        assert all(t.status == TaskStatus.COMPLETED for t in journey.task_list(kind)), "a full answer set"
+    half = {**ADULT, "account": ""}
+    account = next(t for t in journey.task_list(half) if t.section == "The exploitation")
+    assert account.status == TaskStatus.INCOMPLETE
+    assert account.step.slug == "account", "the link goes to the first page with something left to answer"

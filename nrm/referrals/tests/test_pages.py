@@ -442,3 +442,23 @@ def test_duty_to_notify_reports_are_listed_for_the_organisation_only(make_user: 
                                                     age_band="25 to 34", location_of_exploitation="uk").reference
                   for _ in range(50)}
     assert len(references) == 50, "random, unique references"
+
+
+def test_the_task_list_page_links_each_section_and_is_where_a_draft_is_resumed(client: Client) -> None:
+    from nrm.referrals.tests.answer_sets import ADULT
+
+    referral = start(client)
+    tasks_url = reverse("referrals:tasks", kwargs={"referral_id": referral.pk})
+    assert tasks_url in client.get(reverse("referrals:list")).content.decode()
+    page = client.get(tasks_url).content.decode()
+    assert "govuk-task-list" in page
+    assert "You have completed 1 of" in page, "the first responder's details are filled in from their account"
+    assert "Cannot start yet" in page
+    assert f'href="/referrals/{referral.pk}/first-responder"' in page
+    Referral.objects.filter(pk=referral.pk).update(answers=dict(ADULT))
+    done = client.get(tasks_url).content.decode()
+    assert "Cannot start yet" not in done
+    assert "Check your answers and send" in done
+    referral_submit_url = reverse("referrals:submit", kwargs={"referral_id": referral.pk})
+    client.post(referral_submit_url)
+    assert client.get(tasks_url)["Location"] == reverse("referrals:confirmation", kwargs={"referral_id": referral.pk})
