@@ -76,6 +76,20 @@ for _proxy in NRM_TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"NRM_TRUSTED_PROXIES: {_proxy!r} is not an IP address or a CIDR range (like 10.0.0.0/8)."
         ) from None
+# Key-encryption keys of the envelope encryption at rest (ADR 0018): "version:base64key" pairs,
+# comma separated, the highest version wrapping new data keys. From NRM_DATA_KEYS or the file
+# named by NRM_DATA_KEYS_FILE; never stored in the database. Production requires them.
+DATA_KEYS = os.environ.get("NRM_DATA_KEYS", "")
+if not DATA_KEYS and os.environ.get("NRM_DATA_KEYS_FILE"):
+    DATA_KEYS = Path(os.environ["NRM_DATA_KEYS_FILE"]).read_text(encoding="utf-8").strip()
+if not DATA_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "NRM_DATA_KEYS (or NRM_DATA_KEYS_FILE) is not set. Production refuses to start without the "
+            "key-encryption keys of the data at rest: set it to 1:<32 random bytes in base64>, for example "
+            "`python -c 'import base64, os; print(\"1:\" + base64.b64encode(os.urandom(32)).decode())'`."
+        )
+    DATA_KEYS = "1:ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0wMDAwMDA="  # development and test only
 
 ALLOWED_HOSTS = [h for h in os.environ.get("NRM_ALLOWED_HOSTS", "").split(",") if h]
 if not PRODUCTION:
@@ -308,6 +322,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Evidence files are sealed (ADR 0018) and readable by the service's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # A request's form fields (files apart) are bounded: the largest page holds a few answers of
 # at most 20,000 characters each, far under 1 MB. Bigger requests get a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

@@ -10,7 +10,7 @@ from django.utils import timezone
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case
 from nrm.cases.selectors import recovery_period_end
-from nrm.cases.services import case_recovery_period_end
+from nrm.cases.services import case_recovery_period_end, cases_apply_retention
 from nrm.core.errors import ServiceError
 from nrm.core.periodic import register
 from nrm.core.rules import shortest_recovery_period_days
@@ -42,3 +42,9 @@ def recovery_periods_end(today: date | None = None) -> int:
 @register("cases.recovery_periods_end")
 def recovery_periods_end_job() -> int:
     return recovery_periods_end()
+
+
+@register("cases.apply_retention")
+def apply_retention_job() -> int:
+    """Erase closed cases past their retention (``cases_apply_retention``)."""
+    return cases_apply_retention()

@@ -210,14 +210,15 @@ def letters_issue(decision: Decision, *, letter_date: date) -> list[DecisionLett
     letters = []
     for recipient in recipients:
         content = letter_content(decision, recipient_name=recipient["name"], letter_date=letter_date)
-        letter = DecisionLetter.objects.create(
+        letter = DecisionLetter(
             decision=decision,
             recipient_organisation=recipient["organisation"],
             recipient_name=recipient["name"],
             recipient_email=recipient["email"],
             html=letter_html(content),
-            pdf=letter_pdf(content),
         )
+        letter.store_pdf(letter_pdf(content))
+        letter.save(force_insert=True)
         subject, body = letter_notice(case, to_representative=recipient["organisation"] is None)
         outbox_add(
             kind=MessageKind.DECISION_LETTER,

@@ -10,6 +10,7 @@ from django.db import models
 from nrm.cases import stages
 from nrm.cases.lifecycle import State
 from nrm.core.models import BaseModel
+from nrm.core.sealing import SealedField, open_bytes, seal_bytes
 
 STATE_CHOICES = [(s.value, s.label) for s in State]
 
@@ -51,8 +52,9 @@ class Case(BaseModel):
     rg_date = models.DateField(null=True, blank=True)
     recovery_period_days = models.PositiveSmallIntegerField(null=True, blank=True)
     cg_date = models.DateField(null=True, blank=True)
-    representative_name = models.CharField(max_length=200, blank=True)
-    representative_email = models.EmailField(blank=True)
+    # Sealed under the referral's data key (ADR 0018), like the free text of the records below.
+    representative_name = SealedField(blank=True, key_from="referral")
+    representative_email = SealedField(blank=True, key_from="referral")
 
     class Meta:
         # The queue pages on (rg_target_date, id) by keyset. Partial indexes hold only live cases,
@@ -95,7 +97,7 @@ class Decision(BaseModel):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     standard_applied = models.CharField(max_length=200)
     reasons = models.ManyToManyField("reference.NegativeDecisionReason", blank=True, related_name="+")
-    rationale = models.TextField()
+    rationale = SealedField(key_from="case.referral")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_on = models.DateField()
     status = models.CharField(max_length=14, choices=DecisionStatus.choices)
@@ -105,7 +107,7 @@ class Decision(BaseModel):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     reviewed_on = models.DateField(null=True, blank=True)
-    review_rationale = models.TextField(blank=True)
+    review_rationale = SealedField(blank=True, key_from="case.referral")
 
     class Meta:
         ordering = ["decided_on", "created_at"]
@@ -128,17 +130,17 @@ class InformationRequest(BaseModel):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="information_requests")
     addressed_to = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    question = models.TextField()
+    question = SealedField(key_from="case.referral")
     due_on = models.DateField()
     status = models.CharField(max_length=10, choices=InformationRequestStatus.choices,
                               default=InformationRequestStatus.OPEN)
-    answer = models.TextField(blank=True)
+    answer = SealedField(blank=True, key_from="case.referral")
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
-    closed_reason = models.TextField(blank=True)
+    closed_reason = SealedField(blank=True, key_from="case.referral")
 
     class Meta:
         ordering = ["created_at"]
@@ -148,7 +150,7 @@ class InformationRequest(BaseModel):
 class CaseNote(BaseModel):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField()
+    text = SealedField(key_from="case.referral")
 
     class Meta:
         ordering = ["created_at"]
@@ -162,7 +164,7 @@ class ReconsiderationRequest(BaseModel):
                                                   on_delete=models.PROTECT, related_name="+")
     decision = models.ForeignKey("cases.Decision", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="reconsideration_requests")
-    grounds = models.TextField()
+    grounds = SealedField(key_from="case.referral")
 
     class Meta:
         ordering = ["created_at"]
@@ -172,13 +174,20 @@ class DecisionLetter(BaseModel):
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="letters")
     recipient_organisation = models.ForeignKey("reference.Organisation", null=True, blank=True,
                                                on_delete=models.PROTECT, related_name="+")
-    recipient_name = models.CharField(max_length=200)
+    recipient_name = SealedField(key_from="decision.case.referral")
     recipient_email = models.EmailField(blank=True)
-    html = models.TextField()
-    pdf = models.BinaryField()
+    html = SealedField(key_from="decision.case.referral")
+    pdf = models.BinaryField()  # sealed: write with store_pdf, read with pdf_content
 
     class Meta:
         ordering = ["created_at"]
+
+    def store_pdf(self, content: bytes) -> None:
+        self.pdf = seal_bytes(self, key_from="decision.case.referral", purpose="pdf", content=content)
+
+    def pdf_content(self) -> bytes | None:
+        """The letter's PDF, or None once the case's referral was erased."""
+        return open_bytes(self, key_from="decision.case.referral", purpose="pdf", stored=bytes(self.pdf))
 
 
 class StatusChange(BaseModel):
@@ -190,7 +199,7 @@ class StatusChange(BaseModel):
     to_state = models.CharField(max_length=24, choices=STATE_CHOICES)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+")
-    reason = models.TextField(blank=True)
+    reason = SealedField(blank=True, key_from="case.referral")
     ground = models.CharField(max_length=32, blank=True, help_text="For a disqualification: the ground relied on")
     occurred_on = models.DateField()
 

@@ -74,7 +74,8 @@ def case_get_for(user: Any, case_id: Any) -> Case:
     except (TypeError, ValueError):
         raise Http404("No such case") from None
     case = (cases_visible_to(user)
-            .select_related("referral", "first_responder_organisation", "allocated_to", "last_decision_maker")
+            .select_related("referral", "referral__data_key", "first_responder_organisation", "allocated_to",
+                            "last_decision_maker")
             .filter(pk=pk).first())
     if case is None:
         raise Http404("No such case")

@@ -42,10 +42,12 @@ from nrm.cases.models import (
 from nrm.cases.standards import standard_in_force, standard_resolve
 from nrm.core import hooks, policy, rules
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
+from nrm.core.sealing import RecordClass, seal_for_audit
 from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind
 from nrm.notify.services import outbox_add
 from nrm.reference.models import NegativeDecisionReason
+from nrm.referrals.services import referral_erase
 
 # ---------------------------------------------------------------------------------------------
 # Facts and helpers
@@ -540,7 +542,8 @@ def information_request_close(*, information_request: InformationRequest, closed
         request.closed_reason = text
         request.save()
         audit_record(actor=closed_by, action="information_request.closed", target=request, case=request.case,
-                     after={"information_request": str(request.pk), "reason": text})
+                     after={"information_request": str(request.pk),
+                            "reason": seal_for_audit(request.case.referral, text)})
     return request
 
 
@@ -567,13 +570,17 @@ def case_representative_set(*, case: Case, actor: Any, name: str, email: str) ->
             raise ServiceError("Enter an email address in the correct format, like name@example.com",
                                field="representative_email") from None
     with _changing(case):
-        before = {"representative_name": case.representative_name, "representative_email": case.representative_email}
+        # Who the representative is goes into the audit log sealed under the referral's data key
+        # (ADR 0018): erasing the referral erases it there too, and the chain still verifies.
+        referral = case.referral
+        before = {"representative_name": seal_for_audit(referral, case.representative_name),
+                  "representative_email": seal_for_audit(referral, case.representative_email)}
         case.representative_name = name[:200]
         case.representative_email = email
         case.save(update_fields=["representative_name", "representative_email", "updated_at"])
         audit_record(actor=actor, action="case.representative_recorded", target=case, before=before,
-                     after={"representative_name": case.representative_name,
-                            "representative_email": case.representative_email})
+                     after={"representative_name": seal_for_audit(referral, case.representative_name),
+                            "representative_email": seal_for_audit(referral, case.representative_email)})
     return case
 
 
@@ -638,7 +645,8 @@ def _simple_transition(*, case: Case, actor: Any, event: Event, action: str, rea
                 case.suspended_from = ""
         case.save(update_fields=["state", "state_changed_at", "suspended_from", "updated_at"])
         audit_record(actor=actor, action=action, target=case, before=before,
-                     after={**_snapshot(case), "reason": text, **({"ground": ground} if ground else {})})
+                     after={**_snapshot(case), "reason": seal_for_audit(case.referral, text),
+                            **({"ground": ground} if ground else {})})
     return case
 
 
@@ -691,3 +699,54 @@ def case_close(*, case: Case, actor: Any, reason: str) -> Case:
     """Close a concluded case (after a served decision, withdrawal or disqualification)."""
     return _simple_transition(case=case, actor=actor, event=Event.CLOSE, action="case.closed", reason=reason,
                               what="close this case")
+
+
+# ---------------------------------------------------------------------------------------------
+# Erasure and retention (crypto-shredding, ADR 0018)
+# ---------------------------------------------------------------------------------------------
+
+
+def case_erase(*, case: Case, actor: Any, reason: str) -> int:
+    """The right-to-erasure path: destroy the data key of the case's referral (and of the request
+    to refer it came from), so its answers, evidence, notes, letters and the audit details sealed
+    under it can never be read again. The case row, its codes and dates (the statistics) and the
+    audit chain stay. ``reason`` (why, without personal data: the request's own reference) is
+    required and audited. Returns how many keys were destroyed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("Give the reason for the erasure (for example the erasure request's reference).",
+                           field="reason")
+    with transaction.atomic():
+        destroyed = referral_erase(referral=case.referral, because="erasure")
+        audit_record(actor=actor, action="case.erased", target=case,
+                     after={"reason": reason[:500], "data_keys_destroyed": destroyed})
+    return destroyed
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def cases_apply_retention(*, today: date | None = None) -> int:
+    """Erase the personal details of every case closed at least ``closed_case_retention_years``
+    (dated policy) ago: a case closed on this day that many years back is erased today. Audited
+    once per run with the class and how many, no personal data. Returns how many were erased."""
+    day = today or timezone.localdate()
+    years = policy.int_value("closed_case_retention_years", on=day)
+    cutoff = _years_before(day, years)
+    due = (Case.objects.filter(state=State.CLOSED, referral__data_key__destroyed_at__isnull=True)
+           .select_related("referral").order_by("state_changed_at"))
+    erased = 0
+    with transaction.atomic():
+        for case in due.iterator(chunk_size=500):
+            if timezone.localdate(case.state_changed_at) > cutoff:
+                break
+            erased += 1 if referral_erase(referral=case.referral, because="retention:closed_case") else 0
+        if erased:
+            audit_record(actor=None, action="retention.applied", target=RecordClass("closed_case"),
+                         after={"class": "closed_case", "erased": erased, "closed_on_or_before": cutoff,
+                                "policy": "closed_case_retention_years", "years": years})
+    return erased

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from nrm.cases.standards import standard_in_force
 from nrm.core.errors import ServiceError
 from nrm.core.workdays import working_days_between
 from nrm.referrals.answers import person_name, referral_answer_rows
+from nrm.referrals.evidence import evidence_response
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -742,21 +743,21 @@ def letter_pdf(request: HttpRequest, case_id: uuid.UUID, letter_id: uuid.UUID) -
     found = selectors.letter_get_for(request.user, case, letter_id)
     audit_record(actor=request.user, action="case.viewed", target=case, after={"page": "letter_pdf",
                                                                                 "letter": str(found.pk)})
-    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
+    content = found.pdf_content()
+    if content is None:
+        return HttpResponse("This letter was erased.", status=410, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}-{found.decision.stage}-decision.pdf"'
+    response["Cache-Control"] = "no-store"
     return response
 
 
 @login_required
 @require_http_methods(["GET"])
-def evidence(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
+def evidence(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> HttpResponse:
     """A file the first responder attached, for anyone who may see the case. Every read is audited
     and the file is never kept in a cache."""
     case, attachment = selectors.case_evidence_get_for(request.user, case_id, attachment_id)
     audit_record(actor=request.user, action="case.viewed", target=case,
                  after={"page": "evidence", "attachment": str(attachment.pk)})
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return evidence_response(attachment)

@@ -26,3 +26,24 @@ class EffectiveDated(models.Model):
 
     class Meta:
         abstract = True
+
+
+class DataKey(models.Model):
+    """One record's data key (ADR 0018), stored only wrapped by a key-encryption key.
+
+    Destroying it (``wrapped`` emptied, ``destroyed_at`` set) erases every value sealed under it:
+    the ciphertext stays where it is and can never be read again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    kek_version = models.PositiveIntegerField()
+    wrapped = models.TextField(blank=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+    # Why it was destroyed, as a class ("retention:closed_case", "erasure"): never personal data.
+    destroyed_because = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kek_version"])]
+
+    def __str__(self) -> str:
+        return f"data key {self.pk} (KEK {self.kek_version}{', destroyed' if self.destroyed_at else ''})"

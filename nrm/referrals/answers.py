@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from nrm.core.sealing import ERASED_TEXT, is_erased
 from nrm.referrals import journey
 from nrm.referrals.choices import options_on
 from nrm.referrals.journey import OptionLookup
@@ -40,6 +41,12 @@ class AnswerSection:
     rows: tuple[AnswerRow, ...]
 
 
+# What every page shows of a referral whose data key was destroyed (ADR 0018).
+ERASED_SECTION = AnswerSection("Referral", (AnswerRow(
+    "erased", journey.STEPS[0].slug, "Answers",
+    ("Erased: this referral's personal details were deleted under the retention rules or an erasure request.",)),))
+
+
 def is_own_referral(referral: Referral, reader: Any) -> bool:
     """Whether ``reader`` is the first responder who made the referral (and so reads 'Your details')."""
     return getattr(reader, "pk", None) is not None and reader.pk == referral.author_id
@@ -49,6 +56,8 @@ def person_name(referral: Referral, *, missing: str = "Name not given") -> str |
     """The person's name as the first responder gave it (``missing`` when not given yet);
     ``None`` for a Duty to Notify report, which keeps no name."""
     answers = referral.answers or {}
+    if is_erased(answers):
+        return ERASED_TEXT
     if journey.is_duty_to_notify(answers):
         return None
     name = " ".join(str(answers.get(k) or "").strip() for k in ("first_names", "last_name")).strip()
@@ -73,6 +82,8 @@ def referral_answer_rows(referral: Referral, *, reader: Any, fields: Collection[
     those questions (for readers entitled to part of the referral); ``reader`` decides the
     wording ('Your details' for the first responder who made it, 'First responder' for others)."""
     answers = referral.answers or {}
+    if is_erased(answers):
+        return [ERASED_SECTION]
     own = is_own_referral(referral, reader)
     lookup = lookup or answers_lookup(referral)
     sections: dict[str, list[AnswerRow]] = {}

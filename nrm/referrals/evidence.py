@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
 
@@ -79,3 +82,18 @@ def evidence_file(attachment: Any) -> EvidenceFile:
     return EvidenceFile(id=attachment.pk, name=attachment.original_name,
                         type_label=kind.label if kind else attachment.content_type,
                         size=human_size(attachment.size), description=attachment.description)
+
+
+def evidence_response(attachment: Any) -> HttpResponse:
+    """The attachment's file, opened only now (it is stored sealed, ADR 0018), never cached. A
+    file whose referral was erased answers 410 with a page saying so."""
+    content = attachment.read_content()
+    if content is None:
+        response = HttpResponse("This file was erased.", status=410, content_type="text/plain; charset=utf-8")
+    else:
+        response = HttpResponse(content, content_type=attachment.content_type)
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True,
+                                                                     filename=str(attachment.original_name))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -7,9 +7,11 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
 
 from nrm.core.models import BaseModel
+from nrm.core.sealing import SealedField, SealedRecord, open_bytes, seal_bytes
 
 
 class ReferralStatus(models.TextChoices):
@@ -43,15 +45,16 @@ class CompetentAuthority(models.TextChoices):
     IECA = "IECA", "Immigration Enforcement Competent Authority"
 
 
-class Referral(BaseModel):
+class Referral(BaseModel, SealedRecord):
     """A referral from its first saved page to submission. ``answers`` holds the journey's
-    answers by question; the structured fields below are filled when it is submitted."""
+    answers by question, sealed under the referral's data key (ADR 0018); the structured fields
+    below are filled when it is submitted and stay plaintext (codes, not identifying)."""
 
     reference = models.CharField(max_length=20, unique=True, null=True, blank=True)
     organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="referrals")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals")
     status = models.CharField(max_length=12, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
-    answers = models.JSONField(default=dict, blank=True)
+    answers = SealedField(json=True, default=dict, blank=True)
     last_step = models.CharField(max_length=60, blank=True)
     expires_at = models.DateTimeField()
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -132,7 +135,7 @@ class Contribution(BaseModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     author_organisation_name = models.CharField(max_length=200)
     topic = models.CharField(max_length=120)
-    text = models.TextField()
+    text = SealedField(key_from="referral")
 
     class Meta:
         ordering = ["created_at"]
@@ -148,13 +151,28 @@ class Attachment(BaseModel):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file = models.FileField(upload_to=attachment_path)
-    original_name = models.CharField(max_length=255)
+    original_name = SealedField(key_from="referral")
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
-    description = models.CharField(max_length=200, blank=True)
+    description = SealedField(blank=True, key_from="referral")
 
     class Meta:
         ordering = ["created_at"]
+
+    def store_content(self, content: bytes) -> None:
+        """Write ``content`` sealed under the referral's data key (ADR 0018), under a random name,
+        readable by the service's own user only (FILE_UPLOAD_PERMISSIONS)."""
+        sealed = seal_bytes(self, key_from="referral", purpose="file", content=content)
+        self.file.save("evidence", ContentFile(sealed), save=False)
+
+    def read_content(self) -> bytes | None:
+        """The file's bytes, or None once the referral's data key was destroyed (erased)."""
+        try:
+            with self.file.open("rb") as handle:
+                stored = handle.read()
+        except FileNotFoundError:  # deleted with its referral's key
+            return None
+        return open_bytes(self, key_from="referral", purpose="file", stored=stored)
 
 
 class ConcernUrgency(models.TextChoices):
@@ -169,19 +187,20 @@ class ConcernStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class Concern(BaseModel):
-    """A non-first-responder's request that a first-responder organisation make a referral."""
+class Concern(BaseModel, SealedRecord):
+    """A non-first-responder's request that a first-responder organisation make a referral. Who
+    asked and about whom are sealed under the request's own data key (ADR 0018)."""
 
     organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="concerns")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
-    raiser_name = models.CharField(max_length=200)
-    raiser_email = models.EmailField()
-    raiser_phone = models.CharField(max_length=40, blank=True)
+    raiser_name = SealedField()
+    raiser_email = SealedField()
+    raiser_phone = SealedField(blank=True)
     raiser_role = models.CharField(max_length=200)
     urgency = models.CharField(max_length=12, choices=ConcernUrgency.choices)
-    summary = models.TextField()
-    person_details = models.TextField(blank=True)
+    summary = SealedField()
+    person_details = SealedField(blank=True)
     status = models.CharField(max_length=20, choices=ConcernStatus.choices, default=ConcernStatus.NEW)
     # The day the retention rule (policy concern_retention_days) cleared who asked and about whom.
     personal_details_cleared_on = models.DateField(null=True, blank=True)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from nrm.audit.services import audit_record
 from nrm.core import hooks
 from nrm.core.errors import AccessDenied, ServiceError
+from nrm.core.keys import data_keys_destroy
 from nrm.core.middleware import current_request_id
 from nrm.core.policy import int_value
 from nrm.core.workdays import add_working_days
@@ -236,7 +237,8 @@ def attachment_add(*, referral: Referral, actor: Any, upload: UploadedFile[bytes
         attachment = Attachment(referral=locked, uploaded_by=actor, original_name=name,
                                 content_type=kind.content_type, size=upload.size or 0,
                                 description=description.strip()[:200])
-        attachment.file.save(name, upload, save=False)
+        upload.seek(0)
+        attachment.store_content(upload.read())
         attachment.save()
         _draft_audit(actor=actor, action="referral.attachment_added", referral=locked, target=attachment,
                      after={"referral": str(locked.pk), "size": attachment.size, "type": kind.label})
@@ -536,7 +538,7 @@ def concern_raise(*, organisation: Organisation, urgency: str, summary: str, per
         label = ConcernUrgency(urgency).label.split(":")[0]
         outbox_add(kind=MessageKind.CONCERN, recipient_organisation=organisation,
                    subject=f"{label}: request to make an NRM referral",
-                   body=(f"{concern.raiser_name} ({concern.raiser_role}) has asked {organisation.name} to consider "
+                   body=(f"Someone ({concern.raiser_role}) has asked {organisation.name} to consider "
                          f"making a National Referral Mechanism referral. Urgency: {ConcernUrgency(urgency).label}.\n\n"
                          "Sign in to Open NRM and open 'Requests to refer' to read it."),
                    about=concern)
@@ -591,10 +593,25 @@ def concerns_clear_personal_details(*, today: date | None = None) -> int:
             concern.status = ConcernStatus.CLOSED
             concern.personal_details_cleared_on = day
             concern.save()
+            data_keys_destroy(ids=[concern.data_key_id], because="retention:request_to_refer")
             audit_record(actor=None, action="concern.personal_details_cleared", target=concern,
                          before={"status": before}, after={"status": concern.status, "retention_cutoff": cutoff})
             cleared += 1
     return cleared
+
+
+# --- Erasure (crypto-shredding, ADR 0018) --------------------------------------------------------
+
+def referral_erase(*, referral: Referral, because: str) -> int:
+    """Make everything sealed under the referral's data key unreadable for good: its answers,
+    contributions, evidence (whose files are also deleted) and what its case and audit events
+    sealed under the same key, and the request to refer it came from. The rows, plaintext codes
+    and the audit chain stay. The caller audits it. Returns how many keys were destroyed."""
+    _delete_files_on_commit(list(referral.attachments.all()))
+    ids = [referral.data_key_id]
+    if referral.concern_id is not None:
+        ids.append(Concern.objects.filter(pk=referral.concern_id).values_list("data_key_id", flat=True).first())
+    return data_keys_destroy(ids=[pk for pk in ids if pk is not None], because=because)
 
 
 # --- Reads that are audited ----------------------------------------------------------------------
@@ -653,6 +670,7 @@ def drafts_expire(now: datetime | None = None) -> int:
             referral.answers = {}
             referral.status = ReferralStatus.EXPIRED
             referral.save(update_fields=["answers", "status", "updated_at"])
+            data_keys_destroy(ids=[referral.data_key_id], because="retention:expired_draft")
             _draft_events_to_audit_log(referral)
             audit_record(actor=None, action="referral.draft_expired", target=referral)
             expired += 1

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from nrm.core.policy import int_value
 from nrm.referrals import journey, selectors, services
 from nrm.referrals.answers import referral_answer_rows
 from nrm.referrals.choices import options_on
-from nrm.referrals.evidence import ALLOWED_LABELS, MAX_BYTES, MAX_FILES, human_size
+from nrm.referrals.evidence import ALLOWED_LABELS, MAX_BYTES, MAX_FILES, evidence_response, human_size
 from nrm.referrals.forms import ConcernForm, ContributionForm, InvitationForm
 from nrm.referrals.language import language_flags
 from nrm.referrals.models import ConcernStatus, ConcernUrgency, Referral, ReferralStatus
@@ -319,17 +319,14 @@ def attachment_remove(request: HttpRequest, referral_id: UUID, attachment_id: UU
 
 
 @login_required
-def attachment_download(request: HttpRequest, referral_id: UUID, attachment_id: UUID) -> FileResponse:
+def attachment_download(request: HttpRequest, referral_id: UUID, attachment_id: UUID) -> HttpResponse:
     organisations = selectors.first_responder_organisations(request.user)
     referral = selectors.get_visible(selectors.referrals_visible_to(request.user).filter(
         organisation__in=organisations), referral_id)
     attachment = selectors.get_visible(referral.attachments.all(), attachment_id)
     if referral.status == ReferralStatus.SUBMITTED:
         services.referral_record_view(referral=referral, actor=request.user, where=f"attachment:{attachment.pk}")
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return evidence_response(attachment)
 
 
 # --- Check, submit, confirmation ------------------------------------------------------------------

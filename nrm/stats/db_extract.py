@@ -132,7 +132,7 @@ def _referral_rows(as_of: date) -> Iterator[dict[str, Any]]:
         types_by_referral[referral_id].append(reported_as[type_id])
     standing = _standing_decisions()
     cases = (Case.objects.filter(received_on__lte=as_of)
-             .select_related("referral", "referral__organisation", "referral__police_force")
+             .select_related("referral", "referral__data_key", "referral__organisation", "referral__police_force")
              .order_by("received_on", "reference"))
     for case in cases.iterator(chunk_size=2000):
         referral = case.referral
@@ -199,7 +199,7 @@ def _linkage_rows(as_of: date) -> Iterator[dict[str, Any]]:
 
     demonyms = dict(Country.objects.values_list("code", "demonym"))
     cases = (Case.objects.filter(received_on__lte=as_of)
-             .select_related("referral", "referral__organisation", "referral__police_force")
+             .select_related("referral", "referral__data_key", "referral__organisation", "referral__police_force")
              .order_by("received_on", "reference"))
     for case in cases.iterator(chunk_size=2000):
         referral = case.referral

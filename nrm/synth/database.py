@@ -46,6 +46,7 @@ from django.utils import timezone
 from nrm.analytics.synthetic.cli import SynthArgumentError
 from nrm.analytics.synthetic.people import NATIONALITY_LOCALES
 from nrm.core import rules
+from nrm.core.keys import data_keys_give
 
 __all__ = ["SYNTHETIC_EMAIL_DOMAIN", "SynthRefused", "synth_into_db"]
 
@@ -1223,6 +1224,7 @@ class _Loader:
             Panellist.objects.bulk_create([
                 Panellist(id=self.uuid(), user=user, home_organisation=home, sector=sector_for(home))
                 for user, _role, home in self.panellists if user.pk not in existing_panellists])
+            data_keys_give(self.rows["referral"])
             Referral.objects.bulk_create(self.rows["referral"], batch_size=500)
             _through(Referral.nationalities.through, "referral_id", "country_id", self.rows["referral_nationality"])
             _through(Referral.exploitation_types.through, "referral_id", "exploitationtype_id",

@@ -155,9 +155,8 @@ def make_case(
     else:
         case = case_open(referral=referral, actor=first_responder)
     if representative_name or representative_email:
-        Case.objects.filter(pk=case.pk).update(representative_name=representative_name,
-                                               representative_email=representative_email)
-        case.refresh_from_db()
+        case.representative_name, case.representative_email = representative_name, representative_email
+        case.save(update_fields=["representative_name", "representative_email"])
     if allocated_to is not None:
         services.case_allocate(cases=[case], caseworker=allocated_to, allocated_by=senior)
     case.built_by = built  # type: ignore[attr-defined]

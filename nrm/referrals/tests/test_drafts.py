@@ -87,7 +87,7 @@ def test_evidence_files_are_added_and_removed(first_responder: User, make_draft:
                                          description="Signed statement")
     assert attachment.content_type == "application/pdf", "the type comes from the checked file, not the browser"
     assert attachment.size == len(PDF)
-    assert attachment.file.read() == PDF
+    assert attachment.read_content() == PDF, "stored sealed, opened when read"
     assert not str(attachment.file.name).endswith(".pdf"), "stored under a random name"
     for n in range(MAX_FILES - 1):
         services.attachment_add(referral=referral, actor=first_responder, upload=SimpleUploadedFile(f"{n}.txt", b"x"))

@@ -179,9 +179,11 @@ def _build_world(make_user: Any) -> World:
     support = _support_objects(users[Role.SUPPORT_PROVIDER], users[Role.CASEWORKER])
     sent = Referral.objects.filter(case=cases["awaiting_rg"]).get()
     draft_file = referrals["attachment"]
-    evidence = Attachment.objects.create(  # a sent referral's file, as the first responder attached it
-        referral=sent, uploaded_by=fr, file=draft_file.file.name, original_name=draft_file.original_name,
+    evidence = Attachment(  # a sent referral's file, as the first responder attached it
+        referral=sent, uploaded_by=fr, original_name=draft_file.original_name,
         content_type=draft_file.content_type, size=draft_file.size)
+    evidence.store_content(draft_file.read_content() or b"")
+    evidence.save()
     letter = DecisionLetter.objects.select_related("decision__case").first()
     police = Organisation.objects.get(slug=DEFAULT_ORGANISATION[Role.PARTNER_RECIPIENT])
     message = outbox_add(kind="crime_referral", subject="Crime referral", body="A crime referral",

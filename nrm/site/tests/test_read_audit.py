@@ -89,8 +89,8 @@ def test_pages_declared_free_of_personal_data_show_none(make_user: Any) -> None:
     personal data, no such page shows a person's name, a request's author or an account."""
     world = _build_world(make_user)
     sent = Referral.objects.get(case__pk=str(world.defaults["case_id"]))
-    Referral.objects.filter(pk=sent.pk).update(answers={**sent.answers, "first_names": "Zofia",
-                                                        "last_name": "Quillfeather"})
+    sent.answers = {**sent.answers, "first_names": "Zofia", "last_name": "Quillfeather"}
+    sent.save(update_fields=["answers"])
     personal = ("Quillfeather", "Jo Evans", "Alex Morgan", "car wash")
     detail = next(p for p in url_patterns() if p.name == "cases:detail")
     shown = world.clients[str(Role.SENIOR_DECISION_MAKER)].get(detail.url(world.parameters(detail.name)))
