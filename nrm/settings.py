@@ -90,6 +90,17 @@ if not DATA_KEYS:
             "`python -c 'import base64, os; print(\"1:\" + base64.b64encode(os.urandom(32)).decode())'`."
         )
     DATA_KEYS = "1:ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0wMDAwMDA="  # development and test only
+elif PRODUCTION and "ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0wMDAwMDA=" in DATA_KEYS:
+    raise ImproperlyConfigured("NRM_DATA_KEYS holds the development key: production needs keys of its own.")
+
+
+def _check_data_keys(spec: str) -> None:
+    from nrm.core.crypto import parse_keyring  # checks the format and each key's length
+
+    parse_keyring(spec)
+
+
+_check_data_keys(DATA_KEYS)
 
 ALLOWED_HOSTS = [h for h in os.environ.get("NRM_ALLOWED_HOSTS", "").split(",") if h]
 if not PRODUCTION:

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from nrm.core.models import BaseModel
+from nrm.core.sealing import SealedField
 
 
 class ReviewKind(models.TextChoices):
@@ -38,7 +39,7 @@ class Review(BaseModel):
     referred_on = models.DateField()
     target_date = models.DateField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices, blank=True)
-    rationale = models.TextField(blank=True)
+    rationale = SealedField(blank=True, key_from="case.referral")  # sealed, ADR 0018
     concluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     concluded_on = models.DateField(null=True, blank=True)
@@ -106,7 +107,7 @@ class PanelSeat(BaseModel):
     home_organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="+")
     seated_on = models.DateField()
     declaration = models.CharField(max_length=12, choices=ConflictDeclaration.choices, blank=True)
-    conflict_details = models.TextField(blank=True)
+    conflict_details = SealedField(blank=True, key_from="review.case.referral")
     declared_at = models.DateTimeField(null=True, blank=True)
     stood_down_at = models.DateTimeField(null=True, blank=True)
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from nrm.core.models import BaseModel
+from nrm.core.sealing import SealedField
 
 
 class ProviderType(models.TextChoices):
@@ -59,10 +60,10 @@ class SupportReferral(BaseModel):
     responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     responded_on = models.DateField(null=True, blank=True)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = SealedField(blank=True, key_from="case.referral")  # sealed, ADR 0018
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
-    end_details = models.TextField(blank=True)
+    end_details = SealedField(blank=True, key_from="case.referral")
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+")
     policy = models.JSONField(default=dict, help_text="The policy values in force on the decision dates")
@@ -117,7 +118,7 @@ class RecoveryNeedsAssessment(BaseModel):
     outcome = models.CharField(max_length=16, choices=AssessmentOutcome.choices)
     # Ongoing needs: support continues at least until this date (beyond the move-on minimum).
     support_needed_until = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    notes = SealedField(blank=True, key_from="referral.case.referral")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

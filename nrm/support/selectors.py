@@ -60,7 +60,7 @@ def support_referrals_for(user: Any) -> QuerySet[SupportReferral]:
     if not organisations:
         return SupportReferral.objects.none()
     return (SupportReferral.objects.filter(provider__in=organisations)
-            .select_related("case", "case__referral", "provider"))
+            .select_related("case", "case__referral", "case__referral__data_key", "provider"))
 
 
 # The provider's list: who is supported now (new referrals first), and whose support has ended.

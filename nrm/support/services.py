@@ -27,6 +27,7 @@ from nrm.core import rules
 from nrm.core.errors import AccessDenied, GuardFailed, ServiceError
 from nrm.core.hooks import CaseEvent, DecisionEvent
 from nrm.core.policy import int_value
+from nrm.core.sealing import seal_for_audit
 from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind, OutboxMessage
 from nrm.notify.services import outbox_add
@@ -226,7 +227,7 @@ def support_referral_respond(*, referral: SupportReferral, user: Any, accept: bo
         referral.decline_reason = "" if accept else reason
         referral.save()
         audit_record(actor=user, action="support.referral_accepted" if accept else "support.referral_declined",
-                     target=referral, case=referral.case, after={"reason": referral.decline_reason})
+                     target=referral, case=referral.case, after={"reason": seal_for_audit(referral.case.referral, referral.decline_reason)})
         if not accept:
             _tell_authority(
                 referral.case,

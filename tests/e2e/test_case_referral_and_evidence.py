@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
 from playwright.sync_api import Page, expect
 
 from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
 from nrm.cases.lifecycle import State
 from nrm.cases.tests.factories import make_case
-from nrm.referrals.models import Attachment, Referral
+from nrm.referrals.models import Attachment
 from nrm.referrals.tests.answer_sets import ADULT
 from tests.e2e.conftest import assert_accessible, sign_in_as
 
@@ -37,11 +36,12 @@ def test_a_caseworker_reads_the_referral_in_words_and_the_evidence(
         "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
     caseworker = make_user(Role.CASEWORKER, "sca")
     case = make_case(State.AWAITING_RG)
-    Referral.objects.filter(pk=case.referral_id).update(answers=ADULT)
+    case.referral.answers = ADULT
+    case.referral.save(update_fields=["answers"])
     attachment = Attachment(referral=case.referral, uploaded_by=case.built_by.first_responder,
                             original_name="payslips.pdf", content_type="application/pdf", size=len(PDF),
                             description="Payslips showing no pay")
-    attachment.file.save("payslips.pdf", ContentFile(PDF), save=False)
+    attachment.store_content(PDF)
     attachment.save()
 
     page = browser_page(accept_downloads=True)

@@ -16,7 +16,6 @@ from nrm.accounts.roles import Role
 from nrm.cases.lifecycle import State
 from nrm.cases.tests.factories import make_case
 from nrm.reference.models import Organisation
-from nrm.referrals.models import Referral
 from nrm.referrals.services import referral_start
 from tests.e2e.conftest import assert_accessible, sign_in_as
 
@@ -38,7 +37,8 @@ def test_date_of_birth_errors_follow_the_design_system(page: Page, live_server: 
                                                        make_user: Callable[..., User]) -> None:
     first_responder = make_user(Role.FIRST_RESPONDER)
     draft = referral_start(actor=first_responder, organisation=Organisation.objects.get(slug="police-e23000001"))
-    Referral.objects.filter(pk=draft.pk).update(answers={"age_at_exploitation": "child", "under_18_now": "yes"})
+    draft.answers = {"age_at_exploitation": "child", "under_18_now": "yes"}
+    draft.save(update_fields=["answers"])
     sign_in_as(page, live_server, first_responder)
     page.goto(f"{live_server.url}/referrals/{draft.pk}/person-birth")
 

@@ -365,7 +365,8 @@ def test_sending_a_required_question_blank_keeps_the_saved_answer(
     from nrm.referrals.tests.answer_sets import ADULT
 
     referral = start(client)
-    Referral.objects.filter(pk=referral.pk).update(answers=dict(ADULT))
+    referral.answers = dict(ADULT)
+    referral.save(update_fields=["answers"])
     data = {**form_data(step, ADULT), field.name: "", "action": action}
     response = client.post(f"/referrals/{referral.pk}/{step.slug}", data)
     if action == "continue":
@@ -389,7 +390,8 @@ def test_every_long_answer_has_a_character_count_of_its_limit(client: Client) ->
     from nrm.referrals.tests.answer_sets import ADULT
 
     referral = start(client)
-    Referral.objects.filter(pk=referral.pk).update(answers=dict(ADULT))
+    referral.answers = dict(ADULT)
+    referral.save(update_fields=["answers"])
     textareas = [(step, f) for step in journey.journey_path(ADULT) for f in step.fields
                  if f.kind == journey.Kind.TEXTAREA and journey.field_applies(f, step, ADULT)]
     assert textareas
@@ -406,7 +408,8 @@ def test_in_scotland_an_adult_who_does_not_consent_cannot_be_reported_and_the_pa
 
     referral = start(client)
     answers = {**DUTY_TO_NOTIFY, "fr_police_force": "S23000009"}
-    Referral.objects.filter(pk=referral.pk).update(answers=answers)
+    referral.answers = answers
+    referral.save(update_fields=["answers"])
     consent = journey.STEPS_BY_SLUG["consent"]
     assert "no Duty to Notify" in client.get(f"/referrals/{referral.pk}/consent").content.decode()
     response = client.post(f"/referrals/{referral.pk}/consent", form_data(consent, answers))

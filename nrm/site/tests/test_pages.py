@@ -67,6 +67,25 @@ def test_production_refuses_to_start_without_an_audit_seal_key_of_its_own(key: s
     assert "Traceback" not in result.stderr
 
 
+PRODUCTION_DATA_KEYS = "1:" + "a2V5LW9mLXRoZS10ZXN0cy1vZi1wcm9kdWN0aW9uLTA="
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ("", "NRM_DATA_KEYS (or NRM_DATA_KEYS_FILE) is not set"),
+    ("1:ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0wMDAwMDA=", "holds the development key"),
+    ("1:c2hvcnQ=", "must be 32 bytes"),
+    ("one:" + PRODUCTION_DATA_KEYS[2:], "version:base64key pairs"),
+])
+def test_production_refuses_to_start_without_data_keys_of_its_own(keys: str, message: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "NRM_ENVIRONMENT": "production", "NRM_SECRET_KEY": "x" * 50,
+           "NRM_PSEUDONYMISATION_KEY": "y" * 50, "NRM_AUDIT_SEAL_KEY": "z" * 50,
+           "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"}
+    result = _run({**env, "NRM_DATA_KEYS": keys} if keys else env, "check")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_production_sets_secure_cookies_and_hsts() -> None:
     code = ("from django.conf import settings as s; "
             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.DEBUG)")
@@ -75,7 +94,7 @@ def test_production_sets_secure_cookies_and_hsts() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
         env={"PATH": "/usr/bin:/bin", "NRM_ENVIRONMENT": "production", "NRM_SECRET_KEY": "x" * 50,
              "NRM_PSEUDONYMISATION_KEY": "y" * 50, "NRM_AUDIT_SEAL_KEY": "z" * 50,
-             "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"},
+             "NRM_DATA_KEYS": PRODUCTION_DATA_KEYS, "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"},
     )
     assert result.stdout.split() == ["True", "True", "63072000", "False"], result.stderr
 
