@@ -76,7 +76,7 @@ for _proxy in NRM_TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"NRM_TRUSTED_PROXIES: {_proxy!r} is not an IP address or a CIDR range (like 10.0.0.0/8)."
         ) from None
-# Key-encryption keys of the envelope encryption at rest (ADR 0018): "version:base64key" pairs,
+# Key-encryption keys of the envelope encryption at rest (ADR 0019): "version:base64key" pairs,
 # comma separated, the highest version wrapping new data keys. From NRM_DATA_KEYS or the file
 # named by NRM_DATA_KEYS_FILE; never stored in the database. Production requires them.
 DATA_KEYS = os.environ.get("NRM_DATA_KEYS", "")
@@ -333,7 +333,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# Evidence files are sealed (ADR 0018) and readable by the service's own user only.
+# Evidence files are sealed (ADR 0019) and readable by the service's own user only.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # A request's form fields (files apart) are bounded: the largest page holds a few answers of

@@ -52,7 +52,7 @@ class Case(BaseModel):
     rg_date = models.DateField(null=True, blank=True)
     recovery_period_days = models.PositiveSmallIntegerField(null=True, blank=True)
     cg_date = models.DateField(null=True, blank=True)
-    # Sealed under the referral's data key (ADR 0018), like the free text of the records below.
+    # Sealed under the referral's data key (ADR 0019), like the free text of the records below.
     representative_name = SealedField(blank=True, key_from="referral")
     representative_email = SealedField(blank=True, key_from="referral")
 

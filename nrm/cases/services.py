@@ -571,7 +571,7 @@ def case_representative_set(*, case: Case, actor: Any, name: str, email: str) ->
                                field="representative_email") from None
     with _changing(case):
         # Who the representative is goes into the audit log sealed under the referral's data key
-        # (ADR 0018): erasing the referral erases it there too, and the chain still verifies.
+        # (ADR 0019): erasing the referral erases it there too, and the chain still verifies.
         referral = case.referral
         before = {"representative_name": seal_for_audit(referral, case.representative_name),
                   "representative_email": seal_for_audit(referral, case.representative_email)}
@@ -702,7 +702,7 @@ def case_close(*, case: Case, actor: Any, reason: str) -> Case:
 
 
 # ---------------------------------------------------------------------------------------------
-# Erasure and retention (crypto-shredding, ADR 0018)
+# Erasure and retention (crypto-shredding, ADR 0019)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Envelope encryption at rest (ADR 0018).
+"""Envelope encryption at rest (ADR 0019).
 
 Each record that identifies a person has its own data key (DEK, 256-bit AES-GCM), stored only
 wrapped by a key-encryption key (KEK). The KEKs live outside the database, in ``NRM_DATA_KEYS``

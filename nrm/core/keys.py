@@ -1,4 +1,4 @@
-"""Data keys (ADR 0018): create, unwrap, destroy (crypto-shredding) and rewrap under the newest
+"""Data keys (ADR 0019): create, unwrap, destroy (crypto-shredding) and rewrap under the newest
 key-encryption key. Callers audit what they do with these; ``core`` imports no domain."""
 
 from __future__ import annotations

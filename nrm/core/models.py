@@ -29,7 +29,7 @@ class EffectiveDated(models.Model):
 
 
 class DataKey(models.Model):
-    """One record's data key (ADR 0018), stored only wrapped by a key-encryption key.
+    """One record's data key (ADR 0019), stored only wrapped by a key-encryption key.
 
     Destroying it (``wrapped`` emptied, ``destroyed_at`` set) erases every value sealed under it:
     the ciphertext stays where it is and can never be read again."""

@@ -1,4 +1,4 @@
-"""Sealed model fields (ADR 0018): a value encrypted under its record's data key, read and
+"""Sealed model fields (ADR 0019): a value encrypted under its record's data key, read and
 written like a plain field.
 
 ``SealedField`` stores ``nrm1:<base64>`` in a text column. Reading the attribute opens it with

@@ -41,7 +41,7 @@ class AnswerSection:
     rows: tuple[AnswerRow, ...]
 
 
-# What every page shows of a referral whose data key was destroyed (ADR 0018).
+# What every page shows of a referral whose data key was destroyed (ADR 0019).
 ERASED_SECTION = AnswerSection("Referral", (AnswerRow(
     "erased", journey.STEPS[0].slug, "Answers",
     ("Erased: this referral's personal details were deleted under the retention rules or an erasure request.",)),))

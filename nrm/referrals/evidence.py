@@ -85,7 +85,7 @@ def evidence_file(attachment: Any) -> EvidenceFile:
 
 
 def evidence_response(attachment: Any) -> HttpResponse:
-    """The attachment's file, opened only now (it is stored sealed, ADR 0018), never cached. A
+    """The attachment's file, opened only now (it is stored sealed, ADR 0019), never cached. A
     file whose referral was erased answers 410 with a page saying so."""
     content = attachment.read_content()
     if content is None:

@@ -47,7 +47,7 @@ class CompetentAuthority(models.TextChoices):
 
 class Referral(BaseModel, SealedRecord):
     """A referral from its first saved page to submission. ``answers`` holds the journey's
-    answers by question, sealed under the referral's data key (ADR 0018); the structured fields
+    answers by question, sealed under the referral's data key (ADR 0019); the structured fields
     below are filled when it is submitted and stay plaintext (codes, not identifying)."""
 
     reference = models.CharField(max_length=20, unique=True, null=True, blank=True)
@@ -160,7 +160,7 @@ class Attachment(BaseModel):
         ordering = ["created_at"]
 
     def store_content(self, content: bytes) -> None:
-        """Write ``content`` sealed under the referral's data key (ADR 0018), under a random name,
+        """Write ``content`` sealed under the referral's data key (ADR 0019), under a random name,
         readable by the service's own user only (FILE_UPLOAD_PERMISSIONS)."""
         sealed = seal_bytes(self, key_from="referral", purpose="file", content=content)
         self.file.save("evidence", ContentFile(sealed), save=False)
@@ -189,7 +189,7 @@ class ConcernStatus(models.TextChoices):
 
 class Concern(BaseModel, SealedRecord):
     """A non-first-responder's request that a first-responder organisation make a referral. Who
-    asked and about whom are sealed under the request's own data key (ADR 0018)."""
+    asked and about whom are sealed under the request's own data key (ADR 0019)."""
 
     organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="concerns")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

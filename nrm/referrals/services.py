@@ -600,7 +600,7 @@ def concerns_clear_personal_details(*, today: date | None = None) -> int:
     return cleared
 
 
-# --- Erasure (crypto-shredding, ADR 0018) --------------------------------------------------------
+# --- Erasure (crypto-shredding, ADR 0019) --------------------------------------------------------
 
 def referral_erase(*, referral: Referral, because: str) -> int:
     """Make everything sealed under the referral's data key unreadable for good: its answers,

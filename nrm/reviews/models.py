@@ -39,7 +39,7 @@ class Review(BaseModel):
     referred_on = models.DateField()
     target_date = models.DateField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=ReviewOutcome.choices, blank=True)
-    rationale = SealedField(blank=True, key_from="case.referral")  # sealed, ADR 0018
+    rationale = SealedField(blank=True, key_from="case.referral")  # sealed, ADR 0019
     concluded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     concluded_on = models.DateField(null=True, blank=True)

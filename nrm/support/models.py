@@ -60,7 +60,7 @@ class SupportReferral(BaseModel):
     responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     responded_on = models.DateField(null=True, blank=True)
-    decline_reason = SealedField(blank=True, key_from="case.referral")  # sealed, ADR 0018
+    decline_reason = SealedField(blank=True, key_from="case.referral")  # sealed, ADR 0019
     ended_on = models.DateField(null=True, blank=True)
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
     end_details = SealedField(blank=True, key_from="case.referral")

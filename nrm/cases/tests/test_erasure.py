@@ -1,4 +1,4 @@
-"""Erasure by destroying a referral's data key (ADR 0018): the administrator's right-to-erasure
+"""Erasure by destroying a referral's data key (ADR 0019): the administrator's right-to-erasure
 command and the retention rule for closed cases. Pages show 'Erased' instead of failing, the
 audit chain still verifies, and the retention job erases exactly the cases past their time."""
 

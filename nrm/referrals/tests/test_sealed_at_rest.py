@@ -1,4 +1,4 @@
-"""Personal data at rest is sealed under each record's own data key (ADR 0018): the database and
+"""Personal data at rest is sealed under each record's own data key (ADR 0019): the database and
 the file store hold no plaintext of a planted name, rotating the key-encryption key keeps
 everything readable, and every sealed value reads back as it was written."""
 

@@ -3,6 +3,7 @@ settings are read once per process)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -20,6 +21,7 @@ def production_env(tmp: Path, **extra: str) -> dict[str, str]:
         "NRM_SECRET_KEY": secrets.token_urlsafe(50),
         "NRM_PSEUDONYMISATION_KEY": secrets.token_urlsafe(50),
         "NRM_AUDIT_SEAL_KEY": secrets.token_urlsafe(50),
+        "NRM_DATA_KEYS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "NRM_AUDIT_SEAL_DIR": str(tmp / "seals"),
         "NRM_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "NRM_VAR_DIR": str(tmp / "var"),

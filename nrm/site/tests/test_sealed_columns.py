@@ -1,5 +1,5 @@
 """Every sealed column of every model holds only ciphertext (or nothing) once a world of drafts,
-cases, reviews, support and letters has been made through the services (ADR 0018). A new sealed
+cases, reviews, support and letters has been made through the services (ADR 0019). A new sealed
 field is covered without listing it: the test finds them through Django's ``_meta``."""
 
 from __future__ import annotations

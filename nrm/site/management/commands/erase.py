@@ -1,4 +1,4 @@
-"""`nrm erase --case REF --reason TEXT`: the administrator's right-to-erasure path (ADR 0018)."""
+"""`nrm erase --case REF --reason TEXT`: the administrator's right-to-erasure path (ADR 0019)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`nrm keys status` and `nrm keys rotate` (ADR 0018)."""
+"""`nrm keys status` and `nrm keys rotate` (ADR 0019)."""
 
 from __future__ import annotations
 
