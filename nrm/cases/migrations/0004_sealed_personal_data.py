@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0003_queue_covering_indexes'),
-        ('referrals', '0004_sealed_personal_data'),
+        ('referrals', '0006_sealed_personal_data'),
     ]
 
     operations = [

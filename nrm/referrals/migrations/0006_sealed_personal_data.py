@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0001_initial'),
-        ('referrals', '0003_draft_events_and_concern_retention'),
+        ('referrals', '0005_duty_to_notify_reference_required'),
     ]
 
     operations = [
