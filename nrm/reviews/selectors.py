@@ -112,7 +112,7 @@ def second_line_list_for(user: Any, *, show: str = "open", search: str = "") -> 
     concluded (the newest first), ties by id; a search by reference or name looks through both."""
     reviews = second_line_reviews_for(user)
     if search:
-        return reviews.filter(reference_or_name_q(search, referral="case__referral__",
+        return reviews.filter(reference_or_name_q(search, rows=reviews, referral="case__referral__",
                                                   reference="case__reference")).order_by("status", "-referred_on",
                                                                                          "-id")
     if show == "concluded":

@@ -76,7 +76,7 @@ def support_list_for(user: Any, *, group: str = "current", search: str = "") -> 
     one person, whatever their support's stage); without one, only ``group``."""
     referrals = support_referrals_for(user)
     if search:
-        referrals = referrals.filter(reference_or_name_q(search, referral="case__referral__",
+        referrals = referrals.filter(reference_or_name_q(search, rows=referrals, referral="case__referral__",
                                                          reference="case__reference"))
     else:
         referrals = referrals.filter(status__in=LIST_GROUPS.get(group, LIST_GROUPS["current"])[1])
