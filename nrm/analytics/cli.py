@@ -96,6 +96,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="publish although the blocking data-quality check CHECK fails, for the reason given (repeatable; "
         "needs --by)",
     )
+    pub.add_argument(
+        "--linked",
+        action="store_true",
+        help="protect every table together with the others and with the releases in the store, and block the "
+        "publication if the interval attack narrows a [c] below the protection level",
+    )
     pub.add_argument("--by", default=None, metavar="NAME", help="who decided the overrides (recorded with them)")
     pub.add_argument(
         "--linkage-input",
@@ -148,7 +154,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from nrm.analytics import storage
-    from nrm.analytics.publish import publish
+    from nrm.analytics.publish import DisclosureGateError, publish
 
     source = str(options.source)
     if source == "db":
@@ -177,9 +183,16 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             store=store,
             quality_overrides=quality_overrides,
             linkage_input=linkage_input,
+            linked=options.linked,
         )
     except extract_io.ExtractError as e:
         err.write(f"{e}\n")
+        return 1
+    except DisclosureGateError as e:
+        err.write(f"The publication of {options.period.label} did not run: the disclosure audit found suppressed "
+                  "cells that can be worked out from what would be published.\n")
+        err.write(e.audit.to_text())
+        err.write("Nothing was written.\n")
         return 1
     except quality.QualityGateError as e:
         err.write(f"The publication of {options.period.label} did not run: blocking data-quality checks failed.\n")

@@ -43,13 +43,14 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from nrm.analytics import backseries, disclosure, engine, extract_io, quality, revisions, storage
+from nrm.analytics import backseries, disclosure, engine, extract_io, protection, quality, revisions, storage
 from nrm.analytics import bulletin as B
 from nrm.analytics import tables as T
 from nrm.analytics.ods import MAX_ROWS, Link, Sheet, write_ods
 from nrm.analytics.periods import Period, Quarter, parse_period, quarters_between
 
-__all__ = ["KEY_FIGURES_COLUMNS", "NOTES", "NOTE_NUMBERS", "REVISIONS_ID", "Computed", "Manifest", "ManifestFile",
+__all__ = ["KEY_FIGURES_COLUMNS", "NOTES", "NOTE_NUMBERS", "PROTECTION_TEXT", "REVISIONS_ID", "Computed",
+           "DisclosureGateError", "Manifest", "ManifestFile",
            "ManifestTable", "Revised", "compute", "publish", "remember", "revise", "write"]
 
 KEY_FIGURES_COLUMNS = (
@@ -326,10 +327,10 @@ def _workbook(
             ["[x] not available: the figure is not available (for example, the extract does not cover the period)"],
             ["[z] not applicable: the figure does not apply (for example, a percentage change of a percentage)"],
             ["[r] revised: the figure has been revised since it was last published"],
-            [
-                "National tables are not suppressed, following Home Office practice for NRM statistics; tables at police "
-                "force area level suppress small counts as stated on each table."
-            ],
+            [PROTECTION_TEXT if results and all(r.table.disclosure.enabled for r in results) else (
+                "National tables are not suppressed, following Home Office practice for NRM statistics; tables at "
+                "police force area level suppress small counts as stated on each table."
+            )],
             ["Produced by Open NRM. Released under the Open Government Licence v3.0."],
         ],
         widths=[30.0],
@@ -520,6 +521,7 @@ class Computed:
     report: quality.QualityReport
     overrides_used: list[quality.Override]  # the quality overrides the gate needed
     extract_files: tuple[ManifestFile, ...]
+    disclosure_audit: protection.Audit | None = None  # the interval attack on the release, passed
 
 
 @dataclass(frozen=True)
@@ -545,6 +547,15 @@ class Revised:
         return [NO_EARLIER_PUBLICATION]
 
 
+PROTECTION_TEXT = (
+    "What is protected: every count of 1 to 4 people (decisions, reports) is suppressed and shown as [c]. How: further "
+    "cells are suppressed, the same cell in every table that shows it, so that nobody can work a [c] out to within 4 "
+    "(to a range narrower than 1 to 5) from everything published: each table's totals, the same figure in other "
+    "tables, the quarterly and annual releases of a year (a year is the sum of its quarters) and every earlier "
+    "release. Before a release is published an interval attack (the least and greatest value of every [c] that is "
+    "consistent with all of it, by linear programming) checks this, and the release is not published if it fails. "
+    "Answers to ad-hoc questions give the published value where a question asks for a published cell."
+)
 NO_EARLIER_PUBLICATION = "There is no earlier publication to compare with, so no figures have been revised."
 
 
@@ -562,25 +573,66 @@ def _controls(
     return {t.id: (overrides or {}).get(t.id, t.disclosure) for t in tables}
 
 
+# Under linked protection a table that cannot yet be protected cell by cell is withheld (ADR 0019).
+WITHHELD_WHEN_LINKED = ("referrals_by_first_responder",)
+
+
 def _controlled(res: engine.TableResult, control: T.DisclosureControl) -> engine.TableResult:
-    """``res`` under disclosure control ``control`` (recorded on its table when overridden)."""
+    """``res`` under disclosure control ``control``, one table on its own (recorded on its table when overridden)."""
     if control != res.table.disclosure:
         res = replace(res, table=replace(res.table, disclosure=control))
     return disclosure.apply(res, control)
+
+
+def _earlier_publications(
+    figures_store: revisions.FiguresStore | None, period: Period
+) -> list[tuple[str, list[engine.TableResult]]]:
+    """The releases already in the store that end no later than ``period``, as published."""
+    if figures_store is None:
+        return []
+    return [(pub.label, protection.results_from_figures(pub.label, pub.figures))
+            for pub in figures_store.earlier(period)]
+
+
+class DisclosureGateError(RuntimeError):
+    """The interval attack recovers, or narrows below the protection level, a suppressed
+    cell of the release: nothing is published."""
+
+    def __init__(self, audit: protection.Audit) -> None:
+        super().__init__(
+            f"the disclosure audit failed: {audit.exact} suppressed cell(s) recovered exactly, {audit.narrow} "
+            "narrower than the protection level"
+        )
+        self.audit = audit
+
+
+def _protected(
+    raw: Sequence[engine.TableResult],
+    period: Period,
+    controls: Mapping[str, T.DisclosureControl],
+    *,
+    earlier: Sequence[tuple[str, Sequence[engine.TableResult]]],
+    own_from: Quarter,
+) -> tuple[list[engine.TableResult], protection.Linked]:
+    """The release's tables under disclosure control, protected together with each other and
+    with the earlier releases (the back series, quarters before ``own_from``, is public)."""
+    tables = [replace(r, table=replace(r.table, disclosure=controls[r.table.id]))
+              if controls[r.table.id] != r.table.disclosure else r for r in raw]
+    return protection.protect(tables, release=period.label, earlier=earlier, controls=controls,
+                              public_before=own_from.label)
 
 
 def _compute_tables(
     con: duckdb.DuckDBPyConnection,
     tables: Sequence[T.TableDef],
     period: Period,
-    controls: Mapping[str, T.DisclosureControl],
     *,
     back: backseries.BackSeries | None,
     own_from: Quarter,
     series_length: int,
     bar: tqdm,  # type: ignore[type-arg]
 ) -> list[engine.TableResult]:
-    """Every table for ``period``; time-series tables start with the back series if there is one."""
+    """Every table for ``period`` (unsuppressed); time-series tables start with the back series if there is one."""
     results: list[engine.TableResult] = []
     for t in tables:
         bar.set_postfix_str(t.id)
@@ -589,7 +641,7 @@ def _compute_tables(
         res = engine.compute_table(con, t, period, series_length=length)
         if extended and back is not None:
             res = backseries.extend(res, back, own_from=own_from)
-        results.append(_controlled(res, controls[t.id]))
+        results.append(res)
         bar.update()
     return results
 
@@ -602,14 +654,20 @@ def _recompute_earlier(
     *,
     figures_store: revisions.FiguresStore,
     own_from: Quarter,
+    linked: bool = False,
 ) -> list[engine.TableResult]:
     """The earlier periods' tables (not time series) as they would be published now, to find revisions."""
     recomputed: list[engine.TableResult] = []
     for rp in revisions.revision_periods(figures_store, period):
         if rp.start < own_from.start:
             continue  # the extract does not cover that period: its figures now are not comparable
-        recomputed += [_controlled(engine.compute_table(con, t, rp), controls[t.id])
-                       for t in tables if not t.time_series]
+        raw = [engine.compute_table(con, t, rp) for t in tables if not t.time_series]
+        if linked:
+            done, _linked = _protected(raw, rp, controls, earlier=_earlier_publications(figures_store, rp),
+                                       own_from=own_from)
+            recomputed += done
+        else:
+            recomputed += [_controlled(r, controls[r.table.id]) for r in raw]
     return recomputed
 
 
@@ -628,12 +686,23 @@ def compute(
     threads: int | None = None,
     memory_limit: str = "1500MB",
     bar: tqdm | None = None,  # type: ignore[type-arg]
+    linked: bool = False,
 ) -> Computed:
     """Run the data-quality gate on the extract at ``extract_path`` (raising
     :class:`quality.QualityGateError` while a blocking check fails without an override),
     then compute every table and the key figures for ``period``; with ``figures_store``,
-    also the earlier periods' tables as they would be published now. Writes nothing."""
+    also the earlier periods' tables as they would be published now. Writes nothing.
+
+    With ``linked``, every table is protected (:data:`nrm.analytics.tables.PROTECTED`, unless
+    overridden) together with the others and with the releases in ``figures_store``
+    (:func:`nrm.analytics.protection.protect`), tables that cannot yet be are withheld, and
+    the interval attack is a blocking check: :class:`DisclosureGateError` if it narrows a
+    suppressed cell below its protection level."""
     p = parse_period(period) if isinstance(period, str) else period
+    if linked:
+        tables = [t for t in tables if t.id not in WITHHELD_WHEN_LINKED]
+        base = {t.id: T.PROTECTED for t in tables}
+        disclosure_overrides = {**base, **{k: v for k, v in (disclosure_overrides or {}).items() if k in base}}
     controls = _controls(tables, disclosure_overrides)
     bar = bar if bar is not None else _quiet()
     con = extract_io.connect(threads=threads, memory_limit=memory_limit)
@@ -651,12 +720,22 @@ def compute(
         bar.set_postfix_str("extract")
         first, last = engine.extract_date_range(con)
         own_from = backseries.first_full_quarter(first) if first is not None else p.last_quarter.next()
-        results = _compute_tables(con, tables, p, controls, back=back, own_from=own_from,
-                                  series_length=series_length, bar=bar)
+        raw = _compute_tables(con, tables, p, back=back, own_from=own_from, series_length=series_length, bar=bar)
+        bar.set_postfix_str("disclosure control")
+        disclosure_audit = None
+        if linked:
+            results, cells = _protected(raw, p, controls, earlier=_earlier_publications(figures_store, p),
+                                        own_from=own_from)
+            disclosure_audit = protection.audit(cells, releases=[p.label])
+            if not disclosure_audit.passed:
+                raise DisclosureGateError(disclosure_audit)
+        else:
+            results = [_controlled(r, controls[r.table.id]) for r in raw]
         figures = engine.key_figures(con, p)
         bar.update()
         bar.set_postfix_str("revisions")
-        recomputed = (_recompute_earlier(con, tables, p, controls, figures_store=figures_store, own_from=own_from)
+        recomputed = (_recompute_earlier(con, tables, p, controls, figures_store=figures_store, own_from=own_from,
+                                         linked=linked)
                       if figures_store is not None else [])
         bar.update()
     except BaseException:
@@ -669,7 +748,8 @@ def compute(
     )
     hasher.shutdown()
     report.extract = tuple((f.path, f.sha256) for f in extract_files)
-    return Computed(p, results, recomputed, figures, first, last, own_from, report, used, extract_files)
+    return Computed(p, results, recomputed, figures, first, last, own_from, report, used, extract_files,
+                    disclosure_audit)
 
 
 def revise(
@@ -748,6 +828,8 @@ def _table_links(computed: Computed, revised: Revised, sheet_of: Mapping[str, st
 
 
 def _suppression_note(results: Sequence[engine.TableResult]) -> str:
+    if results and all(r.table.disclosure.enabled for r in results):
+        return PROTECTION_TEXT + (f" Withheld until it can be protected in the same way: {', '.join(WITHHELD_WHEN_LINKED)}.")
     thresholds = sorted({(r.table.id, r.table.disclosure.threshold) for r in results if r.table.disclosure.enabled})
     if not thresholds:
         return "National tables are not suppressed, following Home Office practice. " \
@@ -933,6 +1015,7 @@ def publish(
     quality_overrides: Sequence[quality.Override] = (),
     linkage_input: pa.Table | None = None,
     quality_config: quality.QualityConfig | None = None,
+    linked: bool = False,
 ) -> Manifest:
     """Compute every table for ``period`` from the extract at ``extract_path`` and write
     the workbook, CSVs, charts, bulletin, quality report and manifest under ``out_dir``:
@@ -949,7 +1032,9 @@ def publish(
     earlier that have changed are marked ``[r]`` and listed, and this publication's
     figures are stored for the next one.
 
-    ``disclosure_overrides`` replaces the disclosure control of tables by id.
+    ``disclosure_overrides`` replaces the disclosure control of tables by id. ``linked``:
+    protection across linked tables and releases, checked by the interval attack (see
+    :func:`compute`).
     """
     _controls(tables, disclosure_overrides)  # an unknown table id fails before anything runs
     figures_store = storage.figures_store(store) if store is not None else None
@@ -959,7 +1044,7 @@ def publish(
         extract_path, period, tables=tables, disclosure_overrides=disclosure_overrides,
         series_length=series_length, figures_store=figures_store, back=back,
         quality_overrides=quality_overrides, linkage_input=linkage_input, quality_config=quality_config,
-        threads=threads, memory_limit=memory_limit, bar=bar,
+        threads=threads, memory_limit=memory_limit, bar=bar, linked=linked,
     )
     revised = revise(computed, figures_store=figures_store, back=back)
     computed = replace(computed, recomputed=[])  # the earlier periods' tables are not needed any more
