@@ -5,7 +5,7 @@
 For each size: a synthetic extract of 2023 (the generator's ``calibrated`` profile), then the
 year's five releases (2023-Q1 to 2023-Q4, then 2023) published one after another, each
 protected together with the releases before it (:func:`nrm.analytics.protection.protect`,
-every table at threshold 5; the first-responder table is withheld, ADR 0019). Then the attack
+every table at threshold 5; the first-responder table is withheld, ADR 0020). Then the attack
 (:func:`nrm.analytics.protection.audit_publications`, exact) on all five. The same releases
 suppressed one table at a time (the old practice, police-force table only) are attacked too.
 

@@ -573,7 +573,7 @@ def _controls(
     return {t.id: (overrides or {}).get(t.id, t.disclosure) for t in tables}
 
 
-# Under linked protection a table that cannot yet be protected cell by cell is withheld (ADR 0019).
+# Under linked protection a table that cannot yet be protected cell by cell is withheld (ADR 0020).
 WITHHELD_WHEN_LINKED = ("referrals_by_first_responder",)
 
 

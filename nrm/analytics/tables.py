@@ -86,10 +86,9 @@ class DisclosureControl:
         return self.protection or max(self.threshold - 1, 1)
 
 
-# Every table that can show a small count protects it: counts from 1 to 4 are suppressed, and
-# further cells across every linked table and release so that no suppressed count can be worked
-# out to within 4 (see nrm.analytics.protection and ADR 0013). NATIONAL (no suppression) is kept
-# for comparisons with the Home Office's unsuppressed national tables.
+# Home Office practice: the national NRM tables are published unsuppressed; tables at
+# police-force (or local-authority) level protect small counts. PROTECTED is the control every
+# table gets under linked protection (``publish(..., linked=True)``, ADR 0020).
 NATIONAL = DisclosureControl(threshold=0)
 PROTECTED = DisclosureControl(threshold=5)
 LOCAL = PROTECTED
