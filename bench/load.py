@@ -17,6 +17,7 @@ every 0.2 s). The scratch database is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import os
 import random
@@ -55,7 +56,8 @@ def _environment(database_url: str, var: Path, web_concurrency: int) -> dict[str
     env.update({
         "NRM_ENVIRONMENT": "production", "DATABASE_URL": database_url,
         "NRM_SECRET_KEY": secrets.token_urlsafe(50), "NRM_PSEUDONYMISATION_KEY": secrets.token_urlsafe(50),
-        "NRM_AUDIT_SEAL_KEY": secrets.token_urlsafe(50), "NRM_AUDIT_SEAL_DIR": str(var / "seals"),
+        "NRM_AUDIT_SEAL_KEY": secrets.token_urlsafe(50),
+        "NRM_DATA_KEYS": "1:" + base64.b64encode(secrets.token_bytes(32)).decode(), "NRM_AUDIT_SEAL_DIR": str(var / "seals"),
         "NRM_VAR_DIR": str(var), "NRM_ALLOWED_HOSTS": "127.0.0.1", "NRM_TRUSTED_PROXIES": "127.0.0.1",
         "NRM_LOG_LEVEL": "WARNING", "NRM_REQUEST_LOG": "0", "WEB_CONCURRENCY": str(web_concurrency),
         # SMTP to a port nothing listens on: the messages wait in the outbox, as in an email outage.
