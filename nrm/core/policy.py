@@ -88,9 +88,17 @@ def int_value(key: str, *, on: date) -> int:
     return int(value(key, on=on))
 
 
-def recovery_period_days(*, on: date) -> int:
-    """Minimum recovery period after a positive RG made on ``on``."""
-    return int_value("recovery_period_days", on=on)
+def for_nation(key: str, *, nation: str | None, on: date) -> str:
+    """Policy ``key`` for a nation: its own entry (``key.nation``) where one is in force, else the
+    entry for the whole of the UK. Devolved rules are data, not code branches."""
+    if nation is not None and any(e.key == f"{key}.{nation}" and e.in_force(on) for e in entries()):
+        return value(f"{key}.{nation}", on=on)
+    return value(key, on=on)
+
+
+def recovery_period_days(*, on: date, nation: str | None = None) -> int:
+    """Minimum recovery period after a positive RG made on ``on`` in ``nation`` (Scotland sets its own)."""
+    return int(for_nation("recovery_period_days", nation=nation, on=on))
 
 
 def rg_target_working_days(*, on: date) -> int:

@@ -67,10 +67,11 @@ def duty_to_notify_applies(*, nation: str, on: date) -> bool:
 # --- Recovery period and move-on support -------------------------------------------------------
 
 
-def recovery_period(*, rg_date: date, days: int | None = None) -> Period:
+def recovery_period(*, rg_date: date, days: int | None = None, nation: str | None = None) -> Period:
     """The recovery period after a positive RG on ``rg_date``: the policy's minimum in force that
-    day, or ``days`` where the case already recorded it (the value at the time of the decision)."""
-    return _period(rg_date, policy.recovery_period_days(on=rg_date) if days is None else days)
+    day in the case's ``nation``, or ``days`` where the case already recorded it (the value at the
+    time of the decision)."""
+    return _period(rg_date, policy.recovery_period_days(on=rg_date, nation=nation) if days is None else days)
 
 
 @lru_cache(maxsize=1)
@@ -153,7 +154,7 @@ def _rg_snapshot(case: DecidedCase, *, positive: bool, decided_on: date, standar
         "within_target": taken <= target_days,
     }
     if positive:
-        snapshot["recovery_period_days"] = recovery_period(rg_date=decided_on).days
+        snapshot["recovery_period_days"] = recovery_period(rg_date=decided_on, nation=case.nation).days
     return snapshot
 
 

@@ -314,7 +314,7 @@ class _CasePlanner:
         self.step(Event.RG_POSITIVE, rg_day, caseworker)
         self.decide(Stage.RG, Outcome.POSITIVE, rg_day, caseworker, None)
         plan.rg_date = rg_day
-        plan.recovery_period_days = rules.recovery_period(rg_date=rg_day).days
+        plan.recovery_period_days = rules.recovery_period(rg_date=rg_day, nation=self.case.nation).days
 
         # The recovery period, then whatever ends it.
         cg_day: date | None = row["cg_date"]

@@ -41,7 +41,7 @@ def database_invariant_violations() -> list[str]:
 
     cases: dict[Any, dict[str, Any]] = {row["id"]: dict(row) for row in Case.objects.values(
         "id", "reference", "state", "is_child", "received_on", "rg_date", "recovery_period_days", "cg_date",
-        "suspended_from", "referral__reference", "referral__is_child")}
+        "suspended_from", "referral__reference", "referral__is_child", "nation")}
     decisions = _decisions_by_case()
     problems: list[str] = []
     problems += _states(cases)
@@ -182,7 +182,7 @@ def _conclusive_grounds(cases: dict[Any, dict[str, Any]], decisions: dict[Any, l
         case_decisions = decisions.get(case["id"], [])
         rg = _rg_standing(case_decisions)
         if rg is not None:
-            days = _recovery_days(rg["decided_on"])
+            days = _recovery_days(rg["decided_on"], case["nation"])
             if case["recovery_period_days"] != days:
                 problems.append(f"Case {reference} records a recovery period of {case['recovery_period_days']} days, "
                                 f"but the policy on its reasonable grounds decision date ({_fmt(rg['decided_on'])}) "
@@ -196,7 +196,7 @@ def _conclusive_grounds(cases: dict[Any, dict[str, Any]], decisions: dict[Any, l
                                 "without a positive reasonable grounds decision before it.")
                 continue
             rg_day = case["rg_date"] or rg["decided_on"]
-            days = _recovery_days(rg_day)
+            days = _recovery_days(rg_day, case["nation"])
             if days is None:
                 problems.append(f"Case {reference} has a reasonable grounds decision on {_fmt(rg_day)}, when no "
                                 "recovery period policy was in force.")
@@ -211,11 +211,11 @@ def _conclusive_grounds(cases: dict[Any, dict[str, Any]], decisions: dict[Any, l
     return problems
 
 
-def _recovery_days(rg_day: date) -> int | None:
+def _recovery_days(rg_day: date, nation: str | None) -> int | None:
     from nrm.core import policy
 
     try:
-        return policy.recovery_period_days(on=rg_day)
+        return policy.recovery_period_days(on=rg_day, nation=nation)
     except policy.PolicyNotInForce:
         return None
 

@@ -90,7 +90,7 @@ def _case(rng: random.Random, age: int, today: date) -> CaseLoadCase:
     if _has_rg(rng, state, age):
         rg_date = min(today, received + timedelta(days=rng.randint(2, max(3, min(age, 60)))))
         if state not in RG_NEGATIVE:
-            recovery = policy.recovery_period_days(on=rg_date)
+            recovery = policy.recovery_period_days(on=rg_date, nation=nation)
     if state in CG_DECIDED and rg_date is not None and recovery is not None:
         earliest = rg_date + timedelta(days=recovery)
         if earliest > today:

@@ -220,3 +220,25 @@ def test_an_unknown_stage_is_refused() -> None:
     with pytest.raises(ValueError, match="stage"):
         rules.decision_policy_snapshot(case=case, stage="XX", positive=True, decided_on=date(2024, 1, 2),
                                        standard_code="b")
+
+
+@pytest.mark.parametrize(("nation", "rg_date", "days"), [
+    ("scotland", date(2018, 3, 31), 45),   # before the Scottish support regulations
+    ("scotland", date(2018, 4, 1), 90),    # SSI 2018/90
+    ("scotland", date(2024, 6, 3), 90),    # the UK-wide cut to 30 days does not reach Scotland's own period
+    ("england", date(2024, 6, 3), 30),
+    ("wales", date(2022, 6, 3), 45),
+    ("northern_ireland", date(2024, 6, 3), 30),
+])
+def test_the_recovery_period_is_set_by_the_nation_where_it_applies(nation: str, rg_date: date, days: int) -> None:
+    assert rules.recovery_period(rg_date=rg_date, nation=nation).days == days
+
+
+def test_a_positive_rg_in_scotland_records_scotlands_period() -> None:
+    from types import SimpleNamespace
+
+    case = SimpleNamespace(received_on=date(2024, 6, 3), nation="scotland", rg_target_date=date(2024, 6, 10),
+                           rg_date=None, recovery_period_days=None)
+    snapshot = rules.decision_policy_snapshot(case=case, stage="RG", positive=True, decided_on=date(2024, 6, 5),
+                                              standard_code="rg")
+    assert snapshot["recovery_period_days"] == 90

@@ -107,7 +107,7 @@ def test_every_generated_state_appears_with_matching_data(loaded: int, generated
             if rg.status == DecisionStatus.SERVED:
                 assert case.rg_date == row["rg_date"]
             if rg.outcome == "positive":
-                assert case.recovery_period_days == policy.recovery_period_days(on=row["rg_date"])
+                assert case.recovery_period_days == policy.recovery_period_days(on=row["rg_date"], nation=case.nation)
         if row["cg_outcome"] is not None:
             cg = by_stage["CG"]
             assert cg.decided_on == row["cg_date"]
@@ -148,7 +148,8 @@ def test_synthetic_cases_follow_the_same_rules_as_the_services(loaded: int) -> N
         assert (review.kind, review.policy, review.target_date) == (terms.kind, terms.policy, terms.target_date)
     for referral in SupportReferral.objects.select_related("case"):
         rg_date = date.fromisoformat(referral.policy["rg_date"])
-        assert referral.recovery_period_ends_on == rules.recovery_period(rg_date=rg_date).end
+        assert referral.recovery_period_ends_on == rules.recovery_period(rg_date=rg_date,
+                                                                         nation=referral.case.nation).end
         if referral.move_on_from is not None:
             assert referral.move_on_until == rules.move_on_until(cg_date=referral.move_on_from)
     assert checked

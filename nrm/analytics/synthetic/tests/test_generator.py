@@ -80,10 +80,12 @@ def test_queue_profile_recovery_period_and_cg_dates_follow_policy() -> None:
     cases = generate(Profile.QUEUE, n=3000, seed=6, start=date(2019, 5, 1), end=date(2025, 6, 30)).cases
     assert len(cases) == 3000
     recovering = [c for c in cases if c.rg_date is not None and c.state not in RG_NEGATIVE]
-    assert len({c.recovery_period_days for c in recovering}) == len(policy.schedule("recovery_period_days"))
+    every_value = {int(s.value) for s in policy.schedule("recovery_period_days")}
+    every_value |= {int(s.value) for s in policy.schedule("recovery_period_days.scotland")}
+    assert {c.recovery_period_days for c in recovering} == every_value
     for c in recovering:
         assert c.rg_date is not None
-        assert c.recovery_period_days == policy.recovery_period_days(on=c.rg_date)
+        assert c.recovery_period_days == policy.recovery_period_days(on=c.rg_date, nation=c.nation)
     concluded = [c for c in cases if c.state in CG_DECIDED and c.cg_date is not None]
     assert concluded
     for c in concluded:
