@@ -244,3 +244,24 @@ def test_an_expired_draft_has_its_data_key_destroyed(first_responder: User,
     key = DataKey.objects.get(pk=referral.data_key_id)
     assert key.wrapped == ""
     assert key.destroyed_because == "retention:expired_draft"
+
+
+def test_a_request_to_refer_past_its_retention_has_its_data_key_destroyed() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from nrm.core import policy
+
+    concern = services.concern_raise(
+        organisation=Organisation.objects.get(slug="police-e23000001"), urgency="standard",
+        summary=f"{PLANTED} seems frightened", person_details="", raiser_name="Mira", raiser_email="m@example.org",
+        raiser_phone="", raiser_role="Neighbour")
+    today = timezone.localdate()
+    days = policy.int_value("concern_retention_days", on=today)
+    assert services.concerns_clear_personal_details(today=today + timedelta(days=days)) == 0, "not yet"
+    assert services.concerns_clear_personal_details(today=today + timedelta(days=days + 1)) == 1
+    assert concern.data_key_id is not None
+    key = DataKey.objects.get(pk=concern.data_key_id)
+    assert key.wrapped == ""
+    assert key.destroyed_because == "retention:request_to_refer"
