@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 SUFFIXES = (".parquet", ".csv")
-SIBLINGS = ("duty_to_notify", "reviews", "support")
+SIBLINGS = ("duty_to_notify", "reviews", "support", "disqualifications")
 RESERVED_LABELS = ("Total", "Other", "Other nationalities")
 DEFAULT_MAX_PROBLEMS = 1000
 
@@ -60,12 +60,14 @@ DEFAULT_MAX_PROBLEMS = 1000
 
 @dataclass(frozen=True)
 class Extract:
-    """The four tables of an analytical extract, as Arrow tables."""
+    """The tables of an analytical extract, as Arrow tables."""
 
     referrals: pa.Table
     duty_to_notify: pa.Table
     reviews: pa.Table
     support: pa.Table
+    # Public order disqualification requests; empty for extracts made before the table existed.
+    disqualifications: pa.Table = field(default_factory=xs.DISQUALIFICATIONS.empty_table)
 
     def tables(self) -> dict[str, pa.Table]:
         return {
@@ -73,6 +75,7 @@ class Extract:
             "duty_to_notify": self.duty_to_notify,
             "reviews": self.reviews,
             "support": self.support,
+            "disqualifications": self.disqualifications,
         }
 
 
@@ -516,11 +519,22 @@ def _support_checks() -> list[_Check]:
     ]
 
 
+def _disqualification_checks() -> list[_Check]:
+    return [
+        *_column_checks(xs.DISQUALIFICATIONS),
+        _enum("ground", xs.DISQUALIFICATION_GROUNDS),
+        _enum("outcome", xs.DISQUALIFICATION_OUTCOMES, nullable=True),
+        *_pair("outcome", "outcome_date"),
+        _after("outcome_date", "requested_date"),
+    ]
+
+
 _CHECKS = {
     "referrals": _referral_checks,
     "duty_to_notify": _dtn_checks,
     "reviews": _review_checks,
     "support": _support_checks,
+    "disqualifications": _disqualification_checks,
 }
 _KEYS = {"referrals": "referral_id", "duty_to_notify": "report_id"}
 
@@ -642,11 +656,11 @@ def _row_problems(con: duckdb.DuckDBPyConnection, name: str, file: Path, max_pro
 def _orphan_problems(
     con: duckdb.DuckDBPyConnection, files: Mapping[str, Path], loaded: set[str], max_problems: int
 ) -> list[Problem]:
-    """Reviews and support rows whose referral is not in the (loaded) referrals."""
+    """Reviews, support and disqualification rows whose referral is not in the (loaded) referrals."""
     problems: list[Problem] = []
     if "referrals" not in loaded:
         return problems
-    for name in ("reviews", "support"):
+    for name in ("reviews", "support", "disqualifications"):
         if name not in loaded:
             continue
         sql = (

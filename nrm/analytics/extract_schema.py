@@ -127,9 +127,25 @@ SUPPORT = pa.schema(
     ]
 )
 
+# Public order disqualification requests (Nationality and Borders Act 2022, s.63): one row per
+# request, with the competent authority's decision once made.
+DISQUALIFICATION_GROUNDS = ("Public order", "Bad faith")
+DISQUALIFICATION_OUTCOMES = ("Disqualified", "Not disqualified")
+
+DISQUALIFICATIONS = pa.schema(
+    [
+        pa.field("referral_id", pa.string(), nullable=False),
+        pa.field("ground", pa.string(), nullable=False),
+        pa.field("requested_date", pa.date32(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=True),  # null while waiting for a decision
+        pa.field("outcome_date", pa.date32(), nullable=True),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "referrals": REFERRALS,
     "duty_to_notify": DUTY_TO_NOTIFY,
     "reviews": REVIEWS,
     "support": SUPPORT,
+    "disqualifications": DISQUALIFICATIONS,
 }

@@ -48,6 +48,8 @@ CLOSE = CaseAction("Close the case", "cases:close")
 REPRESENTATIVE = CaseAction("Record the person's representative", "cases:representative")
 NOTE = CaseAction("Add a note", "cases:note_new")
 RECONSIDERATION = CaseAction("Ask for the decision to be reconsidered", "cases:reconsideration")
+DISQUALIFICATION_REQUEST = CaseAction("Ask for public order disqualification", "cases:disqualification_request")
+DISQUALIFICATION_DECIDE = CaseAction("Decide the disqualification request", "cases:disqualification_decide")
 
 _DECISION_MAKER_STEPS: tuple[tuple[Event, CaseAction], ...] = (
     (Event.SUSPEND, SUSPEND),
@@ -59,7 +61,8 @@ _DECISION_MAKER_STEPS: tuple[tuple[Event, CaseAction], ...] = (
 
 
 def _authority_actions(state: State, events: set[Event], user: CaseCapabilities, *,
-                       recovery_period_running: bool) -> list[CaseAction]:
+                       recovery_period_running: bool, disqualification_requested: bool) -> list[CaseAction]:
+    may_disqualify = Event.DISQUALIFY in events
     offered: list[tuple[bool, CaseAction]] = [
         (bool(events & {Event.RG_POSITIVE, Event.RG_NEGATIVE}), RG_DECISION),
         (user.senior and Event.REVIEW_AGREE in events and state in stages.RG_REVIEW, RG_REVIEW),
@@ -67,23 +70,29 @@ def _authority_actions(state: State, events: set[Event], user: CaseCapabilities,
         (state in stages.INFORMATION_REQUEST_STATES, INFORMATION_REQUEST),
         (user.senior and state in stages.OPEN, ALLOCATE),
         *((event in events, action) for event, action in _DECISION_MAKER_STEPS),
+        (may_disqualify and not disqualification_requested, DISQUALIFICATION_REQUEST),
+        (may_disqualify and disqualification_requested and user.senior, DISQUALIFICATION_DECIDE),
         (state != State.CLOSED, REPRESENTATIVE),
         (True, NOTE),
     ]
     return [action for show, action in offered if show]
 
 
-def actions_for(state: State, user: CaseCapabilities, *, recovery_period_running: bool = False) -> list[CaseAction]:
+def actions_for(state: State, user: CaseCapabilities, *, recovery_period_running: bool = False,
+                disqualification_requested: bool = False) -> list[CaseAction]:
     """The actions a case page offers ``user`` on a case in ``state``, in the order shown.
 
     No conclusive grounds decision is offered while the recovery period runs (the rules'
-    ``recovery_period``): the form would only be refused when sent.
+    ``recovery_period``): the form would only be refused when sent. A public order disqualification
+    request is offered while the case may be disqualified and none waits for a decision; deciding
+    one (``disqualification_requested``) is offered to seniors.
     """
     state = State(state)
     events = set(allowed_events(state))
     actions: list[CaseAction] = []
     if user.decision_maker or user.senior:
-        actions.extend(_authority_actions(state, events, user, recovery_period_running=recovery_period_running))
+        actions.extend(_authority_actions(state, events, user, recovery_period_running=recovery_period_running,
+                                          disqualification_requested=disqualification_requested))
     if user.reconsideration and Event.REQUEST_RECONSIDERATION in events:
         actions.append(RECONSIDERATION)
     return actions

@@ -79,6 +79,17 @@ class DisqualifyForm(GovukForm):
     reason = _text("Enter the reasons for disqualification")
 
 
+DISQUALIFICATION_DECISIONS = (("disqualify", "Disqualify the person"),
+                              ("do_not_disqualify", "Do not disqualify the person"))
+
+
+class DisqualificationDecisionForm(GovukForm):
+    ground = forms.ChoiceField(choices=DISQUALIFICATION_DECISIONS, error_messages={
+        "required": "Select whether to disqualify the person",
+        "invalid_choice": "Select whether to disqualify the person"})
+    reason = _text("Enter the reasons for the decision")
+
+
 class AllocateForm(GovukForm):
     caseworker = forms.CharField(required=False)
 

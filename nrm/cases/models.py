@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from nrm.cases import stages
 from nrm.cases.lifecycle import State
@@ -214,3 +215,34 @@ class StatusChange(BaseModel):
 class DisqualificationGround(models.TextChoices):
     PUBLIC_ORDER = "public_order", "Threat to public order (Nationality and Borders Act 2022, section 63)"
     BAD_FAITH = "bad_faith", "Claim to be a victim made in bad faith (Nationality and Borders Act 2022, section 63)"
+
+
+class DisqualificationRequestStatus(models.TextChoices):
+    REQUESTED = "requested", "Waiting for a decision"
+    DISQUALIFIED = "disqualified", "Disqualified"
+    NOT_DISQUALIFIED = "not_disqualified", "Not disqualified"
+
+
+class DisqualificationRequest(BaseModel):
+    """A request to disqualify the person on public order or bad faith grounds (Nationality and
+    Borders Act 2022, s.63), and the competent authority's decision on it. The status changes only
+    through ``nrm/cases/disqualification.py``."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="disqualification_requests")
+    ground = models.CharField(max_length=16, choices=DisqualificationGround.choices)
+    grounds = models.TextField()
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_on = models.DateField()
+    status = models.CharField(max_length=16, choices=DisqualificationRequestStatus.choices,
+                              default=DisqualificationRequestStatus.REQUESTED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_on = models.DateField(null=True, blank=True)
+    reasons = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(status="requested"),
+                                    name="one_open_disqualification_request_per_case"),
+        ]

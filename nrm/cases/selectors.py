@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -31,6 +31,8 @@ from nrm.cases.models import (
     Decision,
     DecisionLetter,
     DecisionStatus,
+    DisqualificationRequest,
+    DisqualificationRequestStatus,
     InformationRequest,
     InformationRequestStatus,
     Outcome,
@@ -545,6 +547,7 @@ class CaseDetail:
     rg_target: RgTarget | None = None
     recovery_period_ends: date | None = None
     support: list[CaseSupport] = field(default_factory=list)
+    disqualification_requests: list[DisqualificationRequest] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -573,6 +576,12 @@ def case_support(case: Case) -> list[CaseSupport]:
         referred_on=r.referred_on, recovery_period_ends_on=r.recovery_period_ends_on, move_on_until=r.move_on_until,
         ended_on=r.ended_on, end_reason=r.get_end_reason_display() if r.end_reason else "",
     ) for r in referrals]
+
+
+def open_disqualification_request(case: Case) -> DisqualificationRequest | None:
+    """The case's public order disqualification request that waits for a decision, if any."""
+    return (DisqualificationRequest.objects.filter(case=case, status=DisqualificationRequestStatus.REQUESTED)
+            .select_related("raised_by").first())
 
 
 def recovery_period_end(case: Case) -> date | None:
@@ -614,6 +623,8 @@ def case_detail(user: Any, case: Case, *, today: date | None = None) -> CaseDeta
         detail.contributions = list(case.referral.contributions.all().order_by("created_at"))
         detail.timeline = case_timeline(case)
         detail.support = case_support(case)
+        detail.disqualification_requests = list(DisqualificationRequest.objects.filter(case=case).select_related(
+            "raised_by", "decided_by").order_by("raised_on", "created_at"))
     return detail
 
 
@@ -789,3 +800,29 @@ def dashboard_forecast(competent_authority: str, *, today: date | None = None, w
 def dashboard_authorities(user: Any) -> list[str]:
     """The competent authorities whose dashboard ``user`` may see (seniors only)."""
     return sorted(access.competent_authorities_for(user, Capability.SUPERVISE_CASES))
+
+
+# --- Analytical extract -----------------------------------------------------------------------
+
+_EXTRACT_GROUNDS = {"public_order": "Public order", "bad_faith": "Bad faith"}
+_EXTRACT_OUTCOMES = {DisqualificationRequestStatus.DISQUALIFIED: "Disqualified",
+                     DisqualificationRequestStatus.NOT_DISQUALIFIED: "Not disqualified"}
+
+
+def disqualification_extract_rows(*, as_of: date, referral_id: Callable[[Any], str]) -> list[dict[str, Any]]:
+    """Public order disqualification requests raised by ``as_of``, shaped like
+    ``nrm.analytics.extract_schema.DISQUALIFICATIONS``; a decision after ``as_of`` is left out.
+    ``referral_id(case)`` gives the id the referrals table uses."""
+    rows: list[dict[str, Any]] = []
+    requests = (DisqualificationRequest.objects.filter(raised_on__lte=as_of).select_related("case")
+                .order_by("raised_on", "created_at"))
+    for request in requests:
+        decided = request.decided_on is not None and request.decided_on <= as_of
+        rows.append({
+            "referral_id": referral_id(request.case),
+            "ground": _EXTRACT_GROUNDS[request.ground],
+            "requested_date": request.raised_on,
+            "outcome": _EXTRACT_OUTCOMES.get(DisqualificationRequestStatus(request.status)) if decided else None,
+            "outcome_date": request.decided_on if decided else None,
+        })
+    return rows

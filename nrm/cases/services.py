@@ -24,14 +24,24 @@ from django.utils import timezone
 
 from nrm.audit.services import audit_record
 from nrm.cases import access, stages
+from nrm.cases.disqualification import OPEN_STATES as DISQUALIFICATION_OPEN
+from nrm.cases.disqualification import (
+    DecideFacts,
+    RaiseFacts,
+    RequestEvent,
+    RequestState,
+    may_raise,
+    next_request_state,
+)
 from nrm.cases.letters import letter_notice, letters_issue
-from nrm.cases.lifecycle import CaseFacts, Event, State, next_state, reactivation_target
+from nrm.cases.lifecycle import CaseFacts, Event, State, allowed_events, next_state, reactivation_target
 from nrm.cases.models import (
     Case,
     CaseNote,
     Decision,
     DecisionStatus,
     DisqualificationGround,
+    DisqualificationRequest,
     InformationRequest,
     InformationRequestStatus,
     Outcome,
@@ -693,6 +703,54 @@ def case_disqualify(*, case: Case, actor: Any, ground: str, reasons: str) -> Cas
             outbox_add(kind=MessageKind.DECISION_LETTER, subject=subject,
                        body=body, recipient_email=case.representative_email, about=case)
     return case
+
+
+def disqualification_request_raise(*, case: Case, raised_by: Any, ground: str, grounds: str,
+                                   today: date | None = None) -> DisqualificationRequest:
+    """Someone at the competent authority asks for the person to be disqualified on public order or
+    bad faith grounds (s.63), with the grounds; a senior decision maker decides. Audited."""
+    _require_decision_maker(raised_by, case, "ask for this person to be disqualified")
+    try:
+        chosen = DisqualificationGround(ground)
+    except ValueError:
+        raise ServiceError("Select the ground for disqualification.", field="ground") from None
+    day = today or timezone.localdate()
+    with _changing(case):
+        may_raise(RaiseFacts(
+            section_63_applies=rules.public_order_disqualification_applies(on=day),
+            case_may_be_disqualified=Event.DISQUALIFY in allowed_events(State(case.state)),
+            open_request=DisqualificationRequest.objects.filter(
+                case=case, status__in=[str(s) for s in DISQUALIFICATION_OPEN]).exists(),
+            grounds=grounds))
+        request = DisqualificationRequest.objects.create(case=case, ground=chosen.value, grounds=grounds.strip(),
+                                                         raised_by=raised_by, raised_on=day)
+        audit_record(actor=raised_by, action="case.disqualification_requested", target=request, case=case,
+                     after={"ground": chosen.value, "raised_on": day})
+    return request
+
+
+def disqualification_request_decide(*, request: DisqualificationRequest, decided_by: Any, disqualify: bool,
+                                    reasons: str, today: date | None = None) -> DisqualificationRequest:
+    """A senior decision maker who did not raise the request decides it, with reasons. To
+    disqualify is ``case_disqualify`` (the case's table, the letters, and the end of support)."""
+    case = request.case
+    _require_senior(decided_by, case, "decide a disqualification request")
+    day = today or timezone.localdate()
+    with transaction.atomic():
+        request = DisqualificationRequest.objects.select_for_update().get(pk=request.pk)
+        request.status = next_request_state(
+            RequestState(request.status),
+            RequestEvent.DISQUALIFY if disqualify else RequestEvent.DO_NOT_DISQUALIFY,
+            DecideFacts(reasons=reasons, decided_by_raiser=request.raised_by_id == decided_by.pk))
+        request.decided_by = decided_by
+        request.decided_on = day
+        request.reasons = reasons.strip()
+        request.save()
+        audit_record(actor=decided_by, action="case.disqualification_decided", target=request, case=case,
+                     after={"status": request.status, "decided_on": day})
+        if disqualify:
+            case_disqualify(case=case, actor=decided_by, ground=request.ground, reasons=request.reasons)
+    return request
 
 
 def case_close(*, case: Case, actor: Any, reason: str) -> Case:

@@ -20,9 +20,11 @@ from nrm.audit.services import audit_record
 from nrm.cases import access, selectors, services, stages
 from nrm.cases.actions import actions_for
 from nrm.cases.forms import (
+    DISQUALIFICATION_DECISIONS,
     AllocateForm,
     AnswerForm,
     DecisionForm,
+    DisqualificationDecisionForm,
     DisqualifyForm,
     InformationRequestForm,
     NoteForm,
@@ -283,7 +285,8 @@ def _recovery_period_running(case: Case) -> bool:
 def _actions(request: HttpRequest, case: Case) -> list[dict[str, str]]:
     """Links to the steps the page offers (``actions_for``); guards are checked when a step is taken."""
     offered = actions_for(State(case.state), access.case_capabilities(request.user, case),
-                          recovery_period_running=_recovery_period_running(case))
+                          recovery_period_running=_recovery_period_running(case),
+                          disqualification_requested=selectors.open_disqualification_request(case) is not None)
     return [{"text": a.text, "href": reverse(a.url_name, kwargs={"case_id": case.pk}), "url_name": a.url_name}
             for a in offered]
 
@@ -613,6 +616,54 @@ def disqualify(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
                              "and Borders Act 2022, section 63).",
                         warning="The reasons are sent to the first responder and the person's representative.",
                         grounds=list(DisqualificationGround.choices))
+
+
+_S63_LEAD = ("After a positive reasonable grounds decision, the competent authority may decide that the person is "
+             "disqualified from the protections of the recovery period on public order or bad faith grounds "
+             "(Nationality and Borders Act 2022, section 63).")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disqualification_request(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    from nrm.cases.models import DisqualificationGround
+
+    case = _authority_case(request, case_id)
+
+    def act(form: django_forms.Form) -> str:
+        services.disqualification_request_raise(case=case, raised_by=request.user, ground=form.cleaned_data["ground"],
+                                                grounds=form.cleaned_data["reason"])
+        return "Your request has been sent. A senior decision maker will decide whether to disqualify the person"
+
+    return _reason_page(request, case, form_class=DisqualifyForm, act=act, page="disqualification_request",
+                        title="Ask for public order disqualification", label="Grounds for disqualification",
+                        button="Send the request", lead=_S63_LEAD + " A senior decision maker decides.",
+                        grounds=list(DisqualificationGround.choices))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disqualification_decide(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = _authority_case(request, case_id)
+    pending = selectors.open_disqualification_request(case)
+    if pending is None:  # decided already, or never asked for: the case page says which
+        return redirect("cases:detail", case_id=case.pk)
+
+    def act(form: django_forms.Form) -> str:
+        disqualify = form.cleaned_data["ground"] == "disqualify"
+        services.disqualification_request_decide(request=pending, decided_by=request.user, disqualify=disqualify,
+                                                 reasons=form.cleaned_data["reason"])
+        return ("The person has been disqualified and the first responder told, with the reasons" if disqualify
+                else "You decided not to disqualify the person. The reasons are recorded")
+
+    return _reason_page(request, case, form_class=DisqualificationDecisionForm, act=act,
+                        page="disqualification_decide", title="Decide the disqualification request",
+                        label="Reasons for the decision", button="Record the decision",
+                        lead=(f"{pending.raised_by} asked on {pending.raised_on:%d %B %Y} for the person to be "
+                              f"disqualified: {pending.get_ground_display()}. Their grounds: {pending.grounds}"),
+                        warning="A decision to disqualify is sent, with the reasons, to the first responder and "
+                                "the person's representative, and ends the person's support.",
+                        grounds=list(DISQUALIFICATION_DECISIONS))
 
 
 @login_required

@@ -9,6 +9,7 @@ this module is imported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from django.core.paginator import Paginator
 from nrm.core.input import has_unsafe_characters
 
 PAGE_SIZE = 50
+_PAGE = re.compile(r"[0-9]{1,6}")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class ListPage:
 def page_number(value: Any) -> int:
     """The page asked for, from a query string value: a positive whole number, else 1."""
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 10**6 else 1
+    # ASCII digits only: str.isdigit also accepts superscripts and other scripts' digits.
+    return int(text) if _PAGE.fullmatch(text) and int(text) > 0 else 1
 
 
 def paginate(rows: Sequence[Any] | Any, value: Any, *, page_size: int | None = None) -> ListPage:

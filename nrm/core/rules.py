@@ -167,3 +167,9 @@ def _cg_snapshot(case: DecidedCase, *, positive: bool, decided_on: date, standar
     if not positive:
         snapshot["independent_review_mode"] = review_route(decided_on=decided_on).value
     return snapshot
+
+
+def public_order_disqualification_applies(*, on: date) -> bool:
+    """Whether a person may be disqualified on public order or bad faith grounds on ``on``
+    (Nationality and Borders Act 2022, s.63, from 30 January 2023; dated policy)."""
+    return policy.value("public_order_disqualification", on=on) == "yes"

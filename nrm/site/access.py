@@ -77,9 +77,10 @@ PAGES: Mapping[str, Needs] = {
     **dict.fromkeys([
         "cases:rg_decision", "cases:cg_decision", "cases:rfi_new", "cases:rfi_close", "cases:note_new",
         "cases:withdraw", "cases:suspend", "cases:reactivate", "cases:disqualify", "cases:close",
+        "cases:disqualification_request",
         "cases:representative",
     ], _CASEWORK),
-    **dict.fromkeys(["cases:allocate", "cases:allocate_bulk", "cases:dashboard", "reviews:second_line_list",
+    **dict.fromkeys(["cases:allocate", "cases:allocate_bulk", "cases:dashboard", "cases:disqualification_decide", "reviews:second_line_list",
                      "reviews:second_line_review", "reviews:case_review"], _needs(C.SUPERVISE_CASES)),
     # Reviews: panels, and the dashboard of those who run them.
     **dict.fromkeys(["reviews:panel_list", "reviews:panel_review", "reviews:panel_papers"], _PANEL),

@@ -246,7 +246,8 @@ def build_linkage_input(*, as_of: date | None = None) -> pa.Table:
 
 
 def build_extract(*, as_of: date | None = None) -> Extract:
-    """The four tables of the analytical extract as at ``as_of`` (default today)."""
+    """The tables of the analytical extract as at ``as_of`` (default today)."""
+    from nrm.cases.selectors import disqualification_extract_rows
     from nrm.reviews.selectors import reviews_extract_rows
     from nrm.support.selectors import support_extract_rows
 
@@ -260,4 +261,6 @@ def build_extract(*, as_of: date | None = None) -> Extract:
         duty_to_notify=pa.Table.from_pylist(_duty_to_notify_rows(day), schema=xs.DUTY_TO_NOTIFY),
         reviews=pa.Table.from_pylist(reviews_extract_rows(as_of=day, referral_id=reference), schema=xs.REVIEWS),
         support=pa.Table.from_pylist(support_extract_rows(as_of=day, referral_id=reference), schema=xs.SUPPORT),
+        disqualifications=pa.Table.from_pylist(disqualification_extract_rows(as_of=day, referral_id=reference),
+                                               schema=xs.DISQUALIFICATIONS),
     )

@@ -10,7 +10,7 @@ from nrm.core.pagination import SEARCH_LIMIT, govuk_pagination, page_number, pag
 
 def test_page_numbers_from_the_query_string() -> None:
     assert page_number("3") == 3
-    for value in (None, "", "0", "-1", "two", "1.5", "9" * 40):
+    for value in (None, "", "0", "-1", "two", "1.5", "9" * 40, "\u00b9", "\u0663"):
         assert page_number(value) == 1
 
 

@@ -35,7 +35,7 @@ from nrm.accounts.models import User
 from nrm.accounts.roles import Role
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, DecisionLetter, InformationRequest
-from nrm.cases.services import information_request_send
+from nrm.cases.services import disqualification_request_raise, information_request_send
 from nrm.cases.tests.factories import make_case, make_staff
 from nrm.core.input import shown_back
 from nrm.notify.services import outbox_add
@@ -133,9 +133,14 @@ def _case_objects(first_responder: User, senior: User, caseworker: User) -> dict
     def made(state: State) -> Case:
         return make_case(state, first_responder=first_responder, senior=senior, decision_maker=caseworker)
 
+    # A public order disqualification request waiting for a senior's decision.
+    disqualification = made(State.AWAITING_CG)
+    disqualification_request_raise(case=disqualification, raised_by=caseworker, ground="public_order",
+                                   grounds="Convicted of a serious offence.")
     return {
         "awaiting_rg": awaiting_rg,
         "awaiting_cg": made(State.AWAITING_CG),
+        "disqualification": disqualification,
         "suspended": made(State.SUSPENDED),
         "negative_rg": made(State.NEGATIVE_RG),
         "second_line": made(State.CG_UNDER_REVIEW),
@@ -214,6 +219,8 @@ def _build_world(make_user: Any) -> World:
     world.values["cases:rg_review"] = {"case_id": cases["rg_review"].pk}
     world.values["cases:reactivate"] = {"case_id": cases["suspended"].pk}
     world.values["cases:reconsideration"] = {"case_id": cases["negative_rg"].pk}
+    world.values["cases:disqualification_request"] = {"case_id": cases["awaiting_cg"].pk}
+    world.values["cases:disqualification_decide"] = {"case_id": cases["disqualification"].pk}
     world.values["cases:letter"] = world.values["cases:letter_pdf"] = {"case_id": letter.decision.case_id}
     return world
 
