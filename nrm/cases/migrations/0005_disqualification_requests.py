@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_queue_covering_indexes'),
+        ('cases', '0004_sealed_personal_data'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
