@@ -1,3 +1,4 @@
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,13 @@ def test_a_bad_database_url_gets_a_clear_message(url: str) -> None:
     assert result.returncode == 2, result.stderr
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db
+def test_commands_on_the_embedded_database_print_no_index_warnings() -> None:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    err = io.StringIO()
+    call_command("check", databases=["default"], stdout=out, stderr=err)
+    assert "W040" not in out.getvalue() + err.getvalue()
