@@ -368,7 +368,15 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("NRM_FROM_EMAIL", "no-reply@open-nrm.invalid")
+# GOV.UK Notify: with an API key, outbox email goes through Notify (nrm.notify.govuk) instead of
+# the email backend above; a template id per message kind (JSON: {"receipt": "<id>", ...,
+# "default": "<id>"}), each template taking ((subject)), ((body)) and ((link)). Delivery receipts
+# are accepted at /notify/receipts from a caller that sends NRM_NOTIFY_RECEIPT_TOKEN as its bearer token.
 NOTIFY_API_KEY = os.environ.get("NRM_NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = os.environ.get("NRM_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TEMPLATES = os.environ.get("NRM_NOTIFY_TEMPLATES", "{}")
+NOTIFY_RECEIPT_TOKEN = os.environ.get("NRM_NOTIFY_RECEIPT_TOKEN", "")
+NOTIFY_TIMEOUT_SECONDS = int(os.environ.get("NRM_NOTIFY_TIMEOUT_SECONDS", "20"))
 SERVICE_NAME = "Refer a potential victim of modern slavery"
 SERVICE_PHASE = "beta"
 PUBLISHED_DATA_DIR = Path(os.environ.get("NRM_PUBLISHED_DATA_DIR", BASE_DIR / "data" / "published"))

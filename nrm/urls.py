@@ -10,6 +10,7 @@ urlpatterns = [
     path("inbox/", include("nrm.referrals.inbox_urls")),
     path("statistics/", include("nrm.stats.urls")),
     path("api/v1/", include("nrm.api.urls")),
+    path("notify/", include("nrm.notify.urls")),
 ]
 
 handler404 = "nrm.site.views.not_found"

@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
+from nrm.notify.govuk import PermanentFailure, notify_enabled, notify_send
 from nrm.notify.models import MessageStatus, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -101,12 +102,21 @@ def _email(message: OutboxMessage) -> EmailMessage:
     )
 
 
-def _record_sent(message: OutboxMessage) -> None:
+def _record_sent(message: OutboxMessage, *, provider_id: str = "") -> None:
     """Mark sent and release the claim in one statement. Whoever holds the claim now, the
     message has gone, so it is recorded as sent."""
     now = timezone.now()
     OutboxMessage.objects.filter(pk=message.pk).exclude(status=MessageStatus.SENT).update(
         status=MessageStatus.SENT, sent_at=now, last_error="", claimed_by="", claimed_until=None,
+        next_attempt_at=None, updated_at=now, provider_id=provider_id,
+    )
+
+
+def _record_rejection(message: OutboxMessage, *, worker_id: str, error: BaseException) -> None:
+    """The provider refused the message for good: recorded, released, never retried."""
+    now = timezone.now()
+    OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker_id).exclude(status=MessageStatus.SENT).update(
+        status=MessageStatus.REJECTED, last_error=str(error)[:2000], claimed_by="", claimed_until=None,
         next_attempt_at=None, updated_at=now,
     )
 
@@ -134,14 +144,27 @@ def outbox_deliver(*, message: OutboxMessage, worker_id: str) -> bool:
         logger.warning("Outbox message %s: claim ran out before sending; left to the next claim", message.pk)
         return False
     try:
-        if message.recipient_email:
-            _email(message).send(fail_silently=False)
+        provider_id = _send(message)
+    except PermanentFailure as exc:
+        logger.error("Outbox message %s rejected by the provider; not retried: %s", message.pk, exc)
+        _record_rejection(message, worker_id=worker_id, error=exc)
+        return False
     except Exception as exc:  # a transport failure is recorded and retried, never lost
         logger.warning("Outbox message %s not sent (attempt %s); will retry", message.pk, message.attempts)
         _record_failure(message, worker_id=worker_id, error=exc)
         return False
-    _record_sent(message)
+    _record_sent(message, provider_id=provider_id)
     return True
+
+
+def _send(message: OutboxMessage) -> str:
+    """Send by GOV.UK Notify when it is configured, else by the email backend; the provider's id."""
+    if not message.recipient_email:
+        return ""
+    if notify_enabled():
+        return notify_send(message, reference=idempotency_key(message))
+    _email(message).send(fail_silently=False)
+    return ""
 
 
 def outbox_send_one(*, message_id: UUID | str, worker_id: str | None = None) -> bool:

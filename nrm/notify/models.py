@@ -31,6 +31,18 @@ class MessageStatus(models.TextChoices):
     PENDING = "pending", "Waiting to send"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # The provider refused it for good (GOV.UK Notify's 400 or 403): recorded, never retried.
+    REJECTED = "rejected", "Rejected by the provider"
+
+
+class DeliveryStatus(models.TextChoices):
+    """What the provider's delivery receipt said (GOV.UK Notify's final email statuses)."""
+
+    UNKNOWN = "", "No receipt yet"
+    DELIVERED = "delivered", "Delivered"
+    PERMANENT_FAILURE = "permanent-failure", "Email address does not exist"
+    TEMPORARY_FAILURE = "temporary-failure", "Inbox full or not accepting email"
+    TECHNICAL_FAILURE = "technical-failure", "Provider's technical failure"
 
 
 class OutboxMessage(BaseModel):
@@ -62,6 +74,10 @@ class OutboxMessage(BaseModel):
     claimed_until = models.DateTimeField(null=True, blank=True)
     # After a failed attempt, not before this time (back-off).
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The provider's id for the sent message, and its delivery receipt.
+    provider_id = models.CharField(max_length=64, blank=True)
+    delivery_status = models.CharField(max_length=20, choices=DeliveryStatus.choices, blank=True, default="")
+    delivery_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from nrm.accounts.capabilities import Capability, organisations_with
-from nrm.notify.models import MessageStatus, OutboxMessage, WorkerHeartbeat
+from nrm.notify.models import DeliveryStatus, MessageStatus, OutboxMessage, WorkerHeartbeat
 
 
 def inbox_for(user: Any) -> QuerySet[OutboxMessage]:
@@ -46,3 +46,12 @@ def workers_alive(*, since: datetime) -> tuple[int, datetime | None]:
     alive = WorkerHeartbeat.objects.filter(seen_at__gte=since, stopped_at__isnull=True).count()
     latest = WorkerHeartbeat.objects.aggregate(latest=Max("seen_at"))["latest"]
     return alive, latest
+
+
+def outbox_undeliverable() -> QuerySet[OutboxMessage]:
+    """Messages that will not arrive and will not be retried: refused by the provider (a 400 or
+    403 from GOV.UK Notify), or reported by a delivery receipt as a permanent failure (the address
+    does not exist). Someone has to find another way to reach the recipient."""
+    return OutboxMessage.objects.filter(
+        Q(status=MessageStatus.REJECTED) | Q(delivery_status=DeliveryStatus.PERMANENT_FAILURE)
+    ).select_related("recipient_organisation").order_by("created_at")

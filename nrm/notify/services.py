@@ -7,6 +7,7 @@ import re
 from datetime import date
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils import timezone
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
 from nrm.notify.delivery import outbox_send_due, outbox_send_one
-from nrm.notify.models import MessageKind, OutboxMessage
+from nrm.notify.models import DeliveryStatus, MessageKind, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +140,30 @@ def outbox_send_pending(*, worker_id: str | None = None) -> int:
     while sent := outbox_send_due(worker_id=worker_id, limit=50):
         total += sent
     return total
+
+
+def outbox_record_receipt(*, reference: str, provider_id: str, status: str) -> OutboxMessage | None:
+    """Record a provider's delivery receipt on the message it is about (found by the reference it
+    was sent with, the message id, or else by the provider's id); None if there is no such message.
+    A receipt for a status this service does not know raises ``ValueError``."""
+    if status not in DeliveryStatus.values or not status:
+        raise ValueError(f"Unknown delivery status {status!r}")
+    message = _message_for_receipt(reference=reference, provider_id=provider_id)
+    if message is None:
+        return None
+    message.delivery_status = status
+    message.delivery_recorded_at = timezone.now()
+    if provider_id and not message.provider_id:
+        message.provider_id = provider_id[:64]
+    message.save(update_fields=["delivery_status", "delivery_recorded_at", "provider_id", "updated_at"])
+    return message
+
+
+def _message_for_receipt(*, reference: str, provider_id: str) -> OutboxMessage | None:
+    try:
+        by_reference = OutboxMessage.objects.filter(pk=UUID(reference)).first() if reference else None
+    except ValueError:
+        by_reference = None
+    if by_reference is not None or not provider_id:
+        return by_reference
+    return OutboxMessage.objects.filter(provider_id=provider_id).first()

@@ -57,6 +57,8 @@ PAGES: Mapping[str, Needs] = {
         "referrals:concern_new", "referrals:concern_sent",
         "stats:publications", "stats:publication", "stats:download", "api:schema",
     ], PUBLIC),
+    # GOV.UK Notify's delivery receipts: no user, the caller's bearer token (nrm.notify.views).
+    "notify:receipts": PUBLIC,
     "accounts:change_password": SIGNED_IN,
     # Referrals: first responders refer; contributors add to drafts they were invited to.
     **dict.fromkeys(["referrals:list", "referrals:invitation", "referrals:contribute"], _DRAFTS),
@@ -93,8 +95,8 @@ PAGES: Mapping[str, Needs] = {
     **dict.fromkeys(["stats:feedback", "stats:questions", "api:stats_questions"], _needs(C.ANALYSE)),
 }
 
-# Namespaces whose views authenticate their own clients (tokens) and refuse with 403 themselves.
-SELF_AUTHENTICATING = frozenset({"api"})
+# Namespaces whose views authenticate their own clients (tokens) and refuse with 401 or 403 themselves.
+SELF_AUTHENTICATING = frozenset({"api", "notify"})
 
 
 def needs(view_name: str) -> Needs | None:

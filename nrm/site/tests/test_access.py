@@ -170,6 +170,8 @@ def _own(role: Role, pattern: RoutePattern, world: World) -> bool:
 def _expected(role: Role | None, pattern: RoutePattern, method: str, *, own: bool) -> set[int]:
     needs = PAGES[pattern.name]
     api = pattern.name.split(":")[0] in SELF_AUTHENTICATING
+    if needs == PUBLIC and pattern.name.startswith("notify:"):
+        return {401}  # a provider's callback, which refuses any request without its bearer token
     if needs == PUBLIC:
         return {200, 302, 400, 404, 405, 410} if pattern.params else ({200, 302, 400, 405} if method == "post" else {200, 302})
     if role is None:
