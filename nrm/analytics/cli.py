@@ -160,6 +160,12 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if source == "db":
         err.write("--source db needs the service's database: run it as 'nrm stats publish --source db'\n")
         return 2
+    problems = extract_io.validate(source)
+    if problems:  # the same check as `nrm stats import`: named rows and columns, not a conversion traceback
+        err.write(f"The extract {source} cannot be published; fix these first:\n")
+        for problem in problems:
+            err.write(f"  {problem}\n")
+        return 1
     overrides = {t: DisclosureControl(threshold=n) for t, n in options.threshold}
     if options.override and not (options.by or "").strip():
         err.write("--override needs --by NAME: who decided to publish despite the failing check\n")

@@ -155,19 +155,28 @@ def _duck_type(t: pa.DataType) -> str:
     return "VARCHAR"
 
 
-def _csv_columns(schema: pa.Schema) -> str:
-    return "{" + ", ".join(f"{_sql_str(f.name)}: {_sql_str(_duck_type(f.type))}" for f in schema) + "}"
-
-
 def _relation_sql(path: Path, schema: pa.Schema) -> str:
     """SQL reading one extract file with the schema's column names and types."""
     cols = ", ".join(f'CAST("{f.name}" AS {_duck_type(f.type)}) AS "{f.name}"' for f in schema)
     if path.suffix.lower() == ".parquet":
         return f"SELECT {cols} FROM read_parquet({_sql_str(str(path))})"  # noqa: S608
+    # A CSV is read by its header's names: columns in another order are read right, and a missing
+    # column is an error naming it (``validate`` runs first and lists every problem plainly).
+    header = _csv_header(path)
+    missing = [f.name for f in schema if f.name not in header]
+    if missing:
+        raise ExtractError(f"{path.name} has no column {', '.join(missing)}")
+    types = {f.name: _duck_type(f.type) for f in schema}
+    columns = "{" + ", ".join(f"{_sql_str(name)}: {_sql_str(types.get(name, 'VARCHAR'))}" for name in header) + "}"
     return (
         f"SELECT {cols} FROM read_csv({_sql_str(str(path))}, header = true, auto_detect = false, "  # noqa: S608
-        f"delim = ',', quote = '\"', escape = '\"', dateformat = '%Y-%m-%d', columns = {_csv_columns(schema)})"
+        f"delim = ',', quote = '\"', escape = '\"', dateformat = '%Y-%m-%d', columns = {columns})"
     )
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return next(csv.reader(fh), [])
 
 
 def connect(threads: int | None = None, memory_limit: str = "1500MB") -> duckdb.DuckDBPyConnection:

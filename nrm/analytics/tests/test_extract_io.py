@@ -4,6 +4,7 @@ import argparse
 import csv
 import io
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -186,3 +187,47 @@ def test_cli_rejects_a_bad_period(extract_path: Path, tmp_path: Path, capsys: py
     with pytest.raises(SystemExit):
         parser.parse_args(["publish", "--period", "2023-Q7", "--source", str(extract_path), "--out", str(tmp_path)])
     assert "expected a quarter like '2023-Q4'" in capsys.readouterr().err
+
+
+def _rewrite_columns(path: Path, order: Callable[[list[str]], list[str]]) -> None:
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+        header = list(reader.fieldnames or [])
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=order(header), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_a_csv_extract_is_read_by_its_column_names_in_any_order(tmp_path: Path, extract_csv_path: Path) -> None:
+    reordered = _copy_csv(extract_csv_path, tmp_path, "reordered")
+    for f in extract_io.sibling_paths(reordered).values():
+        _rewrite_columns(f, lambda header: list(reversed(header)))
+    assert extract_io.validate(reordered) == []
+    mine, theirs = extract_io.sibling_paths(reordered), extract_io.sibling_paths(extract_csv_path)
+    for table in ("referrals", "reviews", "support"):
+        assert extract_io.read_table(mine[table], table).equals(extract_io.read_table(theirs[table], table))
+    con = extract_io.connect()
+    extract_io.attach(con, reordered)
+    mine = con.execute("SELECT count(*), count(rg_date), min(referral_date) FROM referrals").fetchone()
+    con2 = extract_io.connect()
+    extract_io.attach(con2, extract_csv_path)
+    assert mine == con2.execute("SELECT count(*), count(rg_date), min(referral_date) FROM referrals").fetchone()
+
+
+def test_publishing_an_extract_with_a_missing_column_names_it(tmp_path: Path, extract_csv_path: Path) -> None:
+    import io
+
+    from nrm.analytics import cli
+
+    broken = _copy_csv(extract_csv_path, tmp_path, "broken")
+    _rewrite_columns(broken, lambda header: [c for c in header if c != "gender"])
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(["publish", "--source", str(broken), "--period", "2023-Q4", "--out", str(tmp_path / "out"),
+                       "--no-store", "--no-progress"], stdout=out, stderr=err)
+    assert status == 1
+    assert "gender" in err.getvalue()
+    assert "cannot be published" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    assert not (tmp_path / "out").exists()
