@@ -152,6 +152,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     imp.add_argument("--max-problems", type=int, default=extract_io.DEFAULT_MAX_PROBLEMS, metavar="N")
 
 
+def _extract_is_valid(source: str, err: TextIO) -> bool:
+    """The same check as ``nrm stats import``: problems named by file, row and column, not a traceback."""
+    problems = extract_io.validate(source)
+    if problems:
+        err.write(f"The extract {source} cannot be published; fix these first:\n")
+        for problem in problems:
+            err.write(f"  {problem}\n")
+    return not problems
+
+
+def _report_quality_gate(e: quality.QualityGateError, options: argparse.Namespace, source: str, err: TextIO) -> None:
+    err.write(f"The publication of {options.period.label} did not run: blocking data-quality checks failed.\n")
+    for r in e.missing:
+        err.write(f"[FAIL] {r.title} ({r.id}): {r.summary}\n")
+        for f in r.findings:
+            if f.severity == "fail":
+                err.write(f"    - {f.message}\n")
+    err.write(e.report.how_to_override(f"nrm stats publish --period {options.period.label} --source {source} "
+                                       f"--out {options.out}") + "\n")
+    err.write("Nothing was written.\n")
+
+
 def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from nrm.analytics import storage
     from nrm.analytics.publish import DisclosureGateError, publish
@@ -160,11 +182,7 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if source == "db":
         err.write("--source db needs the service's database: run it as 'nrm stats publish --source db'\n")
         return 2
-    problems = extract_io.validate(source)
-    if problems:  # the same check as `nrm stats import`: named rows and columns, not a conversion traceback
-        err.write(f"The extract {source} cannot be published; fix these first:\n")
-        for problem in problems:
-            err.write(f"  {problem}\n")
+    if not _extract_is_valid(source, err):
         return 1
     overrides = {t: DisclosureControl(threshold=n) for t, n in options.threshold}
     if options.override and not (options.by or "").strip():
@@ -201,15 +219,7 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write("Nothing was written.\n")
         return 1
     except quality.QualityGateError as e:
-        err.write(f"The publication of {options.period.label} did not run: blocking data-quality checks failed.\n")
-        for r in e.missing:
-            err.write(f"[FAIL] {r.title} ({r.id}): {r.summary}\n")
-            for f in r.findings:
-                if f.severity == "fail":
-                    err.write(f"    - {f.message}\n")
-        err.write(e.report.how_to_override(f"nrm stats publish --period {options.period.label} --source {source} "
-                                           f"--out {options.out}") + "\n")
-        err.write("Nothing was written.\n")
+        _report_quality_gate(e, options, source, err)
         return 1
     revised = manifest.revisions.get("revised_figures")
     out.write(

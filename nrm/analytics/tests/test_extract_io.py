@@ -210,10 +210,10 @@ def test_a_csv_extract_is_read_by_its_column_names_in_any_order(tmp_path: Path, 
         assert extract_io.read_table(mine[table], table).equals(extract_io.read_table(theirs[table], table))
     con = extract_io.connect()
     extract_io.attach(con, reordered)
-    mine = con.execute("SELECT count(*), count(rg_date), min(referral_date) FROM referrals").fetchone()
+    counted = con.execute("SELECT count(*), count(rg_date), min(referral_date) FROM referrals").fetchone()
     con2 = extract_io.connect()
     extract_io.attach(con2, extract_csv_path)
-    assert mine == con2.execute("SELECT count(*), count(rg_date), min(referral_date) FROM referrals").fetchone()
+    assert counted == con2.execute("SELECT count(*), count(rg_date), min(referral_date) FROM referrals").fetchone()
 
 
 def test_publishing_an_extract_with_a_missing_column_names_it(tmp_path: Path, extract_csv_path: Path) -> None:

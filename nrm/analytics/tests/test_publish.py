@@ -75,6 +75,7 @@ def test_outputs_and_manifest(published: tuple[Path, Manifest]) -> None:
         "extract_duty_to_notify.parquet",
         "extract_reviews.parquet",
         "extract_support.parquet",
+        "extract_disqualifications.parquet",
     }
 
 
