@@ -150,6 +150,7 @@ MIDDLEWARE = [
     "nrm.accounts.middleware.SecondFactorRequiredMiddleware",
     "nrm.accounts.middleware.NoStoreMiddleware",
     "nrm.site.access.PageAccessMiddleware",
+    "nrm.api.auth.ApiCallRecorder",
     "nrm.site.read_audit.ReadAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

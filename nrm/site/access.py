@@ -91,7 +91,8 @@ PAGES: Mapping[str, Needs] = {
     # Support, partner messages, statistics.
     **dict.fromkeys(["support:list", "support:person", "support:respond", "support:episode_new",
                      "support:episode_end", "support:assessment_new", "support:end"], _SUPPORT),
-    **dict.fromkeys(["inbox:list", "inbox:message", "inbox:acknowledge"], _needs(C.RECEIVE_PARTNER_MESSAGES)),
+    **dict.fromkeys(["inbox:list", "inbox:message", "inbox:acknowledge", "api:messages", "api:message",
+                     "api:message_acknowledge"], _needs(C.RECEIVE_PARTNER_MESSAGES)),
     **dict.fromkeys(["stats:feedback", "stats:questions", "api:stats_questions"], _needs(C.ANALYSE)),
 }
 
