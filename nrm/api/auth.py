@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +22,11 @@ from nrm.api.services import client_for_token
 
 RATE_WINDOW = timedelta(minutes=1)
 RATE_LIMIT = 120  # calls per client per window
+
+
+def now() -> datetime:
+    """The clock the rate limit and the call records read (one clock, so a test can hold it)."""
+    return timezone.now()
 
 
 class ClientTokenAuthentication(BaseAuthentication):
@@ -73,10 +78,10 @@ class ClientRateThrottle(BaseThrottle):
         client = request.auth
         if not isinstance(client, ApiClient):
             return True
-        now = timezone.now()
-        epoch = int(now.timestamp())
+        at = now()
+        epoch = int(at.timestamp())
         size = int(RATE_WINDOW.total_seconds())
-        start = now - timedelta(seconds=epoch % size)
+        start = at - timedelta(seconds=epoch % size)
         if ApiCall.objects.filter(client=client, at__gte=start).count() < RATE_LIMIT:
             return True
         self._wait = float(size - epoch % size)
@@ -96,7 +101,7 @@ class ApiCallRecorder:
         response = self.get_response(request)
         client = getattr(request, "nrm_api_client", None)
         if client is not None:
-            ApiCall.objects.create(client=client, at=timezone.now(), method=request.method or "",
+            ApiCall.objects.create(client=client, at=now(), method=request.method or "",
                                    path=request.path[:300], status=response.status_code)
         return response
 

@@ -130,6 +130,8 @@ def test_each_call_is_recorded_without_its_body_and_marks_the_client_used() -> N
 
 def test_over_the_rate_limit_a_client_gets_429_with_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "RATE_LIMIT", 3)
+    held = timezone.now().replace(second=20, microsecond=0)  # well inside one window
+    monkeypatch.setattr(auth, "now", lambda: held)
     client, token = _partner()
     _other, other_token = _partner()
     url = reverse("api:messages")
@@ -137,9 +139,11 @@ def test_over_the_rate_limit_a_client_gets_429_with_retry_after(monkeypatch: pyt
     response = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 429
     retry_after = int(response["Retry-After"])
-    assert 0 < retry_after <= auth.RATE_WINDOW.total_seconds()
+    assert retry_after == auth.RATE_WINDOW.total_seconds() - 20
     assert _get(other_token, url) == 200  # the limit is per client
     assert ApiCall.objects.filter(client=client).count() == 4
+    monkeypatch.setattr(auth, "now", lambda: held + auth.RATE_WINDOW)  # the next window starts afresh
+    assert _get(token, url) == 200
 
 
 def test_the_command_creates_rotates_and_revokes() -> None:
