@@ -42,7 +42,9 @@ from nrm.cases.models import (
 )
 from nrm.cases.stages import QueueStage
 from nrm.core import rules
+from nrm.core.crypto import is_sealed_text
 from nrm.core.input import shown_back
+from nrm.core.sealing import open_from_audit
 from nrm.core.workdays import add_working_days, working_days_between
 from nrm.referrals.evidence import EvidenceFile, evidence_file
 
@@ -462,7 +464,13 @@ TIMELINE_TEXT: dict[str, str] = {
 }
 
 
-def _timeline_text(event: AuditEvent) -> str:
+def _reason_text(case: Case, reason: str) -> str:
+    """A reason as the audit log holds it: sealed under the person's data key (opened here, or
+    "Erased" once the key is destroyed), or plain in events recorded before sealing."""
+    return open_from_audit(case.referral, reason) if is_sealed_text(reason) else reason
+
+
+def _timeline_text(event: AuditEvent, case: Case) -> str:
     text = TIMELINE_TEXT.get(event.action) or event.action.replace(".", ": ").replace("_", " ").capitalize()
     after = event.after or {}
     details = []
@@ -476,7 +484,7 @@ def _timeline_text(event: AuditEvent) -> str:
         details.append(f"to {after['allocated_to_name']}")
     if after.get("reason") and event.action in {"case.withdrawn", "case.suspended", "case.reactivated",
                                                 "case.disqualified", "case.closed"}:
-        details.append(f"reason: {after['reason']}")
+        details.append(f"reason: {_reason_text(case, str(after['reason']))}")
     if after.get("state") and event.action not in {"case.allocated", "case.unallocated"}:
         try:
             details.append(f"now '{State(after['state']).label}'")
@@ -489,7 +497,7 @@ def case_timeline(case: Case, *, limit: int = 200) -> list[TimelineEntry]:
     """Every recorded change to the case, newest first (views are audited but not listed here)."""
     events = audit_events_for_case(case).exclude(action="case.viewed").only(
         "occurred_at", "actor_label", "action", "after").order_by("-id")[:limit]
-    return [TimelineEntry(e.occurred_at, e.actor_label, e.action, _timeline_text(e)) for e in events]
+    return [TimelineEntry(e.occurred_at, e.actor_label, e.action, _timeline_text(e, case)) for e in events]
 
 
 @dataclass(frozen=True)

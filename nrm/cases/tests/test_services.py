@@ -498,3 +498,17 @@ def test_a_decision_agreed_on_review_is_served_on_the_date_given() -> None:
     assert decision.reviewed_on == date(2024, 3, 6)
     letter = DecisionLetter.objects.get(decision=decision)
     assert "6 March 2024" in letter.html
+
+
+def test_the_timeline_shows_a_sealed_reason_as_typed_and_as_erased_once_the_key_is_gone() -> None:
+    case = make_case(state=State.AWAITING_RG)
+    services.case_withdraw(case=case, actor=case.built_by.decision_maker, reason="The person asked to withdraw.")
+    stored = AuditEvent.objects.filter(action="case.withdrawn", object_id=str(case.pk)).get().after or {}
+    assert "The person asked" not in str(stored.get("reason")), "the audit log holds the reason sealed"
+    texts = [entry.text for entry in selectors.case_timeline(case)]
+    assert any("reason: The person asked to withdraw." in t for t in texts), texts
+    admin = make_staff(Role.ADMINISTRATOR, "service-team")
+    services.case_erase(case=case, actor=admin, reason="Erasure request ER-1")
+    texts = [entry.text for entry in selectors.case_timeline(Case.objects.get(pk=case.pk))]
+    assert not any("The person asked" in t for t in texts)
+    assert any("reason: Erased" in t for t in texts), texts
