@@ -1,4 +1,4 @@
-"""What an OpenID Connect ID token's claims allow: the first step of single sign-on (ADR 0023).
+"""What an OpenID Connect ID token's claims allow: the first step of single sign-on (ADR 0025).
 
 Pure: no database, no HTTP. ``nrm/accounts/data/single_sign_on.csv`` maps a verified email domain
 to an organisation (by slug) and an identity provider's group to a role; what a role may then do
