@@ -51,19 +51,19 @@ class ClientTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-def needs_scope(scope: Scope) -> type[BasePermission]:
-    """A permission: a token holding ``scope``, or a signed-in person; either way the capability
-    behind it, held in some organisation, through the one capability table."""
+def needs_scope(*scopes: Scope) -> type[BasePermission]:
+    """A permission: any one of ``scopes`` held by the token (a signed-in person holds every scope)
+    together with the capability behind it, held in some organisation, through the one capability table."""
 
     class _Needs(BasePermission):
-        message = f"This needs the {scope.value} scope."
+        message = f"This needs the {' or '.join(s.value for s in scopes)} scope."
 
         def has_permission(self, request: Request, view: Any) -> bool:
-            if isinstance(request.auth, ApiClient) and scope.value not in request.auth.scopes:
-                return False
-            return may(request.user, SCOPE_CAPABILITY[scope])
+            client = request.auth if isinstance(request.auth, ApiClient) else None
+            return any(may(request.user, SCOPE_CAPABILITY[scope]) for scope in scopes
+                       if client is None or scope.value in client.scopes)
 
-    _Needs.__name__ = f"Needs_{scope.name}"
+    _Needs.__name__ = "Needs_" + "_".join(s.name for s in scopes)
     return _Needs
 
 

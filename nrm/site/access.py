@@ -70,7 +70,8 @@ PAGES: Mapping[str, Needs] = {
         "referrals:attachment_remove", "referrals:step",
     ], _REFER),
     # Casework: the competent authorities, and first responders following their referrals.
-    **dict.fromkeys(["cases:queue", "cases:detail", "cases:letter", "cases:letter_pdf", "cases:evidence"],
+    **dict.fromkeys(["cases:queue", "cases:detail", "cases:letter", "cases:letter_pdf", "cases:evidence",
+                     "api:cases", "api:case"],
                     _CASE_FOLLOWERS),
     **dict.fromkeys(["cases:referred", "cases:information_requests", "cases:rfi_answer"],
                     _needs(C.FOLLOW_REFERRALS)),
