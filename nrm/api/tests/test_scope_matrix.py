@@ -1,0 +1,86 @@
+"""Every client endpoint, every scope, an object of the client's own organisation or another's:
+200 when the scope opens the endpoint and the object is the client's, 404 when it is another's,
+403 when the scope does not open the endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from nrm.accounts.roles import Role
+from nrm.api.scopes import Scope
+from nrm.api.services import api_client_create
+from nrm.cases.tests.factories import make_case
+from nrm.notify.services import outbox_add
+from nrm.reference.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+# The role (and organisation) a client holding each scope acts as.
+HOLDER: dict[Scope, tuple[Role, str]] = {
+    Scope.REFERRALS_READ: (Role.FIRST_RESPONDER, "police-e23000001"),
+    Scope.REFERRALS_WRITE: (Role.FIRST_RESPONDER, "police-e23000001"),
+    Scope.MESSAGES_READ: (Role.PARTNER_RECIPIENT, "police-e23000001"),
+    Scope.MESSAGES_ACKNOWLEDGE: (Role.PARTNER_RECIPIENT, "police-e23000001"),
+    Scope.CASES_READ: (Role.CASEWORKER, "sca"),
+    Scope.CASES_DECIDE: (Role.CASEWORKER, "sca"),
+}
+
+
+def _message(own: bool, scope: Scope) -> Any:
+    slug = "police-e23000001" if own else "la-e09000007"
+    return outbox_add(kind="crime_referral" if own else "safeguarding", subject="Message", body="Body.",
+                      recipient_organisation=Organisation.objects.get(slug=slug),
+                      acknowledge_by=timezone.localdate() + timedelta(days=2))
+
+
+def _case(own: bool, scope: Scope) -> Any:
+    if HOLDER[scope][0] == Role.CASEWORKER:
+        return make_case(competent_authority="SCA" if own else "IECA")
+    return make_case(first_responder_organisation="police-e23000001" if own else "salvation-army")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    opened_by: frozenset[Scope]
+    param: str = ""
+    make: Callable[[bool, Scope], Any] | None = None
+    method: str = "get"
+    body: dict[str, str] | None = None
+
+
+ENDPOINTS = [
+    Endpoint("api:messages", frozenset({Scope.MESSAGES_READ})),
+    Endpoint("api:message", frozenset({Scope.MESSAGES_READ}), "message_id", _message),
+    Endpoint("api:message_acknowledge", frozenset({Scope.MESSAGES_ACKNOWLEDGE}), "message_id", _message,
+             "post", {"crime_reference": "42/12345/26"}),
+    Endpoint("api:cases", frozenset({Scope.CASES_READ, Scope.REFERRALS_READ})),
+    Endpoint("api:case", frozenset({Scope.CASES_READ, Scope.REFERRALS_READ}), "case_id", _case),
+]
+
+
+def _cases() -> list[tuple[Endpoint, Scope, bool]]:
+    return [(endpoint, scope, own) for endpoint in ENDPOINTS for scope in Scope
+            for own in ((True, False) if endpoint.param else (True,))]
+
+
+@pytest.mark.parametrize(("endpoint", "scope", "own"), _cases(),
+                         ids=lambda v: v.name if isinstance(v, Endpoint) else str(v))
+def test_scope_and_organisation_decide_the_answer(endpoint: Endpoint, scope: Scope, own: bool) -> None:
+    role, slug = HOLDER[scope]
+    _client, token = api_client_create(organisation=Organisation.objects.get(slug=slug), name="System",
+                                       role=role, scopes=[scope.value])
+    kwargs = {endpoint.param: endpoint.make(own, scope).pk} if endpoint.make else {}
+    url = reverse(endpoint.name, kwargs=kwargs)
+    response = getattr(Client(), endpoint.method)(url, endpoint.body or {}, content_type="application/json",
+                                                  HTTP_AUTHORIZATION=f"Bearer {token}")
+    expected = 403 if scope not in endpoint.opened_by else (200 if own else 404)
+    assert response.status_code == expected
