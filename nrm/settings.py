@@ -389,7 +389,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["nrm.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Open NRM API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Open NRM API", "VERSION": "0.1.0",
+    # The schema maps what the service holds: in production only a signed-in user or client reads it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated" if PRODUCTION
+                          else "rest_framework.permissions.AllowAny"],
+}
 
 # Security headers. A strict Content Security Policy everywhere; HTTPS-only cookies and
 # HSTS in production.

@@ -1,15 +1,15 @@
 """REST API wiring. Endpoints live in each domain's ``api.py`` and are listed here."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
 
 from nrm.api.cases import case_detail, cases_list
 from nrm.api.messages import message_acknowledge, message_detail, messages_list
+from nrm.api.schema import SchemaView
 from nrm.stats.api import questions_api
 
 app_name = "api"
 urlpatterns = [
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("schema", SchemaView.as_view(), name="schema"),
     path("cases", cases_list, name="cases"),
     path("cases/<uuid:case_id>", case_detail, name="case"),
     path("messages", messages_list, name="messages"),

@@ -72,9 +72,11 @@ TEXT = st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=40),
 ROLE_BY_NAMESPACE = {
     "site": ANONYMOUS, "accounts": ANONYMOUS, "referrals": Role.FIRST_RESPONDER, "cases": Role.SENIOR_DECISION_MAKER,
     "reviews": Role.SENIOR_DECISION_MAKER, "support": Role.SUPPORT_PROVIDER, "inbox": Role.PARTNER_RECIPIENT,
-    "stats": Role.ANALYST, "api": Role.ANALYST,
+    "stats": Role.ANALYST, "api": Role.ANALYST, "notify": ANONYMOUS,
 }
 ROLE_BY_NAME = {
+    "api:messages": Role.PARTNER_RECIPIENT, "api:message": Role.PARTNER_RECIPIENT,
+    "api:message_acknowledge": Role.PARTNER_RECIPIENT,
     "accounts:logout": Role.FIRST_RESPONDER, "accounts:keepalive": Role.FIRST_RESPONDER,
     "accounts:change_password": Role.FIRST_RESPONDER,
     "referrals:concern_new": Role.CONCERNED_PROFESSIONAL, "referrals:concern_sent": Role.CONCERNED_PROFESSIONAL,
@@ -426,7 +428,8 @@ def test_no_input_to_any_form_or_endpoint_gives_a_server_error(
         fuzz_form(world.clients[role], form, tally)
     for pattern in api:
         tally.urls += 1
-        fuzz_api(world.clients[_role_for(pattern)], pattern.url({}), tally)
+        fuzz_api(world.clients[_role_for(pattern)],
+                 pattern.url({**world.defaults, **world.values.get(pattern.name, {})}), tally)
     with capsys.disabled():
         print(f"\nfuzz: {len(patterns)} URL patterns, {tally.urls} URLs, {tally.forms} forms and endpoints, "
               f"{tally.requests} requests, {tally.refusals_checked} refusals checked for the typed answers")

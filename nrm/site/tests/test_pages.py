@@ -87,9 +87,10 @@ def test_production_refuses_to_start_without_data_keys_of_its_own(keys: str, mes
     assert "Traceback" not in result.stderr
 
 
-def test_production_sets_secure_cookies_and_hsts() -> None:
+def test_production_sets_secure_cookies_and_hsts_and_keeps_the_api_schema_for_signed_in_users() -> None:
     code = ("from django.conf import settings as s; "
-            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.DEBUG)")
+            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.DEBUG, "
+            "*s.SPECTACULAR_SETTINGS['SERVE_PERMISSIONS'])")
     result = subprocess.run(
         [sys.executable, "-c", f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='nrm.settings'; django.setup(); {code}"],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
@@ -97,7 +98,8 @@ def test_production_sets_secure_cookies_and_hsts() -> None:
              "NRM_PSEUDONYMISATION_KEY": "y" * 50, "NRM_AUDIT_SEAL_KEY": "z" * 50,
              "NRM_DATA_KEYS": PRODUCTION_DATA_KEYS, "NRM_ALLOWED_HOSTS": "nrm.example.gov.uk"},
     )
-    assert result.stdout.split() == ["True", "True", "63072000", "False"], result.stderr
+    assert result.stdout.split() == ["True", "True", "63072000", "False",
+                                     "rest_framework.permissions.IsAuthenticated"], result.stderr
 
 
 @pytest.mark.parametrize("url", ["mysql://nobody@localhost/x", "not a url", "postgres://"])
