@@ -77,6 +77,7 @@ ROLE_BY_NAMESPACE = {
 ROLE_BY_NAME = {
     "api:messages": Role.PARTNER_RECIPIENT, "api:message": Role.PARTNER_RECIPIENT,
     "api:message_acknowledge": Role.PARTNER_RECIPIENT,
+    "api:cases": Role.SENIOR_DECISION_MAKER, "api:case": Role.SENIOR_DECISION_MAKER,
     "accounts:logout": Role.FIRST_RESPONDER, "accounts:keepalive": Role.FIRST_RESPONDER,
     "accounts:change_password": Role.FIRST_RESPONDER,
     "referrals:concern_new": Role.CONCERNED_PROFESSIONAL, "referrals:concern_sent": Role.CONCERNED_PROFESSIONAL,
