@@ -129,6 +129,17 @@ def referral_resume(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     return redirect("referrals:contribute", referral_id=referral.pk)
 
 
+# How each status shows in the GOV.UK task list: plain text when done or not yet possible, a tag
+# when there is something to do.
+_TASK_STATUS_SHOWN: dict[journey.TaskStatus, dict[str, Any]] = {
+    journey.TaskStatus.COMPLETED: {"text": journey.TaskStatus.COMPLETED.value, "classes": None},
+    journey.TaskStatus.CANNOT_START: {"text": journey.TaskStatus.CANNOT_START.value,
+                                      "classes": "govuk-task-list__status--cannot-start-yet"},
+    journey.TaskStatus.INCOMPLETE: {"tag": {"text": journey.TaskStatus.INCOMPLETE.value, "classes": "govuk-tag--blue"}},
+    journey.TaskStatus.NOT_STARTED: {"tag": {"text": journey.TaskStatus.NOT_STARTED.value, "classes": None}},
+}
+
+
 @login_required
 def referral_tasks(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     """The draft's sections as a GOV.UK task list: what is done, what is left, and where to go next."""
@@ -139,11 +150,7 @@ def referral_tasks(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     items = [{
         "title": {"text": task.section},
         "href": step_url(referral, task.step) if task.status != journey.TaskStatus.CANNOT_START else None,
-        "status": {"text": task.status.value, "classes": "govuk-task-list__status--cannot-start-yet"
-                   if task.status == journey.TaskStatus.CANNOT_START else None}
-        if task.status in {journey.TaskStatus.COMPLETED, journey.TaskStatus.CANNOT_START}
-        else {"tag": {"text": task.status.value,
-                      "classes": "govuk-tag--blue" if task.status == journey.TaskStatus.INCOMPLETE else None}},
+        "status": _TASK_STATUS_SHOWN[task.status],
     } for task in tasks]
     done = sum(task.status == journey.TaskStatus.COMPLETED for task in tasks)
     return render(request, "referrals/tasks.html", {
