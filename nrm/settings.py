@@ -378,6 +378,14 @@ NOTIFY_BASE_URL = os.environ.get("NRM_NOTIFY_BASE_URL", "https://api.notificatio
 NOTIFY_TEMPLATES = os.environ.get("NRM_NOTIFY_TEMPLATES", "{}")
 NOTIFY_RECEIPT_TOKEN = os.environ.get("NRM_NOTIFY_RECEIPT_TOKEN", "")
 NOTIFY_TIMEOUT_SECONDS = int(os.environ.get("NRM_NOTIFY_TIMEOUT_SECONDS", "20"))
+# Webhooks to partner systems (nrm.notify.webhooks, ADR 0030): how long one delivery may take, how
+# many tries before it is recorded as failed for good, how old a signed timestamp receivers should
+# accept, and whether endpoints may be private or loopback addresses (never in production unless
+# said here; https is required in production whatever this says).
+WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("NRM_WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("NRM_WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("NRM_WEBHOOK_TOLERANCE_SECONDS", "300"))
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("NRM_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "") == "1"
 SERVICE_NAME = "Refer a potential victim of modern slavery"
 SERVICE_PHASE = "beta"
 PUBLISHED_DATA_DIR = Path(os.environ.get("NRM_PUBLISHED_DATA_DIR", BASE_DIR / "data" / "published"))

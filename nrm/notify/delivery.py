@@ -29,7 +29,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from nrm.notify.govuk import PermanentFailure, notify_enabled, notify_send
-from nrm.notify.models import MessageStatus, OutboxMessage
+from nrm.notify.models import MessageKind, MessageStatus, OutboxMessage
+from nrm.notify.webhooks import webhook_post
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def outbox_claim(*, worker_id: str, limit: int = 10, message_id: UUID | str | No
             claimed_by=worker_id, claimed_until=until, attempts=F("attempts") + 1, updated_at=now
         )
     return list(OutboxMessage.objects.filter(pk__in=chosen, claimed_by=worker_id, claimed_until=until)
-                .order_by("created_at").select_related("recipient_organisation"))
+                .order_by("created_at").select_related("recipient_organisation", "webhook"))
 
 
 def _email(message: OutboxMessage) -> EmailMessage:
@@ -122,6 +123,11 @@ def _record_rejection(message: OutboxMessage, *, worker_id: str, error: BaseExce
 
 
 def _record_failure(message: OutboxMessage, *, worker_id: str, error: BaseException) -> None:
+    """Recorded with its back-off; a webhook delivery that has had all its tries is rejected for good."""
+    if message.kind == MessageKind.WEBHOOK and message.attempts >= min(int(settings.WEBHOOK_MAX_ATTEMPTS), MAX_ATTEMPTS):
+        _record_rejection(message, worker_id=worker_id,
+                          error=PermanentFailure(f"Gave up after {message.attempts} attempts; the last: {error}"))
+        return
     now = timezone.now()
     OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker_id).exclude(status=MessageStatus.SENT).update(
         status=MessageStatus.FAILED, last_error=str(error)[:2000], claimed_by="", claimed_until=None,
@@ -158,7 +164,10 @@ def outbox_deliver(*, message: OutboxMessage, worker_id: str) -> bool:
 
 
 def _send(message: OutboxMessage) -> str:
-    """Send by GOV.UK Notify when it is configured, else by the email backend; the provider's id."""
+    """A webhook by its signed POST; email by GOV.UK Notify when it is configured, else by the
+    email backend; the provider's id."""
+    if message.kind == MessageKind.WEBHOOK:
+        return webhook_post(message)
     if not message.recipient_email:
         return ""
     if notify_enabled():

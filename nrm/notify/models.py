@@ -25,6 +25,8 @@ class MessageKind(models.TextChoices):
     SUPPORT = "support", "Support referral"
     DRAFT_EXPIRY = "draft_expiry", "Draft expiry warning"
     REVIEW = "review", "Independent review"
+    # A signed POST to a partner system's endpoint (nrm.notify.webhooks); never shown in an inbox.
+    WEBHOOK = "webhook", "Webhook delivery"
 
 
 class MessageStatus(models.TextChoices):
@@ -43,6 +45,34 @@ class DeliveryStatus(models.TextChoices):
     PERMANENT_FAILURE = "permanent-failure", "Email address does not exist"
     TEMPORARY_FAILURE = "temporary-failure", "Inbox full or not accepting email"
     TECHNICAL_FAILURE = "technical-failure", "Provider's technical failure"
+
+
+class WebhookEvent(models.TextChoices):
+    """What a partner system may subscribe to (ADR 0030)."""
+
+    CRIME_REFERRAL = "referral.crime_referral", "A crime referral arrives for the organisation"
+    SAFEGUARDING = "referral.safeguarding", "A child safeguarding notification arrives for the organisation"
+    DECISION = "referral.decision", "A decision is made on a referral the organisation made"
+
+
+class WebhookEndpoint(BaseModel):
+    """A partner system's endpoint: where one organisation's events are posted, signed with a
+    secret that is shown once and stored only wrapped under the data key-encryption key."""
+
+    organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    # WebhookEvent values, ';'-separated
+    events = models.CharField(max_length=200)
+    secret_wrapped = models.TextField()
+    secret_version = models.PositiveSmallIntegerField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation", "created_at"]
+
+    @property
+    def event_names(self) -> list[str]:
+        return [e for e in self.events.split(";") if e]
 
 
 class OutboxMessage(BaseModel):
@@ -78,6 +108,9 @@ class OutboxMessage(BaseModel):
     provider_id = models.CharField(max_length=64, blank=True)
     delivery_status = models.CharField(max_length=20, choices=DeliveryStatus.choices, blank=True, default="")
     delivery_recorded_at = models.DateTimeField(null=True, blank=True)
+    # A webhook delivery's endpoint (kind "webhook"); the body is the JSON posted.
+    webhook = models.ForeignKey(WebhookEndpoint, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="deliveries")
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,15 +6,14 @@ from typing import Any
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from nrm.accounts.capabilities import Capability, organisations_with
-from nrm.notify.models import DeliveryStatus, MessageStatus, OutboxMessage, WorkerHeartbeat
+from nrm.notify.models import DeliveryStatus, MessageKind, MessageStatus, OutboxMessage, WorkerHeartbeat
 
 
 def inbox_for(user: Any) -> QuerySet[OutboxMessage]:
     """Messages addressed to the organisations where the user receives partner messages."""
     organisations = organisations_with(user, Capability.RECEIVE_PARTNER_MESSAGES, Capability.FOLLOW_REFERRALS)
-    return OutboxMessage.objects.filter(recipient_organisation__in=organisations).select_related(
-        "recipient_organisation"
-    )
+    return OutboxMessage.objects.filter(recipient_organisation__in=organisations).exclude(
+        kind=MessageKind.WEBHOOK).select_related("recipient_organisation")
 
 
 PARTNER_KINDS = ("crime_referral", "safeguarding", "support", "reminder")

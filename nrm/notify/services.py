@@ -16,6 +16,7 @@ from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
 from nrm.notify.delivery import outbox_send_due, outbox_send_one
 from nrm.notify.models import DeliveryStatus, MessageKind, OutboxMessage
+from nrm.notify.webhooks import webhook_deliveries_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ def outbox_add(
     acknowledge_by: date | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """Write a message in the caller's transaction; it is sent after the transaction commits."""
+    """Write a message in the caller's transaction; it is sent after the transaction commits, with
+    a webhook delivery to each of the recipient organisation's endpoints that take its event."""
     if recipient_organisation is None and not recipient_email:
         raise ValueError("A message needs a recipient organisation or an email address")
     if problem := subject_problem(subject):
@@ -65,7 +67,8 @@ def outbox_add(
     )
     from nrm.notify.tasks import send_outbox_message
 
-    transaction.on_commit(partial(send_outbox_message.enqueue, str(message.pk)))
+    for sent in [message, *webhook_deliveries_for(message, about=about)]:
+        transaction.on_commit(partial(send_outbox_message.enqueue, str(sent.pk)))
     return message
 
 
