@@ -41,10 +41,10 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -63,6 +63,7 @@ __all__ = [
     "PeriodNotCovered",
     "Query",
     "QueryError",
+    "QuestionRefused",
     "UnknownDimension",
     "UnknownValue",
     "ZeroDenominator",
@@ -95,6 +96,10 @@ _DATE_NAMES = {
     "report_date": "the date of the report",
 }
 _NOUN = {"referrals": "referrals", "duty_to_notify": "Duty to Notify reports"}
+# Each record's key (0 to KEY_RANGE - 1) for cell-key perturbation is read from its pseudonymised
+# id; a cell's key is the sum of its records' keys modulo KEY_RANGE (nrm.analytics.question_control).
+RECORD_ID = {"referrals": "referral_id", "duty_to_notify": "report_id"}
+KEY_RANGE = 256
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -130,6 +135,11 @@ class PeriodNotCovered(QueryError):
 
 class ZeroDenominator(QueryError):
     """A percentage of nothing: the population is empty."""
+
+
+class QuestionRefused(QueryError):
+    """A question whose answer, with what is published and the answers already given, would
+    reveal a protected count."""
 
 
 # ---------------------------------------------------------------------------
@@ -501,12 +511,15 @@ def compile_query(query: Query) -> CompiledQuery:
         where.append(_condition(dims[f.dimension], f.values, params))
     num_params: list[Any] = []
     num = " AND ".join(_condition(dims[f.dimension], f.values, num_params) for f in query.numerator) or "true"
+    key = f"md5_number(\"{RECORD_ID[query.source]}\") % {KEY_RANGE}"
     sql = (
-        f"SELECT count(*) FILTER (WHERE {num}) AS numerator, count(*) AS denominator "  # noqa: S608
+        f"SELECT count(*) FILTER (WHERE {num}) AS numerator, count(*) AS denominator, "  # noqa: S608
+        f"coalesce(sum({key}) FILTER (WHERE {num}), 0) % {KEY_RANGE} AS numerator_key, "
+        f"coalesce(sum({key}), 0) % {KEY_RANGE} AS denominator_key "
         f"FROM {query.source} WHERE {' AND '.join(where)}"
     )
-    # the numerator's parameters come first: they appear first in the statement
-    parameters = tuple(num_params + params)
+    # the numerator's parameters come first: they appear first in the statement (twice)
+    parameters = tuple(num_params + num_params + params)
     noun = _NOUN[query.source]
     span = ", ".join(p.label for p in query.periods)
     dates = "; ".join(f"{a.isoformat()} to {b.isoformat()}" for a, b in ranges)
@@ -586,6 +599,8 @@ class Answer:
     parameters: tuple[Any, ...]
     data_cut: DataCut
     notes: tuple[str, ...] = field(default_factory=tuple)
+    method: str = "exact"  # with control: published, derived, perturbed or suppressed
+    control_note: str | None = None  # how the control arrived at the figure
 
     @property
     def text(self) -> str:
@@ -608,6 +623,8 @@ class Answer:
             "parameters": [p.isoformat() if isinstance(p, date) else p for p in self.parameters],
             "data_cut": self.data_cut.to_dict(),
             "notes": list(self.notes),
+            "method": self.method,
+            "control_note": self.control_note,
         }
 
 
@@ -663,9 +680,11 @@ def answer_on_connection(
     cut: DataCut,
     *,
     disclosure: Disclosure | None = None,
+    control: CountControl | None = None,
 ) -> Answer:
     """Answer ``query`` on a connection with the extract attached (views ``referrals``,
-    ``duty_to_notify``; see :func:`nrm.analytics.extract_io.attach`)."""
+    ``duty_to_notify``; see :func:`nrm.analytics.extract_io.attach`). With ``control``
+    (:class:`nrm.analytics.question_control.Control`), every count given passes it."""
     disclosure = disclosure or Disclosure()
     compiled = compile_query(query)
     if cut.first_referral is not None and cut.extract_date is not None:
@@ -676,8 +695,12 @@ def answer_on_connection(
                 f"it has nothing for {', '.join(p.label for p in query.periods)}",
                 field="periods",
             )
-    numerator, denominator = (int(x) for x in con.execute(compiled.sql, list(compiled.parameters)).fetchall()[0])
+    numerator, denominator, num_key, den_key = (
+        int(x) for x in con.execute(compiled.sql, list(compiled.parameters)).fetchall()[0]
+    )
     notes = _notes(query, cut)
+    if control is not None:
+        return _controlled(query, compiled, cut, notes, control, (numerator, num_key), (denominator, den_key))
     if query.measure == "percentage":
         if denominator == 0:
             raise ZeroDenominator(
@@ -731,11 +754,63 @@ def answer_on_connection(
     )
 
 
+class ControlledCount(Protocol):
+    """A count as the disclosure control lets it be given."""
+
+    @property
+    def method(self) -> str: ...  # published, derived, perturbed, suppressed or refused
+
+    @property
+    def value(self) -> int | None: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+class CountControl(Protocol):
+    """Decides how a count may be given: ``(query, true count, cell key) -> ControlledCount``."""
+
+    def __call__(self, query: Query, count: int, cell_key: int) -> ControlledCount: ...
+
+
+def _controlled(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tuple[str, ...], control: CountControl,
+                numerator: tuple[int, int], denominator: tuple[int, int]) -> Answer:
+    """The answer with each count decided by ``control`` (a percentage's two counts both)."""
+    counted = Query(measure="count", numerator=query.numerator, denominator=query.denominator,
+                    periods=query.periods, date_basis=query.date_basis, source=query.source)
+    decisions = [control(counted, *numerator)]
+    if query.measure == "percentage":
+        whole = Query(measure="count", denominator=query.denominator, periods=query.periods,
+                      date_basis=query.date_basis, source=query.source)
+        decisions.append(control(whole, *denominator))
+    for d in decisions:
+        if d.method == "refused":
+            raise QuestionRefused(f"This question cannot be answered: {d.reason}.", field="periods")
+    method = "perturbed" if any(d.method == "perturbed" for d in decisions) else decisions[0].method
+    note = "; ".join(dict.fromkeys(d.reason for d in decisions))
+    base = Answer(query=query, value=None, display="[c]", numerator=None, denominator=None, suppressed=True,
+                  suppression=None, description=compiled.description, sql=compiled.sql,
+                  parameters=compiled.parameters, data_cut=cut, notes=notes, method="suppressed", control_note=note)
+    values = [d.value for d in decisions]
+    if any(v is None for v in values):
+        return replace(base, suppression=next(d.reason for d in decisions if d.value is None))
+    num = values[0] or 0
+    if query.measure == "count":
+        return replace(base, value=num, display=f"{num:,}", numerator=num, suppressed=False, method=method)
+    den = values[1] or 0
+    if den == 0:
+        raise ZeroDenominator("the denominator is zero, so there is no percentage to give", field="denominator")
+    pct = round(min(num, den) / den * 100.0, 1)
+    return replace(base, value=pct, display=f"{pct:.1f}%", numerator=num, denominator=den, suppressed=False,
+                   method=method)
+
+
 def answer(
     extract_path: str | os.PathLike[str],
     query: Query | Mapping[str, Any],
     *,
     disclosure: Disclosure | None = None,
+    control: CountControl | None = None,
 ) -> Answer:
     """Answer ``query`` (a :class:`Query` or its JSON form) from the extract at
     ``extract_path``. Raises :class:`QueryError` for a query that cannot be answered."""
@@ -747,6 +822,6 @@ def answer(
     try:
         files = extract_io.attach(con, extract_path)
         cut = data_cut(con, files)
-        return answer_on_connection(con, q, cut, disclosure=disclosure)
+        return answer_on_connection(con, q, cut, disclosure=disclosure, control=control)
     finally:
         con.close()

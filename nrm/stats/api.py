@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from nrm.analytics import questions
-from nrm.audit.services import audit_record
+from nrm.stats.questions_service import question_answer
 from nrm.stats.questions_views import NO_DATA_CUT
 from nrm.stats.selectors import may_query_statistics
 from nrm.stats.services import data_cut_latest
@@ -41,9 +41,9 @@ def questions_api(request: Request) -> Response:
                          "message": "Send the question as a JSON object, like {\"measure\": \"count\", ...}"},
                         status=400)
     try:
-        result = questions.answer(cut, request.data)
+        result = question_answer(analyst=request.user, cut=cut, query=request.data)
+    except questions.QuestionRefused as exc:
+        return Response(exc.to_dict(), status=422)
     except questions.QueryError as exc:
         return Response(exc.to_dict(), status=400)
-    audit_record(actor=request.user, action="stats.question_answered", target=request.user,
-                 after={"query": result.query.to_dict(), "display": result.display})
     return Response(result.to_dict())

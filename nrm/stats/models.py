@@ -37,3 +37,24 @@ class PublicationFeedback(BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class QuestionAsked(BaseModel):
+    """The ledger of an analyst's questions: what was asked, what was answered (or why not),
+    and the exact counts over protected published cells it gave, which later questions of the
+    same analyst are checked against (ADR 0032)."""
+
+    analyst = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    data_cut = models.CharField(max_length=200)
+    query = models.JSONField()
+    method = models.CharField(max_length=20)  # published, derived, perturbed, suppressed or refused
+    display = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    relations = models.JSONField(default=list)  # [{"value": n, "members": [cell key, ...]}]
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["analyst", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method}: {self.display or self.reason}"

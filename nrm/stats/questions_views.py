@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from nrm.analytics import questions
-from nrm.audit.services import audit_record
+from nrm.stats.questions_service import question_answer
 from nrm.stats.selectors import may_query_statistics
 from nrm.stats.services import data_cut_latest, data_cut_take
 
@@ -51,9 +51,7 @@ def questions_page(request: HttpRequest) -> HttpResponse:
                 "denominator": _filters_from_text(values["denominator"], "denominator"),
                 "numerator": _filters_from_text(values["numerator"], "numerator"),
             }
-            result = questions.answer(cut, query)
-            audit_record(actor=request.user, action="stats.question_answered", target=request.user,
-                         after={"query": result.query.to_dict(), "display": result.display})
+            result = question_answer(analyst=request.user, cut=cut, query=query)
         except questions.QueryError as exc:
             field = exc.field if exc.field in {"measure", "date_basis", "denominator", "numerator"} else "periods"
             errors = [{"text": exc.message, "href": f"#{field}"}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,11 @@ def test_counts_and_percentages_with_disclosure_control(analyst: Any) -> None:
     total = _post_json(analyst, {"measure": "count", "periods": [year]})
     assert total.status_code == 200, total.content
     body = total.json()
-    assert body["value"] == 7
-    assert body["display"] == "7"
+    # nothing is published for the year: the count is perturbed, by at most 2, and never below 5
+    assert body["method"] == "perturbed"
+    assert 5 <= body["value"] <= 9
+    assert body["display"] == str(body["value"])
+    assert _post_json(analyst, {"measure": "count", "periods": [year]}).json()["value"] == body["value"]
     assert body["data_cut"]["files"]
     assert body["sql"]
     assert body["description"]
@@ -92,7 +96,8 @@ def test_the_page_answers_and_keeps_the_question(analyst: Any) -> None:
                                                   "periods": year, "denominator": "status = Awaiting RG"})
     body = page.content.decode()
     assert page.status_code == 200
-    assert "govuk-panel__title\">5<" in body
+    assert re.search(r'govuk-panel__title">[567]<', body)  # 5, perturbed upwards by at most 2
+    assert "perturbed" in body
     bad = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
                                                  "periods": year, "denominator": "status Awaiting RG"})
     assert bad.status_code == 400
@@ -112,3 +117,49 @@ def test_the_question_pages_keep_their_addresses() -> None:
 
     assert reverse("stats:questions") == "/statistics/questions"
     assert reverse("api:stats_questions") == API
+
+
+def _publish_force_table(root: Path, year: str) -> None:
+    """A publication of ``year`` in the statistics store: Dyfed-Powys 171 referrals, 3 of unknown age."""
+    from nrm.analytics import protection
+    from nrm.analytics.revisions import FiguresStore
+    from nrm.analytics.tests.test_question_control import ADULT, CHILD, FORCE, UNKNOWN, _result
+
+    cells: dict[tuple[str, ...], int] = {("Wales", "Dyfed-Powys", ADULT): 100, ("Wales", "Dyfed-Powys", CHILD): 68,
+             ("Wales", "Dyfed-Powys", UNKNOWN): 3, ("Wales", "Gwent", ADULT): 40,
+             ("Wales", "Gwent", CHILD): 20, ("Wales", "Gwent", UNKNOWN): 7}
+    done, _linked = protection.protect([_result(FORCE, cells, year)], release=year)
+    FiguresStore(root / "stats" / "published").save(year, done)
+
+
+def test_answers_agree_with_the_publication_and_differencing_is_refused(analyst: Any, tmp_path: Path) -> None:
+    from nrm.stats.models import QuestionAsked
+
+    case = make_case(State.AWAITING_RG)
+    year = str(case.received_on.year)
+    _publish_force_table(tmp_path, year)
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    total = _post_json(analyst, {"periods": [year], "denominator": {"police_force": "Dyfed-Powys"}})
+    assert total.status_code == 200, total.content
+    assert (total.json()["value"], total.json()["method"]) == (171, "published")  # not the data cut's count
+    unknown = _post_json(analyst, {"periods": [year], "denominator": {"police_force": "Dyfed-Powys",
+                                                                      "age_at_exploitation": ["Not specified or unknown"]}})
+    assert (unknown.json()["display"], unknown.json()["suppressed"]) == ("[c]", True)
+    both = _post_json(analyst, {"periods": [year], "denominator": {
+        "police_force": "Dyfed-Powys", "age_at_exploitation": ["Adult (18 or over)", "Child (17 or under)"]}})
+    assert both.status_code == 422, both.content
+    assert both.json()["error"] == "QuestionRefused"
+    assert "cannot be answered" in both.json()["message"]
+    ledger = list(QuestionAsked.objects.values_list("method", flat=True))
+    assert ledger == ["published", "suppressed", "refused"]
+    from nrm.audit.models import AuditEvent
+
+    actions = list(AuditEvent.objects.filter(action__startswith="stats.question").values_list("action", flat=True))
+    assert actions.count("stats.question_answered") == 2
+    assert actions.count("stats.question_refused") == 1
+    page = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
+                                                  "periods": year, "denominator":
+                                                  "police_force = Dyfed-Powys\nage_at_exploitation = "
+                                                  "Adult (18 or over) | Child (17 or under)"})
+    assert page.status_code == 400
+    assert "would reveal a count the publication protects" in page.content.decode()
