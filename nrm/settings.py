@@ -395,13 +395,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only, bounded in size and depth, with the service's text rules (nrm/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["nrm.api.parsers.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nrm.api.openapi.ApiAutoSchema",
+    # One error body for every refusal (nrm/core/api_errors.py).
+    "EXCEPTION_HANDLER": "nrm.core.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Open NRM API", "VERSION": "0.1.0",
     # The schema maps what the service holds: in production only a signed-in user or client reads it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated" if PRODUCTION
                           else "rest_framework.permissions.AllowAny"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "nrm.api.openapi.strict_error_body"],
 }
 
 # Security headers. A strict Content Security Policy everywhere; HTTPS-only cookies and

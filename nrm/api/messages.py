@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from nrm.api.auth import ClientRateThrottle, ClientTokenAuthentication, needs_scope
 from nrm.api.scopes import Scope
-from nrm.core.errors import ServiceError
+from nrm.core.api_errors import ErrorSerializer
 from nrm.notify.models import OutboxMessage
 from nrm.notify.selectors import partner_inbox_for
 from nrm.notify.services import outbox_acknowledge
@@ -55,19 +55,17 @@ def message_detail(request: Request, message_id: Any) -> Response:
     return Response(MessageSerializer(message).data)
 
 
-@extend_schema(request=AcknowledgeSerializer, responses=MessageSerializer)
+@extend_schema(request=AcknowledgeSerializer, responses={200: MessageSerializer, 409: ErrorSerializer})
 @api_view(["POST"])
 @authentication_classes(AUTH)
 @permission_classes([needs_scope(Scope.MESSAGES_ACKNOWLEDGE)])
 @throttle_classes([ClientRateThrottle])
 def message_acknowledge(request: Request, message_id: Any) -> Response:
-    """Acknowledge a message; a crime referral needs the ``crime_reference`` the force recorded it under."""
+    """Acknowledge a message; a crime referral needs the ``crime_reference`` the force recorded it under
+    (400 without it). A message that needs no acknowledgement answers 409; acknowledging twice is harmless."""
     message = get_object_or_404(partner_inbox_for(request.user), pk=message_id)
     form = AcknowledgeSerializer(data=request.data)
     form.is_valid(raise_exception=True)
-    try:
-        message = outbox_acknowledge(message=message, user=request.user,
-                                     crime_reference=form.validated_data["crime_reference"])
-    except ServiceError as exc:
-        return Response({exc.field or "non_field_errors": [exc.message]}, status=400)
+    message = outbox_acknowledge(message=message, user=request.user,
+                                 crime_reference=form.validated_data["crime_reference"])
     return Response(MessageSerializer(message).data)

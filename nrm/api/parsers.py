@@ -1,9 +1,9 @@
 """The API's only request parser: JSON, bounded in size and depth, with the service's text rules.
 
-Anything else is answered with a 400 (or 413 for a body that is too large) before a view runs:
-a body over ``MAX_BODY_BYTES``, JSON nested deeper than ``MAX_DEPTH`` (which would otherwise
-exhaust Python's recursion limit), text that is not UTF-8, numbers too long to read, and NUL
-characters or unpaired surrogates anywhere in the document (see ``nrm.core.input``).
+Anything else is answered before a view runs: with a 413 for a body over ``MAX_BODY_BYTES`` or
+JSON nested deeper than ``MAX_DEPTH`` (which would otherwise exhaust Python's recursion limit),
+and with a 400 for text that is not UTF-8, numbers too long to read, and NUL characters or
+unpaired surrogates anywhere in the document (see ``nrm.core.input``).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def parse_json_body(raw: bytes, *, encoding: str = "utf-8") -> Any:
     except (UnicodeDecodeError, LookupError):
         raise ParseError("The request body must be JSON encoded as UTF-8.") from None
     if nesting_depth(text) > MAX_DEPTH:
-        raise ParseError(f"JSON must not be nested more than {MAX_DEPTH} levels deep.")
+        raise RequestTooLarge(f"JSON must not be nested more than {MAX_DEPTH} levels deep.")
     try:
         data = json.loads(text, parse_constant=_strict_constant)
     except (ValueError, RecursionError) as exc:

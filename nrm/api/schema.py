@@ -1,6 +1,7 @@
 """The OpenAPI schema view: who may read it is read from the settings at each request
 (``SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]``: anyone while developing, a signed-in user or API
-client in production), not fixed when the module is imported."""
+client in production), not fixed when the module is imported. How operations are described:
+``nrm.api.openapi``."""
 
 from __future__ import annotations
 

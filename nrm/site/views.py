@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from nrm.accounts.roles import ROLE_DEFINITIONS, Role
+from nrm.core.api_errors import error_body
 from nrm.site.navigation import navigation_for
+
+API_PREFIX = "/api/"
 
 
 @require_GET
@@ -51,6 +54,8 @@ def feedback(request: HttpRequest) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):  # a path no API operation matches: the API's own error body
+        return JsonResponse(error_body("NotFound", "Not found."), status=404)
     return render(request, "site/404.html", {"title": "Page not found"}, status=404)
 
 

@@ -96,7 +96,9 @@ def test_acknowledging_a_crime_referral_needs_the_crime_reference() -> None:
     bearer = f"Bearer {token}"
     refused = Client().post(url, {}, content_type="application/json", HTTP_AUTHORIZATION=bearer)
     assert refused.status_code == 400
-    assert refused.json() == {"crime_reference": ["Enter the crime reference number"]}
+    assert refused.json() == {"error": "ValidationError", "message": "Enter the crime reference number",
+                              "field": "crime_reference",
+                              "fields": {"crime_reference": ["Enter the crime reference number"]}}
     done = Client().post(url, {"crime_reference": "42/12345/26"}, content_type="application/json", HTTP_AUTHORIZATION=bearer)
     assert done.status_code == 200
     assert done.json()["crime_reference"] == "42/12345/26"

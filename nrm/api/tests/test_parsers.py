@@ -16,7 +16,7 @@ from nrm.core.input import has_unsafe_characters
 def test_depth_is_measured_without_recursion_and_ignores_brackets_in_strings() -> None:
     assert nesting_depth("[" * 100_000) == 100_000
     assert nesting_depth('{"a": "[[[{{\\"]]"}') == 1
-    with pytest.raises(ParseError, match="nested"):
+    with pytest.raises(RequestTooLarge, match="nested"):
         parse_json_body(("[" * 5000 + "]" * 5000).encode())
     assert parse_json_body(("[" * MAX_DEPTH + "]" * MAX_DEPTH).encode()) is not None
 
