@@ -42,7 +42,6 @@ INFORMATION_REQUEST = CaseAction("Ask the first responder for information", "cas
 ALLOCATE = CaseAction("Allocate this case", "cases:allocate")
 SUSPEND = CaseAction("Suspend (person missing)", "cases:suspend")
 REACTIVATE = CaseAction("Reactivate", "cases:reactivate")
-DISQUALIFY = CaseAction("Disqualify (public order or bad faith)", "cases:disqualify")
 WITHDRAW = CaseAction("Withdraw", "cases:withdraw")
 CLOSE = CaseAction("Close the case", "cases:close")
 REPRESENTATIVE = CaseAction("Record the person's representative", "cases:representative")
@@ -54,7 +53,6 @@ DISQUALIFICATION_DECIDE = CaseAction("Decide the disqualification request", "cas
 _DECISION_MAKER_STEPS: tuple[tuple[Event, CaseAction], ...] = (
     (Event.SUSPEND, SUSPEND),
     (Event.REACTIVATE, REACTIVATE),
-    (Event.DISQUALIFY, DISQUALIFY),
     (Event.WITHDRAW, WITHDRAW),
     (Event.CLOSE, CLOSE),
 )

@@ -5,6 +5,7 @@ together (ADR 0002)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -14,9 +15,12 @@ from nrm.audit.services import audit_record
 from nrm.cases.lifecycle import State
 from nrm.cases.models import Case
 from nrm.cases.services import case_route
+from nrm.core.dates import parse_date
 from nrm.core.hooks import ReferralEvent
-from nrm.core.rules import rg_target_date
+from nrm.core.rules import ChildInArea, child_decision_panel, rg_target_date
 from nrm.core.workdays import NATIONS
+from nrm.reference.models import Organisation
+from nrm.referrals import journey
 
 
 def case_nation(referral: Any) -> str:
@@ -26,6 +30,23 @@ def case_nation(referral: Any) -> str:
         if candidate in NATIONS:
             return str(candidate)
     return "england"
+
+
+def case_decision_panel(referral: Any, *, received_on: date) -> Organisation | None:
+    """The devolved children's decision panel that decides a child's case, from where the child
+    lives (the authority that runs children's services there), the day the referral came and the
+    child's age (dated per-area policy, ``rules.child_decision_panel``); None for anyone else."""
+    authority = referral.safeguarding_local_authority
+    if not referral.is_child or authority is None:
+        return None
+    answers = referral.answers or {}
+    slug = child_decision_panel(ChildInArea(
+        area=authority.upper_tier_code, nation=authority.nation, referred_on=received_on,
+        date_of_birth=parse_date(answers.get("dob")),
+        age_disputed=journey.under_18_now(answers) == "disputed"))
+    if slug is None:
+        return None
+    return Organisation.objects.in_force(received_on).filter(slug=slug).first()
 
 
 def case_open(*, referral: Any, actor: Any) -> Case:
@@ -38,6 +59,7 @@ def case_open(*, referral: Any, actor: Any) -> Case:
         now = timezone.now()
         received_on = timezone.localdate(referral.submitted_at or now)
         nation = case_nation(referral)
+        panel = case_decision_panel(referral, received_on=received_on)
         case = Case.objects.create(
             referral=referral,
             reference=referral.reference,
@@ -46,6 +68,7 @@ def case_open(*, referral: Any, actor: Any) -> Case:
             state_changed_at=now,
             nation=nation,
             first_responder_organisation=referral.organisation,
+            decision_panel=panel,
             is_child=bool(referral.is_child),
             safety_risk=bool(referral.safety_risk),
             received_on=received_on,
@@ -54,6 +77,7 @@ def case_open(*, referral: Any, actor: Any) -> Case:
         audit_record(actor=actor, action="case.opened", target=case, after={
             "reference": case.reference, "competent_authority": case.competent_authority, "state": case.state,
             "is_child": case.is_child, "received_on": received_on, "nation": nation,
+            "decision_panel": panel.slug if panel else None,
         })
         case_route(case=case, actor=actor, today=received_on)
     return case

@@ -11,7 +11,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from fpdf import FPDF
 
-from nrm.cases.access import competent_authority_name
+from nrm.cases.access import deciding_body_name
 from nrm.cases.models import Decision, DecisionLetter, Outcome, Stage
 from nrm.core import rules
 from nrm.notify.models import MessageKind
@@ -46,7 +46,7 @@ def _recorded(decision: Decision, key: str) -> int | None:
 def letter_content(decision: Decision, *, recipient_name: str, letter_date: date) -> LetterContent:
     """What a letter about ``decision`` says; the same words for every form it takes."""
     case = decision.case
-    authority = competent_authority_name(case.competent_authority)
+    authority = deciding_body_name(case)
     stage_name = "reasonable grounds" if decision.stage == Stage.RG else "conclusive grounds"
     positive = decision.outcome == Outcome.POSITIVE
     title = f"{stage_name.capitalize()} decision: {'positive' if positive else 'negative'}"
@@ -236,7 +236,7 @@ def letter_notice(case: Any, *, to_representative: bool, what: str = "a decision
     """The email that says a letter or decision is ready, never what it says: email is not secure,
     and a representative's address is typed by staff, not verified. The first responder's
     organisation reads the letter in the service; a representative asks for it by reference."""
-    authority = competent_authority_name(case.competent_authority)
+    authority = deciding_body_name(case)
     subject = f"Case {case.reference}: {what} is ready"
     if to_representative:
         body = (f"The {authority} has issued {what} in the National Referral Mechanism case with reference "

@@ -28,7 +28,7 @@ class Outcome(models.TextChoices):
 
 # Columns the queue filters on, carried in its indexes (PostgreSQL) so that counting the matches
 # is an index-only scan.
-_QUEUE_COVERING = ["state", "received_on", "is_child", "safety_risk", "allocated_to"]
+_QUEUE_COVERING = ["state", "received_on", "is_child", "safety_risk", "allocated_to", "decision_panel"]
 
 
 class Case(BaseModel):
@@ -41,6 +41,10 @@ class Case(BaseModel):
     nation = models.CharField(max_length=20, default="england")
     first_responder_organisation = models.ForeignKey("reference.Organisation", on_delete=models.PROTECT,
                                                      related_name="cases")
+    # A child's case in a devolved decision-making pilot area is decided by that area's panel
+    # instead of the competent authority (dated per-area policy, ``rules.child_decision_panel``).
+    decision_panel = models.ForeignKey("reference.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="panel_cases")
     is_child = models.BooleanField()
     safety_risk = models.BooleanField(default=False)
     received_on = models.DateField()

@@ -46,6 +46,8 @@ from nrm.core.crypto import is_sealed_text
 from nrm.core.input import shown_back
 from nrm.core.sealing import open_from_audit
 from nrm.core.workdays import add_working_days, working_days_between
+from nrm.notify.models import MessageKind, OutboxMessage
+from nrm.reference.models import Organisation
 from nrm.referrals.evidence import EvidenceFile, evidence_file
 
 PAGE_SIZE = 25
@@ -60,15 +62,30 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     """The cases ``user`` may see. Competent authority staff: their authority's cases; first
     responders: their organisation's referrals; anyone else: none."""
     scope = Q(pk__in=[])
-    authorities = access.competent_authorities_for(user)
-    if authorities:
-        scope |= Q(competent_authority__in=sorted(authorities))
+    deciding = _deciding_scope(user)
+    if deciding is not None:
+        scope |= deciding
     organisations = access.first_responder_organisation_ids(user)
     if organisations:
         scope |= Q(first_responder_organisation_id__in=sorted(organisations, key=str))
-    if not authorities and not organisations:
+    if deciding is None and not organisations:
         return Case.objects.none()
     return Case.objects.filter(scope)
+
+
+def _deciding_scope(user: Any) -> Q | None:
+    """The cases ``user`` works as a decision maker: their competent authority's, except those a
+    children's decision panel decides, and their panel's; None for someone who decides none."""
+    authorities = sorted(access.competent_authorities_for(user))
+    panels = sorted(access.decision_panels_for(user), key=str)
+    if not authorities and not panels:
+        return None
+    scope = Q(pk__in=[])
+    if authorities:
+        scope |= Q(competent_authority__in=authorities, decision_panel__isnull=True)
+    if panels:
+        scope |= Q(decision_panel_id__in=panels)
+    return scope
 
 
 def case_get_for(user: Any, case_id: Any) -> Case:
@@ -78,7 +95,8 @@ def case_get_for(user: Any, case_id: Any) -> Case:
     except (TypeError, ValueError):
         raise Http404("No such case") from None
     case = (cases_visible_to(user)
-            .select_related("referral", "referral__data_key", "first_responder_organisation", "allocated_to",
+            .select_related("referral", "referral__data_key", "first_responder_organisation", "decision_panel",
+                            "allocated_to",
                             "last_decision_maker")
             .filter(pk=pk).first())
     if case is None:
@@ -236,6 +254,7 @@ class QueuePage:
     previous_cursor: str | None
     matching: int  # capped at COUNT_CAP + 1
     competent_authorities: tuple[str, ...]
+    decision_panels: tuple[str, ...] = ()  # the names of the children's decision panels the user sits on
 
     @property
     def matching_text(self) -> str:
@@ -289,10 +308,10 @@ def _allocation_condition(allocation: str, user: Any) -> Q:
 
 
 def _queue_queryset(user: Any, filters: QueueFilters, *, today: date) -> QuerySet[Case]:
-    authorities = sorted(access.competent_authorities_for(user))
-    if not authorities:
+    deciding = _deciding_scope(user)
+    if deciding is None:
         return Case.objects.none()
-    conditions = Q(competent_authority__in=authorities)
+    conditions = deciding
     if filters.reference:
         # A reference names one case: it is found whatever its stage, closed cases included,
         # and the other filters do not hide it.
@@ -364,6 +383,8 @@ def case_queue(user: Any, filters: QueueFilters, *, after: str | None = None, be
         previous_cursor=_cursor_encode(cases[0]) if cases and has_more_before else None,
         matching=matching,
         competent_authorities=tuple(sorted(access.competent_authorities_for(user))),
+        decision_panels=tuple(sorted(Organisation.objects.filter(pk__in=access.decision_panels_for(user))
+                                     .values_list("name", flat=True))),
     )
 
 
@@ -371,6 +392,8 @@ def caseworkers_for(user: Any) -> list[User]:
     """Staff of the user's competent authorities: who cases can be allocated to."""
     slugs = [slug for slug, code in access.COMPETENT_AUTHORITY_BY_SLUG.items()
              if code in access.competent_authorities_for(user)]
+    slugs += list(Organisation.objects.filter(pk__in=access.decision_panels_for(user))
+                  .values_list("slug", flat=True))
     if not slugs:
         return []
     today = timezone.localdate()
@@ -556,6 +579,36 @@ class CaseDetail:
     recovery_period_ends: date | None = None
     support: list[CaseSupport] = field(default_factory=list)
     disqualification_requests: list[DisqualificationRequest] = field(default_factory=list)
+    guardian: ChildGuardian | None = None
+
+
+@dataclass(frozen=True)
+class ChildGuardian:
+    """The guardian service a child's referral was sent to (ADR 0028), and where that stands."""
+
+    service: str
+    notified_on: date
+    acknowledged_on: date | None
+
+    @property
+    def text(self) -> str:
+        told = f"{self.service}, told on {self.notified_on.day} {self.notified_on:%B %Y}"
+        if self.acknowledged_on:
+            return f"{told}; acknowledged on {self.acknowledged_on.day} {self.acknowledged_on:%B %Y}"
+        return f"{told}; not acknowledged yet"
+
+
+def case_guardian(case: Case) -> ChildGuardian | None:
+    """The guardian service told of the child's referral, if one covers where the child lives."""
+    message = (OutboxMessage.objects.filter(kind=MessageKind.GUARDIAN, about_type="referrals.Referral",
+                                            about_id=case.referral_id)
+               .select_related("recipient_organisation").order_by("created_at").first())
+    if message is None or message.recipient_organisation is None:
+        return None
+    acknowledged = message.acknowledged_at
+    return ChildGuardian(service=message.recipient_organisation.name,
+                         notified_on=timezone.localdate(message.created_at),
+                         acknowledged_on=timezone.localdate(acknowledged) if acknowledged else None)
 
 
 @dataclass(frozen=True)
@@ -625,6 +678,7 @@ def case_detail(user: Any, case: Case, *, today: date | None = None) -> CaseDeta
                               .select_related("requested_by", "requested_by_organisation")),
         rg_target=case_rg_target(case, decisions, today=today),
         recovery_period_ends=recovery_period_end(case),
+        guardian=case_guardian(case) if case.is_child else None,
     )
     if mode == "authority":
         detail.notes = list(CaseNote.objects.filter(case=case).select_related("author").order_by("-created_at"))

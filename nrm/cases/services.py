@@ -132,7 +132,7 @@ def _move(case: Case, event: Event, facts: CaseFacts, *, actor: Any, reason: str
 def _require_decision_maker(user: Any, case: Case, what: str) -> None:
     if not access.is_decision_maker_for(user, case):
         raise AccessDenied(
-            f"Only a caseworker or senior decision maker at the {access.competent_authority_name(case.competent_authority)} "
+            f"Only a caseworker or senior decision maker at the {access.deciding_body_name(case)} "
             f"can {what}."
         )
 
@@ -140,7 +140,7 @@ def _require_decision_maker(user: Any, case: Case, what: str) -> None:
 def _require_senior(user: Any, case: Case, what: str) -> None:
     if not access.is_senior_for(user, case):
         raise AccessDenied(
-            f"Only a senior decision maker at the {access.competent_authority_name(case.competent_authority)} "
+            f"Only a senior decision maker at the {access.deciding_body_name(case)} "
             f"can {what}."
         )
 
@@ -253,7 +253,7 @@ def case_allocate(*, cases: Sequence[Case], caseworker: Any, allocated_by: Any) 
             if caseworker is not None and not access.is_decision_maker_for(caseworker, case):
                 raise ServiceError(
                     f"{caseworker} is not a caseworker at the "
-                    f"{access.competent_authority_name(case.competent_authority)}.", field="caseworker")
+                    f"{access.deciding_body_name(case)}.", field="caseworker")
         closed = [c.reference for c in locked if State(c.state) not in stages.OPEN]
         if closed:
             raise ServiceError(
@@ -491,7 +491,7 @@ def information_request_send(*, case: Case, requested_by: Any, question: str,
         outbox_add(
             kind=MessageKind.INFORMATION_REQUEST,
             subject=f"Request for further information - {case.reference}",
-            body=(f"The {access.competent_authority_name(case.competent_authority)} needs further information "
+            body=(f"The {access.deciding_body_name(case)} needs further information "
                   f"about referral {case.reference} by {due.day} {due:%B %Y}. Sign in to the service and open "
                   "'Requests for information' to read the request and answer it."),
             recipient_organisation=case.first_responder_organisation,

@@ -24,7 +24,6 @@ urlpatterns = [
     path("<uuid:case_id>/withdraw", views.withdraw, name="withdraw"),
     path("<uuid:case_id>/suspend", views.suspend, name="suspend"),
     path("<uuid:case_id>/reactivate", views.reactivate, name="reactivate"),
-    path("<uuid:case_id>/disqualify", views.disqualify, name="disqualify"),
     path("<uuid:case_id>/close", views.close, name="close"),
     path("<uuid:case_id>/representative", views.representative, name="representative"),
     path("<uuid:case_id>/letters/<uuid:letter_id>", views.letter, name="letter"),

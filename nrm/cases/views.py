@@ -142,7 +142,7 @@ def _queue_response(request: HttpRequest, query: QueryDict, *, errors: ErrorList
     senior = access.is_senior(request.user)
     # Seniors allocate and look at others' caseloads; caseworkers filter on their own.
     caseworkers = selectors.caseworkers_for(request.user) if senior else []
-    names = [access.competent_authority_name(c) for c in page.competent_authorities]
+    names = [access.competent_authority_name(c) for c in page.competent_authorities] + list(page.decision_panels)
     return _render(request, "cases/queue.html", {
         "title": "Cases",
         "authority_name": " and ".join(names),
@@ -303,7 +303,8 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
         "case": case,
         "detail": info,
         "state_label": State(case.state).label,
-        "authority_name": access.competent_authority_name(case.competent_authority),
+        "authority_name": access.deciding_body_name(case),
+        "competent_authority_name": access.competent_authority_name(case.competent_authority),
         "back_url": reverse("cases:queue"),
         "today": timezone.localdate(),
         "evidence": selectors.case_evidence(case),
@@ -594,28 +595,6 @@ def reactivate(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     return _reason_page(request, case, form_class=ReasonForm, act=act, page="reactivate",
                         title="Reactivate this case", label="Why is the case being reactivated?",
                         button="Reactivate the case", lead=f"The case will return to: {back_to}.")
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def disqualify(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    from nrm.cases.models import DisqualificationGround
-
-    case = _authority_case(request, case_id)
-
-    def act(form: django_forms.Form) -> str:
-        services.case_disqualify(case=case, actor=request.user, ground=form.cleaned_data["ground"],
-                                 reasons=form.cleaned_data["reason"])
-        return "The person has been disqualified and the first responder told, with the reasons"
-
-    return _reason_page(request, case, form_class=DisqualifyForm, act=act, page="disqualify",
-                        title="Disqualify on public order or bad faith grounds",
-                        label="Reasons for disqualification", button="Disqualify",
-                        lead="After a positive reasonable grounds decision, the competent authority may decide that "
-                             "the person is disqualified from the protections of the recovery period (Nationality "
-                             "and Borders Act 2022, section 63).",
-                        warning="The reasons are sent to the first responder and the person's representative.",
-                        grounds=list(DisqualificationGround.choices))
 
 
 _S63_LEAD = ("After a positive reasonable grounds decision, the competent authority may decide that the person is "

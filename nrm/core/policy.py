@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 POLICY_FILE = Path(__file__).parent / "data" / "policy.csv"
+# Policy that differs by area (a local authority's GSS code, or a nation): ``key.AREA`` rows, read by
+# :func:`for_area`. Apart only to keep the main file readable; the registry is the two together.
+AREA_POLICY_FILE = Path(__file__).parent / "data" / "policy_by_area.csv"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +62,7 @@ class PolicyNotInForce(LookupError):
 
 @lru_cache(maxsize=1)
 def entries() -> tuple[PolicyEntry, ...]:
-    return read_dated(POLICY_FILE, PolicyEntry)
+    return read_dated(POLICY_FILE, PolicyEntry) + read_dated(AREA_POLICY_FILE, PolicyEntry)
 
 
 def entry(key: str, *, on: date) -> PolicyEntry:
@@ -94,6 +97,22 @@ def for_nation(key: str, *, nation: str | None, on: date) -> str:
     if nation is not None and any(e.key == f"{key}.{nation}" and e.in_force(on) for e in entries()):
         return value(f"{key}.{nation}", on=on)
     return value(key, on=on)
+
+
+def for_area(key: str, *, area: str | None, nation: str | None, on: date) -> str | None:
+    """Policy ``key`` for a place: the area's own entry (``key.AREA``, an area being a local
+    authority's GSS code), else its nation's (``key.nation``), else the UK-wide entry (``key``);
+    None where none is in force on ``on`` (the arrangement does not cover the place that day)."""
+    for candidate in (f"{key}.{area}" if area else None, f"{key}.{nation}" if nation else None, key):
+        if candidate is not None and any(e.key == candidate and e.in_force(on) for e in entries()):
+            return value(candidate, on=on)
+    return None
+
+
+def values_of(prefix: str) -> frozenset[str]:
+    """Every value any ``prefix.*`` entry has ever had (for example every organisation the
+    registry names as a children's decision panel)."""
+    return frozenset(e.value for e in entries() if e.key.startswith(f"{prefix}."))
 
 
 def recovery_period_days(*, on: date, nation: str | None = None) -> int:

@@ -173,3 +173,63 @@ def public_order_disqualification_applies(*, on: date) -> bool:
     """Whether a person may be disqualified on public order or bad faith grounds on ``on``
     (Nationality and Borders Act 2022, s.63, from 30 January 2023; dated policy)."""
     return policy.value("public_order_disqualification", on=on) == "yes"
+
+
+# --- Children: devolved decision panels and guardians -------------------------------------------
+
+
+def days_before_18th_birthday(*, date_of_birth: date, on: date) -> int:
+    """Days from ``on`` to the person's 18th birthday (negative once they are 18). A birthday on
+    29 February falls on 1 March in a year that has none."""
+    year = date_of_birth.year + 18
+    try:
+        birthday = date_of_birth.replace(year=year)
+    except ValueError:
+        birthday = date(year, 3, 1)
+    return (birthday - on).days
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChildInArea:
+    """What decides who decides a child's case: where the child lives (the GSS code of the authority
+    that runs children's services there, and its nation), when the referral came, and what is known
+    of the child's age."""
+
+    area: str | None
+    nation: str | None
+    referred_on: date
+    date_of_birth: date | None = None
+    age_disputed: bool = False
+
+
+def child_decision_panel(child: ChildInArea) -> str | None:
+    """The organisation (slug) of the devolved children's decision panel that makes the reasonable
+    and conclusive grounds decisions on ``child``'s case, or None: the competent authority decides.
+
+    Dated, per-area policy (``child_decision_panel.AREA``): a pilot site decides for the children
+    of its area referred on or after it joined, who are more than the policy's days from their 18th
+    birthday (when the date of birth is known), and, while the policy says so, whose age is not
+    disputed."""
+    panel = policy.for_area("child_decision_panel", area=child.area, nation=None, on=child.referred_on)
+    if panel is None:
+        return None
+    if child.age_disputed and policy.value("child_decision_panel_age_disputed", on=child.referred_on) == "no":
+        return None
+    if child.date_of_birth is not None:
+        left = days_before_18th_birthday(date_of_birth=child.date_of_birth, on=child.referred_on)
+        if left <= policy.int_value("child_decision_panel_min_days_to_18", on=child.referred_on):
+            return None
+    return panel
+
+
+def child_decision_panels() -> frozenset[str]:
+    """Every organisation the policy has named as a children's decision panel."""
+    return policy.values_of("child_decision_panel")
+
+
+def child_guardian_service(*, area: str | None, nation: str | None, on: date) -> str | None:
+    """The organisation (slug) of the guardian service covering where a child lives on ``on``:
+    Independent Child Trafficking Guardians in their areas of England and Wales, Scotland's
+    guardianship service, Northern Ireland's Independent Guardian Service; None where no service
+    covers the area (dated, per-area policy ``child_guardian_service.AREA`` or ``.nation``)."""
+    return policy.for_area("child_guardian_service", area=area, nation=nation, on=on)

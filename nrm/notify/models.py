@@ -25,6 +25,7 @@ class MessageKind(models.TextChoices):
     SUPPORT = "support", "Support referral"
     DRAFT_EXPIRY = "draft_expiry", "Draft expiry warning"
     REVIEW = "review", "Independent review"
+    GUARDIAN = "guardian", "Child trafficking guardian referral"
     # A signed POST to a partner system's endpoint (nrm.notify.webhooks); never shown in an inbox.
     WEBHOOK = "webhook", "Webhook delivery"
 

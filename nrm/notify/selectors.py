@@ -16,11 +16,12 @@ def inbox_for(user: Any) -> QuerySet[OutboxMessage]:
         kind=MessageKind.WEBHOOK).select_related("recipient_organisation")
 
 
-PARTNER_KINDS = ("crime_referral", "safeguarding", "support", "reminder")
+PARTNER_KINDS = ("crime_referral", "safeguarding", "guardian", "support", "reminder")
 
 
 def partner_inbox_for(user: Any) -> QuerySet[OutboxMessage]:
-    """Crime referrals, child safeguarding notifications, support referrals (which reach a partner
+    """Crime referrals, child safeguarding notifications, referrals to a child trafficking guardian
+    service, support referrals (which reach a partner
     only as children's services, the provider for a child) and their reminders addressed to the
     organisations where the user receives partner messages (a police crime unit, children's social
     care). Nothing else, and nobody else's."""

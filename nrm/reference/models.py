@@ -94,6 +94,7 @@ class OrganisationType(models.TextChoices):
     HEALTH = "Health and social care", "Health and social care"
     COMPETENT_AUTHORITY = "Competent authority", "Competent authority"
     ASSURANCE_PANEL = "Assurance panel", "Assurance panel"
+    DECISION_PANEL = "Decision panel", "Decision panel"
     SUPPORT_PROVIDER = "Support provider", "Support provider"
     SERVICE_TEAM = "Service team", "Service team"
     OTHER = "Other", "Other"

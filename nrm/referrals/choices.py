@@ -23,7 +23,8 @@ def _countries(on: date) -> tuple[Option, ...]:
 
 
 def _police_forces(on: date) -> tuple[Option, ...]:
-    return tuple(Option(code, name) for code, name in PoliceForce.objects.in_force(on).values_list("code", "name"))
+    rows = PoliceForce.objects.in_force(on).values_list("code", "name", "nation")
+    return tuple(Option(code, name, nation=nation) for code, name, nation in rows)
 
 
 def _local_authorities(on: date) -> tuple[Option, ...]:

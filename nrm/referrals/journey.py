@@ -15,11 +15,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Protocol
 
 from nrm.core import rules
 from nrm.core.dates import DateProblem, date_parts, date_problem, parse_date
 from nrm.core.input import has_unsafe_characters, unsafe_message
+from nrm.reference.loader import nation as reference_nation
+from nrm.reference.loader import rows as reference_rows
 from nrm.referrals.indicators import indicators_by_type
 
 Answers = Mapping[str, Any]
@@ -45,6 +48,7 @@ class Option:
     text: str
     hint: str = ""
     exclusive: bool = False  # "None of these": cannot be chosen with another option
+    nation: str = ""  # for places (police force areas): the nation's code, as the reference data give it
 
 
 OptionLookup = Callable[[str], Sequence[Option]]  # reference data source name -> options
@@ -132,15 +136,30 @@ def needs_consent(answers: Answers) -> bool:
     return under_18_now(answers) == "no"
 
 
-# The nation of a police force area from its ONS code's first letter. British Transport Police
-# ("B", Great Britain) is a specified public authority under the Modern Slavery Act 2015 s.52.
-_FORCE_CODE_NATION = {"E": "england", "W": "wales", "S": "scotland", "N": "northern_ireland", "B": "england"}
+@lru_cache(maxsize=1)
+def _police_forces_from_file() -> tuple[Option, ...]:
+    return tuple(Option(row["code"], row["name"], nation=reference_nation(row["nation"]))
+                 for row in reference_rows("police_forces.csv"))
 
 
-def first_responder_nation(answers: Answers) -> str | None:
-    """Where the first responder works, from the police force area they gave."""
+_FILE_SOURCES: dict[str, Callable[[], tuple[Option, ...]]] = {"police_forces": _police_forces_from_file}
+
+
+def file_options(source: str) -> Sequence[Option]:
+    """The options of a reference data source read from its file in ``nrm/reference/data`` (the file
+    the database's reference tables are loaded from), for rules that are asked without a lookup."""
+    return _FILE_SOURCES[source]()
+
+
+def first_responder_nation(answers: Answers, lookup: OptionLookup | None = None) -> str | None:
+    """Where the first responder works: the nation of the police force area they gave, as the
+    reference data (``police_forces.csv``) record it. British Transport Police works across Great
+    Britain (``uk``); the policy registry says what applies to it."""
     code = str(answers.get("fr_police_force") or "")
-    return _FORCE_CODE_NATION.get(code[:1]) if code else None
+    if not code:
+        return None
+    force = next((o for o in (lookup or file_options)("police_forces") if o.value == code), None)
+    return force.nation or None if force else None
 
 
 def duty_to_notify_applies(answers: Answers, today: date | None = None) -> bool:

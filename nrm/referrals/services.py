@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from nrm.audit.services import audit_record
-from nrm.core import hooks
+from nrm.core import hooks, rules
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.core.keys import data_keys_destroy
 from nrm.core.middleware import current_request_id
@@ -436,7 +436,7 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
     if referral.is_child:
         authority = referral.safeguarding_local_authority
         childrens_services = childrens_services_for(authority) if authority else None
-        if childrens_services is None:
+        if authority is None or childrens_services is None:
             raise ServiceError("There is no children's social care team for the local authority you chose.")
         _queue(actor, referral, kind=MessageKind.SAFEGUARDING, recipient_organisation=childrens_services,
                subject=f"Child safeguarding notification: NRM referral {referral.reference}",
@@ -444,6 +444,7 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
                      f"about a child who lives in {authority}. The child may be a victim of modern slavery.\n\n"
                      f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}."),
                acknowledge_by=acknowledge_by, dedupe_key=f"safeguarding:{referral.pk}")
+        _guardian_notify(actor, referral, authority, today=today, acknowledge_by=acknowledge_by)
 
     # A receipt to the first responder. Email is not secure, so it says nothing about the person.
     _queue(actor, referral, kind=MessageKind.RECEIPT,
@@ -455,6 +456,24 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
                  "Sign in to Open NRM to see or print a copy of the referral."),
            dedupe_key=f"receipt:{referral.pk}")
     return SubmitResult(referral=referral, case=case)
+
+
+def _guardian_notify(actor: Any, referral: Referral, authority: LocalAuthority, *, today: date,
+                     acknowledge_by: date) -> None:
+    """Where a guardian service covers the area the child lives in (dated per-area policy, ADR 0028),
+    tell it of the referral: Independent Child Trafficking Guardians in their areas of England and
+    Wales, Scotland's guardianship service, Northern Ireland's Independent Guardian Service."""
+    slug = rules.child_guardian_service(area=authority.upper_tier_code, nation=authority.nation, on=today)
+    service = Organisation.objects.in_force(today).filter(slug=slug).first() if slug else None
+    if service is None:
+        return
+    _queue(actor, referral, kind=MessageKind.GUARDIAN, recipient_organisation=service,
+           subject=f"Child trafficking guardian referral: NRM referral {referral.reference}",
+           body=(f"The National Referral Mechanism received referral {referral.reference} on {today:%d %B %Y} "
+                 f"about a child who lives in {authority}, where your service provides guardians to children "
+                 "who may have been trafficked.\n\n"
+                 f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}."),
+           acknowledge_by=acknowledge_by, dedupe_key=f"guardian:{referral.pk}")
 
 
 def _queue(actor: Any, referral: Referral, **message: Any) -> None:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from nrm.accounts.capabilities import Capability, may
-from nrm.cases.access import competent_authorities_for
+from nrm.cases.access import competent_authorities_for, decision_panels_for
 from nrm.core.workdays import working_days_between
 from nrm.referrals.answers import AnswerSection, referral_answer_rows
 from nrm.referrals.selectors import reference_or_name_q
@@ -92,16 +92,21 @@ def panel_list_for(user: Any, *, show: str = "open", search: str = "") -> QueryS
 
 
 def can_see_second_line(user: Any) -> bool:
-    return bool(competent_authorities_for(user, Capability.SUPERVISE_CASES))
+    return bool(competent_authorities_for(user, Capability.SUPERVISE_CASES)
+                or decision_panels_for(user, Capability.SUPERVISE_CASES))
 
 
 def second_line_reviews_for(user: Any) -> QuerySet[Review]:
-    """Second-line reviews of cases ``user``'s competent authority holds, for senior decision makers."""
-    authorities = competent_authorities_for(user, Capability.SUPERVISE_CASES)
-    if not authorities:
+    """Second-line reviews of the cases ``user`` decides as a senior: their competent authority's,
+    or, for a child's case decided by a devolved children's decision panel, that panel's."""
+    authorities = sorted(competent_authorities_for(user, Capability.SUPERVISE_CASES))
+    panels = sorted(decision_panels_for(user, Capability.SUPERVISE_CASES), key=str)
+    if not authorities and not panels:
         return Review.objects.none()
+    scope = (Q(case__competent_authority__in=authorities, case__decision_panel__isnull=True)
+             | Q(case__decision_panel_id__in=panels))
     return (
-        Review.objects.filter(kind=ReviewKind.SECOND_LINE, case__competent_authority__in=authorities)
+        Review.objects.filter(scope, kind=ReviewKind.SECOND_LINE)
         .select_related("case", "decision", "decision__decided_by")
         .order_by("status", "referred_on", "created_at")
     )

@@ -99,7 +99,7 @@ def review_open_for(decision: Any, *, today: date | None = None) -> Review:
         if kind == ReviewKind.PANEL:
             panel_fill_seats(review=review, today=referred_on)
         else:
-            authority = Organisation.objects.filter(slug=case.competent_authority.lower()).first()
+            authority = case.decision_panel or Organisation.objects.filter(slug=case.competent_authority.lower()).first()
             if authority is not None:
                 outbox_add(
                     kind=REVIEW_MESSAGE_KIND,

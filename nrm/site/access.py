@@ -79,7 +79,7 @@ PAGES: Mapping[str, Needs] = {
     **dict.fromkeys(["cases:reconsideration", "support:reconsideration"], _needs(C.REQUEST_RECONSIDERATION)),
     **dict.fromkeys([
         "cases:rg_decision", "cases:cg_decision", "cases:rfi_new", "cases:rfi_close", "cases:note_new",
-        "cases:withdraw", "cases:suspend", "cases:reactivate", "cases:disqualify", "cases:close",
+        "cases:withdraw", "cases:suspend", "cases:reactivate", "cases:close",
         "cases:disqualification_request",
         "cases:representative",
     ], _CASEWORK),

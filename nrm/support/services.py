@@ -174,7 +174,8 @@ def support_move_on_start(*, case: Any, cg_date: date, served_on: date | None = 
 
 
 def _tell_authority(case: Any, *, subject: str, body: str, dedupe_key: str) -> None:
-    authority = Organisation.objects.filter(slug=case.competent_authority.lower()).first()
+    """Tell whoever decides the case: its children's decision panel, or its competent authority."""
+    authority = case.decision_panel or Organisation.objects.filter(slug=case.competent_authority.lower()).first()
     if authority is not None:
         outbox_add(kind=MessageKind.SUPPORT, subject=subject, body=body, recipient_organisation=authority,
                    about=case, dedupe_key=dedupe_key)

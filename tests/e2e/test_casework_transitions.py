@@ -1,5 +1,6 @@
 """Casework in the browser beyond decisions: a request for information round trip,
-reconsideration, withdrawal, suspension and reactivation, disqualification."""
+reconsideration, withdrawal, suspension and reactivation (disqualification, asked for and decided,
+is in test_disqualification.py)."""
 
 from __future__ import annotations
 
@@ -113,12 +114,11 @@ def test_reconsideration_is_decided_afresh_by_a_different_decision_maker(
     assert Decision.objects.get(case=case, status=DecisionStatus.RECONSIDERED).decided_by == first_maker
 
 
-def test_withdrawal_suspension_reactivation_and_disqualification(
+def test_withdrawal_suspension_and_reactivation(
         page: Page, live_server: Any, make_user: Callable[..., Any]) -> None:
     caseworker = make_user(Role.CASEWORKER, "sca")
     to_withdraw = make_case(State.AWAITING_RG)
     to_suspend = make_case(State.AWAITING_CG)
-    to_disqualify = make_case(State.POSITIVE_RG)
     sign_in_as(page, live_server, caseworker)
 
     # Withdrawal.
@@ -143,20 +143,6 @@ def test_withdrawal_suspension_reactivation_and_disqualification(
     page.get_by_role("button", name="Reactivate the case").click()
     expect(page.locator("#case-status")).to_contain_text("Awaiting conclusive grounds decision")
 
-    # Disqualification after a positive RG, with a ground and reasons.
-    _open(page, live_server, to_disqualify)
-    page.get_by_role("link", name="Disqualify (public order or bad faith)").click()
-    page.fill("#reason", "Convicted of a terrorism offence in 2021.")
-    page.get_by_role("button", name="Disqualify").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Select the ground for disqualification")
-    expect(page.locator("#reason")).to_have_value("Convicted of a terrorism offence in 2021.")
-    assert_accessible(page)
-    page.get_by_label("Threat to public order (Nationality and Borders Act 2022, section 63)").check()
-    page.get_by_role("button", name="Disqualify").click()
-    expect(page.locator("#case-status")).to_contain_text("Disqualified")
-    expect(page.locator("#timeline ~ ol")).to_contain_text("Convicted of a terrorism offence in 2021.")
-
-    for case, state in ((to_withdraw, State.WITHDRAWN), (to_suspend, State.AWAITING_CG),
-                        (to_disqualify, State.DISQUALIFIED)):
+    for case, state in ((to_withdraw, State.WITHDRAWN), (to_suspend, State.AWAITING_CG)):
         case.refresh_from_db()
         assert case.state == state

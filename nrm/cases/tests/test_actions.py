@@ -24,7 +24,9 @@ STEP_EVENTS: dict[a.CaseAction, set[Event]] = {
     a.RG_REVIEW: {Event.REVIEW_AGREE, Event.REVIEW_DISAGREE},
     a.SUSPEND: {Event.SUSPEND},
     a.REACTIVATE: {Event.REACTIVATE},
-    a.DISQUALIFY: {Event.DISQUALIFY},
+    # A disqualification is asked for, then decided by a senior (s.63): both lead to the DISQUALIFY step.
+    a.DISQUALIFICATION_REQUEST: {Event.DISQUALIFY},
+    a.DISQUALIFICATION_DECIDE: {Event.DISQUALIFY},
     a.WITHDRAW: {Event.WITHDRAW},
     a.CLOSE: {Event.CLOSE},
     a.RECONSIDERATION: {Event.REQUEST_RECONSIDERATION},

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 CASE_PAGES = [
     "cases:detail", "cases:allocate", "cases:rg_decision", "cases:cg_decision", "cases:rfi_new",
     "cases:note_new", "cases:reconsideration", "cases:withdraw", "cases:suspend", "cases:reactivate",
-    "cases:disqualify", "cases:close", "cases:representative",
+    "cases:disqualification_request", "cases:close", "cases:representative",
 ]
 
 
@@ -354,14 +354,20 @@ def test_suspend_reactivate_withdraw_disqualify_pages(client_for: Callable[..., 
                        {"reason": "Found."}).status_code == 302
     case.refresh_from_db()
     assert case.state == State.AWAITING_CG
-    bad = client.post(reverse("cases:disqualify", kwargs={"case_id": case.pk}), {"reason": "Serious offence."})
+    # There is no direct disqualification any more: it is asked for, and a senior decides (s.63).
+    with pytest.raises(NoReverseMatch):
+        reverse("cases:disqualify", kwargs={"case_id": case.pk})
+    assert client.post(f"/cases/{case.pk}/disqualify", {"ground": "public_order", "reason": "x"}).status_code == 404
+    bad = client.post(reverse("cases:disqualification_request", kwargs={"case_id": case.pk}),
+                      {"reason": "Serious offence."})
     assert bad.status_code == 400
     assert "Select the ground for disqualification" in bad.content.decode()
     assert "Serious offence." in bad.content.decode()
-    assert client.post(reverse("cases:disqualify", kwargs={"case_id": case.pk}),
+    assert client.post(reverse("cases:disqualification_request", kwargs={"case_id": case.pk}),
                        {"ground": "public_order", "reason": "Serious offence."}).status_code == 302
     case.refresh_from_db()
-    assert case.state == State.DISQUALIFIED
+    assert case.state == State.AWAITING_CG
+    assert case.disqualification_requests.get().status == "requested"
     other = make_case(state=State.AWAITING_RG)
     assert client.post(reverse("cases:withdraw", kwargs={"case_id": other.pk}),
                        {"reason": "Consent withdrawn."}).status_code == 302

@@ -61,6 +61,7 @@ ORG_TYPES = {
     "NGO and third sector",
     "Health and social care",
     "Competent authority",
+    "Decision panel",
     "Assurance panel",
     "Support provider",
     "Service team",
@@ -525,3 +526,27 @@ def test_negative_decision_reasons() -> None:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", r["code"]), r
         assert r["label"], r
         assert r["description"], r
+
+
+def test_every_organisation_the_area_policy_names_is_in_force_from_its_first_day() -> None:
+    """The dated per-area policy (nrm/core/data/policy_by_area.csv) names children's decision panels
+    and guardian services by slug: each is an organisation, in force on the day the policy starts,
+    a panel able to decide (caseworkers and seniors) and a guardian service able to receive messages."""
+    path = Path(__file__).resolve().parents[2] / "core" / "data" / "policy_by_area.csv"
+    by_slug = orgs()
+    with path.open(newline="", encoding="utf-8") as handle:
+        named = list(csv.DictReader(handle))
+    assert named
+    for row in named:
+        org = by_slug.get(row["value"])
+        assert org is not None, row
+        assert org["effective_from"] <= row["effective_from"], row
+        assert not org["effective_to"] or (row["effective_to"] and row["effective_to"] <= org["effective_to"]), row
+        family = row["key"].split(".")[0]
+        roles = set(org["roles"].split(";"))
+        if family == "child_decision_panel":
+            assert org["organisation_type"] == "Decision panel", row
+            assert {"caseworker", "senior_decision_maker"} <= roles, row
+        else:
+            assert family == "child_guardian_service", row
+            assert "partner_recipient" in roles, row

@@ -66,12 +66,20 @@ def test_a_child_referral_opens_a_case_and_tells_the_police_and_childrens_servic
     assert case.received_on == today
     assert case.rg_target_date == add_working_days(today, 5, "england")
 
+    # Camden is a devolved decision-making pilot site (June 2021) and has had Independent Child
+    # Trafficking Guardians since May 2021 (dated per-area policy, ADR 0028).
+    assert case.decision_panel is not None
+    assert case.decision_panel.slug == "child-panel-camden-islington"
+
     sent = messages_about(referral)
-    assert set(sent) == {MessageKind.CRIME_REFERRAL, MessageKind.SAFEGUARDING, MessageKind.RECEIPT}
-    crime, safeguarding, receipt = (sent[k] for k in ("crime_referral", "safeguarding", "receipt"))
+    assert set(sent) == {MessageKind.CRIME_REFERRAL, MessageKind.SAFEGUARDING, MessageKind.GUARDIAN,
+                         MessageKind.RECEIPT}
+    crime, safeguarding, guardian, receipt = (sent[k] for k in ("crime_referral", "safeguarding", "guardian",
+                                                                "receipt"))
     assert slug_of(crime) == "police-e23000005"  # where it happened: Greater Manchester
     assert slug_of(safeguarding) == "la-e09000007"  # where the child lives: Camden
-    for message in (crime, safeguarding):
+    assert slug_of(guardian) == "ictg-england-wales"
+    for message in (crime, safeguarding, guardian):
         assert message.requires_acknowledgement
         assert message.acknowledge_by == add_working_days(today, 2)
         assert "Popescu" not in message.body, "messages carry no case content"
@@ -82,7 +90,7 @@ def test_a_child_referral_opens_a_case_and_tells_the_police_and_childrens_servic
     actions = list(AuditEvent.objects.filter(request_id="").values_list("action", flat=True))
     for action in ("referral.submitted", "case.opened", "case.routed"):
         assert action in actions
-    assert actions.count("outbox.queued") == 3
+    assert actions.count("outbox.queued") == 4
 
 
 def test_an_adult_in_detention_goes_to_the_ieca_and_no_safeguarding_is_sent(
@@ -144,7 +152,7 @@ def test_submitting_twice_creates_one_case_and_one_set_of_messages(
     assert again.already_submitted
     assert again.case == first.case
     assert Case.objects.filter(referral=referral).count() == 1
-    assert OutboxMessage.objects.filter(about_id=str(referral.pk)).count() == 3
+    assert OutboxMessage.objects.filter(about_id=str(referral.pk)).count() == 4  # with the guardian service's
 
 
 def test_an_incomplete_referral_is_refused_and_nothing_typed_is_lost(
@@ -268,7 +276,7 @@ def test_reminders_follow_unacknowledged_partner_messages(
     assert outbox_remind_unacknowledged(today=crime.acknowledge_by) == 0
     assert crime.acknowledge_by is not None
     day_after = add_working_days(crime.acknowledge_by, 1)
-    assert outbox_remind_unacknowledged(today=day_after) == 2  # crime referral and safeguarding
+    assert outbox_remind_unacknowledged(today=day_after) == 3  # crime referral, safeguarding and guardian
     reminder = OutboxMessage.objects.get(kind="reminder", about_id=str(crime.pk))
     assert reminder.recipient_organisation == crime.recipient_organisation
     assert outbox_remind_unacknowledged(today=day_after) == 0, "one reminder each"
