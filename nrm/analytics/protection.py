@@ -15,7 +15,7 @@ populations are linked by linear relations an attacker can use:
 the statistics store) into one set of cells keyed by population (:func:`cell_key`) and
 one set of relations. :func:`attack` is the attacker's interval attack: for every
 suppressed cell, the least and greatest count consistent with everything published (two
-linear programs, HiGHS via SciPy, per cell, in independent components; cells already
+linear programs, HiGHS, per cell, in independent components; cells already
 shown to have a wide interval by the vertices of earlier programs are not solved again).
 :func:`protect` suppresses the small counts of a release (primary suppression), then
 repeats: run the attack, and for every suppressed cell whose feasible interval is
@@ -32,9 +32,9 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix
 
 from nrm.analytics import disclosure
 from nrm.analytics.engine import TableResult, Value
@@ -342,6 +342,30 @@ def attack(linked: Linked, *, needed: Mapping[CellKey, int] | None = None, probe
     return out
 
 
+_SETTLED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kInfeasible)
+
+
+def _highs_model(a: csc_matrix, b: np.ndarray, lower: np.ndarray) -> highspy.Highs:
+    """A HiGHS model of ``a x = b``, ``x >= lower``, with a zero objective to be set."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = a.shape[1], a.shape[0]
+    lp.col_cost_ = np.zeros(a.shape[1])
+    lp.col_lower_ = lower
+    lp.col_upper_ = np.full(a.shape[1], highspy.kHighsInf)
+    lp.row_lower_ = b
+    lp.row_upper_ = b
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.float64)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("presolve", "off")  # keep the basis from one objective to the next
+    h.passModel(lp)
+    return h
+
+
 class _Component:
     """One independent set of equations, solved with HiGHS; remembers the range of every
     variable over the solutions found so far."""
@@ -360,21 +384,45 @@ class _Component:
             ri.extend([r] * len(cols))
             ci.extend(self.local[c] for c in cols)
             data.extend(coefs)
-        self.a_eq = csr_matrix((data, (ri, ci)), shape=(len(rows), self.n))
-        self.b_eq = np.array([row[2] for row in rows])
         self.lo_seen = np.full(self.n, np.inf)
         self.hi_seen = np.full(self.n, -np.inf)
+        self.highs: highspy.Highs | None = None
+        if rows:
+            a = csc_matrix((data, (ri, ci)), shape=(len(rows), self.n))
+            b = np.array([row[2] for row in rows], dtype=np.float64)
+            self.highs = _highs_model(a, b, np.array([lo for lo, _hi in self.bounds], dtype=np.float64))
 
     def solve(self, c: np.ndarray) -> float | None:
-        """The least value of ``c . x``; None if unbounded."""
-        res = linprog(c, A_eq=self.a_eq, b_eq=self.b_eq, bounds=self.bounds, method="highs")
-        if res.status == 3:  # unbounded
+        """The least value of ``c . x``; None if unbounded. One HiGHS model per component:
+        each new objective starts from the last optimal basis (warm start)."""
+        h = self.highs
+        if h is None:
+            raise RuntimeError("a component without equations has nothing to solve")
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(c, dtype=np.float64))
+        h.run()
+        status = h.getModelStatus()
+        if status not in _SETTLED:  # a warm start HiGHS could not finish from: solve afresh
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+        if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and not self._feasible():
+                raise RuntimeError("the published figures are inconsistent: no counts satisfy them")
             return None
-        if res.status != 0:
-            raise RuntimeError(f"the published figures are inconsistent: {res.message}")
-        np.minimum(self.lo_seen, res.x, out=self.lo_seen)
-        np.maximum(self.hi_seen, res.x, out=self.hi_seen)
-        return float(res.fun)
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"the published figures are inconsistent: {h.modelStatusToString(status)}")
+        x = np.asarray(h.getSolution().col_value)
+        np.minimum(self.lo_seen, x, out=self.lo_seen)
+        np.maximum(self.hi_seen, x, out=self.hi_seen)
+        return float(h.getInfo().objective_function_value)
+
+    def _feasible(self) -> bool:
+        h = self.highs
+        if h is None:
+            raise RuntimeError("a component without equations has nothing to solve")
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.zeros(self.n))
+        h.run()
+        return bool(h.getModelStatus() == highspy.HighsModelStatus.kOptimal)
 
     def _seen_width(self, j: int) -> float:
         i = self.local[j]

@@ -89,6 +89,7 @@ class Published:
 
     linked: Linked = field(default_factory=Linked)
     _short: dict[CellKey, CellKey] = field(default_factory=dict)  # key without hierarchy parents -> key
+    relations: list[tuple[CellKey, tuple[CellKey, ...]]] = field(default_factory=list)
 
     @staticmethod
     def of(publications: Iterable[tuple[str, Sequence[TableResult]]]) -> Published:
@@ -99,6 +100,7 @@ class Published:
                 keys = out.linked.add(res, label)
                 out._index(res, keys)
         out.linked.add_year_relations()
+        out.relations = sorted(out.linked.relations)
         return out
 
     def _index(self, res: TableResult, keys: Sequence[CellKey]) -> None:
@@ -280,32 +282,60 @@ class Ledger:
     relations: list[Relation] = field(default_factory=list)
 
 
+def _reach(published: Published, relations: Sequence[RelationRow], start: Iterable[CellKey]) -> list[RelationRow]:
+    """The relations linked to the cells ``start`` through cells not published as a number
+    (the component the attack on those cells needs; published numbers are constants)."""
+    member_of: dict[CellKey, list[int]] = {}
+    for i, (total, members) in enumerate(relations):
+        for key in (total, *members):
+            member_of.setdefault(key, []).append(i)
+    seen_cells: set[CellKey] = set()
+    seen: set[int] = set()
+    todo = [k for k in start if not isinstance(published.value(k), int)]
+    while todo:
+        key = todo.pop()
+        if key in seen_cells:
+            continue
+        seen_cells.add(key)
+        for i in member_of.get(key, ()):
+            if i in seen:
+                continue
+            seen.add(i)
+            total, members = relations[i]
+            todo.extend(k for k in (total, *members) if k not in seen_cells and not isinstance(
+                published.linked.values.get(k, published.value(k)), int))
+    return [relations[i] for i in sorted(seen)]
+
+
+RelationRow = tuple[CellKey, tuple[CellKey, ...]]
+
+
 def _narrows(published: Published, ledger: Ledger, new: Relation) -> bool:
     """Whether the analyst, knowing the publications, their earlier answers and ``new``,
     could narrow a protected cell below its protection level (or the relations contradict
-    each other, the figures having been revised since)."""
-    linked = published.linked
-    saved_values = dict(linked.values)
-    saved_relations = set(linked.relations)
+    each other, the figures having been revised since). Only the cells linked to the new
+    relation's are attacked: the others are as protected as they were."""
+    full = published.linked
+    answers: list[RelationRow] = []
+    values = dict(full.values)
+    for i, rel in enumerate((*ledger.relations, new)):
+        total: CellKey = (("answer", "", False, ()), str(i), ())
+        values[total] = rel.value
+        answers.append((total, tuple(sorted(rel.members))))
+    linked = Linked(values=values, protection=full.protection, _covered=full._covered)
+    linked.relations = set(_reach(published, [*published.relations, *answers], new.members))
+    need = {k: max(full.protection.get(k, 1), 1) for k in new.members if values.get(k) == SUPPRESSED}
+    for _total, members in linked.relations:
+        need.update((k, max(full.protection.get(k, 1), 1)) for k in members if values.get(k) == SUPPRESSED)
+    for total, _members in linked.relations:
+        if values.get(total) == SUPPRESSED:
+            need[total] = max(full.protection.get(total, 1), 1)
+    linked.values = {k: v for k, v in values.items() if v != SUPPRESSED or k in need}
     try:
-        focus: set[CellKey] = set()
-        for i, rel in enumerate((*ledger.relations, new)):
-            total: CellKey = (("answer", "", False, ()), str(i), ())
-            linked.values[total] = rel.value
-            linked.relations.add((total, tuple(sorted(rel.members))))
-            if rel is new:
-                focus.update(rel.members)
-        need = {k: max(linked.protection.get(k, 1), 1) for k in linked.suppressed()}
-        try:
-            intervals = protection.attack(linked, needed=need, focus=focus)
-        except RuntimeError:
-            return True
-        return any(iv.width < need[k] for k, iv in intervals.items())
-    finally:
-        linked.values.clear()
-        linked.values.update(saved_values)
-        linked.relations.clear()
-        linked.relations.update(saved_relations)
+        intervals = protection.attack(linked, needed=need)
+    except RuntimeError:
+        return True
+    return any(iv.width < need[k] for k, iv in intervals.items())
 
 
 def decide(*, published: Published, ledger: Ledger, query: Query, count: int, cell_key: int,
