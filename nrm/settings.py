@@ -66,6 +66,9 @@ elif AUDIT_SEAL_KEY in {SECRET_KEY, PSEUDONYMISATION_KEY}:
 # Where the seals are written: a directory outside the database (in production, storage the
 # database's administrators cannot write, ideally write-once).
 AUDIT_SEAL_DIR = Path(os.environ.get("NRM_AUDIT_SEAL_DIR", VAR_DIR / "audit-seals"))
+# How often the worker seals (its --every): `nrm audit verify` fails when the newest seal is older
+# than twice this while events follow it.
+AUDIT_SEAL_PERIOD = int(os.environ.get("NRM_AUDIT_SEAL_PERIOD", "300"))
 # The proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and
 # X-Forwarded-Proto are believed; nobody else's are (nrm/core/proxies.py). Empty: none.
 NRM_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("NRM_TRUSTED_PROXIES", "").split(",") if p.strip()]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import stat
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from nrm.audit import faults
 from nrm.audit.jobs import audit_seal_job
 from nrm.audit.models import AuditEvent
-from nrm.audit.seals import audit_seal, audit_verify_sealed, seals_read
+from nrm.audit.seals import Seal, audit_seal, audit_verify_sealed, seal_mac, seals_read
 from nrm.audit.services import audit_record, audit_verify
 from nrm.core.periodic import run_periodic_jobs
 from nrm.reference.models import Organisation
@@ -221,3 +221,101 @@ def test_the_verify_command_without_seals_says_so(capsys: pytest.CaptureFixture[
     _events(1)
     call_command("audit", "verify")
     assert "Seals: none" in capsys.readouterr().out
+
+
+# --- Linked seals: numbered, each carrying the MAC of the one before -----------------------------
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+PERIOD = timedelta(minutes=5)
+
+
+def _sealed_series(directory: Path, seals: int = 3, start: datetime = NOW - timedelta(minutes=30)) -> list[Seal]:
+    """``seals`` seals, two events before each, one sealing period apart from ``start``."""
+    made = []
+    for n in range(seals):
+        _events(2, start=2 * n)
+        made.append(audit_seal(directory=directory, key=KEY, now=start + n * PERIOD))
+    return made
+
+
+def test_seals_are_numbered_and_each_carries_the_mac_of_the_one_before(tmp_path: Path) -> None:
+    first, second, third = _sealed_series(tmp_path)
+    assert [s.seq for s in (first, second, third)] == [1, 2, 3]
+    assert [s.name for s in (first, second, third)] == ["0000000001.seal", "0000000002.seal", "0000000003.seal"]
+    assert first.prev_mac == "0" * 64
+    assert (second.prev_mac, third.prev_mac) == (first.mac, second.mac)
+    body = json.loads((tmp_path / second.name).read_text())
+    assert (body["seq"], body["prev_mac"]) == (2, first.mac)
+    assert audit_verify_sealed(directory=tmp_path, key=KEY, period=PERIOD, now=NOW).intact
+
+
+def test_a_seal_deleted_from_the_middle_is_caught(tmp_path: Path) -> None:
+    _first, second, _third = _sealed_series(tmp_path)
+    (tmp_path / second.name).unlink()
+    problems = _problems(tmp_path)
+    assert len(problems) == 1
+    assert "seal number 2 is missing" in problems[0]
+
+
+def test_a_renamed_or_reordered_seal_is_caught(tmp_path: Path) -> None:
+    first, second, _third = _sealed_series(tmp_path)
+    (tmp_path / first.name).rename(tmp_path / "swap")
+    (tmp_path / second.name).rename(tmp_path / first.name)
+    (tmp_path / "swap").rename(tmp_path / second.name)
+    problems = _problems(tmp_path)
+    assert any("renamed or reordered" in p for p in problems)
+
+
+def test_a_seal_of_an_earlier_point_after_a_later_one_is_caught(tmp_path: Path) -> None:
+    events = _events(4)
+    audit_seal(directory=tmp_path, key=KEY, now=NOW)
+    head = (events[1].id, events[1].hash, AuditEvent.objects.filter(id__lte=events[1].id).count())
+    audit_seal(directory=tmp_path, key=KEY, now=NOW, head=head)
+    problems = _problems(tmp_path)
+    assert any("seals an earlier point" in p for p in problems)
+
+
+def test_seals_stopped_while_events_follow_is_a_failure_with_the_time_of_the_last_seal(tmp_path: Path) -> None:
+    *_, last = _sealed_series(tmp_path, start=NOW - timedelta(hours=1))
+    assert audit_verify_sealed(directory=tmp_path, key=KEY, period=PERIOD, now=NOW).intact  # nothing after it
+    _events(1, start=50)
+    within = audit_verify_sealed(directory=tmp_path, key=KEY, period=PERIOD, now=last.moment + 2 * PERIOD)
+    assert within.intact
+    report = audit_verify_sealed(directory=tmp_path, key=KEY, period=PERIOD, now=NOW)
+    assert report.seals_stopped
+    assert report.problems() == [p for p in report.problems() if "seals stopped" in p] != []
+    assert last.sealed_at in report.problems()[0]
+
+
+def test_deleting_the_newest_seals_shows_as_seals_stopped(tmp_path: Path) -> None:
+    seals = _sealed_series(tmp_path, seals=4, start=NOW - 3 * PERIOD)
+    assert audit_verify_sealed(directory=tmp_path, key=KEY, period=PERIOD, now=NOW).intact
+    for seal in seals[1:]:
+        (tmp_path / seal.name).unlink()
+    report = audit_verify_sealed(directory=tmp_path, key=KEY, period=PERIOD, now=NOW)
+    assert report.seals_stopped
+    assert seals[0].sealed_at in report.problems()[0]
+
+
+def test_the_verify_command_fails_when_seals_stopped(capsys: pytest.CaptureFixture[str]) -> None:
+    _events(2)
+    directory = Path(settings.AUDIT_SEAL_DIR)
+    audit_seal(directory=directory, key=settings.AUDIT_SEAL_KEY, now=datetime.now(UTC) - timedelta(hours=1))
+    _events(1, start=2)
+    call_command("audit", "verify", "--period", "3600")
+    with pytest.raises(CommandError, match="tampered"):
+        call_command("audit", "verify", "--period", "60")
+    assert "seals stopped: the last seal was made at" in capsys.readouterr().err
+
+
+def test_seals_from_before_the_links_still_verify(tmp_path: Path) -> None:
+    events = _events(3)
+    sealed_at = NOW.isoformat(timespec="microseconds")
+    mac = seal_mac(key=KEY, last_id=events[-1].id, last_hash=events[-1].hash, count=3, sealed_at=sealed_at)
+    (tmp_path / "20261204T120000000000Z-000000000003.seal").write_text(json.dumps(
+        {"last_id": events[-1].id, "last_hash": events[-1].hash, "count": 3, "sealed_at": sealed_at, "mac": mac}))
+    _events(1, start=3)
+    audit_seal(directory=tmp_path, key=KEY)
+    report = audit_verify_sealed(directory=tmp_path, key=KEY)
+    assert report.intact, report.problems()
+    assert report.seals == 2

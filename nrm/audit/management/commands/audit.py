@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["verify", "seal"])
         parser.add_argument("--seal-dir", type=Path, default=None,
                             help="Directory of the seals (default: NRM_AUDIT_SEAL_DIR, var/audit-seals)")
+        parser.add_argument("--period", type=int, default=None,
+                            help="The sealing period in seconds (default: NRM_AUDIT_SEAL_PERIOD, 300); a newest "
+                                 "seal older than twice this while events follow it fails verification")
 
     def handle(self, *args: Any, **options: Any) -> None:
         directory: Path = options["seal_dir"] or Path(settings.AUDIT_SEAL_DIR)
@@ -25,7 +29,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"Sealed event {seal.last_id} ({seal.count} events) at {seal.sealed_at} in {directory / seal.name}."))
             return
-        report = audit_verify_sealed(directory=directory, key=settings.AUDIT_SEAL_KEY)
+        period = timedelta(seconds=options["period"] or settings.AUDIT_SEAL_PERIOD)
+        report = audit_verify_sealed(directory=directory, key=settings.AUDIT_SEAL_KEY, period=period)
         self._describe(report, directory)
         if not report.intact:
             problems = report.problems()
@@ -43,6 +48,6 @@ class Command(BaseCommand):
                               "rewrite the log undetected: run `nrm audit seal`, and the worker.")
             return
         seal = report.last_seal
-        self.stdout.write(f"Seals: {report.seals} in {directory}; last sealed point: event {seal.last_id} "
-                          f"({seal.count} events) at {seal.sealed_at}.")
+        self.stdout.write(f"Seals: {report.seals} in {directory}, linked; last sealed point: event {seal.last_id} "
+                          f"({seal.count} events) at {seal.sealed_at} (seal number {seal.seq}).")
         self.stdout.write(f"After it: {report.after_last_seal} event(s), not yet sealed (the next seal covers them).")
