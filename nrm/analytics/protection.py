@@ -144,6 +144,7 @@ class Linked:
     _covered: dict[tuple[str, Population], set[tuple[tuple[tuple[str, str], ...], tuple[DimValue, ...]]]] = field(
         default_factory=dict
     )
+    _covered_memo: dict[CellKey, bool] = field(default_factory=dict)
 
     def add(self, result: TableResult, release: str, *, current: bool = False,
             control: DisclosureControl | None = None) -> list[CellKey]:
@@ -175,6 +176,7 @@ class Linked:
 
     def _cover(self, t: TableDef, result: TableResult) -> None:
         """Record which populations the table shows every non-zero combination of."""
+        self._covered_memo.clear()
         s = _shape(t)
         from nrm.analytics.engine import grouping_sets
 
@@ -192,6 +194,12 @@ class Linked:
     def covered(self, key: CellKey) -> bool:
         """Whether a table published for the key's period would show the key's population if
         it had any cases (so that its absence says it has none)."""
+        known = self._covered_memo.get(key)
+        if known is None:
+            known = self._covered_memo[key] = self._find_cover(key)
+        return known
+
+    def _find_cover(self, key: CellKey) -> bool:
         population, when, dims = key
         sigs = self._covered.get((when, population))
         if not sigs:
@@ -362,6 +370,7 @@ def _highs_model(a: csc_matrix, b: np.ndarray, lower: np.ndarray) -> highspy.Hig
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("presolve", "off")  # keep the basis from one objective to the next
+    h.setOptionValue("threads", 1)  # small programs: one thread, no pool to start
     h.passModel(lp)
     return h
 
