@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 SUFFIXES = (".parquet", ".csv")
-SIBLINGS = ("duty_to_notify", "reviews", "support", "disqualifications")
+SIBLINGS = ("duty_to_notify", "reviews", "support", "disqualifications", "casework")
 RESERVED_LABELS = ("Total", "Other", "Other nationalities")
 DEFAULT_MAX_PROBLEMS = 1000
 
@@ -68,6 +68,8 @@ class Extract:
     support: pa.Table
     # Public order disqualification requests; empty for extracts made before the table existed.
     disqualifications: pa.Table = field(default_factory=xs.DISQUALIFICATIONS.empty_table)
+    # Nation, devolved panel and recorded guidance per referral; empty for extracts made before it.
+    casework: pa.Table = field(default_factory=xs.CASEWORK.empty_table)
 
     def tables(self) -> dict[str, pa.Table]:
         return {
@@ -76,6 +78,7 @@ class Extract:
             "reviews": self.reviews,
             "support": self.support,
             "disqualifications": self.disqualifications,
+            "casework": self.casework,
         }
 
 
@@ -538,14 +541,19 @@ def _disqualification_checks() -> list[_Check]:
     ]
 
 
+def _casework_checks() -> list[_Check]:
+    return [*_column_checks(xs.CASEWORK), _enum("nation", xs.NATIONS)]
+
+
 _CHECKS = {
     "referrals": _referral_checks,
     "duty_to_notify": _dtn_checks,
     "reviews": _review_checks,
     "support": _support_checks,
     "disqualifications": _disqualification_checks,
+    "casework": _casework_checks,
 }
-_KEYS = {"referrals": "referral_id", "duty_to_notify": "report_id"}
+_KEYS = {"referrals": "referral_id", "duty_to_notify": "report_id", "casework": "referral_id"}
 
 
 def _load_raw(
@@ -665,11 +673,11 @@ def _row_problems(con: duckdb.DuckDBPyConnection, name: str, file: Path, max_pro
 def _orphan_problems(
     con: duckdb.DuckDBPyConnection, files: Mapping[str, Path], loaded: set[str], max_problems: int
 ) -> list[Problem]:
-    """Reviews, support and disqualification rows whose referral is not in the (loaded) referrals."""
+    """Reviews, support, disqualification and casework rows whose referral is not in the (loaded) referrals."""
     problems: list[Problem] = []
     if "referrals" not in loaded:
         return problems
-    for name in ("reviews", "support", "disqualifications"):
+    for name in ("reviews", "support", "disqualifications", "casework"):
         if name not in loaded:
             continue
         sql = (

@@ -142,10 +142,26 @@ DISQUALIFICATIONS = pa.schema(
     ]
 )
 
+# How each referral was decided (ADR 0028): one row per referral, with the nation whose rules apply,
+# the devolved children's decision panel that decides it (null: the competent authority), and the
+# guidance recorded on its standing decisions (null until one is served). The referrals table
+# keeps its columns and their meaning.
+NATIONS = ("England", "Wales", "Scotland", "Northern Ireland")
+CASEWORK = pa.schema(
+    [
+        pa.field("referral_id", pa.string(), nullable=False),
+        pa.field("nation", pa.string(), nullable=False),  # one of NATIONS
+        pa.field("decision_panel", pa.string(), nullable=True),  # the panel's name
+        pa.field("rg_guidance_version", pa.string(), nullable=True),  # recorded on the served RG decision
+        pa.field("cg_standard", pa.string(), nullable=True),  # the standard recorded on the served CG decision
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "referrals": REFERRALS,
     "duty_to_notify": DUTY_TO_NOTIFY,
     "reviews": REVIEWS,
     "support": SUPPORT,
     "disqualifications": DISQUALIFICATIONS,
+    "casework": CASEWORK,
 }

@@ -168,6 +168,27 @@ def _referral_rows(as_of: date) -> Iterator[dict[str, Any]]:
         }
 
 
+NATIONS = {"england": "England", "wales": "Wales", "scotland": "Scotland", "northern_ireland": "Northern Ireland"}
+
+
+def _casework_rows(as_of: date) -> Iterator[dict[str, Any]]:
+    """How each referral was decided: the nation, the devolved children's decision panel (if one
+    decides it) and the guidance its standing decisions recorded (their policy snapshots)."""
+    standing = _standing_decisions()
+    cases = (Case.objects.filter(received_on__lte=as_of).select_related("decision_panel")
+             .only("pk", "reference", "nation", "decision_panel__name").order_by("received_on", "reference"))
+    for case in cases.iterator(chunk_size=2000):
+        rg = standing.get((case.pk, Stage.RG))
+        cg = standing.get((case.pk, Stage.CG))
+        yield {
+            "referral_id": referral_pseudonym(case.reference),
+            "nation": NATIONS.get(case.nation, "England"),
+            "decision_panel": case.decision_panel.name if case.decision_panel else None,
+            "rg_guidance_version": (rg.policy or {}).get("rg_guidance_version") if rg else None,
+            "cg_standard": (cg.policy or {}).get("standard") if cg else None,
+        }
+
+
 def _duty_to_notify_rows(as_of: date) -> list[dict[str, Any]]:
     rows = []
     reports = (DutyToNotifyReport.objects.filter(report_date__lte=as_of)
@@ -263,4 +284,5 @@ def build_extract(*, as_of: date | None = None) -> Extract:
         support=pa.Table.from_pylist(support_extract_rows(as_of=day, referral_id=reference), schema=xs.SUPPORT),
         disqualifications=pa.Table.from_pylist(disqualification_extract_rows(as_of=day, referral_id=reference),
                                                schema=xs.DISQUALIFICATIONS),
+        casework=pa.Table.from_pylist(list(_casework_rows(day)), schema=xs.CASEWORK),
     )

@@ -55,7 +55,7 @@ def test_the_fixture_extract_is_valid(extract_path: Path, extract_csv_path: Path
 
 def test_siblings_are_found_and_combined(extract_path: Path, extract_tables: Extract) -> None:
     assert set(extract_io.sibling_paths(extract_path)) == {"referrals", "duty_to_notify", "reviews", "support",
-                                                            "disqualifications"}
+                                                            "disqualifications", "casework"}
     combined = extract_io.read_extract(extract_path)
     for name, table in extract_tables.tables().items():
         assert combined.tables()[name].equals(table), name
@@ -155,7 +155,7 @@ def test_an_import_with_a_bad_row_loads_nothing(tmp_path: Path, extract_csv_path
     written = extract_io.import_extract(extract_csv_path, store)
     assert sorted(p.name for p in store.iterdir()) == sorted(
         ["extract.parquet", "extract_duty_to_notify.parquet", "extract_reviews.parquet", "extract_support.parquet",
-         "extract_disqualifications.parquet"]
+         "extract_disqualifications.parquet", "extract_casework.parquet"]
     )
     assert extract_io.read_extract(written["referrals"]).referrals.num_rows == N_REFERRALS
 
