@@ -104,6 +104,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pub.add_argument("--by", default=None, metavar="NAME", help="who decided the overrides (recorded with them)")
     pub.add_argument(
+        "--reason",
+        default="",
+        metavar="TEXT",
+        help="why a period already published is published again (named as the cause of its revised figures; "
+        "the earlier issue is kept)",
+    )
+    pub.add_argument(
         "--linkage-input",
         default=None,
         metavar="FILE",
@@ -208,6 +215,7 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             quality_overrides=quality_overrides,
             linkage_input=linkage_input,
             linked=options.linked,
+            reason=options.reason,
         )
     except extract_io.ExtractError as e:
         err.write(f"{e}\n")

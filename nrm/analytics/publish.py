@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import os
@@ -542,7 +543,9 @@ class Revised:
         if self.report is None:
             return []
         if self.report.compared_with:
-            return [f"Compared with the figures published in {', '.join(self.report.compared_with)}. "
+            reissue = self.report.reissue_text()
+            return [(f"{reissue} " if reissue else "")
+                    + f"Compared with the figures published in {', '.join(self.report.compared_with)}. "
                     + revisions.revisions_summary(self.report.revisions)[0]]
         return [NO_EARLIER_PUBLICATION]
 
@@ -757,13 +760,16 @@ def revise(
     *,
     figures_store: revisions.FiguresStore | None,
     back: backseries.BackSeries | None = None,
+    reason: str = "",
 ) -> Revised:
     """Compare what ``computed`` would publish with every figure published before
-    (in ``figures_store``; None: nothing to compare with) and mark the revised figures."""
+    (in ``figures_store``; None: nothing to compare with) and mark the revised figures.
+    ``reason``: why the period is published again, if it is a re-issue."""
     if figures_store is None:
         return Revised(None, computed.results)
     causes = [f for f in computed.report.findings() if f.severity in ("warn", "fail")]
-    rev = revisions.revise(figures_store, computed.period, computed.results, computed.recomputed, causes=causes)
+    rev = revisions.revise(figures_store, computed.period, computed.results, computed.recomputed, causes=causes,
+                           reason=reason)
     rev = replace(rev, revisions=[r for r in rev.revisions if _comparable(r, computed.own_from, back)])
     figures_store.forget()
     return Revised(rev, [revisions.mark_revised(r, rev.revisions) for r in computed.results])
@@ -843,6 +849,9 @@ def _bulletin_sections(computed: Computed, revised: Revised) -> list[tuple[str, 
     sections: list[tuple[str, str, str]] = []
     if revised.report is not None:
         body = revisions.revisions_html(revised.report.revisions, heading=False)
+        reissue = revised.report.reissue_text()
+        if reissue:
+            body = f'<p class="govuk-body">{html.escape(reissue)}</p>\n{body}'
         if not revised.report.compared_with:
             body = f"<p>{NO_EARLIER_PUBLICATION}</p>"
         sections.append(("revisions", "Revisions", body))
@@ -922,6 +931,9 @@ def _revisions_summary(revised: Revised) -> dict[str, Any]:
         return {}
     return {
         "compared_with": list(revised.report.compared_with),
+        "reissue_of": ({"period": revised.report.reissue_of.label, "version": revised.report.reissue_of.version,
+                        "published_at": revised.report.reissue_of.published_at}
+                       if revised.report.reissue_of is not None else None),
         "revised_figures": len(revised.report.revisions),
         "tables": sorted({r.table_id for r in revised.report.revisions}),
         "csv": f"csv/{REVISIONS_ID}.csv",
@@ -989,14 +1001,16 @@ def write(
     return manifest
 
 
-def remember(computed: Computed, *, figures_store: revisions.FiguresStore) -> None:
-    """Store what this publication published, for the next one to compare with."""
+def remember(computed: Computed, *, figures_store: revisions.FiguresStore, reason: str = "") -> None:
+    """Store what this publication published, for the next one to compare with (an
+    earlier issue of the same period is kept; ``reason`` says why it was re-issued)."""
     figures_store.save(
         computed.period,
         computed.results,
         extract=[(f.path, f.sha256) for f in computed.extract_files],
         findings=[f.to_dict() for f in computed.report.findings()],
         overrides=[o.to_dict() for o in computed.overrides_used],
+        reason=reason,
     )
 
 
@@ -1016,6 +1030,7 @@ def publish(
     linkage_input: pa.Table | None = None,
     quality_config: quality.QualityConfig | None = None,
     linked: bool = False,
+    reason: str = "",
 ) -> Manifest:
     """Compute every table for ``period`` from the extract at ``extract_path`` and write
     the workbook, CSVs, charts, bulletin, quality report and manifest under ``out_dir``:
@@ -1034,7 +1049,8 @@ def publish(
 
     ``disclosure_overrides`` replaces the disclosure control of tables by id. ``linked``:
     protection across linked tables and releases, checked by the interval attack (see
-    :func:`compute`).
+    :func:`compute`). ``reason``: why the period is published again (a re-issue keeps the
+    earlier issue and names this as the cause of its revised figures).
     """
     _controls(tables, disclosure_overrides)  # an unknown table id fails before anything runs
     figures_store = storage.figures_store(store) if store is not None else None
@@ -1046,12 +1062,12 @@ def publish(
         quality_overrides=quality_overrides, linkage_input=linkage_input, quality_config=quality_config,
         threads=threads, memory_limit=memory_limit, bar=bar, linked=linked,
     )
-    revised = revise(computed, figures_store=figures_store, back=back)
+    revised = revise(computed, figures_store=figures_store, back=back, reason=reason)
     computed = replace(computed, recomputed=[])  # the earlier periods' tables are not needed any more
     manifest = write(computed, revised, out_dir, back=back, series_length=series_length, bar=bar)
     if figures_store is not None:
         bar.set_postfix_str("store")
-        remember(computed, figures_store=figures_store)
+        remember(computed, figures_store=figures_store, reason=reason)
     bar.update()
     bar.close()
     return manifest

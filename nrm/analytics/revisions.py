@@ -11,6 +11,9 @@ the column (the count or a statistic) and the value as published (after disclosu
 control, so ``[c]`` is stored as ``[c]``). Figures are one Parquet file per
 publication; ``publication.json`` beside it records when, from which extract (file
 SHA-256), the tables' columns, and the data-quality findings and overrides of that run.
+Publishing a period again (a re-issue, say after a correction) never overwrites what
+users saw: the earlier issue moves to ``<label>/versions/<n>/`` and the new one records
+its version number and the stated reason for the re-issue.
 
 Finding revisions
 -----------------
@@ -63,6 +66,7 @@ __all__ = [
     "find_revisions",
     "latest_published",
     "mark_revised",
+    "reissue_cause",
     "revise",
     "revised_cells",
     "revision_periods",
@@ -178,6 +182,8 @@ class Publication:
     findings: tuple[Mapping[str, Any], ...] = ()
     overrides: tuple[Mapping[str, Any], ...] = ()
     figures: tuple[Figure, ...] = ()
+    version: int = 1  # 1 for the first issue of the period, 2 for its first re-issue...
+    reason: str = ""  # why the period was re-issued (empty for a first issue)
 
     @property
     def period(self) -> Period:
@@ -239,14 +245,19 @@ class FiguresStore:
         overrides: Sequence[Mapping[str, Any]] = (),
         published_at: datetime | None = None,
         figures: Sequence[Figure] | None = None,
+        reason: str = "",
     ) -> Publication:
         """Store what a publication published (its tables after disclosure control).
-        Replaces an earlier publication of the same period. ``figures`` (the tables'
-        :func:`figures_from_results`, if the caller has them already) saves working
-        them out again."""
+        An earlier issue of the same period is kept as a numbered version (see
+        :meth:`issues`); this one becomes the current issue, with ``reason`` recorded.
+        ``figures`` (the tables' :func:`figures_from_results`, if the caller has them
+        already) saves working them out again."""
         label = period.label if isinstance(period, Period) else parse_period(period).label
         figures = figures_from_results(results) if figures is None else list(figures)
         when = (published_at or datetime.now(UTC)).replace(microsecond=0).isoformat()
+        d = self._dir(label)
+        d.mkdir(parents=True, exist_ok=True)
+        version = self._keep_current_issue(d)
         pub = Publication(
             label=label,
             published_at=when,
@@ -255,9 +266,9 @@ class FiguresStore:
             findings=tuple(dict(f) for f in findings),
             overrides=tuple(dict(o) for o in overrides),
             figures=tuple(figures),
+            version=version,
+            reason=reason.strip(),
         )
-        d = self._dir(label)
-        d.mkdir(parents=True, exist_ok=True)
         cell_json: dict[tuple[str, ...], str] = {}
         for f in figures:
             if f[2] not in cell_json:  # as json.dumps(list(cell)) writes it, faster
@@ -279,11 +290,44 @@ class FiguresStore:
             "tables": {k: asdict(v) for k, v in pub.tables.items()},
             "findings": list(pub.findings),
             "overrides": list(pub.overrides),
+            "version": pub.version,
+            "reason": pub.reason,
         }
         tmp = d / "publication.json.tmp"
         tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
         os.replace(tmp, d / "publication.json")
         return pub
+
+    def _keep_current_issue(self, d: Path) -> int:
+        """Move the current issue in ``d`` (if any) to ``d/versions/<its version>/``;
+        the version number the next issue takes."""
+        meta = d / "publication.json"
+        if not meta.is_file():
+            return 1
+        old = int(json.loads(meta.read_text(encoding="utf-8")).get("version", 1))
+        keep = d / "versions" / str(old)
+        keep.mkdir(parents=True, exist_ok=False)
+        if (d / "figures.parquet").is_file():
+            os.replace(d / "figures.parquet", keep / "figures.parquet")
+        os.replace(meta, keep / "publication.json")
+        self._loaded.clear()
+        return old + 1
+
+    def issues(self, label: str, *, figures: bool = True) -> list[Publication]:
+        """Every issue of ``label``, first issue first, the current one last (empty if
+        the period has not been published)."""
+        d = self._dir(label)
+        if not (d / "publication.json").is_file():
+            return []
+        kept = d / "versions"
+        older = sorted(
+            int(v.name) for v in kept.iterdir() if v.name.isdigit() and (v / "publication.json").is_file()
+        ) if kept.is_dir() else []
+        return [*(self._read(kept / str(n), figures) for n in older), self.load(label, figures=figures)]
+
+    def current(self, label: str) -> Publication | None:
+        """The current issue of ``label`` (the one users see), or None."""
+        return self.load(label) if (self._dir(label) / "publication.json").is_file() else None
 
     def labels(self) -> list[str]:
         """Stored publications, oldest first (by when they were published)."""
@@ -345,6 +389,8 @@ class FiguresStore:
             findings=tuple(meta.get("findings", ())),
             overrides=tuple(meta.get("overrides", ())),
             figures=figs,
+            version=int(meta.get("version", 1)),
+            reason=str(meta.get("reason", "")),
         )
 
     def earlier(self, period: Period | str) -> list[Publication]:
@@ -442,6 +488,7 @@ def find_revisions(
     *,
     period: Period | str,
     shapes: Mapping[str, TableShape] | None = None,
+    reissue: bool = False,
 ) -> list[Revision]:
     """The cells of periods before ``period`` whose value now (``current``, as it would
     be published) differs from the value last published in ``earlier``.
@@ -449,7 +496,8 @@ def find_revisions(
     Only (table, reference period) pairs present in both are compared, so a table or
     period not recomputed now is not reported as changed. ``shapes`` (from
     :func:`shapes_of`) describes the current tables; the earlier publications' own
-    descriptions are used otherwise.
+    descriptions are used otherwise. With ``reissue`` (``period`` published again), the
+    cells of ``period`` itself are compared instead.
     """
     p = period if isinstance(period, Period) else parse_period(period)
     pubs = [earlier] if isinstance(earlier, Publication) else list(earlier)
@@ -465,7 +513,8 @@ def find_revisions(
         hit = is_earlier.get(ref)
         if hit is None:
             try:
-                hit = parse_period(ref).end < p.start
+                rp = parse_period(ref)
+                hit = (p.start <= rp.start and rp.end <= p.end) if reissue else rp.end < p.start
             except ValueError:
                 hit = False
             is_earlier[ref] = hit
@@ -699,6 +748,32 @@ class RevisionReport:
 
     revisions: list[Revision] = field(default_factory=list)
     compared_with: list[str] = field(default_factory=list)
+    # the issue of this same period that users saw, when this publication re-issues it
+    reissue_of: Publication | None = None
+
+    def reissue_text(self) -> str | None:
+        """A sentence saying which issue this re-issue replaces, and why, or None."""
+        pub = self.reissue_of
+        if pub is None:
+            return None
+        n = sum(1 for r in self.revisions if r.published_in == pub.label
+                and parse_period(r.reference_period).start >= pub.period.start)
+        return (f"This release re-issues {pub.label}, replacing the version published on {pub.published_at[:10]} "
+                f"(issue {pub.version}), which is kept; {n:,} of its figure{'s' if n != 1 else ''} "
+                f"{'have' if n != 1 else 'has'} changed.")
+
+
+def reissue_cause(pub: Publication, reason: str = "") -> str:
+    """Why a re-issue of ``pub``'s period revises its figures: the stated ``reason``,
+    else the overrides ``pub`` was published with (the checks that failed and why it was
+    released anyway), else a plain correction."""
+    if reason.strip():
+        return f"Correction of the {pub.label} release of {pub.published_at[:10]}: {reason.strip()}"
+    overridden = [f"{o.get('check')} ({o.get('reason')})" for o in pub.overrides if o.get("check")]
+    if overridden:
+        return (f"Correction of the {pub.label} release of {pub.published_at[:10]}, published although "
+                f"data-quality check{'s' if len(overridden) != 1 else ''} failed: {'; '.join(overridden)}")
+    return f"Correction of the {pub.label} release of {pub.published_at[:10]}"
 
 
 def revise(
@@ -708,22 +783,43 @@ def revise(
     recomputed: Sequence[TableResult] = (),
     *,
     causes: Iterable[Cause | Mapping[str, Any]] = (),
+    reason: str = "",
 ) -> RevisionReport:
     """Compare the tables of this publication (``current``) and the earlier periods'
     tables recomputed now (``recomputed``; see :func:`revision_periods`) with everything
     published before, and explain what the causes (this run's and the earlier
-    publications' data-quality findings, and recorded causes) can."""
+    publications' data-quality findings, and recorded causes) can.
+
+    If ``period`` itself was published before, this is a re-issue: the earlier periods
+    are compared as the first issue compared them, and every figure of the period itself
+    with the issue users saw; a changed figure of the period takes :func:`reissue_cause`
+    (``reason``, or the overrides that issue was published with) as its cause."""
     p = period if isinstance(period, Period) else parse_period(period)
     pubs = store.earlier(p)
-    if not pubs:
+    seen = store.current(p.label)
+    if not pubs and seen is None:
         return RevisionReport()
-    # only time series show earlier periods among this publication's own tables
-    figures = figures_from_results([r for r in current if r.table.time_series]) + figures_from_results(recomputed)
-    found = find_revisions(pubs, figures, period=p, shapes=shapes_of([*current, *recomputed]))
+    shapes = shapes_of([*current, *recomputed])
+    found: list[Revision] = []
+    if pubs:
+        # only time series show earlier periods among this publication's own tables
+        figures = figures_from_results([r for r in current if r.table.time_series]) + figures_from_results(recomputed)
+        found = find_revisions(pubs, figures, period=p, shapes=shapes)
+    if seen is not None:
+        found += find_revisions(seen, figures_from_results(current), period=p, shapes=shapes, reissue=True)
+        pubs.append(seen)
     # data-quality findings explain revisions only where they name a period
     all_causes: list[Cause | Mapping[str, Any]] = [
         c for c in causes if isinstance(c, RevisionCause) or _period_of(c) is not None
     ]
     for pub in pubs:
         all_causes.extend(f for f in pub.findings if f.get("period"))
-    return RevisionReport(revisions=explain(found, all_causes), compared_with=[pub.label for pub in pubs])
+    explained = explain(found, all_causes)
+    if seen is not None:
+        why = reissue_cause(seen, reason)
+        explained = [
+            replace(r, cause=f"{why}; {r.cause}" if r.cause else why)
+            if r.published_in == seen.label and _in_period(r.reference_period, seen.label) else r
+            for r in explained
+        ]
+    return RevisionReport(revisions=explained, compared_with=[pub.label for pub in pubs], reissue_of=seen)

@@ -106,7 +106,7 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
     extract_io.write_extract(fixture_extract(3000, seed=7, start=date(2022, 1, 1), end=date(2023, 12, 31)), before)
     store = tmp_path / "store"
     first = publish(before, "2023-Q1", tmp_path / "q1", progress=False, store=store)
-    assert first.revisions == {"compared_with": [], "revised_figures": 0, "tables": [], "csv": "csv/revisions.csv"}
+    assert first.revisions == {"compared_with": [], "reissue_of": None, "revised_figures": 0, "tables": [], "csv": "csv/revisions.csv"}
     assert storage.figures_store(store).labels() == ["2023-Q1"]
 
     after = tmp_path / "after.parquet"
@@ -170,13 +170,19 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
             html.replace("&#x27;", "'").replace("&amp;", "&"),
         ), cell_label
 
-    # the store keeps both publications; publishing again gives the same files
+    # the store keeps both publications; publishing again is a re-issue that keeps the first
+    # issue, changes none of its figures and lists the same revisions of earlier periods
     assert storage.figures_store(store).labels() == ["2023-Q1", "2023-Q2"]
     meta = json.loads((store / "published" / "2023-Q2" / "publication.json").read_text())
     assert {e["file"] for e in meta["extract"]} >= {"after.parquet"}
     again = publish(after, "2023-Q2", tmp_path / "q2-again", progress=False, store=store)
-    assert again.revisions == second.revisions
-    assert _files(out) == _files(tmp_path / "q2-again")
+    assert again.revisions["reissue_of"]["version"] == 1
+    assert {k: v for k, v in again.revisions.items() if k not in ("reissue_of", "compared_with")} == {
+        k: v for k, v in second.revisions.items() if k not in ("reissue_of", "compared_with")}
+    assert again.revisions["compared_with"] == ["2023-Q1", "2023-Q2"]
+    tables_then = {k: v for k, v in _files(out).items() if k.startswith("csv/")}
+    assert tables_then == {k: v for k, v in _files(tmp_path / "q2-again").items() if k.startswith("csv/")}
+    assert [p.version for p in storage.figures_store(store).issues("2023-Q2", figures=False)] == [1, 2]
 
 
 # ---------------------------------------------------------------------------
