@@ -289,3 +289,29 @@ def test_duty_to_notify_age_bands_are_the_ones_the_statistics_use() -> None:
 
     assert tuple(AgeBand.values) == extract_schema.DTN_AGE_BANDS
     assert (*AGE_BANDS, "Not specified or unknown") == extract_schema.DTN_AGE_BANDS
+
+
+@pytest.mark.parametrize(("authority", "guardian"), [
+    ("E08000003", "ictg-england-wales"),  # Manchester: an early adopter site (2017)
+    ("W06000015", "ictg-england-wales"),  # Cardiff: all of Wales
+    ("S12000049", "guardianship-scotland"),  # Glasgow: Guardianship Scotland since April 2023
+    ("N09000003", "ni-independent-guardian-service"),  # Belfast: the Independent Guardian Service
+    ("E06000001", None),  # Hartlepool: no guardian service in the sources
+])
+def test_a_childs_referral_goes_to_the_guardian_service_where_the_child_lives(
+        authority: str, guardian: str | None, first_responder: User, make_draft: Callable[..., Referral],
+        make_user: Callable[..., User]) -> None:
+    from nrm.notify.selectors import partner_inbox_for
+
+    referral = make_draft(first_responder, "child", child_local_authority=authority)
+    referral_submit(referral=referral, actor=first_responder)
+    sent = messages_about(referral)
+    if guardian is None:
+        assert MessageKind.GUARDIAN not in sent
+        return
+    message = sent[MessageKind.GUARDIAN]
+    assert slug_of(message) == guardian
+    assert message.requires_acknowledgement
+    assert "Popescu" not in message.body, "messages carry no case content"
+    member = make_user(Role.PARTNER_RECIPIENT, guardian)
+    assert list(partner_inbox_for(member)) == [message]
