@@ -109,6 +109,9 @@ class Organisation(EffectiveDated):
     is_first_responder = models.BooleanField(default=False)
     roles = models.CharField(max_length=400, help_text="Roles its members may hold, ';'-separated")
     inbox_email = models.EmailField(blank=True)
+    # A data-sharing agreement lets it receive identifiable case data (HTCDS exports, docs/htcds.md);
+    # without one, exports to it are pseudonymised.
+    identifiable_data_sharing = models.BooleanField(default=False)
 
     objects = InForceQuerySet.as_manager()
 

@@ -122,6 +122,11 @@ def _exploitation(reported: list[str]) -> str:
 
 
 def _referral_rows(as_of: date) -> Iterator[dict[str, Any]]:
+    return (row for _, row in referral_rows_with_cases(as_of))
+
+
+def referral_rows_with_cases(as_of: date, *, received_from: date | None = None) -> Iterator[tuple[Case, dict[str, Any]]]:
+    """Each case received up to ``as_of`` (and from ``received_from``) with its extract row."""
     from nrm.reference.models import Country, ExploitationType
 
     demonyms = dict(Country.objects.values_list("code", "demonym"))
@@ -134,6 +139,8 @@ def _referral_rows(as_of: date) -> Iterator[dict[str, Any]]:
     cases = (Case.objects.filter(received_on__lte=as_of)
              .select_related("referral", "referral__data_key", "referral__organisation", "referral__police_force")
              .order_by("received_on", "reference"))
+    if received_from is not None:
+        cases = cases.filter(received_on__gte=received_from)
     for case in cases.iterator(chunk_size=2000):
         referral = case.referral
         rg = standing.get((case.pk, Stage.RG))
@@ -141,7 +148,7 @@ def _referral_rows(as_of: date) -> Iterator[dict[str, Any]]:
         codes = referral.answers.get("nationalities") or []
         nationality = xs.LIST_SEPARATOR.join(demonyms[c] for c in codes if demonyms.get(c)) or "Unknown"
         force = referral.police_force
-        yield {
+        yield case, {
             "referral_id": referral_pseudonym(case.reference),
             "person_id": person_id(referral.answers, case.reference),
             "referral_date": case.received_on,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from nrm.analytics import cli, extract_io
+from nrm.analytics import extract_schema as xs
 
 
 class Command(BaseCommand):
@@ -25,6 +27,12 @@ class Command(BaseCommand):
         extract = sub.add_parser("extract", help="write the analytical extract from the live database")
         extract.add_argument("--out", required=True, metavar="FILE", help="referrals file, .parquet or .csv")
         extract.add_argument("--as-of", default=None, metavar="DATE", help="the data as at this date (default today)")
+        imported = sub.choices["import"]
+        imported.add_argument("--format", choices=["extract", "htcds"], default="extract",
+                              help="htcds: a file in the HTCDS layout (.json or .csv; docs/htcds.md) read into the "
+                              "extract's referrals table")
+        imported.add_argument("--competent-authority", choices=["SCA", "IECA"], default=None,
+                              help="htcds: the authority for rows that do not name one (nrm_CompetentAuthority)")
         publish = sub.choices["publish"]
         publish.add_argument("--register", action="store_true",
                              help="list the publication on the service's statistics page (always with --source db)")
@@ -34,6 +42,9 @@ class Command(BaseCommand):
         if command == "extract":
             self._extract(options)
             return
+        if command == "import" and options.get("format") == "htcds":
+            self._import_htcds(options)
+            return
         if command in {"publish", "quality", "import-published"} and not options.get("store"):
             options["store"] = str(Path(settings.VAR_DIR) / "stats")
         if command in {"publish", "quality"} and options["source"] == "db":
@@ -42,6 +53,45 @@ class Command(BaseCommand):
         self._run(command, options)
         if command == "publish" and options.get("register"):
             self._register(Path(options["out"]), source=str(options["source"]))
+
+    def _import_htcds(self, options: dict[str, Any]) -> None:
+        from nrm.stats.htcds import import_htcds, read_htcds
+
+        path = Path(options["file"])
+        try:
+            rows = read_htcds(path)
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {path} as HTCDS: {exc}") from None
+        result = import_htcds(rows, source=path.stem, competent_authority=options.get("competent_authority"),
+                              max_problems=options["max_problems"])
+        if result.table is None:
+            for problem in result.problems:
+                self.stderr.write(f"{path} {problem}")
+            raise CommandError(f"{len(result.problems)} problem(s); nothing was loaded")
+        with tempfile.TemporaryDirectory() as tmp:
+            staged = Path(tmp) / "htcds.parquet"
+            empty = {name: schema.empty_table() for name, schema in xs.TABLES.items() if name != "referrals"}
+            extract_io.write_extract(extract_io.Extract(referrals=result.table, **empty), staged)
+            self._load_htcds(staged, source=path, into=options.get("into"))
+
+    def _load_htcds(self, staged: Path, *, source: Path, into: str | None) -> None:
+        """The extract's own checks on the converted rows; stored beside the extract as htcds-<name>."""
+        from nrm.analytics import extract_io
+
+        try:
+            if into:
+                name = "htcds-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in source.stem)
+                written = extract_io.import_extract(staged, into, name=name)
+                self.stdout.write(f"The HTCDS file is valid; loaded {written['referrals']}")
+                return
+            problems = extract_io.validate(staged)
+            if problems:
+                raise extract_io.ExtractInvalid(problems)
+        except extract_io.ExtractInvalid as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(replace(problem, file=str(source))))
+            raise CommandError(f"{len(exc.problems)} problem(s); nothing was loaded") from None
+        self.stdout.write("The HTCDS file is valid")
 
     def _run(self, command: str, options: dict[str, Any]) -> None:
         status = cli.run(argparse.Namespace(**options), stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]
