@@ -388,6 +388,8 @@ NOTIFY_TIMEOUT_SECONDS = int(os.environ.get("NRM_NOTIFY_TIMEOUT_SECONDS", "20"))
 WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("NRM_WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("NRM_WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("NRM_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# The longest date range one HTCDS export over the API may ask for (the command has no limit).
+HTCDS_API_MAX_DAYS = int(os.environ.get("NRM_HTCDS_API_MAX_DAYS", "366"))
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = os.environ.get("NRM_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "") == "1"
 SERVICE_NAME = "Refer a potential victim of modern slavery"
 SERVICE_PHASE = "beta"

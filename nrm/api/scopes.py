@@ -17,6 +17,7 @@ class Scope(StrEnum):
     MESSAGES_ACKNOWLEDGE = "messages:acknowledge"
     CASES_READ = "cases:read"
     CASES_DECIDE = "cases:decide"
+    EXPORTS_HTCDS = "exports:htcds"
 
 
 SCOPE_CAPABILITY: Mapping[Scope, Capability] = {
@@ -26,4 +27,5 @@ SCOPE_CAPABILITY: Mapping[Scope, Capability] = {
     Scope.MESSAGES_ACKNOWLEDGE: Capability.RECEIVE_PARTNER_MESSAGES,
     Scope.CASES_READ: Capability.WORK_CASES,
     Scope.CASES_DECIDE: Capability.WORK_CASES,
+    Scope.EXPORTS_HTCDS: Capability.ANALYSE,
 }

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from nrm.api.cases import case_detail, cases_list
+from nrm.api.htcds import htcds_export
 from nrm.api.messages import message_acknowledge, message_detail, messages_list
 from nrm.api.schema import SchemaView
 from nrm.stats.api import questions_api
@@ -16,4 +17,5 @@ urlpatterns = [
     path("messages/<uuid:message_id>", message_detail, name="message"),
     path("messages/<uuid:message_id>/acknowledge", message_acknowledge, name="message_acknowledge"),
     path("statistics/questions", questions_api, name="stats_questions"),
+    path("exports/htcds", htcds_export, name="export_htcds"),
 ]

@@ -94,7 +94,7 @@ PAGES: Mapping[str, Needs] = {
                      "support:episode_end", "support:assessment_new", "support:end"], _SUPPORT),
     **dict.fromkeys(["inbox:list", "inbox:message", "inbox:acknowledge", "api:messages", "api:message",
                      "api:message_acknowledge"], _needs(C.RECEIVE_PARTNER_MESSAGES)),
-    **dict.fromkeys(["stats:feedback", "stats:questions", "api:stats_questions"], _needs(C.ANALYSE)),
+    **dict.fromkeys(["stats:feedback", "stats:questions", "api:stats_questions", "api:export_htcds"], _needs(C.ANALYSE)),
 }
 
 # Namespaces whose views authenticate their own clients (tokens) and refuse with 401 or 403 themselves.

@@ -571,7 +571,7 @@ def mapping_markdown() -> str:
         "",
         "- `nrm export htcds --from 2024-01-01 --to 2024-03-31 --out cases.json` (or `.csv`), optionally "
         "`--organisation SLUG` for the receiving organisation; `GET /api/v1/exports/htcds?from=...&to=...` "
-        "(`&format=csv`), scope `exports:htcds`, for the calling client's organisation.",
+        "(`&output=csv`), scope `exports:htcds`, for the calling client's organisation.",
         "- One row per case received in the range. JSON: `{\"standard\", \"received_from\", \"received_to\", "
         "\"pseudonymised\", \"cases\": [...]}` with multi-select fields as lists; CSV: one column per field, lists "
         "separated by `;`, booleans `true`/`false`, dates ISO 8601.",

@@ -49,6 +49,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def _token(path: str) -> str:
     if path.startswith("/api/v1/cases"):
         role, slug, scopes = Role.CASEWORKER, "sca", [Scope.CASES_READ]
+    elif path.startswith("/api/v1/exports"):
+        role, slug, scopes = Role.ANALYST, "ho-analysis", [Scope.EXPORTS_HTCDS]
     else:
         role, slug, scopes = Role.PARTNER_RECIPIENT, "police-e23000001", [Scope.MESSAGES_READ,
                                                                            Scope.MESSAGES_ACKNOWLEDGE]

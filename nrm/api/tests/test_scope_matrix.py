@@ -31,6 +31,7 @@ HOLDER: dict[Scope, tuple[Role, str]] = {
     Scope.MESSAGES_ACKNOWLEDGE: (Role.PARTNER_RECIPIENT, "police-e23000001"),
     Scope.CASES_READ: (Role.CASEWORKER, "sca"),
     Scope.CASES_DECIDE: (Role.CASEWORKER, "sca"),
+    Scope.EXPORTS_HTCDS: (Role.ANALYST, "ho-analysis"),
 }
 
 
@@ -64,6 +65,7 @@ ENDPOINTS = [
              "post", {"crime_reference": "42/12345/26"}),
     Endpoint("api:cases", frozenset({Scope.CASES_READ, Scope.REFERRALS_READ})),
     Endpoint("api:case", frozenset({Scope.CASES_READ, Scope.REFERRALS_READ}), "case_id", _case),
+    Endpoint("api:export_htcds", frozenset({Scope.EXPORTS_HTCDS}), body={"from": "2024-01-01", "to": "2024-01-31"}),
 ]
 
 

@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from nrm.analytics import extract_schema as xs
+from nrm.audit.models import AuditEvent
 from nrm.cases.lifecycle import State
 from nrm.cases.tests.factories import make_case
 from nrm.reference.models import Organisation
@@ -105,6 +106,7 @@ def test_an_identifiable_export_only_for_an_organisation_with_an_agreement(cases
     police.save()
     document = json.loads(export(tmp_path, "b.json", "--organisation", police.slug).read_text())
     assert document["pseudonymised"] is False
+    assert AuditEvent.objects.filter(action="htcds.exported", after__identifiable=True).count() == 1
     by_reference = {r["nrm_Reference"]: r for r in document["cases"]}
     case = cases[0]
     row = by_reference[case.reference]

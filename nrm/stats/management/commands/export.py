@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from nrm.audit.services import audit_record
 from nrm.reference.models import Organisation
 from nrm.stats.htcds import export_rows, format_for, mapping_markdown, write_export
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             fmt = format_for(out)
         except ValueError as exc:
             raise CommandError(f"--out: {exc}") from None
-        identifiable = False
+        identifiable, organisation = False, None
         if options.get("organisation"):
             organisation = Organisation.objects.filter(slug=options["organisation"]).first()
             if organisation is None:
@@ -60,5 +61,8 @@ class Command(BaseCommand):
                                      received_to=received_to)
         except OSError as exc:
             raise CommandError(f"Cannot write {out}: {exc.strerror}") from None
+        audit_record(actor=None, action="htcds.exported", target=organisation or "htcds", after={
+            "from": received_from.isoformat(), "to": received_to.isoformat(), "cases": count,
+            "identifiable": identifiable, "file": str(out), "by": "command"})
         kind = "identifiable" if identifiable else "pseudonymised"
         self.stdout.write(f"Wrote {count} case(s), {kind}, to {out}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reference', '0004_childrens_services_role'),
+        ('reference', '0005_child_decision_panels_and_guardians'),
     ]
 
     operations = [
