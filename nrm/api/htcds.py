@@ -24,11 +24,12 @@ from nrm.api.messages import AUTH
 from nrm.api.models import ApiClient
 from nrm.api.scopes import Scope
 from nrm.audit.services import audit_record
+from nrm.core.api_errors import ErrorSerializer, error_body
 from nrm.stats.htcds import export_rows, write_export
 
 
 def _problem(field: str, message: str) -> Response:
-    return Response({"error": "InvalidParameter", "field": field, "message": message}, status=400)
+    return Response(error_body("InvalidParameter", message, field=field), status=400)
 
 
 def _day(request: Request, name: str, default: date) -> date | None:
@@ -69,7 +70,8 @@ def _range(request: Request) -> tuple[date, date] | Response:
         OpenApiParameter("to", OpenApiTypes.DATE, description="last day received (default: today)"),
         OpenApiParameter("output", OpenApiTypes.STR, enum=["json", "csv"], description="json (default) or csv"),
     ],
-    responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+    responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR,
+               400: ErrorSerializer},
 )
 @api_view(["GET"])
 @authentication_classes(AUTH)
