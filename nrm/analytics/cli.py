@@ -230,10 +230,12 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _report_quality_gate(e, options, source, err)
         return 1
     revised = manifest.revisions.get("revised_figures")
+    headline = manifest.revisions.get("headline_figures", 0)
     out.write(
         f"Published {manifest.period} to {manifest.out_dir}: {len(manifest.tables)} tables, "
         f"{len(manifest.files)} files (see manifest.json)"
-        + (f"; {revised:,} figure(s) published earlier revised" if revised is not None else "")
+        + (f"; {revised:,} figure(s) published earlier revised ({headline:,} of them totals or one-way breakdowns)"
+           if revised is not None else "")
         + (f"; data-quality overrides: {', '.join(o['check'] for o in manifest.quality['overrides'])}"
            if manifest.quality.get("overrides") else "")
         + "\n"

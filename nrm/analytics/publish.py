@@ -935,6 +935,8 @@ def _revisions_summary(revised: Revised) -> dict[str, Any]:
                         "published_at": revised.report.reissue_of.published_at}
                        if revised.report.reissue_of is not None else None),
         "revised_figures": len(revised.report.revisions),
+        # the revisions a reader sees at a glance: totals and one-way breakdowns
+        "headline_figures": sum(1 for r in revised.report.revisions if r.headline),
         "tables": sorted({r.table_id for r in revised.report.revisions}),
         "csv": f"csv/{REVISIONS_ID}.csv",
     }

@@ -447,6 +447,12 @@ class Revision:
         return None
 
     @property
+    def headline(self) -> bool:
+        """Whether a reader sees this figure at a glance: a total or a one-way breakdown
+        (at most one dimension other than the quarter is not Total), not a detailed cell."""
+        return sum(1 for d, v in zip(self.dimensions, self.cell, strict=False) if v != TOTAL and d != "Quarter") <= 1
+
+    @property
     def cell_label(self) -> str:
         """``Quarter 2023-Q2; Age at exploitation Child (17 or under)`` (Total dimensions left out)."""
         parts = [f"{d} {v}" for d, v in zip(self.dimensions, self.cell, strict=False) if v != TOTAL]
@@ -700,9 +706,14 @@ def revisions_summary(revisions: Sequence[Revision]) -> list[str]:
         f"{'have' if len(revisions) != 1 else 'has'} been revised; revised figures are marked [r] and listed on the "
         "revisions worksheet."
     ]
+    headline = sum(1 for r in revisions if r.headline)
+    out.append(f"Of these, {headline:,} {'are totals or one-way breakdowns' if headline != 1 else 'is a total or a one-way '
+               'breakdown'}; the other {len(revisions) - headline:,} are detailed cells of the same tables.")
     for title, rs in by_table.items():
         periods = sorted({r.reference_period for r in rs})
-        out.append(f"{title}: {len(rs):,} revised (periods {', '.join(periods)}).")
+        top = sum(1 for r in rs if r.headline)
+        out.append(f"{title}: {len(rs):,} revised, {top:,} of them totals or one-way breakdowns "
+                   f"(periods {', '.join(periods)}).")
     causes = list(dict.fromkeys(r.cause for r in revisions if r.cause))
     for c in causes:
         out.append(f"Reason: {c}")

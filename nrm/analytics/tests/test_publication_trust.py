@@ -106,7 +106,8 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
     extract_io.write_extract(fixture_extract(3000, seed=7, start=date(2022, 1, 1), end=date(2023, 12, 31)), before)
     store = tmp_path / "store"
     first = publish(before, "2023-Q1", tmp_path / "q1", progress=False, store=store)
-    assert first.revisions == {"compared_with": [], "reissue_of": None, "revised_figures": 0, "tables": [], "csv": "csv/revisions.csv"}
+    assert first.revisions == {"compared_with": [], "reissue_of": None, "revised_figures": 0, "headline_figures": 0,
+                                "tables": [], "csv": "csv/revisions.csv"}
     assert storage.figures_store(store).labels() == ["2023-Q1"]
 
     after = tmp_path / "after.parquet"

@@ -89,6 +89,9 @@ def test_reissue_keeps_the_first_issue_and_lists_what_changed_with_the_override_
     assert again.revisions["reissue_of"]["period"] == "2020-Q3"
     rows = _csv_rows(tmp_path / "again" / "csv" / "revisions.csv")
     assert again.revisions["revised_figures"] == len(rows) > 0
+    # counted at the level a reader sees: totals and one-way breakdowns apart from detailed cells
+    headline = [r for r in rows if len([p for p in r["Cell"].split("; ") if not p.startswith("Quarter ")]) <= 1]
+    assert 0 < again.revisions["headline_figures"] == len(headline) < len(rows)
     in_period = [r for r in rows if r["Period"] == "2020-Q3"]
     title = issues[1].tables[EXPLOITATION_TABLE].title
     changed = {k for k in set(seen) | set(now) if k[0] == EXPLOITATION_TABLE and seen.get(k, 0) != now.get(k, 0)}
@@ -109,6 +112,7 @@ def test_reissue_keeps_the_first_issue_and_lists_what_changed_with_the_override_
     assert sexual_total["People"].endswith(revisions.REVISED)
     bulletin = (tmp_path / "again" / "index.html").read_text(encoding="utf-8")
     assert "re-issues 2020-Q3" in bulletin
+    assert f"Of these, {len(headline):,} are totals or one-way breakdowns" in bulletin
     assert "There is no earlier publication" not in bulletin
 
 
