@@ -55,7 +55,7 @@ def membership_grant(*, user: User, organisation: object, role: Role, granted_by
         record = RoleRecord.objects.get(name=str(role))
         membership, _ = Membership.objects.get_or_create(user=user, organisation=organisation, role=record)
         audit_record(actor=granted_by, action="membership.granted", target=membership,
-                     after={"user": user.email, "organisation": organisation.slug, "role": str(role)})
+                     after={"user": str(user.pk), "organisation": organisation.slug, "role": str(role)})
     return membership
 
 
@@ -174,7 +174,7 @@ def user_invite(*, email: str, full_name: str, organisation: object, role: Role,
     with transaction.atomic():
         user = User.objects.create_user(email, None, full_name=full_name)
         membership_grant(user=user, organisation=organisation, role=role, granted_by=invited_by)
-        audit_record(actor=invited_by, action="user.invited", target=user, after={"email": user.email})
+        audit_record(actor=invited_by, action="user.invited", target=user)
         link_send(user=user, purpose=LinkPurpose.INVITATION, base_url=base_url, actor=invited_by)
     return user
 

@@ -58,6 +58,12 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def actor_reference(user: Any) -> str:
+    """How an event names its actor: a stable reference to the account, never their email or name
+    (a page resolves the display name through the accounts table when it shows the event)."""
+    return f"user:{user.pk}"
+
+
 def audit_record(
     *,
     actor: Any,
@@ -78,7 +84,7 @@ def audit_record(
         event = AuditEvent(
             occurred_at=timezone.now(),
             actor=actor if authenticated else None,
-            actor_label=(actor.email if authenticated else "system"),
+            actor_label=actor_reference(actor) if authenticated else "system",
             action=action,
             object_type=type(target)._meta.label if hasattr(type(target), "_meta") else type(target).__name__,
             object_id=str(getattr(target, "pk", target)),

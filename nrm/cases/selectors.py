@@ -493,7 +493,7 @@ def _reason_text(case: Case, reason: str) -> str:
     return open_from_audit(case.referral, reason) if is_sealed_text(reason) else reason
 
 
-def _timeline_text(event: AuditEvent, case: Case) -> str:
+def _timeline_text(event: AuditEvent, case: Case, names: dict[str, str]) -> str:
     text = TIMELINE_TEXT.get(event.action) or event.action.replace(".", ": ").replace("_", " ").capitalize()
     after = event.after or {}
     details = []
@@ -503,8 +503,9 @@ def _timeline_text(event: AuditEvent, case: Case) -> str:
         details.append(str(dict(DecisionStatus.choices).get(after["status"], after["status"])).lower())
     if "agree" in after:
         details.append("agreed" if after["agree"] else "sent back for a fresh decision")
-    if after.get("allocated_to_name"):
-        details.append(f"to {after['allocated_to_name']}")
+    allocated_to = names.get(str(after.get("allocated_to"))) or after.get("allocated_to_name")  # older events
+    if allocated_to:
+        details.append(f"to {allocated_to}")
     if after.get("reason") and event.action in {"case.withdrawn", "case.suspended", "case.reactivated",
                                                 "case.disqualified", "case.closed"}:
         details.append(f"reason: {_reason_text(case, str(after['reason']))}")
@@ -518,9 +519,33 @@ def _timeline_text(event: AuditEvent, case: Case) -> str:
 
 def case_timeline(case: Case, *, limit: int = 200) -> list[TimelineEntry]:
     """Every recorded change to the case, newest first (views are audited but not listed here)."""
-    events = audit_events_for_case(case).exclude(action="case.viewed").only(
-        "occurred_at", "actor_label", "action", "after").order_by("-id")[:limit]
-    return [TimelineEntry(e.occurred_at, e.actor_label, e.action, _timeline_text(e, case)) for e in events]
+    events = list(audit_events_for_case(case).exclude(action="case.viewed").only(
+        "occurred_at", "actor", "actor_label", "action", "after").order_by("-id")[:limit])
+    names = _user_names({str(e.actor_id) for e in events if e.actor_id}
+                        | {str((e.after or {}).get("allocated_to")) for e in events})
+    return [TimelineEntry(e.occurred_at, _actor_shown(e, names), e.action, _timeline_text(e, case, names))
+            for e in events]
+
+
+def _user_names(ids: set[str]) -> dict[str, str]:
+    """Display names of the accounts with these ids, read now: the audit log holds only the ids."""
+    valid = {i for i in ids if _is_uuid(i)}
+    return {str(pk): name or email for pk, name, email in
+            User.objects.filter(pk__in=valid).values_list("pk", "full_name", "email")}
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _actor_shown(event: AuditEvent, names: dict[str, str]) -> str:
+    if event.actor_id:
+        return names.get(str(event.actor_id), "A former user")
+    return event.actor_label
 
 
 @dataclass(frozen=True)

@@ -266,8 +266,7 @@ def case_allocate(*, cases: Sequence[Case], caseworker: Any, allocated_by: Any) 
             case.updated_at = now
             audit_record(actor=allocated_by, action="case.allocated" if caseworker else "case.unallocated",
                          target=case, before=before,
-                         after={"allocated_to": str(caseworker.pk) if caseworker else None,
-                                "allocated_to_name": str(caseworker) if caseworker else None})
+                         after={"allocated_to": str(caseworker.pk) if caseworker else None})
         Case.objects.bulk_update(locked, ["allocated_to", "updated_at"])
     for case in cases:
         case.allocated_to = caseworker

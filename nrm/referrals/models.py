@@ -113,11 +113,12 @@ class DraftEvent(models.Model):
 
 
 class Invitation(BaseModel):
-    """A named professional invited by email to contribute to a draft."""
+    """A named professional invited by email to contribute to a draft. Their email and name are
+    sealed under the referral's data key, like the person's details (erased with it)."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
-    name = models.CharField(max_length=200)
+    email = SealedField(key_from="referral")
+    name = SealedField(key_from="referral")
     organisation_name = models.CharField(max_length=200)
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -266,7 +266,7 @@ def invitation_send(*, referral: Referral, actor: Any, name: str, email: str, or
         locked = _locked(referral)
         _require_first_responder(actor, locked.organisation)
         _require_draft(locked)
-        if locked.invitations.filter(email=email, revoked_at__isnull=True).exists():
+        if any(i.email == email for i in locked.invitations.filter(revoked_at__isnull=True)):
             raise ServiceError(f"You have already invited {email} to this draft.", field="email")
         invitation = Invitation.objects.create(referral=locked, email=email, name=name.strip(),
                                                organisation_name=organisation_name.strip(), invited_by=actor)
@@ -281,7 +281,7 @@ def invitation_send(*, referral: Referral, actor: Any, name: str, email: str, or
             recipient_email=email, about=invitation,
         )
         _draft_audit(actor=actor, action="referral.contributor_invited", referral=locked, target=invitation,
-                     after={"referral": str(locked.pk), "email": email, "organisation": invitation.organisation_name})
+                     after={"referral": str(locked.pk), "organisation": invitation.organisation_name})
     return invitation
 
 

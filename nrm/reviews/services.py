@@ -129,7 +129,7 @@ def panellist_add(*, user: Any, home_organisation: Organisation, actor: Any = No
             user=user, defaults={"home_organisation": home_organisation, "sector": sector_for(home_organisation),
                                  "is_active": True})
         audit_record(actor=actor, action="review.panellist_added", target=panellist,
-                     after={"user": user.email, "home_organisation": home_organisation.slug,
+                     after={"user": str(user.pk), "home_organisation": home_organisation.slug,
                             "sector": panellist.sector})
     return panellist
 
@@ -198,7 +198,7 @@ def panel_fill_seats(*, review: Review, today: date | None = None) -> Review:
             _step(review, ReviewEvent.PANEL_COMPLETED, today=day)
         for seat in seated:
             audit_record(actor=None, action="review.panel_seated", target=seat, case=review.case,
-                         after={"user": seat.user.email, "role": seat.role, "sector": seat.sector,
+                         after={"user": str(seat.user_id), "role": seat.role, "sector": seat.sector,
                                 "home_organisation": seat.home_organisation.slug})
             outbox_add(
                 kind=REVIEW_MESSAGE_KIND,
