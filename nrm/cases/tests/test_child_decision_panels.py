@@ -100,3 +100,21 @@ def test_a_negative_panel_decision_is_reviewed_by_the_panels_senior() -> None:
     assert case.state == State.RG_UNDER_REVIEW
     assert second_line_reviews_for(panel_senior).filter(case=case).exists()
     assert not second_line_reviews_for(sca_senior).filter(case=case).exists()
+
+
+def test_the_panels_senior_allocates_within_the_panel(client_for: Callable[..., Client]) -> None:
+    from nrm.cases.services import case_allocate
+    from nrm.core.errors import ServiceError
+
+    case = child_case()
+    senior = make_staff(Role.SENIOR_DECISION_MAKER, "child-panel-hull")
+    member = make_staff(Role.CASEWORKER, "child-panel-hull")
+    sca_caseworker = make_staff(Role.CASEWORKER, "sca")
+    assert member in selectors.caseworkers_for(senior)
+    assert sca_caseworker not in selectors.caseworkers_for(senior)
+    with pytest.raises(ServiceError):
+        case_allocate(cases=[case], caseworker=sca_caseworker, allocated_by=senior)
+    assert case_allocate(cases=[case], caseworker=member, allocated_by=senior) == 1
+    queue = client_for(senior).get(reverse("cases:queue"))
+    assert queue.status_code == 200
+    assert case.reference in queue.content.decode()
