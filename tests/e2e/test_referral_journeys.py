@@ -151,7 +151,9 @@ def test_child_referral(page: Page, live_server: Any, first_responder: User) -> 
     case = Case.objects.get(referral=referral)
     assert case.is_child
     assert case.state == "awaiting_rg"
-    assert set(OutboxMessage.objects.values_list("kind", flat=True)) == {"crime_referral", "safeguarding", "receipt"}
+    # Camden has Independent Child Trafficking Guardians (ADR 0028): their service is told too.
+    assert set(OutboxMessage.objects.values_list("kind", flat=True)) == {"crime_referral", "safeguarding", "guardian",
+                                                                          "receipt"}
 
     page.click("text=View and print a copy of your referral")
     expect(page.locator("h1")).to_have_text(f"Referral {referral.reference}")
