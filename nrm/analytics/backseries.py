@@ -580,8 +580,8 @@ def back_series_note(back: BackSeries, table_id: str, own_from: Quarter, *, firs
     elif table_id == "duty_to_notify_by_quarter":
         missing = " They have no breakdown by gender (shown as Total)."
     return (
-        f"Figures for {qs[0].label} to {qs[-1].label} are as first published in earlier releases ({SOURCE}); they "
-        f"were not recomputed from this service's data.{missing} Figures from {own_from.label} are this service's "
+        f"Figures for {qs[0].label} to {qs[-1].label} are the Home Office's figures as last revised in the release "
+        f"they come from ({SOURCE}), not as first published; they were not recomputed from this service's data.{missing} Figures from {own_from.label} are this service's "
         "own."
     )
 

@@ -335,7 +335,8 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     sheets = sheet_cell_texts(out / "nrm-statistics-2024-q4.ods")
     number = [t.id for t in T.TABLES].index(table) + 1
     text = [r[0] for r in sheets[f"Table_{number}"][:10] if r]
-    assert any("Figures for 2009-Q2 to 2023-Q4 are as first published in earlier releases" in x for x in text)
+    assert any("Figures for 2009-Q2 to 2023-Q4 are the Home Office's figures as last revised" in x for x in text)
+    assert not any("as first published in" in x for x in text)
     assert any("Series break from 2019-Q4" in x and f"[note {NOTE_NUMBERS['unknown_age']}]" in x for x in text)
     notes = {r[0]: r[1] for r in sheets["Notes"] if len(r) == 2}
     assert notes[f"note {NOTE_NUMBERS['back_series']}"] == backseries.NOTES["back_series"]
