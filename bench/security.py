@@ -19,7 +19,15 @@ trigger, DROP, each refused or not. Then as the tables' owner, each on a fresh s
 forged insert and an edit with the chain recomputed, a cut tail, TRUNCATE, a seal made with another
 key; prints whether the chain alone and the chain with the seals (``nrm audit verify``) detect it.
 
-Both run on PostgreSQL when DATABASE_URL names a server (a scratch database
+access: every role, and a signed-out visitor, against every concrete URL the resolver lists, GET
+and POST, with the access test's probe: requests made, answers the capability table does not
+predict, and cross-organisation reads or writes (another organisation's object answered below 400).
+
+fuzz: every URL opened by a role that may, every form found posted the fixed hostile payloads and
+generated input, every API endpoint posted hostile and generated JSON, with the no-server-error
+test's fuzzer: URLs, forms and endpoints, requests, and answers of 500 or more.
+
+All run on PostgreSQL when DATABASE_URL names a server (a scratch database
 ``nrm_bench_security`` is made next to it), else on a scratch SQLite file.
 """
 
@@ -38,7 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import _common
 
-SCRATCH = "nrm_bench_security"
+SCRATCH = os.environ.get("NRM_BENCH_SCRATCH_DB", "nrm_bench_security")  # a name of its own if others bench too
 WORKER_RUNS = ((1, 0, 1000), (3, 0, 1000), (3, 6, 1000), (5, 12, 1000))
 
 
@@ -86,6 +94,69 @@ def workers_section(args: argparse.Namespace) -> None:
                             time_limit=args.time_limit, lease_seconds=5)
         print(f"{run.workers} | {run.kills} | {run.messages} | {run.delivered} | {run.lost} | "
               f"{run.delivered_twice} | {run.repeats_caught_by_key} | {run.seconds:.1f}", flush=True)
+
+
+def _as_test_client_host() -> None:
+    """The probes use Django's test client (host ``testserver``) and a worker seen alive (for /health/ready)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from nrm.accounts.services import roles_sync
+    from nrm.notify.models import WorkerHeartbeat
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    settings.WORKER_STALE_SECONDS = 24 * 60 * 60
+    roles_sync()
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(worker_id="bench-probes", defaults={
+        "hostname": "bench", "pid": 1, "started_at": now, "seen_at": now})
+
+
+def access_section(args: argparse.Namespace) -> None:
+    """Every role (and a signed-out visitor) against every concrete URL, GET and POST: the access
+    test's own probe (nrm/site/tests/test_access.py), run here to count."""
+    from django.db import connection
+
+    from nrm.site.tests.test_access import ROLES, access_probe
+    from nrm.testing import user_make
+
+    _as_test_client_host()
+    print(f"\n## access: every role x every concrete URL, GET and POST ({connection.vendor})\n")
+    print("role | requests | unexpected answers | cross-organisation reads/writes | seconds")
+    print("--- | ---: | ---: | ---: | ---:")
+    totals = [0, 0, 0]
+    for role in ROLES:
+        began = time.monotonic()
+        probe = access_probe(role, user_make)
+        totals = [totals[0] + probe.requests, totals[1] + len(probe.problems),
+                  totals[2] + len(probe.cross_organisation)]
+        print(f"{role or 'signed out'} | {probe.requests} | {len(probe.problems)} | {len(probe.cross_organisation)} | "
+              f"{time.monotonic() - began:.1f}", flush=True)
+        for problem in probe.problems[:5]:
+            print(f"  - {problem}")
+    print(f"**all {len(ROLES)}** | {totals[0]} | {totals[1]} | {totals[2]} |")
+
+
+def fuzz_section(args: argparse.Namespace) -> None:
+    """Generated posts to every form and API endpoint: the no-server-error test's own fuzzer
+    (nrm/site/tests/test_no_server_error.py), run here to count."""
+    from django.db import connection
+
+    os.environ.setdefault("NRM_FUZZ_EXAMPLES", str(args.fuzz_examples))
+    from nrm.site.tests.test_no_server_error import _build_world, fuzz_everything
+    from nrm.testing import user_make
+
+    _as_test_client_host()
+    began = time.monotonic()
+    tally = fuzz_everything(_build_world(user_make))
+    print(f"\n## fuzz: generated input to every form and API endpoint ({connection.vendor}, "
+          f"{os.environ['NRM_FUZZ_EXAMPLES']} generated examples per form)\n")
+    print("URLs | forms and endpoints | requests | 5xx | seconds")
+    print("---: | ---: | ---: | ---: | ---:")
+    server_errors = [f for f in tally.failures if f.startswith("5")]
+    print(f"{tally.urls} | {tally.forms} | {tally.requests} | {len(server_errors)} | {time.monotonic() - began:.0f}")
+    for failure in tally.failures[:10]:
+        print(f"  - {failure}")
 
 
 APP_ROLE = "nrm_bench_app"
@@ -206,7 +277,9 @@ def tampering_section(args: argparse.Namespace) -> None:
     print(f"\nDetected {detected} of {len(attacks)} attacks before the last seal.")
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {"workers": workers_section,
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {"access": access_section,
+                                                              "fuzz": fuzz_section,
+                                                              "workers": workers_section,
                                                               "tampering": tampering_section}
 
 
@@ -218,6 +291,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="Workers section: one run of 3 workers, 6 kills")
     parser.add_argument("--tamper-events", type=int, default=1000,
                         help="Tampering section: events in the sealed log (default 1000)")
+    parser.add_argument("--fuzz-examples", type=int, default=4,
+                        help="Fuzz section: generated examples per form (NRM_FUZZ_EXAMPLES; default 4)")
     args = parser.parse_args()
     args.worker_runs = ((3, 6, 1000),) if args.quick else WORKER_RUNS
     print(f"# Open NRM security figures\n\nMachine: {_common.cpu_model()}, {os.cpu_count()} cores, "

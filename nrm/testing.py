@@ -54,20 +54,22 @@ def _audit_seals_apart(settings: Any, tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("NRM_AUDIT_SEAL_DIR", str(directory))  # worker processes started by the test
 
 
+def user_make(role: Role, organisation: str | Organisation | None = None, **fields: Any) -> User:
+    """A user with a membership in ``role`` (in its default organisation unless told); for the
+    ``make_user`` fixture and the benchmarks that reuse the tests' probes."""
+    n = next(_counter)
+    email = fields.pop("email", f"{role.value}.{n}@example.gov.uk")
+    user = User.objects.create_user(email, "correct-horse-battery", full_name=fields.pop("full_name", f"{role.label if hasattr(role, 'label') else role} {n}"), **fields)
+    org = organisation if isinstance(organisation, Organisation) else Organisation.objects.get(
+        slug=organisation or DEFAULT_ORGANISATION[role])
+    membership_grant(user=user, organisation=org, role=role)
+    return user
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[..., User]:
     """make_user(Role.CASEWORKER, organisation="ieca") -> a user with that membership."""
-
-    def make(role: Role, organisation: str | Organisation | None = None, **fields: Any) -> User:
-        n = next(_counter)
-        email = fields.pop("email", f"{role.value}.{n}@example.gov.uk")
-        user = User.objects.create_user(email, "correct-horse-battery", full_name=fields.pop("full_name", f"{role.label if hasattr(role, 'label') else role} {n}"), **fields)
-        org = organisation if isinstance(organisation, Organisation) else Organisation.objects.get(
-            slug=organisation or DEFAULT_ORGANISATION[role])
-        membership_grant(user=user, organisation=org, role=role)
-        return user
-
-    return make
+    return user_make
 
 
 def sign_in(client: Client, user: User) -> Client:

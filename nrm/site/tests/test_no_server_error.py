@@ -411,14 +411,10 @@ def _visit(pattern: RoutePattern, world: World, tally: Tally, forms: dict[tuple[
                 forms.setdefault((role, form.method, form.action), form)
 
 
-@pytest.mark.usefixtures("live_worker")
-def test_no_input_to_any_form_or_endpoint_gives_a_server_error(
-        make_user: Any, capsys: pytest.CaptureFixture[str], django_capture_on_commit_callbacks: Any) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        world = _build_world(make_user)
+def fuzz_everything(world: World) -> Tally:
+    """Every URL the resolver lists opened by a role that may, every form found posted generated
+    input, every API endpoint posted generated JSON (``bench/security.py --section fuzz`` prints the tally)."""
     patterns = url_patterns()
-    unlisted = [p.name for p in patterns if p.name.split(":")[0] not in ROLE_BY_NAMESPACE]
-    assert not unlisted, f"say which role opens {unlisted}"
     tally = Tally()
     forms: dict[tuple[str, str, str], Form] = {}
     api = [p for p in patterns if p.name.startswith("api:") and p.name not in API_PAGES]
@@ -431,6 +427,18 @@ def test_no_input_to_any_form_or_endpoint_gives_a_server_error(
         tally.urls += 1
         fuzz_api(world.clients[_role_for(pattern)],
                  pattern.url({**world.defaults, **world.values.get(pattern.name, {})}), tally)
+    return tally
+
+
+@pytest.mark.usefixtures("live_worker")
+def test_no_input_to_any_form_or_endpoint_gives_a_server_error(
+        make_user: Any, capsys: pytest.CaptureFixture[str], django_capture_on_commit_callbacks: Any) -> None:
+    patterns = url_patterns()
+    unlisted = [p.name for p in patterns if p.name.split(":")[0] not in ROLE_BY_NAMESPACE]
+    assert not unlisted, f"say which role opens {unlisted}"
+    with django_capture_on_commit_callbacks(execute=True):
+        world = _build_world(make_user)
+    tally = fuzz_everything(world)
     with capsys.disabled():
         print(f"\nfuzz: {len(patterns)} URL patterns, {tally.urls} URLs, {tally.forms} forms and endpoints, "
               f"{tally.requests} requests, {tally.refusals_checked} refusals checked for the typed answers")
