@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -45,3 +46,20 @@ class ApiCall(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["client", "at"], name="api_call_client_at")]
+
+
+class IdempotentRequest(models.Model):
+    """A write a client sent with an ``Idempotency-Key`` header, and the answer it got. The same key
+    from the same client gets the same answer again, and the write is not repeated; the same key with
+    a different request is refused. Only successful answers are kept (a refused request may be
+    corrected and sent again under its key). Kept for ``nrm.api.idempotency.KEEP_FOR``."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="idempotent_requests")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of method, path and body
+    status = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "key"], name="api_idempotency_client_key")]

@@ -67,12 +67,13 @@ PAGES: Mapping[str, Needs] = {
         "referrals:concern_start_referral", "referrals:concern_close", "referrals:resume", "referrals:check", "referrals:tasks",
         "referrals:submit", "referrals:confirmation", "referrals:copy", "referrals:delete",
         "referrals:contributors", "referrals:invitation_withdraw", "referrals:attachment",
-        "referrals:attachment_remove", "referrals:step",
+        "referrals:attachment_remove", "referrals:step", "api:referral_submit",
     ], _REFER),
     # Casework: the competent authorities, and first responders following their referrals.
     **dict.fromkeys(["cases:queue", "cases:detail", "cases:letter", "cases:letter_pdf", "cases:evidence",
                      "api:cases", "api:case"],
                     _CASE_FOLLOWERS),
+    **dict.fromkeys(["api:referrals", "api:referral", "api:referral_questions"], _needs(C.REFER, C.FOLLOW_REFERRALS)),
     **dict.fromkeys(["cases:referred", "cases:information_requests", "cases:rfi_answer"],
                     _needs(C.FOLLOW_REFERRALS)),
     # Reconsideration: first responders of the referral, and the person's support provider.
@@ -81,7 +82,7 @@ PAGES: Mapping[str, Needs] = {
         "cases:rg_decision", "cases:cg_decision", "cases:rfi_new", "cases:rfi_close", "cases:note_new",
         "cases:withdraw", "cases:suspend", "cases:reactivate", "cases:close",
         "cases:disqualification_request",
-        "cases:representative",
+        "cases:representative", "api:case_decide",
     ], _CASEWORK),
     **dict.fromkeys(["cases:allocate", "cases:allocate_bulk", "cases:dashboard", "cases:disqualification_decide", "reviews:second_line_list",
                      "reviews:second_line_review", "reviews:case_review"], _needs(C.SUPERVISE_CASES)),
