@@ -31,7 +31,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -49,6 +49,7 @@ from nrm.referrals.models import Referral, ReferralStatus
 
 LIST_LIMIT = 200
 READ = needs_scope(Scope.REFERRALS_READ, Scope.REFERRALS_WRITE)
+WRITES = frozenset({"POST", "PATCH"})
 WRITE = needs_scope(Scope.REFERRALS_WRITE)
 
 
@@ -58,7 +59,7 @@ class ReadOrWrite(BasePermission):
     message = "Reading needs the referrals:read or referrals:write scope; writing needs referrals:write."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        needed = READ if request.method in SAFE_METHODS else WRITE
+        needed = WRITE if request.method in WRITES else READ  # any other method: 405 for a reader
         return needed().has_permission(request, view)
 
 STEP_OF: Mapping[str, Step] = {f.name: step for step in journey.STEPS for f in step.fields}
@@ -227,12 +228,12 @@ class SubmittedSerializer(serializers.Serializer[Any]):
     already_submitted = serializers.BooleanField()
 
 
-class OptionSerializer(serializers.Serializer[Any]):
+class QuestionOptionSerializer(serializers.Serializer[Any]):
     value = serializers.CharField()
     text = serializers.CharField()
 
 
-class QuestionSerializer(serializers.Serializer[Any]):
+class ReferralQuestionSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     step = serializers.CharField()
     section = serializers.CharField()
@@ -240,7 +241,7 @@ class QuestionSerializer(serializers.Serializer[Any]):
     question = serializers.CharField(help_text="The question as the web form asks it.")
     hint = serializers.CharField()
     max_length = serializers.IntegerField()
-    options = OptionSerializer(many=True)
+    options = QuestionOptionSerializer(many=True)
 
 
 # --- The endpoints --------------------------------------------------------------------------------
@@ -337,7 +338,7 @@ def referral_submit(request: Request, referral_id: Any) -> Response:
     return idempotent(request, lambda: _submit(request, found))
 
 
-@extend_schema(responses=QuestionSerializer(many=True))
+@extend_schema(responses=ReferralQuestionSerializer(many=True))
 @api_view(["GET"])
 @authentication_classes(AUTH)
 @permission_classes([READ])
@@ -350,4 +351,4 @@ def questions(request: Request) -> Response:
              "question": f.label, "hint": f.hint, "max_length": f.max_length,
              "options": [{"value": o.value, "text": o.text} for o in journey.options_for(f, lookup)]}
             for step in journey.STEPS for f in step.fields]
-    return Response(QuestionSerializer(rows, many=True).data)
+    return Response(ReferralQuestionSerializer(rows, many=True).data)

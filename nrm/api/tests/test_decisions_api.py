@@ -31,8 +31,8 @@ def _token(*scopes: Scope, slug: str = "sca") -> str:
 
 def _decide(token: str, case: Any, body: dict[str, Any], **headers: str) -> tuple[int, Any]:
     response = Client().post(reverse("api:case_decide", kwargs={"case_id": case.pk}), body,
-                             content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
-                             **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+                             content_type="application/json",
+                             headers={"Authorization": f"Bearer {token}", **headers})
     return response.status_code, response.json()
 
 

@@ -48,7 +48,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 def _token(path: str) -> str:
     if path.startswith("/api/v1/cases"):
-        role, slug, scopes = Role.CASEWORKER, "sca", [Scope.CASES_READ]
+        role, slug, scopes = Role.CASEWORKER, "sca", [Scope.CASES_READ, Scope.CASES_DECIDE]
+    elif path.startswith("/api/v1/referrals"):
+        role, slug, scopes = Role.FIRST_RESPONDER, "police-e23000001", [Scope.REFERRALS_READ,
+                                                                         Scope.REFERRALS_WRITE]
     elif path.startswith("/api/v1/exports"):
         role, slug, scopes = Role.ANALYST, "ho-analysis", [Scope.EXPORTS_HTCDS]
     else:
@@ -141,13 +144,13 @@ def test_undocumented_methods_answer_405_with_the_error_body() -> None:
 ])
 def test_each_refusal_has_the_one_documented_error_body(body: bytes, content_type: str, status: int,
                                                        error: str, acknowledge_by: date | None) -> None:
-    """Every answer an operation documents besides 200 uses the one ``Error`` schema, and the API
+    """Every answer an operation documents besides a success uses the one ``Error`` schema, and the API
     really answers with it (the generated tests rarely reach these)."""
     document = yaml.safe_load(DOCUMENT.read_text())
     for operations in document["paths"].values():
         for operation in operations.values():
             for code, response in operation["responses"].items():
-                if code != "200":
+                if not code.startswith("2"):
                     assert any(c["schema"] == {"$ref": "#/components/schemas/Error"}
                                for c in response["content"].values()), (operation["operationId"], code)
     message = outbox_add(kind="crime_referral", subject="Crime referral", body="Please record a crime.",
