@@ -3,8 +3,8 @@
 from django.urls import path
 
 from nrm.api.cases import case_detail, cases_list
-from nrm.api.htcds import htcds_export
 from nrm.api.decisions import case_decide
+from nrm.api.htcds import htcds_export
 from nrm.api.messages import message_acknowledge, message_detail, messages_list
 from nrm.api.referrals import questions, referral, referral_submit, referrals
 from nrm.api.schema import SchemaView
