@@ -49,7 +49,7 @@ _SUPPORT = _needs(C.PROVIDE_SUPPORT)
 PAGES: Mapping[str, Needs] = {
     # The service's own pages, signing in and out, requests to refer, publications.
     **dict.fromkeys([
-        "site:home", "site:cookies", "site:accessibility", "site:privacy", "site:feedback",
+        "site:home", "site:cookies", "site:accessibility", "site:privacy", "site:feedback", "site:api_reference",
         "site:health_live", "site:health_ready",
         "accounts:login", "accounts:second_factor", "accounts:set_up_second_factor",
         "accounts:set_up_second_factor_link", "accounts:forgotten_password", "accounts:reset_password",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from nrm.site import health, views
+from nrm.site import api_reference, health, views
 
 app_name = "site"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("accessibility", views.accessibility, name="accessibility"),
     path("privacy", views.privacy, name="privacy"),
     path("feedback", views.feedback, name="feedback"),
+    path("developers/api", api_reference.api_reference, name="api_reference"),
     path("health/live", health.live, name="health_live"),
     path("health/ready", health.ready, name="health_ready"),
 ]

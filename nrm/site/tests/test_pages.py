@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/cookies", "/accessibility", "/privacy", "/feedback", "/sign-in"])
+@pytest.mark.parametrize("path", ["/", "/cookies", "/accessibility", "/privacy", "/feedback", "/sign-in", "/developers/api"])
 def test_public_pages_use_the_govuk_template(path: str) -> None:
     response = Client().get(path)
     body = response.content.decode()
