@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from drf_spectacular.generators import SchemaGenerator
 
+from nrm.api.auth import RATE_LIMIT, RATE_WINDOW
+from nrm.api.idempotency import HEADER, KEEP_FOR
 from nrm.api.scopes import SCOPE_CAPABILITY
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -52,4 +54,6 @@ def reference() -> dict[str, Any]:
 def api_reference(request: HttpRequest) -> HttpResponse:
     scopes = [{"name": str(scope), "capability": str(cap)} for scope, cap in SCOPE_CAPABILITY.items()]
     return render(request, "site/api_reference.html",
-                  {"title": "API reference", "api": reference(), "scopes": scopes})
+                  {"title": "API reference", "api": reference(), "scopes": scopes,
+                   "idempotency_header": HEADER, "idempotency_hours": int(KEEP_FOR.total_seconds() // 3600),
+                   "rate_limit": RATE_LIMIT, "rate_window_seconds": int(RATE_WINDOW.total_seconds())})
