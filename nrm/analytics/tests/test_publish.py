@@ -76,6 +76,7 @@ def test_outputs_and_manifest(published: tuple[Path, Manifest]) -> None:
         "extract_reviews.parquet",
         "extract_support.parquet",
         "extract_disqualifications.parquet",
+        "extract_casework.parquet",
     }
 
 
