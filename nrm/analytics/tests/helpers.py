@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import pytest
 
 from nrm.analytics import extract_io
 from nrm.analytics.disclosure import constraint_groups
-from nrm.analytics.engine import Value
+from nrm.analytics.engine import TableResult, Value, grouping_sets
 from nrm.analytics.extract_io import Extract
+from nrm.analytics.periods import parse_period
 from nrm.analytics.synthetic.generator import fixture_extract
-from nrm.analytics.tables import TableDef
+from nrm.analytics.tables import TOTAL, TableDef
 
 N_REFERRALS = 3000
 START = date(2022, 1, 1)
@@ -57,3 +59,19 @@ def groups_sum_problems(table: TableDef, rows: Sequence[tuple[Value, ...]]) -> I
         got = sum(count(rows[m][k]) for m in members)
         if want != got:
             yield f"{table.id}: {rows[total][:k]} is {want} but the cells under it add up to {got}"
+
+
+Cells = Mapping[tuple[str, ...], int]
+
+
+def table_result(t: TableDef, cells: Cells, period: str) -> TableResult:
+    """The published table ``t`` for ``period`` built from its detailed ``cells``: every total and
+    subtotal its grouping sets publish, as the engine would give it (empty cells left out)."""
+    k = len(t.dimensions)
+    out: Counter[tuple[str, ...]] = Counter()
+    for key, n in cells.items():
+        for gs in grouping_sets(t):
+            out[tuple(key[i] if i in gs else TOTAL for i in range(k))] += n
+    rows: list[tuple[Value, ...]] = [(*key, n) for key, n in sorted(out.items()) if n]
+    p = parse_period(period)
+    return TableResult(table=t, rows=rows, period=p, quarters=p.quarters())

@@ -5,30 +5,17 @@ from __future__ import annotations
 import io
 import random
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 
 from nrm.analytics import cli, disclosure, protection
-from nrm.analytics.engine import TableResult, Value, grouping_sets
-from nrm.analytics.periods import parse_period
+from nrm.analytics.engine import TableResult, Value
 from nrm.analytics.revisions import FiguresStore
-from nrm.analytics.tables import TOTAL, DisclosureControl, TableDef, table
+from nrm.analytics.tables import DisclosureControl, table
+from nrm.analytics.tests.helpers import Cells, table_result
 
 FORCE = table("referrals_by_police_force")
 AGE = table("referrals_by_competent_authority")  # shares the age totals with the police-force table
 QUARTERS = ("2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4")
-Cells = Mapping[tuple[str, ...], int]
-
-
-def _result(t: TableDef, cells: Cells, period: str) -> TableResult:
-    k = len(t.dimensions)
-    out: Counter[tuple[str, ...]] = Counter()
-    for key, n in cells.items():
-        for gs in grouping_sets(t):
-            out[tuple(key[i] if i in gs else TOTAL for i in range(k))] += n
-    rows: list[tuple[Value, ...]] = [(*key, n) for key, n in sorted(out.items()) if n]
-    p = parse_period(period)
-    return TableResult(table=t, rows=rows, period=p, quarters=p.quarters())
 
 
 def _force_cells(rng: random.Random) -> dict[tuple[str, ...], int]:
@@ -55,7 +42,7 @@ def _one_table_at_a_time() -> list[tuple[str, list[TableResult]]]:
     quarters, year = _releases()
     out = []
     for label, cells in [*quarters.items(), ("2023", year)]:
-        out.append((label, [disclosure.apply(_result(FORCE, cells, label))]))
+        out.append((label, [disclosure.apply(table_result(FORCE, cells, label))]))
     return out
 
 
@@ -70,10 +57,10 @@ def test_year_minus_three_quarters_is_found() -> None:
     cells_q: dict[tuple[str, ...], int] = {("Wales", "Gwent", "Adult (18 or over)"): 20, ("Wales", "Gwent", "Not specified or unknown"): 2}
     pubs = []
     for q in QUARTERS:
-        res = _result(FORCE, cells_q, q)
+        res = table_result(FORCE, cells_q, q)
         pubs.append((q, [res if q != "2023-Q4" else disclosure.apply(res)]))
     year = {k: 4 * v for k, v in cells_q.items()}
-    pubs.append(("2023", [_result(FORCE, year, "2023")]))  # the annual table shows 8 unknown-age referrals
+    pubs.append(("2023", [table_result(FORCE, year, "2023")]))  # the annual table shows 8 unknown-age referrals
     audit = protection.audit_publications(pubs, exact=True)
     assert audit.exact >= 1
     hidden = [k for k, iv in audit.intervals.items() if iv.exact]
@@ -84,7 +71,7 @@ def test_protection_across_tables_and_releases_defeats_the_attack() -> None:
     quarters, year = _releases()
     earlier: list[tuple[str, list[TableResult]]] = []
     for label, cells in [*quarters.items(), ("2023", year)]:
-        raw = [_result(FORCE, cells, label), _result(AGE, _by_age(cells), label)]
+        raw = [table_result(FORCE, cells, label), table_result(AGE, _by_age(cells), label)]
         done, _linked = protection.protect(raw, release=label, earlier=earlier)
         earlier.append((label, done))
     audit = protection.audit_publications(earlier, exact=True)
@@ -101,7 +88,7 @@ def test_protection_across_tables_and_releases_defeats_the_attack() -> None:
 def test_the_same_population_is_suppressed_in_every_table_that_shows_it() -> None:
     quarters, _year = _releases()
     cells = quarters["2023-Q1"]
-    raw = [_result(FORCE, cells, "2023-Q1"), _result(AGE, _by_age(cells), "2023-Q1")]
+    raw = [table_result(FORCE, cells, "2023-Q1"), table_result(AGE, _by_age(cells), "2023-Q1")]
     done, _linked = protection.protect(raw, release="2023-Q1")
     shown: dict[protection.CellKey, set[Value]] = {}
     for res in done:
@@ -139,7 +126,7 @@ def test_audit_command_passes_a_protected_store(tmp_path: Path) -> None:
     quarters, year = _releases()
     earlier: list[tuple[str, list[TableResult]]] = []
     for label, cells in [*quarters.items(), ("2023", year)]:
-        done, _linked = protection.protect([_result(FORCE, cells, label)], release=label, earlier=earlier)
+        done, _linked = protection.protect([table_result(FORCE, cells, label)], release=label, earlier=earlier)
         earlier.append((label, done))
     root = _store(tmp_path, earlier)
     out, err = io.StringIO(), io.StringIO()
@@ -152,7 +139,7 @@ def test_audit_command_passes_a_protected_store(tmp_path: Path) -> None:
 def test_a_control_without_secondary_suppression_is_left_to_the_audit() -> None:
     quarters, _year = _releases()
     control = {FORCE.id: DisclosureControl(threshold=5, secondary=False)}
-    done, linked = protection.protect([_result(FORCE, quarters["2023-Q1"], "2023-Q1")], release="2023-Q1",
+    done, linked = protection.protect([table_result(FORCE, quarters["2023-Q1"], "2023-Q1")], release="2023-Q1",
                                       controls=control)
     assert not protection.audit(linked).passed
     assert done[0].suppressed == sum(1 for r in done[0].rows if r[3] == protection.SUPPRESSED)

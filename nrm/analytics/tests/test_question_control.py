@@ -11,10 +11,11 @@ import pytest
 
 from nrm.analytics import protection
 from nrm.analytics import question_control as qc
-from nrm.analytics.engine import TableResult, Value, grouping_sets
+from nrm.analytics.engine import TableResult
 from nrm.analytics.periods import parse_period
 from nrm.analytics.questions import Filter, Query
-from nrm.analytics.tables import TOTAL, TableDef, table
+from nrm.analytics.tables import table
+from nrm.analytics.tests.helpers import Cells, table_result
 
 FORCE = table("referrals_by_police_force")
 AGE_TABLE = table("referrals_by_competent_authority")
@@ -22,18 +23,6 @@ ADULT, CHILD, UNKNOWN = "Adult (18 or over)", "Child (17 or under)", "Not specif
 AGES = (ADULT, CHILD, UNKNOWN)
 QUARTERS = ("2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4")
 FORCES = (("Wales", ("Dyfed-Powys", "Gwent", "South Wales")), ("London", ("Met", "City")))
-Cells = Mapping[tuple[str, ...], int]
-
-
-def _result(t: TableDef, cells: Cells, period: str) -> TableResult:
-    k = len(t.dimensions)
-    out: Counter[tuple[str, ...]] = Counter()
-    for key, n in cells.items():
-        for gs in grouping_sets(t):
-            out[tuple(key[i] if i in gs else TOTAL for i in range(k))] += n
-    rows: list[tuple[Value, ...]] = [(*key, n) for key, n in sorted(out.items()) if n]
-    p = parse_period(period)
-    return TableResult(table=t, rows=rows, period=p, quarters=p.quarters())
 
 
 def _by_age(cells: Cells) -> dict[tuple[str, ...], int]:
@@ -64,7 +53,7 @@ def _publish(quarters: Mapping[str, Cells]) -> list[tuple[str, list[TableResult]
         year.update(cells)
     earlier: list[tuple[str, list[TableResult]]] = []
     for label, cells in [*quarters.items(), ("2023", dict(year))]:
-        raw = [_result(FORCE, cells, label), _result(AGE_TABLE, _by_age(cells), label)]
+        raw = [table_result(FORCE, cells, label), table_result(AGE_TABLE, _by_age(cells), label)]
         done, _linked = protection.protect(raw, release=label, earlier=earlier)
         earlier.append((label, done))
     return earlier
@@ -100,7 +89,7 @@ def _dyfed_powys() -> tuple[qc.Published, dict[str, dict[tuple[str, ...], int]]]
     cells: dict[tuple[str, ...], int] = {("Wales", "Dyfed-Powys", ADULT): 100, ("Wales", "Dyfed-Powys", CHILD): 68,
              ("Wales", "Dyfed-Powys", UNKNOWN): 3, ("Wales", "Gwent", ADULT): 40,
              ("Wales", "Gwent", CHILD): 20, ("Wales", "Gwent", UNKNOWN): 7}
-    done, _linked = protection.protect([_result(FORCE, cells, "2023-Q4")], release="2023-Q4")
+    done, _linked = protection.protect([table_result(FORCE, cells, "2023-Q4")], release="2023-Q4")
     return qc.Published.of([("2023-Q4", done)]), {"2023-Q4": cells}
 
 

@@ -18,8 +18,6 @@ from django.utils import timezone
 
 from nrm.analytics import extract_schema as xs
 from nrm.audit.models import AuditEvent
-from nrm.cases.lifecycle import State
-from nrm.cases.tests.factories import make_case
 from nrm.reference.models import Organisation
 from nrm.stats.db_extract import build_extract, referral_pseudonym
 from nrm.stats.htcds import (
@@ -33,17 +31,6 @@ from nrm.stats.htcds import (
 
 pytestmark = pytest.mark.django_db
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "htcds.md"
-
-
-@pytest.fixture
-def cases() -> list[Any]:
-    return [
-        make_case(State.AWAITING_RG),
-        make_case(State.POSITIVE_RG, is_child=True),
-        make_case(State.POSITIVE_CG, competent_authority="IECA"),
-        make_case(State.NEGATIVE_RG),
-        make_case(State.WITHDRAWN),
-    ]
 
 
 def today() -> date:

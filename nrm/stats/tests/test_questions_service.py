@@ -123,12 +123,13 @@ def _publish_force_table(root: Path, year: str) -> None:
     """A publication of ``year`` in the statistics store: Dyfed-Powys 171 referrals, 3 of unknown age."""
     from nrm.analytics import protection
     from nrm.analytics.revisions import FiguresStore
-    from nrm.analytics.tests.test_question_control import ADULT, CHILD, FORCE, UNKNOWN, _result
+    from nrm.analytics.tests.helpers import table_result
+    from nrm.analytics.tests.test_question_control import ADULT, CHILD, FORCE, UNKNOWN
 
     cells: dict[tuple[str, ...], int] = {("Wales", "Dyfed-Powys", ADULT): 100, ("Wales", "Dyfed-Powys", CHILD): 68,
              ("Wales", "Dyfed-Powys", UNKNOWN): 3, ("Wales", "Gwent", ADULT): 40,
              ("Wales", "Gwent", CHILD): 20, ("Wales", "Gwent", UNKNOWN): 7}
-    done, _linked = protection.protect([_result(FORCE, cells, year)], release=year)
+    done, _linked = protection.protect([table_result(FORCE, cells, year)], release=year)
     FiguresStore(root / "stats" / "published").save(year, done)
 
 

@@ -17,23 +17,10 @@ from django.utils import timezone
 from nrm.accounts.roles import Role
 from nrm.analytics import extract_io
 from nrm.analytics import extract_schema as xs
-from nrm.cases.lifecycle import State
-from nrm.cases.tests.factories import make_case
 from nrm.stats.db_extract import build_extract, person_id, referral_pseudonym
 from nrm.stats.models import Publication, PublicationFeedback
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cases() -> list[Any]:
-    return [
-        make_case(State.AWAITING_RG),
-        make_case(State.POSITIVE_RG, is_child=True),
-        make_case(State.POSITIVE_CG, competent_authority="IECA"),
-        make_case(State.NEGATIVE_RG),
-        make_case(State.WITHDRAWN),
-    ]
 
 
 def test_extract_has_one_pseudonymised_row_per_referral(cases: list[Any]) -> None:
