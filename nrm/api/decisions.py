@@ -77,29 +77,17 @@ def _form_data(body: Any) -> tuple[Stage, MultiValueDict[str, Any]]:
     return stage, data
 
 
-def _allocated_to_other(user: Any, case: Case) -> str:
-    allocated = case.allocated_to
-    if allocated is None or allocated.pk == user.pk:
-        return ""
-    return allocated.full_name or allocated.email
-
-
 def _decide(request: Request, case: Case) -> Response:
     stage, data = _form_data(request.data)
     form_class = RgDecisionForm if stage == Stage.RG else DecisionForm
     form = form_class(data, stage=stage.value, on=timezone.localdate(),
-                      allocated_to_other=_allocated_to_other(request.user, case))
+                      allocated_to_other=selectors.allocated_to_other(case, request.user))
     if not form.is_valid():
         raise ValidationError({name: [str(m) for m in messages] for name, messages in form.errors.items()})
     clean = form.cleaned_data
-    if stage == Stage.RG:
-        decision = services.case_record_rg_decision(
-            case=case, decision_maker=request.user, outcome=clean["outcome"],
-            standard_applied=clean["standard_applied"], reasons=clean["reasons"], rationale=clean["rationale"])
-    else:
-        decision = services.case_record_cg_decision(
-            case=case, decision_maker=request.user, outcome=clean["outcome"], reasons=clean["reasons"],
-            rationale=clean["rationale"])
+    decision = services.case_record_decision(
+        case=case, stage=stage, decision_maker=request.user, outcome=clean["outcome"], reasons=clean["reasons"],
+        rationale=clean["rationale"], standard_applied=clean.get("standard_applied", ""))
     return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 

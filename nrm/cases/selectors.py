@@ -123,6 +123,15 @@ def case_evidence_get_for(user: Any, case_id: Any, attachment_id: Any) -> tuple[
     return case, attachment
 
 
+def allocated_to_other(case: Case, user: Any) -> str:
+    """The name of the caseworker ``case`` is allocated to, when that is not ``user``: deciding such a
+    case takes an explicit confirmation, on the decision page and over the API alike."""
+    allocated = case.allocated_to
+    if allocated is None or allocated.pk == user.pk:
+        return ""
+    return allocated.full_name or allocated.email
+
+
 def case_view_mode(user: Any, case: Case) -> str:
     """How ``user`` sees a visible case: 'authority' (full casework view) or 'first_responder'."""
     if access.is_decision_maker_for(user, case):

@@ -363,6 +363,17 @@ def case_record_cg_decision(
     return decision
 
 
+def case_record_decision(*, case: Case, stage: Stage, decision_maker: Any, outcome: str, reasons: Iterable[Any],
+                         rationale: str, standard_applied: str = "") -> Decision:
+    """Record the ``stage`` decision from the decision form's cleaned answers (the page and the API):
+    ``standard_applied`` is asked only at reasonable grounds."""
+    if stage == Stage.RG:
+        return case_record_rg_decision(case=case, decision_maker=decision_maker, outcome=outcome,
+                                       standard_applied=standard_applied, reasons=reasons, rationale=rationale)
+    return case_record_cg_decision(case=case, decision_maker=decision_maker, outcome=outcome, reasons=reasons,
+                                   rationale=rationale)
+
+
 def _decision_create(case: Case, stage: Stage, result: Outcome, *, standard_label: str, rationale: str,
                      decision_maker: Any, day: date, decision_policy: dict[str, Any],
                      reasons: Sequence[NegativeDecisionReason]) -> Decision:

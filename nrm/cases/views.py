@@ -324,19 +324,11 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
-def _allocated_to_other(request: HttpRequest, case: Case) -> str:
-    """The name of the caseworker the case is allocated to, when that is not the user."""
-    if case.allocated_to_id is None or case.allocated_to_id == request.user.pk:
-        return ""
-    allocated = case.allocated_to
-    return (allocated.full_name or allocated.email) if allocated is not None else ""
-
-
 def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> HttpResponse:
     case = _authority_case(request, case_id)
     today = timezone.localdate()
     form_class = RgDecisionForm if stage == Stage.RG else DecisionForm
-    allocated_to_other = _allocated_to_other(request, case)
+    allocated_to_other = selectors.allocated_to_other(case, request.user)
     form = form_class(request.POST or None, stage=stage.value, on=today, allocated_to_other=allocated_to_other)
     standard = standard_in_force(stage.value, on=today)
     errors: ErrorList = []
@@ -348,15 +340,10 @@ def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> Ht
         if form.is_valid():
             data = form.cleaned_data
             try:
-                if stage == Stage.RG:
-                    decision = services.case_record_rg_decision(
-                        case=case, decision_maker=request.user, outcome=data["outcome"],
-                        standard_applied=data["standard_applied"], reasons=data["reasons"],
-                        rationale=data["rationale"])
-                else:
-                    decision = services.case_record_cg_decision(
-                        case=case, decision_maker=request.user, outcome=data["outcome"],
-                        reasons=data["reasons"], rationale=data["rationale"])
+                decision = services.case_record_decision(
+                    case=case, stage=stage, decision_maker=request.user, outcome=data["outcome"],
+                    reasons=data["reasons"], rationale=data["rationale"],
+                    standard_applied=data.get("standard_applied", ""))
             except ServiceError as exc:
                 errors, field_errors = _service_error(exc, "outcome")
                 case.refresh_from_db()
