@@ -198,7 +198,7 @@ def _represent(referral: Referral, *, full: bool) -> dict[str, Any]:
     case = _case_of(referral)
     decisions = [] if case is None else [
         {"stage": d.stage, "outcome": d.outcome, "status": d.status, "decided_on": d.decided_on}
-        for d in case.decisions.order_by("decided_on", "pk")]
+        for d in sorted(case.decisions.all(), key=lambda d: (d.decided_on, d.pk))]  # prefetched in lists
     body: dict[str, Any] = {
         "id": referral.pk, "status": referral.status, "reference": referral.reference,
         "organisation": referral.organisation.slug, "created_at": referral.created_at,
@@ -283,7 +283,8 @@ def referrals(request: Request) -> Response:
     """GET: the organisation's referrals, newest first. POST (``referrals:write``): start a draft."""
     if request.method == "POST":
         return idempotent(request, lambda: _create(request))
-    rows = selectors.referrals_visible_to(request.user).order_by("-updated_at")[:LIST_LIMIT]
+    rows = (selectors.referrals_visible_to(request.user).select_related("case").prefetch_related("case__decisions")
+            .order_by("-updated_at")[:LIST_LIMIT])
     return Response([_represent(r, full=False) for r in rows])
 
 

@@ -7,13 +7,17 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from nrm.accounts.roles import Role
 from nrm.api.idempotency import HEADER
 from nrm.api.scopes import Scope
 from nrm.api.services import api_client_create
+from nrm.cases.lifecycle import State
+from nrm.cases.tests.factories import make_case
 from nrm.reference.models import Organisation
 from nrm.referrals import journey
 from nrm.referrals.models import DutyToNotifyReport, Referral, ReferralStatus
@@ -183,3 +187,21 @@ def test_the_questions_list_is_the_journeys() -> None:
     assert [r["name"] for r in rows] == [f.name for s in journey.STEPS for f in s.fields]
     gender = next(r for r in rows if r["name"] == "gender")
     assert {"value": "female", "text": "Female"} in gender["options"]
+
+
+
+def test_the_list_reads_decisions_in_the_same_number_of_queries_however_many_referrals() -> None:
+    token = _token(Scope.REFERRALS_READ)
+
+    def queries_to_list(expected: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            status, rows = _call(token, "get", reverse("api:referrals"))
+        assert (status, len(rows)) == (200, expected)
+        assert all(r["decisions"][0]["stage"] == "RG" for r in rows)
+        return len(queries)
+
+    make_case(State.POSITIVE_RG, first_responder_organisation=POLICE)
+    one = queries_to_list(1)
+    for _ in range(4):
+        make_case(State.POSITIVE_RG, first_responder_organisation=POLICE)
+    assert queries_to_list(5) == one
