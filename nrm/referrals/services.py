@@ -426,10 +426,9 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
         raise ServiceError("There is no police force to send the crime referral to. Check 'Your details'.")
     _queue(actor, referral, kind=MessageKind.CRIME_REFERRAL, recipient_organisation=police,
            subject=f"Crime referral: NRM referral {referral.reference}",
-           body=(f"The National Referral Mechanism received referral {referral.reference} on {today:%d %B %Y} "
-                 f"from {referral.organisation.name}. The exploitation is recorded in your force area, or the "
-                 "referrer works in it. Please record a crime.\n\n"
-                 f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}."),
+           body=_partner_notice(referral, today, acknowledge_by,
+                                f"from {referral.organisation.name}. The exploitation is recorded in your force "
+                                "area, or the referrer works in it. Please record a crime."),
            acknowledge_by=acknowledge_by, dedupe_key=f"crime:{referral.pk}")
 
     # Every child: a safeguarding notification to children's social care.
@@ -440,9 +439,9 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
             raise ServiceError("There is no children's social care team for the local authority you chose.")
         _queue(actor, referral, kind=MessageKind.SAFEGUARDING, recipient_organisation=childrens_services,
                subject=f"Child safeguarding notification: NRM referral {referral.reference}",
-               body=(f"The National Referral Mechanism received referral {referral.reference} on {today:%d %B %Y} "
-                     f"about a child who lives in {authority}. The child may be a victim of modern slavery.\n\n"
-                     f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}."),
+               body=_partner_notice(referral, today, acknowledge_by,
+                                    f"about a child who lives in {authority}. The child may be a victim of "
+                                    "modern slavery."),
                acknowledge_by=acknowledge_by, dedupe_key=f"safeguarding:{referral.pk}")
         _guardian_notify(actor, referral, authority, today=today, acknowledge_by=acknowledge_by)
 
@@ -458,6 +457,13 @@ def _nrm_submit(referral: Referral, actor: Any, today: date) -> SubmitResult:
     return SubmitResult(referral=referral, case=case)
 
 
+def _partner_notice(referral: Referral, today: date, acknowledge_by: date, what: str) -> str:
+    """The body of a message to a partner (a police force, children's social care, a guardian
+    service): which referral arrived and when, ``what`` it is to them, and when to acknowledge it."""
+    return (f"The National Referral Mechanism received referral {referral.reference} on {today:%d %B %Y} {what}\n\n"
+            f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}.")
+
+
 def _guardian_notify(actor: Any, referral: Referral, authority: LocalAuthority, *, today: date,
                      acknowledge_by: date) -> None:
     """Where a guardian service covers the area the child lives in (dated per-area policy, ADR 0028),
@@ -469,10 +475,9 @@ def _guardian_notify(actor: Any, referral: Referral, authority: LocalAuthority, 
         return
     _queue(actor, referral, kind=MessageKind.GUARDIAN, recipient_organisation=service,
            subject=f"Child trafficking guardian referral: NRM referral {referral.reference}",
-           body=(f"The National Referral Mechanism received referral {referral.reference} on {today:%d %B %Y} "
-                 f"about a child who lives in {authority}, where your service provides guardians to children "
-                 "who may have been trafficked.\n\n"
-                 f"Sign in to Open NRM to read the referral, and acknowledge it by {acknowledge_by:%d %B %Y}."),
+           body=_partner_notice(referral, today, acknowledge_by,
+                                f"about a child who lives in {authority}, where your service provides guardians "
+                                "to children who may have been trafficked."),
            acknowledge_by=acknowledge_by, dedupe_key=f"guardian:{referral.pk}")
 
 
