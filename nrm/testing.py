@@ -149,3 +149,15 @@ def url_patterns() -> list[RoutePattern]:
 
     walk(get_resolver(), "", "")
     return found
+
+
+def partner_systems_make(organisation: Organisation) -> tuple[Any, Any]:
+    """An API client and a webhook endpoint of ``organisation``, for tests that walk every page."""
+    from nrm.api.services import api_client_create
+    from nrm.notify.webhooks import webhook_add
+
+    client, _ = api_client_create(organisation=organisation, name="Case system", role=Role.FIRST_RESPONDER,
+                                  scopes=["referrals:read"])
+    endpoint, _ = webhook_add(organisation=organisation, url="https://8.8.8.8/nrm/events",
+                              events=["referral.crime_referral"])
+    return client, endpoint

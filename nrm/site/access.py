@@ -96,6 +96,10 @@ PAGES: Mapping[str, Needs] = {
     **dict.fromkeys(["inbox:list", "inbox:message", "inbox:acknowledge", "api:messages", "api:message",
                      "api:message_acknowledge"], _needs(C.RECEIVE_PARTNER_MESSAGES)),
     **dict.fromkeys(["stats:feedback", "stats:questions", "api:stats_questions", "api:export_htcds"], _needs(C.ANALYSE)),
+    # Which organisations an administrator administers is nrm.accounts.access (404 for any other).
+    **dict.fromkeys(["partner_systems:clients", "partner_systems:client_new", "partner_systems:client_rotate",
+                     "partner_systems:client_revoke", "partner_systems:webhook_new", "partner_systems:webhook_rotate",
+                     "partner_systems:webhook_remove"], _needs(C.ADMINISTER)),
 }
 
 # Namespaces whose views authenticate their own clients (tokens) and refuse with 401 or 403 themselves.

@@ -22,8 +22,9 @@ from nrm.cases.models import Case
 from nrm.core.middleware import current_request_id
 
 # URL namespaces and names whose pages show no personal data: public information, signing in,
-# starting something new, confirmations, and statistics (published or pseudonymised aggregates).
-NAMESPACES_WITHOUT_PERSONAL_DATA = frozenset({"site", "accounts", "stats", "api"})
+# starting something new, confirmations, statistics (published or pseudonymised aggregates), and
+# partner systems (the names and addresses of an organisation's API clients and webhooks).
+NAMESPACES_WITHOUT_PERSONAL_DATA = frozenset({"site", "accounts", "stats", "api", "partner_systems"})
 PAGES_WITHOUT_PERSONAL_DATA = frozenset({
     "referrals:start", "referrals:dtn_sent", "referrals:concern_new", "referrals:concern_sent",
 })

@@ -49,7 +49,7 @@ from nrm.referrals import services as referral_services
 from nrm.reviews.models import Review
 from nrm.site.access import PAGES, PUBLIC, SELF_AUTHENTICATING, SIGNED_IN, allowed, needs
 from nrm.support.models import SupportReferral
-from nrm.testing import DEFAULT_ORGANISATION, RoutePattern, sign_in, url_patterns
+from nrm.testing import DEFAULT_ORGANISATION, RoutePattern, partner_systems_make, sign_in, url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,9 @@ def _build_world(first_responder: User) -> World:
     other_support = SupportReferral.objects.get(case=other)
     SupportReferral.objects.filter(pk=other_support.pk).update(
         provider=Organisation.objects.get(slug="la-e10000003"))
+    api_client, webhook = partner_systems_make(police)
     own = {
+        "slug": police.slug, "client_id": api_client.pk, "endpoint_id": webhook.pk,
         "case_id": case.pk, "request_id": request.pk, "letter_id": letter.pk, "referral_id": draft.pk,
         "concern_id": concern.pk, "message_id": message.pk, "review_id": _review(reviewed).pk,
         "reviews:case_id": reviewed.pk, "support:referral_id": support.pk, "step": journey.STEPS[0].slug,
@@ -121,6 +123,7 @@ def _build_world(first_responder: User) -> World:
         "referrals:confirmation:referral_id": case.referral_id, "referrals:copy:referral_id": case.referral_id,
     }
     foreign = {
+        "slug": "no-such-organisation", "client_id": _missing(), "endpoint_id": _missing(),
         "case_id": other.pk, "request_id": other_request.pk, "letter_id": other_letter.pk,
         "referral_id": other_draft.pk, "concern_id": _missing(), "message_id": _missing(),
         "review_id": _review(other_reviewed).pk, "reviews:case_id": other_reviewed.pk,
@@ -136,6 +139,9 @@ def _build_world(first_responder: User) -> World:
         "concern_id": frozenset({Role.FIRST_RESPONDER}), "message_id": frozenset({Role.PARTNER_RECIPIENT}),
         "review_id": frozenset({Role.SENIOR_DECISION_MAKER}), "reviews:case_id": frozenset({Role.SENIOR_DECISION_MAKER}),
         "support:referral_id": frozenset({Role.SUPPORT_PROVIDER}), "step": frozenset(Role),
+        # The service team's administrator administers every organisation (nrm.accounts.access).
+        "slug": frozenset({Role.ADMINISTRATOR}), "client_id": frozenset({Role.ADMINISTRATOR}),
+        "endpoint_id": frozenset({Role.ADMINISTRATOR}),
         # No one was invited to add to the draft (invitations have their own tests in nrm/referrals).
         "referrals:contribute:referral_id": frozenset(),
     }

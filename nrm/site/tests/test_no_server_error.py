@@ -53,7 +53,7 @@ from nrm.reviews.models import Review
 from nrm.reviews.tests import builders
 from nrm.support.models import SupportEpisode, SupportReferral
 from nrm.support.services import support_episode_record, support_referral_respond
-from nrm.testing import DEFAULT_ORGANISATION, RoutePattern, sign_in, url_patterns
+from nrm.testing import DEFAULT_ORGANISATION, RoutePattern, partner_systems_make, sign_in, url_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ TEXT = st.one_of(st.sampled_from(PAYLOADS), st.text(max_size=40),
 ROLE_BY_NAMESPACE = {
     "site": ANONYMOUS, "accounts": ANONYMOUS, "referrals": Role.FIRST_RESPONDER, "cases": Role.SENIOR_DECISION_MAKER,
     "reviews": Role.SENIOR_DECISION_MAKER, "support": Role.SUPPORT_PROVIDER, "inbox": Role.PARTNER_RECIPIENT,
-    "stats": Role.ANALYST, "api": Role.ANALYST, "notify": ANONYMOUS,
+    "stats": Role.ANALYST, "api": Role.ANALYST, "notify": ANONYMOUS, "partner_systems": Role.ADMINISTRATOR,
 }
 ROLE_BY_NAME = {
     "api:messages": Role.PARTNER_RECIPIENT, "api:message": Role.PARTNER_RECIPIENT,
@@ -202,6 +202,7 @@ def _build_world(make_user: Any) -> World:
     assert letter is not None
     assert message is not None
     second_line = Review.objects.filter(decision__case=cases["second_line"]).get()
+    api_client, webhook = partner_systems_make(police)
     world = World(clients={str(role): _client(user) for role, user in users.items()} | {ANONYMOUS: _client(None)})
     awaiting_rg = cases["awaiting_rg"].pk
     world.defaults = {
@@ -210,6 +211,7 @@ def _build_world(make_user: Any) -> World:
         "concern_id": referrals["concern"].pk, "step": journey.STEPS[0].slug, "case_id": awaiting_rg,
         "request_id": cases["request"].pk, "letter_id": letter.pk, "review_id": second_line.pk,
         "episode_id": support["episode"].pk, "message_id": message.pk, "publication_id": uuid.uuid4(), "path": "x",
+        "slug": police.slug, "client_id": api_client.pk, "endpoint_id": webhook.pk,
     }
     for name in ("referrals:confirmation", "referrals:copy"):
         world.values[name] = {"referral_id": sent.pk}
