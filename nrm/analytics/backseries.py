@@ -56,24 +56,30 @@ from nrm.core import policy
 
 __all__ = [
     "BACK_SERIES_TABLES",
+    "BREAK",
     "DEFAULT_DATA_DIR",
     "DEFAULT_STORE",
     "FIRST_QUARTER",
+    "JOIN_BREAK",
     "NOTES",
     "RECORDING_CHANGE",
     "SERIES_BREAKS",
     "BackSeries",
     "BackSeriesError",
+    "DeclaredBreak",
     "SeriesBreak",
     "add_arguments",
     "annual_totals",
     "back_series_note",
     "breaks_for",
     "chart_breaks",
+    "declared_series_breaks",
     "extend",
     "first_full_quarter",
     "import_published",
     "load",
+    "mark_breaks",
+    "release_of",
     "run_cli",
     "series_break_notes",
     "series_length",
@@ -184,18 +190,23 @@ SERIES_BREAKS: tuple[SeriesBreak, ...] = (
 
 
 def breaks_for(
-    table: TableDef, period: Period, quarters: Sequence[Quarter] | None = None
+    table: TableDef,
+    period: Period,
+    quarters: Sequence[Quarter] | None = None,
+    *,
+    declared: Sequence[SeriesBreak] = (),
 ) -> list[SeriesBreak]:
     """The breaks that affect ``table`` as published for ``period``.
 
     A time-series table (``quarters`` given, or ``table.time_series``) is affected where
     a break falls after its first quarter shown and no later than its last; any other
     table where the break falls inside the period or the period is before the break
-    (the category did not exist yet).
+    (the category did not exist yet). ``declared`` adds the breaks declared for this
+    publication (:func:`declared_series_breaks`).
     """
     out: list[SeriesBreak] = []
     shown = list(quarters) if quarters else []
-    for b in SERIES_BREAKS:
+    for b in (*SERIES_BREAKS, *declared):
         if not b.affects(table):
             continue
         if table.time_series and shown:
@@ -212,23 +223,81 @@ def series_break_notes(table: TableDef, period: Period, quarters: Sequence[Quart
 
 
 def chart_breaks(
-    table: TableDef, quarters: Sequence[Quarter], *, dimensions: Sequence[str] | None = None
+    table: TableDef,
+    quarters: Sequence[Quarter],
+    *,
+    dimensions: Sequence[str] | None = None,
+    declared: Sequence[SeriesBreak] = (),
 ) -> list[tuple[Quarter, str]]:
     """Where a chart of ``table`` over ``quarters`` should mark a break: the first
     quarter on the new basis and a short label, one per quarter (labels joined).
 
     ``dimensions`` (the table's dimensions the chart shows) keeps only the breaks of
     those dimensions and the breaks of the table itself: a chart of totals over age is
-    not affected by a change in how age was recorded."""
+    not affected by a change in how age was recorded. ``declared`` adds the breaks
+    declared for this publication (:func:`declared_series_breaks`)."""
     if not quarters:
         return []
     at: dict[Quarter, list[str]] = {}
-    for b in SERIES_BREAKS:
+    for b in (*SERIES_BREAKS, *declared):
         if dimensions is not None and b.dimension is not None and b.dimension not in dimensions:
             continue
         if b.affects(table) and quarters[0].start < b.effective <= quarters[-1].end:
             at.setdefault(b.quarter, []).append(b.short)
     return [(q, "; ".join(labels)) for q, labels in sorted(at.items())]
+
+
+JOIN_BREAK = "back_series_join"  # the id (and note key) of a break declared at the join
+
+
+@dataclass(frozen=True)
+class DeclaredBreak:
+    """A break declared when publishing: the service's own figures of ``table`` (a
+    back-series table id) do not continue its back series on the same basis. The break
+    is at the first quarter of the service's own figures; ``reason`` (shown in the
+    table's notes) says why and ``by`` who declared it."""
+
+    table: str
+    reason: str
+    by: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"table": self.table, "reason": self.reason, "by": self.by}
+
+
+def declared_series_breaks(declared: Sequence[DeclaredBreak], own_from: Quarter) -> list[SeriesBreak]:
+    """The declared breaks as series breaks from ``own_from`` (the first quarter of the
+    service's own figures), for :func:`breaks_for`, :func:`chart_breaks` and :func:`mark_breaks`."""
+    return [
+        SeriesBreak(
+            id=JOIN_BREAK,
+            effective=own_from.start,
+            dimension=None,
+            tables=(d.table,),
+            text=f"this service's own figures from {own_from.label} do not continue the figures published before "
+            f"on the same basis: {d.reason.rstrip('.')} (break declared by {d.by}).",
+            short="Own figures begin, not comparable with earlier",
+        )
+        for d in declared
+    ]
+
+
+def mark_breaks(result: TableResult, breaks: Sequence[SeriesBreak]) -> TableResult:
+    """``result`` with each value of the first quarter after a break in ``breaks`` that
+    affects it written ``<value> [b]`` (the GSS shorthand for a break in the series)."""
+    at = {b.quarter.label for b in breaks if b.affects(result.table)}
+    t = result.table
+    if not at or not t.time_series or t.dimensions[0].name != "Quarter":
+        return result
+    k = len(t.dimensions)
+    rows = [
+        (*r[:k], *(v if v is None else f"{v} {BREAK}" for v in r[k:])) if str(r[0]) in at else r
+        for r in result.rows
+    ]
+    return replace(result, rows=rows)
+
+
+BREAK = "[b]"
 
 
 # ---------------------------------------------------------------------------
@@ -581,8 +650,21 @@ def back_series_note(back: BackSeries, table_id: str, own_from: Quarter, *, firs
         missing = " They have no breakdown by gender (shown as Total)."
     return (
         f"Figures for {qs[0].label} to {qs[-1].label} are the Home Office's figures as last revised in the release "
-        f"they come from ({SOURCE}), not as first published; they were not recomputed from this service's data.{missing} Figures from {own_from.label} are this service's "
-        "own."
+        f"they come from ({release_of(back, table_id)}), not as first published; they were not recomputed from this "
+        f"service's data.{missing} Figures from {own_from.label} are this service's own."
+    )
+
+
+def release_of(back: BackSeries, table_id: str) -> str:
+    """The release a back-series table comes from: the edition of its last quarter (a
+    longitudinal table is revised in each edition) and the file it was imported from."""
+    last = back.last_quarter(table_id)
+    edition = f", Quarter {last.number} {last.year}" if last is not None else ""
+    file_name = back.sources.get(table_id, "").split(" (sha256")[0]
+    return (
+        f"Home Office, National Referral Mechanism statistics, UK{edition}"
+        + (f", file {file_name}" if file_name else "")
+        + ", Open Government Licence v3.0"
     )
 
 
@@ -590,6 +672,10 @@ NOTES: dict[str, str] = {
     "back_series": "Figures for quarters before this service's own data are as published in the Home Office's "
     "National Referral Mechanism statistics (Open Government Licence v3.0); each table says which quarters.",
     **{b.id: b.text for b in SERIES_BREAKS},
+    JOIN_BREAK: f"{BREAK} marks the first quarter of this service's own figures where they do not continue the "
+    "figures published before on the same basis: a break in the series declared when the release was published, "
+    "because the two do not join (see the data-quality report). The table's notes say why; figures either side of "
+    "it are not directly comparable.",
 }
 """Note texts by key, for the notes worksheet (the back-series note and one per break)."""
 

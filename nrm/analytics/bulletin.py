@@ -178,15 +178,23 @@ def _breaks_text(breaks: Sequence[tuple[Quarter, str]]) -> str:
     )
 
 
-def build_charts(results: Mapping[str, TableResult], period: Period, *, series_length: int = 8) -> list[ChartData]:
+def build_charts(
+    results: Mapping[str, TableResult],
+    period: Period,
+    *,
+    series_length: int = 8,
+    declared: Sequence[backseries.SeriesBreak] = (),
+) -> list[ChartData]:
     """The bulletin's charts, each with its data. The bar chart of referrals shows the
     last ``series_length`` quarters; the line charts show the whole series (from 2009
-    where the back series has been imported), with its breaks marked."""
+    where the back series has been imported), with its breaks marked (``declared``: the
+    breaks declared at the back series' join, too)."""
     charts: list[ChartData | None] = []
     q = results.get("referrals_by_quarter_age_location")
     if q is not None:
         totals = {str(r[0]): r[3] for r in q.rows if r[1] == TOTAL and r[2] == TOTAL}
-        charts += [_referrals_bar_chart(q, totals, period, series_length), _referrals_by_age_chart(q, totals)]
+        charts += [_referrals_bar_chart(q, totals, period, series_length),
+                   _referrals_by_age_chart(q, totals, declared)]
     ex = results.get("referrals_by_exploitation_age_gender")
     if ex is not None:
         rows = sorted(_rows_where(ex, Exploitation_type="*"), key=lambda r: (-_count(r[3]), str(r[0])))[:8]
@@ -199,7 +207,7 @@ def build_charts(results: Mapping[str, TableResult], period: Period, *, series_l
         charts.append(_top_chart(nat, rows, 2, period, _NATIONALITY_CHART))
     rg, cg = results.get("rg_decisions"), results.get("cg_decisions")
     if rg is not None and cg is not None:
-        charts.append(_positive_decisions_chart(rg, cg))
+        charts.append(_positive_decisions_chart(rg, cg, declared))
     return [c for c in charts if c is not None]
 
 
@@ -232,7 +240,9 @@ def _count_cell(v: float | None) -> str:
     return "[x]" if v is None else _n(int(v))
 
 
-def _referrals_by_age_chart(q: TableResult, totals: Mapping[str, Value]) -> ChartData | None:
+def _referrals_by_age_chart(
+    q: TableResult, totals: Mapping[str, Value], declared: Sequence[backseries.SeriesBreak] = ()
+) -> ChartData | None:
     """Referrals of adults and of children in each quarter of the whole series, its breaks marked."""
     all_cats = list(totals)
     ages = ("Adult (18 or over)", "Child (17 or under)")
@@ -248,7 +258,8 @@ def _referrals_by_age_chart(q: TableResult, totals: Mapping[str, Value]) -> Char
     if not all_cats:
         return None
     breaks = backseries.chart_breaks(
-        q.table, [Quarter(int(c[:4]), int(c[-1])) for c in all_cats], dimensions=("Age at exploitation",)
+        q.table, [Quarter(int(c[:4]), int(c[-1])) for c in all_cats], dimensions=("Age at exploitation",),
+        declared=declared,
     )
     cell = _count_cell
     desc = (
@@ -328,11 +339,13 @@ def _positive_shares(rg: TableResult, cg: TableResult) -> tuple[list[str], list[
     return cats[lead:], [(name, vs[lead:]) for name, vs in shares]
 
 
-def _decision_breaks(rg: TableResult, cg: TableResult, quarters: list[Quarter]) -> list[tuple[Quarter, str]]:
+def _decision_breaks(
+    rg: TableResult, cg: TableResult, quarters: list[Quarter], declared: Sequence[backseries.SeriesBreak] = ()
+) -> list[tuple[Quarter, str]]:
     """The series breaks of the RG and CG decision tables, merged by quarter."""
     found: dict[Quarter, list[str]] = {}
     for res in (rg, cg):
-        for bq, label in backseries.chart_breaks(res.table, quarters, dimensions=("Outcome",)):
+        for bq, label in backseries.chart_breaks(res.table, quarters, dimensions=("Outcome",), declared=declared):
             found.setdefault(bq, [])
             found[bq] += [x for x in label.split("; ") if x not in found[bq]]
     return [(bq, "; ".join(labels)) for bq, labels in sorted(found.items())]
@@ -342,12 +355,14 @@ def _share_cell(v: float | None) -> str:
     return "no decisions" if v is None else f"{v:.1f}%"
 
 
-def _positive_decisions_chart(rg: TableResult, cg: TableResult) -> ChartData | None:
+def _positive_decisions_chart(
+    rg: TableResult, cg: TableResult, declared: Sequence[backseries.SeriesBreak] = ()
+) -> ChartData | None:
     """The percentage of RG and CG decisions that were positive in each quarter, its breaks marked."""
     cats, shares = _positive_shares(rg, cg)
     if not cats:
         return None
-    breaks = _decision_breaks(rg, cg, [Quarter(int(c[:4]), int(c[-1])) for c in cats])
+    breaks = _decision_breaks(rg, cg, [Quarter(int(c[:4]), int(c[-1])) for c in cats], declared)
     fmt = _share_cell
     desc = (
         f"Line chart of the percentage of Reasonable Grounds and Conclusive Grounds decisions that were "

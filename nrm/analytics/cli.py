@@ -102,7 +102,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="protect every table together with the others and with the releases in the store, and block the "
         "publication if the interval attack narrows a [c] below the protection level",
     )
-    pub.add_argument("--by", default=None, metavar="NAME", help="who decided the overrides (recorded with them)")
+    pub.add_argument(
+        "--declare-break",
+        action="append",
+        type=quality.declared_break_argument,
+        default=[],
+        metavar="TABLE=REASON",
+        help="the service's own figures of TABLE (a back-series table) do not continue the back series: declare a "
+        "series break, marked [b] and explained in the table's notes, instead of failing the join check "
+        "(repeatable; needs --by)",
+    )
+    pub.add_argument("--by", default=None, metavar="NAME",
+                     help="who decided the overrides and declared the breaks (recorded with them)")
     pub.add_argument(
         "--reason",
         default="",
@@ -196,6 +207,9 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write("--override needs --by NAME: who decided to publish despite the failing check\n")
         return 2
     quality_overrides = [quality.Override(check, reason, by=str(options.by).strip()) for check, reason in options.override]
+    declared = quality.declared_breaks(options, err, "nrm stats publish")
+    if declared is None:
+        return 2
     store = None if options.no_store else (options.store or storage.default_root())
     linkage_input = getattr(options, "linkage_table", None)
     if linkage_input is None and options.linkage_input:
@@ -216,6 +230,7 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             linkage_input=linkage_input,
             linked=options.linked,
             reason=options.reason,
+            declared_breaks=declared,
         )
     except extract_io.ExtractError as e:
         err.write(f"{e}\n")

@@ -328,6 +328,8 @@ def _workbook(
             ["[x] not available: the figure is not available (for example, the extract does not cover the period)"],
             ["[z] not applicable: the figure does not apply (for example, a percentage change of a percentage)"],
             ["[r] revised: the figure has been revised since it was last published"],
+            ["[b] break in series: the figures before and from this quarter are not on the same basis (see the "
+             "table's notes)"],
             [PROTECTION_TEXT if results and all(r.table.disclosure.enabled for r in results) else (
                 "National tables are not suppressed, following Home Office practice for NRM statistics; tables at "
                 "police force area level suppress small counts as stated on each table."
@@ -450,6 +452,7 @@ def _table_notes(
     period: Period,
     back: backseries.BackSeries | None,
     own_from: Quarter,
+    declared: Sequence[backseries.SeriesBreak] = (),
 ) -> dict[str, _TableNotes]:
     """The series-break and back-series notes of each table."""
     out: dict[str, _TableNotes] = {}
@@ -462,9 +465,12 @@ def _table_notes(
             if text is not None:
                 notes.append(NOTE_NUMBERS["back_series"])
                 lines.append(f"{text} [note {NOTE_NUMBERS['back_series']}]")
-        for b in backseries.breaks_for(t, period, res.quarters):
+        for b in backseries.breaks_for(t, period, res.quarters, declared=declared):
             notes.append(NOTE_NUMBERS[b.id])
-            if t.time_series:
+            if b.id == backseries.JOIN_BREAK:
+                lines.append(f"Series break from {b.quarter.label}, marked {backseries.BREAK}: {b.text} "
+                             f"[note {NOTE_NUMBERS[b.id]}]")
+            elif t.time_series:
                 lines.append(f"Series break from {b.quarter.label}: {b.short} [note {NOTE_NUMBERS[b.id]}].")
             else:
                 lines.append(f"Recording changed on {b.effective:%-d %B %Y}: {b.short} [note {NOTE_NUMBERS[b.id]}].")
@@ -523,6 +529,12 @@ class Computed:
     overrides_used: list[quality.Override]  # the quality overrides the gate needed
     extract_files: tuple[ManifestFile, ...]
     disclosure_audit: protection.Audit | None = None  # the interval attack on the release, passed
+    declared_breaks: tuple[backseries.DeclaredBreak, ...] = ()  # breaks declared at the back series' join
+
+    @property
+    def breaks(self) -> list[backseries.SeriesBreak]:
+        """The declared breaks as series breaks at the first quarter of the service's own figures."""
+        return backseries.declared_series_breaks(self.declared_breaks, self.own_from)
 
 
 @dataclass(frozen=True)
@@ -690,6 +702,7 @@ def compute(
     memory_limit: str = "1500MB",
     bar: tqdm | None = None,  # type: ignore[type-arg]
     linked: bool = False,
+    declared_breaks: Sequence[backseries.DeclaredBreak] = (),
 ) -> Computed:
     """Run the data-quality gate on the extract at ``extract_path`` (raising
     :class:`quality.QualityGateError` while a blocking check fails without an override),
@@ -700,7 +713,11 @@ def compute(
     overridden) together with the others and with the releases in ``figures_store``
     (:func:`nrm.analytics.protection.protect`), tables that cannot yet be are withheld, and
     the interval attack is a blocking check: :class:`DisclosureGateError` if it narrows a
-    suppressed cell below its protection level."""
+    suppressed cell below its protection level.
+
+    With ``back``, the join between the back series and the service's own figures is a
+    blocking check; ``declared_breaks`` declare a break where they do not join (marked
+    ``[b]`` and explained in the table's notes)."""
     p = parse_period(period) if isinstance(period, str) else period
     if linked:
         tables = [t for t in tables if t.id not in WITHHELD_WHEN_LINKED]
@@ -717,6 +734,7 @@ def compute(
         report = quality.run_checks(
             con, p, config=quality_config, linkage_input=linkage_input,
             published_decisions=quality.published_decision_counts(figures_store, p) if figures_store else None,
+            back=back, declared_breaks=declared_breaks,
         )
         used = quality.require_publishable(report, quality_overrides)
         bar.update()
@@ -752,7 +770,7 @@ def compute(
     hasher.shutdown()
     report.extract = tuple((f.path, f.sha256) for f in extract_files)
     return Computed(p, results, recomputed, figures, first, last, own_from, report, used, extract_files,
-                    disclosure_audit)
+                    disclosure_audit, tuple(declared_breaks) if back is not None else ())
 
 
 def revise(
@@ -765,14 +783,16 @@ def revise(
     """Compare what ``computed`` would publish with every figure published before
     (in ``figures_store``; None: nothing to compare with) and mark the revised figures.
     ``reason``: why the period is published again, if it is a re-issue."""
+    breaks = computed.breaks
     if figures_store is None:
-        return Revised(None, computed.results)
+        return Revised(None, [backseries.mark_breaks(r, breaks) for r in computed.results])
     causes = [f for f in computed.report.findings() if f.severity in ("warn", "fail")]
     rev = revisions.revise(figures_store, computed.period, computed.results, computed.recomputed, causes=causes,
                            reason=reason)
     rev = replace(rev, revisions=[r for r in rev.revisions if _comparable(r, computed.own_from, back)])
     figures_store.forget()
-    return Revised(rev, [revisions.mark_revised(r, rev.revisions) for r in computed.results])
+    return Revised(rev, [backseries.mark_breaks(revisions.mark_revised(r, rev.revisions), breaks)
+                         for r in computed.results])
 
 
 def _write_csv(w: _Writer, computed: Computed, revised: Revised) -> None:
@@ -790,7 +810,7 @@ def _write_workbook(
     p = computed.period
     sheets, sheet_of = _workbook(
         p, revised.published, computed.figures, computed.first, computed.last,
-        table_notes=_table_notes(computed.results, p, back, computed.own_from),
+        table_notes=_table_notes(computed.results, p, back, computed.own_from, computed.breaks),
         revision_rows=revised.rows, revision_text=revised.text,
     )
     workbook = f"nrm-statistics-{p.label.lower()}.ods"
@@ -807,7 +827,7 @@ def _write_charts(w: _Writer, computed: Computed, series_length: int) -> list[tu
     """The bulletin's charts, from the figures (not the [r]-marked text)."""
     by_id = {r.table.id: r for r in computed.results}
     chart_files: list[tuple[B.ChartData, str]] = []
-    for cd in B.build_charts(by_id, computed.period, series_length=series_length):
+    for cd in B.build_charts(by_id, computed.period, series_length=series_length, declared=computed.breaks):
         rel = f"charts/{cd.chart.id}.svg"
         w.text(rel, cd.chart.svg)
         chart_files.append((cd, rel))
@@ -922,6 +942,7 @@ def _quality_summary(computed: Computed) -> dict[str, Any]:
         "checks": {r.id: r.status for r in report.results},
         "blocking_failures": [r.id for r in report.blocking_failures],
         "overrides": [{"check": o.check, "reason": o.reason, "by": o.by} for o in computed.overrides_used],
+        "declared_breaks": [{**d.to_dict(), "from": computed.own_from.label} for d in computed.declared_breaks],
         "report": ["quality.json", "quality.txt"],
     }
 
@@ -1033,6 +1054,7 @@ def publish(
     quality_config: quality.QualityConfig | None = None,
     linked: bool = False,
     reason: str = "",
+    declared_breaks: Sequence[backseries.DeclaredBreak] = (),
 ) -> Manifest:
     """Compute every table for ``period`` from the extract at ``extract_path`` and write
     the workbook, CSVs, charts, bulletin, quality report and manifest under ``out_dir``:
@@ -1052,7 +1074,8 @@ def publish(
     ``disclosure_overrides`` replaces the disclosure control of tables by id. ``linked``:
     protection across linked tables and releases, checked by the interval attack (see
     :func:`compute`). ``reason``: why the period is published again (a re-issue keeps the
-    earlier issue and names this as the cause of its revised figures).
+    earlier issue and names this as the cause of its revised figures). ``declared_breaks``:
+    the back-series tables whose own figures do not join the back series (see :func:`compute`).
     """
     _controls(tables, disclosure_overrides)  # an unknown table id fails before anything runs
     figures_store = storage.figures_store(store) if store is not None else None
@@ -1062,7 +1085,7 @@ def publish(
         extract_path, period, tables=tables, disclosure_overrides=disclosure_overrides,
         series_length=series_length, figures_store=figures_store, back=back,
         quality_overrides=quality_overrides, linkage_input=linkage_input, quality_config=quality_config,
-        threads=threads, memory_limit=memory_limit, bar=bar, linked=linked,
+        threads=threads, memory_limit=memory_limit, bar=bar, linked=linked, declared_breaks=declared_breaks,
     )
     revised = revise(computed, figures_store=figures_store, back=back, reason=reason)
     computed = replace(computed, recomputed=[])  # the earlier periods' tables are not needed any more

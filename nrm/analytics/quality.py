@@ -40,6 +40,7 @@ store.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -55,9 +56,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nrm.analytics import extract_schema as xs
-from nrm.analytics.backseries import RECORDING_CHANGE, SERIES_BREAKS
+from nrm.analytics.backseries import (
+    BACK_SERIES_TABLES,
+    RECORDING_CHANGE,
+    SERIES_BREAKS,
+    BackSeries,
+    DeclaredBreak,
+    first_full_quarter,
+)
 from nrm.analytics.dated import describe_days, sql_days_in_force
 from nrm.analytics.periods import Period, PeriodError, Quarter, parse_period, quarters_between
+from nrm.analytics.tables import TOTAL
 
 __all__ = [
     "CHECKS",
@@ -68,11 +77,13 @@ __all__ = [
     "QualityGateError",
     "QualityReport",
     "add_arguments",
+    "check_back_series_join",
     "check_category_shift",
     "check_duplicates",
     "check_impossible_combinations",
     "check_late_decisions",
     "check_unknown_exploitation",
+    "own_series",
     "published_decision_counts",
     "require_publishable",
     "run_checks",
@@ -91,6 +102,7 @@ CHECKS: dict[str, tuple[str, bool]] = {
     "impossible_combinations": ("Impossible combinations", True),
     "late_decisions": ("Decisions recorded late", False),
     "duplicate_referrals": ("Repeat and duplicate referrals of the same person", False),
+    "back_series_join": ("The service's own figures continue the back series", True),
 }
 
 
@@ -109,6 +121,11 @@ class QualityConfig:
     late_days: int = 30
     late_share_warn: float = 0.05
     duplicate_days: int = 7  # two referrals of one person within this many days: a double submission
+    join_history: int = 12  # back-series quarters whose quarter-to-quarter changes say how far a join may move
+    join_quarters: int = 4  # the service's own quarters whose trend is compared with the back series'
+    join_z: float = 4.0  # fail: the join moves this many standard deviations of the back series' own changes
+    join_min_change: float = 0.25  # and by at least this much (a ratio outside 1/1.25 to 1.25)
+    join_warn_z: float = 2.5  # warn beyond this
 
 
 @dataclass(frozen=True)
@@ -262,11 +279,19 @@ class QualityReport:
 
     def how_to_override(self, command: str = "nrm stats publish ...") -> str:
         """What to add to the publish command to publish despite the blocking failures."""
-        flags = " ".join(f'--override {r.id}="REASON"' for r in self.blocking_failures)
-        return (
-            f"To publish anyway, record why each failure is acceptable and who decided: {command} {flags} "
+        flags = " ".join(f'--override {r.id}="REASON"' for r in self.blocking_failures if r.id != "back_series_join")
+        joins = [f.table_id for r in self.blocking_failures if r.id == "back_series_join" for f in r.findings
+                 if f.severity == "fail"]
+        breaks = " ".join(f'--declare-break {t}="REASON"' for t in joins)
+        text = (
+            f"To publish anyway, record why each failure is acceptable and who decided: {command} "
+            f"{' '.join(x for x in (flags, breaks) if x)} "
             '--by "NAME". The overrides are recorded in the publication\'s manifest and quality report.'
         )
+        if joins:
+            text += (" A declared break is marked [b] at the first quarter of the service's own figures, with its "
+                     "reason in the table's notes.")
+        return text
 
 
 class QualityGateError(RuntimeError):
@@ -943,6 +968,192 @@ def check_duplicates(
 
 
 # ---------------------------------------------------------------------------
+# Check: the join between the back series and the service's own figures
+
+
+def _total_series(rows: Iterable[Sequence[Any]], k: int) -> dict[Quarter, int]:
+    """Quarter -> the all-Total count of a time-series table's rows (``k`` dimensions, Quarter first)."""
+    out: dict[Quarter, int] = {}
+    for r in rows:
+        if all(v == TOTAL for v in r[1:k]) and isinstance(r[k], int):
+            label = str(r[0])
+            out[Quarter(int(label[:4]), int(label[-1]))] = r[k]
+    return out
+
+
+def _log_ratio(new: int, old: int) -> float:
+    return math.log((new + 0.5) / (old + 0.5))
+
+
+@dataclass(frozen=True)
+class _Join:
+    table: str
+    back_last: Quarter
+    back_value: int
+    own_first: Quarter
+    own_value: int
+    ratio: float  # own / back
+    z: float  # the level change in standard deviations of the back series' quarter-to-quarter changes
+    trend_back: float  # mean quarter-to-quarter change (log) of the back series' last quarters
+    trend_own: float | None  # of the service's first quarters
+    trend_z: float | None
+
+
+def _join(table: str, back: Mapping[Quarter, int], own: Mapping[Quarter, int], own_from: Quarter,
+          config: QualityConfig) -> _Join | None:
+    """How the first quarter of the service's own figures (``own``) follows the last
+    quarter of the back series before it, against the back series' own variation."""
+    history = sorted(q for q in back if q < own_from)[-(config.join_history + 1):]
+    mine = sorted(q for q in own if q >= own_from)[: config.join_quarters]
+    if len(history) < 3 or not mine:
+        return None
+    changes = [_log_ratio(back[b], back[a]) for a, b in itertools.pairwise(history)
+               if a.next() == b]
+    if len(changes) < 2:
+        return None
+    mean = statistics.fmean(changes)
+    sd = max(statistics.stdev(changes), 0.02)
+    last, first = history[-1], mine[0]
+    steps = len(quarters_between(last, first)) - 1  # quarters from the last published to the first own one
+    level = _log_ratio(own[first], back[last])
+    z = (level - mean * steps) / (sd * math.sqrt(steps))
+    own_changes = [_log_ratio(own[b], own[a]) for a, b in itertools.pairwise(mine)]
+    trend_own = statistics.fmean(own_changes) if own_changes else None
+    trend_z = (trend_own - mean) / (sd / math.sqrt(len(own_changes))) if trend_own is not None else None
+    return _Join(table, last, back[last], first, own[first], (own[first] + 0.5) / (back[last] + 0.5), z, mean,
+                 trend_own, trend_z)
+
+
+_JOIN_TITLES = {
+    "referrals_by_quarter_age_location": "referrals",
+    "rg_decisions": "Reasonable Grounds decisions",
+    "cg_decisions": "Conclusive Grounds decisions",
+    "duty_to_notify_by_quarter": "Duty to Notify reports",
+}
+
+
+def _join_finding(cid: str, j: _Join, declared: DeclaredBreak | None, config: QualityConfig) -> Finding | None:
+    what = _JOIN_TITLES.get(j.table, j.table)
+    level = (
+        f"{what} go from {j.back_value:,} in {j.back_last.label} (back series) to {j.own_value:,} in "
+        f"{j.own_first.label} (this service's own figures), x{j.ratio:.3g}, {abs(j.z):.1f} standard deviations of "
+        "the back series' own quarter-to-quarter changes"
+    )
+    far = abs(j.z) > config.join_z and not (1 / (1 + config.join_min_change) <= j.ratio <= 1 + config.join_min_change)
+    trend_off = j.trend_z is not None and abs(j.trend_z) > config.join_z
+    if declared is not None:
+        return Finding(
+            cid,
+            f"Declared series break: {level}. Declared by {declared.by}: {declared.reason}",
+            dimension="Quarter",
+            categories=(j.own_first.label,),
+            table_id=j.table,
+            severity="pass",
+        )
+    if far:
+        return Finding(
+            cid,
+            f"The back series and this service's own figures do not join: {level}. Declare a series break "
+            f"(--declare-break {j.table}=\"REASON\") if the change is real or a difference in what is counted.",
+            dimension="Quarter",
+            categories=(j.own_first.label,),
+            count=j.own_value,
+            table_id=j.table,
+            severity="fail",
+        )
+    if abs(j.z) > config.join_warn_z or trend_off:
+        trend = (
+            f"; quarter-to-quarter change {math.expm1(j.trend_own):+.0%} in the service's first quarters against "
+            f"{math.expm1(j.trend_back):+.0%} in the back series"
+            if j.trend_own is not None
+            else ""
+        )
+        return Finding(
+            cid,
+            f"Check the join: {level}{trend}.",
+            dimension="Quarter",
+            categories=(j.own_first.label,),
+            table_id=j.table,
+            severity="warn",
+        )
+    return None
+
+
+def check_back_series_join(
+    back: BackSeries | None,
+    own: Mapping[str, Mapping[Quarter, int]],
+    own_from: Quarter,
+    config: QualityConfig | None = None,
+    *,
+    declared: Sequence[DeclaredBreak] = (),
+) -> CheckResult:
+    """Whether the service's own figures continue the back series: for each table the
+    back series covers, the first own quarter (``own_from``) against the last back-series
+    quarter before it (level) and the first own quarters' changes against the back
+    series' (trend), both measured in standard deviations of the back series' own
+    quarter-to-quarter changes. A join that moves too far fails unless a break is
+    declared for that table (``declared``, shown as a passing finding)."""
+    config = config or QualityConfig()
+    cid = "back_series_join"
+    title, blocking = CHECKS[cid]
+    if back is None:
+        return CheckResult(cid, title, "pass", blocking, "No back series imported: nothing to join.")
+    by_table = {d.table: d for d in declared}
+    findings: list[Finding] = []
+    table: list[tuple[Any, ...]] = []
+    for table_id in BACK_SERIES_TABLES:
+        if table_id not in own or not back.covers(table_id):
+            continue
+        k = len(BACK_SERIES_TABLES[table_id]) - 1
+        j = _join(table_id, _total_series(back.rows(table_id), k), own[table_id], own_from, config)
+        if j is None:
+            continue
+        table.append((table_id, j.back_last.label, j.back_value, j.own_first.label, j.own_value, j.ratio, j.z,
+                      j.trend_z, "declared" if table_id in by_table else ""))
+        finding = _join_finding(cid, j, by_table.get(table_id), config)
+        if finding is not None:
+            findings.append(finding)
+    severities = {f.severity for f in findings}
+    status: Status = "fail" if "fail" in severities else "warn" if "warn" in severities else "pass"
+    failing = [f.table_id for f in findings if f.severity == "fail"]
+    noted = [f.table_id for f in findings if f.severity == "pass"]
+    if not table:
+        summary = f"No back-series quarters before {own_from.label} to join this service's own figures to."
+    elif failing:
+        summary = f"The back series and this service's own figures do not join ({', '.join(map(str, failing))})."
+    else:
+        summary = f"This service's own figures from {own_from.label} continue the back series" + (
+            f", with declared series breaks ({', '.join(map(str, noted))})." if noted else "."
+        )
+    return CheckResult(cid, title, status, blocking, summary, tuple(findings),
+                       ("Table", "Last back-series quarter", "Back series", "First own quarter", "Own figures",
+                        "Ratio", "Level z", "Trend z", "Break"), tuple(table))
+
+
+def own_series(
+    con: duckdb.DuckDBPyConnection, period: Period, own_from: Quarter, config: QualityConfig | None = None
+) -> dict[str, dict[Quarter, int]]:
+    """The service's own all-Total counts of each back-series table in its first
+    quarters (``own_from`` on, to the end of ``period``), computed as the tables are."""
+    from nrm.analytics import engine
+    from nrm.analytics import tables as T
+
+    config = config or QualityConfig()
+    if own_from > period.last_quarter:
+        return {}
+    end = min(own_from.shift(config.join_quarters - 1), period.last_quarter)
+    span = parse_period(end.label)
+    length = len(quarters_between(own_from, end))
+    out: dict[str, dict[Quarter, int]] = {}
+    for table_id, columns in BACK_SERIES_TABLES.items():
+        if table_id not in T.TABLES_BY_ID:
+            continue
+        res = engine.compute_table(con, T.TABLES_BY_ID[table_id], span, series_length=length)
+        out[table_id] = _total_series(res.rows, len(columns) - 1)
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Running the report
 
 
@@ -966,10 +1177,19 @@ def run_checks(
     linkage_config: Any = None,
     linkage_model: Mapping[str, Any] | None = None,
     published_decisions: Mapping[tuple[str, str], int] | None = None,
+    back: BackSeries | None = None,
+    declared_breaks: Sequence[DeclaredBreak] = (),
 ) -> QualityReport:
     """Every check on a connection with the extract attached (views of
-    :func:`nrm.analytics.extract_io.attach`)."""
+    :func:`nrm.analytics.extract_io.attach`). ``back``: the imported back series, whose
+    join with the service's own figures is checked (breaks in ``declared_breaks`` let it
+    through)."""
     config = config or QualityConfig()
+    unknown = sorted({d.table for d in declared_breaks} - set(BACK_SERIES_TABLES))
+    if unknown:
+        raise ValueError(
+            f"no back-series table {', '.join(unknown)}; a break can be declared in {', '.join(BACK_SERIES_TABLES)}"
+        )
     results = [
         check_unknown_exploitation(con, period, config),
         check_category_shift(con, period, config),
@@ -979,6 +1199,7 @@ def run_checks(
             con, period, config, linkage_input=linkage_input, linkage_config=linkage_config, linkage_model=linkage_model
         ),
     ]
+    results.append(_join_check(con, period, config, back, declared_breaks))
     extract = tuple((p.name, _sha256(p)) for p in (files or {}).values())
     return QualityReport(
         period=period.label,
@@ -986,6 +1207,22 @@ def run_checks(
         extract=extract,
         results=results,
     )
+
+
+def _join_check(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    config: QualityConfig,
+    back: BackSeries | None,
+    declared: Sequence[DeclaredBreak],
+) -> CheckResult:
+    if back is None:
+        return check_back_series_join(None, {}, period.first_quarter, config)
+    from nrm.analytics.engine import extract_date_range
+
+    first, _last = extract_date_range(con)
+    own_from = first_full_quarter(first) if first is not None else period.last_quarter.next()
+    return check_back_series_join(back, own_series(con, period, own_from, config), own_from, config, declared=declared)
 
 
 def run_quality(
@@ -998,11 +1235,15 @@ def run_quality(
     linkage_model: Mapping[str, Any] | None = None,
     store: Any = None,
     memory_limit: str = "1500MB",
+    back: BackSeries | None = None,
+    declared_breaks: Sequence[DeclaredBreak] = (),
 ) -> QualityReport:
     """The data-quality report for ``period`` from the extract at ``extract_path``.
 
     ``store`` (a :class:`nrm.analytics.revisions.FiguresStore`) lets the late-decisions check
-    compare with the decisions published for earlier quarters.
+    compare with the decisions published for earlier quarters. ``back`` (the imported back
+    series) is checked to join the service's own figures, unless a break is declared for
+    a table in ``declared_breaks``.
     """
     from nrm.analytics import extract_io
 
@@ -1020,6 +1261,8 @@ def run_quality(
             linkage_config=linkage_config,
             linkage_model=linkage_model,
             published_decisions=published,
+            back=back,
+            declared_breaks=declared_breaks,
         )
     finally:
         con.close()
@@ -1050,6 +1293,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default var/stats, or $NRM_VAR_DIR/stats)",
     )
     parser.add_argument("--json", metavar="FILE", default=None, help="also write the report as JSON")
+    parser.add_argument(
+        "--declare-break",
+        action="append",
+        type=declared_break_argument,
+        default=[],
+        metavar="TABLE=REASON",
+        help="the service's own figures of TABLE (a back-series table) do not continue the back series: a series "
+        "break, marked [b], instead of a failing join (repeatable; needs --by)",
+    )
+    parser.add_argument("--by", default=None, metavar="NAME", help="who declared the breaks (recorded with them)")
+
+
+def declared_break_argument(text: str) -> tuple[str, str]:
+    """``TABLE=REASON`` of ``--declare-break`` (argparse type)."""
+    table, sep, reason = text.partition("=")
+    table, reason = table.strip(), reason.strip()
+    if not sep or not reason:
+        raise argparse.ArgumentTypeError(
+            "expected TABLE=REASON (for example cg_decisions=\"The service decides only cases referred to it from "
+            f"2019\"), not {text!r}"
+        )
+    if table not in BACK_SERIES_TABLES:
+        raise argparse.ArgumentTypeError(
+            f"no back-series table {table!r}; a break can be declared in {', '.join(BACK_SERIES_TABLES)}"
+        )
+    return table, reason
+
+
+def declared_breaks(options: argparse.Namespace, err: TextIO, command: str) -> list[DeclaredBreak] | None:
+    """The breaks of ``--declare-break`` with ``--by`` (None, after saying so on ``err``, without ``--by``)."""
+    pairs = getattr(options, "declare_break", None) or []
+    by = (getattr(options, "by", None) or "").strip()
+    if pairs and not by:
+        err.write(f"{command}: --declare-break needs --by NAME: who decided the figures do not join\n")
+        return None
+    return [DeclaredBreak(table, reason, by) for table, reason in pairs]
 
 
 def run_cli(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -1066,13 +1345,19 @@ def run_cli(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         import pyarrow.parquet as pq
 
         linkage_input = pq.read_table(options.linkage_input)
-    from nrm.analytics import storage
+    from nrm.analytics import backseries, storage
 
-    store = storage.figures_store(options.store or storage.default_root())
+    declared = declared_breaks(options, err, "nrm stats quality")
+    if declared is None:
+        return 2
+    root = options.store or storage.default_root()
+    store = storage.figures_store(root)
+    back = backseries.load(storage.back_series_dir(root))
     from nrm.analytics.extract_io import ExtractError
 
     try:
-        report = run_quality(options.source, period, linkage_input=linkage_input, store=store)
+        report = run_quality(options.source, period, linkage_input=linkage_input, store=store, back=back,
+                             declared_breaks=declared)
     except ExtractError as e:
         err.write(f"nrm stats quality: {e}\n")
         return 2

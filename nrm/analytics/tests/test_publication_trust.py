@@ -313,14 +313,29 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     assert (storage.back_series_dir(store) / "back_series.json").is_file()
     extract = tmp_path / "extract.parquet"
     extract_io.write_extract(fixture_extract(1500, seed=5, start=date(2024, 1, 1), end=date(2024, 12, 31)), extract)
-    manifest = publish(extract, "2024-Q4", tmp_path / "out", progress=False, store=store)
+    # the fixture holds a tenth of the real volume: its figures do not continue the back series
+    with pytest.raises(quality.QualityGateError) as gate:
+        publish(extract, "2024-Q4", tmp_path / "out", progress=False, store=store)
+    assert [r.id for r in gate.value.missing] == ["back_series_join"]
+    assert not (tmp_path / "out").exists()
+    joins = {str(f.table_id) for f in gate.value.missing[0].findings if f.severity == "fail"}
+    assert joins == set(backseries.BACK_SERIES_TABLES)
+    why = "Synthetic extract at a tenth of the real volume"
+    declared = [backseries.DeclaredBreak(t, why, "Head of profession") for t in sorted(joins)]
+    manifest = publish(extract, "2024-Q4", tmp_path / "out", progress=False, store=store, declared_breaks=declared)
     out = tmp_path / "out"
+    assert manifest.quality["checks"]["back_series_join"] == "pass"
+    assert {d["table"] for d in manifest.quality["declared_breaks"]} == joins
+    assert {d["from"] for d in manifest.quality["declared_breaks"]} == {"2024-Q1"}
 
     table = "referrals_by_quarter_age_location"
     rows = _csv_rows(out / "csv" / f"{table}.csv")[1:]
     assert rows[0][0] == "2009-Q2"
     assert rows[-1][0] == "2024-Q4"
-    totals = {r[0]: int(r[3]) for r in rows if r[1] == T.TOTAL and r[2] == T.TOTAL}
+    # the first quarter of the service's own figures is marked [b], and only that one
+    assert all(r[3].endswith(" [b]") for r in rows if r[0] == "2024-Q1")
+    assert not any("[b]" in r[3] for r in rows if r[0] != "2024-Q1")
+    totals = {r[0]: int(r[3].removesuffix(" [b]")) for r in rows if r[1] == T.TOTAL and r[2] == T.TOTAL}
     annual: Counter[int] = Counter()
     for q, n in totals.items():
         annual[int(q[:4])] += n
@@ -337,10 +352,15 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     text = [r[0] for r in sheets[f"Table_{number}"][:10] if r]
     assert any("Figures for 2009-Q2 to 2023-Q4 are the Home Office's figures as last revised" in x for x in text)
     assert not any("as first published in" in x for x in text)
+    # the note names the release the back series comes from, and the declared break says why
+    assert any("Quarter 4 2023, file nrm_referrals_longitudinal.csv" in x for x in text)
+    assert any(x.startswith("Series break from 2024-Q1, marked [b]") and why in x and "Head of profession" in x
+               and f"[note {NOTE_NUMBERS[backseries.JOIN_BREAK]}]" in x for x in text)
     assert any("Series break from 2019-Q4" in x and f"[note {NOTE_NUMBERS['unknown_age']}]" in x for x in text)
     notes = {r[0]: r[1] for r in sheets["Notes"] if len(r) == 2}
     assert notes[f"note {NOTE_NUMBERS['back_series']}"] == backseries.NOTES["back_series"]
     assert "recorded as labour exploitation" in notes[f"note {NOTE_NUMBERS['criminal_exploitation']}"]
+    assert notes[f"note {NOTE_NUMBERS[backseries.JOIN_BREAK]}"] == backseries.NOTES[backseries.JOIN_BREAK]
     # the decision tables have no back series before 2014: not available
     rg = _csv_rows(out / "csv" / "rg_decisions.csv")[1:]
     assert rg[0] == ["2009-Q2", T.TOTAL, T.TOTAL, T.TOTAL, "[x]"]
@@ -356,6 +376,10 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     assert desc is not None
     assert "2009-Q2" in desc.group(1)
     assert "from 2019-Q4: Unknown age recorded" in desc.group(1)
+    assert 'data-category="2024-Q1"' in svg  # the declared break
+    assert "from 2024-Q1: Own figures begin" in desc.group(1)
+    positive = (out / "charts" / "positive-decisions.svg").read_text()
+    assert 'data-category="2024-Q1"' in positive
     html = (out / "index.html").read_text()
     assert "from 2019-Q4: Unknown age recorded" in html
     assert "start in 2009-Q2" in html

@@ -27,7 +27,7 @@ from nrm.analytics.tests.helpers import extract_csv_path, extract_path, extract_
 __all__ = ["extract_csv_path", "extract_path", "extract_tables"]  # fixtures
 
 PERIOD = "2023-Q4"
-ALLOWED_SHORTHAND = {"[c]", "[x]", "[z]", "[r]"}
+ALLOWED_SHORTHAND = {"[c]", "[x]", "[z]", "[r]", "[b]"}
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from nrm.analytics import backseries as B
 from nrm.analytics import linkage as L
 from nrm.analytics import quality as Q
 from nrm.analytics.dated import describe_days, sql_days_in_force
-from nrm.analytics.periods import parse_period
+from nrm.analytics.periods import Quarter, parse_period
 from nrm.analytics.synthetic.identities import synthetic_linkage_input
 
 UNKNOWN = "Not specified or unknown"
@@ -242,3 +243,91 @@ def test_cli_quality(referrals: pa.Table, tmp_path: Path) -> None:
     assert "Data quality report for 2020-Q3" in out.getvalue()
     assert json.loads((tmp_path / "q.json").read_text())["period"] == "2020-Q3"
     assert Q.run_cli(parser.parse_args(["--period", "2020-Q9", "--source", str(path)]), out, err) == 2
+
+
+# ---------------------------------------------------------------------------
+# The join between the back series and the service's own figures
+
+
+@pytest.fixture(scope="module")
+def back() -> B.BackSeries:
+    return B.import_published(B.DEFAULT_DATA_DIR, None)
+
+
+def _published(back: B.BackSeries, table_id: str) -> dict[Quarter, int]:
+    return Q._total_series(back.rows(table_id), len(B.BACK_SERIES_TABLES[table_id]) - 1)
+
+
+def test_a_join_twelve_times_the_back_series_blocks(back: B.BackSeries) -> None:
+    # a 1M-row extract from 2019: referrals x12.7 the published 2018-Q4, CG decisions a fraction of them
+    own = {
+        "referrals_by_quarter_age_location": {Quarter(2019, 1): 24_765, Quarter(2019, 2): 25_010},
+        "cg_decisions": {Quarter(2019, 1): 90, Quarter(2019, 2): 610},
+        "rg_decisions": {q: n for q, n in _published(back, "rg_decisions").items() if q.year == 2019},
+    }
+    result = Q.check_back_series_join(back, own, Quarter(2019, 1))
+    assert result.status == "fail"
+    assert result.blocks
+    failing = {f.table_id: f for f in result.findings if f.severity == "fail"}
+    assert set(failing) == {"referrals_by_quarter_age_location", "cg_decisions"}  # RG continues as published
+    referrals = failing["referrals_by_quarter_age_location"].message
+    assert "1,957 in 2018-Q4" in referrals
+    assert "24,765 in 2019-Q1" in referrals
+    assert "x12.7" in referrals
+    assert "--declare-break referrals_by_quarter_age_location=" in referrals
+    assert "1,242 in 2018-Q4" in failing["cg_decisions"].message
+    report = Q.QualityReport("2019-Q4", "now", (), [result])
+    assert '--declare-break cg_decisions="REASON"' in report.how_to_override()
+    with pytest.raises(Q.QualityGateError):
+        Q.require_publishable(report)
+
+
+def test_a_coherent_join_passes(back: B.BackSeries) -> None:
+    # the published figures themselves continue the back series from 2019-Q1
+    own = {t: {q: n for q, n in _published(back, t).items() if q >= Quarter(2019, 1)}
+           for t in B.BACK_SERIES_TABLES}
+    result = Q.check_back_series_join(back, own, Quarter(2019, 1))
+    assert result.status == "pass", [f.message for f in result.findings]
+    assert len(result.rows) == len(B.BACK_SERIES_TABLES)
+    # a tenth more than expected is within the back series' own variation
+    own["referrals_by_quarter_age_location"] = {q: round(n * 1.1) for q, n in
+                                                 own["referrals_by_quarter_age_location"].items()}
+    assert Q.check_back_series_join(back, own, Quarter(2019, 1)).status != "fail"
+    # no back series imported: nothing to join
+    assert Q.check_back_series_join(None, own, Quarter(2019, 1)).status == "pass"
+
+
+def test_a_declared_break_lets_the_join_through(back: B.BackSeries) -> None:
+    own = {"referrals_by_quarter_age_location": {Quarter(2019, 1): 24_765}}
+    declared = [B.DeclaredBreak("referrals_by_quarter_age_location", "The extract is synthetic", "Head of profession")]
+    result = Q.check_back_series_join(back, own, Quarter(2019, 1), declared=declared)
+    assert result.status == "pass"
+    assert not result.blocks
+    [finding] = result.findings
+    assert finding.severity == "pass"
+    assert "Declared by Head of profession: The extract is synthetic" in finding.message
+    assert "declared" in result.summary
+    # the break is at the first quarter of the service's own figures and marks it [b]
+    [sb] = B.declared_series_breaks(declared, Quarter(2019, 1))
+    assert sb.quarter == Quarter(2019, 1)
+    assert "The extract is synthetic" in sb.text
+
+
+def test_cli_quality_declares_breaks_with_who_decided(referrals: pa.Table, tmp_path: Path) -> None:
+    path = _write(tmp_path, referrals)
+    B.import_published(B.DEFAULT_DATA_DIR, tmp_path / "store" / "back_series")
+    parser = argparse.ArgumentParser()
+    Q.add_arguments(parser)
+    args = ["--period", "2020-Q3", "--source", str(path), "--store", str(tmp_path / "store")]
+    out, err = io.StringIO(), io.StringIO()
+    assert Q.run_cli(parser.parse_args(args), out, err) == 1  # 16,000 referrals over four years: a quarter of them
+    assert "back_series_join" in out.getvalue()
+    assert "--declare-break referrals_by_quarter_age_location" in out.getvalue()
+    tables = [f"--declare-break={t}=Synthetic volumes" for t in B.BACK_SERIES_TABLES]
+    assert Q.run_cli(parser.parse_args([*args, *tables]), out, err) == 2
+    assert "--by" in err.getvalue()
+    out = io.StringIO()
+    assert Q.run_cli(parser.parse_args([*args, *tables, "--by", "Head of profession"]), out, err) == 0
+    assert "Declared series break" in out.getvalue()
+    with pytest.raises(SystemExit):
+        parser.parse_args([*args, "--declare-break", "nonsense=because"])
