@@ -72,7 +72,7 @@ def case_open(*, referral: Any, actor: Any) -> Case:
             is_child=bool(referral.is_child),
             safety_risk=bool(referral.safety_risk),
             received_on=received_on,
-            rg_target_date=rg_target_date(referred_on=received_on, nation=nation),
+            rg_target_date=rg_target_date(referred_on=received_on, nation=nation, decided_by_panel=panel is not None),
         )
         audit_record(actor=actor, action="case.opened", target=case, after={
             "reference": case.reference, "competent_authority": case.competent_authority, "state": case.state,

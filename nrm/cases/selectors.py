@@ -45,7 +45,7 @@ from nrm.core import rules
 from nrm.core.crypto import is_sealed_text
 from nrm.core.input import shown_back
 from nrm.core.sealing import open_from_audit
-from nrm.core.workdays import add_working_days, working_days_between
+from nrm.core.workdays import add_working_days
 from nrm.notify.models import MessageKind, OutboxMessage
 from nrm.reference.models import Organisation
 from nrm.referrals.evidence import EvidenceFile, evidence_file
@@ -253,7 +253,7 @@ class QueueFilters:
 class QueueRow:
     case: Case
     age_days: int
-    rg_working_days_left: int | None  # None once the RG decision has been made
+    rg: RgTarget | None  # where it stands against its RG target; None once the RG decision has been made
 
 
 @dataclass(frozen=True)
@@ -381,8 +381,7 @@ def case_queue(user: Any, filters: QueueFilters, *, after: str | None = None, be
         QueueRow(
             case=c,
             age_days=(day - c.received_on).days,
-            rg_working_days_left=(working_days_between(day, c.rg_target_date, c.nation)
-                                  if State(c.state) in stages.RG_SIDE else None),
+            rg=case_rg_target(c, (), today=day) if State(c.state) in stages.RG_SIDE else None,
         )
         for c in cases
     ]
@@ -559,43 +558,50 @@ def _actor_shown(event: AuditEvent, names: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class RgTarget:
+    """Where a case stands against its RG target, in the target's own days (working days for the
+    competent authority, calendar days for a children's decision panel: ``rules.rg_target_rule``)."""
+
     target_date: date
-    target_working_days: int
+    target_days: int
+    unit: str  # "working days" or "days"
     decided_on: date | None
-    working_days_taken: int | None
-    working_days_left: int | None
+    days_taken: int | None
+    days_left: int | None
 
     @property
     def within_target(self) -> bool | None:
-        if self.working_days_taken is None:
+        if self.days_taken is None:
             return None
-        return self.working_days_taken <= self.target_working_days
+        return self.days_taken <= self.target_days
+
+    def _days(self, n: int) -> str:
+        return f"{n} {self.unit[:-1] if n == 1 else self.unit}"
 
     @property
     def text(self) -> str:
-        if self.working_days_taken is not None:
+        if self.days_taken is not None:
             verdict = "within the target" if self.within_target else (
-                f"{self.working_days_taken - self.target_working_days} working days over the target")
-            return f"Decided in {self.working_days_taken} working days: {verdict}"
-        assert self.working_days_left is not None
-        if self.working_days_left < 0:
-            return f"Overdue by {-self.working_days_left} working days"
-        if self.working_days_left == 0:
+                f"{self._days(self.days_taken - self.target_days)} over the target")
+            return f"Decided in {self._days(self.days_taken)}: {verdict}"
+        assert self.days_left is not None
+        if self.days_left < 0:
+            return f"Overdue by {self._days(-self.days_left)}"
+        if self.days_left == 0:
             return "Due today"
-        return f"{self.working_days_left} working {'day' if self.working_days_left == 1 else 'days'} left"
+        return f"{self._days(self.days_left)} left"
 
 
 def case_rg_target(case: Case, decisions: Sequence[Decision], *, today: date | None = None) -> RgTarget:
-    from nrm.core import policy
+    from nrm.core.rules import rg_target_rule
 
     first_rg = next((d for d in decisions if d.stage == Stage.RG), None)
-    target_days = policy.rg_target_working_days(on=case.received_on)
+    rule = rg_target_rule(referred_on=case.received_on, decided_by_panel=case.decision_panel_id is not None)
     if first_rg is not None:
-        taken = working_days_between(case.received_on, first_rg.decided_on, case.nation)
-        return RgTarget(case.rg_target_date, target_days, first_rg.decided_on, taken, None)
+        taken = rule.taken(case.received_on, first_rg.decided_on, case.nation)
+        return RgTarget(case.rg_target_date, rule.days, rule.unit, first_rg.decided_on, taken, None)
     day = today or timezone.localdate()
-    return RgTarget(case.rg_target_date, target_days, None, None,
-                    working_days_between(day, case.rg_target_date, case.nation))
+    return RgTarget(case.rg_target_date, rule.days, rule.unit, None, None,
+                    rule.taken(day, case.rg_target_date, case.nation))
 
 
 @dataclass

@@ -37,7 +37,6 @@ from nrm.cases.lifecycle import State
 from nrm.cases.models import Case, InformationRequestStatus, Stage
 from nrm.cases.standards import standard_in_force
 from nrm.core.errors import ServiceError
-from nrm.core.workdays import working_days_between
 from nrm.referrals.answers import person_name, referral_answer_rows
 from nrm.referrals.evidence import evidence_response
 
@@ -372,7 +371,7 @@ def _decision_page(request: HttpRequest, case_id: uuid.UUID, stage: Stage) -> Ht
         "standard": standard,
         "recovery_ends": recovery_ends,
         "open_requests": open_requests,
-        "rg_working_days_left": working_days_between(today, case.rg_target_date, case.nation),
+        "rg": selectors.case_rg_target(case, (), today=today),
         "allocated_to_other": allocated_to_other,
         "form_closed": form_closed,
         "back_url": reverse("cases:detail", kwargs={"case_id": case.pk}),

@@ -124,6 +124,11 @@ def rg_target_working_days(*, on: date) -> int:
     return int_value("rg_target_working_days", on=on)
 
 
+def child_panel_rg_target_days(*, on: date) -> int:
+    """Calendar days a devolved children's decision panel has for the RG decision."""
+    return int_value("child_panel_rg_target_days", on=on)
+
+
 def independent_review_mode(*, on: date) -> str:
     """'panel', 'second_line' or 'none' for a negative decision made on ``on``."""
     return value("independent_review_mode", on=on)

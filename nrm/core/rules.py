@@ -44,10 +44,44 @@ def _period(start: date, days: int) -> Period:
 # --- Reasonable grounds ---------------------------------------------------------------------
 
 
-def rg_target_date(*, referred_on: date, nation: str) -> date:
+@dataclass(frozen=True)
+class RgTargetRule:
+    """How long the reasonable grounds decision may take: ``days`` working days of the case's
+    nation (the competent authority's target) or ``days`` calendar days (a devolved children's
+    decision panel's)."""
+
+    days: int
+    working: bool
+
+    @property
+    def unit(self) -> str:
+        return "working days" if self.working else "days"
+
+    def due(self, referred_on: date, nation: str) -> date:
+        if self.working:
+            return add_working_days(referred_on, self.days, nation)
+        return referred_on + timedelta(days=self.days)
+
+    def taken(self, referred_on: date, decided_on: date, nation: str) -> int:
+        """Days of the rule's kind from the referral to ``decided_on`` (negative if before)."""
+        if self.working:
+            return working_days_between(referred_on, decided_on, nation)
+        return (decided_on - referred_on).days
+
+
+def rg_target_rule(*, referred_on: date, decided_by_panel: bool = False) -> RgTargetRule:
+    """The RG target in force for a referral made on ``referred_on``: a children's decision
+    panel's calendar days (ADR 0028), else the competent authority's working days."""
+    if decided_by_panel:
+        return RgTargetRule(policy.child_panel_rg_target_days(on=referred_on), working=False)
+    return RgTargetRule(policy.rg_target_working_days(on=referred_on), working=True)
+
+
+def rg_target_date(*, referred_on: date, nation: str, decided_by_panel: bool = False) -> date:
     """The date a reasonable grounds decision is due: the policy's working days after the
-    referral, counting the bank holidays of the case's nation."""
-    return add_working_days(referred_on, policy.rg_target_working_days(on=referred_on), nation)
+    referral, counting the bank holidays of the case's nation, or a children's decision panel's
+    calendar days."""
+    return rg_target_rule(referred_on=referred_on, decided_by_panel=decided_by_panel).due(referred_on, nation)
 
 
 def rg_guidance_version(*, on: date) -> str:
@@ -125,6 +159,8 @@ class DecidedCase(Protocol):
     def rg_date(self) -> date | None: ...
     @property
     def recovery_period_days(self) -> int | None: ...
+    @property
+    def decision_panel_id(self) -> Any: ...
 
 
 def decision_policy_snapshot(*, case: DecidedCase, stage: str, positive: bool, decided_on: date,
@@ -143,15 +179,16 @@ def decision_policy_snapshot(*, case: DecidedCase, stage: str, positive: bool, d
 
 
 def _rg_snapshot(case: DecidedCase, *, positive: bool, decided_on: date, standard_code: str) -> dict[str, Any]:
-    target_days = policy.rg_target_working_days(on=case.received_on)
-    taken = working_days_between(case.received_on, decided_on, case.nation)
+    target = rg_target_rule(referred_on=case.received_on, decided_by_panel=case.decision_panel_id is not None)
+    taken = target.taken(case.received_on, decided_on, case.nation)
+    counts = ({"rg_target_working_days": target.days, "working_days_from_referral": taken} if target.working
+              else {"rg_target_days": target.days, "days_from_referral": taken})
     snapshot: dict[str, Any] = {
         "standard": standard_code,
         "rg_guidance_version": rg_guidance_version(on=decided_on),
-        "rg_target_working_days": target_days,
+        **counts,
         "rg_target_date": case.rg_target_date.isoformat(),
-        "working_days_from_referral": taken,
-        "within_target": taken <= target_days,
+        "within_target": taken <= target.days,
     }
     if positive:
         snapshot["recovery_period_days"] = recovery_period(rg_date=decided_on, nation=case.nation).days

@@ -118,3 +118,17 @@ def test_the_panels_senior_allocates_within_the_panel(client_for: Callable[..., 
     queue = client_for(senior).get(reverse("cases:queue"))
     assert queue.status_code == 200
     assert case.reference in queue.content.decode()
+
+
+def test_a_panels_case_is_due_45_days_after_the_referral_and_shown_so(client_for: Callable[..., Client]) -> None:
+    received = timezone.localdate() - timedelta(days=10)
+    case = child_case(received_on=received)
+    adult = child_case(received_on=received, lives_in="E06000001")  # not a pilot site: the SCA decides
+    assert case.rg_target_date == received + timedelta(days=45)
+    assert adult.rg_target_date != received + timedelta(days=45)
+    page = client_for(make_staff(Role.CASEWORKER, "child-panel-hull")).get(
+        reverse("cases:detail", kwargs={"case_id": case.pk})).content.decode()
+    assert "(45 days)" in page
+    assert "35 days left" in page
+    target = selectors.case_rg_target(case, [])
+    assert (target.unit, target.days_left) == ("days", 35)

@@ -166,6 +166,7 @@ class _Case:
     rg_target_date: date
     rg_date: date | None = None
     recovery_period_days: int | None = None
+    decision_panel_id: int | None = None
 
 
 def test_a_positive_rg_records_target_guidance_and_recovery_period() -> None:
@@ -238,7 +239,39 @@ def test_a_positive_rg_in_scotland_records_scotlands_period() -> None:
     from types import SimpleNamespace
 
     case = SimpleNamespace(received_on=date(2024, 6, 3), nation="scotland", rg_target_date=date(2024, 6, 10),
-                           rg_date=None, recovery_period_days=None)
+                           rg_date=None, recovery_period_days=None, decision_panel_id=None)
     snapshot = rules.decision_policy_snapshot(case=case, stage="RG", positive=True, decided_on=date(2024, 6, 5),
                                               standard_code="rg")
     assert snapshot["recovery_period_days"] == 90
+
+
+# --- A children's decision panel's RG target (ADR 0028) -------------------------------------------
+
+
+@pytest.mark.parametrize(("referred_on", "panel", "due"), [
+    (date(2021, 6, 14), True, date(2021, 7, 29)),  # the pilot's first day: 45 calendar days
+    (date(2023, 12, 22), True, date(2024, 2, 5)),  # bank holidays do not stop a calendar count
+    (date(2021, 6, 11), True, None),  # before the pilot, no panel target exists
+    (date(2023, 12, 22), False, date(2024, 1, 3)),  # the competent authority's 5 working days
+])
+def test_a_panel_has_45_days_and_the_competent_authority_5_working_days(
+        referred_on: date, panel: bool, due: date | None) -> None:
+    if due is None:
+        with pytest.raises(LookupError):
+            rules.rg_target_date(referred_on=referred_on, nation="england", decided_by_panel=panel)
+        return
+    assert rules.rg_target_date(referred_on=referred_on, nation="england", decided_by_panel=panel) == due
+
+
+def test_a_panels_rg_decision_records_its_calendar_day_target() -> None:
+    case = _Case(received_on=date(2023, 3, 1), nation="england", rg_target_date=date(2023, 4, 15),
+                 decision_panel_id=7)
+    on_time = rules.decision_policy_snapshot(case=case, stage="RG", positive=False, decided_on=date(2023, 4, 15),
+                                             standard_code="objective_factors")
+    assert on_time["rg_target_days"] == 45
+    assert on_time["days_from_referral"] == 45
+    assert on_time["within_target"] is True
+    assert "rg_target_working_days" not in on_time
+    late = rules.decision_policy_snapshot(case=case, stage="RG", positive=False, decided_on=date(2023, 4, 16),
+                                          standard_code="objective_factors")
+    assert late["within_target"] is False
