@@ -136,7 +136,10 @@ class _CopyLine:
                 self.defaults[f.attname] = f.get_default()
             elif f.get_internal_type() in self.TEXT_TYPES:
                 self.defaults[f.attname] = ""
-        self.json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+        # JSON columns, and sealed JSON (nrm.core.sealing: COPY writes it as plaintext JSON, which
+        # the field reads as written before sealing).
+        self.json_fields = {f.attname for f in fields
+                            if f.get_internal_type() == "JSONField" or getattr(f, "json", False)}
 
     def value(self, row: dict[str, Any], attname: str) -> Any:
         if attname in row:
