@@ -195,6 +195,7 @@ def _report_quality_gate(e: quality.QualityGateError, options: argparse.Namespac
 def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from nrm.analytics import storage
     from nrm.analytics.publish import DisclosureGateError, publish
+    from nrm.analytics.release import ReleaseConfigError
 
     source = str(options.source)
     if source == "db":
@@ -235,6 +236,9 @@ def _publish(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except extract_io.ExtractError as e:
         err.write(f"{e}\n")
         return 1
+    except ReleaseConfigError as e:
+        err.write(f"The release information for the cover cannot be read: {e}\nNothing was written.\n")
+        return 2
     except DisclosureGateError as e:
         err.write(f"The publication of {options.period.label} did not run: the disclosure audit found suppressed "
                   "cells that can be worked out from what would be published.\n")

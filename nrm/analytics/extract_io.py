@@ -20,6 +20,7 @@ the extract into a directory: an extract with a bad row loads nothing.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import shutil
@@ -210,6 +211,27 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
     )
     # The extract separates a dual nationality with ';'; the tables join the demonyms with a space.
     con.execute(f"CREATE OR REPLACE MACRO nationality_label(s) AS replace(s, {_sql_str(xs.LIST_SEPARATOR)}, ' ')")
+    # The extract holds negative-decision reason codes (several separated by ';'); the tables show their labels.
+    labels = reason_labels()
+    pairs = ", ".join(f"{_sql_str(code)}: {_sql_str(label)}" for code, label in sorted(labels.items())) or "'': ''"
+    con.execute(
+        "CREATE OR REPLACE MACRO reason_label(s) AS array_to_string(list_transform("
+        f"string_split(s, {_sql_str(xs.LIST_SEPARATOR)}), lambda c: coalesce(MAP {{{pairs}}}[c], c)), '; ')"
+    )
+
+
+REASON_LABELS = Path(__file__).resolve().parents[1] / "reference" / "data" / "negative_decision_reasons.csv"
+
+
+@functools.cache
+def reason_labels(path: Path = REASON_LABELS) -> dict[str, str]:
+    """The label of each negative-decision reason code, from the reference data's CSV (read as a
+    file: analytics import no Django model). A code the file does not know is shown as it is."""
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            return {row["code"]: row["label"] for row in csv.DictReader(fh) if row.get("code") and row.get("label")}
+    except OSError:
+        return {}
 
 
 def attach(

@@ -4,7 +4,8 @@ Writes the zip by hand: ``mimetype`` first and stored uncompressed, then the XML
 deflated, every entry dated 1980-01-01 with fixed permissions, and no timestamps in
 the metadata, so the same sheets always give byte-identical files. No merged cells are
 ever written. Cells are strings, integers, floats or :class:`Link` (a hyperlink to a
-sheet).
+sheet). A sheet with a table header row keeps the rows down to it frozen (settings.xml),
+so the header stays in view however far down a reader scrolls.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MAX_ROWS", "Link", "Sheet", "sheet_cell_texts", "write_ods"]
+__all__ = ["MAX_ROWS", "Link", "Sheet", "frozen_rows", "sheet_cell_texts", "sheet_cells", "write_ods"]
 
 MAX_ROWS = 1_048_576  # LibreOffice's (and Excel's) row limit
 COMPRESS_LEVEL = 3  # deflate level of content.xml: twice as fast as 6, files about a third larger
@@ -48,10 +49,17 @@ class Sheet:
     n_columns: int = field(default=0)
     data: Sequence[Sequence[Cell]] = ()
     column_styles: Sequence[str | None] = ()
+    frozen: int | None = None  # rows kept in view when scrolling (None: down to the header row, if any)
 
     @property
     def n_rows(self) -> int:
         return len(self.rows) + len(self.data)
+
+    @property
+    def frozen_rows(self) -> int:
+        if self.frozen is not None:
+            return self.frozen
+        return self.header_row + 1 if self.header_row is not None else 0
 
 
 _NS = (
@@ -278,6 +286,49 @@ def _meta(title: str, subject: str, keywords: Sequence[str]) -> bytes:
     ).encode()
 
 
+_CONFIG_NS = 'xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0"'
+
+
+def _item(name: str, kind: str, value: str | int) -> str:
+    return f'<config:config-item config:name="{name}" config:type="{kind}">{value}</config:config-item>'
+
+
+def _settings(sheets: Sequence[Sheet]) -> bytes:
+    """settings.xml: the first sheet open, and each sheet's rows down to its header frozen."""
+    tables: list[str] = []
+    for s in sheets:
+        n = s.frozen_rows
+        if not n:
+            continue
+        tables.append(
+            f'<config:config-item-map-entry config:name="{_esc(s.name)}">'
+            + _item("HorizontalSplitMode", "short", 0)
+            + _item("VerticalSplitMode", "short", 2)
+            + _item("HorizontalSplitPosition", "int", 0)
+            + _item("VerticalSplitPosition", "int", n)
+            + _item("ActiveSplitRange", "short", 2)
+            + _item("PositionLeft", "int", 0)
+            + _item("PositionRight", "int", 0)
+            + _item("PositionTop", "int", 0)
+            + _item("PositionBottom", "int", n)
+            + "</config:config-item-map-entry>"
+        )
+    active = _esc(sheets[0].name) if sheets else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<office:document-settings {_NS} {_CONFIG_NS} office:version="1.3"><office:settings>'
+        '<config:config-item-set config:name="ooo:view-settings">'
+        '<config:config-item-map-indexed config:name="Views"><config:config-item-map-entry>'
+        + _item("ViewId", "string", "view1")
+        + '<config:config-item-map-named config:name="Tables">'
+        + "".join(tables)
+        + "</config:config-item-map-named>"
+        + _item("ActiveTable", "string", active)
+        + "</config:config-item-map-entry></config:config-item-map-indexed>"
+        "</config:config-item-set></office:settings></office:document-settings>"
+    ).encode()
+
+
 _MANIFEST = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
@@ -285,6 +336,7 @@ _MANIFEST = (
     '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
     '<manifest:file-entry manifest:full-path="styles.xml" manifest:media-type="text/xml"/>'
     '<manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/>'
+    '<manifest:file-entry manifest:full-path="settings.xml" manifest:media-type="text/xml"/>'
     "</manifest:manifest>"
 ).encode()
 
@@ -328,6 +380,7 @@ def write_ods(
                 fh.write(piece.encode("utf-8"))
         z.writestr(_entry("styles.xml", True), _styles(), compresslevel=6)
         z.writestr(_entry("meta.xml", True), _meta(title, subject, keywords), compresslevel=6)
+        z.writestr(_entry("settings.xml", True), _settings(sheets), compresslevel=6)
         z.writestr(_entry("META-INF/manifest.xml", True), _MANIFEST, compresslevel=6)
     os.replace(tmp, p)
     return p
@@ -376,4 +429,54 @@ def sheet_cell_texts(path: str | os.PathLike[str]) -> dict[str, list[list[str]]]
                 cells.extend([text] * repeat)
             rows.append(cells)
         out[tbl.get(f"{t_ns}name", "")] = rows
+    return out
+
+
+def sheet_cells(path: str | os.PathLike[str]) -> dict[str, list[list[tuple[str, str]]]]:
+    """Each sheet's rows of ``(value type, text)`` cells (type ``float`` for a number, ``string``
+    for text, ``""`` for an empty cell; a number's text is its ``office:value``), for checks and tests."""
+    t_ns = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    x_ns = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+    o_ns = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("content.xml"))  # noqa: S314 - our own output
+    out: dict[str, list[list[tuple[str, str]]]] = {}
+    for tbl in root.iter(f"{t_ns}table"):
+        rows: list[list[tuple[str, str]]] = []
+        for row in tbl.iter(f"{t_ns}table-row"):
+            cells: list[tuple[str, str]] = []
+            for cell in row:
+                if cell.tag not in (f"{t_ns}table-cell", f"{t_ns}covered-table-cell"):
+                    continue
+                kind = cell.get(f"{o_ns}value-type", "")
+                value = cell.get(f"{o_ns}value")
+                if value is None:
+                    texts: list[str] = []
+                    for para in cell.iter(f"{x_ns}p"):
+                        buf: list[str] = []
+                        _para_text(para, x_ns, buf)
+                        texts.append("".join(buf))
+                    value = "\n".join(texts)
+                repeat = int(cell.get(f"{t_ns}number-columns-repeated", "1"))
+                cells.extend([(kind, value)] * repeat)
+            rows.append(cells)
+        out[tbl.get(f"{t_ns}name", "")] = rows
+    return out
+
+
+def frozen_rows(path: str | os.PathLike[str]) -> dict[str, int]:
+    """The number of rows frozen at the top of each sheet (sheets with none left out), from settings.xml."""
+    c_ns = "{urn:oasis:names:tc:opendocument:xmlns:config:1.0}"
+    with zipfile.ZipFile(path) as z:
+        if "settings.xml" not in z.namelist():
+            return {}
+        root = ET.fromstring(z.read("settings.xml"))  # noqa: S314 - our own output
+    out: dict[str, int] = {}
+    for named in root.iter(f"{c_ns}config-item-map-named"):
+        if named.get(f"{c_ns}name") != "Tables":
+            continue
+        for entry in named.findall(f"{c_ns}config-item-map-entry"):
+            items = {i.get(f"{c_ns}name"): i.text or "" for i in entry.findall(f"{c_ns}config-item")}
+            if items.get("VerticalSplitMode") == "2":
+                out[entry.get(f"{c_ns}name", "")] = int(items.get("VerticalSplitPosition", "0"))
     return out

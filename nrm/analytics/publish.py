@@ -44,8 +44,9 @@ import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
-from nrm.analytics import backseries, disclosure, engine, extract_io, protection, quality, revisions, storage
+from nrm.analytics import backseries, disclosure, engine, extract_io, present, protection, quality, revisions, storage
 from nrm.analytics import bulletin as B
+from nrm.analytics import release as R
 from nrm.analytics import tables as T
 from nrm.analytics.ods import MAX_ROWS, Link, Sheet, write_ods
 from nrm.analytics.periods import Period, Quarter, parse_period, quarters_between
@@ -214,6 +215,7 @@ def _sheet_value(v: engine.Value) -> str | int | float | None:
 def _table_sheet(
     number: int,
     res: engine.TableResult,
+    lay: present.Layout,
     period: Period,
     note_ids: Sequence[int],
     extra: Sequence[str] = (),
@@ -249,24 +251,30 @@ def _table_sheet(
                 "where a suppressed value could be worked out from the totals."
             ]
         )
-    if len(res.rows) + len(rows) + 1 > MAX_ROWS:  # pragma: no cover - needs a table of a million rows
+    if present.SHORTHAND_COLUMN in lay.columns:
         rows.append(
             [
-                f"This table has {len(res.rows):,} rows, more than a spreadsheet can hold: it is published only as "
+                f"Revised figures are marked {present.REVISED} and the first quarter after a break in the series "
+                f"{present.BREAK} in the {present.SHORTHAND_COLUMN} column; the figures themselves are numbers."
+            ]
+        )
+    if len(lay.rows) + len(rows) + 1 > MAX_ROWS:  # pragma: no cover - needs a table of a million rows
+        rows.append(
+            [
+                f"This table has {len(lay.rows):,} rows, more than a spreadsheet can hold: it is published only as "
                 f"csv/{t.id}.csv."
             ]
         )
         return name, Sheet(name=name, rows=rows, widths=[30.0])
     header_row = len(rows)
-    rows.append(list(res.columns))
+    rows.append(list(lay.columns))
     k = len(t.dimensions)
-    data = res.rows
-    if any(v is None for r in data for v in r[k:]):  # not available: statistics of no cases, back-series gaps
-        data = [tuple(_sheet_value(v) for v in r) for r in data]
+    data = lay.rows
     styles: list[str | None] = [None] * k + ["int"] + ["dec"] * len(t.statistics)
-    widths = [max(4.0, min(12.0, 0.9 + 0.22 * max(len(c), 12))) for c in res.columns]
+    styles += [None] * (len(lay.columns) - len(styles))
+    widths = [max(4.0, min(12.0, 0.9 + 0.22 * max(len(c), 12))) for c in lay.columns]
     for i, d in enumerate(t.dimensions):
-        longest = max([len(str(r[i])) for r in res.rows[:5000]] + [len(d.name)])
+        longest = max([len(str(r[i])) for r in lay.rows[:5000]] + [len(d.name)])
         widths[i] = max(widths[i], min(14.0, 0.6 + 0.2 * longest))
     return name, Sheet(
         name=name,
@@ -294,6 +302,8 @@ def _workbook(
     first: date | None,
     last: date | None,
     *,
+    layouts: Mapping[str, present.Layout] | None = None,
+    release: R.ReleaseInfo | None = None,
     table_notes: Mapping[str, _TableNotes] | None = None,
     revision_rows: tuple[tuple[str, ...], list[tuple[engine.Value, ...]]] | None = None,
     revision_text: Sequence[str] = (),
@@ -309,6 +319,7 @@ def _workbook(
         name="Cover",
         rows=[
             [title],
+            *[[line] for line in (release or R.ReleaseInfo()).cover_rows()],
             [
                 f"This workbook contains the data tables for {period.title} ({period.label}), with comparisons with "
                 f"{comp.title} ({comp.label})."
@@ -327,9 +338,12 @@ def _workbook(
             ["[c] confidential: the value has been suppressed to protect confidentiality"],
             ["[x] not available: the figure is not available (for example, the extract does not cover the period)"],
             ["[z] not applicable: the figure does not apply (for example, a percentage change of a percentage)"],
-            ["[r] revised: the figure has been revised since it was last published"],
-            ["[b] break in series: the figures before and from this quarter are not on the same basis (see the "
-             "table's notes)"],
+            ["[r] revised: the figure has been revised since it was last published (shown in the table's Shorthand "
+             "column: the figure itself stays a number)"],
+            ["Categories first recorded on 1 October 2019 (criminal exploitation, age not specified or unknown) are "
+             "shown as [z] in the quarters before then."],
+            ["[b] break in series: the figures before and from this quarter are not on the same basis (shown in "
+             "the table's Shorthand column; see the table's notes)"],
             [PROTECTION_TEXT if results and all(r.table.disclosure.enabled for r in results) else (
                 "National tables are not suppressed, following Home Office practice for NRM statistics; tables at "
                 "police force area level suppress small counts as stated on each table."
@@ -370,7 +384,8 @@ def _workbook(
     for i, res in enumerate(results, start=1):
         more = (table_notes or {}).get(res.table.id, _TableNotes())
         note_ids = list(dict.fromkeys([*res.table.notes, *more.notes]))
-        name, sheet = _table_sheet(i, res, period, note_ids, more.lines)
+        lay = (layouts or {}).get(res.table.id) or present.layout(res)
+        name, sheet = _table_sheet(i, res, lay, period, note_ids, more.lines)
         table_sheets.append(sheet)
         sheet_of[res.table.id] = name
     if revision_rows is not None:
@@ -542,7 +557,24 @@ class Revised:
     """What the revise step found: the figures published earlier that have changed."""
 
     report: revisions.RevisionReport | None  # None without a statistics store
-    published: list[engine.TableResult]  # the tables with revised figures marked [r]
+    published: list[engine.TableResult]  # the tables as published (figures as numbers)
+    # per table id, per row: the names of the figures revised (None without a statistics store)
+    marks: dict[str, list[list[str]]] | None = None
+    breaks: Sequence[backseries.SeriesBreak] = ()  # declared breaks, marked [b] at their first quarter
+
+    def layout(self, res: engine.TableResult) -> present.Layout:
+        """``res`` as the workbook and its CSV show it: figures as numbers, with a Shorthand
+        column for [r] and [b] when compared with earlier releases or a break is marked."""
+        t = res.table
+        at = {b.quarter.label for b in self.breaks if b.affects(t)}
+        if not (t.time_series and t.dimensions and t.dimensions[0].name == "Quarter"):
+            at = set()
+        revised = None if self.marks is None else (self.marks.get(t.id) or [[] for _ in res.rows])
+        return present.layout(res, revised, breaks_at=frozenset(at))
+
+    @cached_property
+    def layouts(self) -> dict[str, present.Layout]:
+        return {r.table.id: self.layout(r) for r in self.published}
 
     @cached_property
     def rows(self) -> tuple[tuple[str, ...], list[tuple[engine.Value, ...]]] | None:
@@ -785,31 +817,34 @@ def revise(
     ``reason``: why the period is published again, if it is a re-issue."""
     breaks = computed.breaks
     if figures_store is None:
-        return Revised(None, [backseries.mark_breaks(r, breaks) for r in computed.results])
+        return Revised(None, computed.results, None, breaks)
     causes = [f for f in computed.report.findings() if f.severity in ("warn", "fail")]
     rev = revisions.revise(figures_store, computed.period, computed.results, computed.recomputed, causes=causes,
                            reason=reason)
     rev = replace(rev, revisions=[r for r in rev.revisions if _comparable(r, computed.own_from, back)])
     figures_store.forget()
-    return Revised(rev, [backseries.mark_breaks(revisions.mark_revised(r, rev.revisions), breaks)
-                         for r in computed.results])
+    return Revised(rev, computed.results, {r.table.id: revisions.revised_columns(r, rev.revisions)
+                                           for r in computed.results}, breaks)
 
 
 def _write_csv(w: _Writer, computed: Computed, revised: Revised) -> None:
     w.text(f"csv/{T.KEY_FIGURES_ID}.csv", _csv(KEY_FIGURES_COLUMNS, _key_figure_rows(computed.figures, computed.period)))
     for res in revised.published:
-        w.text(f"csv/{res.table.id}.csv", _csv(res.columns, res.rows))
+        lay = revised.layouts[res.table.id]
+        w.text(f"csv/{res.table.id}.csv", _csv(lay.columns, lay.rows))
     if revised.rows is not None:
         w.text(f"csv/{REVISIONS_ID}.csv", _csv(*revised.rows))
 
 
 def _write_workbook(
-    w: _Writer, computed: Computed, revised: Revised, back: backseries.BackSeries | None
+    w: _Writer, computed: Computed, revised: Revised, back: backseries.BackSeries | None,
+    release: R.ReleaseInfo | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Write the workbook; its file name and the sheet of each table."""
     p = computed.period
     sheets, sheet_of = _workbook(
-        p, revised.published, computed.figures, computed.first, computed.last,
+        p, revised.published, computed.figures, computed.first, computed.last, layouts=revised.layouts,
+        release=release,
         table_notes=_table_notes(computed.results, p, back, computed.own_from, computed.breaks),
         revision_rows=revised.rows, revision_text=revised.text,
     )
@@ -845,8 +880,9 @@ def _table_links(computed: Computed, revised: Revised, sheet_of: Mapping[str, st
     p = computed.period
     links = [B.TableLink(T.KEY_FIGURES_ID, f"Key figures, {p.title}", "Summary", f"csv/{T.KEY_FIGURES_ID}.csv",
                          len(computed.figures))]
-    links += [B.TableLink(r.table.id, r.table.title, sheet_of[r.table.id], f"csv/{r.table.id}.csv", len(r.rows))
-              for r in computed.results]
+    links += [B.TableLink(r.table.id, r.table.title, sheet_of[r.table.id], f"csv/{r.table.id}.csv",
+                          len(revised.layouts[r.table.id].rows))
+              for r in revised.published]
     if revised.report is not None:
         links.append(B.TableLink(REVISIONS_ID, "Figures published earlier that have changed", "Revisions",
                                  f"csv/{REVISIONS_ID}.csv", len(revised.report.revisions)))
@@ -924,9 +960,10 @@ def _manifest_tables(computed: Computed, revised: Revised, sheet_of: Mapping[str
     out = [ManifestTable(T.KEY_FIGURES_ID, f"Key figures, {p.title}", KEY_FIGURES_COLUMNS,
                          f"csv/{T.KEY_FIGURES_ID}.csv", "Summary", len(computed.figures), 0, False, 0)]
     out += [
-        ManifestTable(r.table.id, r.table.title, tuple(r.columns), f"csv/{r.table.id}.csv", sheet_of[r.table.id],
-                      len(r.rows), r.suppressed, r.table.time_series, r.table.disclosure.threshold)
-        for r in computed.results
+        ManifestTable(r.table.id, r.table.title, tuple(revised.layouts[r.table.id].columns), f"csv/{r.table.id}.csv",
+                      sheet_of[r.table.id], len(revised.layouts[r.table.id].rows), r.suppressed, r.table.time_series,
+                      r.table.disclosure.threshold)
+        for r in revised.published
     ]
     rows = revised.rows
     if rows is not None:
@@ -982,9 +1019,12 @@ def write(
     back: backseries.BackSeries | None = None,
     series_length: int = 8,
     bar: tqdm | None = None,  # type: ignore[type-arg]
+    release: R.ReleaseInfo | None = None,
 ) -> Manifest:
     """Write the publication of ``computed`` (with the revisions in ``revised``) under
-    ``out_dir``: quality report, CSVs, workbook, charts, bulletin, and last the manifest."""
+    ``out_dir``: quality report, CSVs, workbook, charts, bulletin, and last the manifest.
+    ``release``: the contact and dates for the cover (None: :func:`nrm.analytics.release.load`)."""
+    release = release if release is not None else R.load()
     bar = bar if bar is not None else _quiet()
     p = computed.period
     out = Path(out_dir)
@@ -996,7 +1036,7 @@ def write(
     _write_csv(w, computed, revised)
     bar.update()
     bar.set_postfix_str("workbook")
-    workbook, sheet_of = _write_workbook(w, computed, revised, back)
+    workbook, sheet_of = _write_workbook(w, computed, revised, back, release)
     bar.update()
     bar.set_postfix_str("charts")
     chart_files = _write_charts(w, computed, series_length)
@@ -1055,6 +1095,7 @@ def publish(
     linked: bool = False,
     reason: str = "",
     declared_breaks: Sequence[backseries.DeclaredBreak] = (),
+    release: R.ReleaseInfo | None = None,
 ) -> Manifest:
     """Compute every table for ``period`` from the extract at ``extract_path`` and write
     the workbook, CSVs, charts, bulletin, quality report and manifest under ``out_dir``:
@@ -1076,8 +1117,11 @@ def publish(
     :func:`compute`). ``reason``: why the period is published again (a re-issue keeps the
     earlier issue and names this as the cause of its revised figures). ``declared_breaks``:
     the back-series tables whose own figures do not join the back series (see :func:`compute`).
+    ``release``: the contact and release dates on the cover (None: from the configuration,
+    :func:`nrm.analytics.release.load`).
     """
     _controls(tables, disclosure_overrides)  # an unknown table id fails before anything runs
+    release = release if release is not None else R.load()  # a bad release configuration, too
     figures_store = storage.figures_store(store) if store is not None else None
     back = backseries.load(storage.back_series_dir(store)) if store is not None else None
     bar = _progress(len(tables) + 8, progress)
@@ -1089,7 +1133,7 @@ def publish(
     )
     revised = revise(computed, figures_store=figures_store, back=back, reason=reason)
     computed = replace(computed, recomputed=[])  # the earlier periods' tables are not needed any more
-    manifest = write(computed, revised, out_dir, back=back, series_length=series_length, bar=bar)
+    manifest = write(computed, revised, out_dir, back=back, series_length=series_length, bar=bar, release=release)
     if figures_store is not None:
         bar.set_postfix_str("store")
         remember(computed, figures_store=figures_store, reason=reason)

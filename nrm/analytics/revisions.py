@@ -25,7 +25,8 @@ in a table counts as zero for the count column (combinations with no cases are n
 shown); statistics (median days) compare to one decimal place. Each difference is a
 :class:`Revision` (table, period, cell, column, old value, new value). :func:`explain`
 attaches a cause where a data-quality finding names the period and a category of the
-cell. :func:`mark_revised` marks revised cells ``[r]`` in a table;
+cell. :func:`revised_columns` says which figures of each row of a table were revised (shown
+``[r]`` in a column of their own);
 :func:`revisions_sheet` and :func:`revisions_html` give the revisions worksheet and the
 bulletin's section.
 """
@@ -65,10 +66,10 @@ __all__ = [
     "figures_from_results",
     "find_revisions",
     "latest_published",
-    "mark_revised",
     "reissue_cause",
     "revise",
     "revised_cells",
+    "revised_columns",
     "revision_periods",
     "revisions_html",
     "revisions_sheet",
@@ -650,28 +651,24 @@ def revised_cells(
     return {(r.reference_period, r.cell, r.column) for r in revisions if r.table_id == table_id}
 
 
-def mark_revised(result: TableResult, revisions: Iterable[Revision]) -> TableResult:
-    """``result`` with each revised value written ``<value> [r]`` (text, as the GSS
-    shorthand in the same cell). Only cells this table shows are marked: a revision of
-    an earlier period's table that is not republished (a table for the period only), or
-    a revised count that is now zero in a table that leaves out empty combinations, is
-    listed only on the revisions sheet."""
+def revised_columns(result: TableResult, revisions: Iterable[Revision]) -> list[list[str]]:
+    """For each row of ``result``, the names of its figures (count, statistics) that were
+    revised: the publication shows ``[r]`` for them in a column of its own, and the figures
+    stay numbers. Only cells this table shows are marked: a revision of an earlier period's
+    table that is not republished (a table for the period only), or a revised count that is
+    now zero in a table that leaves out empty combinations, is listed only on the revisions
+    sheet."""
     marks = revised_cells(revisions, result.table.id)
     if not marks:
-        return result
+        return [[] for _ in result.rows]
     k = len(result.table.dimensions)
     names = [result.table.measure, *(s.name for s in result.table.statistics)]
-    rows: list[tuple[Value, ...]] = []
+    out: list[list[str]] = []
     for row in result.rows:
         cell = tuple(str(v) for v in row[:k])
         ref = _reference_period(result, row)
-        values = list(row[k:])
-        for j, name in enumerate(names):
-            if (ref, cell, name) in marks:
-                v = values[j]
-                values[j] = f"{v} {REVISED}" if v is not None else REVISED
-        rows.append(tuple(row[:k]) + tuple(values))
-    return replace(result, rows=rows)
+        out.append([name for name in names if (ref, cell, name) in marks])
+    return out
 
 
 def revisions_sheet(revisions: Sequence[Revision]) -> tuple[tuple[str, ...], list[tuple[Value, ...]]]:

@@ -195,7 +195,9 @@ NOTES: dict[int, str] = {
     "confidentiality, and further cells are suppressed where a suppressed value could otherwise be worked out "
     "from the totals.",
     7: "Decisions are counted in the quarter the decision was made, which may differ from the quarter of referral.",
-    8: "Reasons are those recorded for negative decisions; 'Not recorded' means no reason code was given.",
+    8: "Reasons are those recorded for negative decisions, shown by their label in the reference data (a decision "
+    "with more than one reason is counted once, under its reasons separated by '; '); 'Not recorded' means no "
+    "reason was given.",
     9: "Days are calendar days from the date of referral to the date of the decision. The median is the middle "
     "value; the mean is the average. Both are rounded to one decimal place.",
     10: "Cases awaiting a Conclusive Grounds decision on the last day of the period: a positive Reasonable Grounds "
@@ -240,7 +242,7 @@ FIRST_RESPONDER_TYPE = Dimension("First responder type", "first_responder_type",
 FIRST_RESPONDER = Dimension("First responder", "first_responder")
 COMPETENT_AUTHORITY = Dimension("Competent authority", "competent_authority", order=xs.COMPETENT_AUTHORITIES)
 OUTCOME = Dimension("Outcome", "outcome", order=xs.OUTCOMES)
-REASON = Dimension("Reason", "reason", label="coalesce({}, 'Not recorded')")
+REASON = Dimension("Reason", "reason", label="coalesce(reason_label({}), 'Not recorded')")
 _OVERSEAS = "CASE WHEN location_of_exploitation = 'Overseas' THEN 'Overseas' ELSE 'Not specified or unknown' END"
 REGION = Dimension("Region", f"coalesce(region, {_OVERSEAS})")
 POLICE_FORCE = Dimension("Police force area", f"coalesce(police_force, {_OVERSEAS})")

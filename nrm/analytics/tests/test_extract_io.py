@@ -231,3 +231,40 @@ def test_publishing_an_extract_with_a_missing_column_names_it(tmp_path: Path, ex
     assert "cannot be published" in err.getvalue()
     assert "Traceback" not in err.getvalue()
     assert not (tmp_path / "out").exists()
+
+
+def test_publishing_an_extract_with_its_columns_in_another_order_reads_them_by_name(
+    tmp_path: Path, extract_csv_path: Path
+) -> None:
+    import io
+
+    from nrm.analytics import cli
+
+    reordered = _copy_csv(extract_csv_path, tmp_path, "reordered")
+    for f in extract_io.sibling_paths(reordered).values():
+        _rewrite_columns(f, lambda header: list(reversed(header)))
+    outputs = {}
+    for name, source in (("reordered", reordered), ("as_written", extract_csv_path)):
+        out, err = io.StringIO(), io.StringIO()
+        status = cli.main(["publish", "--source", str(source), "--period", "2023-Q4", "--out",
+                           str(tmp_path / name), "--no-store", "--no-progress"], stdout=out, stderr=err)
+        assert status == 0, err.getvalue()
+        outputs[name] = {p.name: p.read_bytes() for p in sorted((tmp_path / name / "csv").glob("*.csv"))}
+    assert outputs["reordered"] == outputs["as_written"]  # the same tables, whatever the column order
+
+
+def test_publishing_with_a_bad_release_configuration_says_so(
+    tmp_path: Path, extract_csv_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from nrm.analytics import cli
+
+    monkeypatch.setenv("NRM_STATS_RELEASE_DATE", "next Thursday")
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(["publish", "--source", str(extract_csv_path), "--period", "2023-Q4", "--out",
+                       str(tmp_path / "out"), "--no-store", "--no-progress"], stdout=out, stderr=err)
+    assert status == 2
+    assert "release_date must be a date" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    assert not (tmp_path / "out").exists()

@@ -20,7 +20,7 @@ import pytest
 
 from nrm.analytics import backseries, cli, extract_io, quality, revisions, storage
 from nrm.analytics import tables as T
-from nrm.analytics.ods import sheet_cell_texts
+from nrm.analytics.ods import sheet_cell_texts, sheet_cells
 from nrm.analytics.periods import parse_period
 from nrm.analytics.publish import NOTE_NUMBERS, publish
 from nrm.analytics.synthetic.generator import fixture_extract
@@ -140,23 +140,26 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
     assert {tuple(r) for r in sheet[header + 1:]} == want
     assert any("Revisions" in "".join(r) for r in sheets["Contents"])
 
-    # the changed cells the tables show carry [r]: the time series shows 2023-Q1; the
-    # exploitation and first-responder tables of 2023-Q1 are not republished
+    # the changed cells the tables show carry [r] in the Shorthand column, and the figure stays a number: the
+    # time series shows 2023-Q1; the exploitation and first-responder tables of 2023-Q1 are not republished
     series = _csv_rows(out / "csv" / f"{SERIES_TABLE}.csv")
-    marked = {tuple(r[:3]) for r in series[1:] if r[3].endswith(" [r]")}
+    assert series[0][-1] == "Shorthand"
+    marked = {tuple(r[:3]) for r in series[1:] if r[4] == "[r]"}
     shown = {cell for (t, _p, cell) in expected if t == SERIES_TABLE}
     assert marked == shown
     assert marked
     for r in series[1:]:
         if tuple(r[:3]) in marked:
             cell = tuple(r[:3])
-            assert r[3] == f"{old[SERIES_TABLE].get(cell, 0) + expected[(SERIES_TABLE, '2023-Q1', cell)]} [r]"
+            assert r[3] == str(old[SERIES_TABLE].get(cell, 0) + expected[(SERIES_TABLE, '2023-Q1', cell)])
     for f in second.files:
         if f.path.startswith("csv/") and f.path not in (f"csv/{SERIES_TABLE}.csv", "csv/revisions.csv"):
             assert "[r]" not in (out / f.path).read_text(encoding="utf-8"), f.path
     number = [t.id for t in T.TABLES].index(SERIES_TABLE) + 1
-    ods_marked = [r for r in sheets[f"Table_{number}"] if len(r) == 4 and r[3].endswith("[r]")]
+    cells = sheet_cells(out / "nrm-statistics-2023-q2.ods")[f"Table_{number}"]
+    ods_marked = [r for r in cells if len(r) == 5 and r[4] == ("string", "[r]")]
     assert len(ods_marked) == len(marked)
+    assert all(r[3][0] == "float" for r in ods_marked)  # a revised figure is a number a formula can add up
 
     # the bulletin lists them
     html = (out / "index.html").read_text(encoding="utf-8")
@@ -332,10 +335,11 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     rows = _csv_rows(out / "csv" / f"{table}.csv")[1:]
     assert rows[0][0] == "2009-Q2"
     assert rows[-1][0] == "2024-Q4"
-    # the first quarter of the service's own figures is marked [b], and only that one
-    assert all(r[3].endswith(" [b]") for r in rows if r[0] == "2024-Q1")
-    assert not any("[b]" in r[3] for r in rows if r[0] != "2024-Q1")
-    totals = {r[0]: int(r[3].removesuffix(" [b]")) for r in rows if r[1] == T.TOTAL and r[2] == T.TOTAL}
+    # the first quarter of the service's own figures is marked [b] in the Shorthand column, and only that one;
+    # the figures stay numbers
+    assert all(r[4].startswith("[b]") and r[3].isdigit() for r in rows if r[0] == "2024-Q1")
+    assert not any("[b]" in r[4] for r in rows if r[0] != "2024-Q1")
+    totals = {r[0]: int(r[3]) for r in rows if r[1] == T.TOTAL and r[2] == T.TOTAL}
     annual: Counter[int] = Counter()
     for q, n in totals.items():
         annual[int(q[:4])] += n
@@ -363,8 +367,13 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     assert notes[f"note {NOTE_NUMBERS[backseries.JOIN_BREAK]}"] == backseries.NOTES[backseries.JOIN_BREAK]
     # the decision tables have no back series before 2014: not available
     rg = _csv_rows(out / "csv" / "rg_decisions.csv")[1:]
-    assert rg[0] == ["2009-Q2", T.TOTAL, T.TOTAL, T.TOTAL, "[x]"]
+    assert rg[0] == ["2009-Q2", T.TOTAL, T.TOTAL, T.TOTAL, "[x]", ""]  # (a Shorthand column: there is a store)
     assert next(r for r in rg if r[:4] == ["2020-Q1", T.TOTAL, T.TOTAL, T.TOTAL])[4] == "2840"
+    # the back series' own figures for age 'not specified or unknown' before 2019-Q4 are kept as published
+    # ([z] is only for a category a quarter does not show at all)
+    referrals = _csv_rows(out / "csv" / "referrals_by_quarter_age_location.csv")[1:]
+    unknown = {r[0]: r[3] for r in referrals if r[1] == "Not specified or unknown" and r[2] == T.TOTAL}
+    assert (unknown["2015-Q1"], unknown["2019-Q3"]) == ("0", "1")
 
     # the line chart shows the 2019 Q4 break, and says so in its text alternative
     svg = (out / "charts" / "referrals-by-age.svg").read_text()

@@ -19,7 +19,7 @@ import pytest
 from nrm.analytics import cli
 from nrm.analytics.charts import PALETTE
 from nrm.analytics.disclosure import SUPPRESSED, constraint_groups
-from nrm.analytics.ods import sheet_cell_texts
+from nrm.analytics.ods import frozen_rows, sheet_cell_texts, sheet_cells
 from nrm.analytics.publish import Manifest, publish
 from nrm.analytics.tables import TABLES, TABLES_BY_ID, DisclosureControl
 from nrm.analytics.tests.helpers import extract_csv_path, extract_path, extract_tables
@@ -156,6 +156,16 @@ def test_ods_is_a_valid_deterministic_zip(published: tuple[Path, Manifest]) -> N
     assert doc.spreadsheet is not None
 
 
+def _header_frozen_and_counts_numeric(
+    table_id: str, sheet: str, h: int, cells: list[list[tuple[str, str]]], frozen: dict[str, int]
+) -> None:
+    assert frozen[sheet] == h + 1, f"{sheet}: the header row is not frozen"  # Table 5 is long
+    if table_id in TABLES_BY_ID:  # a count is a number; a text cell there holds only shorthand
+        k = len(TABLES_BY_ID[table_id].dimensions)
+        for r in cells[h + 1 :]:
+            assert r[k][0] == "float" or r[k][1] in ("[c]", "[x]", "[z]"), (sheet, r)
+
+
 def test_ods_follows_the_gss_spreadsheet_conventions(published: tuple[Path, Manifest]) -> None:
     out, manifest = published
     ods = _workbook(out)
@@ -165,6 +175,7 @@ def test_ods_follows_the_gss_spreadsheet_conventions(published: tuple[Path, Mani
     assert "number-rows-spanned" not in content
     assert "covered-table-cell" not in content
     sheets = sheet_cell_texts(ods)
+    cells, frozen = sheet_cells(ods), frozen_rows(ods)
     names = list(sheets)
     assert names[:3] == ["Cover", "Contents", "Notes"]
     for name, rows in sheets.items():
@@ -197,6 +208,7 @@ def test_ods_follows_the_gss_spreadsheet_conventions(published: tuple[Path, Mani
         for r in rows[:h]:  # text above the table is in column A only
             assert len(r) == 1
         assert any(mt.sheet in row[0] for row in contents if row)
+        _header_frozen_and_counts_numeric(mt.id, mt.sheet, h, cells[mt.sheet], frozen)
     # Contents links go to the sheets.
     assert 'xlink:href="#Table_1.A1"' in content
 

@@ -191,10 +191,13 @@ def test_tidy_tables_store_compare_mark_and_explain(tmp_path: Path) -> None:
     assert report.revisions[0].cell_label == "Quarter 2023-Q1; Age at exploitation Child (17 or under); " \
         "Location of exploitation UK"
 
-    marked = R.mark_revised(now, report.revisions)
-    assert marked.rows[0] == ("2023-Q1", "Child (17 or under)", "UK", "6 [r]")
-    assert marked.rows[2] == ("2023-Q1", T.TOTAL, T.TOTAL, "16 [r]")
-    assert marked.rows[3] == now.rows[3]
+    marked = R.revised_columns(now, report.revisions)  # the figures stay numbers; [r] goes in its own column
+    assert marked[0] == ["People"]
+    assert now.rows[0] == ("2023-Q1", "Child (17 or under)", "UK", 6)
+    assert marked[2] == ["People"]
+    assert now.rows[2] == ("2023-Q1", T.TOTAL, T.TOTAL, 16)
+    assert marked[1] == []
+    assert marked[3] == []
 
     # a cause is attached where a finding names the period and a category of the cell
     cause = R.RevisionCause("Processing error corrected", period="2023-Q1", categories=("Child (17 or under)",))
