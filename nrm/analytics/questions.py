@@ -38,6 +38,8 @@ it was computed, the data cut it came from and the disclosure control applied. E
 
 from __future__ import annotations
 
+import csv
+import difflib
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -426,6 +428,65 @@ def _check_filters(dims: Mapping[str, Dimension], where: str, filters: tuple[Fil
             _check_value(dim, v, f"{where}.{f.dimension}")
 
 
+def _closest(value: str, known: Iterable[str]) -> str:
+    """" Did you mean 'A' or 'B'?" for the known values nearest ``value`` (case aside), else ""."""
+    by_fold = {k.casefold(): k for k in known}
+    near = difflib.get_close_matches(value.casefold(), list(by_fold), n=3, cutoff=0.6)
+    if not near:
+        return ""
+    names = [repr(by_fold[n]) for n in near]
+    return " Did you mean " + (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]) + "?"
+
+
+# Dimensions whose values are not a fixed list: the reference data name the values they may take
+# (``nrm/reference/data``); the extract may also hold values recorded before the reference data
+# listed them. A value in neither is refused with the nearest known ones, never answered as 0.
+_REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference" / "data"
+
+
+def _reference_values(dimension: str) -> frozenset[str]:
+    def column(file: str, name: str) -> set[str]:
+        path = _REFERENCE_DIR / file
+        if not path.exists():
+            return set()
+        with path.open(newline="", encoding="utf-8") as f:
+            return {row[name] for row in csv.DictReader(f) if row.get(name)}
+
+    if dimension == "nationality":
+        return frozenset(column("countries.csv", "demonym") | {"Unknown", "Not specified or unknown"})
+    if dimension == "police_force":
+        return frozenset(column("police_forces.csv", "name"))
+    if dimension == "region":
+        return frozenset(column("police_forces.csv", "region"))
+    return frozenset()
+
+
+def check_known_values(con: duckdb.DuckDBPyConnection, query: Query) -> None:
+    """Refuse a filter value of an open dimension (nationality, police force, first responder...)
+    that neither the reference data nor the extract knows, naming the closest known values: a
+    misspelt value would otherwise count nothing and look like an answer."""
+    dims = dimensions(query.source)
+    for where, filters in (("denominator", query.denominator), ("numerator", query.numerator)):
+        for f in filters:
+            dim = dims[f.dimension]
+            if dim.values or dim.kind == "flag":
+                continue
+            asked = {v for v in f.values if isinstance(v, str)}
+            if not asked:
+                continue
+            known = set(_reference_values(dim.name))
+            if not asked <= known:
+                column = f'"{dim.name}"'
+                # column and table come from the extract schema (``dimensions``), never the query's text
+                recorded = (f"SELECT DISTINCT unnest(string_split({column}, ?)) FROM {query.source}"  # noqa: S608
+                            if dim.kind == "list" else f"SELECT DISTINCT {column} FROM {query.source}")  # noqa: S608
+                params = [xs.LIST_SEPARATOR] if dim.kind == "list" else []
+                known |= {str(r[0]) for r in con.execute(recorded, params).fetchall() if r[0] is not None}
+            for value in sorted(asked - known):
+                raise UnknownValue(f"{value!r} is not a known value of {dim.name}.{_closest(value, known)}",
+                                   field=f"{where}.{f.dimension}")
+
+
 def _check_value(dim: Dimension, value: FilterValue, field_name: str) -> None:
     if value is None:
         if not dim.nullable:
@@ -439,7 +500,8 @@ def _check_value(dim: Dimension, value: FilterValue, field_name: str) -> None:
         raise UnknownValue(f"values of {dim.name} are non-empty strings, not {value!r}", field=field_name)
     if dim.values and value not in dim.values:
         raise UnknownValue(
-            f"{value!r} is not a value of {dim.name}; values are {', '.join(repr(v) for v in dim.values)}",
+            f"{value!r} is not a value of {dim.name}.{_closest(value, dim.values)} "
+            f"Values are {', '.join(repr(v) for v in dim.values)}",
             field=field_name,
         )
 
@@ -687,6 +749,7 @@ def answer_on_connection(
     (:class:`nrm.analytics.question_control.Control`), every count given passes it."""
     disclosure = disclosure or Disclosure()
     compiled = compile_query(query)
+    check_known_values(con, query)
     if cut.first_referral is not None and cut.extract_date is not None:
         covered = [p for p in query.periods if p.end >= cut.first_referral and p.start <= cut.extract_date]
         if not covered:

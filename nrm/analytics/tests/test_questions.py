@@ -130,6 +130,8 @@ def test_bad_queries_get_clear_errors(extract: tuple[Path, Extract]) -> None:
         PQ.answer(path, {"numerator": {"person_id": "x"}, "periods": ["2020-Q1"]})
     with pytest.raises(PQ.UnknownValue, match="'Teenager' is not a value of age_at_exploitation"):
         PQ.answer(path, {"numerator": {"age_at_exploitation": "Teenager"}, "periods": ["2020-Q1"]})
+    with pytest.raises(PQ.UnknownValue, match="Did you mean 'Female'"):
+        PQ.answer(path, {"numerator": {"gender": "female"}, "periods": ["2020-Q1"]})
     with pytest.raises(PQ.EmptyPeriod):
         PQ.answer(path, {"numerator": {"gender": "Male"}, "periods": []})
     with pytest.raises(PQ.EmptyPeriod, match="ends before it starts"):
@@ -162,10 +164,12 @@ def test_bad_queries_get_clear_errors(extract: tuple[Path, Extract]) -> None:
 def test_values_are_parameters_never_pasted(extract: tuple[Path, Extract]) -> None:
     path, _ex = extract
     sneaky = "Police'); DROP TABLE referrals; --"
-    answer = PQ.answer(path, {"numerator": {"first_responder": sneaky}, "periods": ["2020"]})
-    assert answer.value == 0
-    assert sneaky not in answer.sql
-    assert sneaky in answer.parameters
+    with pytest.raises(PQ.UnknownValue, match="is not a known value of first_responder"):
+        PQ.answer(path, {"numerator": {"first_responder": sneaky}, "periods": ["2020"]})
+    compiled = PQ.compile_query(PQ.Query.from_dict({"numerator": {"first_responder": sneaky}, "periods": ["2020"]}))
+    assert sneaky not in compiled.sql
+    assert sneaky in compiled.parameters
+    assert PQ.answer(path, {"numerator": {"gender": "Male"}, "periods": ["2020"]}).numerator  # the table is still there
     compiled = PQ.compile_query(PQ.Query.from_dict({"numerator": {"police_force": [None, "Kent Police"]},
                                                      "periods": ["2020-Q1", "2020-Q2", "2020-Q4"]}))
     assert "IS NULL" in compiled.sql
@@ -185,3 +189,26 @@ def test_duty_to_notify_and_notes(extract: tuple[Path, Extract]) -> None:
     assert set(PQ.dimensions()) >= {"age_at_exploitation", "exploitation_types", "rg_outcome", "county_lines"}
     assert "referral_id" not in PQ.dimensions()
     assert "person_id" not in PQ.dimensions()
+
+
+@pytest.mark.parametrize(("dimension", "typed", "suggested"), [
+    ("police_force", "Dyfed Powys", "'Dyfed-Powys'"),
+    ("police_force", "metropolitan police", "'Metropolitan Police'"),
+    ("nationality", "Albanien", "'Albanian'"),
+    ("region", "North-West", "'North West'"),
+])
+def test_a_misspelt_value_of_an_open_dimension_is_refused_with_the_closest_known_ones(
+        extract: tuple[Path, Extract], dimension: str, typed: str, suggested: str) -> None:
+    """A value nobody could have recorded would count nothing and look like an answer of 0."""
+    path, _ex = extract
+    with pytest.raises(PQ.UnknownValue, match=f"'{typed}' is not a known value of {dimension}. Did you mean .*{suggested}") as e:
+        PQ.answer(path, {"numerator": {dimension: typed}, "periods": ["2020-Q1"]})
+    assert e.value.field == f"numerator.{dimension}"
+
+
+def test_a_known_value_with_no_records_is_answered_and_a_recorded_one_outside_the_reference_too(
+        extract: tuple[Path, Extract]) -> None:
+    path, ex = extract
+    assert PQ.answer(path, {"numerator": {"nationality": "Tuvaluan"}, "periods": ["2020-Q1"]}).numerator == 0
+    organisation = ex.referrals.column("first_responder")[0].as_py()
+    assert PQ.answer(path, {"numerator": {"first_responder": organisation}, "periods": ["2019-Q3 to 2021-Q2"]}).numerator
