@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from nrm.cases import stages
 from nrm.cases.lifecycle import State
-from nrm.core.models import BaseModel
+from nrm.core.models import BaseModel, CoveringIndex
 from nrm.core.sealing import SealedField, open_bytes, seal_bytes
 
 STATE_CHOICES = [(s.value, s.label) for s in State]
@@ -66,14 +66,14 @@ class Case(BaseModel):
         # one per half of the caseload, so each queue filter walks a small index in order (ADR 0004).
         indexes = [
             *(
-                models.Index(fields=["competent_authority", "rg_target_date", "id"], name=name,
-                             condition=models.Q(state__in=stages.state_values(states)), include=_QUEUE_COVERING)
+                CoveringIndex(fields=["competent_authority", "rg_target_date", "id"], name=name,
+                              condition=models.Q(state__in=stages.state_values(states)), include=_QUEUE_COVERING)
                 for name, states in (("case_queue_open_idx", stages.OPEN), ("case_queue_rg_idx", stages.RG_SIDE),
                                      ("case_queue_cg_idx", stages.CG_SIDE), ("case_queue_susp_idx", stages.SUSPENDED))
             ),
-            models.Index(fields=["competent_authority", "allocated_to", "rg_target_date", "id"],
-                         name="case_queue_alloc_idx", condition=models.Q(state__in=stages.state_values(stages.OPEN)),
-                         include=_QUEUE_COVERING),
+            CoveringIndex(fields=["competent_authority", "allocated_to", "rg_target_date", "id"],
+                          name="case_queue_alloc_idx", condition=models.Q(state__in=stages.state_values(stages.OPEN)),
+                          include=_QUEUE_COVERING),
             models.Index(fields=["first_responder_organisation", "-received_on", "-id"], name="case_fr_org_idx"),
             models.Index(fields=["state", "rg_date"], name="case_state_rg_date_idx"),
             # Dashboard timeliness: decisions served by month.

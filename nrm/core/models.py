@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import models
 
@@ -47,3 +49,38 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return f"data key {self.pk} (KEK {self.kek_version}{', destroyed' if self.destroyed_at else ''})"
+
+
+class CoveringIndex(models.Index):
+    """An index with non-key ``include`` columns where the database has covering indexes
+    (PostgreSQL: index-only scans), and the same index without them where it has not (SQLite).
+
+    A plain ``Index(include=...)`` makes Django warn (models.W040) on every command run on
+    SQLite; this one says what it does instead. It deconstructs as ``Index(include=...)``, so
+    migrations and their state are those of the plain index.
+    """
+
+    def __init__(self, *expressions: Any, include: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*expressions, **kwargs)
+        self.covering = tuple(include)
+
+    def _with_include(self) -> models.Index:
+        return models.Index(
+            *self.expressions, fields=self.fields, name=self.name, db_tablespace=self.db_tablespace,
+            opclasses=self.opclasses, condition=self.condition, include=self.covering,
+        )
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if self.covering and schema_editor.connection.features.supports_covering_indexes:
+            return self._with_include().create_sql(model, schema_editor, using=using, **kwargs)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def deconstruct(self) -> Any:
+        return self._with_include().deconstruct()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, models.Index) and not isinstance(other, CoveringIndex):
+            return bool(self.deconstruct() == other.deconstruct())
+        return bool(super().__eq__(other))
+
+    __hash__ = models.Index.__hash__
