@@ -5,6 +5,7 @@ the answer to the POST that made it, never stored readable and never cached."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -39,8 +40,12 @@ def _organisation(request: HttpRequest, slug: str) -> Organisation:
     return organisation
 
 
-def _shown_once(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    response = render(request, template, context)
+def _shown_once(request: HttpRequest, organisation: Organisation, *, title: str, name: str, kind: str, value: str,
+               rotated: bool, use: str, replaced: str) -> HttpResponse:
+    """The one page that shows a token or secret, in the answer to the POST that made it: never cached."""
+    response = render(request, "partner_systems/shown_once.html", {
+        **_base(organisation, title), "name": name, "kind": kind, "value": value, "rotated": rotated,
+        "use": use, "replaced": replaced})
     response["Cache-Control"] = "no-store"
     return response
 
@@ -83,8 +88,8 @@ def client_new(request: HttpRequest, slug: str) -> HttpResponse:
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else "name", exc.message)
         else:
-            return _shown_once(request, "partner_systems/token.html", {
-                **_base(organisation, "API client added"), "client": client, "token": token, "rotated": False})
+            return _token_shown(request, organisation, title="API client added", client=client, token=token,
+                                rotated=False)
     return render(request, "partner_systems/client_new.html", {
         **_base(organisation, "Add an API client"), "form": form,
         "errors": error_list(form, first_field="name", anchors={"role": "role", "scopes": "scopes"}),
@@ -95,21 +100,41 @@ def _client(organisation: Organisation, client_id: Any) -> ApiClient:
     return get_object_or_404(ApiClient, pk=client_id, organisation=organisation, revoked_at__isnull=True)
 
 
+def _confirmed(request: HttpRequest, organisation: Organisation, *, title: str, body: str, button: str,
+               warning: bool, act: Callable[[], HttpResponse]) -> HttpResponse:
+    """A page asking to confirm a step; the step itself (``act``) on the POST."""
+    if request.method == "POST":
+        return act()
+    return render(request, "partner_systems/confirm.html", {
+        **_base(organisation, title), "body": body, "button": button, "warning": warning})
+
+
+def _token_shown(request: HttpRequest, organisation: Organisation, *, title: str, client: ApiClient, token: str,
+                 rotated: bool) -> HttpResponse:
+    return _shown_once(request, organisation, title=title, name=client.name, kind="token", value=token, rotated=rotated,
+                       use="The system sends it with every call, in the header <code>Authorization: Bearer</code> "
+                           "followed by the token.", replaced="The old token no longer works.")
+
+
+def _secret_shown(request: HttpRequest, organisation: Organisation, *, title: str, endpoint: WebhookEndpoint,
+                  secret: str, rotated: bool) -> HttpResponse:
+    return _shown_once(request, organisation, title=title, name=endpoint.url, kind="signing secret", value=secret,
+                       rotated=rotated, use="Each event carries the header <code>NRM-Signature</code>: the partner "
+                       "system checks it with this secret and refuses events whose signature does not match.",
+                       replaced="Events are no longer signed with the old secret.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_rotate(request: HttpRequest, slug: str, client_id: Any) -> HttpResponse:
     organisation = _organisation(request, slug)
     client = _client(organisation, client_id)
-    if request.method == "POST":
-        token = services.api_client_rotate(client=client, by=request.user)
-        return _shown_once(request, "partner_systems/token.html", {
-            **_base(organisation, "New token made"), "client": client, "token": token, "rotated": True})
-    return render(request, "partner_systems/confirm.html", {
-        **_base(organisation, f"Make a new token for {client.name}?"),
-        "body": "The system's current token stops working at once. Give the new token to the system's "
-                "operators before its next call.",
-        "button": "Make a new token", "warning": False,
-    })
+    return _confirmed(
+        request, organisation, title=f"Make a new token for {client.name}?",
+        body="The system's current token stops working at once. Give the new token to the system's operators "
+             "before its next call.", button="Make a new token", warning=False,
+        act=lambda: _token_shown(request, organisation, title="New token made", client=client, rotated=True,
+                                 token=services.api_client_rotate(client=client, by=request.user)))
 
 
 @login_required
@@ -117,16 +142,16 @@ def client_rotate(request: HttpRequest, slug: str, client_id: Any) -> HttpRespon
 def client_revoke(request: HttpRequest, slug: str, client_id: Any) -> HttpResponse:
     organisation = _organisation(request, slug)
     client = _client(organisation, client_id)
-    if request.method == "POST":
+
+    def revoke() -> HttpResponse:
         services.api_client_revoke(client=client, by=request.user)
         messages.success(request, f"{client.name} can no longer call the API.")
         return redirect(reverse("partner_systems:clients", args=[organisation.slug]))
-    return render(request, "partner_systems/confirm.html", {
-        **_base(organisation, f"Revoke {client.name}?"),
-        "body": "The system's token stops working at once and cannot be used again. To connect the system "
-                "again, add a new API client.",
-        "button": "Revoke", "warning": True,
-    })
+
+    return _confirmed(
+        request, organisation, title=f"Revoke {client.name}?",
+        body="The system's token stops working at once and cannot be used again. To connect the system again, add "
+             "a new API client.", button="Revoke", warning=True, act=revoke)
 
 
 # --- Webhooks --------------------------------------------------------------------------------------
@@ -143,8 +168,8 @@ def webhook_new(request: HttpRequest, slug: str) -> HttpResponse:
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else "url", exc.message)
         else:
-            return _shown_once(request, "partner_systems/secret.html", {
-                **_base(organisation, "Webhook added"), "endpoint": endpoint, "secret": secret, "rotated": False})
+            return _secret_shown(request, organisation, title="Webhook added", endpoint=endpoint, secret=secret,
+                                 rotated=False)
     return render(request, "partner_systems/webhook_new.html", {
         **_base(organisation, "Add a webhook"), "form": form,
         "errors": error_list(form, first_field="url", anchors={"events": "events"}),
@@ -160,17 +185,13 @@ def _endpoint(organisation: Organisation, endpoint_id: Any) -> WebhookEndpoint:
 def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: Any) -> HttpResponse:
     organisation = _organisation(request, slug)
     endpoint = _endpoint(organisation, endpoint_id)
-    if request.method == "POST":
-        secret = webhooks.webhook_rotate(endpoint=endpoint, actor=request.user)
-        return _shown_once(request, "partner_systems/secret.html", {
-            **_base(organisation, "New signing secret made"), "endpoint": endpoint, "secret": secret,
-            "rotated": True})
-    return render(request, "partner_systems/confirm.html", {
-        **_base(organisation, "Make a new signing secret?"),
-        "body": f"Events sent to {endpoint.url} from now on, including any waiting to be sent, are signed with "
-                "the new secret. Give it to the partner system's operators straight away.",
-        "button": "Make a new secret", "warning": False,
-    })
+    return _confirmed(
+        request, organisation, title="Make a new signing secret?",
+        body=f"Events sent to {endpoint.url} from now on, including any waiting to be sent, are signed with the new "
+             "secret. Give it to the partner system's operators straight away.",
+        button="Make a new secret", warning=False,
+        act=lambda: _secret_shown(request, organisation, title="New signing secret made", endpoint=endpoint,
+                                  rotated=True, secret=webhooks.webhook_rotate(endpoint=endpoint, actor=request.user)))
 
 
 @login_required
@@ -178,12 +199,13 @@ def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: Any) -> HttpRes
 def webhook_remove(request: HttpRequest, slug: str, endpoint_id: Any) -> HttpResponse:
     organisation = _organisation(request, slug)
     endpoint = _endpoint(organisation, endpoint_id)
-    if request.method == "POST":
+
+    def remove() -> HttpResponse:
         webhooks.webhook_remove(endpoint=endpoint, actor=request.user)
         messages.success(request, f"No more events will be sent to {endpoint.url}.")
         return redirect(reverse("partner_systems:clients", args=[organisation.slug]))
-    return render(request, "partner_systems/confirm.html", {
-        **_base(organisation, "Remove this webhook?"),
-        "body": f"No more events will be sent to {endpoint.url}, including any waiting to be sent.",
-        "button": "Remove", "warning": True,
-    })
+
+    return _confirmed(
+        request, organisation, title="Remove this webhook?",
+        body=f"No more events will be sent to {endpoint.url}, including any waiting to be sent.", button="Remove",
+        warning=True, act=remove)
