@@ -110,6 +110,7 @@ def key_findings(
     out.append(
         f"There were {_n(total)} referrals of potential victims of modern slavery to the NRM in {period.title}. "
         + _change_phrase(ref, "referrals", period, first_date)
+        + _previous_quarter_phrase(results, period, total)
     )
     if total:
         children = int(fig["children"].value or 0)
@@ -136,6 +137,9 @@ def key_findings(
                     f"The most commonly recorded type of exploitation was {best[0]} "
                     f"({_n(_count(best[3]))} referrals, {_pct(_count(best[3]), total)})."
                 )
+            out += _exploitation_by_age(ex)
+            out += _gender_split(ex, total)
+        out += _authority_split(results.get("referrals_by_competent_authority"), total)
     for key, stage in (("rg", "Reasonable Grounds"), ("cg", "Conclusive Grounds")):
         made = fig[f"{key}_decisions"].value
         share = fig[f"{key}_positive_share"].value
@@ -165,6 +169,74 @@ def key_findings(
         + _change_phrase(dtn, "reports", period, first_date)
     )
     return out
+
+
+def _previous_quarter_phrase(results: Mapping[str, TableResult], period: Period, total: int) -> str:
+    """How a quarter's referrals compare with the quarter before (empty for a year, or with no earlier quarter)."""
+    q = results.get("referrals_by_quarter_age_location")
+    if q is None or not period.is_quarter:
+        return ""
+    prev = period.first_quarter.previous()
+    before = next((r[3] for r in q.rows if r[0] == prev.label and r[1] == TOTAL and r[2] == TOTAL), None)
+    if not isinstance(before, int) or before == 0:
+        return ""
+    ch = (total - before) / before * 100
+    if abs(ch) < 0.5:
+        return f" It is about the same as in the previous quarter, {prev.title} ({_n(before)})."
+    return f" It is {abs(ch):.0f}% {'more' if ch > 0 else 'fewer'} than in the previous quarter, {prev.title} ({_n(before)})."
+
+
+_ADULT, _CHILD = "Adult (18 or over)", "Child (17 or under)"
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _top_exploitation(ex: TableResult, age: str) -> tuple[str, int, int] | None:
+    """The most common exploitation type(s) of referrals at ``age``: types, count and all referrals at that age."""
+    rows = [r for r in _rows_where(ex, Exploitation_type="*", Age_at_exploitation=age)
+            if r[0] != "Not specified or unknown"]
+    whole = next((_count(r[3]) for r in _rows_where(ex, Age_at_exploitation=age)), 0)
+    if not rows or not whole:
+        return None
+    most = max(_count(r[3]) for r in rows)
+    return _and(sorted(str(r[0]) for r in rows if _count(r[3]) == most)), most, whole
+
+
+def _exploitation_by_age(ex: TableResult) -> list[str]:
+    """The most common exploitation type of adults and of children."""
+    parts = []
+    for age, who in ((_ADULT, "adults"), (_CHILD, "children")):
+        top = _top_exploitation(ex, age)
+        if top is not None:
+            each = " each" if " and " in top[0] else ""
+            parts.append(f"for {who}, {top[0]} ({_n(top[1])}{each}, {_pct(top[1], top[2])} of referrals of {who})")
+    if not parts:
+        return []
+    return ["By age at exploitation, the most commonly recorded type of exploitation was: " + "; ".join(parts) + "."]
+
+
+def _gender_split(ex: TableResult, total: int) -> list[str]:
+    """How many of the people referred were male, female and other."""
+    rows = [r for r in _rows_where(ex, Gender="*") if _count(r[3])]
+    if not rows or not total:
+        return []
+    parts = [f"{_n(_count(r[3]))} {str(r[2]).lower()} ({_pct(_count(r[3]), total)})" for r in rows]
+    return [f"By gender, the people referred were {', '.join(parts[:-1])} and {parts[-1]}." if len(parts) > 1
+            else f"By gender, the people referred were {parts[0]}."]
+
+
+def _authority_split(ca: TableResult | None, total: int) -> list[str]:
+    """How many referrals each competent authority (SCA, IECA) is deciding."""
+    if ca is None or not total:
+        return []
+    rows = [r for r in _rows_where(ca, Competent_authority="*") if _count(r[2])]
+    if not rows:
+        return []
+    parts = [f"{r[0]} {_n(_count(r[2]))} ({_pct(_count(r[2]), total)})" for r in rows]
+    return ["By competent authority (SCA: the Single Competent Authority; IECA: the Immigration Enforcement "
+            f"Competent Authority), referrals were: {'; '.join(parts)}."]
 
 
 def _breaks_text(breaks: Sequence[tuple[Quarter, str]]) -> str:
@@ -199,6 +271,10 @@ def build_charts(
     if ex is not None:
         rows = sorted(_rows_where(ex, Exploitation_type="*"), key=lambda r: (-_count(r[3]), str(r[0])))[:8]
         charts.append(_top_chart(ex, rows, 3, period, _EXPLOITATION_CHART))
+        for age, words in ((_ADULT, _ADULT_EXPLOITATION_CHART), (_CHILD, _CHILD_EXPLOITATION_CHART)):
+            by_age = sorted(_rows_where(ex, Exploitation_type="*", Age_at_exploitation=age),
+                            key=lambda r: (-_count(r[3]), str(r[0])))[:8]
+            charts.append(_top_chart(ex, [r for r in by_age if _count(r[3])], 3, period, words))
     nat = results.get("referrals_by_nationality_age")
     if nat is not None:
         other = nat.table.dimensions[0].other
@@ -227,13 +303,27 @@ def _referrals_bar_chart(
         f"Referrals were {_n(bar_vals[-1])} in {cats[-1]}, compared with {_n(bar_vals[0])} in {cats[0]}; "
         f"the highest quarter was {cats[hi]} with {_n(bar_vals[hi])}."
     )
-    chart = C.bar_chart("referrals-by-quarter", "NRM referrals by quarter", desc, cats, bar_vals, y_label="Referrals")
+    chart = C.bar_chart("referrals-by-quarter", _quarter_change_title(cats, bar_vals), desc, cats, bar_vals,
+                        y_label="Referrals")
     return ChartData(
         chart,
         ("Quarter", "Referrals"),
         tuple((c, _n(v) if v is not None else "[x]") for c, v in zip(cats, bar_vals, strict=True)),
         q.table.id,
     )
+
+
+def _quarter_change_title(cats: Sequence[str], values: Sequence[float | None]) -> str:
+    """The bar chart's message: how the last quarter compares with the one before."""
+    last, before = values[-1], values[-2] if len(values) > 1 else None
+    if last is None:
+        return "NRM referrals by quarter"
+    if not before:
+        return f"There were {_n(last)} NRM referrals in {cats[-1]}"
+    ch = (last - before) / before * 100
+    if abs(ch) < 0.5:
+        return f"NRM referrals were about the same in {cats[-1]} as in the previous quarter"
+    return f"NRM referrals {'rose' if ch > 0 else 'fell'} {abs(ch):.0f}% on the previous quarter, to {_n(last)} in {cats[-1]}"
 
 
 def _count_cell(v: float | None) -> str:
@@ -267,9 +357,15 @@ def _referrals_by_age_chart(
         f"{all_cats[-1]}. In {all_cats[-1]} there were {cell(series[0][1][-1])} referrals of adults and "
         f"{cell(series[1][1][-1])} of children." + _breaks_text(breaks)
     )
+    adults, children = series[0][1][-1], series[1][1][-1]
+    if adults is None or children is None or adults == children:
+        title = "NRM referrals by age at exploitation and quarter"
+    else:
+        more = "children than adults" if children > adults else "adults than children"
+        title = f"More {more} were referred in {all_cats[-1]} ({_n(max(adults, children))} to {_n(min(adults, children))})"
     chart = C.line_chart(
         "referrals-by-age",
-        "NRM referrals by age at exploitation and quarter",
+        title,
         desc,
         all_cats,
         series,
@@ -288,18 +384,27 @@ class _TopChart:
     """The words of a horizontal bar chart of the largest categories of one table."""
 
     id: str
-    title: str  # "{period}" stands for the period's title
+    title: str  # the message: "{top}" the largest categories, "{was}" was or were, "{noun}" (plural if they tie)
     described: str  # what the bars count, after "the N most common"
     column: str
+    noun: tuple[str, str]  # singular, plural
 
 
 _EXPLOITATION_CHART = _TopChart(
-    "referrals-by-exploitation", "NRM referrals by exploitation type, {period}",
-    "exploitation types recorded in referrals", "Exploitation type",
+    "referrals-by-exploitation", "{top} {was} the most common {noun} recorded in {period}",
+    "exploitation types recorded in referrals", "Exploitation type", ("exploitation type", "exploitation types"),
 )
 _NATIONALITY_CHART = _TopChart(
-    "referrals-by-nationality", "NRM referrals by nationality, {period}",
-    "nationalities of people referred", "Nationality",
+    "referrals-by-nationality", "{top} {was} the most common {noun} of people referred in {period}",
+    "nationalities of people referred", "Nationality", ("nationality", "nationalities"),
+)
+_ADULT_EXPLOITATION_CHART = _TopChart(
+    "referrals-by-exploitation-adults", "{top} {was} the most common {noun} of adults in {period}",
+    "exploitation types recorded in referrals of adults", "Exploitation type", ("exploitation type", "exploitation types"),
+)
+_CHILD_EXPLOITATION_CHART = _TopChart(
+    "referrals-by-exploitation-children", "{top} {was} the most common {noun} of children in {period}",
+    "exploitation types recorded in referrals of children", "Exploitation type", ("exploitation type", "exploitation types"),
 )
 
 
@@ -317,7 +422,11 @@ def _top_chart(
         + "; ".join(f"{c} {_n(int(v))}" for c, v in zip(cats, vals, strict=True))
         + "."
     )
-    chart = C.hbar_chart(words.id, words.title.format(period=period.title), desc, cats, vals)
+    leaders = sorted(c for c, v in zip(cats, vals, strict=True) if v == max(vals))
+    many = len(leaders) > 1
+    title = words.title.format(top=_and(leaders), was="were" if many else "was", noun=words.noun[many],
+                               period=period.title)
+    chart = C.hbar_chart(words.id, title, desc, cats, vals)
     return ChartData(
         chart,
         (words.column, "Referrals"),
@@ -369,9 +478,13 @@ def _positive_decisions_chart(
         f"positive in each quarter from {cats[0]} to {cats[-1]}. In {cats[-1]}: Reasonable Grounds "
         f"{fmt(shares[0][1][-1])}, Conclusive Grounds {fmt(shares[1][1][-1])}." + _breaks_text(breaks)
     )
+    rg_last, cg_last = shares[0][1][-1], shares[1][1][-1]
+    title = (f"{rg_last:.0f}% of Reasonable Grounds and {cg_last:.0f}% of Conclusive Grounds decisions were positive "
+             f"in {cats[-1]}" if rg_last is not None and cg_last is not None
+             else "Percentage of decisions that were positive, by quarter")
     chart = C.line_chart(
         "positive-decisions",
-        "Percentage of decisions that were positive, by quarter",
+        title,
         desc,
         cats,
         shares,
@@ -563,6 +676,7 @@ def render(
         "<dt>[x]</dt><dd>Not available.</dd>",
         "<dt>[z]</dt><dd>Not applicable.</dd>",
         "<dt>[r]</dt><dd>Revised since it was last published.</dd>",
+        "<dt>[b]</dt><dd>Break in the series: figures before and from this quarter are not on the same basis.</dd>",
         "</dl>",
         "<h3>Notes</h3>",
         "<ol>",
