@@ -302,6 +302,34 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "nrm.core.proxies.client_address"
 
+# Single sign-on by OpenID Connect (ADR 0025), beside local accounts and off unless configured:
+# NRM_OIDC_ISSUER (tokens are checked against it; its discovery document gives the endpoints unless
+# all four NRM_OIDC_*_ENDPOINT / NRM_OIDC_JWKS_URI are set), NRM_OIDC_CLIENT_ID and
+# NRM_OIDC_CLIENT_SECRET. ID tokens must be RS256, signed with a key from the provider's JWKS;
+# PKCE (S256), state and nonce are always used.
+NRM_OIDC_ISSUER = os.environ.get("NRM_OIDC_ISSUER", "").strip()
+NRM_OIDC_CLIENT_ID = os.environ.get("NRM_OIDC_CLIENT_ID", "").strip()
+NRM_OIDC_CLIENT_SECRET = os.environ.get("NRM_OIDC_CLIENT_SECRET", "")
+NRM_OIDC_ENDPOINTS = {name: os.environ.get(f"NRM_OIDC_{name.upper()}", "").strip()
+                      for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")}
+NRM_OIDC_SCOPES = os.environ.get("NRM_OIDC_SCOPES", "openid email profile")
+# acr values the provider uses for a multi-factor sign-in (comma-separated); "mfa" in amr always counts.
+NRM_OIDC_MFA_ACRS = [a.strip() for a in os.environ.get("NRM_OIDC_MFA_ACRS", "").split(",") if a.strip()]
+NRM_OIDC_TIMEOUT_SECONDS = int(os.environ.get("NRM_OIDC_TIMEOUT_SECONDS", "10"))
+_oidc_given = [n for n, v in (("NRM_OIDC_ISSUER", NRM_OIDC_ISSUER), ("NRM_OIDC_CLIENT_ID", NRM_OIDC_CLIENT_ID),
+                              ("NRM_OIDC_CLIENT_SECRET", NRM_OIDC_CLIENT_SECRET)) if v]
+if any(NRM_OIDC_ENDPOINTS.values()) and not NRM_OIDC_ISSUER:
+    raise ImproperlyConfigured("NRM_OIDC_* endpoints are set without NRM_OIDC_ISSUER: single sign-on needs the "
+                               "issuer to check each ID token's iss claim.")
+if _oidc_given and len(_oidc_given) < 3:
+    raise ImproperlyConfigured("Single sign-on needs NRM_OIDC_ISSUER, NRM_OIDC_CLIENT_ID and NRM_OIDC_CLIENT_SECRET "
+                               f"together; only {', '.join(_oidc_given)} is set.")
+if any(NRM_OIDC_ENDPOINTS.values()) and not all(NRM_OIDC_ENDPOINTS.values()):
+    raise ImproperlyConfigured("Set all of NRM_OIDC_AUTHORIZATION_ENDPOINT, NRM_OIDC_TOKEN_ENDPOINT, "
+                               "NRM_OIDC_USERINFO_ENDPOINT and NRM_OIDC_JWKS_URI, or none (discovery).")
+if PRODUCTION and NRM_OIDC_ISSUER and not NRM_OIDC_ISSUER.startswith("https://"):
+    raise ImproperlyConfigured("NRM_OIDC_ISSUER must be an https:// address in production.")
+
 SESSION_IDLE_TIMEOUT = int(os.environ.get("NRM_SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT  # sliding: saved on every request
 SESSION_SAVE_EVERY_REQUEST = True

@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.models import Device
 
 from nrm.accounts.roles import SECOND_FACTOR_ROLES, Role
 
@@ -34,7 +35,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True)
     full_name = models.CharField(max_length=200)
@@ -159,3 +160,15 @@ class RateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IdentityProviderDevice(Device):  # type: ignore[misc]
+    """The second factor of a single sign-on whose identity provider asserted multi-factor
+    authentication (ADR 0025). It has no codes of its own: it only marks such a session as
+    verified for django-otp; a sign-in without that assertion goes through the TOTP step."""
+
+    class Meta:
+        verbose_name = "identity provider's multi-factor check"
+
+    def verify_token(self, token: Any) -> bool:
+        return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from nrm.accounts.models import AccountLink, LinkPurpose, Membership, RoleRecord, User
+from nrm.accounts.models import AccountLink, IdentityProviderDevice, LinkPurpose, Membership, RoleRecord, User
 from nrm.accounts.roles import ROLE_DEFINITIONS, Role
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
@@ -57,6 +58,57 @@ def membership_grant(*, user: User, organisation: object, role: Role, granted_by
         audit_record(actor=granted_by, action="membership.granted", target=membership,
                      after={"user": str(user.pk), "organisation": organisation.slug, "role": str(role)})
     return membership
+
+
+def single_sign_on_account(*, email: str, full_name: str, organisation_slug: str, roles: frozenset[Role],
+                           managed_roles: frozenset[Role], provider: str) -> User:
+    """Create or update the account a single sign-on admits (ADR 0025), with the memberships its
+    identity provider gives at the provider's organisation: each role in ``roles`` is granted (or
+    granted again), and each role of ``managed_roles`` it no longer gives ends today. Roles the
+    sign-on table cannot give, and other organisations' memberships, are left as they are. An account
+    created here has no usable password. Raises ServiceError, and changes nothing, if refused."""
+    from nrm.reference.models import Organisation
+
+    organisation = Organisation.objects.filter(slug=organisation_slug).first()
+    if organisation is None:
+        raise ServiceError("Your organisation is not set up for single sign-on")
+    today = timezone.localdate()
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email, None, full_name=full_name.strip()[:200] or email)
+            audit_record(actor=None, action="user.created_by_single_sign_on", target=user, after={"provider": provider})
+        elif not user.is_active:
+            raise ServiceError("This account has been closed. Contact your organisation's administrator")
+        held = {m.role.name: m for m in Membership.objects.select_related("role").filter(user=user,
+                                                                                          organisation=organisation)}
+        for role in sorted(roles):
+            membership = held.get(str(role))
+            if membership is None:
+                membership_grant(user=user, organisation=organisation, role=role)
+            elif membership.ends_on is not None and membership.ends_on <= today:
+                before: dict[str, Any] = {"ends_on": membership.ends_on}
+                membership.ends_on = None
+                membership.save(update_fields=["ends_on"])
+                audit_record(actor=None, action="membership.granted", target=membership, before=before,
+                             after={"user": str(user.pk), "organisation": organisation.slug, "role": str(role)})
+        for role in sorted(managed_roles - roles):
+            membership = held.get(str(role))
+            if membership is not None and (membership.ends_on is None or membership.ends_on > today):
+                before = {"ends_on": membership.ends_on}
+                membership.ends_on = today
+                membership.save(update_fields=["ends_on"])
+                audit_record(actor=None, action="membership.ended", target=membership, before=before,
+                             after={"user": str(user.pk), "organisation": organisation.slug, "role": str(role),
+                                    "ends_on": today, "by": "single_sign_on"})
+    return user
+
+
+def identity_provider_device(*, user: User) -> IdentityProviderDevice:
+    """The device that stands for the identity provider's multi-factor check (one per account)."""
+    device: IdentityProviderDevice = IdentityProviderDevice.objects.get_or_create(
+        user=user, defaults={"name": "Organisation sign-in", "confirmed": True})[0]
+    return device
 
 
 # --- Emailed single-use links -------------------------------------------------------------------

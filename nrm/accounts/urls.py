@@ -9,6 +9,8 @@ urlpatterns = [
     path("sign-in/set-up-authenticator", views.set_up_second_factor, name="set_up_second_factor"),
     path("sign-in/set-up-authenticator/<str:token>", views.set_up_second_factor_link,
          name="set_up_second_factor_link"),
+    path("sign-in/organisation", views.single_sign_on_start, name="single_sign_on"),
+    path("sign-in/organisation/callback", views.single_sign_on_callback, name="single_sign_on_callback"),
     path("sign-in/forgotten-password", views.forgotten_password, name="forgotten_password"),
     path("sign-in/reset-password/<str:token>", views.reset_password, name="reset_password"),
     path("sign-in/set-password/<str:token>", views.set_password, name="set_password"),

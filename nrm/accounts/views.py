@@ -7,13 +7,17 @@ import base64
 import io
 from typing import Any
 
+import jwt
 import qrcode
 import qrcode.image.svg
+import requests
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,9 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from nrm.accounts import services, throttle
+from nrm.accounts import services, single_sign_on, throttle
 from nrm.accounts.forms import ChangePasswordForm, CodeForm, ForgottenPasswordForm, NewPasswordForm, SignInForm
 from nrm.accounts.models import AccountLink, LinkPurpose
+from nrm.accounts.sign_in_claims import SignIn, SignInRefused
 from nrm.audit.services import audit_record
 from nrm.core.errors import ServiceError
 from nrm.core.forms import error_list
@@ -78,6 +83,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return _password_accepted(request, user)
     return render(request, "accounts/sign_in.html", {
         "title": "Sign in", "form": form, "errors": error_list(form, first_field="email"), "next": request.GET.get("next", ""),
+        "single_sign_on": single_sign_on.configured(),
     }, status=400 if form.errors else 200)
 
 
@@ -89,6 +95,87 @@ def _password_accepted(request: HttpRequest, user: Any) -> HttpResponse:
         _complete_sign_in(request, user)
         return redirect(next_url)
     if next_url.startswith(ENROLMENT_PATH):
+        return redirect(next_url)
+    request.session["after_second_factor"] = next_url
+    return redirect("accounts:second_factor")
+
+
+# --- Single sign-on (ADR 0025) -------------------------------------------------------------------
+
+SSO_NOT_CHECKED = ("Your organisation's sign-in could not be checked. Start again, or sign in with your "
+                   "email address and password")
+
+
+def _single_sign_on_refused(request: HttpRequest, reason: str, *, status: int = 403,
+                            audited: str | None = None) -> HttpResponse:
+    """A clear page, never a 500; the refusal is audited with its reason and the issuer only."""
+    issuer = settings.NRM_OIDC_ISSUER
+    audit_record(actor=None, action="user.single_sign_on_refused", target=single_sign_on.IdentityProvider(issuer),
+                 after={"reason": audited or reason})
+    return render(request, "accounts/single_sign_on_refused.html", {
+        "title": "You cannot sign in with your organisation's account", "reason": reason,
+    }, status=status)
+
+
+@require_GET
+def single_sign_on_start(request: HttpRequest) -> HttpResponse:
+    if not single_sign_on.configured():
+        return redirect("accounts:login")  # not offered here: local accounts only
+    try:
+        view = single_sign_on.SignInRequestView()
+        view.setup(request)
+        response: HttpResponse = view.get(request)
+        return response
+    except single_sign_on.ProviderUnavailable as exc:
+        return _single_sign_on_refused(request, "Your organisation's sign-in is not available at the moment. "
+                                                "Try again later, or sign in with your email address and password",
+                                       status=503, audited=str(exc))
+
+
+@require_GET
+def single_sign_on_callback(request: HttpRequest) -> HttpResponse:
+    """Where the provider sends the browser back: the state is used once, whatever happens."""
+    if not single_sign_on.configured():
+        return redirect("accounts:login")  # not offered here: local accounts only
+    states = request.session.get("oidc_states") or {}
+    state, code = request.GET.get("state", ""), request.GET.get("code", "")
+    flow = states.pop(state, None) if state else None
+    request.session["oidc_states"] = states
+    if request.GET.get("error"):
+        return _single_sign_on_refused(request, "You did not finish signing in with your organisation's account",
+                                       status=400, audited="provider_error")
+    if flow is None or not code:
+        return _single_sign_on_refused(request, "This sign-in has expired or was already used. Start again",
+                                       status=400, audited="state_unknown")
+    backend = single_sign_on.OrganisationSignInBackend()
+    try:
+        user = backend.authenticate(request, nonce=flow.get("nonce"), code_verifier=flow.get("code_verifier"))
+    except (SignInRefused, ServiceError) as exc:
+        return _single_sign_on_refused(request, str(exc))
+    except (SuspiciousOperation, single_sign_on.ProviderUnavailable, requests.RequestException, jwt.PyJWTError,
+            KeyError, ValueError, TypeError) as exc:
+        return _single_sign_on_refused(request, SSO_NOT_CHECKED, audited=f"{type(exc).__name__}: {exc}"[:300])
+    if user is None or backend.decision is None or not user.is_active:
+        return _single_sign_on_refused(request, SSO_NOT_CHECKED, audited="not_authenticated")
+    return _single_sign_on_accepted(request, user, backend.decision)
+
+
+def _single_sign_on_accepted(request: HttpRequest, user: Any, decision: SignIn) -> HttpResponse:
+    next_url = request.session.pop("oidc_login_next", None) or "/"
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # a new session key
+    audit_record(actor=user, action="user.signed_in", target=user, after={
+        "method": "single_sign_on", "provider": settings.NRM_OIDC_ISSUER, "organisation": decision.organisation,
+        "roles": sorted(str(r) for r in decision.roles), "second_factor_asserted": decision.second_factor_done})
+    user = type(user).objects.get(pk=user.pk)  # the memberships just changed
+    if not user.requires_second_factor:
+        _complete_sign_in(request, user)
+        return redirect(next_url)
+    if decision.second_factor_done:
+        device = services.identity_provider_device(user=user)
+        otp_login(request, device)
+        _complete_sign_in(request, user)
+        audit_record(actor=user, action="user.second_factor_verified", target=user,
+                     after={"by": "identity_provider"})
         return redirect(next_url)
     request.session["after_second_factor"] = next_url
     return redirect("accounts:second_factor")
