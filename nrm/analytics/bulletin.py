@@ -110,7 +110,7 @@ def key_findings(
     out.append(
         f"There were {_n(total)} referrals of potential victims of modern slavery to the NRM in {period.title}. "
         + _change_phrase(ref, "referrals", period, first_date)
-        + _previous_quarter_phrase(results, period, total)
+        + _previous_quarter_phrase(results.get("referrals_by_quarter_age_location"), period, total, "Referrals")
     )
     if total:
         children = int(fig["children"].value or 0)
@@ -148,6 +148,7 @@ def key_findings(
             out.append(
                 f"{_n(made)} {stage} decisions were made, of which {_share(share)} were positive; the median time "
                 f"from referral to decision was {_n(days)} days."
+                + _previous_quarter_phrase(results.get(f"{key}_decisions"), period, int(made), "Decisions")
             )
         else:
             out.append(f"No {stage} decisions were made in the period.")
@@ -167,23 +168,34 @@ def key_findings(
     out.append(
         f"{_n(dtn.value)} Duty to Notify reports were made about adults who did not enter the NRM. "
         + _change_phrase(dtn, "reports", period, first_date)
+        + _previous_quarter_phrase(results.get("duty_to_notify_by_quarter"), period, int(dtn.value or 0), "Reports")
     )
     return out
 
 
-def _previous_quarter_phrase(results: Mapping[str, TableResult], period: Period, total: int) -> str:
-    """How a quarter's referrals compare with the quarter before (empty for a year, or with no earlier quarter)."""
-    q = results.get("referrals_by_quarter_age_location")
-    if q is None or not period.is_quarter:
-        return ""
+def _previous_quarter_total(result: TableResult | None, period: Period) -> tuple[Quarter, int] | None:
+    """The all-Total count of a time-series table in the quarter before ``period`` (None: a year, no such
+    table or quarter, or none counted then)."""
+    if result is None or not period.is_quarter or not result.table.time_series:
+        return None
     prev = period.first_quarter.previous()
-    before = next((r[3] for r in q.rows if r[0] == prev.label and r[1] == TOTAL and r[2] == TOTAL), None)
+    k = len(result.table.dimensions)
+    before = next((r[k] for r in result.rows if r[0] == prev.label and all(v == TOTAL for v in r[1:k])), None)
     if not isinstance(before, int) or before == 0:
+        return None
+    return prev, before
+
+
+def _previous_quarter_phrase(result: TableResult | None, period: Period, now: int, noun: str) -> str:
+    """How a quarter's count compares with the quarter before (empty for a year, or with no earlier quarter)."""
+    found = _previous_quarter_total(result, period)
+    if found is None:
         return ""
-    ch = (total - before) / before * 100
+    prev, before = found
+    ch = (now - before) / before * 100
     if abs(ch) < 0.5:
-        return f" It is about the same as in the previous quarter, {prev.title} ({_n(before)})."
-    return f" It is {abs(ch):.0f}% {'more' if ch > 0 else 'fewer'} than in the previous quarter, {prev.title} ({_n(before)})."
+        return f" {noun} were about the same as in the previous quarter, {prev.title} ({_n(before)})."
+    return f" {noun} {'rose' if ch > 0 else 'fell'} {abs(ch):.0f}% on the previous quarter, {prev.title} ({_n(before)})."
 
 
 _ADULT, _CHILD = "Adult (18 or over)", "Child (17 or under)"

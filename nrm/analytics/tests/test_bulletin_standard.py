@@ -97,8 +97,18 @@ def test_findings_compare_with_the_previous_quarter_and_a_year_earlier(bulletin:
     referrals = next(f for f in findings if f.startswith(f"There were {now} referrals"))
     assert "July to September 2019" in referrals  # the same quarter a year earlier
     change = round(abs(now - before) / before * 100)
-    assert (f"{change}% {'more' if now > before else 'fewer'} than in the previous quarter, April to June 2020 "
-            f"({before})") in referrals
+    assert (f"Referrals {'rose' if now > before else 'fell'} {change}% on the previous quarter, April to June 2020 "
+            f"({before}).") in referrals
+    # decisions and Duty to Notify reports too
+    for table, start, noun in (("rg_decisions", "Reasonable Grounds", "Decisions"),
+                               ("duty_to_notify_by_quarter", "Duty to Notify", "Reports")):
+        series = _csv(out / "csv" / f"{table}.csv")
+        measure = "Decisions" if noun == "Decisions" else "Reports"
+        prev = next(int(r[measure]) for r in series
+                    if r["Quarter"] == "2020-Q2" and all(v == "Total" for k, v in r.items()
+                                                         if k not in ("Quarter", measure, "Shorthand")))
+        sentence = next(f for f in findings if start in f and "previous quarter" in f)
+        assert f"on the previous quarter, April to June 2020 ({prev})." in sentence
 
 
 def test_findings_split_by_authority_gender_and_age(bulletin: tuple[Path, Manifest, str]) -> None:
