@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("nrm.api.urls")),
     path("notify/", include("nrm.notify.urls")),
     path("administration/organisations/<slug:slug>/partner-systems/", include("nrm.api.admin_urls")),
+    path("administration/", include("nrm.accounts.admin_urls")),
 ]
 
 handler404 = "nrm.site.views.not_found"

@@ -113,8 +113,11 @@ class Membership(models.Model):
     ends_on = models.DateField(null=True, blank=True)
 
     class Meta:
+        # A role is ended (``ends_on``), never deleted, and may be given again later: a new row,
+        # so the history stays. At most one open-ended membership per user, organisation and role.
         constraints = [
-            models.UniqueConstraint(fields=["user", "organisation", "role"], name="unique_membership"),
+            models.UniqueConstraint(fields=["user", "organisation", "role"], condition=Q(ends_on__isnull=True),
+                                    name="unique_open_membership"),
         ]
 
     def __str__(self) -> str:

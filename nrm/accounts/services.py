@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -54,7 +54,17 @@ def membership_grant(*, user: User, organisation: object, role: Role, granted_by
         raise ServiceError(f"Members of {organisation.name} cannot hold the role '{ROLE_DEFINITIONS[role].label}'.")
     with transaction.atomic():
         record = RoleRecord.objects.get(name=str(role))
-        membership, _ = Membership.objects.get_or_create(user=user, organisation=organisation, role=record)
+        today = timezone.localdate()
+        # A role held now (or ending later) is kept open; an ended one is given again as a new
+        # membership from today, so the earlier one stays in the history.
+        membership = Membership.objects.filter(user=user, organisation=organisation, role=record).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=today)).order_by("starts_on").first()
+        if membership is None:
+            membership = Membership.objects.create(user=user, organisation=organisation, role=record,
+                                                   starts_on=today)
+        elif membership.ends_on is not None:
+            membership.ends_on = None
+            membership.save(update_fields=["ends_on"])
         audit_record(actor=granted_by, action="membership.granted", target=membership,
                      after={"user": str(user.pk), "organisation": organisation.slug, "role": str(role)})
     return membership
@@ -80,18 +90,14 @@ def single_sign_on_account(*, email: str, full_name: str, organisation_slug: str
             audit_record(actor=None, action="user.created_by_single_sign_on", target=user, after={"provider": provider})
         elif not user.is_active:
             raise ServiceError("This account has been closed. Contact your organisation's administrator")
-        held = {m.role.name: m for m in Membership.objects.select_related("role").filter(user=user,
-                                                                                          organisation=organisation)}
+        # A role given again after it ended is a new membership (membership_grant), so the latest
+        # membership of each role is the one that counts.
+        held = {m.role.name: m for m in Membership.objects.select_related("role").filter(
+            user=user, organisation=organisation).order_by("starts_on", "pk")}
         for role in sorted(roles):
             membership = held.get(str(role))
-            if membership is None:
+            if membership is None or (membership.ends_on is not None and membership.ends_on <= today):
                 membership_grant(user=user, organisation=organisation, role=role)
-            elif membership.ends_on is not None and membership.ends_on <= today:
-                before: dict[str, Any] = {"ends_on": membership.ends_on}
-                membership.ends_on = None
-                membership.save(update_fields=["ends_on"])
-                audit_record(actor=None, action="membership.granted", target=membership, before=before,
-                             after={"user": str(user.pk), "organisation": organisation.slug, "role": str(role)})
         for role in sorted(managed_roles - roles):
             membership = held.get(str(role))
             if membership is not None and (membership.ends_on is None or membership.ends_on > today):
@@ -109,6 +115,23 @@ def identity_provider_device(*, user: User) -> IdentityProviderDevice:
     device: IdentityProviderDevice = IdentityProviderDevice.objects.get_or_create(
         user=user, defaults={"name": "Organisation sign-in", "confirmed": True})[0]
     return device
+
+
+def membership_end(*, membership: Membership, ended_by: User | None) -> Membership:
+    """End a membership today (kept, never deleted: who held which role when stays known)."""
+    today = timezone.localdate()
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("organisation", "role").get(
+            pk=membership.pk)
+        if membership.ends_on is not None and membership.ends_on <= today:
+            return membership
+        before = {"ends_on": membership.ends_on}
+        membership.ends_on = max(today, membership.starts_on)
+        membership.save(update_fields=["ends_on"])
+        audit_record(actor=ended_by, action="membership.ended", target=membership, before=before,
+                     after={"user": str(membership.user_id), "organisation": membership.organisation.slug,
+                            "role": membership.role.name, "ends_on": membership.ends_on})
+    return membership
 
 
 # --- Emailed single-use links -------------------------------------------------------------------

@@ -67,6 +67,18 @@ class _Upserter:
             model.objects.bulk_create(rows, batch_size=500)
 
 
+def _designations_in_force(models: Any) -> dict[str, dict[str, Any]]:
+    """Organisation slug -> the fields an administrator decided (first responder or not, the roles
+    its members may hold) in the decision in force: these win over the data file's values. None
+    before the migration that makes the table (an older migration's state has no such model)."""
+    try:
+        Designation = models("OrganisationDesignation")
+    except LookupError:
+        return {}
+    return {d.organisation.slug: {"is_first_responder": d.is_first_responder, "roles": d.roles}
+            for d in Designation.objects.filter(effective_to__isnull=True).select_related("organisation")}
+
+
 def load_all(models: Any) -> None:
     """``models`` maps a model name to its class (``apps.get_model`` in a migration)."""
     _upsert = _Upserter()
@@ -103,12 +115,14 @@ def load_all(models: Any) -> None:
     _upsert.flush(ExploitationType)
 
     Organisation = models("Organisation")
+    decided = _designations_in_force(models)
     for row in rows("organisations.csv"):
         _upsert(Organisation, {"slug": row["slug"]}, {
             "name": row["name"], "short_name": row.get("short_name") or row["name"],
             "organisation_type": row["organisation_type"], "nation": nation(row["nation"]),
             "is_first_responder": row["is_first_responder"].strip().lower() in {"1", "true", "yes", "y"},
             "roles": row["roles"], **_dates(row),
+            **decided.get(row["slug"], {}),
         })
 
     _upsert.flush(Organisation)

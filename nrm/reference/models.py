@@ -7,6 +7,7 @@ from datetime import date
 
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from nrm.core.models import EffectiveDated
 
@@ -120,6 +121,35 @@ class Organisation(EffectiveDated):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+    @property
+    def role_names(self) -> list[str]:
+        return [r for r in self.roles.split(";") if r]
+
+
+class OrganisationDesignation(EffectiveDated):
+    """An administrator's decision about an organisation, from a date: whether it is a first
+    responder and the roles its members may hold. The organisation's row carries the decision in
+    force (every reader uses it); these rows are its history, end-dated and never rewritten, and
+    the data file's loader keeps the one in force over the file's values on every later load
+    (``nrm.reference.loader``), so an administrator's change is not lost."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="designations")
+    is_first_responder = models.BooleanField()
+    roles = models.CharField(max_length=400, help_text="Roles its members may hold, ';'-separated")
+    # The administrator's account id (reference data sits below accounts, so no foreign key); the
+    # audit log records the same decision with its before and after.
+    decided_by = models.UUIDField(null=True, blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    objects = InForceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation", "decided_at", "pk"]
+        indexes = [models.Index(fields=["organisation", "effective_to"], name="reference_designation_current")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} from {self.effective_from}"
 
     @property
     def role_names(self) -> list[str]:

@@ -96,6 +96,13 @@ PAGES: Mapping[str, Needs] = {
                      "support:episode_end", "support:assessment_new", "support:end"], _SUPPORT),
     **dict.fromkeys(["inbox:list", "inbox:message", "inbox:acknowledge", "api:messages", "api:message",
                      "api:message_acknowledge"], _needs(C.RECEIVE_PARTNER_MESSAGES)),
+    # Administration: organisations, their users and roles; which organisations is nrm.accounts.access.
+    **dict.fromkeys([
+        "administration:home", "administration:organisation", "administration:organisation_change",
+        "administration:user_invite", "administration:user", "administration:user_roles",
+        "administration:user_deactivate", "administration:user_reactivate",
+        "administration:user_authenticator_reset", "administration:user_unlock",
+    ], _needs(C.ADMINISTER)),
     **dict.fromkeys(["stats:feedback", "stats:questions", "api:stats_questions", "api:export_htcds"], _needs(C.ANALYSE)),
     # Which organisations an administrator administers is nrm.accounts.access (404 for any other).
     **dict.fromkeys(["partner_systems:clients", "partner_systems:client_new", "partner_systems:client_rotate",

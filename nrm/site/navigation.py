@@ -27,6 +27,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[Capability]], ...] = (
     ("support:list", "People supported", frozenset({Capability.PROVIDE_SUPPORT})),
     ("stats:publications", "Statistics", frozenset({Capability.ANALYSE})),
     ("stats:questions", "Answer a question", frozenset({Capability.ANALYSE})),
+    ("administration:home", "Administration", frozenset({Capability.ADMINISTER})),
 )
 
 

@@ -139,11 +139,15 @@ def test_a_group_removed_at_the_provider_ends_the_role_at_the_next_sign_in(provi
     ended = Membership.objects.get(user__email=OFFICER["email"], role__name="partner_recipient")
     assert ended.ends_on == timezone.localdate()
     assert AuditEvent.objects.filter(action="membership.ended", object_id=str(ended.pk)).exists()
-    # Given again: the same membership opens again.
+    # Given again: a new membership from today, the ended one kept in the history (ADR 0027).
     provider.claims["groups"] = ["nrm-partner-recipients", "nrm-first-responders"]
     sso(Client())
     assert ("police-e23000001", "partner_recipient") in active_roles(OFFICER["email"])
-    assert Membership.objects.filter(user__email=OFFICER["email"], role__name="partner_recipient").count() == 1
+    rows = Membership.objects.filter(user__email=OFFICER["email"], role__name="partner_recipient").order_by("pk")
+    assert [m.ends_on for m in rows] == [timezone.localdate(), None]
+    # A later sign-in with the same groups changes nothing.
+    sso(Client())
+    assert Membership.objects.filter(user__email=OFFICER["email"], role__name="partner_recipient").count() == 2
 
 
 def test_only_all_groups_gone_refuses_and_ends_nothing(provider: FakeProvider) -> None:

@@ -49,7 +49,7 @@ from nrm.referrals import services as referral_services
 from nrm.reviews.models import Review
 from nrm.site.access import PAGES, PUBLIC, SELF_AUTHENTICATING, SIGNED_IN, allowed, needs
 from nrm.support.models import SupportReferral
-from nrm.testing import DEFAULT_ORGANISATION, RoutePattern, partner_systems_make, sign_in, url_patterns
+from nrm.testing import DEFAULT_ORGANISATION, RoutePattern, partner_systems_make, sign_in, url_patterns, user_make
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +130,12 @@ def _build_world(first_responder: User) -> World:
         "support:referral_id": other_support.pk, "step": journey.STEPS[0].slug,
         "referrals:confirmation:referral_id": other.referral_id, "referrals:copy:referral_id": other.referral_id,
     }
+    # Administration: the service team's administrators administer every organisation, so the
+    # other organisation's objects are ones that do not exist.
+    own["administration:slug"] = DEFAULT_ORGANISATION[Role.ADMINISTRATOR]
+    own["administration:user_id"] = user_make(Role.ADMINISTRATOR).pk
+    foreign["administration:slug"] = "no-such-organisation"
+    foreign["administration:user_id"] = _missing()
     for param in ("token", "invitation_id", "attachment_id", "episode_id", "publication_id", "path"):
         own[param] = foreign[param] = _missing()
     authority = frozenset({Role.CASEWORKER, Role.SENIOR_DECISION_MAKER})
@@ -144,6 +150,8 @@ def _build_world(first_responder: User) -> World:
         "endpoint_id": frozenset({Role.ADMINISTRATOR}),
         # No one was invited to add to the draft (invitations have their own tests in nrm/referrals).
         "referrals:contribute:referral_id": frozenset(),
+        "administration:slug": frozenset({Role.ADMINISTRATOR}),
+        "administration:user_id": frozenset({Role.ADMINISTRATOR}),
     }
     return World(own={k: str(v) for k, v in own.items()}, foreign={k: str(v) for k, v in foreign.items()},
                  owners=owners)

@@ -73,6 +73,7 @@ ROLE_BY_NAMESPACE = {
     "site": ANONYMOUS, "accounts": ANONYMOUS, "referrals": Role.FIRST_RESPONDER, "cases": Role.SENIOR_DECISION_MAKER,
     "reviews": Role.SENIOR_DECISION_MAKER, "support": Role.SUPPORT_PROVIDER, "inbox": Role.PARTNER_RECIPIENT,
     "stats": Role.ANALYST, "api": Role.ANALYST, "notify": ANONYMOUS, "partner_systems": Role.ADMINISTRATOR,
+    "administration": Role.ADMINISTRATOR,
 }
 ROLE_BY_NAME = {
     "api:messages": Role.PARTNER_RECIPIENT, "api:message": Role.PARTNER_RECIPIENT,
@@ -230,6 +231,10 @@ def _build_world(make_user: Any) -> World:
     world.values["cases:disqualification_request"] = {"case_id": cases["awaiting_cg"].pk}
     world.values["cases:disqualification_decide"] = {"case_id": cases["disqualification"].pk}
     world.values["cases:letter"] = world.values["cases:letter_pdf"] = {"case_id": letter.decision.case_id}
+    # Administration: the first responder's organisation and the first responder.
+    for pattern in url_patterns():
+        if pattern.name.startswith("administration:"):
+            world.values[pattern.name] = {"slug": DEFAULT_ORGANISATION[Role.FIRST_RESPONDER], "user_id": fr.pk}
     return world
 
 
