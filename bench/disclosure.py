@@ -5,7 +5,8 @@
 For each size: a synthetic extract of 2023 (the generator's ``calibrated`` profile), then the
 year's five releases (2023-Q1 to 2023-Q4, then 2023) published one after another, each
 protected together with the releases before it (:func:`nrm.analytics.protection.protect`,
-every table at threshold 5; the first-responder table is withheld, ADR 0020). Then the attack
+every table at threshold 5; the first-responder table at its linked level, by first responder
+type and first responder, ADR 0020). Then the attack
 (:func:`nrm.analytics.protection.audit_publications`, exact) on all five. The same releases
 suppressed one table at a time (the old practice, police-force table only) are attacked too.
 
@@ -65,7 +66,7 @@ def run(n: int, exact: bool = True) -> None:
         _extract(n, path)
         con = extract_io.connect()
         extract_io.attach(con, path)
-        tables = [t for t in T.TABLES if t.id != "referrals_by_first_responder"]
+        tables = [T.linked_level(t) for t in T.TABLES]
         controls = {t.id: T.PROTECTED for t in tables}
         linked: list[tuple[str, list[engine.TableResult]]] = []
         old: list[tuple[str, list[engine.TableResult]]] = []

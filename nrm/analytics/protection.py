@@ -39,7 +39,7 @@ from scipy.sparse import csc_matrix
 from nrm.analytics import disclosure
 from nrm.analytics.engine import TableResult, Value
 from nrm.analytics.periods import Period, parse_period
-from nrm.analytics.tables import TABLES_BY_ID, TOTAL, Dimension, DisclosureControl, TableDef
+from nrm.analytics.tables import TABLES_BY_ID, TOTAL, Dimension, DisclosureControl, TableDef, linked_level
 
 __all__ = [
     "Audit",
@@ -145,16 +145,23 @@ class Linked:
         default_factory=dict
     )
     _covered_memo: dict[CellKey, bool] = field(default_factory=dict)
+    unknown: set[CellKey] = field(default_factory=set)  # left out of the release (``add``'s ``public_before``)
 
     def add(self, result: TableResult, release: str, *, current: bool = False,
-            control: DisclosureControl | None = None) -> list[CellKey]:
+            control: DisclosureControl | None = None, public_before: str | None = None) -> list[CellKey]:
         """Add a table as published in ``release`` (``current``: the release being protected,
-        whose ``result`` holds true counts). Returns each row's key."""
+        whose ``result`` holds true counts). Returns each row's key. Rows of quarters before
+        ``public_before`` (a time series' back series, or quarters the extract does not cover)
+        are left out: they are not this release's to protect, and an earlier release may have
+        published them otherwise; a cell of them no release shows is a free count."""
         t = result.table
         control = control or t.disclosure
         k = len(t.dimensions)
         keys = [cell_key(t, r[:k], result.period) for r in result.rows]
+        skip = self._left_out(keys, public_before)
         for i, (key, row) in enumerate(zip(keys, result.rows, strict=True)):
+            if i in skip:
+                continue
             v = row[k]
             if isinstance(v, str) and v.endswith(" [r]"):
                 v = v[:-4]
@@ -170,9 +177,18 @@ class Linked:
             if control.enabled:
                 self.protection[key] = max(self.protection.get(key, 0), control.protection_level)
         for total, members in disclosure.constraint_groups(t, result.rows):
-            self.relations.add((keys[total], tuple(sorted(keys[m] for m in members))))
+            if total not in skip and not skip.intersection(members):
+                self.relations.add((keys[total], tuple(sorted(keys[m] for m in members))))
         self._cover(t, result)
         return keys
+
+    def _left_out(self, keys: Sequence[CellKey], public_before: str | None) -> set[int]:
+        """The rows of quarters before ``public_before``; those no release shows are free counts."""
+        if public_before is None:
+            return set()
+        skip = {i for i, key in enumerate(keys) if _before(key[1], public_before)}
+        self.unknown.update(keys[i] for i in skip if keys[i] not in self.values)
+        return skip
 
     def _cover(self, t: TableDef, result: TableResult) -> None:
         """Record which populations the table shows every non-zero combination of."""
@@ -200,6 +216,8 @@ class Linked:
         return known
 
     def _find_cover(self, key: CellKey) -> bool:
+        if key in self.unknown:
+            return False
         population, when, dims = key
         sigs = self._covered.get((when, population))
         if not sigs:
@@ -514,10 +532,8 @@ def protect(
         for res in tables:
             linked.add(res, label, control=controls.get(res.table.id))
     for res in results:
-        linked.add(res, release, current=True, control=controls.get(res.table.id))
+        linked.add(res, release, current=True, control=controls.get(res.table.id), public_before=public_before)
     linked.add_year_relations()
-    if public_before is not None:
-        linked.earlier_numbers.update(k for k in linked.current if _before(k[1], public_before))
     _primary(linked, controls, _previously_suppressed(earlier))
     _secondary_rounds(linked, controls, max_rounds)
     return [_apply(res, linked) for res in results], linked
@@ -748,6 +764,8 @@ def results_from_figures(label: str, figures: Iterable[tuple[str, str, tuple[str
     quarters: dict[str, set[str]] = {}
     for table_id, ref, cell, column, value in figures:
         t = TABLES_BY_ID.get(table_id)
+        if t is not None and len(cell) != len(t.dimensions):
+            t = linked_level(t)  # published at its coarser level under linked protection
         if t is None or column != t.measure or len(cell) != len(t.dimensions):
             continue
         rows.setdefault(table_id, []).append((*cell, value))
@@ -755,6 +773,8 @@ def results_from_figures(label: str, figures: Iterable[tuple[str, str, tuple[str
     out: list[TableResult] = []
     for table_id, table_rows in rows.items():
         t = TABLES_BY_ID[table_id]
+        if len(table_rows[0]) != len(t.dimensions) + 1:
+            t = linked_level(t)
         qs = sorted(q for q in quarters[table_id] if re.fullmatch(r"[0-9]{4}-Q[1-4]", q))
         out.append(TableResult(table=t, rows=table_rows, period=period,
                                quarters=[parse_period(q).first_quarter for q in qs] if t.time_series

@@ -601,6 +601,9 @@ PROTECTION_TEXT = (
     "tables, the quarterly and annual releases of a year (a year is the sum of its quarters) and every earlier "
     "release. Before a release is published an interval attack (the least and greatest value of every [c] that is "
     "consistent with all of it, by linear programming) checks this, and the release is not published if it fails. "
+    "The first-responder table is published by first responder type and first responder only: its full breakdown by "
+    "exploitation type, age, gender and nationality within each first responder is mostly counts of 1 to 4 and cannot "
+    "be published beside the other tables without giving their [c] away. "
     "Answers to ad-hoc questions give the published value where a question asks for a published cell."
 )
 NO_EARLIER_PUBLICATION = "There is no earlier publication to compare with, so no figures have been revised."
@@ -618,10 +621,6 @@ def _controls(
     if unknown:
         raise KeyError(f"no table(s) {', '.join(sorted(unknown))}")
     return {t.id: (overrides or {}).get(t.id, t.disclosure) for t in tables}
-
-
-# Under linked protection a table that cannot yet be protected cell by cell is withheld (ADR 0020).
-WITHHELD_WHEN_LINKED = ("referrals_by_first_responder",)
 
 
 def _controlled(res: engine.TableResult, control: T.DisclosureControl) -> engine.TableResult:
@@ -665,8 +664,10 @@ def _protected(
     with the earlier releases (the back series, quarters before ``own_from``, is public)."""
     tables = [replace(r, table=replace(r.table, disclosure=controls[r.table.id]))
               if controls[r.table.id] != r.table.disclosure else r for r in raw]
+    # the release's own quarters are its to protect, even where the extract does not cover them
+    public = min(own_from, period.first_quarter)
     return protection.protect(tables, release=period.label, earlier=earlier, controls=controls,
-                              public_before=own_from.label)
+                              public_before=public.label)
 
 
 def _compute_tables(
@@ -741,18 +742,22 @@ def compute(
     then compute every table and the key figures for ``period``; with ``figures_store``,
     also the earlier periods' tables as they would be published now. Writes nothing.
 
-    With ``linked``, every table is protected (:data:`nrm.analytics.tables.PROTECTED`, unless
-    overridden) together with the others and with the releases in ``figures_store``
-    (:func:`nrm.analytics.protection.protect`), tables that cannot yet be are withheld, and
-    the interval attack is a blocking check: :class:`DisclosureGateError` if it narrows a
-    suppressed cell below its protection level.
+    With ``linked``, every table is protected (:data:`nrm.analytics.tables.PROTECTED`,
+    unless overridden) together with the others and with the releases in ``figures_store``
+    (:func:`nrm.analytics.protection.protect`), a table too detailed for that is published at
+    its coarser level (:data:`nrm.analytics.tables.LINKED_LEVEL`), and the interval attack is a
+    blocking check: :class:`DisclosureGateError` if it narrows a suppressed cell below its
+    protection level. ``linked=False`` controls each table on its own (its definition's control:
+    the police-force table only, every other table unsuppressed), as before: weaker, kept for
+    comparison and for reproducing the Home Office's unsuppressed national tables.
 
     With ``back``, the join between the back series and the service's own figures is a
     blocking check; ``declared_breaks`` declare a break where they do not join (marked
     ``[b]`` and explained in the table's notes)."""
     p = parse_period(period) if isinstance(period, str) else period
     if linked:
-        tables = [t for t in tables if t.id not in WITHHELD_WHEN_LINKED]
+        _controls(tables, disclosure_overrides)  # an unknown table id fails
+        tables = [T.linked_level(t) for t in tables]
         base = {t.id: T.PROTECTED for t in tables}
         disclosure_overrides = {**base, **{k: v for k, v in (disclosure_overrides or {}).items() if k in base}}
     controls = _controls(tables, disclosure_overrides)
@@ -891,7 +896,7 @@ def _table_links(computed: Computed, revised: Revised, sheet_of: Mapping[str, st
 
 def _suppression_note(results: Sequence[engine.TableResult]) -> str:
     if results and all(r.table.disclosure.enabled for r in results):
-        return PROTECTION_TEXT + (f" Withheld until it can be protected in the same way: {', '.join(WITHHELD_WHEN_LINKED)}.")
+        return PROTECTION_TEXT
     thresholds = sorted({(r.table.id, r.table.disclosure.threshold) for r in results if r.table.disclosure.enabled})
     if not thresholds:
         return "National tables are not suppressed, following Home Office practice. " \
@@ -1114,7 +1119,7 @@ def publish(
 
     ``disclosure_overrides`` replaces the disclosure control of tables by id. ``linked``:
     protection across linked tables and releases, checked by the interval attack (see
-    :func:`compute`). ``reason``: why the period is published again (a re-issue keeps the
+    :func:`compute`); False: each table on its own. ``reason``: why the period is published again (a re-issue keeps the
     earlier issue and names this as the cause of its revised figures). ``declared_breaks``:
     the back-series tables whose own figures do not join the back series (see :func:`compute`).
     ``release``: the contact and release dates on the cover (None: from the configuration,

@@ -27,6 +27,7 @@ from nrm.analytics import extract_schema as xs
 __all__ = [
     "EXPLOITATION_ORDER",
     "KEY_FIGURES_ID",
+    "LINKED_LEVEL",
     "LOCAL",
     "NATIONAL",
     "NOTES",
@@ -38,6 +39,7 @@ __all__ = [
     "DisclosureControl",
     "Statistic",
     "TableDef",
+    "linked_level",
     "table",
 ]
 
@@ -478,6 +480,30 @@ TABLES: tuple[TableDef, ...] = (
 )
 
 TABLES_BY_ID: dict[str, TableDef] = {t.id: t for t in TABLES}
+
+# Under linked protection (the default publication, ADR 0020) a table too detailed for the interval
+# attack to protect is published at a coarser level: the first-responder table by first responder type
+# and first responder (its full breakdown, the Home Office's Tables 11 to 14, is
+# tens of thousands of cells, most of them small; published beside the protected tables it gave their
+# [c] away). Same id and file; fewer columns.
+LINKED_LEVEL: dict[str, TableDef] = {
+    "referrals_by_first_responder": TableDef(
+        id="referrals_by_first_responder",
+        title="NRM referrals by first responder type and first responder",
+        source="referrals",
+        dimensions=(FIRST_RESPONDER_TYPE, FIRST_RESPONDER),
+        hierarchies=(("First responder type", "First responder"),),
+        notes=(1, 15),
+        description="As the totals by first responder of the Home Office's Tables 11 to 14. The breakdown by "
+        "exploitation type, age, gender and nationality within first responder is not published: most of its "
+        "cells are small, and beside the other tables it would give their protected cells away.",
+    ),
+}
+
+
+def linked_level(t: TableDef) -> TableDef:
+    """The table as published under linked protection (:data:`LINKED_LEVEL`)."""
+    return LINKED_LEVEL.get(t.id, t)
 
 
 def table(table_id: str) -> TableDef:

@@ -11,7 +11,7 @@ import pytest
 from nrm.analytics import cli, protection
 from nrm.analytics.publish import PROTECTION_TEXT, DisclosureGateError, publish
 from nrm.analytics.revisions import FiguresStore
-from nrm.analytics.tables import DisclosureControl, table
+from nrm.analytics.tables import TABLES, DisclosureControl, table
 from nrm.analytics.tests.helpers import extract_path, extract_tables
 
 __all__ = ["extract_path", "extract_tables"]  # fixtures
@@ -56,7 +56,26 @@ def test_a_year_of_releases_passes_the_attack_together(extract_path: Path, tmp_p
 def test_the_same_releases_one_table_at_a_time_fail_the_audit(extract_path: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     for period in ("2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4", "2023"):
-        publish(extract_path, period, tmp_path / period, progress=False, store=store, tables=LINKED_TABLES)
+        publish(extract_path, period, tmp_path / period, progress=False, store=store, tables=LINKED_TABLES,
+                linked=False)
     out, err = io.StringIO(), io.StringIO()
     assert cli.main(["disclosure-audit", "--store", str(store)], stdout=out, stderr=err) == 1
     assert "FAIL" in out.getvalue()
+
+
+def test_linked_publication_protects_every_table_the_first_responder_table_by_first_responder(
+        extract_path: Path, tmp_path: Path) -> None:
+    manifest = publish(extract_path, "2023-Q4", tmp_path / "out", progress=False, store=tmp_path / "store",
+                       linked=True)
+    by_id = {t.id: t for t in manifest.tables}
+    assert set(by_id) >= {t.id for t in TABLES}, "no table is withheld"
+    fr = by_id["referrals_by_first_responder"]
+    assert fr.columns[:3] == ("First responder type", "First responder", "People")
+    assert all(t.disclosure_threshold == 5 for t in manifest.tables if t.id in {x.id for x in TABLES})
+    text = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert PROTECTION_TEXT.split(":")[0] in text
+    assert "Withheld" not in text
+    out, err = io.StringIO(), io.StringIO()
+    assert cli.main(["disclosure-audit", "--store", str(tmp_path / "store"), "--exact"], stdout=out,
+                    stderr=err) == 0, out.getvalue()
+    assert "referrals_by_first_responder" in out.getvalue() or fr.suppressed_cells == 0

@@ -2,8 +2,11 @@
 
 For each first-responder table in ``data/published`` (Tables 11, 12 and 14 of a
 quarterly edition) we rebuild one extract row per person counted in its innermost
-cells, publish that quarter, and check that ``referrals_by_first_responder`` gives
-every published cell and subtotal. Likewise the Duty to Notify reports by nationality.
+cells, publish that quarter one table at a time (the Home Office publishes these national
+tables unsuppressed), and check that ``referrals_by_first_responder`` gives every
+published cell and subtotal. Likewise the Duty to Notify reports by nationality. Under
+linked protection (the default publication) every cell it shows that is not ``[c]`` is the
+published figure, and its totals agree with the other tables'.
 """
 
 from __future__ import annotations
@@ -169,6 +172,19 @@ def _read_table(path: Path, key: Iterable[str], measure: str) -> dict[tuple[str,
     return {tuple(r[k] for k in keys): int(r[measure]) for r in _read(path)}
 
 
+def _read_shown(path: Path, key: Iterable[str], measure: str) -> dict[tuple[str, ...], str]:
+    keys = tuple(key)
+    return {tuple(r[k] for k in keys): r[measure] for r in _read(path)}
+
+
+def _extract_of(path: Path, tmp_path: Path) -> tuple[Path, Period]:
+    period = _period(path)
+    extract = Extract(_referrals(path, period), _empty("duty_to_notify"), _empty("reviews"), _empty("support"))
+    source = tmp_path / "extract.parquet"
+    extract_io.write_extract(extract, source)
+    return source, period
+
+
 def test_demonyms_split_dual_nationalities() -> None:
     singles = demonyms()
     assert split_nationality("Albanian Greek", singles) == ["Albanian", "Greek"]
@@ -180,13 +196,9 @@ def test_demonyms_split_dual_nationalities() -> None:
 
 @pytest.mark.parametrize("path", FR_FILES, ids=[f.stem for f in FR_FILES])
 def test_first_responder_table_reproduces_the_published_file(path: Path, tmp_path: Path) -> None:
-    period = _period(path)
-    referrals = _referrals(path, period)
-    extract = Extract(referrals, _empty("duty_to_notify"), _empty("reviews"), _empty("support"))
-    source = tmp_path / "extract.parquet"
-    extract_io.write_extract(extract, source)
+    source, period = _extract_of(path, tmp_path)
     assert extract_io.validate(source) == []
-    publish(source, period, tmp_path / "out", progress=False)
+    publish(source, period, tmp_path / "out", progress=False, linked=False)
     ours = _read_table(tmp_path / "out" / "csv" / "referrals_by_first_responder.csv", DIMENSIONS, "People")
 
     published = _read(path)
@@ -249,7 +261,40 @@ def test_duty_to_notify_by_nationality_reproduces_the_published_file(path: Path,
     extract = Extract(_empty("referrals"), dtn, _empty("reviews"), _empty("support"))
     source = tmp_path / "extract.parquet"
     extract_io.write_extract(extract, source)
-    publish(source, period, tmp_path / "out", progress=False)
+    publish(source, period, tmp_path / "out", progress=False, linked=False)
     ours = _read_table(tmp_path / "out" / "csv" / "duty_to_notify_by_nationality.csv", ["Nationality"], "Reports")
     published = _read_table(path, ["Nationality"], "Total")
     assert ours == {k: v for k, v in published.items() if v}
+
+    # the default publication (linked protection): every figure not protected is the published one
+    publish(source, period, tmp_path / "linked", progress=False, linked=True)
+    shown = _read_shown(tmp_path / "linked" / "csv" / "duty_to_notify_by_nationality.csv", ["Nationality"], "Reports")
+    assert shown.keys() == ours.keys()
+    assert all(v == "[c]" or int(v) == ours[k] for k, v in shown.items())
+    assert not any(v.isdigit() and 0 < int(v) < 5 for v in shown.values())
+
+
+def test_first_responder_table_under_linked_protection_matches_every_cell_it_shows(tmp_path: Path) -> None:
+    """The default publication shows the first-responder table by first responder type and first
+    responder (ADR 0020): every figure that is not [c] is the Home Office's, and its total is the
+    other tables' total."""
+    path = next(f for f in FR_FILES if "ngo" in f.name)
+    source, period = _extract_of(path, tmp_path)
+    publish(source, period, tmp_path / "out", progress=False, linked=True)
+    csv_dir = tmp_path / "out" / "csv"
+    ours = _read_shown(csv_dir / "referrals_by_first_responder.csv", DIMENSIONS[:2], "People")
+    want: dict[tuple[str, ...], int] = {}
+    for row in _read(path):
+        if all(_is_total(row[d]) for d in DIMENSIONS[2:]):
+            key = tuple(TOTAL if _is_total(row[d]) else PUBLISHED_TO_EXTRACT.get(d, {}).get(row[d], row[d])
+                        for d in DIMENSIONS[:2])
+            want[key] = int(row["People"])
+    want[(TOTAL, TOTAL)] = sum(v for (frt, fr), v in want.items() if fr == TOTAL and frt != TOTAL)
+    assert ours.keys() == {k for k, v in want.items() if v}
+    protected = [k for k, v in ours.items() if v == "[c]"]
+    assert protected, "small counts of first responders are protected"
+    assert all(int(v) == want[k] for k, v in ours.items() if v != "[c]")
+    total = _read_shown(csv_dir / "referrals_by_competent_authority.csv", ["Competent authority", "Age at exploitation"],
+                        "People")[(TOTAL, TOTAL)]
+    assert ours[(TOTAL, TOTAL)] == total  # the same cell in every table
+    assert ours[(TOTAL, TOTAL)] in ("[c]", str(want[(TOTAL, TOTAL)]))
