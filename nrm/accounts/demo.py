@@ -57,6 +57,8 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(Role.CASEWORKER, "caseworker@ieca.demo.open-nrm.uk", "Dana Lee (IECA)", "ieca", _key(2)),
     DemoLogin(Role.SENIOR_DECISION_MAKER, "senior@sca.demo.open-nrm.uk", "Morgan Price (SCA senior)", "sca", _key(3)),
     DemoLogin(Role.SENIOR_DECISION_MAKER, "senior@ieca.demo.open-nrm.uk", "Robin Hart (IECA senior)", "ieca", _key(4)),
+    DemoLogin(Role.CASEWORKER, "caseworker@child-panel.demo.open-nrm.uk",
+              "Jo Okafor (Camden and Islington children's decision panel)", "child-panel-camden-islington", _key(9)),
     DemoLogin(Role.PANEL_CHAIR, "chair@panel.demo.open-nrm.uk", "Pat Quinn (panel chair)", "maap", _key(5)),
     DemoLogin(Role.PANEL_MEMBER, "member@panel.demo.open-nrm.uk", "Kim Walsh (panel member)", "maap", _key(6)),
     DemoLogin(Role.SUPPORT_PROVIDER, "support@vcc.demo.open-nrm.uk", "Lee Carter (victim care contract)",

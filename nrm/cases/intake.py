@@ -32,18 +32,24 @@ def case_nation(referral: Any) -> str:
     return "england"
 
 
-def case_decision_panel(referral: Any, *, received_on: date) -> Organisation | None:
-    """The devolved children's decision panel that decides a child's case, from where the child
-    lives (the authority that runs children's services there), the day the referral came and the
-    child's age (dated per-area policy, ``rules.child_decision_panel``); None for anyone else."""
+def decision_panel_slug(referral: Any, *, received_on: date) -> str | None:
+    """The slug of the devolved children's decision panel that decides a child's case, from where
+    the child lives (the authority that runs children's services there), the day the referral came
+    and the child's age (dated per-area policy, ``rules.child_decision_panel``); None for anyone
+    else. Reads no database (the synthetic data use it on unsaved referrals)."""
     authority = referral.safeguarding_local_authority
     if not referral.is_child or authority is None:
         return None
     answers = referral.answers or {}
-    slug = child_decision_panel(ChildInArea(
+    return child_decision_panel(ChildInArea(
         area=authority.upper_tier_code, nation=authority.nation, referred_on=received_on,
         date_of_birth=parse_date(answers.get("dob")),
         age_disputed=journey.under_18_now(answers) == "disputed"))
+
+
+def case_decision_panel(referral: Any, *, received_on: date) -> Organisation | None:
+    """The panel organisation of ``decision_panel_slug``, or None."""
+    slug = decision_panel_slug(referral, received_on=received_on)
     if slug is None:
         return None
     return Organisation.objects.in_force(received_on).filter(slug=slug).first()

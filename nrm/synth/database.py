@@ -63,8 +63,23 @@ SUPPORT_KINDS = {"Accommodation": "accommodation", "Outreach": "outreach", "Fina
                  "Legal advice": "legal_advice", "Counselling": "counselling", "Interpreter": "interpreter"}
 ASSESSMENT_KIND = "Recovery needs assessment"
 
-# A handful of decision makers and panellists: (competent authority, caseworkers, seniors).
+# A handful of decision makers and panellists: (competent authority, caseworkers, seniors). Each
+# children's decision panel (rules.child_decision_panels) gets PANEL_DECISION_MAKERS.
 DECISION_MAKERS = (("sca", 5, 2), ("ieca", 3, 2))
+PANEL_DECISION_MAKERS = (1, 1)
+
+
+def later_cg_day(cg_day: date | None, recovery_ends: date, end: date) -> date | None:
+    """The day of a generated CG decision where the case's own recovery period ends later than the
+    generator assumed: no earlier than that end, and None if that is after ``end``."""
+    if cg_day is None or cg_day >= recovery_ends:
+        return cg_day
+    return recovery_ends if recovery_ends <= end else None
+
+
+def decider(case: Any) -> str:
+    """Whose staff decide ``case``: its children's decision panel (by slug) or its competent authority."""
+    return str(case.decision_panel.slug if case.decision_panel is not None else case.competent_authority)
 # Panellists: (email local part, role, home organisation slug). A panel is a chair and two members,
 # each from a different organisation and sector.
 PANELLISTS = (
@@ -266,6 +281,7 @@ class _CasePlanner:
         self.loader, self.case, self.row, self.reviews = loader, case, row, reviews
         self.rng, self.end = loader.rng, loader.end
         self.plan = _Plan(state=State.AWAITING_RG)  # case_open routes every new case (no status change row)
+        self.cg_shift = timedelta(0)  # how far the CG decision moved for a longer recovery period (later_cg_day)
 
     def step(self, event: Any, day: date, actor: Any, *, reason: str = "", ground: str = "") -> None:
         from nrm.cases.lifecycle import CaseFacts, Event, State, next_state
@@ -299,7 +315,7 @@ class _CasePlanner:
         from nrm.cases.models import Outcome, Stage
 
         rng, row, plan = self.rng, self.row, self.plan
-        caseworker = rng.choice(self.loader.caseworkers[self.case.competent_authority])
+        caseworker = rng.choice(self.loader.caseworkers[decider(self.case)])
         if row["rg_outcome"] is None:
             if row["status"] == "Withdrawn":
                 self.step(Event.WITHDRAW, row["status_date"], caseworker, reason=rng.choice(WITHDRAWAL_REASONS))
@@ -316,8 +332,12 @@ class _CasePlanner:
         plan.rg_date = rg_day
         plan.recovery_period_days = rules.recovery_period(rg_date=rg_day, nation=self.case.nation).days
 
-        # The recovery period, then whatever ends it.
-        cg_day: date | None = row["cg_date"]
+        # The recovery period, then whatever ends it. The extract's CG day follows the UK-wide
+        # recovery period; where the case's nation has a longer one (Scotland's 90 days), the CG
+        # decision moves to the first day the rules allow it, or past the end (none made yet).
+        cg_day = later_cg_day(row["cg_date"], rules.recovery_period(
+            rg_date=rg_day, days=plan.recovery_period_days).end, self.end)
+        self.cg_shift = timedelta(0) if cg_day is None or row["cg_date"] is None else cg_day - row["cg_date"]
         self.recovery_period(rg_day, cg_day)
         if cg_day is None:
             self.end_without_cg(caseworker)
@@ -334,7 +354,7 @@ class _CasePlanner:
         rng, plan = self.rng, self.plan
         self.step(Event.RG_NEGATIVE, rg_day, caseworker)
         decision = self.decide(Stage.RG, Outcome.NEGATIVE, rg_day, caseworker, self.row["rg_reason"])
-        senior = rng.choice(self.loader.seniors[self.case.competent_authority])
+        senior = rng.choice(self.loader.seniors[decider(self.case)])
         rg_concluded = add_working_days(rg_day, rng.randint(1, 10), self.case.nation)
         rg_review: dict[str, Any] = {"kind": ReviewKind.SECOND_LINE, "referred_on": rg_day, "outcome": None,
                                      "concluded_on": None, "concluded_by": None}
@@ -369,7 +389,7 @@ class _CasePlanner:
             self.step(Event.SUSPEND, status_day, caseworker, reason=rng.choice(SUSPENSION_REASONS))
             plan.support_stop, plan.support_end_reason = status_day, "missing"
         elif status == "Disqualified":
-            self.step(Event.DISQUALIFY, status_day, rng.choice(self.loader.seniors[self.case.competent_authority]),
+            self.step(Event.DISQUALIFY, status_day, rng.choice(self.loader.seniors[decider(self.case)]),
                       reason=DISQUALIFICATION_REASON, ground="public_order")
             plan.support_stop, plan.support_end_reason = status_day, "other"
             plan.support_end_details = "Disqualified from the protections of the recovery period (public order)."
@@ -379,7 +399,7 @@ class _CasePlanner:
         from nrm.cases.models import DecisionStatus, Outcome, Stage
 
         plan = self.plan
-        cg_maker = self.rng.choice(self.loader.caseworkers[self.case.competent_authority])
+        cg_maker = self.rng.choice(self.loader.caseworkers[decider(self.case)])
         if self.row["cg_outcome"] == "Positive":
             self.step(Event.CG_POSITIVE, cg_day, cg_maker)
             self.decide(Stage.CG, Outcome.POSITIVE, cg_day, cg_maker, None)
@@ -419,14 +439,16 @@ class _CasePlanner:
                                   "concluded_by": None}
         if kind == ReviewKind.PANEL:
             # The panel met 7-27 days after the decision was proposed (the generator's spacing).
-            delay = (cg_day - generated["referred_date"]).days if generated else rng.randint(7, 27)
+            delay = (cg_day - self.cg_shift - generated["referred_date"]).days if generated else rng.randint(7, 27)
             chair = self.loader.panel_for(review)
             return review, chair, cg_day + timedelta(days=delay), True
-        senior = rng.choice(self.loader.seniors[self.case.competent_authority])
+        senior = rng.choice(self.loader.seniors[decider(self.case)])
         if generated is not None:
-            review["referred_on"] = max(generated["referred_date"], cg_day)
+            review["referred_on"] = max(generated["referred_date"] + self.cg_shift, cg_day)
             agree = None if generated["outcome"] is None else generated["outcome"] == "Agree"
-            return review, senior, generated["outcome_date"], agree
+            concluded = generated["outcome_date"] + self.cg_shift if generated["outcome_date"] else None
+            return review, senior, concluded if concluded is None or concluded <= self.end else None, (
+                agree if concluded is not None and concluded <= self.end else None)
         return review, senior, add_working_days(cg_day, rng.randint(2, 15), self.case.nation), True
 
 
@@ -545,13 +567,16 @@ class _Loader:
 
         self.caseworkers: dict[str, list[Any]] = {}
         self.seniors: dict[str, list[Any]] = {}
-        for slug, n_caseworkers, n_seniors in DECISION_MAKERS:
+        # Keyed as decider() names them: a competent authority by its code, a panel by its slug.
+        teams = [(slug.upper(), slug, n, m) for slug, n, m in DECISION_MAKERS] + [
+            (slug, slug, *PANEL_DECISION_MAKERS) for slug in sorted(rules.child_decision_panels())]
+        for key, slug, n_caseworkers, n_seniors in teams:
             organisation = self._org(slug)
-            self.caseworkers[slug.upper()] = [
+            self.caseworkers[key] = [
                 self.user(f"caseworker.{i}@{slug}.{SYNTHETIC_EMAIL_DOMAIN}", role="caseworker",
                           organisation=organisation, job_title="Decision maker")
                 for i in range(1, n_caseworkers + 1)]
-            self.seniors[slug.upper()] = [
+            self.seniors[key] = [
                 self.user(f"senior.{i}@{slug}.{SYNTHETIC_EMAIL_DOMAIN}", role="senior_decision_maker",
                           organisation=organisation, job_title="Senior decision maker")
                 for i in range(1, n_seniors + 1)]
@@ -660,7 +685,7 @@ class _Loader:
 
     def add_referral(self, row: dict[str, Any], person: dict[str, Any], reviews: list[dict[str, Any]],
                      support: list[dict[str, Any]]) -> None:
-        from nrm.cases.intake import case_nation
+        from nrm.cases.intake import case_nation, decision_panel_slug
         from nrm.cases.models import Case
         from nrm.core import policy
         from nrm.referrals import journey
@@ -724,11 +749,13 @@ class _Loader:
             self.rows["referral_exploitation"].append((referral.pk, self.exploitation_types[code].pk))
 
         nation = case_nation(referral)
+        panel_slug = decision_panel_slug(referral, received_on=day)
         case = Case(
             id=self.uuid(), referral=referral, reference=row["referral_id"], competent_authority=ca,
             state_changed_at=submitted_at, nation=nation, first_responder_organisation=organisation,
+            decision_panel=self._org(panel_slug) if panel_slug else None,
             is_child=is_child, safety_risk=bool(referral.safety_risk), received_on=day,
-            rg_target_date=rules.rg_target_date(referred_on=day, nation=nation),
+            rg_target_date=rules.rg_target_date(referred_on=day, nation=nation, decided_by_panel=bool(panel_slug)),
             created_at=submitted_at, updated_at=submitted_at,
         )
         plan = self.plan_case(case, row, reviews)
@@ -996,7 +1023,7 @@ class _Loader:
                     updated_at=_at(review["referred_on"], 16)))
         # Who holds the case: open cases mostly allocated; concluded ones stay with the last decision maker.
         if plan.state in stages.OPEN:
-            pool = [u for u in self.allocation_pool[case.competent_authority]
+            pool = [u for u in self.allocation_pool[decider(case)]
                     if plan.state.value not in {"rg_referred_back", "cg_referred_back"}
                     or u.pk != getattr(plan.last_decision_maker, "pk", None)]
             case.allocated_to = self.alloc_rng.choice(pool) if pool and self.alloc_rng.random() < 0.8 else None
@@ -1172,7 +1199,7 @@ class _Loader:
             asked = max(end - timedelta(days=rng.randint(1, 12)), case.received_on)
             self.rows["information_request"].append(InformationRequest(
                 id=self.uuid(), case=case, addressed_to=case.first_responder_organisation,
-                requested_by=case.allocated_to or self.alloc_rng.choice(self.caseworkers[case.competent_authority]),
+                requested_by=case.allocated_to or self.alloc_rng.choice(self.caseworkers[decider(case)]),
                 question=question,
                 due_on=add_working_days(asked, policy.int_value("rfi_response_working_days", on=asked), case.nation),
                 status=InformationRequestStatus.OPEN, created_at=_at(asked, 9), updated_at=_at(asked, 9)))

@@ -23,7 +23,7 @@ from nrm.referrals.choices import options_on
 from nrm.referrals.models import DutyToNotifyReport, Referral, ReferralStatus
 from nrm.reviews.models import Review, ReviewKind, ReviewStatus
 from nrm.support.models import SupportReferral
-from nrm.synth.database import SYNTHETIC_EMAIL_DOMAIN, SynthRefused, synth_into_db
+from nrm.synth.database import SYNTHETIC_EMAIL_DOMAIN, SynthRefused, later_cg_day, synth_into_db
 from nrm.synth.invariants import database_invariant_violations
 
 N, SEED = 300, 11
@@ -108,11 +108,13 @@ def test_every_generated_state_appears_with_matching_data(loaded: int, generated
                 assert case.rg_date == row["rg_date"]
             if rg.outcome == "positive":
                 assert case.recovery_period_days == policy.recovery_period_days(on=row["rg_date"], nation=case.nation)
-        if row["cg_outcome"] is not None:
+        cg_day = row["cg_date"] if case.rg_date is None or row["cg_date"] is None else later_cg_day(
+            row["cg_date"], case.rg_date + timedelta(days=case.recovery_period_days or 0), END)
+        if row["cg_outcome"] is not None and cg_day is not None:
             cg = by_stage["CG"]
-            assert cg.decided_on == row["cg_date"]
+            assert cg.decided_on == cg_day
             assert cg.outcome == row["cg_outcome"].lower()
-            assert case.cg_date == (row["cg_date"] if cg.status == DecisionStatus.SERVED else None)
+            assert case.cg_date == (cg_day if cg.status == DecisionStatus.SERVED else None)
         if row["status"] in {"Withdrawn", "Suspended", "Disqualified"}:
             last = StatusChange.objects.filter(case=case).order_by("created_at").last()
             assert last is not None
@@ -135,7 +137,8 @@ def test_synthetic_cases_follow_the_same_rules_as_the_services(loaded: int) -> N
 
     checked = 0
     for case in Case.objects.all():
-        assert case.rg_target_date == rules.rg_target_date(referred_on=case.received_on, nation=case.nation)
+        assert case.rg_target_date == rules.rg_target_date(referred_on=case.received_on, nation=case.nation,
+                                                           decided_by_panel=case.decision_panel_id is not None)
         for decision in case.decisions.all():
             expected = rules.decision_policy_snapshot(
                 case=case, stage=decision.stage, positive=decision.outcome == "positive",
@@ -307,3 +310,34 @@ def test_by_default_the_data_run_up_to_today_so_open_cases_are_as_old_as_they_wo
     assert not Decision.objects.filter(decided_on__gt=today).exists()
     waiting = Case.objects.filter(state=State.AWAITING_RG).values_list("received_on", flat=True)
     assert all(today - received < timedelta(days=400) for received in waiting)
+
+
+@pytest.mark.django_db
+def test_children_in_pilot_areas_are_decided_by_their_panel_as_the_service_routes_them(loaded: int) -> None:
+    """A child's synthetic case goes where intake would send it: to its area's children's decision
+    panel, whose own staff make and allocate its decisions; everyone else stays with the competent
+    authority's staff."""
+    from nrm.cases.intake import case_decision_panel
+
+    routed = 0
+    for case in Case.objects.select_related("referral__safeguarding_local_authority", "decision_panel"):
+        assert case.decision_panel == case_decision_panel(case.referral, received_on=case.received_on)
+        team = case.decision_panel.slug if case.decision_panel else case.competent_authority.lower()
+        for decision in case.decisions.select_related("decided_by"):
+            assert decision.decided_by.memberships.filter(organisation__slug=team).exists(), case.reference
+        if case.allocated_to is not None:
+            assert case.allocated_to.memberships.filter(organisation__slug=team).exists(), case.reference
+        routed += case.decision_panel is not None
+    assert routed, "the sample holds children in the pilot areas"
+
+
+@pytest.mark.parametrize(("cg_day", "expected"), [
+    (date(2026, 7, 1), date(2026, 7, 1)),  # after the case's recovery period: as generated
+    (date(2026, 5, 1), date(2026, 6, 28)),  # within Scotland's 90 days: the first day allowed
+    (date(2026, 5, 1), None),  # and that day is after the data end: no CG decision yet
+    (None, None),
+])
+def test_a_cg_decision_never_comes_before_the_cases_own_recovery_period_ends(
+        cg_day: date | None, expected: date | None) -> None:
+    end = date(2026, 12, 4) if expected is not None or cg_day is None else date(2026, 6, 1)
+    assert later_cg_day(cg_day, date(2026, 6, 28), end) == expected
