@@ -78,7 +78,6 @@ __all__ = [
     "first_full_quarter",
     "import_published",
     "load",
-    "mark_breaks",
     "release_of",
     "run_cli",
     "series_break_notes",
@@ -267,7 +266,7 @@ class DeclaredBreak:
 
 def declared_series_breaks(declared: Sequence[DeclaredBreak], own_from: Quarter) -> list[SeriesBreak]:
     """The declared breaks as series breaks from ``own_from`` (the first quarter of the
-    service's own figures), for :func:`breaks_for`, :func:`chart_breaks` and :func:`mark_breaks`."""
+    service's own figures), for :func:`breaks_for` and :func:`chart_breaks`."""
     return [
         SeriesBreak(
             id=JOIN_BREAK,
@@ -280,21 +279,6 @@ def declared_series_breaks(declared: Sequence[DeclaredBreak], own_from: Quarter)
         )
         for d in declared
     ]
-
-
-def mark_breaks(result: TableResult, breaks: Sequence[SeriesBreak]) -> TableResult:
-    """``result`` with each value of the first quarter after a break in ``breaks`` that
-    affects it written ``<value> [b]`` (the GSS shorthand for a break in the series)."""
-    at = {b.quarter.label for b in breaks if b.affects(result.table)}
-    t = result.table
-    if not at or not t.time_series or t.dimensions[0].name != "Quarter":
-        return result
-    k = len(t.dimensions)
-    rows = [
-        (*r[:k], *(v if v is None else f"{v} {BREAK}" for v in r[k:])) if str(r[0]) in at else r
-        for r in result.rows
-    ]
-    return replace(result, rows=rows)
 
 
 BREAK = "[b]"

@@ -163,7 +163,7 @@ class Linked:
             if i in skip:
                 continue
             v = row[k]
-            if isinstance(v, str) and v.endswith(" [r]"):
+            if isinstance(v, str) and v.endswith(" [r]"):  # a release stored before figures stayed numbers
                 v = v[:-4]
                 v = int(v) if v.isdigit() else v
             self.values[key] = v
