@@ -63,7 +63,7 @@ import time
 import urllib.parse
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,11 +222,12 @@ def _queue_loader() -> Any:
     return module
 
 
-def _prepare(env: dict[str, str], cases: int, people: int, drafts: int) -> World:
+def _prepare(env: dict[str, str], cases: int, people: Mapping[str, int], drafts: int) -> World:
     """Migrate, load roles and demo users, COPY ``cases`` synthetic cases in, make a session for
-    each of ``people`` per role (first responders with an account each and ``drafts`` saved
-    drafts each; caseworkers and partners share the demo accounts) (in this process, as
-    development: synthetic data is refused in production; the secret key is the instances')."""
+    each person of ``people`` (role -> how many: first responders with an account each and
+    ``drafts`` saved drafts each; caseworkers and partners share the demo accounts) (in this
+    process, as development: synthetic data is refused in production; the secret key is the
+    instances')."""
     os.environ.update({**env, "NRM_ENVIRONMENT": "development", "NRM_DEBUG": "0"})
     import django
 
@@ -243,13 +244,13 @@ def _prepare(env: dict[str, str], cases: int, people: int, drafts: int) -> World
     call_command("collectstatic", interactive=False, verbosity=0)
     demo_users_create()
     _queue_loader().load(cases, seed=2026)
-    first_responders = _first_responders(people)
+    first_responders = _first_responders(people["first responder"])
     users = {"first responder": first_responders,
              "caseworker": [User.objects.get(email=CASEWORKER)],
              "partner": list(User.objects.filter(email__in=PARTNERS).order_by("email"))}
-    sessions = {role: [_session_cookie(accounts[n % len(accounts)]) for n in range(people)]
+    sessions = {role: [_session_cookie(accounts[n % len(accounts)]) for n in range(people[role])]
                 for role, accounts in users.items()}
-    sessions["signed out"] = [""] * people
+    sessions["signed out"] = [""] * people["signed out"]
     case_ids = [str(pk) for pk in Case.objects.filter(competent_authority="SCA").order_by("?")
                 .values_list("pk", flat=True)[:5000]]
     rng = random.Random(2026)
@@ -439,11 +440,11 @@ class Person:
     """One simulated person: their role, session and cookies, and their instance."""
 
     def __init__(self, n: int, role: str, world: World, router: Router, tally: Tally, ledger: Ledger,
-                 stop: threading.Event, think: tuple[float, float]) -> None:
+                 stop: threading.Event, think: tuple[float, float], account: int | None = None) -> None:
         self.n, self.role, self.world, self.router, self.tally, self.ledger = n, role, world, router, tally, ledger
         self.stop, self.think = stop, think
         self.rng = random.Random(n)
-        self.account = n % len(world.sessions[role])
+        self.account = (n if account is None else account) % len(world.sessions[role])
         session = world.sessions[role][self.account]
         self.cookies: dict[str, str] = dict([session.split("=", 1)]) if session else {}
 
@@ -648,13 +649,19 @@ class Stage:
     mix: tuple[tuple[str, float], ...] = MIX
 
 
+FAULT_STAGE = Stage(users=50, seconds=60, think=(0.3, 1.5), mix=FAULT_MIX)
+
+
 def _run_stage(stage: Stage, world: World, router: Router, server_url: str, name: str,
                during: Callable[[threading.Event], None] | None = None) -> tuple[Tally, Ledger, float]:
     tally, ledger, stop, seen = Tally(), Ledger(), threading.Event(), [0]
     sampler = threading.Thread(target=_connections, args=(server_url, name, stop, seen), daemon=True)
     sampler.start()
-    people = [Person(n, role, world, router, tally, ledger, stop, stage.think)
-              for n, role in enumerate(_roles(stage.users, stage.mix))]
+    seen_in_role: Counter[str] = Counter()
+    people = []
+    for n, role in enumerate(_roles(stage.users, stage.mix)):
+        people.append(Person(n, role, world, router, tally, ledger, stop, stage.think, account=seen_in_role[role]))
+        seen_in_role[role] += 1
     threads = [threading.Thread(target=p.run, daemon=True) for p in people]
     started = time.monotonic()
     for thread in threads:
@@ -863,13 +870,12 @@ def _after_kill(tally: Tally, kill: Kill) -> tuple[int, int, int]:
     return len(after), after.count(False), cut
 
 
-def _fault(world: World, servers: Servers, router: Router, server_url: str, name: str, seconds: float) -> bool:
+def _fault(world: World, servers: Servers, router: Router, server_url: str, name: str, stage: Stage) -> bool:
     from django.utils import timezone
 
     from nrm.notify.backends import delivery_counts
 
     run_started = timezone.now()
-    stage = Stage(users=50, seconds=seconds, think=(0.3, 1.5), mix=FAULT_MIX)
     kill = Kill()
     tally, ledger, began = _run_stage(stage, world, router, server_url, name, during=_kill_midway(servers, router, stage, kill))
     pressed = ledger.unanswered()
@@ -921,9 +927,12 @@ def main() -> None:
     servers = Servers(env, var)
     ok = True
     try:
-        people = 50 if args.fault else max(int(u) for u in args.users.split(","))
-        _log(f"Preparing {args.database}: migrations, demo users, {args.cases:,} cases by COPY, {people} first "
-             f"responders with {DRAFTS_EACH} saved drafts each; load average {_load_average()}")
+        stages = ([FAULT_STAGE] if args.fault else
+                  [Stage(int(u), args.seconds, (think[0], think[1])) for u in args.users.split(",")])
+        people = {role: max(1, *(_roles(s.users, s.mix).count(role) for s in stages)) for role, _ in MIX}
+        _log(f"Preparing {args.database}: migrations, demo users, {args.cases:,} cases by COPY, "
+             f"{people['first responder']} first responders with {DRAFTS_EACH} saved drafts each; load average "
+             f"{_load_average()}")
         world = _prepare(env, args.cases, people, DRAFTS_EACH)
         _log(f"Starting 2 web instances (WEB_CONCURRENCY={args.web_concurrency}) and 2 workers")
         router = Router(servers.start(2, 2))
@@ -931,10 +940,10 @@ def main() -> None:
         print(f"\nMachine: {_common.cpu_model()}, {os.cpu_count()} CPUs (nproc), shared with other work. "
               f"{args.cases:,} cases. Web: 2 x {args.web_concurrency} sync workers; 2 outbox workers.")
         if args.fault:
-            ok = _fault(world, servers, router, args.server, args.database, args.seconds)
+            ok = _fault(world, servers, router, args.server, args.database, replace(FAULT_STAGE, seconds=args.seconds))
         else:
-            for users in [int(u) for u in args.users.split(",")]:
-                _run_stage(Stage(users, args.seconds, (think[0], think[1])), world, router, args.server, args.database)
+            for stage in stages:
+                _run_stage(stage, world, router, args.server, args.database)
     finally:
         servers.stop()
         if "django" in sys.modules:

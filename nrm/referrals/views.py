@@ -75,7 +75,8 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     warning_days = int_value("draft_expiry_warning_days", on=timezone.localdate())
     today = timezone.localdate()
     drafts = []
-    for referral in visible.filter(status=ReferralStatus.DRAFT).order_by("-updated_at"):
+    # Each row shows the person's name from the sealed answers: the data keys come in the same query.
+    for referral in visible.filter(status=ReferralStatus.DRAFT).select_related("data_key").order_by("-updated_at"):
         expires_on = timezone.localdate(referral.expires_at)
         drafts.append({
             "referral": referral, "name": person_name(referral), "editable": referral.pk in editable,
@@ -87,7 +88,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     submitted = [
         {"referral": r, "name": person_name(r),
          "url": reverse("referrals:confirmation", kwargs={"referral_id": r.pk})}
-        for r in visible.filter(status=ReferralStatus.SUBMITTED).order_by("-submitted_at")[:200]
+        for r in visible.filter(status=ReferralStatus.SUBMITTED).select_related("data_key").order_by("-submitted_at")[:200]
     ]
     return render(request, "referrals/list.html", {
         "title": "Your referrals", "drafts": drafts, "submitted": submitted,

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from nrm.accounts.models import User
@@ -16,7 +18,7 @@ from nrm.accounts.roles import Role
 from nrm.audit.models import AuditEvent
 from nrm.cases.models import Case
 from nrm.notify.models import OutboxMessage
-from nrm.referrals import journey
+from nrm.referrals import journey, services
 from nrm.referrals.models import Concern, DutyToNotifyReport, Referral, ReferralStatus
 from nrm.testing import sign_in
 
@@ -76,6 +78,27 @@ def test_start_page_and_list(client: Client) -> None:
     listing = client.get(reverse("referrals:list"))
     assert listing.status_code == 200
     assert b"You have no drafts" in listing.content
+
+
+def test_the_list_reads_drafts_and_referrals_in_the_same_number_of_queries_however_many(
+        client: Client, first_responder: User, make_draft: Callable[..., Referral]) -> None:
+    def add(count: int) -> None:
+        for _ in range(count):
+            make_draft(first_responder, "child")
+            services.referral_submit(referral=make_draft(first_responder, "adult"), actor=first_responder)
+
+    def queries_to_list(expected: int) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("referrals:list"))
+        body = page.content.decode()
+        assert page.status_code == 200
+        assert (body.count("Ana Popescu"), body.count("Tomasz Nowak")) == (expected, expected), "names unsealed"
+        return len(queries)
+
+    add(1)
+    one = queries_to_list(1)
+    add(4)
+    assert queries_to_list(5) == one
 
 
 def test_a_child_referral_from_start_to_confirmation(client: Client, answers: Callable[[str], dict[str, Any]]) -> None:
