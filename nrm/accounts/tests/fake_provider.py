@@ -4,8 +4,8 @@ token (an RS256 ID token signed with a key made here) and userinfo.
 
 What the next sign-in says is set on the instance: ``claims`` (the person), ``token_changes`` (to
 spoil the ID token: another audience or issuer, an old expiry; None removes a claim),
-``sign_with`` (another key: a bad signature) and ``replay_id_token`` (an earlier token, nonce and
-all). The token endpoint checks the client's secret, the code (once) and the PKCE verifier.
+``sign_with`` (another key: a bad signature), ``replay_id_token`` (an earlier token, nonce and
+all) and ``userinfo_changes`` (what userinfo says beyond the claims). The token endpoint checks the client's secret, the code (once) and the PKCE verifier.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class FakeProvider:
         self.token_changes: dict[str, Any] = {}
         self.sign_with: rsa.RSAPrivateKey | None = None
         self.replay_id_token: str | None = None
+        self.userinfo_changes: dict[str, Any] = {}
         self.issued_id_tokens: list[str] = []
         self.token_requests: list[dict[str, str]] = []
         self._codes: dict[str, dict[str, str]] = {}
@@ -104,7 +105,8 @@ class FakeProvider:
                                                       headers={"kid": KEY_ID})
         self.issued_id_tokens.append(id_token)
         access_token = secrets.token_urlsafe(16)
-        self._access[access_token] = {"sub": subject, **{k: v for k, v in self.claims.items() if k not in {"amr", "acr"}}}
+        self._access[access_token] = {"sub": subject, **{k: v for k, v in self.claims.items() if k not in {"amr", "acr"}},
+                                      **self.userinfo_changes}
         return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": 300, "id_token": id_token}
 
     def userinfo(self, authorization: str) -> tuple[int, dict[str, Any]]:

@@ -4,6 +4,9 @@ unless the ID token asserts MFA; a group removed at the provider ends the role a
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -212,6 +215,50 @@ def test_an_earlier_id_token_replayed_with_its_nonce_is_refused(provider: FakePr
     assert "_auth_user_id" not in client.session
     assert AuditEvent.objects.filter(action="user.signed_in").count() == 1
     assert not User.objects.filter(email="other@met.police.uk").exists()
+
+
+def test_a_role_the_organisation_may_not_hold_is_refused_and_creates_nothing(provider: FakeProvider) -> None:
+    """The table maps the caseworkers' group, but the Metropolitan Police's members cannot be caseworkers."""
+    provider.claims["groups"] = ["nrm-first-responders", "nrm-caseworkers"]
+    refused(sso(Client()), "cannot hold the role")
+    nothing_created()
+
+
+def test_a_closed_account_is_refused_and_stays_as_it_was(provider: FakeProvider) -> None:
+    user = User.objects.create_user(OFFICER["email"], None, full_name="Closed", is_active=False)
+    refused(sso(Client()), "This account has been closed")
+    assert not Membership.objects.filter(user=user).exists()
+
+
+def test_userinfo_about_someone_else_is_refused(provider: FakeProvider) -> None:
+    provider.userinfo_changes = {"sub": "someone-else", "email": "chief@met.police.uk"}
+    refused(sso(Client()), "could not be checked", "not_authenticated")
+    nothing_created()
+
+
+def test_an_amr_from_userinfo_alone_does_not_count_as_mfa(provider: FakeProvider) -> None:
+    provider.claims = {**CASEWORKER}
+    provider.userinfo_changes = {"amr": ["mfa"], "acr": "http://example.test/acr/mfa"}
+    client = Client()
+    assert sso(client)["Location"] == "/sign-in/code"
+    assert not IdentityProviderDevice.objects.exists()
+
+
+@pytest.mark.parametrize("environment", [
+    {"NRM_OIDC_ISSUER": "https://id.example.test"},
+    {"NRM_OIDC_CLIENT_ID": "x", "NRM_OIDC_CLIENT_SECRET": "y"},
+    {"NRM_OIDC_TOKEN_ENDPOINT": "https://id.example.test/token", "NRM_OIDC_CLIENT_ID": "x",
+     "NRM_OIDC_CLIENT_SECRET": "y"},
+    {"NRM_OIDC_ISSUER": "https://id.example.test", "NRM_OIDC_CLIENT_ID": "x", "NRM_OIDC_CLIENT_SECRET": "y",
+     "NRM_OIDC_TOKEN_ENDPOINT": "https://id.example.test/token"},
+], ids=["issuer-alone", "no-issuer", "endpoints-without-issuer", "some-endpoints"])
+def test_half_a_configuration_stops_the_service_starting(environment: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NRM_OIDC_")}
+    result = subprocess.run([sys.executable, "-c", "import nrm.settings"], env={**env, **environment},
+                            capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "NRM_OIDC_" in result.stderr
 
 
 def test_a_callback_used_twice_is_refused_the_second_time(provider: FakeProvider) -> None:
