@@ -101,12 +101,7 @@ def single_sign_on_account(*, email: str, full_name: str, organisation_slug: str
         for role in sorted(managed_roles - roles):
             membership = held.get(str(role))
             if membership is not None and (membership.ends_on is None or membership.ends_on > today):
-                before = {"ends_on": membership.ends_on}
-                membership.ends_on = today
-                membership.save(update_fields=["ends_on"])
-                audit_record(actor=None, action="membership.ended", target=membership, before=before,
-                             after={"user": str(user.pk), "organisation": organisation.slug, "role": str(role),
-                                    "ends_on": today, "by": "single_sign_on"})
+                membership_end(membership=membership, ended_by=None)
     return user
 
 
