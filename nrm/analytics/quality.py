@@ -5,15 +5,21 @@ period, the dimension and the categories involved:
 
 ``unknown_exploitation`` (blocking)
     The share of referrals whose exploitation type is "Not specified or unknown", by
-    quarter (failing where a quarter of the period is well above the quarters before
-    it) and by first responder (warning where one responder records far more unknowns
-    than the rest).
+    quarter (failing where a quarter of the period is far above its expected share,
+    :func:`expected_share`) and by first responder (warning where one responder records
+    far more unknowns than the rest).
 ``category_shift`` (blocking)
     Shifts between categories that look like miscoding: one category falling while
-    "Not specified or unknown" rises by a similar amount, against the mix of the
-    quarters before the period (exploitation type, age, gender, location). Shifts between
-    two known categories are warnings, or notes where a recorded series break explains
-    them (labour to criminal from October 2019).
+    "Not specified or unknown" rises by a similar amount, each against its expected share
+    (exploitation type, age, gender, location), the rise and the falls judged as one shift.
+    Shifts between two known categories are warnings, or notes where a recorded series
+    break explains them (labour to criminal from October 2019).
+
+Expected shares come from the quarters before the period, with an uncertainty that
+allows for the quarter's volume (binomial variance) and for the variation between
+quarters seen in that history (overdispersion): the checks neither block clean quarters
+at many times the real volume nor miss at the real volume a miscoding the size of 2020's
+(``bench/quality.py`` measures both).
 ``impossible_combinations`` (blocking)
     Rows that cannot be right: a CG decision before its RG decision, without a positive
     RG, or before the minimum recovery period in force at the RG decision had run (policy
@@ -24,6 +30,12 @@ period, the dimension and the categories involved:
     Decisions recorded long after they were made (the case entered the status the
     decision gave it more than ``late_days`` after the decision date), and decisions
     dated in quarters already published that were not in the figures published then.
+``back_series_join`` (blocking)
+    With an imported back series: whether the service's own figures continue it, for
+    each table it covers (level and trend at the join against the back series' own
+    quarter-to-quarter changes). A join that does not hold fails unless a break is
+    declared for the table (:class:`nrm.analytics.backseries.DeclaredBreak`), which the
+    publication marks ``[b]``.
 ``duplicate_referrals`` (warning)
     Probable repeat referrals of the same person, by probabilistic record linkage
     (Splink, DuckDB backend, :mod:`nrm.analytics.linkage`) over the live data's identifying
@@ -110,12 +122,22 @@ CHECKS: dict[str, tuple[str, bool]] = {
 class QualityConfig:
     """Thresholds of the checks."""
 
-    baseline_quarters: int = 4  # quarters before the period that set what is expected
-    unknown_share_jump: float = 0.05  # fail: a quarter's unknown share this far above the baseline median
+    # The expected share of a category in a quarter is its median share in the quarters before the period (on the same
+    # recording basis); its uncertainty is the binomial variance at the quarter's volume plus the variation
+    # between quarters seen in those quarters beyond their own binomial variance (overdispersion), at least
+    # ``share_min_rel_sd`` of the share: the published first-responder tables (2022-Q2 to 2023-Q3) move by about
+    # 6% of a share from quarter to quarter, which a few quarters of history can understate.
+    baseline_quarters: int = 8  # quarters before the period that set what is expected
+    share_min_rel_sd: float = 0.05
+    share_warn_z: float = 2.5  # warn: a share this many of its standard deviations above the expected share
+    share_fail_z: float = 4.0  # fail: a rise of 'unknown' this many standard deviations above the expected share
+    # fail: a rise of 'unknown' with the fall of a known category that balances it, together this many standard
+    # deviations (the shape of miscoding, so a lower bound than a rise alone)
+    shift_fail_z: float = 3.0
     responder_min_referrals: int = 20
     responder_unknown_excess: float = 0.2  # warn: a responder's unknown share this far above everyone's
-    shift_z: float = 4.0  # a change is significant beyond this many Poisson standard deviations
-    shift_min_share: float = 0.01  # and at least this share of the quarter's referrals
+    shift_move_z: float = 1.5  # a rise, or a fall that may balance it: this many standard deviations
+    shift_min_share: float = 0.005  # a shift of at least this share of the quarter's referrals
     shift_ratio: tuple[float, float] = (0.5, 2.0)  # a fall "matches" a rise within these ratios
     impossible_tolerance: int = 0  # fail when more rows than this are impossible
     late_days: int = 30
@@ -350,6 +372,60 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) 
     return con.execute(sql, list(params)).fetchall()
 
 
+@dataclass(frozen=True)
+class Expected:
+    """A category's expected share in a quarter and how far the quarter is from it."""
+
+    share: float  # expected share (the pooled share of the history quarters)
+    sd: float  # standard deviation of the quarter's share if nothing changed
+    observed: int
+    referrals: int
+
+    @property
+    def observed_share(self) -> float:
+        return self.observed / self.referrals if self.referrals else 0.0
+
+    @property
+    def z(self) -> float:
+        return (self.observed_share - self.share) / self.sd
+
+    @property
+    def difference(self) -> float:
+        """Observed less expected, in referrals."""
+        return self.observed - self.share * self.referrals
+
+
+def expected_share(
+    observed: int, referrals: int, history: Sequence[tuple[int, int]], config: QualityConfig | None = None
+) -> Expected | None:
+    """The share ``observed``/``referrals`` of a quarter against ``history`` ((count, referrals)
+    of the quarters before): the expected share is the median of the history's shares (a
+    quarter of the history that is itself miscoded does not move it); its variance the
+    binomial variance at the quarter's volume, plus the between-quarter variance of the
+    history's shares (from their median absolute deviation) beyond their own binomial
+    variance, at least ``share_min_rel_sd`` of the share, plus the uncertainty of the
+    expected share itself. None without referrals in the quarter or the history."""
+    config = config or QualityConfig()
+    hist = [(k, n) for k, n in history if n > 0]
+    if referrals <= 0 or not hist:
+        return None
+    shares = [k / n for k, n in hist]
+    share = statistics.median(shares)
+    total = sum(n for _, n in hist)
+    p = min(max(share, 0.5 / total), 1 - 0.5 / total)  # for the variances: never 0 or 1
+    m = len(hist)
+    binomial = statistics.fmean(p * (1 - p) / n for _, n in hist)
+    between = (config.share_min_rel_sd * p) ** 2
+    if m >= 3:  # robust to a quarter that is itself miscoded: the median absolute deviation
+        spread = (1.4826 * statistics.median(abs(x - share) for x in shares)) ** 2
+        between = max(between, spread - binomial)
+    elif m == 2:
+        between = max(between, statistics.variance(shares) - binomial)
+    # the median of m quarters is about pi/2 times as variable as their mean
+    variance = p * (1 - p) / referrals + between + math.pi / 2 * (between + binomial) / m
+    return Expected(share, math.sqrt(variance), observed, referrals)
+
+
 # ---------------------------------------------------------------------------
 # Check: unknown exploitation type
 
@@ -372,29 +448,36 @@ def check_unknown_exploitation(
             [UNKNOWN, first.start, own[-1].end],
         )
     }
-    shares = [u / n for q, (n, u) in counts.items() if q in base and n]
-    baseline = statistics.median(shares) if shares else None
+    history = [(counts[q][1], counts[q][0]) for q in _same_basis(base, own[0], "Exploitation type") if q in counts]
+    usable = [(u, n) for u, n in history if n]
+    baseline = sum(u for u, _ in usable) / sum(n for _, n in usable) if usable else None
     findings: list[Finding] = []
     table: list[tuple[Any, ...]] = []
     status: Status = "pass"
     for q in [*base, *own]:
         n, u = counts.get(q, (0, 0))
         share = u / n if n else None
-        table.append((q.label, "All first responders", n, u, share, baseline if q in own else None))
-        if q in own and share is not None and baseline is not None and share > baseline + config.unknown_share_jump:
-            status = "fail"
-            findings.append(
-                Finding(
-                    cid,
-                    f"In {q.label} {share:.1%} of referrals ({u:,} of {n:,}) recorded the exploitation type as "
-                    f"'{UNKNOWN}', against {baseline:.1%} in the {len(shares)} quarters before.",
-                    period=q.label,
-                    dimension="Exploitation type",
-                    categories=(UNKNOWN,),
-                    count=u,
-                    severity="fail",
-                )
+        e = expected_share(u, n, usable, config) if q in own else None
+        table.append((q.label, "All first responders", n, u, share, e.share if e else None, e.sd if e else None,
+                      e.z if e else None))
+        if e is None or e.z < config.share_warn_z:
+            continue
+        severity: Status = "fail" if e.z >= config.share_fail_z else "warn"
+        status = "fail" if severity == "fail" or status == "fail" else "warn"
+        findings.append(
+            Finding(
+                cid,
+                f"In {q.label} {e.observed_share:.1%} of referrals ({u:,} of {n:,}) recorded the exploitation type "
+                f"as '{UNKNOWN}', against {e.share:.1%} expected from the {len(usable)} quarters before "
+                f"({e.z:.1f} standard deviations above, allowing for the quarter's volume and the variation "
+                f"between those quarters; {config.share_fail_z:g} blocks).",
+                period=q.label,
+                dimension="Exploitation type",
+                categories=(UNKNOWN,),
+                count=u,
+                severity=severity,
             )
+        )
     overall = sum(u for q, (n, u) in counts.items() if q in own) / max(
         sum(n for q, (n, u) in counts.items() if q in own), 1
     )
@@ -406,7 +489,7 @@ def check_unknown_exploitation(
     )
     for frt, fr, n, u in responders:
         share = u / n if n else 0.0
-        table.append((period.label, f"{frt}: {fr}", int(n), int(u), share, overall))
+        table.append((period.label, f"{frt}: {fr}", int(n), int(u), share, overall, None, None))
         if n >= config.responder_min_referrals and share >= overall + config.responder_unknown_excess:
             if status == "pass":
                 status = "warn"
@@ -429,7 +512,7 @@ def check_unknown_exploitation(
     else:
         summary = (
             f"{own_u:,} of {own_n:,} referrals ({overall:.1%}) unknown in {period.label}; "
-            f"{baseline:.1%} in the quarters before."
+            f"{baseline:.1%} in the {len(usable)} quarters before."
         )
     return CheckResult(
         cid,
@@ -438,7 +521,8 @@ def check_unknown_exploitation(
         blocking,
         summary,
         tuple(findings),
-        ("Period", "First responder", "Referrals", "Unknown", "Share unknown", "Expected share"),
+        ("Period", "First responder", "Referrals", "Unknown", "Share unknown", "Expected share",
+         "Standard deviation", "z"),
         tuple(table),
     )
 
@@ -511,7 +595,7 @@ def _explained_by_break(q: Quarter, dim: str, categories: Sequence[str]) -> str 
     return None
 
 
-_Moves = dict[str, tuple[float, float, int]]  # category -> (difference, z, observed)
+_Moves = dict[str, Expected]  # category -> its share in the quarter against the expected share
 
 
 def _category_moves(
@@ -521,60 +605,77 @@ def _category_moves(
     totals: dict[Quarter, int],
     by: dict[Quarter, dict[str, int]],
     table: list[tuple[Any, ...]],
+    config: QualityConfig,
 ) -> _Moves | None:
-    """How far each category of ``dim`` in quarter ``q`` is from its share of the baseline quarters on the
-    same basis (each also added to ``table``); None if ``q`` or the baseline has no referral."""
+    """How far each category of ``dim`` in quarter ``q`` is from its expected share (from the
+    baseline quarters on the same basis, :func:`expected_share`); each is also added to
+    ``table``. None if ``q`` or the baseline has no referral."""
     n = totals.get(q, 0)
-    usable = _same_basis(base, q, dim.name)
-    base_n = sum(totals.get(b, 0) for b in usable)
-    if n == 0 or base_n == 0:
+    usable = [b for b in _same_basis(base, q, dim.name) if totals.get(b, 0)]
+    if n == 0 or not usable:
         return None
-    base_share = {c: sum(by.get(b, {}).get(c, 0) for b in usable) / base_n for c in dim.categories}
     moves: _Moves = {}
     for c in dim.categories:
-        expected = base_share[c] * n
-        observed = by.get(q, {}).get(c, 0)
-        diff = observed - expected
-        z = diff / math.sqrt(max(expected, 1.0))
-        moves[c] = (diff, z, observed)
-        table.append((q.label, dim.name, c, observed, round(expected, 1), round(diff, 1), round(z, 1)))
+        e = expected_share(by.get(q, {}).get(c, 0), n, [(by.get(b, {}).get(c, 0), totals[b]) for b in usable], config)
+        if e is None:
+            continue
+        moves[c] = e
+        table.append((q.label, dim.name, c, e.observed, round(e.share * n, 1), round(e.difference, 1),
+                      round(e.z, 1)))
     return moves
 
 
 def _matched_falls(gain: float, falls: Sequence[str], moves: _Moves, config: QualityConfig) -> list[str]:
     """The falling categories that balance a rise of ``gain``: each one alone, else all of them together."""
     lo, hi = config.shift_ratio
-    matched = [c for c in falls if lo <= abs(moves[c][0]) / gain <= hi]
-    total_fall = sum(abs(moves[c][0]) for c in falls)
+    matched = [c for c in falls if lo <= abs(moves[c].difference) / gain <= hi]
+    total_fall = sum(abs(moves[c].difference) for c in falls)
     if not matched and falls and lo <= total_fall / gain <= hi:
         matched = list(falls)
     return matched
 
 
-def _shift_finding(cid: str, dim: str, q: Quarter, up: str, matched: Sequence[str], moves: _Moves) -> Finding:
-    """A rise of ``up`` balanced by the falls of ``matched``: a fail when the rise is of the unknown category,
-    noted when a series break explains it, otherwise a warning."""
-    gain = moves[up][0]
-    fell = ", ".join(
-        f"{c} fell by {abs(moves[c][0]):,.0f} (to {moves[c][2]:,} against {moves[c][2] - moves[c][0]:,.0f} "
-        "expected)"
-        for c in matched
-    )
-    rose = f"{up} rose by {gain:,.0f} (to {moves[up][2]:,} against {moves[up][2] - gain:,.0f} expected)"
+def _pair_z(up: str, matched: Sequence[str], moves: _Moves) -> float:
+    """The rise of ``up`` with the falls of ``matched`` as one shift, in standard deviations:
+    (rise of the share less the falls) over the square root of their variances added."""
+    e = moves[up]
+    shift = (e.observed_share - e.share) - sum(moves[c].observed_share - moves[c].share for c in matched)
+    return shift / math.sqrt(e.sd**2 + sum(moves[c].sd ** 2 for c in matched))
+
+
+def _shift_finding(
+    cid: str, dim: str, q: Quarter, up: str, matched: Sequence[str], moves: _Moves, config: QualityConfig
+) -> Finding | None:
+    """A rise of ``up`` balanced by the falls of ``matched``, judged as one shift (:func:`_pair_z`). A rise
+    of the unknown category fails beyond ``shift_fail_z`` and warns beyond ``share_warn_z``; a shift between
+    known categories is noted beyond ``share_warn_z`` when a series break explains it, else warns beyond
+    ``shift_fail_z``. None below those bounds."""
+    gain = moves[up].difference
+    z = _pair_z(up, matched, moves)
+
+    def moved(c: str) -> str:
+        e = moves[c]
+        return f"to {e.observed:,} against {e.share * e.referrals:,.0f} expected, {e.z:+.1f} sd"
+
+    fell = ", ".join(f"{c} fell by {abs(moves[c].difference):,.0f} ({moved(c)})" for c in matched)
+    rose = f"{up} rose by {gain:,.0f} ({moved(up)})"
+    together = f"together {z:.1f} standard deviations"
     cats = (*matched, up)
     if up == UNKNOWN:
+        if z < config.share_warn_z:
+            return None
         return Finding(
             cid,
             f"{dim}, {q.label}: {fell}, while {rose}: referrals of {', '.join(matched)} may have "
-            f"been recorded as '{UNKNOWN}'.",
+            f"been recorded as '{UNKNOWN}' ({together}; {config.shift_fail_z:g} blocks).",
             period=q.label,
             dimension=dim,
             categories=cats,
             count=round(gain),
-            severity="fail",
+            severity="fail" if z >= config.shift_fail_z else "warn",
         )
     reason = _explained_by_break(q, dim, cats)
-    if reason:
+    if reason and z >= config.share_warn_z:
         return Finding(
             cid,
             f"{dim}, {q.label}: {fell}, while {rose}. Explained by a series break: {reason}",
@@ -583,9 +684,11 @@ def _shift_finding(cid: str, dim: str, q: Quarter, up: str, matched: Sequence[st
             categories=cats,
             severity="pass",
         )
+    if reason or z < config.shift_fail_z:
+        return None
     return Finding(
         cid,
-        f"{dim}, {q.label}: {fell}, while {rose}: check that {', '.join(matched)} and {up} "
+        f"{dim}, {q.label}: {fell}, while {rose} ({together}): check that {', '.join(matched)} and {up} "
         "are recorded consistently.",
         period=q.label,
         dimension=dim,
@@ -596,19 +699,22 @@ def _shift_finding(cid: str, dim: str, q: Quarter, up: str, matched: Sequence[st
 
 
 def _shift_findings(cid: str, dim: _Dim, q: Quarter, moves: _Moves, n: int, config: QualityConfig) -> list[Finding]:
-    """The significant rises of quarter ``q`` (of ``n`` referrals) that falls elsewhere balance."""
+    """The rises of quarter ``q`` (of ``n`` referrals) that falls elsewhere balance: categories that moved
+    ``shift_move_z`` standard deviations up or down and by at least ``shift_min_share`` of the quarter's
+    referrals, each rise with the falls that match it, judged together (:func:`_shift_finding`)."""
 
-    def significant(c: str, sign: int) -> bool:
-        diff, z, _ = moves[c]
-        return sign * z >= config.shift_z and abs(diff) >= config.shift_min_share * n
+    def moved(c: str, sign: int) -> bool:
+        e = moves[c]
+        return sign * e.z >= config.shift_move_z and abs(e.difference) >= config.shift_min_share * n
 
-    rises = [c for c in dim.categories if significant(c, +1)]
-    falls = [c for c in dim.categories if significant(c, -1)]
+    rises = [c for c in moves if moved(c, +1)]
+    falls = [c for c in moves if moved(c, -1)]
     findings: list[Finding] = []
     for up in rises:
-        matched = _matched_falls(moves[up][0], falls, moves, config)
-        if matched:
-            findings.append(_shift_finding(cid, dim.name, q, up, matched, moves))
+        matched = _matched_falls(moves[up].difference, falls, moves, config)
+        finding = _shift_finding(cid, dim.name, q, up, matched, moves, config) if matched else None
+        if finding is not None:
+            findings.append(finding)
     return findings
 
 
@@ -641,7 +747,7 @@ def check_category_shift(
     for dim in _SHIFT_DIMENSIONS:
         totals, by = _category_counts(con, dim, base[0], own[-1])
         for q in own:
-            moves = _category_moves(dim, q, base, totals, by, table)
+            moves = _category_moves(dim, q, base, totals, by, table, config)
             if moves is not None:
                 findings += _shift_findings(cid, dim, q, moves, totals.get(q, 0), config)
     severities = {f.severity for f in findings}

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -331,3 +333,75 @@ def test_cli_quality_declares_breaks_with_who_decided(referrals: pa.Table, tmp_p
     assert "Declared series break" in out.getvalue()
     with pytest.raises(SystemExit):
         parser.parse_args([*args, "--declare-break", "nonsense=because"])
+
+
+# ---------------------------------------------------------------------------
+# The power of the miscoding checks: expected shares with their uncertainty
+
+
+def test_expected_share_allows_for_volume_and_the_variation_between_quarters() -> None:
+    steady = [(1_180, 10_000)] * 8
+    e = Q.expected_share(1_300, 10_000, steady)
+    assert e is not None
+    assert e.share == pytest.approx(0.118)
+    binomial = math.sqrt(0.118 * 0.882 / 10_000)
+    assert e.sd > binomial  # at least the least variation between quarters (5% of the share)
+    assert e.sd >= Q.QualityConfig().share_min_rel_sd * 0.118
+    # history that moved more than its volume explains widens the bound
+    moving = [(1_180 + d, 10_000) for d in (-90, 80, -60, 100, -100, 70, -50, 50)]
+    wide = Q.expected_share(1_300, 10_000, moving)
+    assert wide is not None
+    assert wide.sd > e.sd
+    # sixty times the volume: the binomial part shrinks, the variation between quarters stays
+    big = Q.expected_share(78_000, 600_000, [(70_800, 600_000)] * 8)
+    assert big is not None
+    assert big.sd == pytest.approx(Q.QualityConfig().share_min_rel_sd * 0.118, rel=0.15)
+    assert Q.expected_share(5, 0, steady) is None
+    assert Q.expected_share(5, 100, []) is None
+
+
+def _calibrated(tmp: Path, referrals: int, start: date, end: date, seed: int = 0) -> Path:
+    """Calibrated synthetic referrals (the ``nrm synth`` generator); the published volume is about 4,500 a
+    quarter."""
+    from nrm.analytics.synthetic.extract import write_referrals
+
+    path = tmp / f"calibrated-{referrals}-{seed}.parquet"
+    write_referrals(referrals, seed, start, end, path)
+    return path
+
+
+def _recoded(path: Path, quarter: str, share: float) -> duckdb.DuckDBPyConnection:
+    """A connection whose ``referrals`` has ``share`` of ``quarter``'s sexual-only referrals recoded as unknown."""
+    q = parse_period(quarter)
+    con = duckdb.connect()
+    pick = (f"referral_date BETWEEN DATE '{q.start}' AND DATE '{q.end}' AND exploitation_types = 'Sexual' "
+            f"AND hash(referral_id) % 1000 < {round(share * 1000)}")
+    sql = (f"CREATE VIEW referrals AS SELECT * REPLACE (CASE WHEN {pick} THEN '{UNKNOWN}' "  # noqa: S608
+           f"ELSE exploitation_types END AS exploitation_types) FROM read_parquet('{path}')")
+    con.execute(sql)
+    return con
+
+
+def _blocked(con: duckdb.DuckDBPyConnection, quarter: str) -> bool:
+    p = parse_period(quarter)
+    return any(r.blocks for r in (Q.check_unknown_exploitation(con, p), Q.check_category_shift(con, p)))
+
+
+def test_the_2020_miscoding_blocks_at_real_volume_and_clean_quarters_do_not(tmp_path: Path) -> None:
+    path = _calibrated(tmp_path, 54_000, date(2021, 7, 1), date(2024, 6, 30))  # 12 quarters at the real volume
+    for quarter in ("2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2"):  # 2023-Q3: the published unknown share jumps
+        assert not _blocked(_recoded(path, quarter, 0.0), quarter), quarter
+    con = _recoded(path, "2024-Q1", 0.3)  # 30% of sexual-only referrals recoded, as in 2020
+    assert _blocked(con, "2024-Q1")
+    shift = Q.check_category_shift(con, parse_period("2024-Q1"))
+    [finding] = [f for f in shift.findings if f.severity == "fail"]
+    assert finding.categories == ("Sexual", UNKNOWN)
+    assert "standard deviations" in finding.message
+
+
+def test_clean_quarters_do_not_block_at_sixty_times_the_volume(tmp_path: Path) -> None:
+    # 2023-Q3, where the published share of unknown exploitation jumps from 11.5% to 13.4%: 3 standard
+    # deviations of the variation between quarters, when the binomial variance at this volume is nothing
+    path = _calibrated(tmp_path, 60 * 26_000, date(2022, 4, 1), date(2023, 9, 30))
+    assert not _blocked(_recoded(path, "2023-Q3", 0.0), "2023-Q3")
+    assert _blocked(_recoded(path, "2023-Q3", 0.3), "2023-Q3")
