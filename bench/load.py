@@ -5,7 +5,7 @@ one worker are killed with SIGKILL mid-load and every referral and message is co
 
     .venv/bin/python bench/load.py [--server postgres://postgres@127.0.0.1:5432/postgres]
                                    [--database nrm_load] [--cases 100000] [--users 10,50,200]
-                                   [--seconds 60] [--think 3,12] [--web-concurrency 3] [--fault] [--quick]
+                                   [--seconds 60] [--think 3,12] [--web-concurrency 3] [--fault] [--quick] [--keep]
 
 The scratch database (``--database``, ``nrm_load`` by default) is dropped and created again, its
 cases loaded with COPY by bench/queue.py's loader, and dropped at the end; no other database is
@@ -917,6 +917,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--fault", action="store_true", help="one 50-user stage with a web instance and a worker killed")
     parser.add_argument("--quick", action="store_true", help="2,000 cases, 10 s stages of 5 and 20 users")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards (to profile pages)")
     args = parser.parse_args()
     if args.quick:
         args.cases, args.seconds, args.users = min(args.cases, 2000), min(args.seconds, 10), "5,20"
@@ -950,7 +951,8 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        _database(args.server, args.database, drop=True)
+        if not args.keep:
+            _database(args.server, args.database, drop=True)
     sys.exit(0 if ok else 1)
 
 
