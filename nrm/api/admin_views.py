@@ -66,6 +66,7 @@ def clients(request: HttpRequest, slug: str) -> HttpResponse:
             .order_by("revoked_at", "name"))
     return render(request, "partner_systems/clients.html", {
         **_base(organisation, f"API clients of {organisation}"), "clients": rows,
+        "back_url": reverse("administration:organisation", kwargs={"slug": organisation.slug}),
         "scope_labels": {s.value: SCOPE_LABELS[s] for s in Scope},
         "may_add": bool(roles_for_clients(organisation)),
         "webhooks": webhooks.webhooks_of(organisation),

@@ -79,6 +79,8 @@ def test_an_organisations_administrator_goes_straight_to_their_own(make_user: Ca
     assert "Change" not in page.split('id="organisation-details"')[1].split("</dl>")[0]
     assert "Partner systems" in page
     assert f'href="/administration/organisations/{POLICE}/partner-systems/"' in page
+    partner_systems = client.get(f"/administration/organisations/{POLICE}/partner-systems/").content.decode()
+    assert f'href="{_url("organisation", slug=POLICE)}"' in partner_systems  # the back link
 
 
 def test_the_organisation_page_shows_details_and_active_and_deactivated_users(
@@ -363,3 +365,13 @@ def test_the_navigation_offers_administration_to_administrators_only(
         admin_client: Client, client_for: Callable[..., Client]) -> None:
     assert 'href="/administration/"' in admin_client.get("/").content.decode()
     assert 'href="/administration/"' not in client_for(Role.CASEWORKER).get("/").content.decode()
+
+
+def test_api_client_accounts_are_not_listed_among_the_users(admin_client: Client) -> None:
+    from nrm.testing import partner_systems_make
+
+    client, _ = partner_systems_make(Organisation.objects.get(slug=POLICE))
+    body = admin_client.get(_url("organisation", slug=POLICE)).content.decode()
+    assert client.acting_as.email not in body
+    assert admin_client.get(_url("user", slug=POLICE, user_id=client.acting_as.pk)).status_code == 404
+    assert admin_client.post(_url("user_deactivate", slug=POLICE, user_id=client.acting_as.pk)).status_code == 404
