@@ -40,6 +40,7 @@ NOT_POLICY_LENGTHS: dict[tuple[str, str], str] = {
     ("nrm/analytics/charts.py", "top + 14"): "SVG coordinate in pixels",
     ("nrm/analytics/synthetic/report.py", "top2 - 14"): "SVG coordinate in pixels",
     ("bench/queue.py", "time.monotonic() + 30"): "a timeout in seconds",
+    ("nrm/api/admin_views.py", "timedelta(days=30)"): "the window of an API client's calls shown to administrators",
     ("nrm/analytics/synthetic/extract.py", "referred + 14"):
         "synthetic data: a second-line review takes at least two weeks (a modelling choice, not policy)",
 }
