@@ -527,6 +527,7 @@ class Person:
     def fill(self, url: str, answers: dict[str, Any]) -> str | None:
         """Each page of the journey, read then sent; the check page's path, or None if stopped."""
         from nrm.referrals import journey
+        from nrm.testing import journey_form_data
 
         while "/check" not in url:
             shown = self.page("referral page", url)
@@ -534,7 +535,7 @@ class Person:
             if token is None or not self.pause():
                 return None
             step = journey.STEPS_BY_SLUG[url.rsplit("/", 1)[-1]]
-            form = {**_form(step, answers), "csrfmiddlewaretoken": html.unescape(token.group(1))}
+            form = {**journey_form_data(step, answers), "csrfmiddlewaretoken": html.unescape(token.group(1))}
             sent = self.page("referral page (POST)", url, form)
             guidance = GUIDANCE_FIELD.search(sent.body) if sent is not None and sent.status == 200 else None
             if guidance is not None:  # language guidance, shown once: sent again as read
@@ -572,21 +573,6 @@ def _answers(rng: random.Random) -> dict[str, Any]:
     return {**chosen, "exploitation_police_force": "E23000001", "exploitation_local_authority": "E09000007",
             "last_name": rng.choice(["Popescu", "Nowak", "Nguyen", "Ahmed", "Kovacs"])}
 
-
-def _form(step: Any, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """What a browser posts for ``step`` when the person gives ``answers``."""
-    from nrm.referrals import journey
-
-    data: dict[str, Any] = {"action": "continue"}
-    for f in step.fields:
-        value = answers.get(f.name)
-        if value is None:
-            continue
-        if f.kind == journey.Kind.DATE:
-            data.update({f"{f.name}-{part}": value[part] for part in ("day", "month", "year")})
-        else:
-            data[f.name] = value
-    return data
 
 
 # Stages ----------------------------------------------------------------------------------------

@@ -161,3 +161,20 @@ def partner_systems_make(organisation: Organisation) -> tuple[Any, Any]:
     endpoint, _ = webhook_add(organisation=organisation, url="https://8.8.8.8/nrm/events",
                               events=["referral.crime_referral"])
     return client, endpoint
+
+
+def journey_form_data(step: Any, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """What a browser posts for a referral journey ``step`` when the person gives ``answers``
+    (the tests' journeys and ``bench/load.py``)."""
+    from nrm.referrals import journey
+
+    data: dict[str, Any] = {"action": "continue"}
+    for f in step.fields:
+        value = answers.get(f.name)
+        if value is None:
+            continue
+        if f.kind == journey.Kind.DATE:
+            data.update({f"{f.name}-{part}": value[part] for part in ("day", "month", "year")})
+        else:
+            data[f.name] = value
+    return data

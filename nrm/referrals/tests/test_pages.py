@@ -20,23 +20,9 @@ from nrm.cases.models import Case
 from nrm.notify.models import OutboxMessage
 from nrm.referrals import journey, services
 from nrm.referrals.models import Concern, DutyToNotifyReport, Referral, ReferralStatus
-from nrm.testing import sign_in
+from nrm.testing import journey_form_data, sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-def form_data(step: journey.Step, answers: dict[str, Any]) -> dict[str, Any]:
-    """What a browser posts for ``step`` when the user gives ``answers``."""
-    data: dict[str, Any] = {"action": "continue"}
-    for f in step.fields:
-        value = answers.get(f.name)
-        if value is None:
-            continue
-        if f.kind == journey.Kind.DATE:
-            data.update({f"{f.name}-{part}": value[part] for part in ("day", "month", "year")})
-        else:
-            data[f.name] = value
-    return data
 
 
 @pytest.fixture
@@ -62,9 +48,9 @@ def walk(client: Client, referral: Referral, answers: dict[str, Any]) -> list[st
         page = client.get(url)
         assert page.status_code == 200, (slug, page.content[:500])
         step = journey.STEPS_BY_SLUG[slug]
-        response = client.post(url, form_data(step, answers))
+        response = client.post(url, journey_form_data(step, answers))
         if response.status_code == 200 and step.include_after:  # language guidance shown once
-            response = client.post(url, {**form_data(step, answers),
+            response = client.post(url, {**journey_form_data(step, answers),
                                          "guidance_shown": ";".join(f.term for f in response.context["flags"])})
         assert response.status_code == 302, (slug, response.content.decode()[:3000])
         url = response["Location"]
@@ -390,7 +376,7 @@ def test_sending_a_required_question_blank_keeps_the_saved_answer(
     referral = start(client)
     referral.answers = dict(ADULT)
     referral.save(update_fields=["answers"])
-    data = {**form_data(step, ADULT), field.name: "", "action": action}
+    data = {**journey_form_data(step, ADULT), field.name: "", "action": action}
     response = client.post(f"/referrals/{referral.pk}/{step.slug}", data)
     if action == "continue":
         assert response.status_code == 400
@@ -435,7 +421,7 @@ def test_in_scotland_an_adult_who_does_not_consent_cannot_be_reported_and_the_pa
     referral.save(update_fields=["answers"])
     consent = journey.STEPS_BY_SLUG["consent"]
     assert "no Duty to Notify" in client.get(f"/referrals/{referral.pk}/consent").content.decode()
-    response = client.post(f"/referrals/{referral.pk}/consent", form_data(consent, answers))
+    response = client.post(f"/referrals/{referral.pk}/consent", journey_form_data(consent, answers))
     assert response["Location"].endswith("/no-consent")
     page = client.get(response["Location"]).content.decode()
     assert "You work in Scotland" in page
