@@ -60,9 +60,9 @@ def paginate(rows: Sequence[Any] | Any, value: Any, *, page_size: int | None = N
                     first=page.start_index() if items else 0, last=page.end_index() if items else 0)
 
 
-def _href(params: Mapping[str, str], number: int) -> str:
-    kept = {k: v for k, v in params.items() if v and k != "page"}
-    return "?" + urlencode({**kept, "page": number})
+def _href(params: Mapping[str, str], number: int, param: str = "page") -> str:
+    kept = {k: v for k, v in params.items() if v and k != param}
+    return "?" + urlencode({**kept, param: number})
 
 
 def _numbers(current: int, pages: int) -> list[int | None]:
@@ -79,16 +79,19 @@ def _numbers(current: int, pages: int) -> list[int | None]:
     return shown
 
 
-def govuk_pagination(page: ListPage, params: Mapping[str, str], *, label: str) -> dict[str, Any] | None:
-    """The parameters of ``govukPagination`` for ``page``; None when everything fits on one page."""
+def govuk_pagination(page: ListPage, params: Mapping[str, str], *, label: str,
+                     param: str = "page") -> dict[str, Any] | None:
+    """The parameters of ``govukPagination`` for ``page``; None when everything fits on one page.
+    ``params`` are kept in the links (a search, another list's page on the same screen); ``param``
+    names this list's page."""
     if page.pages <= 1:
         return None
     items = [{"ellipsis": True} if n is None else
-             {"number": n, "href": _href(params, n), "current": n == page.number,
+             {"number": n, "href": _href(params, n, param), "current": n == page.number,
               "visuallyHiddenText": f"Page {n}"} for n in _numbers(page.number, page.pages)]
     return {
-        "previous": {"href": _href(params, page.number - 1)} if page.number > 1 else None,
-        "next": {"href": _href(params, page.number + 1)} if page.number < page.pages else None,
+        "previous": {"href": _href(params, page.number - 1, param)} if page.number > 1 else None,
+        "next": {"href": _href(params, page.number + 1, param)} if page.number < page.pages else None,
         "items": items,
         "landmarkLabel": label,
     }

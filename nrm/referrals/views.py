@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from nrm.accounts import throttle
+from nrm.core import pagination
 from nrm.core.errors import AccessDenied, ServiceError
 from nrm.core.forms import error_list
 from nrm.core.forms import field_error as first_error
@@ -70,13 +71,20 @@ def _expiry_context(referral: Referral) -> dict[str, Any]:
 
 @login_required
 def referral_list(request: HttpRequest) -> HttpResponse:
+    """Drafts, sent referrals and Duty to Notify reports, each a paginated list of its own (at any
+    size: names are unsealed only for the rows shown), all searched by reference or name at once."""
+    search = pagination.search_text(request.GET.get("q"))
     visible = selectors.referrals_visible_to(request.user)
+    if search:
+        visible = visible.filter(selectors.reference_or_name_q(search, rows=visible, referral=""))
     editable = set(selectors.drafts_editable_by(request.user).values_list("pk", flat=True))
     warning_days = int_value("draft_expiry_warning_days", on=timezone.localdate())
     today = timezone.localdate()
-    drafts = []
     # Each row shows the person's name from the sealed answers: the data keys come in the same query.
-    for referral in visible.filter(status=ReferralStatus.DRAFT).select_related("data_key").order_by("-updated_at"):
+    draft_page = pagination.paginate(visible.filter(status=ReferralStatus.DRAFT).select_related(
+        "data_key", "author").order_by("-updated_at", "-id"), request.GET.get("drafts_page"))
+    drafts = []
+    for referral in draft_page.items:
         expires_on = timezone.localdate(referral.expires_at)
         drafts.append({
             "referral": referral, "name": person_name(referral), "editable": referral.pk in editable,
@@ -85,14 +93,28 @@ def referral_list(request: HttpRequest) -> HttpResponse:
             "url": (reverse("referrals:tasks", kwargs={"referral_id": referral.pk}) if referral.pk in editable
                     else reverse("referrals:contribute", kwargs={"referral_id": referral.pk})),
         })
+    sent_page = pagination.paginate(visible.filter(status=ReferralStatus.SUBMITTED).select_related(
+        "data_key").order_by("-submitted_at", "-id"), request.GET.get("page"))
     submitted = [
         {"referral": r, "name": person_name(r),
          "url": reverse("referrals:confirmation", kwargs={"referral_id": r.pk})}
-        for r in visible.filter(status=ReferralStatus.SUBMITTED).select_related("data_key").order_by("-submitted_at")[:200]
+        for r in sent_page.items
     ]
+    reports = selectors.duty_to_notify_reports_of(request.user)
+    if search:
+        reports = reports.filter(reference__icontains=search)
+    report_page = pagination.paginate(reports, request.GET.get("reports_page"))
+    pages = {"q": search, "drafts_page": str(draft_page.number), "page": str(sent_page.number),
+             "reports_page": str(report_page.number)}
     return render(request, "referrals/list.html", {
-        "title": "Your referrals", "drafts": drafts, "submitted": submitted,
-        "duty_to_notify": selectors.duty_to_notify_reports_of(request.user)[:200],
+        "title": "Your referrals", "search": search, "drafts": drafts, "submitted": submitted,
+        "duty_to_notify": report_page.items,
+        "draft_page": draft_page, "sent_page": sent_page, "report_page": report_page,
+        "drafts_pagination": pagination.govuk_pagination(draft_page, pages, label="Pages of drafts",
+                                                         param="drafts_page"),
+        "sent_pagination": pagination.govuk_pagination(sent_page, pages, label="Pages of sent referrals"),
+        "reports_pagination": pagination.govuk_pagination(report_page, pages, label="Pages of Duty to Notify reports",
+                                                          param="reports_page"),
         "can_start": bool(selectors.first_responder_organisations(request.user)),
         "expiry_days": int_value("draft_expiry_days", on=today), "warning_days": warning_days,
     })

@@ -110,6 +110,8 @@ PAGES: Mapping[str, Needs] = {
                      "partner_systems:webhook_remove"], _needs(C.ADMINISTER)),
 }
 
+NEXT_LIMIT = 2000  # characters of a page's address kept to come back to after signing in
+
 # Namespaces whose views authenticate their own clients (tokens) and refuse with 401 or 403 themselves.
 SELF_AUTHENTICATING = frozenset({"api", "notify"})
 
@@ -149,5 +151,8 @@ class PageAccessMiddleware:
         if allowed(request.user, page_needs):
             return None
         if page_needs is not None and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            # Back to the page asked for after signing in; a query string too long to carry in a
+            # redirect (Django refuses one over 16 KB with a 400) is left behind.
+            back = request.get_full_path()
+            return redirect_to_login(back if len(back) <= NEXT_LIMIT else request.path)
         raise Http404("No such page")

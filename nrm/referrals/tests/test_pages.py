@@ -87,6 +87,47 @@ def test_the_list_reads_drafts_and_referrals_in_the_same_number_of_queries_howev
     assert queries_to_list(5) == one
 
 
+def test_the_list_pages_and_searches_drafts_and_sent_referrals_at_any_size(
+        client: Client, first_responder: User, make_draft: Callable[..., Referral],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every draft and sent referral can be reached, however many the organisation has (the list
+    stopped at 200 sent referrals), and a reference or a name finds one."""
+    from nrm.core import pagination
+
+    monkeypatch.setattr(pagination, "PAGE_SIZE", 2)
+    sent = []
+    for i in range(5):
+        draft = make_draft(first_responder, "adult", last_name=f"Nowak{i}")
+        services.referral_submit(referral=draft, actor=first_responder)
+        draft.refresh_from_db()
+        sent.append(str(draft.reference))
+    for i in range(3):
+        make_draft(first_responder, "child", last_name=f"Popescu{i}")
+    first = client.get(reverse("referrals:list")).content.decode()
+    assert "Draft referrals: showing 1 to 2 of 3" in first
+    assert "Sent referrals: showing 1 to 2 of 5" in first
+    assert 'aria-label="Pages of sent referrals"' in first
+    seen = set()
+    for number in (1, 2, 3):
+        body = client.get(reverse("referrals:list"), {"page": number, "drafts_page": 2}).content.decode()
+        seen |= {reference for reference in sent if reference in body}
+        assert "Popescu2" in body or "Popescu1" in body or "Popescu0" in body
+    assert seen == set(sent), "every sent referral is on some page"
+    last = client.get(reverse("referrals:list"), {"page": "3", "drafts_page": "2"}).content.decode()
+    assert "drafts_page=2" in last, "one list's page is kept in the other's links"
+
+    found = client.get(reverse("referrals:list"), {"q": sent[3]}).content.decode()
+    assert sent[3] in found
+    assert sent[0] not in found
+    assert "No drafts match" in found
+    by_name = client.get(reverse("referrals:list"), {"q": "popescu1"}).content.decode()
+    assert "Popescu1" in by_name
+    assert "Popescu0" not in by_name
+    assert "No sent referrals match" in by_name
+    for odd in ("\x00", "9" * 500, "?page=-1", "'; DROP TABLE referrals_referral; --"):
+        assert client.get(reverse("referrals:list"), {"q": odd, "page": odd}).status_code == 200
+
+
 def test_a_child_referral_from_start_to_confirmation(client: Client, answers: Callable[[str], dict[str, Any]]) -> None:
     referral = start(client)
     visited = walk(client, referral, answers("child"))

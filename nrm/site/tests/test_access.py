@@ -303,3 +303,12 @@ def test_a_page_missing_from_the_table_is_refused_to_everyone(make_user: Callabl
     assert not allowed(AnonymousUser(), None)
     assert not allowed(AnonymousUser(), needs("no:such_page"))
     assert allowed(AnonymousUser(), needs("site:home"))
+
+
+def test_a_signed_out_visitor_with_an_overlong_address_is_sent_to_sign_in_not_refused() -> None:
+    """A query string too long to carry through the sign-in redirect is dropped (it was a 400)."""
+    response = Client().get("/referrals/?q=" + "x" * 25_000)
+    assert response.status_code == 302
+    assert response["Location"] == "/sign-in?next=/referrals/"
+    short = Client().get("/referrals/?q=Ann")
+    assert short["Location"] == "/sign-in?next=/referrals/%3Fq%3DAnn"
