@@ -1,5 +1,6 @@
 """Pages where an organisation's administrator connects its partner systems: API clients (scoped
-tokens, ADR 0023) and webhook endpoints (ADR 0030). Who may is ``nrm.accounts.access``; anyone else
+tokens, ADR 0023) and webhook endpoints (ADR 0030). Who may is ``nrm.accounts.access`` (through
+``administration_selectors.organisation_get_for``, as on the other administration pages); anyone else
 gets a 404, as for any organisation they cannot see. A token or signing secret is shown once, in
 the answer to the POST that made it, never stored readable and never cached."""
 
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from nrm.accounts.access import may_administer
+from nrm.accounts.administration_selectors import organisation_get_for
 from nrm.accounts.roles import Role
 from nrm.api import services
 from nrm.api.admin_forms import SCOPE_LABELS, ApiClientForm, WebhookForm, roles_for_clients
@@ -31,13 +32,6 @@ from nrm.notify.models import WebhookEndpoint, WebhookEvent
 from nrm.reference.models import Organisation
 
 CALLS_OVER = timedelta(days=30)
-
-
-def _organisation(request: HttpRequest, slug: str) -> Organisation:
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None or not may_administer(request.user, organisation):
-        raise Http404("No such organisation")
-    return organisation
 
 
 def _shown_once(request: HttpRequest, organisation: Organisation, *, title: str, name: str, kind: str, value: str,
@@ -59,7 +53,7 @@ def _base(organisation: Organisation, title: str) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET"])
 def clients(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = organisation_get_for(request.user, slug)
     since = timezone.now() - CALLS_OVER
     rows = (ApiClient.objects.filter(organisation=organisation)
             .annotate(recent_calls=Count("calls", filter=Q(calls__at__gte=since)))
@@ -77,7 +71,7 @@ def clients(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_new(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = organisation_get_for(request.user, slug)
     if not roles_for_clients(organisation):
         raise Http404("This organisation's members hold no role a partner system can act in")
     form = ApiClientForm(request.POST if request.method == "POST" else None, organisation=organisation)
@@ -128,7 +122,7 @@ def _secret_shown(request: HttpRequest, organisation: Organisation, *, title: st
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_rotate(request: HttpRequest, slug: str, client_id: Any) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = organisation_get_for(request.user, slug)
     client = _client(organisation, client_id)
     return _confirmed(
         request, organisation, title=f"Make a new token for {client.name}?",
@@ -141,7 +135,7 @@ def client_rotate(request: HttpRequest, slug: str, client_id: Any) -> HttpRespon
 @login_required
 @require_http_methods(["GET", "POST"])
 def client_revoke(request: HttpRequest, slug: str, client_id: Any) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = organisation_get_for(request.user, slug)
     client = _client(organisation, client_id)
 
     def revoke() -> HttpResponse:
@@ -160,7 +154,7 @@ def client_revoke(request: HttpRequest, slug: str, client_id: Any) -> HttpRespon
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_new(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = organisation_get_for(request.user, slug)
     form = WebhookForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -184,7 +178,7 @@ def _endpoint(organisation: Organisation, endpoint_id: Any) -> WebhookEndpoint:
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: Any) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = organisation_get_for(request.user, slug)
     endpoint = _endpoint(organisation, endpoint_id)
     return _confirmed(
         request, organisation, title="Make a new signing secret?",
@@ -198,7 +192,7 @@ def webhook_rotate(request: HttpRequest, slug: str, endpoint_id: Any) -> HttpRes
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_remove(request: HttpRequest, slug: str, endpoint_id: Any) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = organisation_get_for(request.user, slug)
     endpoint = _endpoint(organisation, endpoint_id)
 
     def remove() -> HttpResponse:
