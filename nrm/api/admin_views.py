@@ -97,11 +97,12 @@ def _client(organisation: Organisation, client_id: Any) -> ApiClient:
 
 def _confirmed(request: HttpRequest, organisation: Organisation, *, title: str, body: str, button: str,
                warning: bool, act: Callable[[], HttpResponse]) -> HttpResponse:
-    """A page asking to confirm a step; the step itself (``act``) on the POST."""
+    """A page asking to confirm a step (the administration pages' own), the step itself (``act``) on the POST."""
     if request.method == "POST":
         return act()
-    return render(request, "partner_systems/confirm.html", {
-        **_base(organisation, title), "body": body, "button": button, "warning": warning})
+    return render(request, "administration/confirm.html", {
+        **_base(organisation, title), "texts": {"heading": title, "explain": body, "button": button, "warning": warning},
+        "back_url": reverse("partner_systems:clients", args=[organisation.slug])})
 
 
 def _token_shown(request: HttpRequest, organisation: Organisation, *, title: str, client: ApiClient, token: str,
