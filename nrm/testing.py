@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +180,19 @@ def journey_form_data(step: Any, answers: Mapping[str, Any]) -> dict[str, Any]:
         else:
             data[f.name] = value
     return data
+
+
+class QuietJsonHandler(BaseHTTPRequestHandler):
+    """A local fake server's request handler (the fake GOV.UK Notify and identity provider): logs
+    nothing, answers JSON."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def send_json(self, status: int, body: Mapping[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

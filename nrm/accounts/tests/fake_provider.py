@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 import time
@@ -25,6 +24,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from nrm.testing import QuietJsonHandler
 
 CLIENT_ID = "open-nrm-test"
 CLIENT_SECRET = "fake-provider-client-secret"
@@ -116,42 +117,31 @@ class FakeProvider:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _json(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(QuietJsonHandler):
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if url.path == "/.well-known/openid-configuration":
-                    self._json(200, provider.discovery())
+                    self.send_json(200, provider.discovery())
                 elif url.path == "/jwks":
-                    self._json(200, provider.jwks())
+                    self.send_json(200, provider.jwks())
                 elif url.path == "/authorize":
                     self.send_response(302)
                     self.send_header("Location", provider.authorize(query))
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 elif url.path == "/userinfo":
-                    self._json(*provider.userinfo(self.headers.get("Authorization", "")))
+                    self.send_json(*provider.userinfo(self.headers.get("Authorization", "")))
                 else:
-                    self._json(404, {"error": "not_found"})
+                    self.send_json(404, {"error": "not_found"})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 if urlsplit(self.path).path == "/token":
-                    self._json(*provider.token(form))
+                    self.send_json(*provider.token(form))
                 else:
-                    self._json(404, {"error": "not_found"})
+                    self.send_json(404, {"error": "not_found"})
 
         return Handler
 

@@ -11,11 +11,13 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import jwt
+
+from nrm.testing import QuietJsonHandler
 
 SERVICE_ID = str(uuid.UUID(int=0x5E5))
 SECRET = str(uuid.UUID(int=0x5EC2E7))
@@ -51,22 +53,11 @@ def _authorised(header: str) -> bool:
     return bool(claims["iss"] == SERVICE_ID and abs(time.time() - float(claims["iat"])) < 30)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietJsonHandler):
     state: FakeNotify
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def _answer(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def _fail(self, status: int, message: str) -> None:
-        self._answer(status, {"status_code": status, "errors": [{"error": "Fake", "message": message}]})
+        self.send_json(status, {"status_code": status, "errors": [{"error": "Fake", "message": message}]})
 
     def _refuse_auth(self, method: str) -> bool:
         with self.state.lock:
@@ -84,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
         reference = parse_qs(urlparse(self.path).query).get("reference", [None])[0]
         with self.state.lock:
             found = [n for n in self.state.notifications if reference is None or n["reference"] == reference]
-        self._answer(200, {"notifications": found, "links": {}})
+        self.send_json(200, {"notifications": found, "links": {}})
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
@@ -103,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
         if failure is not None:
             self._fail(failure, "accepted, but the answer is lost")
             return
-        self._answer(201, {"id": notification["id"], "reference": notification["reference"], "content": {},
+        self.send_json(201, {"id": notification["id"], "reference": notification["reference"], "content": {},
                            "uri": "", "template": notification["template"]})
 
 
