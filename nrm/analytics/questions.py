@@ -45,6 +45,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -444,7 +445,9 @@ def _closest(value: str, known: Iterable[str]) -> str:
 _REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference" / "data"
 
 
+@cache
 def _reference_values(dimension: str) -> frozenset[str]:
+    """The values the reference data name for ``dimension``, read once per process."""
     def column(file: str, name: str) -> set[str]:
         path = _REFERENCE_DIR / file
         if not path.exists():
