@@ -292,7 +292,7 @@ NRM_PASSWORD_RESET_LIMIT_PER_HOUR = int(os.environ.get("NRM_PASSWORD_RESET_LIMIT
 # The service's address, for links in emails sent by commands (pages use the request's own).
 NRM_BASE_URL = os.environ.get("NRM_BASE_URL", "http://localhost:8000")
 # How long emailed links stay usable.
-NRM_LINK_LIFETIMES_HOURS = {"invitation": 72, "password_reset": 1, "authenticator": 24}
+NRM_LINK_LIFETIMES_HOURS = {"invitation": 72, "password_reset": 1, "authenticator": 24, "join": 72}
 AXES_LOCKOUT_CALLABLE = "nrm.accounts.views.locked_out"
 # Lockout is per account on purpose (above): locking out an address would lock out everyone behind
 # one office's or one charity's address. Addresses are throttled instead (nrm.accounts.throttle).

@@ -157,15 +157,21 @@ def user_invite(request: HttpRequest, slug: str) -> HttpResponse:
     form = InviteForm(request.POST if request.method == "POST" else None, roles=roles)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_invite(organisation=org, email=form.cleaned_data["email"],
-                                        full_name=form.cleaned_data["full_name"], role=form.chosen_role(),
-                                        actor=_actor(request), base_url=_base_url(request))
+            invited = services.user_invite(organisation=org, email=form.cleaned_data["email"],
+                                           full_name=form.cleaned_data["full_name"], role=form.chosen_role(),
+                                           actor=_actor(request), base_url=_base_url(request))
         except ServiceError as exc:
             _service_error(form, exc, "email")
         else:
+            if invited.existing:
+                # Not a member until they accept: their page here is not theirs to show yet.
+                _done(request, "Invitation sent",
+                      f"{invited.user.email} already has an account. We have emailed them a link to accept or "
+                      f"decline the role. They are not a member of {org} until they accept.")
+                return redirect(_organisation_url(org))
             _done(request, "Invitation sent",
-                  f"We have emailed {user.email} a link to set a password. It works once.")
-            return redirect(_user_url(org, user))
+                  f"We have emailed {invited.user.email} a link to set a password. It works once.")
+            return redirect(_user_url(org, invited.user))
     return render(request, "administration/user_invite.html", {
         "title": f"Invite a user to {org}",
         "organisation": org,

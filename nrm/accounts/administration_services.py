@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
 from nrm.accounts import services
 from nrm.accounts.access import administers_service, may_administer
-from nrm.accounts.models import AccountLink, Membership, User
+from nrm.accounts.models import Membership, User
 from nrm.accounts.roles import ROLE_DEFINITIONS, Role
 from nrm.audit.services import audit_record
 from nrm.core.errors import AccessDenied, ServiceError
@@ -80,15 +79,26 @@ def organisation_designate(*, organisation: Organisation, is_first_responder: bo
 
 # --- Users --------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Invited:
+    user: User
+    existing: bool  # an account that already existed was invited to join; it holds no role here until it accepts
+
+
 def user_invite(*, organisation: Organisation, email: str, full_name: str, role: Role, actor: User,
-                base_url: str) -> User:
-    """Invite someone new to ``organisation`` in one of the roles it allows (emails a link)."""
+                base_url: str) -> Invited:
+    """Invite someone to ``organisation`` in one of the roles it allows. Someone new gets an account
+    and a link to set a password; someone who already has an account (at another organisation) gets
+    a link to accept or decline the role, which starts only when they accept (ADR 0027)."""
     _require(actor, organisation)
     _grantable(actor, organisation, role)
-    if User.objects.filter(email=email.strip().lower()).exists():
-        raise ServiceError("There is already an account with this email address", field="email")
-    return services.user_invite(email=email, full_name=full_name, organisation=organisation, role=role,
-                                invited_by=actor, base_url=base_url)
+    existing = User.objects.filter(email=email.strip().lower()).first()
+    if existing is not None:
+        services.membership_offer(user=existing, organisation=organisation, role=role, offered_by=actor,
+                                  base_url=base_url)
+        return Invited(user=existing, existing=True)
+    return Invited(user=services.user_invite(email=email, full_name=full_name, organisation=organisation, role=role,
+                                             invited_by=actor, base_url=base_url), existing=False)
 
 
 def _grantable(actor: User, organisation: Organisation, role: Role) -> None:
@@ -132,17 +142,6 @@ def user_roles_set(*, user: User, organisation: Organisation, roles: Iterable[Ro
     return RolesChanged(granted=granted, ended=sorted(m.role.name for m in ending))
 
 
-def _sessions_end(user: User) -> int:
-    """Delete every stored session signed in as ``user`` (sessions are kept in the database)."""
-    now = timezone.now()
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=now).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            session.delete()
-            ended += 1
-    return ended
-
-
 def _outside(actor: User, user: User) -> list[str]:
     """The organisations where ``user`` holds a role now that ``actor`` does not administer."""
     return sorted({str(m.organisation) for m in _current(
@@ -160,40 +159,23 @@ def user_deactivate(*, user: User, organisation: Organisation, actor: User) -> N
     if outside:
         raise ServiceError(f"This person also holds roles at {', '.join(outside)}: ask the service team to "
                            "deactivate the account", field="confirm")
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        if not user.is_active:
-            return
-        ended = _current(Membership.objects.filter(user=user).select_related("organisation", "role"))
-        for membership in ended:
-            services.membership_end(membership=membership, ended_by=actor)
-        links = AccountLink.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        sessions = _sessions_end(user)
-        audit_record(actor=actor, action="user.deactivated", target=user, before={"is_active": True},
-                     after={"is_active": False, "organisation": organisation.slug,
-                            "memberships_ended": [f"{m.organisation.slug}:{m.role.name}" for m in ended],
-                            "links_revoked": links, "sessions_ended": sessions})
+    services.account_deactivate(user=user, actor=actor, organisation=organisation)
 
 
 def user_reactivate(*, user: User, organisation: Organisation, actor: User) -> None:
     """Let a deactivated account sign in again; it holds no role until one is given."""
     _require(actor, organisation)
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        if user.is_active:
-            return
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-        audit_record(actor=actor, action="user.reactivated", target=user, before={"is_active": False},
-                     after={"is_active": True, "organisation": organisation.slug})
+    services.account_reactivate(user=user, actor=actor, organisation=organisation)
 
 
 def user_authenticator_reset(*, user: User, organisation: Organisation, actor: User, base_url: str) -> None:
     _require(actor, organisation)
     if not user.is_active:
         raise ServiceError("Reactivate this account first", field="confirm")
+    outside = _outside(actor, user)
+    if outside:  # an account-wide change: not for one of the person's organisations to make alone
+        raise ServiceError(f"This person also holds roles at {', '.join(outside)}: ask the service team to "
+                           "reset their authenticator", field="confirm")
     services.authenticator_reset(user=user, actor=actor, base_url=base_url)
 
 

@@ -128,6 +128,7 @@ class LinkPurpose(models.TextChoices):
     INVITATION = "invitation", "Set your password (invitation)"
     PASSWORD_RESET = "password_reset", "Reset your password"
     AUTHENTICATOR = "authenticator", "Set up your authenticator app"
+    JOIN = "join", "Join an organisation"
 
 
 class AccountLink(models.Model):
@@ -140,9 +141,21 @@ class AccountLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # An invitation to join (``LinkPurpose.JOIN``) offers an existing account a role in another
+    # organisation; the role starts only when the account's holder accepts it, signed in.
+    organisation = models.ForeignKey("reference.Organisation", on_delete=models.CASCADE, null=True, blank=True,
+                                     related_name="+")
+    role = models.ForeignKey(RoleRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    offered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose"], name="accounts_link_user_purpose")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose="join", organisation__isnull=False, role__isnull=False)
+                | (~Q(purpose="join") & Q(organisation__isnull=True, role__isnull=True)),
+                name="accounts_link_join_names_a_role"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} for {self.user}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -135,14 +136,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _link_create(*, user: User, purpose: LinkPurpose) -> str:
-    """Make a new link (any unused one of the same purpose stops working); returns its token."""
+def _link_create(*, user: User, purpose: LinkPurpose, **offer: Any) -> str:
+    """Make a new link (any unused one of the same purpose stops working: for an invitation to
+    join, ``offer``, the same organisation's); returns its token."""
     now = timezone.now()
-    AccountLink.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
+    superseded = {"organisation": offer["organisation"]} if offer else {}
+    AccountLink.objects.filter(user=user, purpose=purpose, used_at__isnull=True, **superseded).update(used_at=now)
     token = secrets.token_urlsafe(32)
     hours = settings.NRM_LINK_LIFETIMES_HOURS[str(purpose)]
     AccountLink.objects.create(user=user, purpose=purpose, token_hash=_token_hash(token),
-                               created_at=now, expires_at=now + timedelta(hours=hours))
+                               created_at=now, expires_at=now + timedelta(hours=hours), **offer)
     return token
 
 
@@ -156,6 +159,7 @@ LINK_PATHS = {
     LinkPurpose.INVITATION: "accounts:set_password",
     LinkPurpose.PASSWORD_RESET: "accounts:reset_password",
     LinkPurpose.AUTHENTICATOR: "accounts:set_up_second_factor_link",
+    LinkPurpose.JOIN: "accounts:join",
 }
 LINK_EMAILS = {
     LinkPurpose.INVITATION: ("You have been invited to Open NRM",
@@ -167,18 +171,27 @@ LINK_EMAILS = {
                                 "Use this link to set up your authenticator app. It works once, for {hours} hours, "
                                 "and you will need your password:\n\n{url}\n\n"
                                 "If you did not just try to sign in, tell your service team."),
+    LinkPurpose.JOIN: ("You have been invited to join {organisation} on Open NRM",
+                       "You have been invited to work for {organisation} as {role} on Open NRM, with the account "
+                       "you already have. Sign in and use this link to accept or decline. It works once, for "
+                       "{hours} hours:\n\n{url}\n\nNothing changes until you accept. If you did not expect this, "
+                       "decline and tell your service team."),
 }
 
 
-def link_send(*, user: User, purpose: LinkPurpose, base_url: str, actor: User | None = None) -> None:
-    """Email ``user`` a single-use link for ``purpose``, to their own address only."""
+def link_send(*, user: User, purpose: LinkPurpose, base_url: str, actor: User | None = None, **offer: Any) -> None:
+    """Email ``user`` a single-use link for ``purpose``, to their own address only. An invitation to
+    join names the organisation and role it offers in ``offer`` (``organisation``, ``role``)."""
     with transaction.atomic():
-        token = _link_create(user=user, purpose=purpose)
+        token = _link_create(user=user, purpose=purpose, **offer)
         subject, template = LINK_EMAILS[purpose]
         url = base_url.rstrip("/") + reverse(LINK_PATHS[purpose], kwargs={"token": token})
         hours = settings.NRM_LINK_LIFETIMES_HOURS[str(purpose)]
-        _email_on_commit(to=user.email, subject=subject, body=template.format(url=url, hours=hours))
-        audit_record(actor=actor, action="user.link_sent", target=user, after={"purpose": str(purpose)})
+        names = {"organisation": offer["organisation"].name, "role": offer["role"].label} if offer else {}
+        _email_on_commit(to=user.email, subject=subject.format(**names),
+                         body=template.format(url=url, hours=hours, **names))
+        audit_record(actor=actor, action="user.link_sent", target=user, after={"purpose": str(purpose), **(
+            {"organisation": offer["organisation"].slug, "role": offer["role"].name} if offer else {})})
 
 
 def link_find(*, token: str, purpose: LinkPurpose) -> AccountLink | None:
@@ -199,6 +212,50 @@ def authenticator_link_due(*, user: User) -> bool:
     """True when the user has no unexpired authenticator link waiting (so a new one may be sent)."""
     return not AccountLink.objects.filter(user=user, purpose=LinkPurpose.AUTHENTICATOR, used_at__isnull=True,
                                           expires_at__gt=timezone.now()).exists()
+
+
+# --- Invitations to join another organisation ---------------------------------------------------
+
+def membership_offer(*, user: User, organisation: object, role: Role, offered_by: User | None, base_url: str) -> None:
+    """Invite an existing, active account to hold ``role`` at ``organisation`` too: its holder gets a
+    single-use link to accept or decline, signed in as themself. Nothing changes until they accept,
+    so no administrator can put someone into their organisation, or gain a say over their account,
+    without them. A newer invitation from the same organisation replaces an unused one."""
+    from nrm.reference.models import Organisation
+
+    assert isinstance(organisation, Organisation)
+    if not user.is_active:
+        raise ServiceError("This account has been deactivated. Ask the service team to reactivate it.", field="email")
+    if str(role) not in organisation.role_names:
+        raise ServiceError(f"Members of {organisation.name} cannot hold the role '{ROLE_DEFINITIONS[role].label}'.",
+                           field="role")
+    if user.active_memberships().filter(organisation=organisation, role__name=str(role)).exists():
+        raise ServiceError(f"This person already holds the role {ROLE_DEFINITIONS[role].label} at {organisation.name}",
+                           field="email")
+    link_send(user=user, purpose=LinkPurpose.JOIN, base_url=base_url, actor=offered_by, organisation=organisation,
+              role=RoleRecord.objects.get(name=str(role)), offered_by=offered_by)
+
+
+def membership_offer_answer(*, link: AccountLink, user: User, accept: bool) -> Membership | None:
+    """Accept (the role starts today) or decline an invitation to join, once, as the account it was
+    sent to. Returns the membership when accepted."""
+    if link.purpose != LinkPurpose.JOIN or link.user_id != user.pk:
+        raise ServiceError("This link is for someone else. Sign out, then open the link again.")
+    assert link.organisation is not None
+    assert link.role is not None
+    if accept and link.role.name not in link.organisation.role_names:
+        raise ServiceError(f"Members of {link.organisation.name} can no longer hold the role {link.role.label}. "
+                           "Ask its administrator to invite you again.", field="answer")
+    with transaction.atomic():
+        _link_use(link)
+        answer = {"organisation": link.organisation.slug, "role": link.role.name}
+        if not accept:
+            audit_record(actor=user, action="membership.declined", target=user, after=answer)
+            return None
+        membership = membership_grant(user=user, organisation=link.organisation, role=Role(link.role.name),
+                                      granted_by=link.offered_by)
+        audit_record(actor=user, action="membership.accepted", target=membership, after=answer)
+    return membership
 
 
 # --- Passwords ----------------------------------------------------------------------------------
@@ -270,6 +327,57 @@ def authenticator_reset(*, user: User, actor: User | None, base_url: str) -> Non
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
         audit_record(actor=actor, action="user.second_factor_reset", target=user, after={"devices_removed": removed})
         link_send(user=user, purpose=LinkPurpose.AUTHENTICATOR, base_url=base_url, actor=actor)
+
+
+def _sessions_end(user: User) -> int:
+    """Delete every stored session signed in as ``user`` (sessions are kept in the database)."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+def account_deactivate(*, user: User, actor: User | None, organisation: Any = None) -> bool:
+    """A leaver: the account can no longer sign in, every role is ended today, every session is
+    ended and every emailed link that has not been used stops working. The one writer for the
+    administration pages (which check who may, first) and the ``nrm account`` command. Returns
+    False if the account was already deactivated."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            return False
+        today = timezone.localdate()
+        ended = list(Membership.objects.filter(user=user).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
+                     .select_related("organisation", "role"))
+        for membership in ended:
+            membership_end(membership=membership, ended_by=actor)
+        links = AccountLink.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        sessions = _sessions_end(user)
+        audit_record(actor=actor, action="user.deactivated", target=user, before={"is_active": True},
+                     after={"is_active": False, **({"organisation": organisation.slug} if organisation else {}),
+                            "memberships_ended": [f"{m.organisation.slug}:{m.role.name}" for m in ended],
+                            "links_revoked": links, "sessions_ended": sessions})
+    return True
+
+
+def account_reactivate(*, user: User, actor: User | None, organisation: Any = None) -> bool:
+    """Let a deactivated account sign in again; it holds no role until one is given. Returns False if
+    it was not deactivated."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active:
+            return False
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="user.reactivated", target=user, before={"is_active": False},
+                     after={"is_active": True, **({"organisation": organisation.slug} if organisation else {})})
+    return True
 
 
 def account_unlock(*, user: User, actor: User | None) -> int:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sign-in/reset-password/<str:token>", views.reset_password, name="reset_password"),
     path("sign-in/set-password/<str:token>", views.set_password, name="set_password"),
     path("account/password", views.change_password, name="change_password"),
+    path("account/join/<str:token>", views.join, name="join"),
     path("sign-out", views.sign_out, name="logout"),
     path("sign-out/timed-out", views.timed_out, name="timed_out"),
     path("sign-in/keepalive", views.keepalive, name="keepalive"),

@@ -352,6 +352,44 @@ def set_password(request: HttpRequest, token: str) -> HttpResponse:
     return _password_from_link(request, token, LinkPurpose.INVITATION, "Set your password")
 
 
+# --- Invitations to join another organisation ---------------------------------------------------
+
+JOIN_ANSWERS = {"accept": True, "decline": False}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """An existing account's holder accepts or declines a role at another organisation, signed in
+    as themself (the page needs a full sign-in, second factor included: nrm.site.access)."""
+    link = _link_or_none(token, LinkPurpose.JOIN)
+    if link is None:
+        return _link_expired(request)
+    if request.user.pk != link.user_id:
+        return render(request, "accounts/link_for_someone_else.html", {"title": "This link is for someone else"},
+                      status=403)
+    assert link.organisation is not None
+    assert link.role is not None
+    context = {"title": f"Join {link.organisation.name}", "organisation": link.organisation, "role": link.role,
+               "offered_by": link.offered_by, "errors": []}
+    if request.method == "POST":
+        answer = JOIN_ANSWERS.get(request.POST.get("answer", ""))
+        if answer is None:
+            message = "Select whether to accept or decline the invitation"
+            return render(request, "accounts/join.html", {**context, "errors": [
+                {"text": message, "href": "#accept"}]}, status=400)
+        try:
+            services.membership_offer_answer(link=link, user=request.user, accept=answer)
+        except ServiceError as exc:
+            if exc.field != "answer":  # used meanwhile, in another window
+                return _link_expired(request)
+            return render(request, "accounts/join.html", {**context, "errors": [
+                {"text": exc.message, "href": "#accept"}]}, status=400)
+        title = f"You have joined {link.organisation.name}" if answer else "You have declined the invitation"
+        return render(request, "accounts/join_answered.html", {**context, "title": title, "accepted": answer})
+    return render(request, "accounts/join.html", context)
+
+
 # --- Signing out --------------------------------------------------------------------------------
 
 @require_http_methods(["GET", "POST"])

@@ -60,7 +60,7 @@ PAGES: Mapping[str, Needs] = {
     ], PUBLIC),
     # GOV.UK Notify's delivery receipts: no user, the caller's bearer token (nrm.notify.views).
     "notify:receipts": PUBLIC,
-    "accounts:change_password": SIGNED_IN,
+    **dict.fromkeys(["accounts:change_password", "accounts:join"], SIGNED_IN),
     # Referrals: first responders refer; contributors add to drafts they were invited to.
     **dict.fromkeys(["referrals:list", "referrals:invitation", "referrals:contribute"], _DRAFTS),
     **dict.fromkeys([

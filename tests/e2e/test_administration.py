@@ -90,3 +90,34 @@ def test_an_administrator_designates_invites_and_deactivates_a_leaver(
     # The leaver's browser is signed out.
     leavers.goto(f"{live_server.url}/inbox/")
     expect(leavers).to_have_url(f"{live_server.url}/sign-in?next=/inbox/")
+
+
+def test_someone_with_an_account_accepts_an_invitation_to_a_second_organisation(
+        browser_page: Callable[..., Page], live_server: Any, make_user: Callable[..., Any]) -> None:
+    admin = make_user(Role.ADMINISTRATOR)
+    person = make_user(Role.FIRST_RESPONDER, organisation="police-e23000002", full_name="Sam Second")
+
+    page = browser_page()
+    sign_in_as(page, live_server, admin)
+    page.goto(f"{live_server.url}/administration/organisations/{GUARDIANS}/users/invite")
+    page.fill("#full_name", "Sam Second")
+    page.fill("#email", person.email)
+    page.get_by_label("Partner recipient").check()
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".govuk-panel")).to_contain_text("Invitation sent")
+    expect(page.locator("main")).to_contain_text("not a member of")
+    assert_accessible(page)
+    link = next(line for m in mail.outbox if person.email in m.to for line in m.body.splitlines()
+                if "/account/join/" in line).strip()
+    path = link[link.index("/account/join/"):]
+
+    theirs = browser_page()
+    sign_in_as(theirs, live_server, person)
+    theirs.goto(f"{live_server.url}{path}")
+    expect(theirs.locator("h1")).to_contain_text("Join Independent Child Trafficking Guardian service")
+    assert_accessible(theirs)
+    theirs.get_by_role("button", name="Accept").click()
+    expect(theirs.locator(".govuk-panel")).to_contain_text("You have joined")
+    assert_accessible(theirs)
+    assert person.active_memberships().filter(organisation__slug=GUARDIANS).exists()
+    assert person.active_memberships().filter(organisation__slug="police-e23000002").exists()

@@ -201,10 +201,10 @@ def test_invitation_errors_keep_what_was_typed(admin_client: Client, make_user: 
     assert "Select a role from the list" in body
     assert 'value="Kim Kept"' in body
     assert 'value="not-an-email"' in body
-    existing = make_user(Role.ANALYST)
+    existing = make_user(Role.FIRST_RESPONDER, organisation=POLICE)
     again = admin_client.post(url, {"full_name": "Kim Kept", "email": existing.email, "role": "first_responder"})
     assert again.status_code == 400
-    assert "There is already an account with this email address" in again.content.decode()
+    assert "This person already holds the role" in again.content.decode()
     assert 'value="first_responder" checked' in again.content.decode()
 
 

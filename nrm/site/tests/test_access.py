@@ -193,6 +193,8 @@ def _expected(role: Role | None, pattern: RoutePattern, method: str, *, own: boo
     holds = needs == SIGNED_IN or bool(CAPABILITIES[role] & needs)  # type: ignore[operator]
     if not holds:
         return {403} if api else {404}
+    if not own and pattern.name == "accounts:join":
+        return {410}  # an emailed link that is unknown or used up says it has expired, to anyone: it names no one
     if not own:
         return {404, 405}
     if api and method == "post":

@@ -29,7 +29,8 @@ def _administrator(email: str | None) -> User | None:
 
 class Command(BaseCommand):
     help = ("Administer accounts: unlock after too many failed sign-ins, reset an authenticator "
-            "(emails a set-up link), invite a user (emails a link to set a password). Every action is audited.")
+            "(emails a set-up link), invite a user (emails a link to set a password, or to an existing account a "
+            "link to accept the role), deactivate a leaver, reactivate. Every action is audited.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--by", help="email of the administrator doing this (recorded in the audit log)")
@@ -42,6 +43,9 @@ class Command(BaseCommand):
         invite.add_argument("--name", required=True)
         invite.add_argument("--organisation", required=True, help="organisation slug")
         invite.add_argument("--role", required=True, choices=[str(r) for r in Role])
+        sub.add_parser("deactivate", help="a leaver: end every role, session and emailed link; no more sign-in"
+                       ).add_argument("email")
+        sub.add_parser("reactivate", help="let a deactivated account sign in again (with no role)").add_argument("email")
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = _administrator(options["by"])
@@ -52,6 +56,20 @@ class Command(BaseCommand):
         elif action == "reset-authenticator":
             services.authenticator_reset(user=_user(options["email"]), actor=actor, base_url=options["base_url"])
             self.stdout.write(f"Removed the authenticator of {options['email']} and emailed a set-up link.")
+        elif action == "deactivate":
+            user = _user(options["email"])
+            if actor is not None and actor.pk == user.pk:
+                raise CommandError("An administrator cannot deactivate their own account.")
+            if services.account_deactivate(user=user, actor=actor):
+                self.stdout.write(f"Deactivated {user.email}: every role, session and emailed link has ended.")
+            else:
+                self.stdout.write(f"{user.email} was already deactivated.")
+        elif action == "reactivate":
+            user = _user(options["email"])
+            if services.account_reactivate(user=user, actor=actor):
+                self.stdout.write(f"Reactivated {user.email}. It holds no role until an administrator gives one.")
+            else:
+                self.stdout.write(f"{user.email} is not deactivated.")
         else:
             self._invite(actor, options)
 
@@ -61,11 +79,18 @@ class Command(BaseCommand):
         organisation = Organisation.objects.filter(slug=options["organisation"]).first()
         if organisation is None:
             raise CommandError(f"There is no organisation {options['organisation']}.")
-        if User.objects.filter(email=options["email"].strip().lower()).exists():
-            raise CommandError(f"There is already an account for {options['email']}.")
+        existing = User.objects.filter(email=options["email"].strip().lower()).first()
         try:
-            services.user_invite(email=options["email"], full_name=options["name"], organisation=organisation,
-                                 role=Role(options["role"]), invited_by=actor, base_url=options["base_url"])
+            if existing is not None:
+                services.membership_offer(user=existing, organisation=organisation, role=Role(options["role"]),
+                                          offered_by=actor, base_url=options["base_url"])
+            else:
+                services.user_invite(email=options["email"], full_name=options["name"], organisation=organisation,
+                                     role=Role(options["role"]), invited_by=actor, base_url=options["base_url"])
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"Invited {options['email']}: a link to set a password has been emailed.")
+        if existing is not None:
+            self.stdout.write(f"{options['email']} already has an account: a link to accept or decline the role has "
+                              "been emailed. The role starts when they accept.")
+        else:
+            self.stdout.write(f"Invited {options['email']}: a link to set a password has been emailed.")
