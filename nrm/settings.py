@@ -316,6 +316,9 @@ NRM_OIDC_SCOPES = os.environ.get("NRM_OIDC_SCOPES", "openid email profile")
 # acr values the provider uses for a multi-factor sign-in (comma-separated); "mfa" in amr always counts.
 NRM_OIDC_MFA_ACRS = [a.strip() for a in os.environ.get("NRM_OIDC_MFA_ACRS", "").split(",") if a.strip()]
 NRM_OIDC_TIMEOUT_SECONDS = int(os.environ.get("NRM_OIDC_TIMEOUT_SECONDS", "10"))
+# Signing out also ends the provider's session where it has an end-session endpoint: the discovery
+# document's end_session_endpoint, or this (for a provider whose document does not give it).
+NRM_OIDC_END_SESSION_ENDPOINT = os.environ.get("NRM_OIDC_END_SESSION_ENDPOINT", "").strip()
 _oidc_given = [n for n, v in (("NRM_OIDC_ISSUER", NRM_OIDC_ISSUER), ("NRM_OIDC_CLIENT_ID", NRM_OIDC_CLIENT_ID),
                               ("NRM_OIDC_CLIENT_SECRET", NRM_OIDC_CLIENT_SECRET)) if v]
 if any(NRM_OIDC_ENDPOINTS.values()) and not NRM_OIDC_ISSUER:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import requests
@@ -56,6 +57,7 @@ class Provider:
     scopes: str
     timeout: int
     mfa_acrs: tuple[str, ...]
+    end_session_endpoint: str = ""  # RP-initiated logout, where the provider offers it ("" if not)
 
 
 def configured() -> bool:
@@ -74,6 +76,8 @@ def _discovery(issuer: str, timeout: int) -> dict[str, str]:
         response.raise_for_status()
         document = response.json()
         endpoints = {name: str(document[name]) for name in ENDPOINTS}
+        if isinstance(document.get("end_session_endpoint"), str):
+            endpoints["end_session_endpoint"] = document["end_session_endpoint"]
     except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
         raise ProviderUnavailable(f"The identity provider's discovery document cannot be used: {exc}") from exc
     if document.get("issuer") != issuer:
@@ -88,9 +92,25 @@ def provider() -> Provider:
     issuer, timeout = settings.NRM_OIDC_ISSUER, settings.NRM_OIDC_TIMEOUT_SECONDS
     given: dict[str, str] = settings.NRM_OIDC_ENDPOINTS
     endpoints = given if all(given.get(name) for name in ENDPOINTS) else _discovery(issuer, timeout)
+    end_session = settings.NRM_OIDC_END_SESSION_ENDPOINT or endpoints.get("end_session_endpoint", "")
     return Provider(issuer=issuer, client_id=settings.NRM_OIDC_CLIENT_ID, client_secret=settings.NRM_OIDC_CLIENT_SECRET,
                     scopes=settings.NRM_OIDC_SCOPES, timeout=timeout, mfa_acrs=tuple(settings.NRM_OIDC_MFA_ACRS),
-                    **{name: endpoints[name] for name in ENDPOINTS})
+                    end_session_endpoint=end_session, **{name: endpoints[name] for name in ENDPOINTS})
+
+
+def sign_out_url(*, id_token: str, post_logout_redirect_uri: str) -> str:
+    """Where to send the browser to end its session at the provider too (OpenID Connect
+    RP-Initiated Logout), or "" if the provider offers no end-session endpoint or cannot be reached
+    (the service's own session has ended either way)."""
+    try:
+        endpoint = provider().end_session_endpoint
+    except ProviderUnavailable:
+        return ""
+    if not endpoint:
+        return ""
+    query = urlencode({"id_token_hint": id_token, "client_id": settings.NRM_OIDC_CLIENT_ID,
+                       "post_logout_redirect_uri": post_logout_redirect_uri})
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 
 def library_setting(attr: str, *default: Any) -> Any:
@@ -131,6 +151,7 @@ class OrganisationSignInBackend(OIDCAuthenticationBackend):  # type: ignore[misc
 
     get_settings = staticmethod(library_setting)
     decision: SignIn | None = None
+    id_token: str = ""  # kept in the session for the sign-out at the provider (id_token_hint)
 
     def _verify_jws(self, payload: Any, key: Any) -> dict[str, Any]:
         p = provider()
@@ -158,4 +179,5 @@ class OrganisationSignInBackend(OIDCAuthenticationBackend):  # type: ignore[misc
             email=decision.email, full_name=str(claims.get("name") or ""), organisation_slug=decision.organisation,
             roles=decision.roles, managed_roles=frozenset(table.roles.values()), provider=p.issuer)
         self.decision = decision
+        self.id_token = id_token
         return user

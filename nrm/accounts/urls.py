@@ -18,5 +18,6 @@ urlpatterns = [
     path("account/join/<str:token>", views.join, name="join"),
     path("sign-out", views.sign_out, name="logout"),
     path("sign-out/timed-out", views.timed_out, name="timed_out"),
+    path("sign-out/done", views.signed_out, name="signed_out"),
     path("sign-in/keepalive", views.keepalive, name="keepalive"),
 ]

@@ -112,15 +112,23 @@ def _single_sign_on_refused(request: HttpRequest, reason: str, *, status: int = 
     issuer = settings.NRM_OIDC_ISSUER
     audit_record(actor=None, action="user.single_sign_on_refused", target=single_sign_on.IdentityProvider(issuer),
                  after={"reason": audited or reason})
+    if status != 503:  # the provider being down is not the visitor's failure
+        throttle.record(limit=throttle.sign_in_failures(), request=request)
     return render(request, "accounts/single_sign_on_refused.html", {
         "title": "You cannot sign in with your organisation's account", "reason": reason,
     }, status=status)
 
 
 @require_GET
+def _throttled(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/throttled.html", {"title": "Too many attempts"}, status=429)
+
+
 def single_sign_on_start(request: HttpRequest) -> HttpResponse:
     if not single_sign_on.configured():
         return redirect("accounts:login")  # not offered here: local accounts only
+    if throttle.is_limited(limit=throttle.sign_in_failures(), request=request):
+        return _throttled(request)  # the same count of failures from one address as the password sign-in
     try:
         view = single_sign_on.SignInRequestView()
         view.setup(request)
@@ -137,6 +145,8 @@ def single_sign_on_callback(request: HttpRequest) -> HttpResponse:
     """Where the provider sends the browser back: the state is used once, whatever happens."""
     if not single_sign_on.configured():
         return redirect("accounts:login")  # not offered here: local accounts only
+    if throttle.is_limited(limit=throttle.sign_in_failures(), request=request):
+        return _throttled(request)
     states = request.session.get("oidc_states") or {}
     state, code = request.GET.get("state", ""), request.GET.get("code", "")
     flow = states.pop(state, None) if state else None
@@ -157,12 +167,20 @@ def single_sign_on_callback(request: HttpRequest) -> HttpResponse:
         return _single_sign_on_refused(request, SSO_NOT_CHECKED, audited=f"{type(exc).__name__}: {exc}"[:300])
     if user is None or backend.decision is None or not user.is_active:
         return _single_sign_on_refused(request, SSO_NOT_CHECKED, audited="not_authenticated")
-    return _single_sign_on_accepted(request, user, backend.decision)
+    if AxesProxyHandler.is_locked(request, {"email": user.email}):
+        # Locked by failed passwords or codes: the provider's word does not unlock it (an administrator does).
+        audit_record(actor=None, action="user.single_sign_on_refused", target=user, after={"reason": "account_locked"})
+        return locked_out(request)
+    return _single_sign_on_accepted(request, user, backend.decision, backend.id_token)
 
 
-def _single_sign_on_accepted(request: HttpRequest, user: Any, decision: SignIn) -> HttpResponse:
+SSO_ID_TOKEN = "oidc_id_token"  # noqa: S105 (a session key, not a secret): for the sign-out at the provider
+
+
+def _single_sign_on_accepted(request: HttpRequest, user: Any, decision: SignIn, id_token: str) -> HttpResponse:
     next_url = request.session.pop("oidc_login_next", None) or "/"
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # a new session key
+    request.session[SSO_ID_TOKEN] = id_token
     audit_record(actor=user, action="user.signed_in", target=user, after={
         "method": "single_sign_on", "provider": settings.NRM_OIDC_ISSUER, "organisation": decision.organisation,
         "roles": sorted(str(r) for r in decision.roles), "second_factor_asserted": decision.second_factor_done})
@@ -396,9 +414,27 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     """GET asks; only a POST (with its CSRF token) signs out, so no other site can sign a user out."""
     if request.method == "POST":
+        id_token = request.session.get(SSO_ID_TOKEN, "")
         _sign_out(request)
-        return render(request, "accounts/signed_out.html", {"title": "You have signed out"})
+        if id_token and single_sign_on.configured():
+            # Signed in with the organisation's account: end the session there too, where the
+            # provider offers it, and come back to the signed-out page.
+            elsewhere = single_sign_on.sign_out_url(
+                id_token=id_token, post_logout_redirect_uri=request.build_absolute_uri(reverse("accounts:signed_out")))
+            if elsewhere:
+                return redirect(elsewhere)
+        return _signed_out_page(request)
     return render(request, "accounts/sign_out.html", {"title": "Sign out"})
+
+
+def _signed_out_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/signed_out.html", {"title": "You have signed out"})
+
+
+@require_GET
+def signed_out(request: HttpRequest) -> HttpResponse:
+    """Where the identity provider sends the browser back after ending its own session."""
+    return _signed_out_page(request)
 
 
 def _sign_out(request: HttpRequest) -> None:

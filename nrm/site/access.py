@@ -53,7 +53,7 @@ PAGES: Mapping[str, Needs] = {
         "site:health_live", "site:health_ready",
         "accounts:login", "accounts:second_factor", "accounts:set_up_second_factor",
         "accounts:set_up_second_factor_link", "accounts:forgotten_password", "accounts:reset_password",
-        "accounts:set_password", "accounts:logout", "accounts:timed_out", "accounts:keepalive",
+        "accounts:set_password", "accounts:logout", "accounts:signed_out", "accounts:timed_out", "accounts:keepalive",
         "accounts:single_sign_on", "accounts:single_sign_on_callback",
         "referrals:concern_new", "referrals:concern_sent",
         "stats:publications", "stats:publication", "stats:download", "api:schema",

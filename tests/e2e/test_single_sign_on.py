@@ -39,6 +39,14 @@ def test_an_officer_signs_in_with_their_organisations_account(browser_page: Call
     assert {m.role.name for m in user.active_memberships()} == {"first_responder"}
     assert not user.has_usable_password()
 
+    # Signing out ends the session at the provider too, and comes back to say so.
+    page.goto(f"{live_server.url}/sign-out")
+    page.locator("main").get_by_role("button", name="Sign out").click()
+    expect(page.locator("h1")).to_have_text("You have signed out")
+    assert page.url == f"{live_server.url}/sign-out/done"
+    assert_accessible(page)
+    assert provider.sign_outs[-1]["id_token_hint"] == provider.issued_id_tokens[-1]
+
 
 def test_an_unverified_email_is_told_why_it_cannot_sign_in(browser_page: Callable[..., Page], live_server: Any,
                                                            provider: FakeProvider) -> None:

@@ -47,6 +47,8 @@ class FakeProvider:
         self.userinfo_changes: dict[str, Any] = {}
         self.issued_id_tokens: list[str] = []
         self.token_requests: list[dict[str, str]] = []
+        self.offers_sign_out = True  # an end_session_endpoint in the discovery document
+        self.sign_outs: list[dict[str, str]] = []  # the end-session requests received
         self._codes: dict[str, dict[str, str]] = {}
         self._access: dict[str, dict[str, Any]] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -67,7 +69,16 @@ class FakeProvider:
             "token_endpoint": f"{self.issuer}/token", "userinfo_endpoint": f"{self.issuer}/userinfo",
             "jwks_uri": f"{self.issuer}/jwks", "response_types_supported": ["code"],
             "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
+            **({"end_session_endpoint": f"{self.issuer}/logout"} if self.offers_sign_out else {}),
         }
+
+    def end_session(self, query: dict[str, str]) -> tuple[int, str]:
+        """RP-Initiated Logout: the session ends if the ID token is one issued here to this client;
+        the browser goes back to the service's address."""
+        self.sign_outs.append(query)
+        if query.get("id_token_hint") not in self.issued_id_tokens or query.get("client_id") != CLIENT_ID:
+            return 400, ""
+        return 302, query.get("post_logout_redirect_uri", "")
 
     def jwks(self) -> dict[str, Any]:
         jwk = RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
@@ -128,6 +139,13 @@ class FakeProvider:
                 elif url.path == "/authorize":
                     self.send_response(302)
                     self.send_header("Location", provider.authorize(query))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif url.path == "/logout":
+                    status, location = provider.end_session(query)
+                    self.send_response(status)
+                    if location:
+                        self.send_header("Location", location)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 elif url.path == "/userinfo":

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nrm.accounts.models import IdentityProviderDevice, Membership, User
+from nrm.accounts.roles import Role
 from nrm.accounts.tests.fake_provider import CLIENT_ID, FakeProvider, fake_provider_configured, new_key
 from nrm.audit.models import AuditEvent
 
@@ -346,3 +347,90 @@ def test_an_mfa_user_from_an_earlier_sign_in_is_asked_for_a_code_when_mfa_is_not
     assert client.get("/cases/")["Location"] == "/sign-in/code"
     assert client.post("/sign-in/code", {"code": "123456"}).status_code in {302, 400}
     assert client.get("/cases/")["Location"] == "/sign-in/code"
+
+
+# --- Throttling, lockout and signing out at the provider -----------------------------------------
+
+def test_failed_single_sign_ons_from_one_address_are_throttled_as_passwords_are(provider: FakeProvider,
+                                                                                settings: Any) -> None:
+    settings.NRM_ADDRESS_FAILURE_LIMIT = 3
+    for _ in range(3):
+        refused(Client().get("/sign-in/organisation/callback?code=abc&state=forged"), "expired or was already used",
+                "state_unknown")
+    for path in ("/sign-in/organisation", "/sign-in/organisation/callback?code=abc&state=forged"):
+        held = Client().get(path)
+        assert held.status_code == 429
+        assert "Too many attempts" in held.content.decode()
+    # The same count holds the password sign-in back, and a right answer from the provider too.
+    assert Client().post("/sign-in", {"email": "x@example.gov.uk", "password": "whatever"}).status_code == 429
+    nothing_created()
+
+
+def test_failed_passwords_and_single_sign_on_failures_add_up(provider: FakeProvider, settings: Any) -> None:
+    settings.NRM_ADDRESS_FAILURE_LIMIT = 4
+    for _ in range(2):
+        Client().post("/sign-in", {"email": "nobody@example.gov.uk", "password": "wrong password"})
+    for _ in range(2):
+        Client().get("/sign-in/organisation/callback?error=access_denied&state=x")
+    assert Client().get("/sign-in/organisation").status_code == 429
+
+
+def test_an_unreachable_provider_does_not_count_against_the_visitor(provider: FakeProvider, settings: Any) -> None:
+    settings.NRM_ADDRESS_FAILURE_LIMIT = 2
+    settings.NRM_OIDC_ISSUER = "http://127.0.0.1:9"
+    for _ in range(3):
+        assert Client().get("/sign-in/organisation").status_code == 503
+
+
+def test_an_account_locked_by_failed_passwords_is_not_unlocked_by_the_provider(provider: FakeProvider,
+                                                                               settings: Any) -> None:
+    User.objects.create_user(OFFICER["email"], "a long enough password 1", full_name="Sam Officer")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/sign-in", {"email": OFFICER["email"], "password": "wrong password"})
+    client = Client()
+    locked = sso(client)
+    assert locked.status_code == 429
+    assert "Your account is locked" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert not AuditEvent.objects.filter(action="user.signed_in").exists()
+    event = AuditEvent.objects.filter(action="user.single_sign_on_refused").latest("id")
+    assert event.after == {"reason": "account_locked"}
+
+
+def test_signing_out_ends_the_session_at_the_provider_too(provider: FakeProvider) -> None:
+    client = Client()
+    assert sso(client).status_code == 302
+    left = client.post("/sign-out")
+    assert "_auth_user_id" not in client.session  # the service's own session ended first
+    assert left.status_code == 302
+    to_provider = urlsplit(left["Location"])
+    assert f"{to_provider.scheme}://{to_provider.netloc}{to_provider.path}" == f"{provider.issuer}/logout"
+    query = {k: v[0] for k, v in parse_qs(to_provider.query).items()}
+    assert query["id_token_hint"] == provider.issued_id_tokens[-1]
+    assert query["client_id"] == CLIENT_ID
+    assert query["post_logout_redirect_uri"].endswith("/sign-out/done")
+    back = requests.get(left["Location"], allow_redirects=False, timeout=5)
+    assert back.status_code == 302
+    assert provider.sign_outs[-1]["id_token_hint"] == provider.issued_id_tokens[-1]
+    done = client.get(urlsplit(back.headers["Location"]).path)
+    assert done.status_code == 200
+    assert "You have signed out" in done.content.decode()
+
+
+def test_a_provider_without_sign_out_or_a_local_sign_in_signs_out_here_only(provider: FakeProvider,
+                                                                            make_user: Any) -> None:
+    provider.offers_sign_out = False
+    from nrm.accounts import single_sign_on
+    single_sign_on._discovered.clear()
+    client = Client()
+    assert sso(client).status_code == 302
+    left = client.post("/sign-out")
+    assert left.status_code == 200
+    assert "You have signed out" in left.content.decode()
+    assert "_auth_user_id" not in client.session
+    provider.offers_sign_out = True
+    single_sign_on._discovered.clear()
+    local = Client()
+    local.force_login(make_user(Role.FIRST_RESPONDER))
+    assert local.post("/sign-out").status_code == 200  # signed in with a password: nothing to end elsewhere
+    assert not provider.sign_outs
