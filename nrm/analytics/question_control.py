@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from nrm.analytics import extract_schema as xs
 from nrm.analytics import protection
 from nrm.analytics.engine import TableResult, Value
 from nrm.analytics.periods import Period
@@ -157,6 +158,9 @@ def _label(t_expr: str, t_label: str, column: str, value: FilterValue) -> str | 
         return UNKNOWN if value is None else value
     if t_expr.startswith(f"coalesce({column},") and value is not None:
         return value
+    if t_expr == column == "nationality" and t_label == "nationality_label({})" and isinstance(value, str) \
+            and xs.LIST_SEPARATOR not in value:
+        return value  # one nationality alone (the question's default, as published) is shown as itself
     return None
 
 
@@ -168,7 +172,9 @@ def _table_keys(t: TableDef, query: Query, filters: Mapping[str, tuple[FilterVal
     """The cells of table ``t``'s population that make up the query's, or None if the table
     cannot express it."""
     date_column = DATE_BASES[query.source][query.date_basis][0]
-    if t.source != query.source or (t.date_column or "") != date_column or t.snapshot:
+    # The tables show a nationality alone: with dual nationals it is no published cell.
+    if t.source != query.source or (t.date_column or "") != date_column or t.snapshot or (
+            query.dual_nationals and "nationality" in filters):
         return None
     shape = protection._shape(t)
     if shape.population[3]:

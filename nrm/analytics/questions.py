@@ -254,6 +254,10 @@ class Query:
     periods: tuple[Period, ...] = ()
     date_basis: DateBasis = "referral"
     source: str = "referrals"
+    # A nationality filter counts, by default, people with that nationality alone, as the published
+    # tables do (a dual national is shown under the pair, 'Albanian Greek'); with ``dual_nationals``
+    # it counts everyone with that nationality, alone or with another.
+    dual_nationals: bool = False
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> Query:
@@ -269,7 +273,7 @@ class Query:
         """
         if not isinstance(data, Mapping):
             raise QueryError("the query must be an object with measure, filters and periods")
-        known = {"measure", "numerator", "denominator", "periods", "date_basis", "source"}
+        known = {"measure", "numerator", "denominator", "periods", "date_basis", "source", "dual_nationals"}
         extra = sorted(set(data) - known)
         if extra:
             raise QueryError(
@@ -286,6 +290,9 @@ class Query:
         source = data.get("source", "referrals")
         if not isinstance(source, str):
             raise QueryError("source must be a string", field="source")
+        dual = data.get("dual_nationals", False)
+        if not isinstance(dual, bool):
+            raise QueryError("dual_nationals must be true or false", field="dual_nationals")
         raw_periods = data.get("periods", ())
         if isinstance(raw_periods, str):
             periods = parse_periods(raw_periods)
@@ -300,6 +307,7 @@ class Query:
             periods=periods,
             date_basis=basis,
             source=source,
+            dual_nationals=dual,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -313,6 +321,7 @@ class Query:
             "denominator": f(self.denominator),
             "numerator": f(self.numerator),
             "periods": [p.label for p in self.periods],
+            "dual_nationals": self.dual_nationals,
         }
 
 
@@ -529,7 +538,13 @@ def _merged_ranges(periods: Iterable[Period]) -> list[tuple[date, date]]:
     return out
 
 
-def _condition(dim: Dimension, values: tuple[FilterValue, ...], params: list[Any]) -> str:
+def _alone(dim: Dimension, query: Query) -> bool:
+    """Whether a list dimension's filter matches the value alone (nationality, by default: the
+    published definition) rather than alone or with others."""
+    return dim.name == "nationality" and not query.dual_nationals
+
+
+def _condition(dim: Dimension, values: tuple[FilterValue, ...], params: list[Any], *, alone: bool = False) -> str:
     col = f'"{dim.name}"'  # a schema column name, never user text
     parts: list[str] = []
     present = [v for v in values if v is not None]
@@ -537,6 +552,9 @@ def _condition(dim: Dimension, values: tuple[FilterValue, ...], params: list[Any
         for v in present:
             parts.append(f"{col} = ?")
             params.append(bool(v))
+    elif dim.kind == "list" and alone and present:
+        parts.append(f"{col} IN ({', '.join('?' for _ in present)})")
+        params.extend(present)
     elif dim.kind == "list":
         for v in present:
             parts.append(f"list_contains(string_split({col}, '{xs.LIST_SEPARATOR}'), ?)")
@@ -549,12 +567,14 @@ def _condition(dim: Dimension, values: tuple[FilterValue, ...], params: list[Any
     return "(" + " OR ".join(parts) + ")"
 
 
-def _describe_filters(filters: Sequence[Filter], dims: Mapping[str, Dimension]) -> str:
+def _describe_filters(filters: Sequence[Filter], dims: Mapping[str, Dimension], query: Query) -> str:
     parts = []
     for f in filters:
         dim = dims[f.dimension]
         options = " or ".join(dim.describe(v) for v in f.values)
-        if dim.kind == "list":
+        if dim.kind == "list" and _alone(dim, query):
+            options += " (that nationality alone, as in the published tables: dual nationals not included)"
+        elif dim.kind == "list":
             options += " (alone or with others)"
         parts.append(options)
     return "; ".join(parts)
@@ -573,9 +593,10 @@ def compile_query(query: Query) -> CompiledQuery:
         params.extend([start, end])
     where = [f"({period_sql})"]
     for f in query.denominator:
-        where.append(_condition(dims[f.dimension], f.values, params))
+        where.append(_condition(dims[f.dimension], f.values, params, alone=_alone(dims[f.dimension], query)))
     num_params: list[Any] = []
-    num = " AND ".join(_condition(dims[f.dimension], f.values, num_params) for f in query.numerator) or "true"
+    num = " AND ".join(_condition(dims[f.dimension], f.values, num_params, alone=_alone(dims[f.dimension], query))
+                       for f in query.numerator) or "true"
     key = f"md5_number(\"{RECORD_ID[query.source]}\") % {KEY_RANGE}"
     sql = (
         f"SELECT count(*) FILTER (WHERE {num}) AS numerator, count(*) AS denominator, "  # noqa: S608
@@ -590,15 +611,15 @@ def compile_query(query: Query) -> CompiledQuery:
     dates = "; ".join(f"{a.isoformat()} to {b.isoformat()}" for a, b in ranges)
     population = f"{noun} {date_phrase} in {span} ({dates}, by {_DATE_NAMES[date_col]})"
     if query.denominator:
-        population += f" with {_describe_filters(query.denominator, dims)}"
+        population += f" with {_describe_filters(query.denominator, dims, query)}"
     if query.measure == "count":
         description = f"The number of {population}"
         if query.numerator:
-            description += f", and with {_describe_filters(query.numerator, dims)}"
+            description += f", and with {_describe_filters(query.numerator, dims, query)}"
         description += "."
     else:
         description = (
-            f"The percentage of {population} that had {_describe_filters(query.numerator, dims)}: the number with "
+            f"The percentage of {population} that had {_describe_filters(query.numerator, dims, query)}: the number with "
             f"it (numerator) divided by the number of all such {noun} (denominator), times 100, rounded to one "
             "decimal place."
         )

@@ -43,6 +43,9 @@ class QuestionSerializer(serializers.Serializer[Any]):
             "denominator": serializers.DictField(required=False, help_text=FILTERS_HELP),
             "periods": serializers.ListField(child=serializers.CharField(), required=False,
                                              help_text="Quarters or years, like [\"2020-Q2\", \"2020\"]."),
+            "dual_nationals": serializers.BooleanField(
+                default=False, help_text="false (the published definition): a nationality filter counts people "
+                                         "with that nationality alone; true: alone or with another nationality."),
         }
 
 

@@ -36,9 +36,11 @@ def questions_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "refresh":
         data_cut_take(actor=request.user)
         return redirect("stats:questions")
-    values = {k: request.POST.get(k, "") for k in ("measure", "date_basis", "periods", "denominator", "numerator")}
+    values = {k: request.POST.get(k, "") for k in ("measure", "date_basis", "periods", "denominator", "numerator",
+                                                    "dual_nationals")}
     values["measure"] = values["measure"] or "count"
     values["date_basis"] = values["date_basis"] or "referral"
+    values["dual_nationals"] = values["dual_nationals"] or "alone"
     result = None
     errors: list[dict[str, str]] = []
     cut = data_cut_latest()
@@ -50,10 +52,12 @@ def questions_page(request: HttpRequest) -> HttpResponse:
                 "measure": values["measure"], "date_basis": values["date_basis"], "periods": values["periods"],
                 "denominator": _filters_from_text(values["denominator"], "denominator"),
                 "numerator": _filters_from_text(values["numerator"], "numerator"),
+                "dual_nationals": {"alone": False, "included": True}.get(values["dual_nationals"], "unknown"),
             }
             result = question_answer(analyst=request.user, cut=cut, query=query)
         except questions.QueryError as exc:
-            field = exc.field if exc.field in {"measure", "date_basis", "denominator", "numerator"} else "periods"
+            field = exc.field if exc.field in {"measure", "date_basis", "denominator", "numerator",
+                                               "dual_nationals"} else "periods"
             errors = [{"text": exc.message, "href": f"#{field}"}]
     return render(request, "stats/questions.html", {
         "title": "Answer a parliamentary question", "values": values, "result": result, "errors": errors,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -202,3 +203,19 @@ def test_a_thousand_questions_recover_no_protected_cell() -> None:
     narrow = {k: iv for k, iv in intervals.items() if iv.width < attacker.protection.get(k, 1)}
     assert narrow == {}
     assert not any(iv.exact for iv in intervals.values())
+
+
+def test_a_nationality_with_dual_nationals_is_not_taken_for_the_published_cell() -> None:
+    """The published Duty to Notify table shows 'Albanian' alone; asked with dual nationals the
+    population is larger, so it is not answered with that cell."""
+    dtn = table("duty_to_notify_by_nationality")
+    done, _linked = protection.protect([table_result(dtn, {("Albanian",): 40, ("UK",): 30}, "2023-Q4")],
+                                       release="2023-Q4")
+    published = qc.Published.of([("2023-Q4", done)])
+    alone = Query(source="duty_to_notify", date_basis="referral", denominator=(Filter("nationality", ("Albanian",)),),
+                  periods=(parse_period("2023-Q4"),))
+    assert (_decide(published, qc.Ledger(), alone, 40).method, _decide(published, qc.Ledger(), alone, 41).value) == (
+        "published", 40)
+    dual = replace(alone, dual_nationals=True)
+    got = _decide(published, qc.Ledger(), dual, 43)
+    assert got.method != "published"

@@ -212,3 +212,41 @@ def test_a_known_value_with_no_records_is_answered_and_a_recorded_one_outside_th
     assert PQ.answer(path, {"numerator": {"nationality": "Tuvaluan"}, "periods": ["2020-Q1"]}).numerator == 0
     organisation = ex.referrals.column("first_responder")[0].as_py()
     assert PQ.answer(path, {"numerator": {"first_responder": organisation}, "periods": ["2019-Q3 to 2021-Q2"]}).numerator
+
+
+def test_a_nationality_counts_it_alone_as_published_unless_dual_nationals_are_asked_for(
+        extract: tuple[Path, Extract]) -> None:
+    """The published tables show a dual national under the pair ('Albanian Greek'), so 'UK' there is
+    UK alone; a question's default matches it, and says so, and dual nationals are one choice away."""
+    path, ex = extract
+    r = ex.referrals
+    spell = _in(r.column("referral_date"), date(2019, 10, 1), date(2021, 6, 30))
+    recorded = [(v or "") for v in r.filter(spell).column("nationality").to_pylist()]
+    duals = [v for v in recorded if ";" in v]
+    assert duals, "the fixture should hold dual nationals"
+    name = duals[0].split(";")[0]
+    alone = sum(1 for v in recorded if v == name)
+    with_others = sum(1 for v in recorded if name in v.split(";"))
+    assert with_others > alone > 0
+    asked = {"numerator": {"nationality": name}, "periods": "2019-Q4 to 2021-Q2"}
+    default = PQ.answer(path, asked)
+    assert default.numerator == alone
+    assert "dual nationals not included" in default.description
+    both = PQ.answer(path, {**asked, "dual_nationals": True})
+    assert both.numerator == with_others
+    assert "alone or with others" in both.description
+    assert PQ.Query.from_dict({**asked, "dual_nationals": True}).to_dict()["dual_nationals"] is True
+    # Two nationalities asked for, alone: either of them alone, never the pair.
+    other = next(v for v in recorded if v and ";" not in v and v != name)
+    pair = PQ.answer(path, {"numerator": {"nationality": [name, other]}, "periods": "2019-Q4 to 2021-Q2"})
+    assert pair.numerator == sum(1 for v in recorded if v in {name, other})
+    # Other list dimensions keep "alone or with others".
+    assert "alone or with others" in PQ.answer(path, {"numerator": {"exploitation_types": "Sexual"},
+                                                      "periods": ["2020-Q1"]}).description
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, [], "true"])
+def test_dual_nationals_must_be_true_or_false(value: object) -> None:
+    with pytest.raises(PQ.QueryError, match="dual_nationals must be true or false") as e:
+        PQ.Query.from_dict({"periods": ["2020-Q1"], "dual_nationals": value})
+    assert e.value.field == "dual_nationals"

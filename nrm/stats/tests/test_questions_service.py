@@ -106,6 +106,30 @@ def test_the_page_answers_and_keeps_the_question(analyst: Any) -> None:
     assert "status Awaiting RG" in text
 
 
+def test_the_page_asks_whether_dual_nationals_count_and_keeps_the_choice(analyst: Any) -> None:
+    cases = [make_case(State.AWAITING_RG) for _ in range(5)]
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    year = str(cases[0].received_on.year)
+    first = analyst.get("/statistics/questions").content.decode()
+    assert 'value="alone" checked' in first  # the published definition by default
+    asked = {"action": "answer", "measure": "count", "date_basis": "referral", "periods": year,
+             "denominator": "nationality = UK"}
+    page = analyst.post("/statistics/questions", {**asked, "dual_nationals": "included"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'value="included" checked' in body
+    assert "alone or with others" in body
+    alone = analyst.post("/statistics/questions", asked).content.decode()
+    assert "dual nationals not included" in alone
+    bad = analyst.post("/statistics/questions", {**asked, "dual_nationals": "sometimes"})
+    assert bad.status_code == 400
+    assert "dual_nationals must be true or false" in bad.content.decode()
+    assert _post_json(analyst, {"periods": [year], "dual_nationals": "yes"}).status_code == 400
+    api = _post_json(analyst, {"periods": [year], "denominator": {"nationality": "UK"}, "dual_nationals": True})
+    assert api.status_code == 200
+    assert api.json()["query"]["dual_nationals"] is True
+
+
 def test_only_analysts_may_ask(client_for: Any) -> None:
     caseworker = client_for(Role.CASEWORKER)
     assert caseworker.get("/statistics/questions").status_code == 404

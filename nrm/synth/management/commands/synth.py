@@ -11,6 +11,9 @@ from nrm.analytics.synthetic import cli
 
 
 class Command(BaseCommand):
+    # Generating data serves no page: Django's system checks (which import every view, and with
+    # them pandas and the API schema) would only add seconds to each run (bench/synth.py).
+    requires_system_checks: list[str] = []
     help = ("Synthetic NRM data calibrated to the published statistics: `nrm synth --referrals N --seed S "
             "--from 2019-01-01 --to 2024-12-31 (--out FILE.parquet|FILE.csv | --into-db)`, or `nrm synth report`.")
 
