@@ -119,11 +119,11 @@ def _single_sign_on_refused(request: HttpRequest, reason: str, *, status: int = 
     }, status=status)
 
 
-@require_GET
 def _throttled(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/throttled.html", {"title": "Too many attempts"}, status=429)
 
 
+@require_GET
 def single_sign_on_start(request: HttpRequest) -> HttpResponse:
     if not single_sign_on.configured():
         return redirect("accounts:login")  # not offered here: local accounts only

@@ -434,3 +434,27 @@ def test_a_provider_without_sign_out_or_a_local_sign_in_signs_out_here_only(prov
     local.force_login(make_user(Role.FIRST_RESPONDER))
     assert local.post("/sign-out").status_code == 200  # signed in with a password: nothing to end elsewhere
     assert not provider.sign_outs
+
+
+def test_an_account_deactivated_by_an_administrator_stays_out_whatever_the_provider_says(
+        provider: FakeProvider) -> None:
+    from nrm.accounts import services
+
+    client = Client()
+    assert sso(client).status_code == 302
+    user = User.objects.get(email=OFFICER["email"])
+    assert services.account_deactivate(user=user, actor=None)
+    assert client.get("/cases/").status_code == 302  # the leaver's session ended with the account
+    again = Client()
+    refused(sso(again), "This account has been closed")
+    assert "_auth_user_id" not in again.session
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not user.active_memberships().exists()  # the provider's groups give no role back
+    assert AuditEvent.objects.filter(action="user.signed_in").count() == 1
+
+
+def test_only_a_get_starts_a_single_sign_on(provider: FakeProvider) -> None:
+    assert Client().post("/sign-in/organisation").status_code == 405
+    assert Client().post("/sign-in/organisation/callback?code=abc&state=x").status_code == 405
+    assert not provider.token_requests

@@ -206,6 +206,29 @@ def test_demo_stops_its_worker_on_any_signal(database: Path, stopper: list[subpr
 
 
 @linux_only
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
+def test_the_development_server_stops_on_any_signal(database: Path, stopper: list[subprocess.Popen[bytes]],
+                                                    sig: int) -> None:
+    port = _free_port()
+    server = subprocess.Popen([*NRM, "serve", f"127.0.0.1:{port}"],
+                              env=production_env(database, NRM_ENVIRONMENT="development"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stopper.append(server)
+    _wait_for_port(server, port, seconds=180)
+    children = _children(server.pid)
+    server.send_signal(sig)
+    assert server.wait(timeout=30) == 128 + sig
+    assert _wait_until_gone(children) == set()
+
+
+def test_the_deployment_checks_are_clean_under_production_settings(tmp_path: Path) -> None:
+    result = subprocess.run([*NRM, "check", "--deploy", "--fail-level", "WARNING"], env=production_env(tmp_path),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@linux_only
 def test_production_logs_are_one_json_object_per_line_without_personal_data(
         database: Path, stopper: list[subprocess.Popen[bytes]]) -> None:
     import json
