@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import jwt
 import requests
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -36,6 +37,15 @@ ID_TOKEN_ONLY = ("amr", "acr")
 
 class ProviderUnavailable(Exception):
     """Single sign-on is not configured, or the provider's discovery document cannot be used."""
+
+
+class AccountLocked(Exception):
+    """The account is locked by failed passwords or codes (django-axes): the provider's word does not
+    unlock it, and the sign-in changes nothing about it."""
+
+    def __init__(self, account: User | None) -> None:
+        super().__init__("account_locked")
+        self.account = account  # None if the locked address has no account here
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,8 @@ class OrganisationSignInBackend(OIDCAuthenticationBackend):  # type: ignore[misc
         claims = {**{k: v for k, v in userinfo.items() if k not in ID_TOKEN_ONLY}, **payload}
         p, table = provider(), sign_on_table()
         decision = sign_in_from_claims(claims, table=table, mfa_acrs=p.mfa_acrs)
+        if AxesProxyHandler.is_locked(self.request, {"email": decision.email}):
+            raise AccountLocked(User.objects.filter(email=decision.email).first())  # before any write: a locked account's roles stay as they are
         user = services.single_sign_on_account(
             email=decision.email, full_name=str(claims.get("name") or ""), organisation_slug=decision.organisation,
             roles=decision.roles, managed_roles=frozenset(table.roles.values()), provider=p.issuer)

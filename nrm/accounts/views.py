@@ -160,6 +160,12 @@ def single_sign_on_callback(request: HttpRequest) -> HttpResponse:
     backend = single_sign_on.OrganisationSignInBackend()
     try:
         user = backend.authenticate(request, nonce=flow.get("nonce"), code_verifier=flow.get("code_verifier"))
+    except single_sign_on.AccountLocked as exc:
+        # Locked by failed passwords or codes: the provider's word does not unlock it (an administrator does).
+        audit_record(actor=None, action="user.single_sign_on_refused",
+                     target=exc.account or single_sign_on.IdentityProvider(settings.NRM_OIDC_ISSUER),
+                     after={"reason": "account_locked"})
+        return locked_out(request)
     except (SignInRefused, ServiceError) as exc:
         return _single_sign_on_refused(request, str(exc))
     except (SuspiciousOperation, single_sign_on.ProviderUnavailable, requests.RequestException, jwt.PyJWTError,
@@ -167,10 +173,6 @@ def single_sign_on_callback(request: HttpRequest) -> HttpResponse:
         return _single_sign_on_refused(request, SSO_NOT_CHECKED, audited=f"{type(exc).__name__}: {exc}"[:300])
     if user is None or backend.decision is None or not user.is_active:
         return _single_sign_on_refused(request, SSO_NOT_CHECKED, audited="not_authenticated")
-    if AxesProxyHandler.is_locked(request, {"email": user.email}):
-        # Locked by failed passwords or codes: the provider's word does not unlock it (an administrator does).
-        audit_record(actor=None, action="user.single_sign_on_refused", target=user, after={"reason": "account_locked"})
-        return locked_out(request)
     return _single_sign_on_accepted(request, user, backend.decision, backend.id_token)
 
 

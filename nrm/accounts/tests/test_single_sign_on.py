@@ -395,6 +395,19 @@ def test_an_account_locked_by_failed_passwords_is_not_unlocked_by_the_provider(p
     assert not AuditEvent.objects.filter(action="user.signed_in").exists()
     event = AuditEvent.objects.filter(action="user.single_sign_on_refused").latest("id")
     assert event.after == {"reason": "account_locked"}
+    assert event.object_id == str(User.objects.get(email=OFFICER["email"]).pk)
+    assert not Membership.objects.filter(user__email=OFFICER["email"]).exists()  # the refusal changed nothing
+
+
+def test_an_address_locked_before_it_has_an_account_gets_no_account(provider: FakeProvider, settings: Any) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/sign-in", {"email": OFFICER["email"], "password": "wrong password"})
+    locked = sso(Client())
+    assert locked.status_code == 429
+    assert "Your account is locked" in locked.content.decode()
+    assert AuditEvent.objects.filter(action="user.single_sign_on_refused").latest("id").after == {
+        "reason": "account_locked"}
+    nothing_created()
 
 
 def test_signing_out_ends_the_session_at_the_provider_too(provider: FakeProvider) -> None:
