@@ -213,6 +213,11 @@ NOTES: dict[int, str] = {
     14: "Figures for earlier periods may be revised in later releases as cases are updated; revised figures are "
     "marked [r].",
     15: "Combinations of categories with no referrals are not shown; their count is zero.",
+    16: "Nationality is shown for the 20 nationalities most common in the period; the rest are shown together as "
+    "'Other nationalities'.",
+    17: "Requests to disqualify a person from protection on public order grounds (Nationality and Borders Act "
+    "2022, section 63) or because the claim was made in bad faith, counted in the quarter of the request, with "
+    "their outcome as at the date of the extract; 'Awaiting decision' means no outcome had been recorded.",
 }
 
 
@@ -302,6 +307,10 @@ _AWAITING_FILTERS = (
     "(cg_date IS NULL OR cg_date > {end})",
     "NOT (status IN ('Withdrawn', 'Suspended', 'Disqualified') AND coalesce(status_date, referral_date) <= {end})",
 )
+
+_TOP_NATIONALITY = Dimension("Nationality", "nationality", label="nationality_label({})", top=20,
+                             other="Other nationalities", by_count=True)
+_STAGE = Dimension("Decision", "stage", totals=False, order=DECISION_STAGES)
 
 TABLES: tuple[TableDef, ...] = (
     TableDef(
@@ -476,6 +485,100 @@ TABLES: tuple[TableDef, ...] = (
         measure="Support episodes",
         notes=(),
         unit="support episodes",
+    ),
+    # Breakdowns a user of the Home Office release expects (issue 15).
+    TableDef(
+        id="referrals_by_quarter_gender",
+        title="NRM referrals by quarter, gender and age at exploitation",
+        source="referrals",
+        dimensions=(_quarter("referral_date"), GENDER, AGE),
+        notes=(1, 2, 14),
+        time_series=True,
+        description="People referred to the NRM in each quarter, by gender.",
+    ),
+    TableDef(
+        id="referrals_by_quarter_first_responder_type",
+        title="NRM referrals by quarter, first responder type and age at exploitation",
+        source="referrals",
+        dimensions=(_quarter("referral_date"), FIRST_RESPONDER_TYPE, AGE),
+        notes=(1, 2, 14),
+        time_series=True,
+        description="People referred to the NRM in each quarter, by the type of organisation that referred them.",
+    ),
+    TableDef(
+        id="referrals_county_lines_by_quarter",
+        title="NRM referrals flagged as county lines, by quarter and age at exploitation",
+        source="referrals",
+        filters=("county_lines",),
+        dimensions=(_quarter("referral_date"), AGE),
+        notes=(1, 2, 12, 14),
+        time_series=True,
+        description="People referred to the NRM in each quarter whose referral was flagged as county lines.",
+    ),
+    TableDef(
+        id="decisions_by_nationality",
+        title="Reasonable Grounds and Conclusive Grounds decisions by stage, outcome and nationality",
+        source="decisions",
+        date_column="decision_date",
+        dimensions=(_STAGE, OUTCOME, _TOP_NATIONALITY),
+        measure="Decisions",
+        notes=(7, 4, 16),
+        unit="decisions",
+    ),
+    TableDef(
+        id="decisions_by_exploitation",
+        title="Reasonable Grounds and Conclusive Grounds decisions by stage, outcome and exploitation type",
+        source="decisions",
+        date_column="decision_date",
+        dimensions=(_STAGE, OUTCOME, EXPLOITATION),
+        measure="Decisions",
+        notes=(7, 3, 15),
+        unit="decisions",
+    ),
+    TableDef(
+        id="duty_to_notify_by_exploitation",
+        title="Duty to Notify reports by exploitation type",
+        source="duty_to_notify",
+        date_column="report_date",
+        dimensions=(EXPLOITATION,),
+        measure="Reports",
+        notes=(11, 3),
+        unit="reports",
+    ),
+    TableDef(
+        id="duty_to_notify_by_first_responder_type",
+        title="Duty to Notify reports by first responder type",
+        source="duty_to_notify",
+        date_column="report_date",
+        dimensions=(FIRST_RESPONDER_TYPE,),
+        measure="Reports",
+        notes=(11,),
+        unit="reports",
+    ),
+    TableDef(
+        id="duty_to_notify_by_police_force",
+        title="Duty to Notify reports by police force area of exploitation",
+        source="duty_to_notify",
+        date_column="report_date",
+        dimensions=(POLICE_FORCE,),
+        measure="Reports",
+        notes=(11, 5, 6),
+        disclosure=LOCAL,
+        unit="reports",
+    ),
+    TableDef(
+        id="disqualification_requests",
+        title="Requests to disqualify from protection by ground and outcome",
+        source="disqualifications",
+        date_column="requested_date",
+        dimensions=(
+            Dimension("Ground", "ground", order=xs.DISQUALIFICATION_GROUNDS),
+            Dimension("Outcome", "outcome", label="coalesce({}, 'Awaiting decision')",
+                      order=(*xs.DISQUALIFICATION_OUTCOMES, "Awaiting decision")),
+        ),
+        measure="Requests",
+        notes=(17,),
+        unit="requests",
     ),
 )
 

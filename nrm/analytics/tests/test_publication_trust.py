@@ -29,6 +29,7 @@ UNKNOWN = "Not specified or unknown"
 EXPLOITATION_TABLE = "referrals_by_exploitation_age_gender"
 FIRST_RESPONDER_TABLE = "referrals_by_first_responder"
 SERIES_TABLE = "referrals_by_quarter_exploitation"
+DECISIONS_TABLE = "decisions_by_exploitation"
 LONGITUDINAL = backseries.DEFAULT_DATA_DIR / "nrm_referrals_longitudinal.csv"
 OVERRIDE_REASON = "Known recording error at one first responder in 2020; corrected figures follow next quarter"
 
@@ -87,6 +88,11 @@ def _expected_revisions(recoded: list[dict[str, object]], quarter: str) -> Count
             for a, g in ((age, gender), (age, T.TOTAL), (T.TOTAL, T.TOTAL)):
                 for n in (nat, T.TOTAL):
                     delta[(FIRST_RESPONDER_TABLE, quarter, (frt, fr, label, a, g, n))] += sign
+            for stage, prefix in (("Reasonable Grounds", "rg"), ("Conclusive Grounds", "cg")):
+                decided = row[f"{prefix}_date"]
+                if row[f"{prefix}_outcome"] is not None and isinstance(decided, date) and _quarter(decided) == quarter:
+                    for o in (str(row[f"{prefix}_outcome"]), T.TOTAL):
+                        delta[(DECISIONS_TABLE, quarter, (stage, o, label))] += sign
     return Counter({k: v for k, v in delta.items() if v})
 
 
@@ -117,10 +123,12 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
     out = tmp_path / "q2"
 
     expected = _expected_revisions(recoded, "2023-Q1")
-    old = {t: _published_counts(tmp_path / "q1", t) for t in (EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE)}
+    old = {t: _published_counts(tmp_path / "q1", t)
+           for t in (EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE, DECISIONS_TABLE)}
     titles = {t: T.table(t).title for t in old}
     want = {
-        (titles[t], period, _cell_label(t, cell), "People", str(old[t].get(cell, 0)), str(old[t].get(cell, 0) + change),
+        (titles[t], period, _cell_label(t, cell), T.table(t).measure, str(old[t].get(cell, 0)),
+         str(old[t].get(cell, 0) + change),
          str(change), "2023-Q1", "Updated case records")
         for (t, period, cell), change in expected.items()
     }
@@ -131,7 +139,7 @@ def test_revisions_list_exactly_the_changed_cells_and_mark_them(tmp_path: Path) 
     assert {tuple(r) for r in rows[1:]} == want
     assert second.revisions["revised_figures"] == len(want)
     assert second.revisions["compared_with"] == ["2023-Q1"]
-    assert second.revisions["tables"] == sorted({EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE})
+    assert second.revisions["tables"] == sorted({t for t, _period, _cell in expected})
 
     # and so does the workbook's revisions sheet
     sheets = sheet_cell_texts(out / "nrm-statistics-2023-q2.ods")

@@ -88,6 +88,15 @@ def _expected_changes(recoded: list[dict[str, object]], q3: str) -> dict[tuple[s
             for a, g in ((age, gender), (age, T.TOTAL), (T.TOTAL, T.TOTAL)):
                 for n in (nat, T.TOTAL):
                     delta[(FIRST_RESPONDER_TABLE, (frt, fr, label, a, g, n))] += sign
+    for row in recoded:  # decisions are counted in the quarter they were made
+        for stage, prefix in (("Reasonable Grounds", "rg"), ("Conclusive Grounds", "cg")):
+            decided, outcome = row[f"{prefix}_date"], row[f"{prefix}_outcome"]
+            if outcome is None or not isinstance(decided, date) or \
+                    f"{decided.year}-Q{(decided.month - 1) // 3 + 1}" != q3:
+                continue
+            for label, sign in (("Sexual", +1), (UNKNOWN, -1)):
+                for o in (str(outcome), T.TOTAL):
+                    delta[("decisions_by_exploitation", (stage, o, label))] += sign
     return {k: v for k, v in delta.items() if v}
 
 
@@ -112,7 +121,8 @@ def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extra
     assert report.compared_with == ["2023-Q3"]
 
     expected = _expected_changes(recoded, "2023-Q3")
-    old = {(f.table_id, f.cell): f.value for f in store.load("2023-Q3").figures if f.column == "People"}
+    old = {(f.table_id, f.cell): f.value for f in store.load("2023-Q3").figures
+           if f.column == T.table(f.table_id).measure}
     got = {(r.table_id, r.cell): r for r in report.revisions}
     assert set(got) == set(expected)
     for key, change in expected.items():
@@ -124,9 +134,10 @@ def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extra
         quarter = key[1][0] if key[0] == SERIES_TABLE else "2023-Q3"
         assert r.reference_period == quarter
         assert r.published_in == "2023-Q3"
-        assert r.column == "People"
+        assert r.column == T.table(key[0]).measure
     # recoding exploitation type touches no other table
-    assert {r.table_id for r in report.revisions} == {EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE}
+    assert {r.table_id for r in report.revisions} == {EXPLOITATION_TABLE, FIRST_RESPONDER_TABLE, SERIES_TABLE,
+                                                       "decisions_by_exploitation"}
     # the earlier run's data-quality finding explains those of its quarter
     assert {r.cause for r in report.revisions if r.reference_period == "2023-Q3"} == {miscoding.message}
     assert {r.cause for r in report.revisions if r.reference_period == "2023-Q2"} == {None}
