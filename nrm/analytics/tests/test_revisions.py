@@ -88,7 +88,14 @@ def _expected_changes(recoded: list[dict[str, object]], q3: str) -> dict[tuple[s
             for a, g in ((age, gender), (age, T.TOTAL), (T.TOTAL, T.TOTAL)):
                 for n in (nat, T.TOTAL):
                     delta[(FIRST_RESPONDER_TABLE, (frt, fr, label, a, g, n))] += sign
-    for row in recoded:  # decisions are counted in the quarter they were made
+    delta.update(_decision_changes(recoded, q3))
+    return {k: v for k, v in delta.items() if v}
+
+
+def _decision_changes(recoded: list[dict[str, object]], q3: str) -> Counter[tuple[str, tuple[str, ...]]]:
+    """The decisions table's cells: a decision is counted in the quarter it was made."""
+    delta: Counter[tuple[str, tuple[str, ...]]] = Counter()
+    for row in recoded:
         for stage, prefix in (("Reasonable Grounds", "rg"), ("Conclusive Grounds", "cg")):
             decided, outcome = row[f"{prefix}_date"], row[f"{prefix}_outcome"]
             if outcome is None or not isinstance(decided, date) or \
@@ -97,7 +104,7 @@ def _expected_changes(recoded: list[dict[str, object]], q3: str) -> dict[tuple[s
             for label, sign in (("Sexual", +1), (UNKNOWN, -1)):
                 for o in (str(outcome), T.TOTAL):
                     delta[("decisions_by_exploitation", (stage, o, label))] += sign
-    return {k: v for k, v in delta.items() if v}
+    return delta
 
 
 def test_publish_correct_and_publish_again_lists_exactly_the_changed_cells(extract: Path, tmp_path: Path) -> None:
