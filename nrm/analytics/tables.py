@@ -308,6 +308,14 @@ _AWAITING_FILTERS = (
     "NOT (status IN ('Withdrawn', 'Suspended', 'Disqualified') AND coalesce(status_date, referral_date) <= {end})",
 )
 
+def _duty_to_notify_by(name: str, dimension: Dimension, *, notes: tuple[int, ...], title: str = "",
+                       disclosure: DisclosureControl = NATIONAL) -> TableDef:
+    """Duty to Notify reports in the period by one dimension."""
+    return TableDef(id=f"duty_to_notify_by_{name}", title=f"Duty to Notify reports by {title or dimension.name.lower()}",
+                    source="duty_to_notify", date_column="report_date", dimensions=(dimension,), measure="Reports",
+                    notes=notes, disclosure=disclosure, unit="reports")
+
+
 _TOP_NATIONALITY = Dimension("Nationality", "nationality", label="nationality_label({})", top=20,
                              other="Other nationalities", by_count=True)
 _STAGE = Dimension("Decision", "stage", totals=False, order=DECISION_STAGES)
@@ -444,16 +452,7 @@ TABLES: tuple[TableDef, ...] = (
         time_series=True,
         unit="reports",
     ),
-    TableDef(
-        id="duty_to_notify_by_nationality",
-        title="Duty to Notify reports by nationality",
-        source="duty_to_notify",
-        date_column="report_date",
-        dimensions=(NATIONALITY,),
-        measure="Reports",
-        notes=(11, 4),
-        unit="reports",
-    ),
+    _duty_to_notify_by("nationality", NATIONALITY, notes=(11, 4)),
     TableDef(
         id="independent_reviews",
         title="Independent reviews of negative decisions by decision stage, kind of review and outcome",
@@ -535,37 +534,10 @@ TABLES: tuple[TableDef, ...] = (
         notes=(7, 3, 15),
         unit="decisions",
     ),
-    TableDef(
-        id="duty_to_notify_by_exploitation",
-        title="Duty to Notify reports by exploitation type",
-        source="duty_to_notify",
-        date_column="report_date",
-        dimensions=(EXPLOITATION,),
-        measure="Reports",
-        notes=(11, 3),
-        unit="reports",
-    ),
-    TableDef(
-        id="duty_to_notify_by_first_responder_type",
-        title="Duty to Notify reports by first responder type",
-        source="duty_to_notify",
-        date_column="report_date",
-        dimensions=(FIRST_RESPONDER_TYPE,),
-        measure="Reports",
-        notes=(11,),
-        unit="reports",
-    ),
-    TableDef(
-        id="duty_to_notify_by_police_force",
-        title="Duty to Notify reports by police force area of exploitation",
-        source="duty_to_notify",
-        date_column="report_date",
-        dimensions=(POLICE_FORCE,),
-        measure="Reports",
-        notes=(11, 5, 6),
-        disclosure=LOCAL,
-        unit="reports",
-    ),
+    _duty_to_notify_by("exploitation", EXPLOITATION, notes=(11, 3), title="exploitation type"),
+    _duty_to_notify_by("first_responder_type", FIRST_RESPONDER_TYPE, notes=(11,)),
+    _duty_to_notify_by("police_force", POLICE_FORCE, notes=(11, 5, 6), title="police force area of exploitation",
+                       disclosure=LOCAL),
     TableDef(
         id="disqualification_requests",
         title="Requests to disqualify from protection by ground and outcome",
