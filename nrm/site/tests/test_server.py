@@ -228,6 +228,80 @@ def test_the_deployment_checks_are_clean_under_production_settings(tmp_path: Pat
     assert "System check identified no issues" in result.stdout
 
 
+# The production server's settings with an application that takes as many seconds as it is asked
+# (the service has no page that is slow on purpose).
+SLOW_SERVER = """
+import os, sys, time
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nrm.settings")
+django.setup()
+from nrm.site import server
+
+def slow(environ, start_response):
+    time.sleep(float(environ.get("QUERY_STRING") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"done"]
+
+class Slow(server.ProductionServer):
+    def load(self):
+        return slow
+
+Slow(server.gunicorn_options(sys.argv[1], os.environ)).run()
+"""
+
+
+def _slow_server(database: Path, stopper: list[subprocess.Popen[bytes]], **env: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-c", SLOW_SERVER, f"127.0.0.1:{port}"],
+                              env=production_env(database, WEB_CONCURRENCY="1", **env),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stopper.append(server)
+    _wait_for_port(server, port)
+    return server, port
+
+
+def _slow_get(port: int, seconds: float, answers: list[object]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", f"/?{seconds}")
+        response = conn.getresponse()
+        answers.append((response.status, response.read()))
+    except OSError as exc:
+        answers.append(exc)
+    finally:
+        conn.close()
+
+
+@linux_only
+def test_sigterm_lets_a_request_in_flight_finish(database: Path, stopper: list[subprocess.Popen[bytes]]) -> None:
+    import threading
+
+    server, port = _slow_server(database, stopper, NRM_GRACEFUL_TIMEOUT="20")
+    answers: list[object] = []
+    request = threading.Thread(target=_slow_get, args=(port, 3, answers))
+    request.start()
+    time.sleep(1)  # the request is being served
+    server.send_signal(signal.SIGTERM)
+    request.join(timeout=30)
+    assert answers == [(200, b"done")]
+    assert server.wait(timeout=30) == 0
+
+
+@linux_only
+def test_a_request_longer_than_the_timeout_is_stopped_and_its_worker_replaced(
+        database: Path, stopper: list[subprocess.Popen[bytes]]) -> None:
+    server, port = _slow_server(database, stopper, NRM_REQUEST_TIMEOUT="2")
+    answers: list[object] = []
+    started = time.monotonic()
+    _slow_get(port, 20, answers)
+    assert time.monotonic() - started < 15, "the request was not stopped at the timeout"
+    assert len(answers) == 1
+    assert isinstance(answers[0], OSError) or answers[0] != (200, b"done")
+    assert _get(port, "/").status == 200  # a new worker answers
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=30) == 0
+
+
 @linux_only
 def test_production_logs_are_one_json_object_per_line_without_personal_data(
         database: Path, stopper: list[subprocess.Popen[bytes]]) -> None:
