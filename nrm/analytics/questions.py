@@ -863,13 +863,10 @@ class CountControl(Protocol):
 def _controlled(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tuple[str, ...], control: CountControl,
                 numerator: tuple[int, int], denominator: tuple[int, int]) -> Answer:
     """The answer with each count decided by ``control`` (a percentage's two counts both)."""
-    counted = Query(measure="count", numerator=query.numerator, denominator=query.denominator,
-                    periods=query.periods, date_basis=query.date_basis, source=query.source)
+    counted = replace(query, measure="count")  # the same population, dual nationals and all
     decisions = [control(counted, *numerator)]
     if query.measure == "percentage":
-        whole = Query(measure="count", denominator=query.denominator, periods=query.periods,
-                      date_basis=query.date_basis, source=query.source)
-        decisions.append(control(whole, *denominator))
+        decisions.append(control(replace(counted, numerator=()), *denominator))
     for d in decisions:
         if d.method == "refused":
             raise QuestionRefused(f"This question cannot be answered: {d.reason}.", field="periods")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -250,3 +251,28 @@ def test_dual_nationals_must_be_true_or_false(value: object) -> None:
     with pytest.raises(PQ.QueryError, match="dual_nationals must be true or false") as e:
         PQ.Query.from_dict({"periods": ["2020-Q1"], "dual_nationals": value})
     assert e.value.field == "dual_nationals"
+
+
+def test_the_control_decides_the_population_asked_about_dual_nationals_included(
+        extract: tuple[Path, Extract]) -> None:
+    """Each count goes to the disclosure control as the question's own population: with dual
+    nationals it must not be taken for the published (alone) cell."""
+    path, _ex = extract
+    seen: list[PQ.Query] = []
+
+    @dataclass(frozen=True)
+    class Given:
+        method: str
+        value: int | None
+        reason: str
+
+    def control(query: PQ.Query, count: int, cell_key: int) -> Given:
+        seen.append(query)
+        return Given("perturbed", count, "test")
+
+    PQ.answer(path, {"measure": "percentage", "denominator": {"nationality": "UK"}, "numerator": {"gender": "Female"},
+                     "periods": ["2020"], "dual_nationals": True}, control=control)
+    assert [q.dual_nationals for q in seen] == [True, True]
+    assert [q.measure for q in seen] == ["count", "count"]
+    assert seen[1].numerator == ()
+    assert seen[0].numerator[0].dimension == "gender"
