@@ -331,6 +331,7 @@ def test_production_logs_are_one_json_object_per_line_without_personal_data(
     assert "tomasz" not in log.read_text()
 
 
+@pytest.mark.django_db  # the model checks ask the database what it supports
 def test_an_error_from_the_deployment_checks_is_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     from django.core import checks
 
