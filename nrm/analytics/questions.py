@@ -79,7 +79,7 @@ __all__ = [
     "validate",
 ]
 
-Measure = Literal["count", "percentage"]
+Measure = Literal["count", "percentage", "median"]
 DateBasis = Literal["referral", "rg", "cg"]
 FilterValue = str | bool | None
 
@@ -103,6 +103,14 @@ _NOUN = {"referrals": "referrals", "duty_to_notify": "Duty to Notify reports"}
 # id; a cell's key is the sum of its records' keys modulo KEY_RANGE (nrm.analytics.question_control).
 RECORD_ID = {"referrals": "referral_id", "duty_to_notify": "report_id"}
 KEY_RANGE = 256
+# What a median may be of (``median_of``): days from referral to a decision, over the referrals
+# with that decision, as the published table ``days_to_decision`` measures them.
+MEDIANS: dict[str, tuple[str, str]] = {
+    "days_to_rg": ("rg_date", "days from referral to the Reasonable Grounds decision"),
+    "days_to_cg": ("cg_date", "days from referral to the Conclusive Grounds decision"),
+}
+# A median of fewer records than this is withheld: it is close to one person's own figure.
+MEDIAN_MIN_RECORDS = 10
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -258,6 +266,7 @@ class Query:
     # tables do (a dual national is shown under the pair, 'Albanian Greek'); with ``dual_nationals``
     # it counts everyone with that nationality, alone or with another.
     dual_nationals: bool = False
+    median_of: str | None = None  # for measure "median": a key of MEDIANS
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> Query:
@@ -273,15 +282,19 @@ class Query:
         """
         if not isinstance(data, Mapping):
             raise QueryError("the query must be an object with measure, filters and periods")
-        known = {"measure", "numerator", "denominator", "periods", "date_basis", "source", "dual_nationals"}
+        known = {"measure", "numerator", "denominator", "periods", "date_basis", "source", "dual_nationals",
+                 "median_of"}
         extra = sorted(set(data) - known)
         if extra:
             raise QueryError(
                 f"unknown field(s) {', '.join(extra)}; a query has {', '.join(sorted(known))}", field=extra[0]
             )
         measure = data.get("measure", "count")
-        if measure not in ("count", "percentage"):
-            raise QueryError(f"measure must be 'count' or 'percentage', not {measure!r}", field="measure")
+        if measure not in ("count", "percentage", "median"):
+            raise QueryError(f"measure must be 'count', 'percentage' or 'median', not {measure!r}", field="measure")
+        median_of = data.get("median_of")
+        if median_of is not None and median_of not in MEDIANS:
+            raise QueryError(f"median_of must be one of {', '.join(MEDIANS)}", field="median_of")
         basis = data.get("date_basis", "referral")
         if basis not in ("referral", "rg", "cg"):
             raise QueryError(
@@ -308,6 +321,7 @@ class Query:
             date_basis=basis,
             source=source,
             dual_nationals=dual,
+            median_of=median_of,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -322,6 +336,7 @@ class Query:
             "numerator": f(self.numerator),
             "periods": [p.label for p in self.periods],
             "dual_nationals": self.dual_nationals,
+            **({"median_of": self.median_of} if self.median_of else {}),
         }
 
 
@@ -408,8 +423,17 @@ def validate(query: Query) -> None:
             f"{_NOUN[query.source]} can only be counted by their own date (date_basis 'referral')",
             field="date_basis",
         )
-    if query.measure not in ("count", "percentage"):
-        raise QueryError(f"measure must be 'count' or 'percentage', not {query.measure!r}", field="measure")
+    if query.measure not in ("count", "percentage", "median"):
+        raise QueryError(f"measure must be 'count', 'percentage' or 'median', not {query.measure!r}", field="measure")
+    if (query.measure == "median") != (query.median_of is not None):
+        raise QueryError("a median needs median_of (days_to_rg or days_to_cg), and only a median takes it",
+                         field="median_of")
+    if query.median_of is not None and (query.median_of not in MEDIANS or query.source != "referrals"):
+        raise QueryError(f"median_of must be one of {', '.join(MEDIANS)}, over referrals", field="median_of")
+    if query.median_of is not None and query.date_basis != query.median_of.removeprefix("days_to_"):
+        stage = query.median_of.removeprefix("days_to_")
+        raise QueryError(f"a median of {MEDIANS[query.median_of][1]} counts decisions in the period they were made: "
+                         f"use date_basis '{stage}'", field="date_basis")
     if not query.periods:
         raise EmptyPeriod("no period given: name at least one quarter (2020-Q2) or year (2020)", field="periods")
     for where, filters in (("denominator", query.denominator), ("numerator", query.numerator)):
@@ -594,25 +618,37 @@ def compile_query(query: Query) -> CompiledQuery:
     where = [f"({period_sql})"]
     for f in query.denominator:
         where.append(_condition(dims[f.dimension], f.values, params, alone=_alone(dims[f.dimension], query)))
+    decided = MEDIANS[query.median_of][0] if query.median_of is not None else None
+    if decided is not None:
+        where.append(f'"{decided}" IS NOT NULL')  # a schema column name, never user text
     num_params: list[Any] = []
     num = " AND ".join(_condition(dims[f.dimension], f.values, num_params, alone=_alone(dims[f.dimension], query))
                        for f in query.numerator) or "true"
     key = f"md5_number(\"{RECORD_ID[query.source]}\") % {KEY_RANGE}"
+    median_sql = (f", quantile_cont(date_diff('day', referral_date, \"{decided}\"), 0.5) FILTER (WHERE {num}) AS median"
+                  if decided is not None else "")
     sql = (
         f"SELECT count(*) FILTER (WHERE {num}) AS numerator, count(*) AS denominator, "  # noqa: S608
         f"coalesce(sum({key}) FILTER (WHERE {num}), 0) % {KEY_RANGE} AS numerator_key, "
-        f"coalesce(sum({key}), 0) % {KEY_RANGE} AS denominator_key "
+        f"coalesce(sum({key}), 0) % {KEY_RANGE} AS denominator_key{median_sql} "
         f"FROM {query.source} WHERE {' AND '.join(where)}"
     )
-    # the numerator's parameters come first: they appear first in the statement (twice)
-    parameters = tuple(num_params + num_params + params)
+    # the numerator's parameters come first: they appear first in the statement (twice, three
+    # times with a median)
+    parameters = tuple(num_params * (3 if median_sql else 2) + params)
     noun = _NOUN[query.source]
     span = ", ".join(p.label for p in query.periods)
     dates = "; ".join(f"{a.isoformat()} to {b.isoformat()}" for a, b in ranges)
     population = f"{noun} {date_phrase} in {span} ({dates}, by {_DATE_NAMES[date_col]})"
     if query.denominator:
         population += f" with {_describe_filters(query.denominator, dims, query)}"
-    if query.measure == "count":
+    if query.measure == "median":
+        description = f"The median {MEDIANS[str(query.median_of)][1]} of {population}"
+        if query.numerator:
+            description += f", and with {_describe_filters(query.numerator, dims, query)}"
+        description += (" (the middle value; of an even number, the mean of the two middle values), rounded to one "
+                        f"decimal place. A median of fewer than {MEDIAN_MIN_RECORDS} is withheld.")
+    elif query.measure == "count":
         description = f"The number of {population}"
         if query.numerator:
             description += f", and with {_describe_filters(query.numerator, dims, query)}"
@@ -782,10 +818,11 @@ def answer_on_connection(
                 f"it has nothing for {', '.join(p.label for p in query.periods)}",
                 field="periods",
             )
-    numerator, denominator, num_key, den_key = (
-        int(x) for x in con.execute(compiled.sql, list(compiled.parameters)).fetchall()[0]
-    )
+    row = con.execute(compiled.sql, list(compiled.parameters)).fetchall()[0]
+    numerator, denominator, num_key, den_key = (int(x) for x in row[:4])
     notes = _notes(query, cut)
+    if query.measure == "median":
+        return _median(query, compiled, cut, notes, control, disclosure, (numerator, num_key), row[4])
     if control is not None:
         return _controlled(query, compiled, cut, notes, control, (numerator, num_key), (denominator, den_key))
     if query.measure == "percentage":
@@ -887,6 +924,33 @@ def _controlled(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tupl
     pct = round(min(num, den) / den * 100.0, 1)
     return replace(base, value=pct, display=f"{pct:.1f}%", numerator=num, denominator=den, suppressed=False,
                    method=method)
+
+
+def _median(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tuple[str, ...],
+            control: CountControl | None, disclosure: Disclosure, count: tuple[int, int],
+            median: float | None) -> Answer:
+    """A median, given only when the count of records it is taken over may be given (the control
+    decides that count as for any question) and is at least MEDIAN_MIN_RECORDS."""
+    base = Answer(query=query, value=None, display="[c]", numerator=None, denominator=None, suppressed=True,
+                  suppression=None, description=compiled.description, sql=compiled.sql,
+                  parameters=compiled.parameters, data_cut=cut, notes=notes, method="suppressed")
+    if control is not None:
+        decided = control(replace(query, measure="count", median_of=None), *count)
+        if decided.method == "refused":
+            raise QuestionRefused(f"This question cannot be answered: {decided.reason}.", field="periods")
+        given, method, note = decided.value, decided.method, decided.reason
+    else:
+        given, method, note = (None if disclosure.small(count[0]) else count[0]), "exact", None
+    if given is None:
+        return replace(base, control_note=note, suppression=note or (
+            f"fewer than {disclosure.threshold} records: the median is withheld to protect confidentiality"))
+    if count[0] < MEDIAN_MIN_RECORDS or median is None:
+        return replace(base, control_note=note, suppression=(
+            f"fewer than {MEDIAN_MIN_RECORDS} records: a median of so few is close to one person's own figure and is "
+            "withheld to protect confidentiality"))
+    value = round(float(median), 1)
+    return replace(base, value=value, display=f"{value:.1f} days", numerator=given, suppressed=False,
+                   method=method, control_note=note)
 
 
 def answer(

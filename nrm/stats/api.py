@@ -36,7 +36,11 @@ class QuestionSerializer(serializers.Serializer[Any]):
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         # Declared here rather than as attributes: ``source`` is also the name of a field's own attribute.
         return {
-            "measure": serializers.ChoiceField(["count", "percentage"], default="count"),
+            "measure": serializers.ChoiceField(["count", "percentage", "median"], default="count"),
+            "median_of": serializers.ChoiceField(
+                list(questions.MEDIANS), required=False,
+                help_text="For a median: days from referral to the RG decision (days_to_rg, with date_basis rg) "
+                          "or to the CG decision (days_to_cg, with date_basis cg)."),
             "date_basis": serializers.ChoiceField(["referral", "rg", "cg"], default="referral"),
             "source": serializers.CharField(default="referrals"),
             "numerator": serializers.DictField(required=False, help_text=FILTERS_HELP),
@@ -54,7 +58,7 @@ class AnswerSerializer(serializers.Serializer[Any]):
     ``denominator`` are null, ``display`` is ``[c]`` and ``suppression`` says why."""
 
     query = QuestionSerializer()
-    value = serializers.FloatField(allow_null=True)
+    value = serializers.FloatField(allow_null=True, help_text="The count, the percentage or the median (days).")
     display = serializers.CharField()
     numerator = serializers.IntegerField(allow_null=True)
     denominator = serializers.IntegerField(allow_null=True)

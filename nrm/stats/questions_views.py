@@ -37,7 +37,7 @@ def questions_page(request: HttpRequest) -> HttpResponse:
         data_cut_take(actor=request.user)
         return redirect("stats:questions")
     values = {k: request.POST.get(k, "") for k in ("measure", "date_basis", "periods", "denominator", "numerator",
-                                                    "dual_nationals")}
+                                                    "dual_nationals", "median_of")}
     values["measure"] = values["measure"] or "count"
     values["date_basis"] = values["date_basis"] or "referral"
     values["dual_nationals"] = values["dual_nationals"] or "alone"
@@ -53,11 +53,12 @@ def questions_page(request: HttpRequest) -> HttpResponse:
                 "denominator": _filters_from_text(values["denominator"], "denominator"),
                 "numerator": _filters_from_text(values["numerator"], "numerator"),
                 "dual_nationals": {"alone": False, "included": True}.get(values["dual_nationals"], "unknown"),
+                **({"median_of": values["median_of"] or None} if values["measure"] == "median" else {}),
             }
             result = question_answer(analyst=request.user, cut=cut, query=query)
         except questions.QueryError as exc:
             field = exc.field if exc.field in {"measure", "date_basis", "denominator", "numerator",
-                                               "dual_nationals"} else "periods"
+                                               "dual_nationals", "median_of"} else "periods"
             errors = [{"text": exc.message, "href": f"#{field}"}]
     return render(request, "stats/questions.html", {
         "title": "Answer a parliamentary question", "values": values, "result": result, "errors": errors,

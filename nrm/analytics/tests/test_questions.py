@@ -153,7 +153,9 @@ def test_bad_queries_get_clear_errors(extract: tuple[Path, Extract]) -> None:
             },
         )
     with pytest.raises(PQ.QueryError, match="measure"):
-        PQ.Query.from_dict({"measure": "median", "periods": ["2020"]})
+        PQ.Query.from_dict({"measure": "mean", "periods": ["2020"]})
+    with pytest.raises(PQ.QueryError, match="median_of"):
+        PQ.validate(PQ.Query.from_dict({"measure": "median", "periods": ["2020"]}))
     with pytest.raises(PQ.QueryError, match="numerator"):
         PQ.validate(PQ.Query(measure="percentage", periods=(parse_period("2020"),)))
     with pytest.raises(PQ.QueryError, match="date_basis"):
@@ -276,3 +278,112 @@ def test_the_control_decides_the_population_asked_about_dual_nationals_included(
     assert [q.measure for q in seen] == ["count", "count"]
     assert seen[1].numerator == ()
     assert seen[0].numerator[0].dimension == "gender"
+
+
+def _days(ex: Extract, stage: str, start: date, end: date, **equal: str) -> list[int]:
+    r = ex.referrals
+    out = []
+    for row in r.to_pylist():
+        decided = row[f"{stage}_date"]
+        if decided is None or row[f"{stage}_outcome"] is None or not start <= decided <= end:
+            continue
+        if any(row[k] != v for k, v in equal.items()):
+            continue
+        out.append((decided - row["referral_date"]).days)
+    return out
+
+
+@pytest.mark.parametrize("stage", ["rg", "cg"])
+def test_a_median_of_days_from_referral_to_a_decision(extract: tuple[Path, Extract], stage: str) -> None:
+    path, ex = extract
+    days = sorted(_days(ex, stage, date(2020, 1, 1), date(2020, 12, 31)))
+    assert len(days) >= 10
+    got = PQ.answer(path, {"measure": "median", "median_of": f"days_to_{stage}", "date_basis": stage,
+                           "periods": ["2020"]})
+    mid = len(days) // 2
+    want = days[mid] if len(days) % 2 else (days[mid - 1] + days[mid]) / 2
+    assert got.value == round(want, 1)
+    assert got.display == f"{round(want, 1):.1f} days"
+    assert got.numerator == len(days)
+    assert "median days from referral to the" in got.description
+    women = sorted(_days(ex, stage, date(2020, 1, 1), date(2020, 12, 31), gender="Female"))
+    narrowed = PQ.answer(path, {"measure": "median", "median_of": f"days_to_{stage}", "date_basis": stage,
+                                "periods": ["2020"], "denominator": {"gender": "Female"}})
+    mid = len(women) // 2
+    assert narrowed.value == round(women[mid] if len(women) % 2 else (women[mid - 1] + women[mid]) / 2, 1)
+
+
+def test_a_median_of_few_records_is_withheld(extract: tuple[Path, Extract]) -> None:
+    path, ex = extract
+    by_force: dict[str, int] = {}
+    for row in ex.referrals.to_pylist():
+        if row["cg_date"] is not None and row["cg_outcome"] is not None and row["cg_date"].year == 2020 \
+                and row["police_force"]:
+            by_force[row["police_force"]] = by_force.get(row["police_force"], 0) + 1
+    few = next(f for f, n in sorted(by_force.items()) if 5 <= n < PQ.MEDIAN_MIN_RECORDS)
+    got = PQ.answer(path, {"measure": "median", "median_of": "days_to_cg", "date_basis": "cg", "periods": ["2020"],
+                           "denominator": {"police_force": few}})
+    assert got.suppressed
+    assert got.value is None
+    assert got.display == "[c]"
+    assert f"fewer than {PQ.MEDIAN_MIN_RECORDS} records" in str(got.suppression)
+    by_quarter: dict[tuple[str, str], int] = {}
+    for row in ex.referrals.to_pylist():
+        if row["cg_date"] is not None and row["cg_outcome"] is not None and row["police_force"]:
+            quarter = f"{row['cg_date'].year}-Q{(row['cg_date'].month - 1) // 3 + 1}"
+            by_quarter[(row["police_force"], quarter)] = by_quarter.get((row["police_force"], quarter), 0) + 1
+    force, quarter = next(k for k, n in sorted(by_quarter.items()) if 0 < n < 5)
+    withheld = PQ.answer(path, {"measure": "median", "median_of": "days_to_cg", "date_basis": "cg",
+                                "periods": [quarter], "denominator": {"police_force": force}})
+    assert withheld.suppressed
+    assert "fewer than 5 records" in str(withheld.suppression)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"measure": "median"}, "a median needs median_of"),
+    ({"measure": "count", "median_of": "days_to_cg"}, "only a median takes it"),
+    ({"measure": "median", "median_of": "days_to_cg", "date_basis": "referral"}, "use date_basis 'cg'"),
+    ({"measure": "median", "median_of": "days_in_care", "date_basis": "cg"}, "median_of must be one of"),
+    ({"measure": "mode"}, "measure must be 'count', 'percentage' or 'median'"),
+])
+def test_a_median_asked_wrongly_is_refused_clearly(extract: tuple[Path, Extract], body: dict[str, str],
+                                                   message: str) -> None:
+    path, _ex = extract
+    with pytest.raises(PQ.QueryError, match=message):
+        PQ.answer(path, {**body, "periods": ["2020"]})
+
+
+def test_a_median_goes_through_the_control_as_the_count_it_is_taken_over(extract: tuple[Path, Extract]) -> None:
+    path, _ex = extract
+
+    @dataclass(frozen=True)
+    class Given:
+        method: str
+        value: int | None
+        reason: str
+
+    asked = {"measure": "median", "median_of": "days_to_rg", "date_basis": "rg", "periods": ["2020"]}
+    seen: list[PQ.Query] = []
+
+    def suppress(query: PQ.Query, count: int, cell_key: int) -> Given:
+        seen.append(query)
+        return Given("suppressed", None, "a protected cell of the publication")
+
+    got = PQ.answer(path, asked, control=suppress)
+    assert got.suppressed
+    assert got.suppression == "a protected cell of the publication"
+    assert [(q.measure, q.median_of, q.date_basis) for q in seen] == [("count", None, "rg")]
+
+    def refuse(query: PQ.Query, count: int, cell_key: int) -> Given:
+        return Given("refused", None, "it would reveal a protected count")
+
+    with pytest.raises(PQ.QuestionRefused, match="would reveal a protected count"):
+        PQ.answer(path, asked, control=refuse)
+
+    def perturb(query: PQ.Query, count: int, cell_key: int) -> Given:
+        return Given("perturbed", count + 1, "perturbed")
+
+    given = PQ.answer(path, asked, control=perturb)
+    assert given.method == "perturbed"
+    assert given.value is not None
+    assert given.numerator is not None

@@ -68,7 +68,8 @@ def test_counts_and_percentages_with_disclosure_control(analyst: Any) -> None:
     [
         ({"measure": "count", "periods": ["2024"], "denominator": {"shoe_size": ["9"]}}, "shoe_size"),
         ({"measure": "count", "periods": []}, "period"),
-        ({"measure": "median", "periods": ["2024"]}, "measure"),
+        ({"measure": "mean", "periods": ["2024"]}, "measure"),
+        ({"measure": "median", "periods": ["2024"]}, "median_of"),
     ],
 )
 def test_bad_queries_get_clear_errors(analyst: Any, body: dict[str, Any], message: str) -> None:
@@ -128,6 +129,32 @@ def test_the_page_asks_whether_dual_nationals_count_and_keeps_the_choice(analyst
     api = _post_json(analyst, {"periods": [year], "denominator": {"nationality": "UK"}, "dual_nationals": True})
     assert api.status_code == 200
     assert api.json()["query"]["dual_nationals"] is True
+
+
+def test_the_page_and_the_api_give_a_median_under_the_control(analyst: Any) -> None:
+    cases = [make_case(State.AWAITING_RG) for _ in range(3)]
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    year = str(cases[0].received_on.year)
+    asked = {"action": "answer", "measure": "median", "median_of": "days_to_rg", "date_basis": "rg", "periods": year}
+    page = analyst.post("/statistics/questions", asked)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'value="median" checked' in body
+    assert 'value="days_to_rg" checked' in body
+    assert "Decisions the median is taken over" in body
+    assert "[c]" in body  # no RG decisions yet: nothing to take a median of
+    wrong = analyst.post("/statistics/questions", {**asked, "date_basis": "cg"})
+    assert wrong.status_code == 400
+    assert "use date_basis" in wrong.content.decode()
+    missing = analyst.post("/statistics/questions", {**asked, "median_of": ""})
+    assert missing.status_code == 400
+    assert "a median needs median_of" in missing.content.decode()
+    api = _post_json(analyst, {"measure": "median", "median_of": "days_to_rg", "date_basis": "rg", "periods": [year]})
+    assert api.status_code == 200
+    assert api.json()["query"]["median_of"] == "days_to_rg"
+    assert api.json()["suppressed"] is True
+    assert _post_json(analyst, {"measure": "median", "median_of": "days", "date_basis": "rg",
+                                "periods": [year]}).status_code == 400
 
 
 def test_only_analysts_may_ask(client_for: Any) -> None:
