@@ -267,6 +267,7 @@ class Query:
     # it counts everyone with that nationality, alone or with another.
     dual_nationals: bool = False
     median_of: str | None = None  # for measure "median": a key of MEDIANS
+    by: str | None = None  # a count broken down by this dimension: one answer per value, with the total
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> Query:
@@ -283,7 +284,7 @@ class Query:
         if not isinstance(data, Mapping):
             raise QueryError("the query must be an object with measure, filters and periods")
         known = {"measure", "numerator", "denominator", "periods", "date_basis", "source", "dual_nationals",
-                 "median_of"}
+                 "median_of", "by"}
         extra = sorted(set(data) - known)
         if extra:
             raise QueryError(
@@ -322,6 +323,7 @@ class Query:
             source=source,
             dual_nationals=dual,
             median_of=median_of,
+            by=_by(data.get("by")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -337,7 +339,16 @@ class Query:
             "periods": [p.label for p in self.periods],
             "dual_nationals": self.dual_nationals,
             **({"median_of": self.median_of} if self.median_of else {}),
+            **({"by": self.by} if self.by else {}),
         }
+
+
+def _by(raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise QueryError("by must be the name of one dimension, like \"police_force\"", field="by")
+    return raw
 
 
 def _filters(raw: Any, where: str) -> tuple[Filter, ...]:
@@ -438,10 +449,29 @@ def validate(query: Query) -> None:
         raise EmptyPeriod("no period given: name at least one quarter (2020-Q2) or year (2020)", field="periods")
     for where, filters in (("denominator", query.denominator), ("numerator", query.numerator)):
         _check_filters(dims, where, filters)
+    if query.by is not None:
+        _check_by(dims, query)
     if query.measure == "percentage" and not query.numerator:
         raise QueryError(
             "a percentage needs numerator filters: say which part of the population to count", field="numerator"
         )
+
+
+BY_MOST_VALUES = 60  # a breakdown longer than this is refused: narrow it, or choose another dimension
+
+
+def _check_by(dims: Mapping[str, Dimension], query: Query) -> None:
+    dim = dims.get(str(query.by))
+    if dim is None:
+        raise UnknownDimension(f"unknown dimension {query.by!r} to break down by; dimensions are "
+                               f"{', '.join(sorted(dims))}", field="by")
+    if dim.kind == "list":
+        raise QueryError(f"{dim.label.lower()} can hold several values for one record, so a breakdown by it would "
+                         "count records more than once: filter on each value instead", field="by")
+    if query.measure != "count":
+        raise QueryError("a breakdown (by) is given for counts", field="by")
+    if any(f.dimension == query.by for f in (*query.denominator, *query.numerator)):
+        raise QueryError(f"{query.by} is both a filter and the breakdown: use one or the other", field="by")
 
 
 def _check_filters(dims: Mapping[str, Dimension], where: str, filters: tuple[Filter, ...]) -> None:
@@ -723,6 +753,7 @@ class Answer:
     notes: tuple[str, ...] = field(default_factory=tuple)
     method: str = "exact"  # with control: published, derived, perturbed or suppressed
     control_note: str | None = None  # how the control arrived at the figure
+    breakdown: tuple[tuple[FilterValue, Answer], ...] = ()  # with ``by``: each value's own answer
 
     @property
     def text(self) -> str:
@@ -747,6 +778,9 @@ class Answer:
             "notes": list(self.notes),
             "method": self.method,
             "control_note": self.control_note,
+            "breakdown": [{"category": value, "value": row.value, "display": row.display,
+                           "suppressed": row.suppressed, "suppression": row.suppression, "method": row.method}
+                          for value, row in self.breakdown],
         }
 
 
@@ -808,6 +842,8 @@ def answer_on_connection(
     ``duty_to_notify``; see :func:`nrm.analytics.extract_io.attach`). With ``control``
     (:class:`nrm.analytics.question_control.Control`), every count given passes it."""
     disclosure = disclosure or Disclosure()
+    if query.by is not None:
+        return _breakdown(con, query, cut, disclosure=disclosure, control=control)
     compiled = compile_query(query)
     check_known_values(con, query)
     if cut.first_referral is not None and cut.extract_date is not None:
@@ -924,6 +960,32 @@ def _controlled(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tupl
     pct = round(min(num, den) / den * 100.0, 1)
     return replace(base, value=pct, display=f"{pct:.1f}%", numerator=num, denominator=den, suppressed=False,
                    method=method)
+
+
+def _breakdown(con: duckdb.DuckDBPyConnection, query: Query, cut: DataCut, *, disclosure: Disclosure,
+               control: CountControl | None) -> Answer:
+    """The total, then each value of ``query.by`` recorded in the extract as its own question, in
+    order, under the same control: a value whose count would, with the others and the
+    publications, reveal a protected count is withheld with the reason (not the whole answer)."""
+    validate(query)
+    by = str(query.by)
+    total = answer_on_connection(con, replace(query, by=None), cut, disclosure=disclosure, control=control)
+    column = f'"{by}"'  # a schema column name, never user text
+    values: list[FilterValue] = [v for (v,) in con.execute(
+        f"SELECT DISTINCT {column} FROM {query.source} ORDER BY {column} NULLS LAST").fetchall()]  # noqa: S608
+    if len(values) > BY_MOST_VALUES:
+        raise QueryError(f"a breakdown by {by} would have {len(values)} rows (at most {BY_MOST_VALUES}): "
+                         "narrow the question or choose a dimension with fewer values", field="by")
+    rows: list[tuple[FilterValue, Answer]] = []
+    for value in values:
+        part = replace(query, by=None, denominator=(*query.denominator, Filter(by, (value,))))
+        try:
+            rows.append((value, answer_on_connection(con, part, cut, disclosure=disclosure, control=control)))
+        except QuestionRefused as exc:
+            rows.append((value, replace(total, value=None, display="[c]", numerator=None, denominator=None,
+                                        suppressed=True, suppression=exc.message, method="refused",
+                                        description=compile_query(part).description)))
+    return replace(total, query=query, breakdown=tuple(rows))
 
 
 def _median(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tuple[str, ...],

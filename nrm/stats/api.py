@@ -47,10 +47,24 @@ class QuestionSerializer(serializers.Serializer[Any]):
             "denominator": serializers.DictField(required=False, help_text=FILTERS_HELP),
             "periods": serializers.ListField(child=serializers.CharField(), required=False,
                                              help_text="Quarters or years, like [\"2020-Q2\", \"2020\"]."),
+            "by": serializers.CharField(
+                required=False, help_text="For a count: a dimension to break it down by, like \"police_force\" (one "
+                                          "answer per value recorded, each under the same disclosure control)."),
             "dual_nationals": serializers.BooleanField(
                 default=False, help_text="false (the published definition): a nationality filter counts people "
                                          "with that nationality alone; true: alone or with another nationality."),
         }
+
+
+class BreakdownRowSerializer(serializers.Serializer[Any]):
+    """One value of a breakdown (``by``) and its count, under the same control as any answer."""
+
+    category = serializers.JSONField(help_text="The value of the dimension (null: not recorded).")
+    value = serializers.FloatField(allow_null=True)
+    display = serializers.CharField()
+    suppressed = serializers.BooleanField()
+    suppression = serializers.CharField(allow_null=True)
+    method = serializers.CharField()
 
 
 class AnswerSerializer(serializers.Serializer[Any]):
@@ -72,6 +86,7 @@ class AnswerSerializer(serializers.Serializer[Any]):
     method = serializers.CharField(help_text="exact, or with disclosure control: published, derived, perturbed "
                                              "or suppressed.")
     control_note = serializers.CharField(allow_null=True, help_text="How the control arrived at the figure.")
+    breakdown = BreakdownRowSerializer(many=True, help_text="With by: each value's count (empty otherwise).")
 
 
 @extend_schema(request=QuestionSerializer, responses={200: AnswerSerializer, 409: ErrorSerializer,

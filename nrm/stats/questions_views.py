@@ -37,7 +37,7 @@ def questions_page(request: HttpRequest) -> HttpResponse:
         data_cut_take(actor=request.user)
         return redirect("stats:questions")
     values = {k: request.POST.get(k, "") for k in ("measure", "date_basis", "periods", "denominator", "numerator",
-                                                    "dual_nationals", "median_of")}
+                                                    "dual_nationals", "median_of", "by")}
     values["measure"] = values["measure"] or "count"
     values["date_basis"] = values["date_basis"] or "referral"
     values["dual_nationals"] = values["dual_nationals"] or "alone"
@@ -54,13 +54,22 @@ def questions_page(request: HttpRequest) -> HttpResponse:
                 "numerator": _filters_from_text(values["numerator"], "numerator"),
                 "dual_nationals": {"alone": False, "included": True}.get(values["dual_nationals"], "unknown"),
                 **({"median_of": values["median_of"] or None} if values["measure"] == "median" else {}),
+                **({"by": values["by"]} if values["by"] else {}),
             }
             result = question_answer(analyst=request.user, cut=cut, query=query)
         except questions.QueryError as exc:
             field = exc.field if exc.field in {"measure", "date_basis", "denominator", "numerator",
-                                               "dual_nationals", "median_of"} else "periods"
+                                               "dual_nationals", "median_of", "by"} else "periods"
             errors = [{"text": exc.message, "href": f"#{field}"}]
+    dimensions = questions.dimensions().values()
     return render(request, "stats/questions.html", {
         "title": "Answer a parliamentary question", "values": values, "result": result, "errors": errors,
-        "data_cut": cut.name if cut else None, "dimensions": questions.dimensions().values(),
+        "data_cut": cut.name if cut else None, "dimensions": dimensions,
+        "by_choices": [{"value": d.name, "text": d.label, "selected": values["by"] == d.name}
+                       for d in dimensions if d.kind != "list"],
+        "breakdown_rows": [
+            [{"text": "Not recorded" if value is None else str(value)},
+             {"text": row.display, "format": "numeric"},
+             {"text": row.suppression if row.suppressed else (row.control_note or row.method)}]
+            for value, row in (result.breakdown if result else ())],
     }, status=400 if errors else 200)

@@ -48,7 +48,16 @@ def test_an_analyst_asks_counts_and_a_median(browser_page: Callable[..., Page], 
     expect(page.locator("#dual_nationals-2")).to_be_checked()
     assert_accessible(page)
 
-    # A median: the choice of decision is revealed under the option.
+    # One question, one breakdown: a row for each status recorded, with the total.
+    page.select_option("#by", "status")
+    page.fill("#denominator", "")
+    page.get_by_role("button", name="Answer").click()
+    expect(page.locator("caption")).to_have_text("By status")
+    expect(page.locator("table")).to_contain_text("Awaiting RG")
+    assert_accessible(page)
+    page.select_option("#by", "")
+
+    # A median, of days to the decision chosen.
     page.get_by_label("A median number of days").check()
     page.get_by_label("The reasonable grounds decision", exact=True).check()
     page.get_by_label("The reasonable grounds decision date").check()

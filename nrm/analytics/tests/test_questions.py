@@ -387,3 +387,76 @@ def test_a_median_goes_through_the_control_as_the_count_it_is_taken_over(extract
     assert given.method == "perturbed"
     assert given.value is not None
     assert given.numerator is not None
+
+
+def test_a_count_broken_down_by_one_dimension(extract: tuple[Path, Extract]) -> None:
+    path, ex = extract
+    r = ex.referrals.filter(_in(ex.referrals.column("referral_date"), date(2020, 1, 1), date(2020, 12, 31)))
+    want: dict[PQ.FilterValue, int] = {}
+    for g in r.column("gender").to_pylist():
+        want[g] = want.get(g, 0) + 1
+    got = PQ.answer(path, {"measure": "count", "periods": ["2020"], "by": "gender"})
+    assert got.value == r.num_rows
+    rows = {value: answer for value, answer in got.breakdown}
+    assert set(rows) >= set(want)
+    for value, n in want.items():  # a count under 5 is withheld, as any answer's
+        assert rows[value].value == (None if n < 5 else n)
+        assert rows[value].display == ("[c]" if n < 5 else f"{n:,}")
+    assert any(n < 5 for n in want.values())
+    d = got.to_dict()
+    assert d["query"]["by"] == "gender"
+    assert {row["category"]: row["value"] for row in d["breakdown"] if row["value"]} == {
+        k: n for k, n in want.items() if n >= 5}
+    narrowed = PQ.answer(path, {"measure": "count", "periods": ["2020"], "by": "gender",
+                                "denominator": {"age_at_exploitation": CHILD}})
+    assert sum(a.value or 0 for _v, a in narrowed.breakdown) <= (narrowed.value or 0)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({"by": "nationality"}, "several values for one record"),
+    ({"by": "shoe_size"}, "unknown dimension 'shoe_size'"),
+    ({"by": "gender", "measure": "percentage", "numerator": {"rg_outcome": "Positive"}}, "given for counts"),
+    ({"by": "gender", "denominator": {"gender": "Female"}}, "both a filter and the breakdown"),
+    ({"by": 3}, "by must be the name of one dimension"),
+])
+def test_a_breakdown_asked_wrongly_is_refused_clearly(extract: tuple[Path, Extract], body: dict[str, object],
+                                                      message: str) -> None:
+    path, _ex = extract
+    with pytest.raises(PQ.QueryError, match=message):
+        PQ.answer(path, {"measure": "count", "periods": ["2020"], **body})
+
+
+def test_a_breakdown_too_long_is_refused(extract: tuple[Path, Extract], monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ex = extract
+    monkeypatch.setattr(PQ, "BY_MOST_VALUES", 2)
+    with pytest.raises(PQ.QueryError, match=r"would have .* rows"):
+        PQ.answer(path, {"measure": "count", "periods": ["2020"], "by": "gender"})
+
+
+def test_each_value_of_a_breakdown_passes_the_control_and_a_refused_one_is_withheld(
+        extract: tuple[Path, Extract]) -> None:
+    path, _ex = extract
+
+    @dataclass(frozen=True)
+    class Given:
+        method: str
+        value: int | None
+        reason: str
+
+    asked: list[PQ.Query] = []
+
+    def control(query: PQ.Query, count: int, cell_key: int) -> Given:
+        asked.append(query)
+        if any(f.dimension == "gender" and f.values == ("Male",) for f in query.denominator):
+            return Given("refused", None, "with your earlier answers it would reveal a protected count")
+        return Given("perturbed", count, "perturbed")
+
+    got = PQ.answer(path, {"measure": "count", "periods": ["2020"], "by": "gender"}, control=control)
+    assert asked[0].by is None  # the total first
+    assert not asked[0].denominator
+    assert len(asked) == 1 + len(got.breakdown)
+    rows = dict(got.breakdown)
+    assert rows["Male"].suppressed
+    assert rows["Male"].method == "refused"
+    assert "would reveal a protected count" in str(rows["Male"].suppression)
+    assert rows["Female"].value is not None

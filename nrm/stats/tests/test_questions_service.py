@@ -157,6 +157,31 @@ def test_the_page_and_the_api_give_a_median_under_the_control(analyst: Any) -> N
                                 "periods": [year]}).status_code == 400
 
 
+def test_one_question_one_breakdown_on_the_page_and_the_api(analyst: Any) -> None:
+    cases = [make_case(State.AWAITING_RG) for _ in range(6)]
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    year = str(cases[0].received_on.year)
+    page = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
+                                                  "periods": year, "by": "status"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert '<option value="status" selected' in body
+    assert "By status" in body
+    assert "Awaiting RG" in body
+    bad = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
+                                                 "periods": year, "by": "nationality"})
+    assert bad.status_code == 400
+    assert "several values for one record" in bad.content.decode()
+    api = _post_json(analyst, {"periods": [year], "by": "status"})
+    assert api.status_code == 200
+    rows = api.json()["breakdown"]
+    assert [r["category"] for r in rows if r["category"] == "Awaiting RG"] == ["Awaiting RG"]
+    assert all(set(r) == {"category", "value", "display", "suppressed", "suppression", "method"} for r in rows)
+    assert _post_json(analyst, {"periods": [year]}).json()["breakdown"] == []
+    from nrm.stats.models import QuestionAsked
+    assert QuestionAsked.objects.filter(query__by="status").count() == 2  # the page's and the API's, each once
+
+
 def test_only_analysts_may_ask(client_for: Any) -> None:
     caseworker = client_for(Role.CASEWORKER)
     assert caseworker.get("/statistics/questions").status_code == 404
