@@ -71,7 +71,7 @@ def _count_failure(request: HttpRequest, user: Any) -> bool:
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and throttle.is_limited(limit=throttle.sign_in_failures(), request=request):
-        return render(request, "accounts/throttled.html", {"title": "Too many attempts"}, status=429)
+        return _throttled(request)
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, email=form.cleaned_data["email"].lower(), password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):
@@ -334,7 +334,7 @@ def forgotten_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         limit = throttle.password_reset_requests()
         if throttle.is_limited(limit=limit, request=request):
-            return render(request, "accounts/throttled.html", {"title": "Too many attempts"}, status=429)
+            return _throttled(request)
         throttle.record(limit=limit, request=request)
         services.password_reset_request(email=form.cleaned_data["email"], base_url=_base_url(request))
         return render(request, "accounts/check_email_password.html", {"title": "Check your email"})

@@ -933,6 +933,19 @@ class CountControl(Protocol):
     def __call__(self, query: Query, count: int, cell_key: int) -> ControlledCount: ...
 
 
+def _withheld(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tuple[str, ...]) -> Answer:
+    """The answer with its figure withheld ([c]), before the control says why or gives the figure."""
+    return Answer(query=query, value=None, display="[c]", numerator=None, denominator=None, suppressed=True,
+                  suppression=None, description=compiled.description, sql=compiled.sql,
+                  parameters=compiled.parameters, data_cut=cut, notes=notes, method="suppressed")
+
+
+def _refuse_if_refused(decided: ControlledCount) -> ControlledCount:
+    if decided.method == "refused":
+        raise QuestionRefused(f"This question cannot be answered: {decided.reason}.", field="periods")
+    return decided
+
+
 def _controlled(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tuple[str, ...], control: CountControl,
                 numerator: tuple[int, int], denominator: tuple[int, int]) -> Answer:
     """The answer with each count decided by ``control`` (a percentage's two counts both)."""
@@ -941,13 +954,10 @@ def _controlled(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tupl
     if query.measure == "percentage":
         decisions.append(control(replace(counted, numerator=()), *denominator))
     for d in decisions:
-        if d.method == "refused":
-            raise QuestionRefused(f"This question cannot be answered: {d.reason}.", field="periods")
+        _refuse_if_refused(d)
     method = "perturbed" if any(d.method == "perturbed" for d in decisions) else decisions[0].method
     note = "; ".join(dict.fromkeys(d.reason for d in decisions))
-    base = Answer(query=query, value=None, display="[c]", numerator=None, denominator=None, suppressed=True,
-                  suppression=None, description=compiled.description, sql=compiled.sql,
-                  parameters=compiled.parameters, data_cut=cut, notes=notes, method="suppressed", control_note=note)
+    base = replace(_withheld(query, compiled, cut, notes), control_note=note)
     values = [d.value for d in decisions]
     if any(v is None for v in values):
         return replace(base, suppression=next(d.reason for d in decisions if d.value is None))
@@ -993,13 +1003,9 @@ def _median(query: Query, compiled: CompiledQuery, cut: DataCut, notes: tuple[st
             median: float | None) -> Answer:
     """A median, given only when the count of records it is taken over may be given (the control
     decides that count as for any question) and is at least MEDIAN_MIN_RECORDS."""
-    base = Answer(query=query, value=None, display="[c]", numerator=None, denominator=None, suppressed=True,
-                  suppression=None, description=compiled.description, sql=compiled.sql,
-                  parameters=compiled.parameters, data_cut=cut, notes=notes, method="suppressed")
+    base = _withheld(query, compiled, cut, notes)
     if control is not None:
-        decided = control(replace(query, measure="count", median_of=None), *count)
-        if decided.method == "refused":
-            raise QuestionRefused(f"This question cannot be answered: {decided.reason}.", field="periods")
+        decided = _refuse_if_refused(control(replace(query, measure="count", median_of=None), *count))
         given, method, note = decided.value, decided.method, decided.reason
     else:
         given, method, note = (None if disclosure.small(count[0]) else count[0]), "exact", None

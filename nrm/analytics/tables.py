@@ -351,14 +351,7 @@ TABLES: tuple[TableDef, ...] = (
         title="NRM referrals by nationality (the 20 most common and other) and age at exploitation",
         source="referrals",
         dimensions=(
-            Dimension(
-                "Nationality",
-                "nationality",
-                label="nationality_label({})",
-                top=20,
-                other="Other nationalities",
-                by_count=True,
-            ),
+            _TOP_NATIONALITY,
             AGE,
         ),
         notes=(1, 2, 4),
@@ -414,7 +407,7 @@ TABLES: tuple[TableDef, ...] = (
         source="decisions",
         date_column="decision_date",
         dimensions=(
-            Dimension("Decision", "stage", totals=False, order=DECISION_STAGES),
+            _STAGE,
             _quarter("decision_date"),
             AGE,
         ),
