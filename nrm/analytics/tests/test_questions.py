@@ -20,6 +20,15 @@ from nrm.analytics.synthetic.generator import fixture_extract
 CHILD = "Child (17 or under)"
 
 
+@dataclass(frozen=True)
+class Given:
+    """What a fake disclosure control decides for a count."""
+
+    method: str
+    value: int | None
+    reason: str
+
+
 @pytest.fixture(scope="module")
 def extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Extract]:
     ex = fixture_extract(4000, seed=11, start=date(2019, 7, 1), end=date(2021, 6, 30))
@@ -262,12 +271,6 @@ def test_the_control_decides_the_population_asked_about_dual_nationals_included(
     path, _ex = extract
     seen: list[PQ.Query] = []
 
-    @dataclass(frozen=True)
-    class Given:
-        method: str
-        value: int | None
-        reason: str
-
     def control(query: PQ.Query, count: int, cell_key: int) -> Given:
         seen.append(query)
         return Given("perturbed", count, "test")
@@ -356,12 +359,6 @@ def test_a_median_asked_wrongly_is_refused_clearly(extract: tuple[Path, Extract]
 def test_a_median_goes_through_the_control_as_the_count_it_is_taken_over(extract: tuple[Path, Extract]) -> None:
     path, _ex = extract
 
-    @dataclass(frozen=True)
-    class Given:
-        method: str
-        value: int | None
-        reason: str
-
     asked = {"measure": "median", "median_of": "days_to_rg", "date_basis": "rg", "periods": ["2020"]}
     seen: list[PQ.Query] = []
 
@@ -436,12 +433,6 @@ def test_a_breakdown_too_long_is_refused(extract: tuple[Path, Extract], monkeypa
 def test_each_value_of_a_breakdown_passes_the_control_and_a_refused_one_is_withheld(
         extract: tuple[Path, Extract]) -> None:
     path, _ex = extract
-
-    @dataclass(frozen=True)
-    class Given:
-        method: str
-        value: int | None
-        reason: str
 
     asked: list[PQ.Query] = []
 

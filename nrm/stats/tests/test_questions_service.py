@@ -23,6 +23,13 @@ def analyst(client_for: Any, settings: Any, tmp_path: Path) -> Any:
     return client_for(Role.ANALYST)
 
 
+def _cases_and_a_data_cut(analyst: Any, n: int) -> str:
+    """``n`` cases awaiting an RG decision, a data cut taken on the page; returns their year."""
+    cases = [make_case(State.AWAITING_RG) for _ in range(n)]
+    analyst.post("/statistics/questions", {"action": "refresh"})
+    return str(cases[0].received_on.year)
+
+
 def _post_json(client: Any, body: Any) -> Any:
     return client.post(API, data=json.dumps(body), content_type="application/json")
 
@@ -90,9 +97,7 @@ def test_a_zero_denominator_is_an_error_not_a_number(analyst: Any) -> None:
 
 
 def test_the_page_answers_and_keeps_the_question(analyst: Any) -> None:
-    cases = [make_case(State.AWAITING_RG) for _ in range(5)]
-    analyst.post("/statistics/questions", {"action": "refresh"})
-    year = str(cases[0].received_on.year)
+    year = _cases_and_a_data_cut(analyst, 5)
     page = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
                                                   "periods": year, "denominator": "status = Awaiting RG"})
     body = page.content.decode()
@@ -108,9 +113,7 @@ def test_the_page_answers_and_keeps_the_question(analyst: Any) -> None:
 
 
 def test_the_page_asks_whether_dual_nationals_count_and_keeps_the_choice(analyst: Any) -> None:
-    cases = [make_case(State.AWAITING_RG) for _ in range(5)]
-    analyst.post("/statistics/questions", {"action": "refresh"})
-    year = str(cases[0].received_on.year)
+    year = _cases_and_a_data_cut(analyst, 5)
     first = analyst.get("/statistics/questions").content.decode()
     assert 'value="alone" checked' in first  # the published definition by default
     asked = {"action": "answer", "measure": "count", "date_basis": "referral", "periods": year,
@@ -132,9 +135,7 @@ def test_the_page_asks_whether_dual_nationals_count_and_keeps_the_choice(analyst
 
 
 def test_the_page_and_the_api_give_a_median_under_the_control(analyst: Any) -> None:
-    cases = [make_case(State.AWAITING_RG) for _ in range(3)]
-    analyst.post("/statistics/questions", {"action": "refresh"})
-    year = str(cases[0].received_on.year)
+    year = _cases_and_a_data_cut(analyst, 3)
     asked = {"action": "answer", "measure": "median", "median_of": "days_to_rg", "date_basis": "rg", "periods": year}
     page = analyst.post("/statistics/questions", asked)
     body = page.content.decode()
@@ -158,9 +159,7 @@ def test_the_page_and_the_api_give_a_median_under_the_control(analyst: Any) -> N
 
 
 def test_one_question_one_breakdown_on_the_page_and_the_api(analyst: Any) -> None:
-    cases = [make_case(State.AWAITING_RG) for _ in range(6)]
-    analyst.post("/statistics/questions", {"action": "refresh"})
-    year = str(cases[0].received_on.year)
+    year = _cases_and_a_data_cut(analyst, 6)
     page = analyst.post("/statistics/questions", {"action": "answer", "measure": "count", "date_basis": "referral",
                                                   "periods": year, "by": "status"})
     body = page.content.decode()
