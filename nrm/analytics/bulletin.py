@@ -10,6 +10,7 @@ from datetime import date
 
 from nrm.analytics import backseries
 from nrm.analytics import charts as C
+from nrm.analytics.disclosure import SUPPRESSED
 from nrm.analytics.engine import KeyFigure, TableResult, Value, series_quarters
 from nrm.analytics.periods import Period, Quarter
 from nrm.analytics.tables import NOTES, TOTAL
@@ -82,6 +83,11 @@ def _count(v: Value) -> int:
     return v if isinstance(v, int) else 0
 
 
+def _published(v: Value, total: int) -> str:
+    """A count with its share of ``total``, or [c] where it is suppressed."""
+    return f"{_n(v)} ({_pct(v, total)})" if isinstance(v, int) else SUPPRESSED
+
+
 def _change_phrase(f: KeyFigure, noun: str, period: Period, first_date: date | None) -> str:
     comp = period.comparison()
     if f.comparison is None:
@@ -94,6 +100,42 @@ def _change_phrase(f: KeyFigure, noun: str, period: Period, first_date: date | N
         return f"This is about the same as in {comp.title} ({_n(f.comparison)} {noun})."
     word = "more" if ch > 0 else "fewer"
     return f"This is {abs(ch):.0f}% {word} than in {comp.title} ({_n(f.comparison)} {noun})."
+
+
+def _referral_findings(results: Mapping[str, TableResult], fig: Mapping[str, KeyFigure], total: int) -> list[str]:
+    """Who was referred: children and adults, nationality, exploitation type, gender and competent authority."""
+    out: list[str] = []
+    if not fig["children"].suppressed:
+        children = int(fig["children"].value or 0)
+        adults = total - children
+        out.append(
+            f"{_pct(children, total)} of the people referred ({_n(children)}) were exploited as children and "
+            f"{_pct(adults, total)} as adults or at an unknown age."
+        )
+    nat = results.get("referrals_by_nationality_age")
+    if nat is not None:
+        top = [r for r in _rows_where(nat, Nationality="*") if r[0] != nat.table.dimensions[0].other
+               and isinstance(r[-1], int)]
+        if top:
+            best = max(top, key=lambda r: (_count(r[-1]), str(r[0])))
+            out.append(
+                f"The most common nationality of people referred was {best[0]} ({_n(_count(best[-1]))}, "
+                f"{_pct(_count(best[-1]), total)} of referrals)."
+            )
+    ex = results.get("referrals_by_exploitation_age_gender")
+    if ex is not None:
+        rows = [r for r in _rows_where(ex, Exploitation_type="*") if r[0] != "Not specified or unknown"
+                and isinstance(r[3], int)]
+        if rows:
+            best = max(rows, key=lambda r: (_count(r[3]), str(r[0])))
+            out.append(
+                f"The most commonly recorded type of exploitation was {best[0]} "
+                f"({_n(_count(best[3]))} referrals, {_pct(_count(best[3]), total)})."
+            )
+        out += _exploitation_by_age(ex)
+        out += _gender_split(ex, total)
+    out += _authority_split(results.get("referrals_by_competent_authority"), total)
+    return out
 
 
 def key_findings(
@@ -113,40 +155,18 @@ def key_findings(
         + _previous_quarter_phrase(results.get("referrals_by_quarter_age_location"), period, total, "Referrals")
     )
     if total:
-        children = int(fig["children"].value or 0)
-        adults = total - children
-        out.append(
-            f"{_pct(children, total)} of the people referred ({_n(children)}) were exploited as children and "
-            f"{_pct(adults, total)} as adults or at an unknown age."
-        )
-        nat = results.get("referrals_by_nationality_age")
-        if nat is not None:
-            top = [r for r in _rows_where(nat, Nationality="*") if r[0] != nat.table.dimensions[0].other]
-            if top:
-                best = max(top, key=lambda r: (_count(r[-1]), str(r[0])))
-                out.append(
-                    f"The most common nationality of people referred was {best[0]} ({_n(_count(best[-1]))}, "
-                    f"{_pct(_count(best[-1]), total)} of referrals)."
-                )
-        ex = results.get("referrals_by_exploitation_age_gender")
-        if ex is not None:
-            rows = [r for r in _rows_where(ex, Exploitation_type="*") if r[0] != "Not specified or unknown"]
-            if rows:
-                best = max(rows, key=lambda r: (_count(r[3]), str(r[0])))
-                out.append(
-                    f"The most commonly recorded type of exploitation was {best[0]} "
-                    f"({_n(_count(best[3]))} referrals, {_pct(_count(best[3]), total)})."
-                )
-            out += _exploitation_by_age(ex)
-            out += _gender_split(ex, total)
-        out += _authority_split(results.get("referrals_by_competent_authority"), total)
+        out += _referral_findings(results, fig, total)
     for key, stage in (("rg", "Reasonable Grounds"), ("cg", "Conclusive Grounds")):
         made = fig[f"{key}_decisions"].value
         share = fig[f"{key}_positive_share"].value
         days = fig[f"{key}_median_days"].value
-        if made:
+        if fig[f"{key}_decisions"].suppressed:
+            out.append(f"The number of {stage} decisions made is suppressed ([c]) to protect confidentiality.")
+        elif made:
+            positive = ("" if fig[f"{key}_positive_share"].suppressed
+                        else f", of which {_share(share)} were positive")
             out.append(
-                f"{_n(made)} {stage} decisions were made, of which {_share(share)} were positive; the median time "
+                f"{_n(made)} {stage} decisions were made{positive}; the median time "
                 f"from referral to decision was {_n(days)} days."
                 + _previous_quarter_phrase(results.get(f"{key}_decisions"), period, int(made), "Decisions")
             )
@@ -208,7 +228,7 @@ def _and(items: Sequence[str]) -> str:
 def _top_exploitation(ex: TableResult, age: str) -> tuple[str, int, int] | None:
     """The most common exploitation type(s) of referrals at ``age``: types, count and all referrals at that age."""
     rows = [r for r in _rows_where(ex, Exploitation_type="*", Age_at_exploitation=age)
-            if r[0] != "Not specified or unknown"]
+            if r[0] != "Not specified or unknown" and isinstance(r[3], int)]
     whole = next((_count(r[3]) for r in _rows_where(ex, Age_at_exploitation=age)), 0)
     if not rows or not whole:
         return None
@@ -231,10 +251,10 @@ def _exploitation_by_age(ex: TableResult) -> list[str]:
 
 def _gender_split(ex: TableResult, total: int) -> list[str]:
     """How many of the people referred were male, female and other."""
-    rows = [r for r in _rows_where(ex, Gender="*") if _count(r[3])]
+    rows = [r for r in _rows_where(ex, Gender="*") if _count(r[3]) or r[3] == SUPPRESSED]
     if not rows or not total:
         return []
-    parts = [f"{_n(_count(r[3]))} {str(r[2]).lower()} ({_pct(_count(r[3]), total)})" for r in rows]
+    parts = [f"{_published(r[3], total)} {str(r[2]).lower()}" for r in rows]
     return [f"By gender, the people referred were {', '.join(parts[:-1])} and {parts[-1]}." if len(parts) > 1
             else f"By gender, the people referred were {parts[0]}."]
 
@@ -243,10 +263,10 @@ def _authority_split(ca: TableResult | None, total: int) -> list[str]:
     """How many referrals each competent authority (SCA, IECA) is deciding."""
     if ca is None or not total:
         return []
-    rows = [r for r in _rows_where(ca, Competent_authority="*") if _count(r[2])]
+    rows = [r for r in _rows_where(ca, Competent_authority="*") if _count(r[2]) or r[2] == SUPPRESSED]
     if not rows:
         return []
-    parts = [f"{r[0]} {_n(_count(r[2]))} ({_pct(_count(r[2]), total)})" for r in rows]
+    parts = [f"{r[0]} {_published(r[2], total)}" for r in rows]
     return ["By competent authority (SCA: the Single Competent Authority; IECA: the Immigration Enforcement "
             f"Competent Authority), referrals were: {'; '.join(parts)}."]
 
@@ -281,7 +301,8 @@ def build_charts(
                    _referrals_by_age_chart(q, totals, declared)]
     ex = results.get("referrals_by_exploitation_age_gender")
     if ex is not None:
-        rows = sorted(_rows_where(ex, Exploitation_type="*"), key=lambda r: (-_count(r[3]), str(r[0])))[:8]
+        rows = sorted((r for r in _rows_where(ex, Exploitation_type="*") if isinstance(r[3], int)),
+                      key=lambda r: (-_count(r[3]), str(r[0])))[:8]
         charts.append(_top_chart(ex, rows, 3, period, _EXPLOITATION_CHART))
         for age, words in ((_ADULT, _ADULT_EXPLOITATION_CHART), (_CHILD, _CHILD_EXPLOITATION_CHART)):
             by_age = sorted(_rows_where(ex, Exploitation_type="*", Age_at_exploitation=age),
@@ -290,7 +311,7 @@ def build_charts(
     nat = results.get("referrals_by_nationality_age")
     if nat is not None:
         other = nat.table.dimensions[0].other
-        rows = [r for r in _rows_where(nat, Nationality="*") if r[0] != other]
+        rows = [r for r in _rows_where(nat, Nationality="*") if r[0] != other and isinstance(r[2], int)]
         rows = sorted(rows, key=lambda r: (-_count(r[2]), str(r[0])))[:10]
         charts.append(_top_chart(nat, rows, 2, period, _NATIONALITY_CHART))
     rg, cg = results.get("rg_decisions"), results.get("cg_decisions")
@@ -305,7 +326,7 @@ def _referrals_bar_chart(
     """Referrals in each of the last ``series_length`` quarters (None: no quarter with a known count)."""
     window = {x.label for x in series_quarters(period, series_length)}
     cats = [c for c in totals if c in window]
-    bar_vals: list[float | None] = [None if totals[c] is None else float(_count(totals[c])) for c in cats]
+    bar_vals: list[float | None] = [float(v) if isinstance(v := totals[c], int) else None for c in cats]
     known = [i for i, v in enumerate(bar_vals) if v is not None]
     if not known:
         return None
@@ -350,7 +371,7 @@ def _referrals_by_age_chart(
     ages = ("Adult (18 or over)", "Child (17 or under)")
     series: list[tuple[str, list[float | None]]] = []
     for age in ages:
-        by_q = {r[0]: float(_count(r[3])) for r in q.rows if r[1] == age and r[2] == TOTAL}
+        by_q = {r[0]: float(r[3]) if isinstance(r[3], int) else None for r in q.rows if r[1] == age and r[2] == TOTAL}
         series.append(
             (
                 age.split(" (")[0] + "s" if age.startswith("Adult") else "Children",
@@ -454,8 +475,9 @@ def _positive_shares(rg: TableResult, cg: TableResult) -> tuple[list[str], list[
     shares: list[tuple[str, list[float | None]]] = []
     for name, res in (("Reasonable Grounds", rg), ("Conclusive Grounds", cg)):
         tot = {r[0]: _count(r[4]) for r in res.rows if r[1] == TOTAL and r[2] == TOTAL and r[3] == TOTAL}
-        pos = {r[0]: _count(r[4]) for r in res.rows if r[1] == "Positive" and r[2] == TOTAL and r[3] == TOTAL}
-        shares.append((name, [round(pos.get(c, 0) / tot[c] * 100, 1) if tot.get(c) else None for c in cats]))
+        pos = {r[0]: r[4] for r in res.rows if r[1] == "Positive" and r[2] == TOTAL and r[3] == TOTAL}
+        shares.append((name, [round(_count(pos.get(c, 0)) / tot[c] * 100, 1)
+                              if tot.get(c) and pos.get(c) != SUPPRESSED else None for c in cats]))
     lead = next((i for i in range(len(cats)) if any(vs[i] is not None for _, vs in shares)), 0)
     return cats[lead:], [(name, vs[lead:]) for name, vs in shares]
 
@@ -528,12 +550,16 @@ def _key_figure_row(f: KeyFigure) -> str:
     """A key figure as a row of the bulletin's key figures table."""
 
     def fmt(v: float | int | None) -> str:
+        if f.suppressed:
+            return SUPPRESSED
         if v is None:
             return "[x]"
         return _share(v) if f.unit == "percentage" else _n(v)
 
     val, cmp_ = fmt(f.value), fmt(f.comparison)
-    if f.unit == "percentage":
+    if f.suppressed:
+        ch = SUPPRESSED
+    elif f.unit == "percentage":
         ch = "[z]"
     elif f.comparison is None:
         ch = "[x]"

@@ -97,11 +97,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "needs --by)",
     )
     pub.add_argument(
-        "--linked",
-        action="store_true",
-        help="protect every table together with the others and with the releases in the store, and block the "
-        "publication if the interval attack narrows a [c] below the protection level",
+        "--per-table",
+        dest="linked",
+        action="store_false",
+        help="control each table on its own, as before linked protection (the police-force table only; not safe "
+        "against differencing, for comparison only). By default every table is protected together with the "
+        "others and with the releases in the store, and the publication is blocked if the interval attack "
+        "narrows a [c] below the protection level",
     )
+    pub.add_argument("--linked", dest="linked", action="store_true", help=argparse.SUPPRESS)  # the default
     pub.add_argument(
         "--declare-break",
         action="append",

@@ -420,6 +420,7 @@ class KeyFigure:
     unit: str  # "number", "percentage" or "days"
     value: float | int | None
     comparison: float | int | None
+    suppressed: bool = False  # a published table suppresses the figure: shown as [c], value and comparison None
 
     @property
     def change(self) -> float | None:

@@ -44,6 +44,7 @@ from nrm.analytics.tables import TABLES_BY_ID, TOTAL, Dimension, DisclosureContr
 __all__ = [
     "Audit",
     "CellKey",
+    "InconsistentFigures",
     "Interval",
     "Linked",
     "TableAudit",
@@ -114,6 +115,71 @@ def cell_key(t: TableDef, labels: Sequence[Value], period: Period) -> CellKey:
     return (s.population, when, tuple(sorted(dims)))
 
 
+_SCOPE = "as published in "
+HEADLINE_MIN = 20
+"""A table's total for a period (the release's, or a quarter of its time series), of at least this
+many, is a headline figure: it is never suppressed to protect another cell (a release must not hide
+how many people it counts, nor the quarters it compares them with)."""
+
+
+def scoped(key: CellKey, release: str) -> CellKey:
+    """The cell ``key`` as ``release`` published it: a cell of its own, for a release whose
+    figures a later release revised (the true count then may differ from the count now)."""
+    population, when, dims = key
+    source, date_column, snapshot, filters = population
+    return ((source, date_column, snapshot, (*filters, _SCOPE + release)), when, dims)
+
+
+def _scope_of(key: CellKey) -> str | None:
+    filters = key[0][3]
+    return filters[-1][len(_SCOPE):] if filters and filters[-1].startswith(_SCOPE) else None
+
+
+def unscoped(key: CellKey) -> CellKey:
+    """The cell as the latest release publishes it (``key`` itself if it is not :func:`scoped`)."""
+    if _scope_of(key) is None:
+        return key
+    population, when, dims = key
+    source, date_column, snapshot, filters = population
+    return ((source, date_column, snapshot, filters[:-1]), when, dims)
+
+
+def _number(v: Value) -> Value:
+    """A stored figure as a count (releases stored before figures stayed numbers wrote "12 [r]")."""
+    if isinstance(v, str) and v.endswith(" [r]"):
+        v = v[:-4]
+        return int(v) if v.isdigit() else v
+    return v
+
+
+def _revised(published: Value, latest: Value) -> bool:
+    """Whether a number published earlier has a different number now (a ``[c]`` either side
+    says nothing about it)."""
+    published = _number(published)
+    return isinstance(published, int) and isinstance(latest, int) and published != latest
+
+
+def latest_figures(publications: Iterable[tuple[str, Sequence[TableResult]]],
+                   current: Sequence[TableResult] = (), *, public_before: str | None = None
+                   ) -> dict[CellKey, Value]:
+    """The latest figure of every cell: the last publication's (oldest first) that shows it,
+    and for the release being protected (``current``, true counts) its own, except for
+    quarters before ``public_before``, which it does not publish."""
+    out: dict[CellKey, Value] = {}
+    for _label, tables in publications:
+        for res in tables:
+            k = res.n_dims
+            for r in res.rows:
+                out[cell_key(res.table, r[:k], res.period)] = _number(r[k])
+    for res in current:
+        k = res.n_dims
+        for r in res.rows:
+            key = cell_key(res.table, r[:k], res.period)
+            if public_before is None or not _before(key[1], public_before):
+                out[key] = r[k]
+    return out
+
+
 @dataclass(frozen=True)
 class CellRef:
     """Where a cell was published: the release, the table and the row."""
@@ -146,32 +212,39 @@ class Linked:
     )
     _covered_memo: dict[CellKey, bool] = field(default_factory=dict)
     unknown: set[CellKey] = field(default_factory=set)  # left out of the release (``add``'s ``public_before``)
+    versions: dict[CellKey, CellKey] = field(default_factory=dict)  # a cell -> its latest :func:`scoped` key
+    headline: set[CellKey] = field(default_factory=set)  # this release's table totals: never suppressed to protect
 
     def add(self, result: TableResult, release: str, *, current: bool = False,
-            control: DisclosureControl | None = None, public_before: str | None = None) -> list[CellKey]:
+            control: DisclosureControl | None = None, public_before: str | None = None,
+            latest: Mapping[CellKey, Value] | None = None) -> list[CellKey]:
         """Add a table as published in ``release`` (``current``: the release being protected,
         whose ``result`` holds true counts). Returns each row's key. Rows of quarters before
         ``public_before`` (a time series' back series, or quarters the extract does not cover)
         are left out: they are not this release's to protect, and an earlier release may have
-        published them otherwise; a cell of them no release shows is a free count."""
+        published them otherwise; a cell of them no release shows is a free count.
+
+        With ``latest`` (the latest figure of every cell, :func:`latest_figures`), an earlier
+        release that a later one revised keeps its own figures: its suppressed cells and the
+        numbers since revised become cells of that release alone (:func:`scoped`), so its
+        relations hold as it published them and the later ones as they were published."""
         t = result.table
         control = control or t.disclosure
         k = len(t.dimensions)
         keys = [cell_key(t, r[:k], result.period) for r in result.rows]
         skip = self._left_out(keys, public_before)
-        for i, (key, row) in enumerate(zip(keys, result.rows, strict=True)):
+        quarter_at = _shape(t).quarter_at
+        for i, row in enumerate(result.rows):
             if i in skip:
                 continue
-            v = row[k]
-            if isinstance(v, str) and v.endswith(" [r]"):  # a release stored before figures stayed numbers
-                v = v[:-4]
-                v = int(v) if v.isdigit() else v
+            v = _number(row[k])
+            key = keys[i]
+            if latest is not None and (v == SUPPRESSED or (key in latest and _revised(v, latest[key]))):
+                key = keys[i] = self.versions[key] = scoped(key, release)
             self.values[key] = v
             self.refs.setdefault(key, []).append(CellRef(release, t.id, i))
             if current:
-                self.current.add(key)
-                if isinstance(v, int):
-                    self.truth[key] = v
+                self._current(key, v, headline=all(row[j] == TOTAL for j in range(k) if j != quarter_at))
             elif isinstance(v, int):
                 self.earlier_numbers.add(key)
             if control.enabled:
@@ -181,6 +254,45 @@ class Linked:
                 self.relations.add((keys[total], tuple(sorted(keys[m] for m in members))))
         self._cover(t, result)
         return keys
+
+    def _current(self, key: CellKey, v: Value, *, headline: bool) -> None:
+        """Record a cell of the release being protected (``headline``: a table's total for a period)."""
+        self.current.add(key)
+        if isinstance(v, int):
+            self.truth[key] = v
+            if headline and v >= HEADLINE_MIN:
+                self.headline.add(key)
+
+    @classmethod
+    def of(cls, publications: Iterable[tuple[str, Sequence[TableResult]]], *,
+           controls: Mapping[str, DisclosureControl] | None = None, current: Sequence[TableResult] = (),
+           release: str = "", public_before: str | None = None) -> Linked:
+        """Publications (release, tables as published; oldest first) and the release being
+        protected (``current``: its true counts, labelled ``release``), with the year
+        relations. An earlier release some figure of which a later one revised keeps its
+        suppressed cells and revised figures to itself (:func:`scoped`). If the figures still
+        contradict each other (a suppressed count changed since without a published figure
+        showing it), every earlier release keeps its suppressed cells to itself."""
+        publications = list(publications)
+        latest = latest_figures(publications, current, public_before=public_before)
+        args = (publications, controls or {}, current, release, public_before, latest)
+        linked = cls._of(*args, scope_all=False)
+        return linked if linked.consistent() else cls._of(*args, scope_all=True)
+
+    @classmethod
+    def _of(cls, publications: Sequence[tuple[str, Sequence[TableResult]]], controls: Mapping[str, DisclosureControl],
+            current: Sequence[TableResult], release: str, public_before: str | None,
+            latest: Mapping[CellKey, Value], *, scope_all: bool) -> Linked:
+        linked = cls()
+        for label, tables in publications:
+            revised = scope_all or any(_revised(r[res.n_dims], latest[cell_key(res.table, r[:res.n_dims], res.period)])
+                                       for res in tables for r in res.rows)
+            for res in tables:
+                linked.add(res, label, control=controls.get(res.table.id), latest=latest if revised else None)
+        for res in current:
+            linked.add(res, release, current=True, control=controls.get(res.table.id), public_before=public_before)
+        linked.add_year_relations()
+        return linked
 
     def _left_out(self, keys: Sequence[CellKey], public_before: str | None) -> set[int]:
         """The rows of quarters before ``public_before``; those no release shows are free counts."""
@@ -232,7 +344,9 @@ class Linked:
         return False
 
     def add_year_relations(self) -> None:
-        """A year's count of a population is the sum of its quarters' counts."""
+        """A year's count of a population is the sum of its quarters' counts. For a year as an
+        earlier, since revised release published it (:func:`scoped`), a quarter is that
+        release's own cell, or a number that has not changed since, or a free count."""
         for key in list(self.values):
             population, when, dims = key
             if population[2] or not re.fullmatch(r"[0-9]{4}", when):
@@ -244,9 +358,18 @@ class Linked:
             for q in quarters:
                 if q in self.values:
                     members.append(q)
+                elif _scope_of(q) is not None:
+                    plain = unscoped(q)
+                    members.append(plain if isinstance(self.values.get(plain), int) else q)
                 elif not self.covered(q):
                     members.append(q)  # unknown to the reader: a free count
             self.relations.add((key, tuple(sorted(members))))
+
+    def consistent(self) -> bool:
+        """Whether some counts satisfy every published figure and relation."""
+        system = _System(self)
+        return all(_Component(system.names, comp, rows, system.suppressed).feasible()
+                   for comp, rows in system.components() if rows)
 
     def suppressed(self) -> list[CellKey]:
         return [k for k, v in self.values.items() if v == SUPPRESSED]
@@ -368,6 +491,10 @@ def attack(linked: Linked, *, needed: Mapping[CellKey, int] | None = None, probe
     return out
 
 
+class InconsistentFigures(RuntimeError):
+    """No counts satisfy the published figures and their relations."""
+
+
 _SETTLED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded,
             highspy.HighsModelStatus.kInfeasible)
 
@@ -433,17 +560,17 @@ class _Component:
             h.run()
             status = h.getModelStatus()
         if status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and not self._feasible():
-                raise RuntimeError("the published figures are inconsistent: no counts satisfy them")
+            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and not self.feasible():
+                raise InconsistentFigures("the published figures are inconsistent: no counts satisfy them")
             return None
         if status != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"the published figures are inconsistent: {h.modelStatusToString(status)}")
+            raise InconsistentFigures(f"the published figures are inconsistent: {h.modelStatusToString(status)}")
         x = np.asarray(h.getSolution().col_value)
         np.minimum(self.lo_seen, x, out=self.lo_seen)
         np.maximum(self.hi_seen, x, out=self.hi_seen)
         return float(h.getInfo().objective_function_value)
 
-    def _feasible(self) -> bool:
+    def feasible(self) -> bool:
         h = self.highs
         if h is None:
             raise RuntimeError("a component without equations has nothing to solve")
@@ -504,7 +631,8 @@ def _candidates(linked: Linked) -> set[CellKey]:
     """Cells this release may still suppress: its own non-zero cells not published as a
     number by an earlier release."""
     return {k for k in linked.current
-            if isinstance(linked.values.get(k), int) and linked.truth.get(k, 0) > 0 and k not in linked.earlier_numbers}
+            if isinstance(linked.values.get(k), int) and linked.truth.get(k, 0) > 0 and k not in linked.earlier_numbers
+            and k not in linked.headline}
 
 
 def protect(
@@ -527,13 +655,7 @@ def protect(
     (for the audit)."""
     controls = dict(controls or {})
     earlier = list(earlier)
-    linked = Linked()
-    for label, tables in earlier:
-        for res in tables:
-            linked.add(res, label, control=controls.get(res.table.id))
-    for res in results:
-        linked.add(res, release, current=True, control=controls.get(res.table.id), public_before=public_before)
-    linked.add_year_relations()
+    linked = Linked.of(earlier, controls=controls, current=results, release=release, public_before=public_before)
     _primary(linked, controls, _previously_suppressed(earlier))
     _secondary_rounds(linked, controls, max_rounds)
     return [_apply(res, linked) for res in results], linked
@@ -562,9 +684,10 @@ def _secondary_rounds(linked: Linked, controls: Mapping[str, DisclosureControl],
             touched.update(cells)
     # earlier releases' cells in no relation with this release's are as protected as they were
     focus = touched
+    given = _determined(linked, member_of, _candidates(linked))
     for _ in range(max_rounds):
         narrow = _narrow(linked, attack(linked, needed=_needed(linked), focus=focus)) if linked.suppressed() else []
-        allowed = _candidates(linked)
+        allowed = _candidates(linked) - given
         focus = set(narrow)
         for key in narrow:
             pick = _cheapest(linked, key, member_of, allowed) if _secondary(linked, key, controls) else None
@@ -574,6 +697,23 @@ def _secondary_rounds(linked: Linked, controls: Mapping[str, DisclosureControl],
                 focus.add(pick)
         if focus == set(narrow):
             return  # nothing narrow, or nothing left to suppress: the audit reports what stays narrow
+
+
+def _determined(linked: Linked, member_of: Mapping[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]],
+                allowed: set[CellKey]) -> set[CellKey]:
+    """The cells whose count follows from figures published for good (numbers this release
+    may not suppress, and counts known to be zero) through the relations: suppressing one of
+    them would hide nothing (a table total is never suppressed, so the difference of two
+    totals is not worth suppressing either)."""
+    known = {c for c in member_of if c not in allowed and _value(linked, c) is not None}
+    queue = list(known)
+    while queue:
+        for total, members in member_of.get(queue.pop(), []):
+            unknown = [c for c in (total, *members) if c not in known]
+            if len(unknown) == 1:
+                known.add(unknown[0])
+                queue.append(unknown[0])
+    return known & allowed
 
 
 def _threshold_of(linked: Linked, key: CellKey, controls: Mapping[str, DisclosureControl]) -> int:
@@ -616,29 +756,48 @@ def _cheapest(
     key: CellKey,
     member_of: Mapping[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]],
     allowed: set[CellKey],
+    reach: int = 3,
 ) -> CellKey | None:
     """The cell this release may suppress, in a relation with ``key``, that leaves fewest
     relations with a single suppressed cell (each would need a further suppression), then
-    the smallest."""
-    best: tuple[int, int, int, CellKey] | None = None
-    for total, members in member_of.get(key, []):
-        for c in (total, *members):
-            if c not in allowed:
-                continue
-            lonely = 0
-            hopeless = False
-            for t2, m2 in member_of.get(c, []):
-                others = [x for x in (t2, *m2) if x != c]
-                if not any(linked.values.get(x) == SUPPRESSED for x in others):
-                    lonely += 1
-                    # a relation whose other cells are all published for good would give it away
-                    hopeless = hopeless or not any(x in allowed for x in others)
-            if hopeless:
-                continue
-            cand = (lonely, linked.truth.get(c, 0), 1 if c == total else 0, c)
-            if best is None or cand < best:
-                best = cand
-    return best[3] if best is not None else None
+    the smallest. If there is none (the relations' other cells are published for good, or
+    are table totals, which are never suppressed to protect a cell), the nearest such cell
+    in a relation with a suppressed cell that pins ``key`` down, up to ``reach`` steps away."""
+    seen = {key}
+    frontier = [key]
+    for _ in range(reach):
+        best: tuple[int, int, int, CellKey] | None = None
+        following: list[CellKey] = []
+        for cell in frontier:
+            for total, members in member_of.get(cell, []):
+                for c in (total, *members):
+                    if c in allowed:
+                        cand = _cost(linked, c, total, member_of, allowed)
+                        if cand is not None and (best is None or cand < best):
+                            best = cand
+                    elif c not in seen and linked.values.get(c) == SUPPRESSED:
+                        seen.add(c)
+                        following.append(c)
+        if best is not None:
+            return best[3]
+        frontier = following
+    return None
+
+
+def _cost(linked: Linked, c: CellKey, total: CellKey,
+          member_of: Mapping[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]],
+          allowed: set[CellKey]) -> tuple[int, int, int, CellKey] | None:
+    """How bad a choice suppressing ``c`` is: the relations it would be alone in, its count,
+    whether it is a total; None if a relation whose other cells are all published for good
+    would give it away."""
+    lonely = 0
+    for t2, m2 in member_of.get(c, []):
+        others = [x for x in (t2, *m2) if x != c]
+        if not any(linked.values.get(x) == SUPPRESSED for x in others):
+            lonely += 1
+            if not any(x in allowed for x in others):
+                return None
+    return (lonely, linked.truth.get(c, 0), 1 if c == total else 0, c)
 
 
 def _apply(res: TableResult, linked: Linked) -> TableResult:
@@ -748,12 +907,7 @@ def audit(linked: Linked, *, releases: Iterable[str] | None = None, exact: bool 
 def audit_publications(publications: Iterable[tuple[str, Sequence[TableResult]]],
                        controls: Mapping[str, DisclosureControl] | None = None, *, exact: bool = False) -> Audit:
     """The attack on publications as published ((release, tables) oldest first)."""
-    linked = Linked()
-    for label, tables in publications:
-        for res in tables:
-            linked.add(res, label, control=(controls or {}).get(res.table.id))
-    linked.add_year_relations()
-    return audit(linked, exact=exact)
+    return audit(Linked.of(publications, controls=controls), exact=exact)
 
 
 def results_from_figures(label: str, figures: Iterable[tuple[str, str, tuple[str, ...], str, Value]]) -> list[TableResult]:

@@ -196,7 +196,9 @@ def _key_figure_rows(figures: Sequence[engine.KeyFigure], period: Period) -> lis
         value: engine.Value = "[x]" if f.value is None else f.value
         cmp_: engine.Value = "[x]" if f.comparison is None else f.comparison
         change: engine.Value
-        if f.unit == "percentage":
+        if f.suppressed:
+            value = cmp_ = change = disclosure.SUPPRESSED
+        elif f.unit == "percentage":
             change = "[z]"
         elif f.comparison is None:
             change = "[x]"
@@ -599,7 +601,10 @@ PROTECTION_TEXT = (
     "cells are suppressed, the same cell in every table that shows it, so that nobody can work a [c] out to within 4 "
     "(to a range narrower than 1 to 5) from everything published: each table's totals, the same figure in other "
     "tables, the quarterly and annual releases of a year (a year is the sum of its quarters) and every earlier "
-    "release. Before a release is published an interval attack (the least and greatest value of every [c] that is "
+    "release (a release whose figures were revised since is taken as it was published). A table's total of 20 or "
+    "more for a period is never suppressed, so a release always shows how many people it counts. Where a figure in "
+    "the summary or the bulletin is a suppressed cell of a table, it is shown as [c] there too. "
+    "Before a release is published an interval attack (the least and greatest value of every [c] that is "
     "consistent with all of it, by linear programming) checks this, and the release is not published if it fails. "
     "The first-responder table is published by first responder type and first responder only: its full breakdown by "
     "exploitation type, age, gender and nationality within each first responder is mostly counts of 1 to 4 and cannot "
@@ -670,6 +675,39 @@ def _protected(
                               public_before=public.label)
 
 
+_CHILDREN = ("referrals_by_exploitation_age_gender", {"Age at exploitation": "Child (17 or under)"})
+_RG, _CG = ({"Decision": "Reasonable Grounds"}, {"Decision": "Conclusive Grounds"})
+_KEY_FIGURE_CELLS: dict[str, tuple[tuple[str, dict[str, str]], ...]] = {
+    "referrals": (("referrals_by_exploitation_age_gender", {}),),
+    "children": (_CHILDREN,),
+    "child_share": (_CHILDREN,),
+    "rg_decisions": (("decisions_by_nationality", _RG),),
+    "rg_positive_share": (("decisions_by_nationality", _RG), ("decisions_by_nationality", {**_RG, "Outcome": "Positive"})),
+    "cg_decisions": (("decisions_by_nationality", _CG),),
+    "cg_positive_share": (("decisions_by_nationality", _CG), ("decisions_by_nationality", {**_CG, "Outcome": "Positive"})),
+    "dtn_reports": (("duty_to_notify_by_nationality", {}),),
+    "awaiting_cg": (("cases_awaiting_cg", {}),),
+}
+"""The published cells each key figure is (or is computed from): a key figure is suppressed
+where one of them is, so the summary never shows what a table hides."""
+
+
+def _as_published(figures: Sequence[engine.KeyFigure], results: Sequence[engine.TableResult]
+                  ) -> list[engine.KeyFigure]:
+    by_id = {r.table.id: r for r in results}
+
+    def hidden(table_id: str, dims: Mapping[str, str]) -> bool:
+        res = by_id.get(table_id)
+        if res is None:
+            return False
+        k = res.n_dims
+        want = tuple(dims.get(d.name, T.TOTAL) for d in res.table.dimensions)
+        return any(tuple(r[:k]) == want and r[k] == disclosure.SUPPRESSED for r in res.rows)
+
+    return [replace(f, value=None, comparison=None, suppressed=True)
+            if any(hidden(t, dims) for t, dims in _KEY_FIGURE_CELLS.get(f.id, ())) else f for f in figures]
+
+
 def _compute_tables(
     con: duckdb.DuckDBPyConnection,
     tables: Sequence[T.TableDef],
@@ -702,7 +740,7 @@ def _recompute_earlier(
     *,
     figures_store: revisions.FiguresStore,
     own_from: Quarter,
-    linked: bool = False,
+    linked: bool = True,
 ) -> list[engine.TableResult]:
     """The earlier periods' tables (not time series) as they would be published now, to find revisions."""
     recomputed: list[engine.TableResult] = []
@@ -734,7 +772,7 @@ def compute(
     threads: int | None = None,
     memory_limit: str = "1500MB",
     bar: tqdm | None = None,  # type: ignore[type-arg]
-    linked: bool = False,
+    linked: bool = True,
     declared_breaks: Sequence[backseries.DeclaredBreak] = (),
 ) -> Computed:
     """Run the data-quality gate on the extract at ``extract_path`` (raising
@@ -790,6 +828,8 @@ def compute(
         else:
             results = [_controlled(r, controls[r.table.id]) for r in raw]
         figures = engine.key_figures(con, p)
+        if linked:
+            figures = _as_published(figures, results)
         bar.update()
         bar.set_postfix_str("revisions")
         recomputed = (_recompute_earlier(con, tables, p, controls, figures_store=figures_store, own_from=own_from,
@@ -1097,7 +1137,7 @@ def publish(
     quality_overrides: Sequence[quality.Override] = (),
     linkage_input: pa.Table | None = None,
     quality_config: quality.QualityConfig | None = None,
-    linked: bool = False,
+    linked: bool = True,
     reason: str = "",
     declared_breaks: Sequence[backseries.DeclaredBreak] = (),
     release: R.ReleaseInfo | None = None,

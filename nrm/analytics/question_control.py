@@ -33,7 +33,7 @@ from nrm.analytics import extract_schema as xs
 from nrm.analytics import protection
 from nrm.analytics.engine import TableResult, Value
 from nrm.analytics.periods import Period
-from nrm.analytics.protection import CellKey, DimValue, Linked
+from nrm.analytics.protection import CellKey, DimValue, Linked, cell_key
 from nrm.analytics.questions import DATE_BASES, FilterValue, Query
 from nrm.analytics.tables import TABLES, TableDef
 
@@ -95,12 +95,12 @@ class Published:
     @staticmethod
     def of(publications: Iterable[tuple[str, Sequence[TableResult]]]) -> Published:
         """From publications as published: (release label, tables), oldest first."""
-        out = Published()
-        for label, tables in publications:
+        publications = list(publications)
+        out = Published(Linked.of(publications))
+        for _label, tables in publications:
             for res in tables:
-                keys = out.linked.add(res, label)
-                out._index(res, keys)
-        out.linked.add_year_relations()
+                k = res.n_dims
+                out._index(res, [cell_key(res.table, r[:k], res.period) for r in res.rows])
         out.relations = sorted(out.linked.relations)
         return out
 
@@ -117,9 +117,11 @@ class Published:
 
     def find(self, key: CellKey) -> CellKey | None:
         """The published key of a population, or None."""
+        if key not in self.linked.values:
+            key = self._short.get(key, key)
         if key in self.linked.values:
             return key
-        return self._short.get(key)
+        return self.linked.versions.get(key)  # shown only by a release whose figures were revised since
 
     def value(self, key: CellKey) -> Value | None:
         """The published value of a population: a count, ``[c]``, 0 for a combination a table

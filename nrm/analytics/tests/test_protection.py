@@ -143,3 +143,55 @@ def test_a_control_without_secondary_suppression_is_left_to_the_audit() -> None:
                                       controls=control)
     assert not protection.audit(linked).passed
     assert done[0].suppressed == sum(1 for r in done[0].rows if r[3] == protection.SUPPRESSED)
+
+
+def _revised(cells: dict[tuple[str, ...], int], rng: random.Random) -> dict[tuple[str, ...], int]:
+    """The same quarter after corrections: a few counts one more or one less (never below 1)."""
+    out = dict(cells)
+    for key in rng.sample(sorted(out), 4):
+        out[key] = max(1, out[key] + rng.choice((-1, 1)))
+    return out
+
+
+def test_a_revised_release_keeps_its_own_figures_and_the_year_is_still_protected() -> None:
+    """A later release revises counts an earlier one published (a suppressed cell among them);
+    the relations of each hold as it was published, protection finishes, and the attack over
+    every release, the revised ones included, recovers nothing."""
+    for seed in range(4):
+        rng = random.Random(seed)
+        quarters, _year = _releases(seed)
+        earlier: list[tuple[str, list[TableResult]]] = []
+        for label in QUARTERS:
+            done, _linked = protection.protect([table_result(FORCE, quarters[label], label)], release=label,
+                                               earlier=earlier)
+            earlier.append((label, done))
+        # the year is published from corrected data: each quarter's counts have changed since
+        corrected = {q: _revised(cells, rng) for q, cells in quarters.items()}
+        year: Counter[tuple[str, ...]] = Counter()
+        for cells in corrected.values():
+            year.update(cells)
+        # the annual release shows the year and each quarter again, as they are now
+        current = [table_result(FORCE, dict(year), "2023"), *(table_result(FORCE, c, q) for q, c in corrected.items())]
+        done, linked = protection.protect(current, release="2023", earlier=earlier)
+        assert linked.versions, "the revised quarters keep their suppressed cells to themselves"
+        assert protection.audit(linked).passed
+        audit = protection.audit_publications([*earlier, ("2023", done)], exact=True)
+        assert audit.exact == 0
+        assert audit.passed, audit.to_text()
+
+
+def test_a_table_total_is_never_suppressed_to_protect_another_cell() -> None:
+    """A release shows how many people it counts: whatever the small counts under it, a total of
+    20 or more is published as a number, and the attack still recovers nothing."""
+    for seed in range(6):
+        rng = random.Random(seed)
+        cells = {(region, force, age): rng.choice((1, 2, 3, 4, 6, 9, 25))
+                 for region, forces in (("Wales", ("Dyfed-Powys", "Gwent")), ("London", ("Met",)))
+                 for force in forces
+                 for age in ("Adult (18 or over)", "Child (17 or under)", "Not specified or unknown")}
+        done, linked = protection.protect([table_result(FORCE, cells, "2023-Q1")], release="2023-Q1")
+        k = done[0].n_dims
+        totals = [r for r in done[0].rows if all(v == "Total" for v in r[:k])]
+        assert totals
+        assert all(isinstance(r[k], int) for r in totals), totals
+        assert protection.audit(linked).passed

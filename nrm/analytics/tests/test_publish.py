@@ -21,7 +21,7 @@ from nrm.analytics.charts import PALETTE
 from nrm.analytics.disclosure import SUPPRESSED, constraint_groups
 from nrm.analytics.ods import frozen_rows, sheet_cell_texts, sheet_cells
 from nrm.analytics.publish import Manifest, publish
-from nrm.analytics.tables import TABLES, TABLES_BY_ID, DisclosureControl
+from nrm.analytics.tables import TABLES, TABLES_BY_ID, DisclosureControl, linked_level
 from nrm.analytics.tests.helpers import extract_csv_path, extract_path, extract_tables
 
 __all__ = ["extract_csv_path", "extract_path", "extract_tables"]  # fixtures
@@ -85,7 +85,7 @@ def test_csv_tables_add_up_and_suppression_protects(published: tuple[Path, Manif
     for mt in manifest.tables:
         if mt.id not in TABLES_BY_ID:
             continue
-        table = TABLES_BY_ID[mt.id]
+        table = linked_level(TABLES_BY_ID[mt.id])  # as published under the default protection
         k = len(table.dimensions)
         with (out / mt.csv).open(newline="") as fh:
             rows = [tuple(r) for r in list(csv.reader(fh))[1:]]
@@ -95,13 +95,11 @@ def test_csv_tables_add_up_and_suppression_protects(published: tuple[Path, Manif
             assert n_sup != 1, f"{mt.id}: a single suppressed cell in the group of {rows[total][:k]}"
             if n_sup == 0:
                 assert int(rows[total][k]) == sum(int(rows[m][k]) for m in members), mt.id
-        if table.disclosure.enabled:  # the police force tables: small counts protected
-            assert mt.suppressed_cells > 0
-            assert any(r[k] == SUPPRESSED for r in rows)
-            assert all(r[k] == SUPPRESSED or int(r[k]) == 0 or int(r[k]) >= table.disclosure.threshold for r in rows)
-        else:
-            assert mt.suppressed_cells == 0
-            assert not any(SUPPRESSED in r for r in rows)
+        # every table is protected together (the default): no count below its threshold (5 unless set) is shown
+        assert mt.disclosure_threshold >= 5
+        assert all(r[k] in (SUPPRESSED, "[x]", "[z]") or int(r[k]) == 0 or int(r[k]) >= mt.disclosure_threshold
+                   for r in rows), mt.id
+        assert mt.suppressed_cells == sum(r[k] == SUPPRESSED for r in rows)
 
 
 def test_same_extract_gives_byte_identical_outputs(
@@ -157,11 +155,12 @@ def test_ods_is_a_valid_deterministic_zip(published: tuple[Path, Manifest]) -> N
 
 
 def _header_frozen_and_counts_numeric(
-    table_id: str, sheet: str, h: int, cells: list[list[tuple[str, str]]], frozen: dict[str, int]
+    table_id: str, sheet: str, h: int, cells: list[list[tuple[str, str]]], frozen: dict[str, int],
+    columns: tuple[str, ...],
 ) -> None:
     assert frozen[sheet] == h + 1, f"{sheet}: the header row is not frozen"  # Table 5 is long
     if table_id in TABLES_BY_ID:  # a count is a number; a text cell there holds only shorthand
-        k = len(TABLES_BY_ID[table_id].dimensions)
+        k = columns.index(TABLES_BY_ID[table_id].measure)  # a table may be published at a coarser level
         for r in cells[h + 1 :]:
             assert r[k][0] == "float" or r[k][1] in ("[c]", "[x]", "[z]"), (sheet, r)
 
@@ -208,7 +207,7 @@ def test_ods_follows_the_gss_spreadsheet_conventions(published: tuple[Path, Mani
         for r in rows[:h]:  # text above the table is in column A only
             assert len(r) == 1
         assert any(mt.sheet in row[0] for row in contents if row)
-        _header_frozen_and_counts_numeric(mt.id, mt.sheet, h, cells[mt.sheet], frozen)
+        _header_frozen_and_counts_numeric(mt.id, mt.sheet, h, cells[mt.sheet], frozen, tuple(mt.columns))
     # Contents links go to the sheets.
     assert 'xlink:href="#Table_1.A1"' in content
 
@@ -321,7 +320,8 @@ def test_bulletin_is_valid_accessible_html(published: tuple[Path, Manifest]) -> 
         figures = {r["Measure"]: r for r in csv.DictReader(fh)}
     referrals = int(figures["NRM referrals"]["Value"])
     assert f"There were {referrals:,} referrals" in text
-    assert "were exploited as children" in text
+    children = figures["Referrals of people exploited as children"]["Value"]
+    assert ("were exploited as children" in text) == (children != "[c]")  # never a share of a suppressed count
     assert "The most common nationality of people referred was" in text
     assert "were positive" in text
     assert len([t for t, _ in p.tags if t == "figure"]) == len([f for f in manifest.files if f.path.endswith(".svg")])
