@@ -118,8 +118,8 @@ def cell_key(t: TableDef, labels: Sequence[Value], period: Period) -> CellKey:
 _SCOPE = "as published in "
 HEADLINE_MIN = 20
 """A table's total for a period (the release's, or a quarter of its time series), of at least this
-many, is a headline figure: it is never suppressed to protect another cell (a release must not hide
-how many people it counts, nor the quarters it compares them with)."""
+many, is a headline figure: it is suppressed to protect another cell only when no other cell can be
+(a release must not hide how many people it counts, nor the quarters it compares them with)."""
 
 
 def scoped(key: CellKey, release: str) -> CellKey:
@@ -627,12 +627,12 @@ def _narrow(linked: Linked, intervals: Mapping[CellKey, Interval]) -> list[CellK
     return sorted(k for k, iv in intervals.items() if iv.width < need.get(k, 1))
 
 
-def _candidates(linked: Linked) -> set[CellKey]:
+def _candidates(linked: Linked, *, headline: bool = False) -> set[CellKey]:
     """Cells this release may still suppress: its own non-zero cells not published as a
-    number by an earlier release."""
+    number by an earlier release; table totals (:data:`HEADLINE_MIN`) only with ``headline``."""
     return {k for k in linked.current
             if isinstance(linked.values.get(k), int) and linked.truth.get(k, 0) > 0 and k not in linked.earlier_numbers
-            and k not in linked.headline}
+            and (headline or k not in linked.headline)}
 
 
 def protect(
@@ -687,16 +687,28 @@ def _secondary_rounds(linked: Linked, controls: Mapping[str, DisclosureControl],
     given = _determined(linked, member_of, _candidates(linked))
     for _ in range(max_rounds):
         narrow = _narrow(linked, attack(linked, needed=_needed(linked), focus=focus)) if linked.suppressed() else []
-        allowed = _candidates(linked) - given
+        narrow = [k for k in narrow if _secondary(linked, k, controls)]
         focus = set(narrow)
-        for key in narrow:
-            pick = _cheapest(linked, key, member_of, allowed) if _secondary(linked, key, controls) else None
-            if pick is not None:
-                linked.values[pick] = SUPPRESSED
-                allowed.discard(pick)
-                focus.add(pick)
-        if focus == set(narrow):
+        picked = _suppress_beside(linked, narrow, member_of, _candidates(linked) - given)
+        if not picked:  # stuck: the last resort is a table's total, better [c] than a cell given away
+            picked = _suppress_beside(linked, narrow, member_of, _candidates(linked, headline=True))
+        if not picked:
             return  # nothing narrow, or nothing left to suppress: the audit reports what stays narrow
+        focus.update(picked)
+
+
+def _suppress_beside(linked: Linked, narrow: Sequence[CellKey],
+                     member_of: Mapping[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]],
+                     allowed: set[CellKey]) -> set[CellKey]:
+    """Suppress, for each narrow cell, the cheapest allowed cell beside it; the cells suppressed."""
+    picked: set[CellKey] = set()
+    for key in narrow:
+        pick = _cheapest(linked, key, member_of, allowed)
+        if pick is not None:
+            linked.values[pick] = SUPPRESSED
+            allowed.discard(pick)
+            picked.add(pick)
+    return picked
 
 
 def _determined(linked: Linked, member_of: Mapping[CellKey, list[tuple[CellKey, tuple[CellKey, ...]]]],
