@@ -27,7 +27,7 @@ How a referral is made
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -61,6 +61,7 @@ from nrm.analytics.synthetic.calibration import (
     quarter_index,
     quarter_start,
 )
+from nrm.analytics.synthetic.headlines import Headline, load_headlines, shares_for_quarter
 from nrm.analytics.synthetic.model import SpanModel, allocate, day_number
 
 __all__ = [
@@ -124,6 +125,146 @@ _CATEGORICAL = frozenset({
     "kind", "provider_type",
 })
 """String columns written with Parquet dictionary encoding (ids and hashes are not)."""
+
+
+NEAR = 4
+"""Quarters without a published share of their own or their year's take the nearest one at most
+this many quarters away, part of the way."""
+
+
+def _near_share(headlines: tuple[Headline, ...], measure: str, category: str, qi: int,
+                age: str = "") -> tuple[float, int] | None:
+    """The published share nearest in time to quarter ``qi`` and how many quarters away it is (a
+    year's share is as near as the nearest of its quarters; the quarter's own, then its year's,
+    first); None if none is within :data:`NEAR` quarters."""
+
+    def distance(h: Headline) -> tuple[int, int]:
+        if "-Q" in h.period:
+            return abs(h.year * 4 + int(h.period[-1]) - 1 - qi), 1
+        first = h.year * 4
+        return max(first - qi, qi - first - 3, 0), 0
+
+    near = sorted((distance(h), h.share) for h in headlines
+                  if h.measure == measure and h.category == category and h.age == age)
+    if not near or near[0][0][0] > NEAR:
+        return None
+    return near[0][1] / 100.0, near[0][0][0]
+
+
+Feature = tuple[str, str, str]
+"""A published share to reach: measure, category and age at exploitation ("": all referrals)."""
+
+
+def _cells_sample(u: F64, model: SpanModel, q_local: npt.NDArray[np.int32], strata: I64, age: npt.NDArray[np.int8],
+                  cells: tuple[I64, F64, I64, I64, I64], features: Sequence[tuple[B, Feature]]) -> I64:
+    """Cell index per row, drawn within the row's stratum, each feature (cells that have it, and the
+    published share: criminal exploitation only, female, labour only of adults...) at the published
+    share of each quarter where there is one near (:func:`_published_groups`)."""
+    n_g = 1 << len(features)
+    group = np.zeros(len(cells[0]), dtype=np.int64)
+    for j, (has, _f) in enumerate(features):
+        group |= has.astype(np.int64) << j
+    size = int(max(cells[0].max(), strata.max())) + 1
+    weight = np.stack([np.bincount(cells[0], weights=cells[1] * (group == g), minlength=size) for g in range(n_g)],
+                      axis=1)
+    p_group = weight / np.maximum(weight.sum(axis=1, keepdims=True), 1e-300)  # (strata, groups)
+    row_group, rest = _published_groups(u, model, q_local, p_group, strata, age, [f for _h, f in features])
+    out = np.zeros(len(u), dtype=np.int64)
+    plain = np.flatnonzero(row_group < 0)  # quarters with no published share near: drawn as they always were
+    out[plain] = _sparse_sample(u[plain], strata[plain], cells[0], cells[1])
+    for g in range(n_g):
+        rows = np.flatnonzero(row_group == g)
+        sub = np.flatnonzero(group == g)
+        if len(rows):
+            out[rows] = sub[_sparse_sample(rest[rows], strata[rows], cells[0][sub], cells[1][sub])]
+    return out
+
+
+def _published_groups(u: F64, model: SpanModel, q_local: npt.NDArray[np.int32], p_group: F64, strata: I64,
+                      age: npt.NDArray[np.int8], features: Sequence[Feature]) -> tuple[I64, F64]:
+    """Each row's group (bit j: it has feature j, a published measure and category) drawn from its
+    stratum's ``p_group`` (strata x groups) with each feature's odds in the quarter scaled by one
+    factor (:func:`_group_tilt`) so that its share is the published one; and the rest of the row's
+    uniform ``u``, rescaled, for the draw within the group. Rows of quarters with no published
+    share near get group -1: the caller draws them as it would without any."""
+    headlines = load_headlines(model.cal.data_dir)
+    n_g = p_group.shape[1]
+    has_feature = np.array([[(g >> j) & 1 for j in range(len(features))] for g in range(n_g)], dtype=np.float64)
+    row_group = np.full(len(u), -1, dtype=np.int64)
+    rest = np.zeros(len(u))
+    for q, qi in enumerate(model.qis.tolist()):
+        rows = np.flatnonzero(q_local == q)
+        near = [_near_share(headlines, measure, category, qi, of) for measure, category, of in features]
+        if all(x is None for x in near):
+            continue
+        # fitted over the quarter's strata (each counted by its rows), applied to each row's
+        kinds, first, which, count = np.unique(strata[rows], return_index=True, return_inverse=True,
+                                               return_counts=True)
+        among = np.stack([np.ones(len(kinds), dtype=bool) if not of else age[rows[first]] == xs.AGES.index(of)
+                          for _m, _c, of in features], axis=1)
+        probs = _group_tilt(p_group[kinds], has_feature, near, among, count.astype(np.float64))[which]
+        at = np.arange(len(rows))
+        cdf = np.cumsum(probs, axis=1)
+        g = np.minimum((u[rows, None] >= cdf).sum(axis=1), n_g - 1)
+        while np.any(bad := (probs[at, g] <= 0) & (g > 0)):  # rounding past the end: the group before
+            g[bad] -= 1
+        row_group[rows] = g
+        lo = np.where(g > 0, cdf[at, np.maximum(g - 1, 0)], 0.0)
+        rest[rows] = np.clip((u[rows] - lo) / np.maximum(probs[at, g], 1e-300), 0.0, 1.0)
+    return row_group, rest
+
+
+def _group_tilt(p: F64, has_feature: F64, near: Sequence[tuple[float, int] | None], among: B, count: F64,
+                rounds: int = 4) -> F64:
+    """Strata's group probabilities ``p`` (strata x groups) with each feature's odds scaled by one
+    factor, in the strata it is published for (``among``: strata x features), so that its share
+    there, each stratum counted ``count`` times, is the published one (``near``: share and quarters
+    away, or None)."""
+    log_k = np.zeros(has_feature.shape[1])
+    want = [(j, share, away) for j, x in enumerate(near) if x is not None and among[:, j].any()
+            for share, away in (x,)]
+    if not want:
+        return p
+
+    def tilted(lk: F64) -> F64:
+        w = p * np.exp((among * lk[None, :]) @ has_feature.T)
+        out: F64 = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
+        return out
+
+    for _ in range(rounds):
+        for j, share, _away in want:
+            lo, hi = -20.0, 20.0
+            for _ in range(50):
+                log_k[j] = (lo + hi) / 2
+                rows = among[:, j]
+                if float(count[rows] @ (tilted(log_k)[rows] @ has_feature[:, j])) < share * count[rows].sum():
+                    lo = log_k[j]
+                else:
+                    hi = log_k[j]
+    for j, _share, away in want:  # a quarter without its own figure moves part of the way
+        log_k[j] *= 1.0 - away / (NEAR + 1)
+    return tilted(log_k)
+
+
+def _ieca_scale(model: SpanModel, q_local: npt.NDArray[np.int32], weight: F64) -> F64:
+    """Per quarter, the factor on ``weight`` (the relative chance of each eligible referral going to
+    the IECA: adults and children not of UK nationality, from government agencies far more often)
+    that gives the published share of referrals sent to the IECA: the quarter's own, its year's,
+    or, for a year with none published, the nearest year's."""
+    headlines = load_headlines(model.cal.data_dir)
+    years = sorted({h.year for h in headlines if h.measure == "competent_authority"})
+    have = np.bincount(q_local, weights=weight, minlength=len(model.qis))
+    out = np.zeros(len(model.qis))
+    for q, qi in enumerate(model.qis.tolist()):
+        share = shares_for_quarter(headlines, "competent_authority", qi).get("IECA")
+        if share is None and years:
+            nearest = min(years, key=lambda y: (abs(y - qi // 4), y))
+            share = shares_for_quarter(headlines, "competent_authority", (nearest - qi // 4) * 4 + qi).get("IECA")
+        if share is None:
+            out[q] = 1.0  # nothing published: the relative chances as they are
+        elif have[q] > 0:
+            out[q] = share * model.counts[q] / have[q]
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -396,13 +537,28 @@ def simulate_referrals(
     rng = _rng(seed, 4)
     prof = model.profile[q_local]
     probs = model.nat_given_age_type.transpose(0, 1, 3, 2).reshape(-1, n_f)  # (P*3*Nn, F)
-    ftype = _dense_sample(rng.random(n), (prof * 3 + age) * n_nat + nat, probs).astype(np.int8)
+    # (government agencies at the published share of referrals, as a group of their own)
+    type_strata = (prof * 3 + age) * n_nat + nat
+    p_gov = probs[:, GOV] / np.maximum(probs.sum(axis=1), 1e-300)
+    u = rng.random(n)
+    is_gov, rest = _published_groups(u, model, q_local, np.stack([1.0 - p_gov, p_gov], axis=1),
+                                     type_strata, age, [("first_responder_type", "Government agency", "")])
+    ftype = np.where(is_gov == 1, GOV, _dense_sample(rest, type_strata, np.where(np.arange(n_f) == GOV, 0.0, probs)))
+    ftype = np.where(is_gov < 0, _dense_sample(u, type_strata, probs), ftype)  # as always where nothing is near
+    ftype = ftype.astype(np.int8)
+    del type_strata, p_gov, is_gov, rest
 
     # Cell (organisation, exploitation, gender) | profile, type, age, nationality.
     rng = _rng(seed, 5)
     cells = _cell_table(cal)
-    idx = _sparse_sample(rng.random(n), ((prof * n_f + ftype) * 3 + age) * n_nat + nat, cells[0], cells[1])
-    del prof
+    cell_strata = ((prof * n_f + ftype) * 3 + age) * n_nat + nat
+    criminal, labour = (cells[3] == cal.exploitations.index(e) for e in ("Criminal", "Labour"))
+    features = ((criminal, ("exploitation", "Criminal", "")), (cells[4] == xs.GENDERS.index("Female"),
+                                                               ("gender", "Female", "")),
+                (criminal, ("exploitation", "Criminal", xs.AGES[1])), (labour, ("exploitation", "Labour", xs.AGES[0])))
+    idx = _cells_sample(rng.random(n), model, q_local, cell_strata, age, cells, features)
+    del criminal, labour
+    del prof, cell_strata
     org = cells[2][idx].astype(np.int16)
     expl = cells[3][idx].astype(np.int8)
     gender = cells[4][idx].astype(np.int8)
@@ -421,8 +577,10 @@ def simulate_referrals(
     # Competent authority and county lines.
     rng = _rng(seed, 8)
     first_uk = np.array([n.split(xs.LIST_SEPARATOR)[0] in ("UK", "Unknown") for n in cal.nationalities])
-    ieca = (day >= day_number(cal.ieca_from)) & ~first_uk[nat]
-    ieca &= rng.random(n) < np.where(ftype == GOV, IECA_RATE_GOV, IECA_RATE_OTHER)
+    weight = np.where((day >= day_number(cal.ieca_from)) & ~first_uk[nat],
+                      np.where(ftype == GOV, IECA_RATE_GOV, IECA_RATE_OTHER), 0.0)
+    ieca = rng.random(n) < np.minimum(1.0, weight * _ieca_scale(model, q_local, weight)[q_local])
+    del weight
     ca = np.where(ieca, xs.COMPETENT_AUTHORITIES.index("IECA"), xs.COMPETENT_AUTHORITIES.index("SCA")).astype(np.int8)
     del ieca
     criminal = cal.exploitation_flags[expl, xs.EXPLOITATION_TYPES.index("Criminal")]

@@ -8,6 +8,7 @@ drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,6 +23,7 @@ from nrm.analytics.synthetic.calibration import (
     quarter_index,
     quarter_start,
 )
+from nrm.analytics.synthetic.headlines import load_headlines, shares_for_quarter
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -51,6 +53,29 @@ def allocate(total: int, weights: F64) -> I64:
         order = np.lexsort((np.arange(len(w)), -(exact - base)))
         base[order[:short]] += 1
     return base
+
+
+def published_mix(age_nat: F64, targets: Mapping[int, float], iterations: int = 60) -> F64:
+    """P(age, nationality) of one quarter (``age_nat``, ages x nationalities) with the share of each
+    nationality in ``targets`` (index -> share of all referrals) moved to the published one, each
+    age's share kept: every nationality's weight within each age is scaled by one factor per
+    nationality (so a nationality keeps its own age mix, and everything sampled given nationality
+    follows it: exploitation type, gender, first responder), fitted by iterative proportional
+    fitting."""
+    p_age = age_nat.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cond = np.where(p_age[:, None] > 0, age_nat / p_age[:, None], 0.0)
+    factor = np.ones(age_nat.shape[1])
+    tilted = cond
+    for _ in range(iterations):
+        tilted = cond * factor
+        tilted /= np.where(tilted.sum(axis=1, keepdims=True) > 0, tilted.sum(axis=1, keepdims=True), 1.0)
+        share = p_age @ tilted
+        for j, want in targets.items():
+            if share[j] > 0:
+                factor[j] *= want / share[j]
+    out: F64 = p_age[:, None] * tilted
+    return out
 
 
 @dataclass
@@ -97,6 +122,12 @@ class SpanModel:
         p_age = self.age_location.sum(axis=2)  # (Q, 3)
         m = self.nat_given_age_type[self.profile].sum(axis=2)  # (Q, 3, Nn)
         self.age_nat = p_age[:, :, None] * m
+        headlines = load_headlines(cal.data_dir)
+        index = {name: i for i, name in enumerate(cal.nationalities)}
+        for q, qi in enumerate(self.qis.tolist()):
+            targets = {index[k]: v for k, v in shares_for_quarter(headlines, "nationality", qi).items() if k in index}
+            if targets:
+                self.age_nat[q] = published_mix(self.age_nat[q], targets)
 
     # -- helpers ---------------------------------------------------------------
     @property

@@ -26,7 +26,7 @@ from nrm.support.models import SupportReferral
 from nrm.synth.database import SYNTHETIC_EMAIL_DOMAIN, SynthRefused, later_cg_day, synth_into_db
 from nrm.synth.invariants import database_invariant_violations
 
-N, SEED = 300, 11
+N, SEED = 300, 12
 START, END = date(2019, 1, 1), date(2024, 12, 31)
 
 # The states a generated row may be in once its decisions and reviews have been replayed on the
