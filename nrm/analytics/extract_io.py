@@ -256,7 +256,7 @@ def attach(
         con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute(f"CREATE {kind} {name} AS {_relation_sql(f, schema)}")
     common = ("referral_id, referral_date, age_at_exploitation, gender, competent_authority, nationality, "
-              "first_responder_type, exploitation_types")
+              "first_responder_type, exploitation_types, region, location_of_exploitation")
     con.execute(
         f"""CREATE OR REPLACE VIEW decisions AS
         SELECT 'Reasonable Grounds' AS stage, {common}, rg_date AS decision_date, rg_outcome AS outcome,

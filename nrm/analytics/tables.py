@@ -218,6 +218,9 @@ NOTES: dict[int, str] = {
     17: "Requests to disqualify a person from protection on public order grounds (Nationality and Borders Act "
     "2022, section 63) or because the claim was made in bad faith, counted in the quarter of the request, with "
     "their outcome as at the date of the extract; 'Awaiting decision' means no outcome had been recorded.",
+    18: "UK nation is the nation of the police force area where the exploitation took place: Wales, Scotland and "
+    "Northern Ireland as themselves, every other force area as England. Exploitation overseas is shown as "
+    "Overseas; a national force (with no one nation) or no force area recorded as 'Not specified or unknown'.",
 }
 
 
@@ -252,6 +255,12 @@ OUTCOME = Dimension("Outcome", "outcome", order=xs.OUTCOMES)
 REASON = Dimension("Reason", "reason", label="coalesce(reason_label({}), 'Not recorded')")
 _OVERSEAS = "CASE WHEN location_of_exploitation = 'Overseas' THEN 'Overseas' ELSE 'Not specified or unknown' END"
 REGION = Dimension("Region", f"coalesce(region, {_OVERSEAS})")
+NATION = Dimension(
+    "UK nation",
+    "CASE WHEN region IN ('Wales', 'Scotland', 'Northern Ireland') THEN region "
+    f"WHEN region IS NULL OR region = 'National' THEN {_OVERSEAS} ELSE 'England' END",
+    order=(*xs.NATIONS, "Overseas", "Not specified or unknown"),
+)
 POLICE_FORCE = Dimension("Police force area", f"coalesce(police_force, {_OVERSEAS})")
 
 _DAYS = Statistic("Median days", "median", "days")
@@ -506,6 +515,25 @@ TABLES: tuple[TableDef, ...] = (
         notes=(1, 2, 12, 14),
         time_series=True,
         description="People referred to the NRM in each quarter whose referral was flagged as county lines.",
+    ),
+    TableDef(
+        id="referrals_by_nation",
+        title="NRM referrals by UK nation where the exploitation took place and age at exploitation",
+        source="referrals",
+        dimensions=(NATION, AGE),
+        notes=(1, 2, 18),
+        description="People referred to the NRM in the period, by the UK nation where they were exploited.",
+    ),
+    TableDef(
+        id="decisions_by_nation",
+        title="Reasonable Grounds and Conclusive Grounds decisions by stage, outcome and UK nation",
+        source="decisions",
+        date_column="decision_date",
+        dimensions=(_STAGE, OUTCOME, NATION),
+        measure="Decisions",
+        notes=(7, 18),
+        unit="decisions",
+        description="Decisions made in the period, by the UK nation where the person was exploited.",
     ),
     TableDef(
         id="decisions_by_nationality",
