@@ -176,8 +176,8 @@ def _published_rows(frame: pl.DataFrame, headlines: Sequence[Headline]) -> list[
         if part.height == 0:
             continue
         actual = 100.0 * float((part[MEASURES[h.measure]] == h.category).sum()) / part.height
-        label = ", ".join(x for x in (h.category, h.age.split(" (")[0].lower() + "s" if h.age else "",
-                                      h.period if quarter is not None else "") if x)
+        who = {"Adult (18 or over)": "adults", "Child (17 or under)": "children"}.get(h.age, h.age)
+        label = ", ".join(x for x in (h.category, who, h.period if quarter is not None else "") if x)
         out.append(Row(year, f"Published {h.measure.replace('_', ' ')} share (%)", label, h.share, actual, "±2 pp",
                        abs(actual - h.share) <= SHARE_TOLERANCE, h.source))
     return out
