@@ -325,6 +325,16 @@ def _duty_to_notify_by(name: str, dimension: Dimension, *, notes: tuple[int, ...
                     notes=notes, disclosure=disclosure, unit="reports")
 
 
+def _decisions_by(name: str, dimension: Dimension, *, notes: tuple[int, ...], title: str = "",
+                  description: str = "") -> TableDef:
+    """Reasonable Grounds and Conclusive Grounds decisions made in the period by stage, outcome and one dimension."""
+    return TableDef(id=f"decisions_by_{name}",
+                    title=("Reasonable Grounds and Conclusive Grounds decisions by stage, outcome and "
+                           f"{title or dimension.name.lower()}"),
+                    source="decisions", date_column="decision_date", dimensions=(_STAGE, OUTCOME, dimension),
+                    measure="Decisions", notes=notes, unit="decisions", description=description)
+
+
 _TOP_NATIONALITY = Dimension("Nationality", "nationality", label="nationality_label({})", top=20,
                              other="Other nationalities", by_count=True)
 _STAGE = Dimension("Decision", "stage", totals=False, order=DECISION_STAGES)
@@ -524,37 +534,10 @@ TABLES: tuple[TableDef, ...] = (
         notes=(1, 2, 18),
         description="People referred to the NRM in the period, by the UK nation where they were exploited.",
     ),
-    TableDef(
-        id="decisions_by_nation",
-        title="Reasonable Grounds and Conclusive Grounds decisions by stage, outcome and UK nation",
-        source="decisions",
-        date_column="decision_date",
-        dimensions=(_STAGE, OUTCOME, NATION),
-        measure="Decisions",
-        notes=(7, 18),
-        unit="decisions",
-        description="Decisions made in the period, by the UK nation where the person was exploited.",
-    ),
-    TableDef(
-        id="decisions_by_nationality",
-        title="Reasonable Grounds and Conclusive Grounds decisions by stage, outcome and nationality",
-        source="decisions",
-        date_column="decision_date",
-        dimensions=(_STAGE, OUTCOME, _TOP_NATIONALITY),
-        measure="Decisions",
-        notes=(7, 4, 16),
-        unit="decisions",
-    ),
-    TableDef(
-        id="decisions_by_exploitation",
-        title="Reasonable Grounds and Conclusive Grounds decisions by stage, outcome and exploitation type",
-        source="decisions",
-        date_column="decision_date",
-        dimensions=(_STAGE, OUTCOME, EXPLOITATION),
-        measure="Decisions",
-        notes=(7, 3, 15),
-        unit="decisions",
-    ),
+    _decisions_by("nation", NATION, notes=(7, 18), title="UK nation",
+                  description="Decisions made in the period, by the UK nation where the person was exploited."),
+    _decisions_by("nationality", _TOP_NATIONALITY, notes=(7, 4, 16)),
+    _decisions_by("exploitation", EXPLOITATION, notes=(7, 3, 15), title="exploitation type"),
     _duty_to_notify_by("exploitation", EXPLOITATION, notes=(11, 3), title="exploitation type"),
     _duty_to_notify_by("first_responder_type", FIRST_RESPONDER_TYPE, notes=(11,)),
     _duty_to_notify_by("police_force", POLICE_FORCE, notes=(11, 5, 6), title="police force area of exploitation",
