@@ -448,7 +448,8 @@ def check_unknown_exploitation(
             [UNKNOWN, first.start, own[-1].end],
         )
     }
-    history = [(counts[q][1], counts[q][0]) for q in _same_basis(base, own[0], "Exploitation type") if q in counts]
+    history = [(counts[q][1], counts[q][0]) for q in _same_basis(base, own[0], "Exploitation type", UNKNOWN)
+               if q in counts]
     usable = [(u, n) for u, n in history if n]
     baseline = sum(u for u, _ in usable) / sum(n for _, n in usable) if usable else None
     findings: list[Finding] = []
@@ -576,11 +577,14 @@ def _category_counts(
     return totals, by
 
 
-def _same_basis(base: Sequence[Quarter], q: Quarter, dim: str) -> list[Quarter]:
+def _same_basis(base: Sequence[Quarter], q: Quarter, dim: str, category: str | None = None) -> list[Quarter]:
     """The baseline quarters recorded on the same basis as ``q`` (after the latest series
-    break of ``dim`` up to ``q``); all of them if fewer than two are left (a shift at the
-    break itself is then explained by the break)."""
-    starts = [b.quarter for b in SERIES_BREAKS if b.dimension == dim and b.quarter <= q]
+    break of ``dim`` up to ``q`` that concerns ``category``: a break that changed how labour
+    and criminal exploitation are recorded leaves the history of sexual exploitation whole);
+    all of them if fewer than two are left (a shift at the break itself is then explained by
+    the break)."""
+    starts = [b.quarter for b in SERIES_BREAKS if b.dimension == dim and b.quarter <= q
+              and (category is None or not b.categories or category in b.categories)]
     if not starts:
         return list(base)
     latest = max(starts)
@@ -611,11 +615,11 @@ def _category_moves(
     baseline quarters on the same basis, :func:`expected_share`); each is also added to
     ``table``. None if ``q`` or the baseline has no referral."""
     n = totals.get(q, 0)
-    usable = [b for b in _same_basis(base, q, dim.name) if totals.get(b, 0)]
-    if n == 0 or not usable:
+    if n == 0 or not any(totals.get(b, 0) for b in base):
         return None
     moves: _Moves = {}
     for c in dim.categories:
+        usable = [b for b in _same_basis(base, q, dim.name, c) if totals.get(b, 0)]
         e = expected_share(by.get(q, {}).get(c, 0), n, [(by.get(b, {}).get(c, 0), totals[b]) for b in usable], config)
         if e is None:
             continue

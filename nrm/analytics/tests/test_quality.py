@@ -405,3 +405,17 @@ def test_clean_quarters_do_not_block_at_sixty_times_the_volume(tmp_path: Path) -
     path = _calibrated(tmp_path, 60 * 26_000, date(2022, 4, 1), date(2023, 9, 30))
     assert not _blocked(_recoded(path, "2023-Q3", 0.0), "2023-Q3")
     assert _blocked(_recoded(path, "2023-Q3", 0.3), "2023-Q3")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_2020_miscoding_right_after_the_recording_change_blocks_at_real_volume(tmp_path: Path, seed: int) -> None:
+    """2020-Q3 has only three quarters since criminal exploitation began to be recorded on its own
+    (1 October 2019). That change concerns labour and criminal exploitation only, so the expected
+    shares of sexual exploitation and of unknown keep their whole history: 30% of sexual-only
+    referrals recoded as unknown blocks, for every generated dataset, and the clean quarter does not."""
+    path = _calibrated(tmp_path, 70_000, date(2018, 1, 1), date(2021, 12, 31), seed=seed)  # ~4,400 a quarter
+    assert not _blocked(_recoded(path, "2020-Q3", 0.0), "2020-Q3")
+    con = _recoded(path, "2020-Q3", 0.3)
+    assert _blocked(con, "2020-Q3")
+    unknown = Q.check_unknown_exploitation(con, parse_period("2020-Q3"))
+    assert "from the 8 quarters before" in unknown.findings[0].message
