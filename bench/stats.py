@@ -13,7 +13,9 @@ processes time
   figures stored);
 - ``engine``: computing the tables only (DuckDB);
 - ``pandas``: the same tables with pandas (read the Parquet, one ``groupby`` per grouping
-  set of each table).
+  set of each table);
+- ``scan``: one DuckDB grouped scan of the same extract (referrals by quarter and eight
+  dimensions), the baseline the whole publication is held to (within 10x).
 
 Each child's wall time is measured by the parent and its peak memory is the child's own
 ``ru_maxrss`` (from ``os.wait4``). The engine and pandas children print a digest of every
@@ -135,6 +137,23 @@ def _child_engine(path: Path, period: str, threads: int | None) -> dict[str, Any
     results = engine.compute_all(con, parse_period(period))
     seconds = time.perf_counter() - t
     return {"seconds": seconds, "digests": {k: _digest(v.rows) for k, v in results.items()}}
+
+
+def _child_scan(path: Path, threads: int | None) -> dict[str, Any]:
+    """The baseline the publication is held to: one DuckDB grouped scan of the same extract
+    (referrals by quarter and the dimensions the tables break them down by)."""
+    import duckdb
+
+    t = time.perf_counter()
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    rows = con.execute(
+        "SELECT year(referral_date) * 10 + quarter(referral_date) AS q, age_at_exploitation, gender, "  # noqa: S608
+        "exploitation_types, nationality, first_responder_type, competent_authority, police_force, count(*) "
+        f"FROM read_parquet('{path}') GROUP BY ALL"
+    ).fetchall()
+    return {"seconds": time.perf_counter() - t, "groups": len(rows)}
 
 
 def _child_pandas(path: Path, period: str) -> dict[str, Any]:
@@ -384,6 +403,7 @@ def _run_as_child(args: argparse.Namespace) -> dict[str, Any]:
                                           Path(rest[2]) if len(rest) > 2 else None),
         "engine": lambda: _child_engine(Path(rest[0]), args.period, threads),
         "pandas": lambda: _child_pandas(Path(rest[0]), args.period),
+        "scan": lambda: _child_scan(Path(rest[0]), threads),
     }
     if kind not in children:
         raise SystemExit(f"unknown child {kind}")
@@ -420,9 +440,12 @@ def _measure(n: int, args: argparse.Namespace, common: list[str], tmp: Path) -> 
     )
     eng, eng_wall, eng_mem = _run_child([*common, "--child", "engine", str(path)])
     print(f"  engine (tables only): {eng_wall:.2f} s wall, {eng['cpu']:.2f} s CPU, peak {eng_mem:.0f} MiB")
+    scan, scan_wall, _ = _run_child([*common, "--child", "scan", str(path)])
+    print(f"  one DuckDB grouped scan of the extract: {scan_wall:.2f} s wall ({scan['seconds']:.2f} s in the query, "
+          f"{scan['groups']:,} groups); publish / scan = {pub_wall / scan_wall:.1f}x (target: within 10x)")
     line = (
         f"{n:>11,} | publish {pub_wall:6.2f} s wall {pub['cpu']:6.2f} s CPU {pub_mem:6.0f} MiB"
-        f" | engine {eng_wall:6.2f} s"
+        f" | engine {eng_wall:6.2f} s | scan {scan_wall:5.2f} s, publish {pub_wall / scan_wall:4.1f}x"
     )
     if not args.skip_pandas:
         pds, pd_wall, pd_mem = _run_child([*common, "--child", "pandas", str(path)])
