@@ -9,11 +9,13 @@ period, the dimension and the categories involved:
     :func:`expected_share`) and by first responder (warning where one responder records
     far more unknowns than the rest).
 ``category_shift`` (blocking)
-    Shifts between categories that look like miscoding: one category falling while
-    "Not specified or unknown" rises by a similar amount, each against its expected share
-    (exploitation type, age, gender, location), the rise and the falls judged as one shift.
-    Shifts between two known categories are warnings, or notes where a recorded series
-    break explains them (labour to criminal from October 2019).
+    Shifts between categories that look like miscoding (exploitation type, age, gender,
+    location): referrals of a known category recorded as "Not specified or unknown" make
+    the unknown share rise and that category's share fall by the same amount in the same
+    quarter. The rise and the fall are judged as one transfer, against what the quarters
+    before lead to expect (:func:`check_category_shift`). Shifts between two known
+    categories are warnings, or notes where a recorded series break explains them (labour
+    to criminal from October 2019).
 
 Expected shares come from the quarters before the period, with an uncertainty that
 allows for the quarter's volume (binomial variance) and for the variation between
@@ -124,19 +126,29 @@ class QualityConfig:
 
     # The expected share of a category in a quarter is its median share in the quarters before the period (on the same
     # recording basis); its uncertainty is the binomial variance at the quarter's volume plus the variation
-    # between quarters seen in those quarters beyond their own binomial variance (overdispersion), at least
+    # between quarters seen in those quarters beyond their own binomial variance (overdispersion), in all at least
     # ``share_min_rel_sd`` of the share: the published first-responder tables (2022-Q2 to 2023-Q3) move by about
-    # 6% of a share from quarter to quarter, which a few quarters of history can understate.
+    # 6% of a share from quarter to quarter at the real volume, which a few quarters of history can understate.
     baseline_quarters: int = 8  # quarters before the period that set what is expected
     share_min_rel_sd: float = 0.05
-    share_warn_z: float = 2.5  # warn: a share this many of its standard deviations above the expected share
-    share_fail_z: float = 4.0  # fail: a rise of 'unknown' this many standard deviations above the expected share
-    # fail: a rise of 'unknown' with the fall of a known category that balances it, together this many standard
-    # deviations (the shape of miscoding, so a lower bound than a rise alone)
+    share_warn_z: float = 2.5  # warn: a share, or a transfer into 'unknown', this many standard deviations out
+    # fail: a rise of 'unknown' alone this many standard deviations above the expected share (a rise with the fall
+    # that balances it, the shape of miscoding, fails from ``shift_fail_z``)
+    share_fail_z: float = 4.5
+    # fail: a transfer into 'unknown' (its rise plus the fall of the known categories that balance it) this many
+    # standard deviations of the transfer; one-sided 0.13% for each category the transfer may come from
     shift_fail_z: float = 3.0
+    # a transfer into 'unknown': the rise and the fall each at least this many standard deviations of their own, the
+    # fall within ``transfer_ratio`` of the rise and not above it by more than ``transfer_balance_z`` standard
+    # deviations of their difference
+    transfer_move_z: float = 1.0
+    transfer_balance_z: float = 2.5
+    transfer_ratio: tuple[float, float] = (1 / 3, 3.0)
     responder_min_referrals: int = 20
     responder_unknown_excess: float = 0.2  # warn: a responder's unknown share this far above everyone's
-    shift_move_z: float = 1.5  # a rise, or a fall that may balance it: this many standard deviations
+    # a shift between known categories: a rise, and a fall that balances it within ``shift_ratio``, each this
+    # many standard deviations (a warning beyond ``shift_fail_z`` together)
+    shift_move_z: float = 1.5
     shift_min_share: float = 0.005  # a shift of at least this share of the quarter's referrals
     shift_ratio: tuple[float, float] = (0.5, 2.0)  # a fall "matches" a rise within these ratios
     impossible_tolerance: int = 0  # fail when more rows than this are impossible
@@ -380,6 +392,7 @@ class Expected:
     sd: float  # standard deviation of the quarter's share if nothing changed
     observed: int
     referrals: int
+    history: int = 0  # quarters the expected share comes from
 
     @property
     def observed_share(self) -> float:
@@ -399,12 +412,18 @@ def expected_share(
     observed: int, referrals: int, history: Sequence[tuple[int, int]], config: QualityConfig | None = None
 ) -> Expected | None:
     """The share ``observed``/``referrals`` of a quarter against ``history`` ((count, referrals)
-    of the quarters before): the expected share is the median of the history's shares (a
-    quarter of the history that is itself miscoded does not move it); its variance the
-    binomial variance at the quarter's volume, plus the between-quarter variance of the
-    history's shares (from their median absolute deviation) beyond their own binomial
-    variance, at least ``share_min_rel_sd`` of the share, plus the uncertainty of the
-    expected share itself. None without referrals in the quarter or the history."""
+    of the quarters before).
+
+    The expected share is the median of the history's shares (a quarter of the history that
+    is itself miscoded does not move it). The variance of the quarter's share about it is
+    the binomial variance at the quarter's volume plus the between-quarter variance of the
+    history's shares beyond their own binomial variance (from their median absolute
+    deviation, again robust to one miscoded quarter), at least ``share_min_rel_sd`` of the
+    share squared: the published tables move by that much from quarter to quarter at the
+    real volume, binomial noise included, which a few quarters of history can understate.
+    To that is added the uncertainty of the median itself (pi/2 times the variance of one
+    history quarter's share, with the same lower bound, over the number of quarters). None
+    without referrals in the quarter or the history."""
     config = config or QualityConfig()
     hist = [(k, n) for k, n in history if n > 0]
     if referrals <= 0 or not hist:
@@ -415,15 +434,16 @@ def expected_share(
     p = min(max(share, 0.5 / total), 1 - 0.5 / total)  # for the variances: never 0 or 1
     m = len(hist)
     binomial = statistics.fmean(p * (1 - p) / n for _, n in hist)
-    between = (config.share_min_rel_sd * p) ** 2
+    between = 0.0
     if m >= 3:  # robust to a quarter that is itself miscoded: the median absolute deviation
-        spread = (1.4826 * statistics.median(abs(x - share) for x in shares)) ** 2
-        between = max(between, spread - binomial)
+        between = max(between, (1.4826 * statistics.median(abs(x - share) for x in shares)) ** 2 - binomial)
     elif m == 2:
         between = max(between, statistics.variance(shares) - binomial)
+    least = (config.share_min_rel_sd * p) ** 2
+    quarter = max(p * (1 - p) / referrals + between, least)
     # the median of m quarters is about pi/2 times as variable as their mean
-    variance = p * (1 - p) / referrals + between + math.pi / 2 * (between + binomial) / m
-    return Expected(share, math.sqrt(variance), observed, referrals)
+    variance = quarter + math.pi / 2 * max(binomial + between, least) / m
+    return Expected(share, math.sqrt(variance), observed, referrals, m)
 
 
 # ---------------------------------------------------------------------------
@@ -647,37 +667,21 @@ def _pair_z(up: str, matched: Sequence[str], moves: _Moves) -> float:
     return shift / math.sqrt(e.sd**2 + sum(moves[c].sd ** 2 for c in matched))
 
 
+def _moved_text(e: Expected) -> str:
+    return f"to {e.observed:,} against {e.share * e.referrals:,.0f} expected, {e.z:+.1f} sd"
+
+
 def _shift_finding(
     cid: str, dim: str, q: Quarter, up: str, matched: Sequence[str], moves: _Moves, config: QualityConfig
 ) -> Finding | None:
-    """A rise of ``up`` balanced by the falls of ``matched``, judged as one shift (:func:`_pair_z`). A rise
-    of the unknown category fails beyond ``shift_fail_z`` and warns beyond ``share_warn_z``; a shift between
-    known categories is noted beyond ``share_warn_z`` when a series break explains it, else warns beyond
-    ``shift_fail_z``. None below those bounds."""
+    """A rise of the known category ``up`` balanced by the falls of ``matched``, judged as one shift
+    (:func:`_pair_z`): noted beyond ``share_warn_z`` when a series break explains it, else a warning beyond
+    ``shift_fail_z``. None below those bounds. (Rises of the unknown category: :func:`_transfer_finding`.)"""
     gain = moves[up].difference
     z = _pair_z(up, matched, moves)
-
-    def moved(c: str) -> str:
-        e = moves[c]
-        return f"to {e.observed:,} against {e.share * e.referrals:,.0f} expected, {e.z:+.1f} sd"
-
-    fell = ", ".join(f"{c} fell by {abs(moves[c].difference):,.0f} ({moved(c)})" for c in matched)
-    rose = f"{up} rose by {gain:,.0f} ({moved(up)})"
-    together = f"together {z:.1f} standard deviations"
+    fell = ", ".join(f"{c} fell by {abs(moves[c].difference):,.0f} ({_moved_text(moves[c])})" for c in matched)
+    rose = f"{up} rose by {gain:,.0f} ({_moved_text(moves[up])})"
     cats = (*matched, up)
-    if up == UNKNOWN:
-        if z < config.share_warn_z:
-            return None
-        return Finding(
-            cid,
-            f"{dim}, {q.label}: {fell}, while {rose}: referrals of {', '.join(matched)} may have "
-            f"been recorded as '{UNKNOWN}' ({together}; {config.shift_fail_z:g} blocks).",
-            period=q.label,
-            dimension=dim,
-            categories=cats,
-            count=round(gain),
-            severity="fail" if z >= config.shift_fail_z else "warn",
-        )
     reason = _explained_by_break(q, dim, cats)
     if reason and z >= config.share_warn_z:
         return Finding(
@@ -692,8 +696,8 @@ def _shift_finding(
         return None
     return Finding(
         cid,
-        f"{dim}, {q.label}: {fell}, while {rose} ({together}): check that {', '.join(matched)} and {up} "
-        "are recorded consistently.",
+        f"{dim}, {q.label}: {fell}, while {rose} (together {z:.1f} standard deviations): check that "
+        f"{', '.join(matched)} and {up} are recorded consistently.",
         period=q.label,
         dimension=dim,
         categories=cats,
@@ -702,18 +706,108 @@ def _shift_finding(
     )
 
 
+@dataclass(frozen=True)
+class _Transfer:
+    """Referrals of the ``source`` categories recorded as unknown, as one statistic: the rise of the
+    unknown share plus the fall of the source's share (``shift``, twice the share moved), its standard
+    deviation were nothing moved (``sd``), and how far the rise exceeds the fall (``imbalance_z``, in
+    standard deviations of their difference)."""
+
+    source: tuple[str, ...]
+    shift: float
+    sd: float
+    imbalance_z: float
+    ratio: float  # the fall over the rise
+
+    def balanced(self, config: QualityConfig) -> bool:
+        """The fall balances the rise: within ``transfer_ratio`` of it, and not larger by more than
+        ``transfer_balance_z`` standard deviations of their difference. (Unknown may rise by more than one
+        category fell, for other reasons as well; a category that falls far more than unknown rose is not
+        what went to unknown.)"""
+        lo, hi = config.transfer_ratio
+        return self.imbalance_z >= -config.transfer_balance_z and lo <= self.ratio <= hi
+
+    @property
+    def z(self) -> float:
+        return self.shift / self.sd
+
+
+def _transfer(moves: _Moves, source: Sequence[str], n: int) -> _Transfer:
+    """The transfer from ``source`` into unknown in a quarter of ``n`` referrals. Unknown is recorded on
+    its own, so its share and a source's share covary by -p_u p_x / n (multinomial); their deviations from
+    the expected shares are otherwise treated as independent. The variance of each deviation is that of
+    :func:`expected_share` (binomial at this volume, between-quarter variation, uncertainty of the
+    expected share)."""
+    u, xs = moves[UNKNOWN], [moves[c] for c in source]
+    rise = u.observed_share - u.share
+    fall = -sum(x.observed_share - x.share for x in xs)
+    cov = u.share * sum(x.share for x in xs) / n
+    var = u.sd**2 + sum(x.sd**2 for x in xs)
+    return _Transfer(tuple(source), rise + fall, math.sqrt(var + 2 * cov),
+                     (rise - fall) / math.sqrt(max(var - 2 * cov, 1e-12)), fall / rise if rise > 0 else math.inf)
+
+
+def _moved(e: Expected, sign: int, z: float, n: int, config: QualityConfig) -> bool:
+    """Whether ``e`` moved ``z`` standard deviations up (``sign`` +1) or down (-1), and by at least
+    ``shift_min_share`` of the quarter's ``n`` referrals."""
+    return sign * e.z >= z and abs(e.difference) >= config.shift_min_share * n
+
+
+def _transfer_into_unknown(moves: _Moves, n: int, config: QualityConfig) -> _Transfer | None:
+    """The strongest transfer into unknown in the quarter: unknown rose and a known category fell, each
+    ``transfer_move_z`` standard deviations, the fall balancing the rise (:meth:`_Transfer.balanced`).
+    None if there is none."""
+    if UNKNOWN not in moves or not _moved(moves[UNKNOWN], +1, config.transfer_move_z, n, config):
+        return None
+    falls = [c for c in moves if c != UNKNOWN and _moved(moves[c], -1, config.transfer_move_z, n, config)]
+    balanced = [t for t in (_transfer(moves, (c,), n) for c in falls) if t.balanced(config)]
+    return max(balanced, key=lambda t: t.z, default=None)
+
+
+def _transfer_finding(
+    cid: str, dim: str, q: Quarter, t: _Transfer, moves: _Moves, config: QualityConfig
+) -> Finding | None:
+    """A transfer into unknown (:func:`_transfer_into_unknown`): fails from ``shift_fail_z`` standard
+    deviations, warns from ``share_warn_z``, is noted when a series break explains it; None below."""
+    if t.z < config.share_warn_z:
+        return None
+    u = moves[UNKNOWN]
+    cats = (*t.source, UNKNOWN)
+    fell = ", ".join(f"{c} fell by {abs(moves[c].difference):,.0f} ({_moved_text(moves[c])})" for c in t.source)
+    what = (
+        f"{dim}, {q.label}: {fell}, while '{UNKNOWN}' rose by {u.difference:,.0f} ({_moved_text(u)})"
+    )
+    reason = _explained_by_break(q, dim, cats)
+    if reason:
+        return Finding(cid, f"{what}. Explained by a series break: {reason}", period=q.label, dimension=dim,
+                       categories=cats, severity="pass")
+    fail = t.z >= config.shift_fail_z
+    message = (
+        f"{what}: referrals of {' or '.join(t.source)} may have been recorded as '{UNKNOWN}'. The rise and the "
+        f"fall together come to {t.shift:.1%} of the quarter's {u.referrals:,} referrals, where a quarter without "
+        f"such a shift would be within 0 +/- {config.shift_fail_z * t.sd:.1%} ({config.shift_fail_z:g} standard "
+        f"deviations of {t.sd:.1%}, allowing for the quarter's volume, the variation between the {u.history} "
+        f"quarters before and the uncertainty of the shares they lead to expect): {t.z:.1f} standard deviations; "
+        f"{config.shift_fail_z:g} block, {config.share_warn_z:g} warn."
+    )
+    if fail:
+        message += f' If the shift is real, publish with --override {cid}="REASON" --by "NAME".'
+    return Finding(cid, message, period=q.label, dimension=dim, categories=cats, count=round(u.difference),
+                   severity="fail" if fail else "warn")
+
+
 def _shift_findings(cid: str, dim: _Dim, q: Quarter, moves: _Moves, n: int, config: QualityConfig) -> list[Finding]:
-    """The rises of quarter ``q`` (of ``n`` referrals) that falls elsewhere balance: categories that moved
-    ``shift_move_z`` standard deviations up or down and by at least ``shift_min_share`` of the quarter's
-    referrals, each rise with the falls that match it, judged together (:func:`_shift_finding`)."""
-
-    def moved(c: str, sign: int) -> bool:
-        e = moves[c]
-        return sign * e.z >= config.shift_move_z and abs(e.difference) >= config.shift_min_share * n
-
-    rises = [c for c in moves if moved(c, +1)]
-    falls = [c for c in moves if moved(c, -1)]
+    """Shifts in quarter ``q`` (of ``n`` referrals): the strongest transfer into unknown
+    (:func:`_transfer_finding`), and each rise of a known category that falls elsewhere balance
+    (categories that moved ``shift_move_z`` standard deviations up or down and by at least
+    ``shift_min_share`` of the quarter's referrals, judged together, :func:`_shift_finding`)."""
     findings: list[Finding] = []
+    t = _transfer_into_unknown(moves, n, config)
+    found = _transfer_finding(cid, dim.name, q, t, moves, config) if t is not None else None
+    if found is not None:
+        findings.append(found)
+    rises = [c for c in moves if c != UNKNOWN and _moved(moves[c], +1, config.shift_move_z, n, config)]
+    falls = [c for c in moves if _moved(moves[c], -1, config.shift_move_z, n, config)]
     for up in rises:
         matched = _matched_falls(moves[up].difference, falls, moves, config)
         finding = _shift_finding(cid, dim.name, q, up, matched, moves, config) if matched else None
@@ -740,6 +834,42 @@ def _shift_summary(findings: Sequence[Finding], status: Status, base: Sequence[Q
 def check_category_shift(
     con: duckdb.DuckDBPyConnection, period: Period, config: QualityConfig | None = None
 ) -> CheckResult:
+    """Shifts between categories in each quarter of ``period`` that look like miscoding.
+
+    For each dimension, each category's share of the quarter's referrals is compared with
+    its expected share (:func:`expected_share`: the median of the quarters before, with a
+    variance made of the binomial variance at this quarter's volume, the variation between
+    those quarters beyond their own binomial variance, at least ``share_min_rel_sd`` of the
+    share, and the uncertainty of the median).
+
+    Miscoding into unknown moves referrals from a known category X to "Not specified or
+    unknown": the unknown share rises by some t and X's falls by t. The check judges the
+    two together, as the transfer statistic T = (rise of unknown) + (fall of X), 2t under
+    miscoding and 0 without, whose variance is the sum of the two shares' variances plus
+    2 p_u p_x / n (the two shares of one multinomial quarter covary by -p_u p_x / n).
+    One test on T has far more power than a test of each share alone (both deviations add
+    up while their noise adds only in quadrature), and it is not set off by unknown rising
+    for other reasons: it needs a known category falling by as much. So a transfer counts
+    only where unknown rose and X fell each by ``transfer_move_z`` standard deviations and
+    the fall balances the rise: within ``transfer_ratio`` of it and not larger by more than
+    ``transfer_balance_z`` standard deviations of their difference (T can otherwise be
+    carried by a category with a large variance falling far more than unknown rose;
+    unknown rising by more than X fell is allowed, it may rise for other reasons too). X
+    is each known category in turn; the largest T/sd(T) over them fails from
+    ``shift_fail_z`` (3: a one-sided 0.13% for each category, about 0.7% for the largest
+    of the five exploitation types, were the variance exact; its lower bound makes it an
+    overstatement at the real volume) and warns from ``share_warn_z``. A rise of unknown
+    exploitation that no category's fall confirms is left to ``unknown_exploitation``,
+    which blocks from ``share_fail_z`` (4.5).
+
+    A likelihood-ratio (generalised least squares) estimate of the transfer would weight
+    the rise and the fall by their precision; where the known category varies much more
+    than unknown it reduces to a test of unknown's rise alone, which is the false alarm
+    this check avoids (the calibrated 2023-Q3, where unknown rose from 11.5% to 13.4% while
+    criminal exploitation fell). Shifts between two known categories use the rise and the
+    falls that balance it within ``shift_ratio`` (each ``shift_move_z`` standard deviations)
+    and only warn; a recorded series break turns either kind into a note.
+    """
     config = config or QualityConfig()
     cid = "category_shift"
     title, blocking = CHECKS[cid]
