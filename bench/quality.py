@@ -1,12 +1,14 @@
 """Benchmark: the power of the data-quality gate against miscoding, and its false blocks.
 
-    .venv/bin/python bench/quality.py            # real and 10x volume with 3 seeds, 60x with 1 (a few minutes)
+    .venv/bin/python bench/quality.py            # real volume with 10 seeds, 10x with 3, 60x with 1 (a few minutes)
     .venv/bin/python bench/quality.py --quick    # real and 10x, one seed
 
 For each volume, synthetic referrals are generated with the ``nrm synth`` generator
 (:func:`nrm.analytics.synthetic.extract.write_referrals`, calibrated to the published
-figures) from 2021-01-01 to 2024-12-31, once per seed. Each quarter from 2022-Q1 to 2024-Q4
-is a replicate: it is checked clean, and with a share (10, 20, 30 and 60%) of its
+figures) from 2020-01-01 to 2024-12-31, once per seed, so that every replicate has the
+eight quarters of history the checks compare with (``--start 2021-01-01`` leaves the
+quarters of 2022 four to seven). Each quarter from 2022-Q1 to 2024-Q4 is a replicate: it
+is checked clean, and with a share (10, 20, 30 and 60%) of its
 sexual-exploitation-only referrals recoded as "Not specified or unknown" (the 2020
 miscoding was 30%), the earlier quarters left clean. The two blocking checks that look for
 miscoding run on it (``unknown_exploitation`` and ``category_shift``, with the default
@@ -34,10 +36,10 @@ from nrm.analytics import quality as Q
 from nrm.analytics.periods import Quarter, parse_period, quarters_between
 from nrm.analytics.synthetic.extract import write_referrals
 
-START, END = date(2021, 1, 1), date(2024, 12, 31)
+START, END = date(2020, 1, 1), date(2024, 12, 31)
 FIRST_TESTED, LAST_TESTED = Quarter(2022, 1), Quarter(2024, 4)
-# the published referrals of 2021 to 2024 (12,700 + 16,921 + 17,004 + 19,125): about 4,100 a quarter
-REAL = 65_750
+# the published referrals of each year (about 4,800 a quarter by 2024)
+PUBLISHED = {2020: 10_582, 2021: 12_700, 2022: 16_921, 2023: 17_004, 2024: 19_125}
 VOLUMES = {"real": 1, "10x": 10, "60x": 60}
 SHARES = (0.1, 0.2, 0.3, 0.6)
 UNKNOWN = Q.UNKNOWN
@@ -90,15 +92,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="real and 10x volume, one seed")
     parser.add_argument("--seeds", type=int, default=None,
-                        help="seeds per volume (default 3, and 1 at 60x; --quick 1)")
+                        help="seeds per volume (default 10 at the real volume, 3 at 10x, 1 at 60x; --quick 1)")
     parser.add_argument("--volumes", default=None, help="comma-separated, of real,10x,60x")
+    parser.add_argument("--start", type=date.fromisoformat, default=START,
+                        help="first day of the generated referrals: 2020-01-01 (default) or 2021-01-01")
     args = parser.parse_args(argv)
-    default_seeds = {"real": 3, "10x": 3, "60x": 1}
+    if args.start not in (date(2020, 1, 1), date(2021, 1, 1)):
+        parser.error("--start: 2020-01-01 or 2021-01-01")
+    real = sum(n for year, n in PUBLISHED.items() if year >= args.start.year)
+    default_seeds = {"real": 10, "10x": 3, "60x": 1}
     volumes = args.volumes.split(",") if args.volumes else (["real", "10x"] if args.quick else list(VOLUMES))
     tested = quarters_between(FIRST_TESTED, LAST_TESTED)
     print(f"machine           : {os.cpu_count()} CPUs, {_common.cpu_model()}")
     print(f"command           : {' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])}")
-    print(f"referrals         : {START} to {END}; real volume {REAL:,} (about {REAL // 16:,} a quarter)")
+    print(f"referrals         : {args.start} to {END}; real volume {real:,} (the published referrals of those years)")
     print(f"replicates        : quarters {FIRST_TESTED.label} to {LAST_TESTED.label} x seeds 0, 1, ... (N below)")
     print("blocked           : unknown_exploitation or category_shift fails (default QualityConfig)")
     print("warn              : either warns about a share (not about one first responder) and neither fails")
@@ -115,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             seeds = args.seeds or (1 if args.quick else default_seeds[volume])
             for seed in range(seeds):
                 path = Path(tmp) / f"{volume}-{seed}.parquet"
-                n = REAL * VOLUMES[volume]
-                write_referrals(n, seed, START, END, path)
+                n = real * VOLUMES[volume]
+                write_referrals(n, seed, args.start, END, path)
                 con = duckdb.connect()
                 try:
                     con.execute(f"CREATE TABLE generated AS SELECT {COLUMNS} FROM read_parquet('{path}')")  # noqa: S608
