@@ -865,8 +865,8 @@ def check_category_shift(
     A likelihood-ratio (generalised least squares) estimate of the transfer would weight
     the rise and the fall by their precision; where the known category varies much more
     than unknown it reduces to a test of unknown's rise alone, which is the false alarm
-    this check avoids (the calibrated 2023-Q3, where unknown rose from 11.5% to 13.4% while
-    criminal exploitation fell). Shifts between two known categories use the rise and the
+    this check avoids (a quarter such as the calibrated 2023-Q3, where unknown jumps by more
+    than a point while a large, variable category falls). Shifts between two known categories use the rise and the
     falls that balance it within ``shift_ratio`` (each ``shift_move_z`` standard deviations)
     and only warn; a recorded series break turns either kind into a note.
     """
