@@ -135,7 +135,7 @@ def _scope_of(key: CellKey) -> str | None:
     return filters[-1][len(_SCOPE):] if filters and filters[-1].startswith(_SCOPE) else None
 
 
-def unscoped(key: CellKey) -> CellKey:
+def _unscoped(key: CellKey) -> CellKey:
     """The cell as the latest release publishes it (``key`` itself if it is not :func:`scoped`)."""
     if _scope_of(key) is None:
         return key
@@ -213,7 +213,7 @@ class Linked:
     _covered_memo: dict[CellKey, bool] = field(default_factory=dict)
     unknown: set[CellKey] = field(default_factory=set)  # left out of the release (``add``'s ``public_before``)
     versions: dict[CellKey, CellKey] = field(default_factory=dict)  # a cell -> its latest :func:`scoped` key
-    headline: set[CellKey] = field(default_factory=set)  # this release's table totals: never suppressed to protect
+    headline: set[CellKey] = field(default_factory=set)  # this release's table totals: suppressed only as a last resort
 
     def add(self, result: TableResult, release: str, *, current: bool = False,
             control: DisclosureControl | None = None, public_before: str | None = None,
@@ -275,20 +275,24 @@ class Linked:
         showing it), every earlier release keeps its suppressed cells to itself."""
         publications = list(publications)
         latest = latest_figures(publications, current, public_before=public_before)
+        revised = {label for label, tables in publications
+                   if any(_revised(r[res.n_dims], latest[cell_key(res.table, r[:res.n_dims], res.period)])
+                          for res in tables for r in res.rows)}
         args = (publications, controls or {}, current, release, public_before, latest)
-        linked = cls._of(*args, scope_all=False)
-        return linked if linked.consistent() else cls._of(*args, scope_all=True)
+        linked = cls._of(*args, revised)
+        return linked if linked.consistent() else cls._of(*args, {label for label, _t in publications})
 
     @classmethod
     def _of(cls, publications: Sequence[tuple[str, Sequence[TableResult]]], controls: Mapping[str, DisclosureControl],
             current: Sequence[TableResult], release: str, public_before: str | None,
-            latest: Mapping[CellKey, Value], *, scope_all: bool) -> Linked:
+            latest: Mapping[CellKey, Value], scoped_releases: set[str]) -> Linked:
+        """The cells, relations and year relations, the releases in ``scoped_releases`` keeping
+        their suppressed cells and revised figures to themselves."""
         linked = cls()
         for label, tables in publications:
-            revised = scope_all or any(_revised(r[res.n_dims], latest[cell_key(res.table, r[:res.n_dims], res.period)])
-                                       for res in tables for r in res.rows)
             for res in tables:
-                linked.add(res, label, control=controls.get(res.table.id), latest=latest if revised else None)
+                linked.add(res, label, control=controls.get(res.table.id),
+                           latest=latest if label in scoped_releases else None)
         for res in current:
             linked.add(res, release, current=True, control=controls.get(res.table.id), public_before=public_before)
         linked.add_year_relations()
@@ -359,7 +363,7 @@ class Linked:
                 if q in self.values:
                     members.append(q)
                 elif _scope_of(q) is not None:
-                    plain = unscoped(q)
+                    plain = _unscoped(q)
                     members.append(plain if isinstance(self.values.get(plain), int) else q)
                 elif not self.covered(q):
                     members.append(q)  # unknown to the reader: a free count
@@ -715,8 +719,8 @@ def _determined(linked: Linked, member_of: Mapping[CellKey, list[tuple[CellKey, 
                 allowed: set[CellKey]) -> set[CellKey]:
     """The cells whose count follows from figures published for good (numbers this release
     may not suppress, and counts known to be zero) through the relations: suppressing one of
-    them would hide nothing (a table total is never suppressed, so the difference of two
-    totals is not worth suppressing either)."""
+    them would hide nothing (a table total is suppressed only as a last resort, so the
+    difference of two totals is not worth suppressing either)."""
     known = {c for c in member_of if c not in allowed and _value(linked, c) is not None}
     queue = list(known)
     while queue:
@@ -773,7 +777,7 @@ def _cheapest(
     """The cell this release may suppress, in a relation with ``key``, that leaves fewest
     relations with a single suppressed cell (each would need a further suppression), then
     the smallest. If there is none (the relations' other cells are published for good, or
-    are table totals, which are never suppressed to protect a cell), the nearest such cell
+    are table totals, which ``allowed`` leaves out until nothing else can be suppressed), the nearest such cell
     in a relation with a suppressed cell that pins ``key`` down, up to ``reach`` steps away."""
     seen = {key}
     frontier = [key]

@@ -233,11 +233,12 @@ def _group_tilt(p: F64, has_feature: F64, near: Sequence[tuple[float, int] | Non
 
     for _ in range(rounds):
         for j, share, _away in want:
+            strata = among[:, j]
+            weight, target = count[strata], share * count[strata].sum()
             lo, hi = -20.0, 20.0
             for _ in range(50):
                 log_k[j] = (lo + hi) / 2
-                rows = among[:, j]
-                if float(count[rows] @ (tilted(log_k)[rows] @ has_feature[:, j])) < share * count[rows].sum():
+                if float(weight @ (tilted(log_k)[strata] @ has_feature[:, j])) < target:
                     lo = log_k[j]
                 else:
                     hi = log_k[j]
@@ -557,8 +558,7 @@ def simulate_referrals(
                                                                ("gender", "Female", "")),
                 (criminal, ("exploitation", "Criminal", xs.AGES[1])), (labour, ("exploitation", "Labour", xs.AGES[0])))
     idx = _cells_sample(rng.random(n), model, q_local, cell_strata, age, cells, features)
-    del criminal, labour
-    del prof, cell_strata
+    del criminal, labour, prof, cell_strata
     org = cells[2][idx].astype(np.int16)
     expl = cells[3][idx].astype(np.int8)
     gender = cells[4][idx].astype(np.int8)
