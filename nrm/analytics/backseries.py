@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nrm.analytics import extract_schema as xs
-from nrm.analytics.engine import TableResult, Value
+from nrm.analytics.engine import TableResult, Value, is_year, with_years
 from nrm.analytics.periods import Period, Quarter, quarter_of, quarters_between
 from nrm.analytics.tables import TOTAL, TableDef
 from nrm.core import policy
@@ -586,7 +586,9 @@ def extend(
 
     ``result`` must be computed over the whole span (``engine.compute_table(...,
     series_length=series_length(period))``); its rows before ``own_from`` (zeros, where
-    the extract has no data) are dropped."""
+    the extract has no data) are dropped. Its years are summed again from the quarters
+    shown (:func:`nrm.analytics.engine.with_years`); a year with quarters on both sides
+    of ``own_from`` has no year row: its quarters are not counted on one basis."""
     table = result.table
     if not table.time_series or not back.covers(table.id) or table.dimensions[0].name != "Quarter":
         return result
@@ -597,7 +599,7 @@ def extend(
             f"{table.id} was computed from {result.quarters[0].label}, after {max(own_from, first).label}: compute it "
             "with series_length=backseries.series_length(period) so that the service's own quarters are all there"
         )
-    own_rows = [r for r in result.rows if _q(r[0]) >= own_from]
+    own_rows = [r for r in result.rows if not is_year(r[0]) and _q(r[0]) >= own_from]
     back_quarters = set(back.quarters(table.id))
     extra_stats: tuple[Value, ...] = tuple(None for _ in table.statistics)
     earlier: list[tuple[Value, ...]] = []
@@ -613,7 +615,7 @@ def extend(
     rows = earlier + gap + own_rows
     rows.sort(key=lambda r: str(r[0]))  # stable: keeps each quarter's rows in their order
     quarters = quarters_between(start, last)
-    return replace(result, rows=rows, quarters=quarters)
+    return replace(result, rows=with_years(table, rows, quarters, basis_from=own_from), quarters=quarters)
 
 
 def _q(label: Value) -> Quarter:

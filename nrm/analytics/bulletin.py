@@ -11,7 +11,7 @@ from datetime import date
 from nrm.analytics import backseries
 from nrm.analytics import charts as C
 from nrm.analytics.disclosure import SUPPRESSED
-from nrm.analytics.engine import KeyFigure, TableResult, Value, series_quarters
+from nrm.analytics.engine import KeyFigure, TableResult, Value, is_year, series_quarters
 from nrm.analytics.periods import Period, Quarter
 from nrm.analytics.tables import NOTES, TOTAL
 
@@ -296,7 +296,7 @@ def build_charts(
     charts: list[ChartData | None] = []
     q = results.get("referrals_by_quarter_age_location")
     if q is not None:
-        totals = {str(r[0]): r[3] for r in q.rows if r[1] == TOTAL and r[2] == TOTAL}
+        totals = {str(r[0]): r[3] for r in q.rows if not is_year(r[0]) and r[1] == TOTAL and r[2] == TOTAL}
         charts += [_referrals_bar_chart(q, totals, period, series_length),
                    _referrals_by_age_chart(q, totals, declared)]
     ex = results.get("referrals_by_exploitation_age_gender")

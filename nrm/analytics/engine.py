@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -35,8 +35,11 @@ __all__ = [
     "compute_table",
     "extract_date_range",
     "grouping_sets",
+    "is_year",
     "key_figures",
     "series_quarters",
+    "with_years",
+    "without_years_before",
 ]
 
 Value = str | int | float | None
@@ -350,11 +353,93 @@ def compute_table(
 ) -> TableResult:
     """Compute one table for ``period`` (unsuppressed)."""
     quarters = series_quarters(period, series_length) if table.time_series else period.quarters()
-    sql = build_sql(table, period, quarters, codes if codes is not None else _Codes(con))
+    codes = codes if codes is not None else _Codes(con)
+    sql = build_sql(table, period, quarters, codes)
     rows: list[tuple[Value, ...]] = con.execute(sql).fetchall()
-    if table.time_series and any(d.name == "Quarter" for d in table.dimensions):
+    qi = _quarter_index(table)
+    if qi is not None:
         rows = _fill_quarters(table, rows, quarters)
+        if table.statistics:  # a median is not the sum of its quarters': the years are counted again
+            years = _whole_years(quarters)
+            annual = replace(table, dimensions=tuple(T.annual(d) if i == qi else d
+                                                     for i, d in enumerate(table.dimensions)))
+            counted = con.execute(build_sql(annual, period, quarters, codes)).fetchall() if years else []
+            rows = _merge_years(rows, [r for r in counted if str(r[qi]) in years], qi)
+        else:
+            rows = with_years(table, rows, quarters)
     return TableResult(table=table, rows=rows, period=period, quarters=list(quarters))
+
+
+def _quarter_index(table: T.TableDef) -> int | None:
+    """Where a time series has its quarter (None for a table that is not one)."""
+    if not table.time_series:
+        return None
+    return next((i for i, d in enumerate(table.dimensions) if d.name == "Quarter"), None)
+
+
+def is_year(label: Value) -> bool:
+    """Whether a time series' row is a calendar year's (labelled ``2023``), not a quarter's."""
+    return isinstance(label, str) and len(label) == 4 and label.isdigit()
+
+
+def _whole_years(quarters: Sequence[Quarter]) -> set[str]:
+    shown = set(quarters)
+    return {str(y) for y in {q.year for q in quarters} if all(Quarter(y, n) in shown for n in range(1, 5))}
+
+
+def with_years(
+    table: T.TableDef, rows: Sequence[tuple[Value, ...]], quarters: Sequence[Quarter], *, basis_from: Quarter | None = None
+) -> list[tuple[Value, ...]]:
+    """A count-only time series' ``rows`` with a row for each calendar year whose four
+    quarters it shows (labelled ``2023``, after the year's fourth quarter): the sum of the
+    quarters' rows with the same labels. A year with a quarter whose figures are not
+    available (no value) gets none; with ``basis_from`` (the first quarter of a new basis,
+    such as the service's own figures after a back series), neither does a year on both
+    sides of it. Rows already labelled with a year are replaced."""
+    qi = _quarter_index(table)
+    if qi is None or table.statistics:
+        raise ValueError(f"{table.id}: only a count-only time series gets summed years")
+    k = len(table.dimensions)
+    rows = [r for r in rows if not is_year(r[qi])]
+    years = _whole_years(quarters)
+    if basis_from is not None:
+        years.discard(str(basis_from.year) if basis_from.number > 1 else "")
+    sums: dict[tuple[Value, ...], int | None] = {}
+    for r in rows:
+        year = str(r[qi])[:4]
+        if year not in years:
+            continue
+        key = (*r[:qi], year, *r[qi + 1:k])
+        n = r[k]
+        before = sums.get(key, 0)
+        sums[key] = None if before is None or not isinstance(n, int) else before + n
+    missing = {str(key[qi]) for key, n in sums.items() if n is None}
+    annual = [(*key, n, *(None for _ in table.statistics)) for key, n in sums.items() if str(key[qi]) not in missing]
+    return _merge_years(rows, annual, qi)
+
+
+def without_years_before(result: TableResult, first: Quarter) -> TableResult:
+    """``result`` without the rows of a year with a quarter before ``first`` (the first quarter
+    an extract covers in full: a year counted partly is not a year's count)."""
+    qi = _quarter_index(result.table)
+    if qi is None:
+        return result
+    rows = [r for r in result.rows if not (is_year(r[qi]) and Quarter(int(str(r[qi])), 1) < first)]
+    return result if len(rows) == len(result.rows) else replace(result, rows=rows)
+
+
+def _merge_years(rows: Sequence[tuple[Value, ...]], annual: Sequence[tuple[Value, ...]], qi: int) -> list[tuple[Value, ...]]:
+    """Quarter rows and year rows in one order: each year after its fourth quarter, within
+    the groups of any dimensions shown before the quarter."""
+    groups: dict[tuple[Value, ...], int] = {}
+    for r in (*rows, *annual):
+        groups.setdefault(tuple(r[:qi]), len(groups))
+
+    def key(r: tuple[Value, ...]) -> tuple[int, str, bool]:
+        label = str(r[qi])
+        return (groups[tuple(r[:qi])], label[:4], is_year(label))
+
+    return sorted([*rows, *annual], key=key)  # stable: keeps each quarter's rows in their order
 
 
 def _fill_quarters(

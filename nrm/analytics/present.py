@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from nrm.analytics import backseries
-from nrm.analytics.engine import TableResult, Value
+from nrm.analytics.engine import TableResult, Value, is_year
 from nrm.analytics.periods import Quarter
 from nrm.analytics.tables import TOTAL, TableDef
 
@@ -83,9 +83,13 @@ def _quarter_index(t: TableDef) -> int | None:
 
 
 def _quarter_of(label: Value) -> Quarter | None:
+    """The quarter of a time series' row; for a year's row its last quarter (a category
+    recorded in any quarter of the year is in the year)."""
     s = str(label)
     if len(s) == 7 and s[4:6] == "-Q" and s[:4].isdigit() and s[6] in "1234":
         return Quarter(int(s[:4]), int(s[6]))
+    if is_year(s):
+        return Quarter(int(s), 4)
     return None
 
 

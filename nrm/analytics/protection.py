@@ -37,7 +37,7 @@ import numpy as np
 from scipy.sparse import csc_matrix
 
 from nrm.analytics import disclosure
-from nrm.analytics.engine import TableResult, Value
+from nrm.analytics.engine import TableResult, Value, is_year
 from nrm.analytics.periods import Period, parse_period
 from nrm.analytics.tables import TABLES_BY_ID, TOTAL, Dimension, DisclosureControl, TableDef, linked_level
 
@@ -164,19 +164,27 @@ def latest_figures(publications: Iterable[tuple[str, Sequence[TableResult]]],
                    ) -> dict[CellKey, Value]:
     """The latest figure of every cell: the last publication's (oldest first) that shows it,
     and for the release being protected (``current``, true counts) its own, except for
-    quarters before ``public_before``, which it does not publish."""
+    quarters before ``public_before``, which it does not publish; a cell an earlier release
+    showed that the release's tables would show if it had any cases, but do not, is 0 now."""
     out: dict[CellKey, Value] = {}
     for _label, tables in publications:
         for res in tables:
             k = res.n_dims
             for r in res.rows:
                 out[cell_key(res.table, r[:k], res.period)] = _number(r[k])
+    shown = Linked()
+    now: set[CellKey] = set()
     for res in current:
         k = res.n_dims
+        shown._cover(res.table, res)
         for r in res.rows:
             key = cell_key(res.table, r[:k], res.period)
             if public_before is None or not _before(key[1], public_before):
                 out[key] = r[k]
+                now.add(key)
+    for key in out.keys() - now:  # a combination the release would show if it had any cases has none now
+        if (public_before is None or not _before(key[1], public_before)) and shown.covered(key):
+            out[key] = 0
     return out
 
 
@@ -240,7 +248,8 @@ class Linked:
             v = _number(row[k])
             key = keys[i]
             if latest is not None and (v == SUPPRESSED or (key in latest and _revised(v, latest[key]))):
-                key = keys[i] = self.versions[key] = scoped(key, release)
+                self.versions[key] = scoped(key, release)
+                key = keys[i] = self.versions[key]
             self.values[key] = v
             self.refs.setdefault(key, []).append(CellRef(release, t.id, i))
             if current:
@@ -313,7 +322,9 @@ class Linked:
         from nrm.analytics.engine import grouping_sets
 
         periods = (
-            [q.label for q in result.quarters] if s.quarter_at is not None else [result.period.label]
+            [q.label for q in result.quarters] + sorted({str(r[s.quarter_at]) for r in result.rows
+                                                         if is_year(r[s.quarter_at])})
+            if s.quarter_at is not None else [result.period.label]
         )
         for gs in grouping_sets(t):
             dims = [t.dimensions[i] for i in gs if i != s.quarter_at]
@@ -365,8 +376,8 @@ class Linked:
                 elif _scope_of(q) is not None:
                     plain = _unscoped(q)
                     members.append(plain if isinstance(self.values.get(plain), int) else q)
-                elif not self.covered(q):
-                    members.append(q)  # unknown to the reader: a free count
+                elif q in self.versions or not self.covered(q):
+                    members.append(q)  # unknown to the reader (or known only as a release published it): a free count
             self.relations.add((key, tuple(sorted(members))))
 
     def consistent(self) -> bool:
@@ -743,6 +754,9 @@ def _threshold_of(linked: Linked, key: CellKey, controls: Mapping[str, Disclosur
 
 
 def _before(when: str, quarter: str) -> bool:
+    """Whether a quarter (or a whole year, a time series' year row) ends before ``quarter``."""
+    if re.fullmatch(r"[0-9]{4}", when):
+        when += "-Q4"
     return bool(re.fullmatch(r"[0-9]{4}-Q[1-4]", when)) and when < quarter
 
 

@@ -229,6 +229,11 @@ def _table_sheet(
     elif t.time_series and res.quarters:
         q0, q1 = res.quarters[0], res.quarters[-1]
         when = f"Quarters {q0.label} to {q1.label} ({q0.start:%B %Y} to {q1.end:%B %Y})."
+        years = [str(r[0]) for r in res.rows if engine.is_year(r[0])] if t.dimensions[0].name == "Quarter" else \
+            sorted({str(v) for r in res.rows for v in r[:res.n_dims] if engine.is_year(v)})
+        if years:
+            when += (f" Rows labelled with a year alone (such as {years[-1]}) count that whole calendar year; "
+                     "a year is shown where the table shows all four of its quarters on one basis.")
     else:
         when = f"Period: {period.title} ({period.label})."
     rows: list[Sequence[str | int | float | Link | None]] = [
@@ -728,6 +733,8 @@ def _compute_tables(
         res = engine.compute_table(con, t, period, series_length=length)
         if extended and back is not None:
             res = backseries.extend(res, back, own_from=own_from)
+        else:
+            res = engine.without_years_before(res, own_from)
         results.append(res)
         bar.update()
     return results

@@ -79,6 +79,7 @@ from nrm.analytics.backseries import (
     first_full_quarter,
 )
 from nrm.analytics.dated import describe_days, sql_days_in_force
+from nrm.analytics.engine import is_year
 from nrm.analytics.periods import Period, PeriodError, Quarter, parse_period, quarters_between
 from nrm.analytics.tables import TOTAL
 
@@ -1215,7 +1216,7 @@ def _total_series(rows: Iterable[Sequence[Any]], k: int) -> dict[Quarter, int]:
     """Quarter -> the all-Total count of a time-series table's rows (``k`` dimensions, Quarter first)."""
     out: dict[Quarter, int] = {}
     for r in rows:
-        if all(v == TOTAL for v in r[1:k]) and isinstance(r[k], int):
+        if all(v == TOTAL for v in r[1:k]) and isinstance(r[k], int) and not is_year(r[0]):
             label = str(r[0])
             out[Quarter(int(label[:4]), int(label[-1]))] = r[k]
     return out

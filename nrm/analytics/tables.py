@@ -20,7 +20,7 @@ reports; independent reviews.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nrm.analytics import extract_schema as xs
 
@@ -39,6 +39,7 @@ __all__ = [
     "DisclosureControl",
     "Statistic",
     "TableDef",
+    "annual",
     "linked_level",
     "table",
 ]
@@ -235,6 +236,11 @@ def _quarter(column: str) -> Dimension:
         label="CAST({} // 10 AS VARCHAR) || '-Q' || CAST({} % 10 AS VARCHAR)",
         totals=False,
     )
+
+
+def annual(quarter: Dimension) -> Dimension:
+    """A time series' quarter dimension as its calendar year (labelled ``2023``)."""
+    return replace(quarter, expr=f"({quarter.expr}) // 10", label="CAST({} AS VARCHAR)")
 
 
 _UNKNOWN_IF_NULL = "coalesce({}, 'Not specified or unknown')"

@@ -106,7 +106,12 @@ def test_time_series_start_at_2009_q2_and_continue_with_own_figures(back: B.Back
     own_total = next(r[3] for r in result.rows if r[:3] == ("2023-Q4", "Total", "Total"))
     assert by_quarter["2023-Q4"] == own_total  # the service's own figures from own_from
     labels = [str(r[0]) for r in extended.rows]
-    assert labels == sorted(labels)
+    assert labels == sorted(labels, key=lambda x: (x[:4], engine.is_year(x)))  # each year after its quarters
+    years = {int(k): v for k, v in by_quarter.items() if engine.is_year(k)}
+    published = B.annual_totals(back, table.id)
+    assert set(years) == set(range(2010, 2024))  # 2009 is Q2 to Q4 only
+    assert all(years[y] == published[y] for y in range(2010, 2022))  # the back series' own annual totals
+    assert years[2023] == sum(int(str(by_quarter[f"2023-Q{n}"])) for n in range(1, 5))
     note = B.back_series_note(back, table.id, own_from)
     assert note is not None
     assert "2009-Q2 to 2021-Q4" in note

@@ -14,7 +14,7 @@ import pytest
 from nrm.analytics import engine, extract_io
 from nrm.analytics import tables as T
 from nrm.analytics.extract_io import Extract
-from nrm.analytics.periods import Period, parse_period
+from nrm.analytics.periods import Period, Quarter, parse_period
 from nrm.analytics.tests.helpers import count, extract_csv_path, extract_path, extract_tables, groups_sum_problems
 
 __all__ = ["extract_csv_path", "extract_path", "extract_tables"]  # fixtures
@@ -89,7 +89,7 @@ def test_totals_equal_referrals_in_period(
     series = results["referrals_by_quarter_age_location"]
     in_period = {q.label for q in p.quarters()}
     assert sum(count(r[3]) for r in series.rows if r[0] in in_period and r[1] == r[2] == T.TOTAL) == n
-    assert {r[0] for r in series.rows} == {q.label for q in series.quarters}
+    assert {r[0] for r in series.rows if not engine.is_year(r[0])} == {q.label for q in series.quarters}
     county = sum(1 for r in referrals if _in(p, r["referral_date"]) and r["county_lines"])
     assert results["referrals_county_lines"].total() == county
     for short, col in (("rg", "rg_date"), ("cg", "cg_date")):
@@ -188,6 +188,64 @@ def test_days_to_decision(con: duckdb.DuckDBPyConnection, referrals: list[dict[s
         assert row[3] == len(days)
         assert row[4] == round(statistics.median(days), 1)
         assert row[5] == round(sum(days) / len(days), 1)
+
+
+@pytest.mark.parametrize("period", ["2023-Q4", "2023-Q2", "2023"])
+def test_a_time_series_shows_each_whole_year_after_its_quarters(
+    con: duckdb.DuckDBPyConnection, referrals: list[dict[str, Any]], period: str
+) -> None:
+    """Every year whose four quarters a time series shows has rows of its own, after its fourth
+    quarter: a count is the sum of its quarters' (so a year reveals nothing they do not), a
+    median and mean are the year's own; a year only partly shown has none."""
+    p = parse_period(period)
+    for t in T.TABLES:
+        if not t.time_series:
+            continue
+        res = engine.compute_table(con, t, p)
+        qi = next(i for i, d in enumerate(t.dimensions) if d.name == "Quarter")
+        k = len(t.dimensions)
+        whole = {str(y) for y in {q.year for q in res.quarters}
+                 if all(Quarter(y, n) in res.quarters for n in range(1, 5))}
+        assert whole, t.id
+        assert {str(r[qi]) for r in res.rows if engine.is_year(r[qi])} == whole, t.id
+        by_cell = {tuple(r[:k]): r[k] for r in res.rows}
+        for r in res.rows:
+            label = str(r[qi])
+            if not engine.is_year(label):
+                continue
+            quarters = [(*r[:qi], f"{label}-Q{n}", *r[qi + 1:k]) for n in range(1, 5)]
+            assert r[k] == sum(count(by_cell.get(q, 0)) for q in quarters), (t.id, r)
+            later = [i for i, x in enumerate(res.rows) if x[:qi] == r[:qi] and str(x[qi]).startswith(label + "-Q")]
+            assert res.rows.index(r) > max(later), (t.id, r)
+    series = engine.compute_table(con, T.table("referrals_by_quarter_age_location"), p)
+    for year in {str(r[0]) for r in series.rows if engine.is_year(r[0])}:
+        row = next(r for r in series.rows if r[0] == year and r[1] == r[2] == T.TOTAL)
+        assert row[3] == sum(1 for r in referrals if r["referral_date"].year == int(year))
+    days = engine.compute_table(con, T.table("days_to_decision"), p)
+    for stage, col in (("Reasonable Grounds", "rg_date"), ("Conclusive Grounds", "cg_date")):
+        for row in (r for r in days.rows if r[0] == stage and engine.is_year(r[1]) and r[2] == T.TOTAL):
+            made = [(r[col] - r["referral_date"]).days for r in referrals if r[col] and r[col].year == int(str(row[1]))]
+            assert row[3:] == (len(made), round(statistics.median(made), 1), round(sum(made) / len(made), 1))
+
+
+def test_years_summed_from_quarters_leave_out_a_year_not_on_one_basis() -> None:
+    """A year with a quarter not available, or with quarters on both sides of a new basis, gets no row."""
+    t = T.table("referrals_county_lines_by_quarter")
+    qs = [Quarter(2022, n) for n in range(1, 5)] + [Quarter(2023, n) for n in range(1, 5)]
+    rows: list[tuple[engine.Value, ...]] = [(q.label, T.TOTAL, 10) for q in qs]
+    rows[1] = ("2022-Q2", T.TOTAL, None)
+    assert [r[0] for r in engine.with_years(t, rows, qs) if engine.is_year(r[0])] == ["2023"]
+    ok = [(q.label, T.TOTAL, 10) for q in qs]
+    assert [r for r in engine.with_years(t, ok, qs) if engine.is_year(r[0])] == [
+        ("2022", T.TOTAL, 40), ("2023", T.TOTAL, 40)]
+    split = engine.with_years(t, ok, qs, basis_from=Quarter(2023, 3))
+    assert [r for r in split if engine.is_year(r[0])] == [("2022", T.TOTAL, 40)]
+    assert engine.with_years(t, split, qs) == engine.with_years(t, ok, qs)  # years are summed again, never twice
+    res = engine.TableResult(t, engine.with_years(t, ok, qs), parse_period("2023-Q4"), qs)
+    assert [r[0] for r in engine.without_years_before(res, Quarter(2022, 2)).rows if engine.is_year(r[0])] == ["2023"]
+    assert engine.without_years_before(res, Quarter(2022, 1)) is res
+    with pytest.raises(ValueError, match="count-only"):
+        engine.with_years(T.table("days_to_decision"), [], qs)
 
 
 def test_csv_and_parquet_extracts_give_the_same_tables(extract_path: Path, extract_csv_path: Path) -> None:

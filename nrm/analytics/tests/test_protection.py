@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nrm.analytics import cli, disclosure, protection
 from nrm.analytics.engine import TableResult, Value
+from nrm.analytics.periods import parse_period
 from nrm.analytics.revisions import FiguresStore
 from nrm.analytics.tables import DisclosureControl, table
 from nrm.analytics.tests.helpers import Cells, table_result
@@ -178,6 +179,35 @@ def test_a_revised_release_keeps_its_own_figures_and_the_year_is_still_protected
         audit = protection.audit_publications([*earlier, ("2023", done)], exact=True)
         assert audit.exact == 0
         assert audit.passed, audit.to_text()
+
+
+def test_a_combination_no_longer_counted_is_a_revision_to_zero() -> None:
+    """An earlier release counted a combination the corrected data no longer has (a row the
+    table now leaves out, as it leaves out every combination with no cases): its count now is 0,
+    so the earlier release keeps its figures to itself; each of its cells is found by the
+    population it counts; and the year, protected with it, gives nothing away."""
+    for seed in range(3):
+        quarters, _year = _releases(seed)
+        earlier: list[tuple[str, list[TableResult]]] = []
+        for label in QUARTERS:
+            done, _linked = protection.protect([table_result(FORCE, quarters[label], label)], release=label,
+                                               earlier=earlier)
+            earlier.append((label, done))
+        gone = max(quarters["2023-Q2"], key=lambda c: quarters["2023-Q2"][c])
+        corrected = {q: {c: n for c, n in cells.items() if not (q == "2023-Q2" and c == gone)}
+                     for q, cells in quarters.items()}
+        year: Counter[tuple[str, ...]] = Counter()
+        for cells in corrected.values():
+            year.update(cells)
+        current = [table_result(FORCE, dict(year), "2023"), *(table_result(FORCE, c, q) for q, c in corrected.items())]
+        done, linked = protection.protect(current, release="2023", earlier=earlier)
+        plain = protection.cell_key(FORCE, gone, parse_period("2023-Q2"))
+        assert plain in linked.versions, "the count published for the combination is that release's own"
+        q2 = dict(earlier)["2023-Q2"][0]
+        assert linked.values[linked.versions[plain]] == next(r[q2.n_dims] for r in q2.rows if r[:q2.n_dims] == gone)
+        assert protection.audit(linked).passed
+        audit = protection.audit_publications([*earlier, ("2023", done)], exact=True)
+        assert audit.exact == 0, audit.to_text()
 
 
 def test_a_table_total_is_not_suppressed_while_another_cell_can_be() -> None:
