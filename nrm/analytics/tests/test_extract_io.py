@@ -20,7 +20,7 @@ __all__ = ["extract_csv_path", "extract_path", "extract_tables"]  # fixtures
 
 
 def _copy_csv(src: Path, dest_dir: Path, name: str = "bad") -> Path:
-    """Copy the extract (all four files) under a new name."""
+    """Copy the extract (all its files) under a new name."""
     files = extract_io.sibling_paths(src)
     out = dest_dir / f"{name}.csv"
     for table, f in files.items():
