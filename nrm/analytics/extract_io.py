@@ -1,16 +1,18 @@
 """Reading, writing and validating analytical extracts.
 
-An extract is up to four files side by side, CSV or Parquet (the synthetic
+An extract is up to seven files side by side, CSV or Parquet (the synthetic
 generator writes this layout)::
 
-    X.parquet                   referrals (required)
-    X_duty_to_notify.parquet    Duty to Notify reports
-    X_reviews.parquet           independent reviews
-    X_support.parquet           support
+    X.parquet                       referrals (required)
+    X_duty_to_notify.parquet        Duty to Notify reports
+    X_reviews.parquet               independent reviews
+    X_support.parquet               support
+    X_disqualifications.parquet     public order disqualification requests
+    X_casework.parquet              how each referral was decided
+    X_reconsiderations.parquet      requests to reconsider a negative decision
 
-:func:`sibling_paths` finds them, :func:`attach` exposes them to DuckDB as the views
-``referrals``, ``duty_to_notify``, ``reviews``, ``support`` and ``decisions`` (an empty
-table stands in for a missing sibling), :func:`read_extract` combines them into one
+:func:`sibling_paths` finds them, :func:`attach` exposes them to DuckDB as views of the same
+names and ``decisions`` (an empty table stands in for a missing sibling), :func:`read_extract` combines them into one
 :class:`Extract` of Arrow tables, and :func:`validate` checks
 every row against :mod:`nrm.analytics.extract_schema`, naming the row, the column and the
 problem. :func:`import_extract` validates and, only if there is no problem, copies
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 SUFFIXES = (".parquet", ".csv")
-SIBLINGS = ("duty_to_notify", "reviews", "support", "disqualifications", "casework")
+SIBLINGS = ("duty_to_notify", "reviews", "support", "disqualifications", "casework", "reconsiderations")
 RESERVED_LABELS = ("Total", "Other", "Other nationalities")
 DEFAULT_MAX_PROBLEMS = 1000
 
@@ -71,6 +73,8 @@ class Extract:
     disqualifications: pa.Table = field(default_factory=xs.DISQUALIFICATIONS.empty_table)
     # Nation, devolved panel and recorded guidance per referral; empty for extracts made before it.
     casework: pa.Table = field(default_factory=xs.CASEWORK.empty_table)
+    # Requests to reconsider a negative RG or CG decision; empty for extracts made before the table existed.
+    reconsiderations: pa.Table = field(default_factory=xs.RECONSIDERATIONS.empty_table)
 
     def tables(self) -> dict[str, pa.Table]:
         return {
@@ -80,6 +84,7 @@ class Extract:
             "support": self.support,
             "disqualifications": self.disqualifications,
             "casework": self.casework,
+            "reconsiderations": self.reconsiderations,
         }
 
 
@@ -564,6 +569,16 @@ def _disqualification_checks() -> list[_Check]:
     ]
 
 
+def _reconsideration_checks() -> list[_Check]:
+    return [
+        *_column_checks(xs.RECONSIDERATIONS),
+        _enum("stage", xs.RECONSIDERATION_STAGES),
+        _enum("outcome", xs.OUTCOMES, nullable=True),
+        *_pair("outcome", "outcome_date"),
+        _after("outcome_date", "requested_date"),
+    ]
+
+
 def _casework_checks() -> list[_Check]:
     return [*_column_checks(xs.CASEWORK), _enum("nation", xs.NATIONS)]
 
@@ -575,6 +590,7 @@ _CHECKS = {
     "support": _support_checks,
     "disqualifications": _disqualification_checks,
     "casework": _casework_checks,
+    "reconsiderations": _reconsideration_checks,
 }
 _KEYS = {"referrals": "referral_id", "duty_to_notify": "report_id", "casework": "referral_id"}
 
@@ -696,11 +712,12 @@ def _row_problems(con: duckdb.DuckDBPyConnection, name: str, file: Path, max_pro
 def _orphan_problems(
     con: duckdb.DuckDBPyConnection, files: Mapping[str, Path], loaded: set[str], max_problems: int
 ) -> list[Problem]:
-    """Reviews, support, disqualification and casework rows whose referral is not in the (loaded) referrals."""
+    """Reviews, support, disqualification, casework and reconsideration rows whose referral is not in the
+    (loaded) referrals."""
     problems: list[Problem] = []
     if "referrals" not in loaded:
         return problems
-    for name in ("reviews", "support", "disqualifications", "casework"):
+    for name in ("reviews", "support", "disqualifications", "casework", "reconsiderations"):
         if name not in loaded:
             continue
         sql = (

@@ -142,6 +142,21 @@ DISQUALIFICATIONS = pa.schema(
     ]
 )
 
+# Requests to reconsider a negative Reasonable Grounds or Conclusive Grounds decision: one row per
+# request, with the fresh decision once it has been made (served). The stage is written as the
+# decisions of the tables are ("Reasonable Grounds", "Conclusive Grounds").
+RECONSIDERATION_STAGES = ("Reasonable Grounds", "Conclusive Grounds")
+
+RECONSIDERATIONS = pa.schema(
+    [
+        pa.field("referral_id", pa.string(), nullable=False),
+        pa.field("stage", pa.string(), nullable=False),  # one of RECONSIDERATION_STAGES
+        pa.field("requested_date", pa.date32(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=True),  # the fresh decision, one of OUTCOMES; null while waiting
+        pa.field("outcome_date", pa.date32(), nullable=True),
+    ]
+)
+
 # How each referral was decided (ADR 0028): one row per referral, with the nation whose rules apply,
 # the devolved children's decision panel that decides it (null: the competent authority), and the
 # guidance recorded on its standing decisions (null until one is served). The referrals table
@@ -164,4 +179,5 @@ TABLES: dict[str, pa.Schema] = {
     "support": SUPPORT,
     "disqualifications": DISQUALIFICATIONS,
     "casework": CASEWORK,
+    "reconsiderations": RECONSIDERATIONS,
 }

@@ -15,7 +15,7 @@ release: referrals by quarter, age and location (its Table 1), by exploitation t
 nationality, first responder (Tables 11 to 14), police force area, competent
 authority and county lines; Reasonable and Conclusive Grounds decisions with
 reasons and times; cases awaiting a Conclusive Grounds decision; Duty to Notify
-reports; independent reviews.
+reports; independent reviews; disqualification and reconsideration requests.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class TableDef:
 
     id: str
     title: str
-    source: str  # "referrals", "decisions", "duty_to_notify", "reviews", "support"
+    source: str  # a table of the extract ("referrals", "reviews", ...) or the "decisions" view
     dimensions: tuple[Dimension, ...]
     measure: str = "People"  # header of the count column
     date_column: str | None = "referral_date"  # rows counted where this date is in the period
@@ -222,6 +222,10 @@ NOTES: dict[int, str] = {
     18: "UK nation is the nation of the police force area where the exploitation took place: Wales, Scotland and "
     "Northern Ireland as themselves, every other force area as England. Exploitation overseas is shown as "
     "Overseas; a national force (with no one nation) or no force area recorded as 'Not specified or unknown'.",
+    19: "Requests by a first responder or support provider to reconsider a negative Reasonable Grounds or "
+    "Conclusive Grounds decision, counted in the quarter of the request, with the outcome of the fresh decision "
+    "as at the date of the extract; 'Awaiting decision' means no fresh decision had been made. A person whose "
+    "decision is reconsidered more than once is counted once for each request.",
 }
 
 
@@ -560,6 +564,20 @@ TABLES: tuple[TableDef, ...] = (
         ),
         measure="Requests",
         notes=(17,),
+        unit="requests",
+    ),
+    TableDef(
+        id="reconsideration_requests",
+        title="Requests to reconsider a negative decision, by stage and outcome of the fresh decision",
+        source="reconsiderations",
+        date_column="requested_date",
+        dimensions=(
+            Dimension("Decision", "stage", order=xs.RECONSIDERATION_STAGES),
+            Dimension("Outcome", "outcome", label="coalesce({}, 'Awaiting decision')",
+                      order=(*xs.OUTCOMES, "Awaiting decision")),
+        ),
+        measure="Requests",
+        notes=(19,),
         unit="requests",
     ),
 )

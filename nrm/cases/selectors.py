@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -926,5 +926,44 @@ def disqualification_extract_rows(*, as_of: date, referral_id: Callable[[Any], s
             "requested_date": request.raised_on,
             "outcome": _EXTRACT_OUTCOMES.get(DisqualificationRequestStatus(request.status)) if decided else None,
             "outcome_date": request.decided_on if decided else None,
+        })
+    return rows
+
+
+_EXTRACT_STAGES = {Stage.RG: "Reasonable Grounds", Stage.CG: "Conclusive Grounds"}
+_FRESH_DECISION_STATUSES = (DecisionStatus.SERVED, DecisionStatus.RECONSIDERED)
+
+
+def reconsideration_extract_rows(*, as_of: date, referral_id: Callable[[Any], str]) -> list[dict[str, Any]]:
+    """Requests to reconsider a negative decision made by ``as_of``, shaped like
+    ``nrm.analytics.extract_schema.RECONSIDERATIONS``. ``referral_id(case)`` gives the id the referrals
+    table uses.
+
+    The request date is the day (in the service's time zone) the request was made. The fresh decision
+    is the first decision of the same stage recorded on the case after the request, other than the one
+    reconsidered, that was served (a
+    negative one only once its review agreed; it may since have been replaced by a later
+    reconsideration); one served after ``as_of`` is left out. Its date is the date it was decided, or
+    the request date if it was recorded as decided earlier."""
+    end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
+    requests = list(ReconsiderationRequest.objects.filter(created_at__lt=end).select_related("case")
+                    .order_by("created_at", "pk"))
+    fresh: dict[tuple[Any, str], list[Decision]] = {}
+    decisions = (Decision.objects.filter(case__in=ReconsiderationRequest.objects.values("case_id"),
+                                         status__in=_FRESH_DECISION_STATUSES, served_on__lte=as_of)
+                 .order_by("created_at", "pk"))
+    for served in decisions:
+        fresh.setdefault((served.case_id, served.stage), []).append(served)
+    rows: list[dict[str, Any]] = []
+    for request in requests:
+        requested = timezone.localdate(request.created_at)
+        decision = next((d for d in fresh.get((request.case_id, request.stage), [])
+                         if d.created_at > request.created_at and d.pk != request.decision_id), None)
+        rows.append({
+            "referral_id": referral_id(request.case),
+            "stage": _EXTRACT_STAGES[Stage(request.stage)],
+            "requested_date": requested,
+            "outcome": decision.get_outcome_display() if decision else None,
+            "outcome_date": max(decision.decided_on, requested) if decision else None,
         })
     return rows

@@ -3,7 +3,8 @@
 One row per submitted referral, pseudonymised: no names, dates of birth or free text leave
 the service. The person id is an HMAC-SHA256 of the person's normalised name and date of
 birth under ``settings.PSEUDONYMISATION_KEY``, so repeat referrals of one person share an id
-without revealing who they are. Reviews and support rows come from their domains' selectors.
+without revealing who they are. Reviews, support, disqualification and reconsideration rows come
+from their domains' selectors.
 
 :func:`build_linkage_input` is the exception, and never leaves the process: the identifying
 fields of each referral (names, date or estimated year of birth, gender, nationality, force
@@ -42,12 +43,14 @@ FIRST_RESPONDER_TYPES = {
 AGES = {"adult": xs.AGES[0], "child": xs.AGES[1], "unknown": xs.AGES[2]}
 GENDERS = {"female": "Female", "male": "Male", "other": "Other", "unknown": "Not specified or unknown"}
 LOCATIONS = {"uk": "UK", "overseas": "Overseas", "both": "UK and Overseas", "unknown": "Not specified or unknown"}
+# While a served negative decision is being reconsidered it still stands (the referrals table shows
+# it until the fresh decision replaces it), so the case counts as concluded; the reconsiderations
+# table counts the request as awaiting a decision.
 STATUSES = {
-    **{s: "Awaiting RG" for s in (State.SUBMITTED, State.AWAITING_RG, State.RG_UNDER_REVIEW, State.RG_REFERRED_BACK,
-                                   State.RG_RECONSIDERATION)},
-    **{s: "Awaiting CG" for s in (State.POSITIVE_RG, State.AWAITING_CG, State.CG_UNDER_REVIEW, State.CG_REFERRED_BACK,
-                                   State.CG_RECONSIDERATION)},
-    **{s: "Concluded" for s in (State.NEGATIVE_RG, State.NEGATIVE_CG, State.POSITIVE_CG, State.CLOSED)},
+    **{s: "Awaiting RG" for s in (State.SUBMITTED, State.AWAITING_RG, State.RG_UNDER_REVIEW, State.RG_REFERRED_BACK)},
+    **{s: "Awaiting CG" for s in (State.POSITIVE_RG, State.AWAITING_CG, State.CG_UNDER_REVIEW, State.CG_REFERRED_BACK)},
+    **{s: "Concluded" for s in (State.NEGATIVE_RG, State.NEGATIVE_CG, State.POSITIVE_CG, State.CLOSED,
+                                State.RG_RECONSIDERATION, State.CG_RECONSIDERATION)},
     State.WITHDRAWN: "Withdrawn",
     State.SUSPENDED: "Suspended",
     State.DISQUALIFIED: "Disqualified",
@@ -275,7 +278,7 @@ def build_linkage_input(*, as_of: date | None = None) -> pa.Table:
 
 def build_extract(*, as_of: date | None = None) -> Extract:
     """The tables of the analytical extract as at ``as_of`` (default today)."""
-    from nrm.cases.selectors import disqualification_extract_rows
+    from nrm.cases.selectors import disqualification_extract_rows, reconsideration_extract_rows
     from nrm.reviews.selectors import reviews_extract_rows
     from nrm.support.selectors import support_extract_rows
 
@@ -292,4 +295,6 @@ def build_extract(*, as_of: date | None = None) -> Extract:
         disqualifications=pa.Table.from_pylist(disqualification_extract_rows(as_of=day, referral_id=reference),
                                                schema=xs.DISQUALIFICATIONS),
         casework=pa.Table.from_pylist(list(_casework_rows(day)), schema=xs.CASEWORK),
+        reconsiderations=pa.Table.from_pylist(reconsideration_extract_rows(as_of=day, referral_id=reference),
+                                              schema=xs.RECONSIDERATIONS),
     )

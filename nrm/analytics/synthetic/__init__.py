@@ -5,7 +5,7 @@ No Django (NumPy, PyArrow, Polars; Faker for names). One generator with a profil
 
 * :mod:`nrm.analytics.synthetic.calibration` - the target distributions, loaded from ``data/published``;
 * :mod:`nrm.analytics.synthetic.extract` - ``generate_referrals``, ``generate_duty_to_notify``,
-  ``generate_reviews``, ``generate_support``, ``write_table``, ``write_referrals``,
+  ``generate_reviews``, ``generate_support``, ``generate_reconsiderations``, ``write_table``, ``write_referrals``,
   ``repeat_referral_truth``;
 * :mod:`nrm.analytics.synthetic.fixtures` - ``generate_extract``, a small uncalibrated extract for tests;
 * :mod:`nrm.analytics.synthetic.identities` - linkage input with identities and noise, and the truth;

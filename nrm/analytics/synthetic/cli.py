@@ -27,7 +27,7 @@ from nrm.analytics.synthetic import extract, report
 __all__ = ["DEFAULT_REPORT_REFERRALS", "SIBLINGS", "SynthArgumentError", "add_arguments", "run", "sibling_paths"]
 
 DEFAULT_REPORT_REFERRALS = 200_000
-SIBLINGS = ("duty_to_notify", "reviews", "support")
+SIBLINGS = ("duty_to_notify", "reviews", "support", "reconsiderations")
 SUFFIXES = (".parquet", ".csv")
 
 
@@ -168,6 +168,7 @@ def _generate(opts: Mapping[str, Any], c: _Common, out_stream: TextIO) -> int:
                             paths["duty_to_notify"])
         extract.write_table(extract.reviews_for(arrays, seed), paths["reviews"])
         extract.write_table(extract.support_for(arrays, seed), paths["support"])
+        extract.write_table(extract.reconsiderations_for(arrays, seed), paths["reconsiderations"])
     except OSError as exc:
         raise SynthArgumentError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
     took = time.perf_counter() - began

@@ -71,10 +71,12 @@ __all__ = [
     "ReferralArrays",
     "duty_to_notify_count",
     "generate_duty_to_notify",
+    "generate_reconsiderations",
     "generate_referrals",
     "generate_reviews",
     "generate_support",
     "iter_referral_batches",
+    "reconsiderations_for",
     "repeat_referral_truth",
     "reviews_for",
     "simulate_referrals",
@@ -122,7 +124,7 @@ _CATEGORICAL = frozenset({
     "competent_authority", "first_responder_type", "first_responder", "age_at_exploitation", "gender",
     "nationality", "exploitation_types", "location_of_exploitation", "police_force", "region", "rg_outcome",
     "rg_reason", "cg_outcome", "cg_reason", "status", "age_band", "decision_stage", "review_kind", "outcome",
-    "kind", "provider_type",
+    "kind", "provider_type", "stage",
 })
 """String columns written with Parquet dictionary encoding (ids and hashes are not)."""
 
@@ -1118,6 +1120,71 @@ def _reviews(core: _Core, seed: int) -> pa.Table:
     )
 
 
+# Reconsideration of negative decisions. The published NRM statistics in ../shared/data/published
+# give no figures for reconsiderations, so these are assumptions, not calibrated values: the share
+# of negative decisions (by stage: RG, CG) whose reconsideration is asked for, the days from the
+# negative decision to the request (at least the first, plus an exponential with the mean of the
+# second), the days from the request to the fresh decision (likewise) and the share of fresh
+# decisions that are positive.
+RECONSIDERATION_SHARE = (0.10, 0.15)
+RECONSIDERATION_REQUEST_DAYS = (7, 30.0)
+RECONSIDERATION_DECISION_DAYS = (14, 70.0)
+RECONSIDERATION_POSITIVE = 0.35
+RECONSIDERATION_STREAM = 51
+"""The random stream of the reconsiderations (:func:`_rng`): their own, so adding them changed no
+other generated column or row."""
+
+
+def generate_reconsiderations(referrals: pa.Table, seed: int = 0, *, as_of: date | None = None) -> pa.Table:
+    """Requests to reconsider negative RG and CG decisions, following ``extract_schema.RECONSIDERATIONS``.
+
+    A share of the negative decisions (:data:`RECONSIDERATION_SHARE`) is asked to be reconsidered
+    some days after the decision, and a fresh decision (positive for :data:`RECONSIDERATION_POSITIVE`
+    of them) follows some weeks after the request; a request after ``as_of`` (default: the latest
+    date in the table) is left out and a fresh decision after it is not yet made (null outcome).
+    The referrals table is not changed: it keeps the original negative decision."""
+    return _reconsiderations(_core_from_table(referrals, as_of), seed)
+
+
+def _reconsiderations(core: _Core, seed: int) -> pa.Table:
+    rng = _rng(seed, RECONSIDERATION_STREAM)
+    parts: list[tuple[I64, I64, I64, I64]] = []  # row, stage, requested, outcome (-1: waiting)
+    outcome_days: list[I64] = []
+    for stage, (outcome, day) in enumerate(((core.rg_outcome, core.rg_day), (core.cg_outcome, core.cg_day))):
+        negative = np.flatnonzero((outcome == NEGATIVE) & (day <= core.as_of))
+        m = len(negative)
+        u = rng.random((m, 4))
+        asked = u[:, 0] < RECONSIDERATION_SHARE[stage]
+        requested = (day[negative] + RECONSIDERATION_REQUEST_DAYS[0]
+                     + np.floor(-np.log1p(-u[:, 1]) * RECONSIDERATION_REQUEST_DAYS[1]).astype(np.int64))
+        decided_day = (requested + RECONSIDERATION_DECISION_DAYS[0]
+                       + np.floor(-np.log1p(-u[:, 2]) * RECONSIDERATION_DECISION_DAYS[1]).astype(np.int64))
+        keep = asked & (requested <= core.as_of)
+        fresh = np.where(u[:, 3] < RECONSIDERATION_POSITIVE, POSITIVE, NEGATIVE)
+        fresh = np.where(decided_day <= core.as_of, fresh, -1)
+        parts.append((negative[keep], np.full(int(keep.sum()), stage, dtype=np.int64), requested[keep], fresh[keep]))
+        outcome_days.append(decided_day[keep])
+    row = np.concatenate([p[0] for p in parts])
+    stage_code = np.concatenate([p[1] for p in parts])
+    requested = np.concatenate([p[2] for p in parts])
+    fresh = np.concatenate([p[3] for p in parts])
+    decided_day = np.concatenate(outcome_days)
+    order = np.lexsort((stage_code, row, requested))
+    row, stage_code, requested, fresh, decided_day = (
+        row[order], stage_code[order], requested[order], fresh[order], decided_day[order])
+    waiting = fresh < 0
+    return pa.Table.from_arrays(
+        [
+            pc.take(core.ids, pa.array(row, type=pa.int64())),
+            _strings(xs.RECONSIDERATION_STAGES, stage_code),
+            _dates(requested),
+            _strings(xs.OUTCOMES, fresh),
+            _dates(np.where(waiting, 0, decided_day), waiting),
+        ],
+        schema=xs.RECONSIDERATIONS,
+    )
+
+
 _SUPPORT_KIND = {k: i for i, k in enumerate(xs.SUPPORT_KINDS)}
 RNA_OUTCOMES = ("Ongoing needs identified", "No ongoing needs")
 # Probability of each kind of support in the recovery period: (adult, child).
@@ -1295,3 +1362,8 @@ def reviews_for(arrays: ReferralArrays, seed: int) -> pa.Table:
 def support_for(arrays: ReferralArrays, seed: int) -> pa.Table:
     """Same as ``generate_support(generate_referrals(...), seed, as_of=end)`` from the arrays."""
     return _support(_core_from_arrays(arrays), seed)
+
+
+def reconsiderations_for(arrays: ReferralArrays, seed: int) -> pa.Table:
+    """Same as ``generate_reconsiderations(generate_referrals(...), seed, as_of=end)`` from the arrays."""
+    return _reconsiderations(_core_from_arrays(arrays), seed)

@@ -1,7 +1,7 @@
 """A small, deterministic synthetic extract for tests and benchmarks.
 
-``generate_extract(n, seed)`` returns the four extract tables (referrals, Duty to Notify,
-reviews, support) following :mod:`nrm.analytics.extract_schema`, vectorised with NumPy so
+``generate_extract(n, seed)`` returns the extract tables (referrals, Duty to Notify,
+reviews, support, reconsiderations) following :mod:`nrm.analytics.extract_schema`, vectorised with NumPy so
 that ten million referrals take seconds. The same ``n``, ``seed``, ``start`` and ``end``
 always give the same tables. The data only looks plausible; it is not a model of the NRM.
 """
@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from nrm.analytics import extract_schema as xs
 from nrm.analytics.dated import days_in_force
 from nrm.analytics.extract_io import Extract
+from nrm.analytics.synthetic.extract import generate_reconsiderations
 
 __all__ = ["FIRST_RESPONDERS", "NATIONALITIES", "POLICE_FORCES", "Extract", "generate_extract"]
 
@@ -186,7 +187,7 @@ def generate_extract(
 ) -> Extract:
     """``n`` referrals made between ``start`` and ``end`` (inclusive), with the cases'
     progress as at ``extract_date`` (default ``end``), plus Duty to Notify reports,
-    reviews and support."""
+    reviews, support and reconsiderations (the generator's, from their own random stream)."""
     rng = np.random.default_rng(seed)
     ext = _days(extract_date or end)
     d0, d1 = _days(start), _days(end)
@@ -372,4 +373,5 @@ def generate_extract(
         ],
         schema=xs.SUPPORT,
     )
-    return Extract(referrals, duty_to_notify, reviews, support)
+    reconsiderations = generate_reconsiderations(referrals, seed, as_of=extract_date or end)
+    return Extract(referrals, duty_to_notify, reviews, support, reconsiderations=reconsiderations)

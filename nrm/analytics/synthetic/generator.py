@@ -4,8 +4,9 @@
 profile               what it gives
 ====================  ==========================================================================
 ``calibrated``        an extract calibrated to the published statistics (referrals, Duty to
-                      Notify, reviews, support): ``nrm synth``, the calibration report, the
-                      statistics benchmarks and the database filler (:mod:`nrm.synth.database`)
+                      Notify, reviews, support; reconsiderations on assumed shares): ``nrm
+                      synth``, the calibration report, the statistics benchmarks and the
+                      database filler (:mod:`nrm.synth.database`)
 ``fixture``           a small, fast extract that only looks plausible, for tests of the
                       statistics pipeline (:mod:`.fixtures`)
 ``linkage``           calibrated referrals with identities and the differences of real repeat
@@ -54,12 +55,13 @@ class Synthetic:
 
 
 def calibrated_extract(n: int, *, seed: int, start: date, end: date) -> Extract:
-    """The four tables of a calibrated extract: ``n`` referrals made ``start``..``end``, the Duty
-    to Notify reports the published figures imply, and the reviews and support of the referrals."""
+    """The tables of a calibrated extract: ``n`` referrals made ``start``..``end``, the Duty to Notify
+    reports the published figures imply, and the reviews, support and reconsiderations of the referrals."""
     arrays = extract.simulate_referrals(n, seed, start, end)
     referrals = pa.Table.from_batches(list(extract.iter_referral_batches(arrays)), schema=xs.REFERRALS)
     dtn = extract.generate_duty_to_notify(extract.duty_to_notify_count(n, start, end), seed, start, end)
-    return Extract(referrals, dtn, extract.reviews_for(arrays, seed), extract.support_for(arrays, seed))
+    return Extract(referrals, dtn, extract.reviews_for(arrays, seed), extract.support_for(arrays, seed),
+                   reconsiderations=extract.reconsiderations_for(arrays, seed))
 
 
 def fixture_extract(

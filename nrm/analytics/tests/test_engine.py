@@ -268,3 +268,27 @@ def test_key_figures(con: duckdb.DuckDBPyConnection, referrals: list[dict[str, A
     early = {f.id: f for f in engine.key_figures(con, parse_period("2022-Q4"))}
     assert early["referrals"].comparison is None
     assert early["referrals"].change is None
+
+
+def test_reconsideration_requests_by_stage_and_fresh_outcome(con: duckdb.DuckDBPyConnection,
+                                                            extract_tables: Extract) -> None:
+    from nrm.analytics import disclosure
+
+    p = parse_period("2023")
+    rows = [r for r in extract_tables.reconsiderations.to_pylist() if _in(p, r["requested_date"])]
+    want = Counter((r["stage"], r["outcome"] or "Awaiting decision") for r in rows)
+    assert "Awaiting decision" in {o for _, o in want}
+    table = T.table("reconsideration_requests")
+    assert T.DECISION_STAGES == table.dimension("Decision").order, "labelled as the decision tables are"
+    res = engine.compute_table(con, table, p)
+    got = {(r[0], r[1]): r[2] for r in res.rows if T.TOTAL not in r[:2]}
+    assert got == dict(want)
+    assert res.total() == len(rows) > 0
+    assert list(groups_sum_problems(table, res.rows)) == []
+    # Protected like every table under linked protection: no count below 5 shown, none worked out.
+    protected = disclosure.apply(res, T.PROTECTED)
+    assert protected.suppressed > 0
+    counts = [r[2] for r in protected.rows]
+    assert not any(isinstance(v, int) and 0 < v < 5 for v in counts)
+    for total, members in disclosure.constraint_groups(table, protected.rows):
+        assert sum(protected.rows[c][2] == disclosure.SUPPRESSED for c in [total, *members]) != 1

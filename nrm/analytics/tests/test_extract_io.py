@@ -20,7 +20,7 @@ __all__ = ["extract_csv_path", "extract_path", "extract_tables"]  # fixtures
 
 
 def _copy_csv(src: Path, dest_dir: Path, name: str = "bad") -> Path:
-    """Copy the extract (all four files) under a new name."""
+    """Copy the extract (all its files) under a new name."""
     files = extract_io.sibling_paths(src)
     out = dest_dir / f"{name}.csv"
     for table, f in files.items():
@@ -55,7 +55,7 @@ def test_the_fixture_extract_is_valid(extract_path: Path, extract_csv_path: Path
 
 def test_siblings_are_found_and_combined(extract_path: Path, extract_tables: Extract) -> None:
     assert set(extract_io.sibling_paths(extract_path)) == {"referrals", "duty_to_notify", "reviews", "support",
-                                                            "disqualifications", "casework"}
+                                                            "disqualifications", "casework", "reconsiderations"}
     combined = extract_io.read_extract(extract_path)
     for name, table in extract_tables.tables().items():
         assert combined.tables()[name].equals(table), name
@@ -68,6 +68,39 @@ def test_missing_siblings_are_empty_tables(tmp_path: Path, extract_tables: Extra
     assert combined.referrals.num_rows == N_REFERRALS
     assert combined.reviews.num_rows == 0
     assert combined.reviews.schema == xs.REVIEWS
+    assert combined.reconsiderations.num_rows == 0, "an extract made before the table existed still loads"
+    assert combined.reconsiderations.schema == xs.RECONSIDERATIONS
+
+
+def test_bad_reconsideration_rows_are_named(tmp_path: Path, extract_csv_path: Path) -> None:
+    path = _copy_csv(extract_csv_path, tmp_path)
+    recon = tmp_path / "bad_reconsiderations.csv"
+    with recon.open(newline="") as fh:
+        rows = list(enumerate(csv.DictReader(fh), start=1))
+    decided = [i for i, r in rows if r["outcome"] and i > 3][:2]
+    waiting = next(i for i, r in rows if not r["outcome"] and i > 3)
+    _edit(
+        recon,
+        {
+            (1, "stage"): "RG",
+            (2, "referral_id"): "NRM-NOT-THERE",
+            (3, "requested_date"): "",
+            (decided[0], "outcome_date"): "2001-01-01",
+            (decided[1], "outcome"): "Maybe",
+            (waiting, "outcome"): "Positive",
+        },
+    )
+    problems = [p for p in extract_io.validate(path) if p.file == "bad_reconsiderations.csv"]
+    by_place = {(p.row, p.column): p.message for p in problems}
+    assert by_place[(1, "stage")] == (
+        "'RG' is not an allowed value (allowed: 'Reasonable Grounds', 'Conclusive Grounds')")
+    assert by_place[(2, "referral_id")] == "no referral 'NRM-NOT-THERE' in the extract"
+    assert by_place[(3, "requested_date")] == "missing required value"
+    assert by_place[(decided[0], "requested_date")].startswith("requested_date ")
+    assert by_place[(decided[0], "requested_date")].endswith("is after outcome_date 2001-01-01")
+    assert by_place[(decided[1], "outcome")] == "'Maybe' is not an allowed value (allowed: 'Positive', 'Negative')"
+    assert by_place[(waiting, "outcome_date")] == "outcome_date is missing but outcome is 'Positive'"
+    assert len(problems) == 6
 
 
 def test_bad_rows_are_named_by_row_column_and_problem(tmp_path: Path, extract_csv_path: Path) -> None:
@@ -155,7 +188,7 @@ def test_an_import_with_a_bad_row_loads_nothing(tmp_path: Path, extract_csv_path
     written = extract_io.import_extract(extract_csv_path, store)
     assert sorted(p.name for p in store.iterdir()) == sorted(
         ["extract.parquet", "extract_duty_to_notify.parquet", "extract_reviews.parquet", "extract_support.parquet",
-         "extract_disqualifications.parquet", "extract_casework.parquet"]
+         "extract_disqualifications.parquet", "extract_casework.parquet", "extract_reconsiderations.parquet"]
     )
     assert extract_io.read_extract(written["referrals"]).referrals.num_rows == N_REFERRALS
 

@@ -77,6 +77,7 @@ def test_outputs_and_manifest(published: tuple[Path, Manifest]) -> None:
         "extract_support.parquet",
         "extract_disqualifications.parquet",
         "extract_casework.parquet",
+        "extract_reconsiderations.parquet",
     }
 
 

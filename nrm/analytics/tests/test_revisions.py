@@ -58,7 +58,7 @@ def _recode_unknown_to_sexual(path: Path, out: Path, quarters: tuple[str, ...], 
     new = pa.Table.from_pylist(rows, schema=table.schema)
     pq.write_table(new, out)
     stem = path.with_suffix("")
-    for sibling in ("duty_to_notify", "reviews", "support"):
+    for sibling in extract_io.SIBLINGS:
         src = stem.parent / f"{stem.name}_{sibling}.parquet"
         if src.is_file():
             (out.parent / f"{out.with_suffix('').name}_{sibling}.parquet").write_bytes(src.read_bytes())

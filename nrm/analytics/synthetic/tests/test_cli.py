@@ -19,7 +19,7 @@ def _parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def test_generate_writes_four_tables(tmp_path: Path) -> None:
+def test_generate_writes_the_sibling_tables(tmp_path: Path) -> None:
     out = tmp_path / "extract.parquet"
     stdout = io.StringIO()
     status = run(_parse("--referrals", "2000", "--seed", "3", "--from", "2021-01-01", "--to", "2023-12-31",
@@ -27,7 +27,8 @@ def test_generate_writes_four_tables(tmp_path: Path) -> None:
     assert status == 0
     paths = sibling_paths(out)
     assert [p.name for p in paths.values()] == [
-        "extract.parquet", "extract_duty_to_notify.parquet", "extract_reviews.parquet", "extract_support.parquet"]
+        "extract.parquet", "extract_duty_to_notify.parquet", "extract_reviews.parquet", "extract_support.parquet",
+        "extract_reconsiderations.parquet"]
     for name, path in paths.items():
         assert pq.read_schema(path).equals(xs.TABLES[name]), name
     assert pq.read_metadata(out).num_rows == 2000

@@ -1,4 +1,4 @@
-"""Duty to Notify, reviews, support, repeat referrals and people."""
+"""Duty to Notify, reviews, support, reconsiderations, repeat referrals and people."""
 
 from __future__ import annotations
 
@@ -125,6 +125,58 @@ def test_siblings_from_arrays_match_public_functions() -> None:
     table = extract.generate_referrals(5_000, 2, _data.START, _data.END)
     assert extract.reviews_for(arrays, 2).equals(extract.generate_reviews(table, 2, as_of=_data.END))
     assert extract.support_for(arrays, 2).equals(extract.generate_support(table, 2, as_of=_data.END))
+    assert extract.reconsiderations_for(arrays, 2).equals(extract.generate_reconsiderations(table, 2, as_of=_data.END))
+
+
+# --- Reconsiderations ------------------------------------------------------------------------
+
+
+def test_reconsiderations_follow_negative_decisions() -> None:
+    table = _data.main_table()
+    recon = extract.generate_reconsiderations(table, seed=11, as_of=_data.END)
+    assert recon.schema.equals(xs.RECONSIDERATIONS)
+    frame = _frame(recon)
+    assert frame.height > 0
+    refs = _frame(table).select("referral_id", "rg_outcome", "rg_date", "cg_outcome", "cg_date")
+    joined = frame.join(refs, on="referral_id", how="left")
+    assert joined["rg_outcome"].null_count() == 0, "every row's referral is in the extract"
+    rg = joined.filter(pl.col("stage") == "Reasonable Grounds")
+    cg = joined.filter(pl.col("stage") == "Conclusive Grounds")
+    assert rg.height > 0
+    assert cg.height > 0
+    assert rg.height + cg.height == frame.height
+    # Each request follows a negative decision of its stage, and any fresh decision follows the request.
+    assert (rg["rg_outcome"] == "Negative").all()
+    assert (rg["requested_date"] > rg["rg_date"]).all()
+    assert (cg["cg_outcome"] == "Negative").all()
+    assert (cg["requested_date"] > cg["cg_date"]).all()
+    assert (frame["requested_date"] <= _data.END).all()
+    decided = frame.filter(pl.col("outcome").is_not_null())
+    assert decided["outcome_date"].null_count() == 0
+    assert (decided["outcome_date"] > decided["requested_date"]).all()
+    assert (decided["outcome_date"] <= _data.END).all()
+    assert frame.filter(pl.col("outcome").is_null())["outcome_date"].null_count() == frame["outcome"].null_count()
+    assert 0 < frame["outcome"].null_count() < frame.height, "the latest requests are still waiting"
+    assert frame.select(pl.struct("referral_id", "stage").n_unique()).item() == frame.height, "one request each"
+    # The assumed shares: of the negative decisions asked early enough to be decided, and of the fresh decisions.
+    early = pl.col("rg_date") < date(2024, 1, 1)
+    negative_rg = refs.filter((pl.col("rg_outcome") == "Negative") & early).height
+    asked = rg.filter(early).height / negative_rg
+    assert abs(asked - extract.RECONSIDERATION_SHARE[0]) < 0.02
+    positive = (decided["outcome"] == "Positive").mean()
+    assert isinstance(positive, float)
+    assert abs(positive - extract.RECONSIDERATION_POSITIVE) < 0.05
+
+
+def test_reconsiderations_are_deterministic_per_seed() -> None:
+    table = _data.referrals(20_000, 3)
+    first = extract.generate_reconsiderations(table, seed=3, as_of=_data.END)
+    assert first.equals(extract.generate_reconsiderations(table, seed=3, as_of=_data.END))
+    assert not first.equals(extract.generate_reconsiderations(table, seed=4, as_of=_data.END))
+    # An earlier extract date leaves out later requests and decisions.
+    earlier = _frame(extract.generate_reconsiderations(table, seed=3, as_of=date(2022, 12, 31)))
+    assert (earlier["requested_date"] <= date(2022, 12, 31)).all()
+    assert (earlier.filter(pl.col("outcome").is_not_null())["outcome_date"] <= date(2022, 12, 31)).all()
 
 
 # --- Repeat referrals ----------------------------------------------------------------------
