@@ -364,7 +364,7 @@ def compute_table(
             annual = replace(table, dimensions=tuple(T.annual(d) if i == qi else d
                                                      for i, d in enumerate(table.dimensions)))
             counted = con.execute(build_sql(annual, period, quarters, codes)).fetchall() if years else []
-            rows = _merge_years(rows, [r for r in counted if str(r[qi]) in years], qi)
+            rows = _merge_years(rows, [r for r in counted if str(r[qi]) in years and _all_totals(table, r)], qi)
         else:
             rows = with_years(table, rows, quarters)
     return TableResult(table=table, rows=rows, period=period, quarters=list(quarters))
@@ -382,6 +382,11 @@ def is_year(label: Value) -> bool:
     return isinstance(label, str) and len(label) == 4 and label.isdigit()
 
 
+def _all_totals(table: T.TableDef, row: Sequence[Value]) -> bool:
+    """Whether a row is the table's total (for its quarter or year, and any dimension shown without totals)."""
+    return all(row[i] == T.TOTAL for i, d in enumerate(table.dimensions) if d.totals)
+
+
 def _whole_years(quarters: Sequence[Quarter]) -> set[str]:
     shown = set(quarters)
     return {str(y) for y in {q.year for q in quarters} if all(Quarter(y, n) in shown for n in range(1, 5))}
@@ -390,9 +395,11 @@ def _whole_years(quarters: Sequence[Quarter]) -> set[str]:
 def with_years(
     table: T.TableDef, rows: Sequence[tuple[Value, ...]], quarters: Sequence[Quarter], *, basis_from: Quarter | None = None
 ) -> list[tuple[Value, ...]]:
-    """A count-only time series' ``rows`` with a row for each calendar year whose four
+    """A count-only time series' ``rows`` with the total of each calendar year whose four
     quarters it shows (labelled ``2023``, after the year's fourth quarter): the sum of the
-    quarters' rows with the same labels. A year with a quarter whose figures are not
+    quarters' totals. Only the total: a year's breakdown beside its quarters' would tie the
+    year's small cells to theirs, and protecting them costs several times the cells (the
+    annual release shows the year's breakdowns). A year with a quarter whose figures are not
     available (no value) gets none; with ``basis_from`` (the first quarter of a new basis,
     such as the service's own figures after a back series), neither does a year on both
     sides of it. Rows already labelled with a year are replaced."""
@@ -407,7 +414,7 @@ def with_years(
     sums: dict[tuple[Value, ...], int | None] = {}
     for r in rows:
         year = str(r[qi])[:4]
-        if year not in years:
+        if year not in years or not _all_totals(table, r):
             continue
         key = (*r[:qi], year, *r[qi + 1:k])
         n = r[k]

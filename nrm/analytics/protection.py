@@ -108,7 +108,8 @@ def cell_key(t: TableDef, labels: Sequence[Value], period: Period) -> CellKey:
             continue
         value = str(v)
         if d.top is not None and value == d.other:
-            value = f"{d.other} [{period.label}]"  # the rest of this period's top values: its own population
+            # the rest of this period's top values (a time series': its quarters'): its own population
+            value = f"{d.other} [{period.label}{' series' if s.quarter_at is not None else ''}]"
         dims.append((d.expr, d.label, value))
     if t.snapshot:
         when = f"at {parse_period(when).end.isoformat()}"
@@ -321,17 +322,16 @@ class Linked:
         s = _shape(t)
         from nrm.analytics.engine import grouping_sets
 
-        periods = (
-            [q.label for q in result.quarters] + sorted({str(r[s.quarter_at]) for r in result.rows
-                                                         if is_year(r[s.quarter_at])})
-            if s.quarter_at is not None else [result.period.label]
-        )
+        periods = [q.label for q in result.quarters] if s.quarter_at is not None else [result.period.label]
+        # a time series' year shows its total only (and any dimension shown without totals)
+        years = sorted({str(r[s.quarter_at]) for r in result.rows if is_year(r[s.quarter_at])}) \
+            if s.quarter_at is not None else []
         for gs in grouping_sets(t):
             dims = [t.dimensions[i] for i in gs if i != s.quarter_at]
             if any(d.top is not None for d in dims):
                 continue
             sig = (tuple(sorted(_identity(d) for d in dims)), s.fixed)
-            for p in periods:
+            for p in [*periods, *(years if not any(d.totals for d in dims) else ())]:
                 self._covered.setdefault((p, s.population), set()).add(sig)
 
     def covered(self, key: CellKey) -> bool:

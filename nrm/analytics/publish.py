@@ -232,8 +232,9 @@ def _table_sheet(
         years = [str(r[0]) for r in res.rows if engine.is_year(r[0])] if t.dimensions[0].name == "Quarter" else \
             sorted({str(v) for r in res.rows for v in r[:res.n_dims] if engine.is_year(v)})
         if years:
-            when += (f" Rows labelled with a year alone (such as {years[-1]}) count that whole calendar year; "
-                     "a year is shown where the table shows all four of its quarters on one basis.")
+            when += (f" Rows labelled with a year alone (such as {years[-1]}) give the total for that whole calendar "
+                     "year, where the table shows all four of its quarters on one basis; the annual release has the "
+                     "year's breakdowns.")
     else:
         when = f"Period: {period.title} ({period.label})."
     rows: list[Sequence[str | int | float | Link | None]] = [

@@ -214,8 +214,8 @@ NOTES: dict[int, str] = {
     14: "Figures for earlier periods may be revised in later releases as cases are updated; revised figures are "
     "marked [r].",
     15: "Combinations of categories with no referrals are not shown; their count is zero.",
-    16: "Nationality is shown for the 20 nationalities most common in the period; the rest are shown together as "
-    "'Other nationalities'.",
+    16: "Nationality is shown for the 20 nationalities most common in the period (in a time series, over all the "
+    "quarters it shows); the rest are shown together as 'Other nationalities'.",
     17: "Requests to disqualify a person from protection on public order grounds (Nationality and Borders Act "
     "2022, section 63) or because the claim was made in bad faith, counted in the quarter of the request, with "
     "their outcome as at the date of the extract; 'Awaiting decision' means no outcome had been recorded.",
@@ -525,6 +525,16 @@ TABLES: tuple[TableDef, ...] = (
         notes=(1, 2, 14),
         time_series=True,
         description="People referred to the NRM in each quarter, by the type of organisation that referred them.",
+    ),
+    TableDef(
+        id="referrals_by_quarter_nationality",
+        title="NRM referrals by quarter and nationality",
+        source="referrals",
+        dimensions=(_quarter("referral_date"), _TOP_NATIONALITY),
+        notes=(1, 4, 16),
+        time_series=True,
+        description="People referred to the NRM in each quarter, by nationality: the 20 nationalities most common "
+        "over the quarters shown, the same in every quarter, and the rest together.",
     ),
     TableDef(
         id="referrals_county_lines_by_quarter",

@@ -226,3 +226,13 @@ def test_a_table_total_is_not_suppressed_while_another_cell_can_be() -> None:
         assert totals
         assert all(isinstance(r[k], int) for r in totals), totals
         assert protection.audit(linked).passed
+
+
+def test_the_rest_of_a_time_series_top_values_is_not_the_rest_of_one_quarters() -> None:
+    """'Other nationalities' of a time series (the rest of the 20 most common over its quarters) and
+    of a quarter's table (the rest of that quarter's 20) are different people: two cells, not one."""
+    p = parse_period("2023-Q4")
+    series = protection.cell_key(table("referrals_by_quarter_nationality"), ("2023-Q4", "Other nationalities"), p)
+    quarter = protection.cell_key(table("referrals_by_nationality_age"), ("Other nationalities", "Total"), p)
+    assert series[:2] == quarter[:2]  # the same people referred in the same quarter...
+    assert series != quarter  # ...but not the same population

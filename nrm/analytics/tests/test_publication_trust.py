@@ -369,7 +369,7 @@ def test_back_series_starts_in_2009_and_charts_show_the_break(tmp_path: Path) ->
     text = [r[0] for r in sheets[f"Table_{number}"][:10] if r]
     assert any("Figures for 2009-Q2 to 2023-Q4 are the Home Office's figures as last revised" in x for x in text)
     assert not any("as first published in" in x for x in text)
-    assert any("Rows labelled with a year alone (such as 2024) count that whole calendar year" in x for x in text)
+    assert any("Rows labelled with a year alone (such as 2024) give the total for that whole calendar year" in x for x in text)
     # the note names the release the back series comes from, and the declared break says why
     assert any("Quarter 4 2023, file nrm_referrals_longitudinal.csv" in x for x in text)
     assert any(x.startswith("Series break from 2024-Q1, marked [b]") and why in x and "Head of profession" in x
