@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 
 import highspy
@@ -484,7 +484,8 @@ class _System:
 
 
 def attack(linked: Linked, *, needed: Mapping[CellKey, int] | None = None, probes: int = 8,
-           seed: int = 0, focus: set[CellKey] | None = None) -> dict[CellKey, Interval]:
+           seed: int = 0, focus: set[CellKey] | None = None,
+           wide: Set[CellKey] = frozenset()) -> dict[CellKey, Interval]:
     """The interval attack: for every suppressed cell, the least and greatest count (the
     linear-programming relaxation, with every suppressed cell at least 1 and every count at
     least 0) consistent with every published figure and relation in ``linked``.
@@ -492,13 +493,15 @@ def attack(linked: Linked, *, needed: Mapping[CellKey, int] | None = None, probe
     With ``needed`` (a protection level per cell), a cell whose interval is shown to be at
     least that wide by the solutions already found is not solved exactly: its interval is
     then a lower estimate of the feasible one (still at least as wide as needed). With
-    ``focus``, only the components holding one of those cells are attacked."""
+    ``focus``, only the components holding one of those cells are attacked. Cells in ``wide``
+    (shown wide enough before only further cells were suppressed, which can only widen an
+    interval) are not attacked again."""
     system = _System(linked)
     names = system.names
     rng = np.random.default_rng(seed)
     out: dict[CellKey, Interval] = {}
     for comp, rows in system.components():
-        want = [j for j in comp if names[j] in system.suppressed]
+        want = [j for j in comp if names[j] in system.suppressed and names[j] not in wide]
         if not want or (focus is not None and not any(names[j] in focus for j in comp)):
             continue
         solver = _Component(names, comp, rows, system.suppressed)
@@ -700,8 +703,11 @@ def _secondary_rounds(linked: Linked, controls: Mapping[str, DisclosureControl],
     # earlier releases' cells in no relation with this release's are as protected as they were
     focus = touched
     given = _determined(linked, member_of, _candidates(linked))
+    wide: set[CellKey] = set()  # shown wide enough: suppressing more only widens an interval
     for _ in range(max_rounds):
-        narrow = _narrow(linked, attack(linked, needed=_needed(linked), focus=focus)) if linked.suppressed() else []
+        found = attack(linked, needed=_needed(linked), focus=focus, wide=wide) if linked.suppressed() else {}
+        narrow = _narrow(linked, found)
+        wide.update(found.keys() - set(narrow))
         narrow = [k for k in narrow if _secondary(linked, k, controls)]
         focus = set(narrow)
         picked = _suppress_beside(linked, narrow, member_of, _candidates(linked) - given)

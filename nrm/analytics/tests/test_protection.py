@@ -236,3 +236,21 @@ def test_the_rest_of_a_time_series_top_values_is_not_the_rest_of_one_quarters() 
     quarter = protection.cell_key(table("referrals_by_nationality_age"), ("Other nationalities", "Total"), p)
     assert series[:2] == quarter[:2]  # the same people referred in the same quarter...
     assert series != quarter  # ...but not the same population
+
+
+def test_suppressing_another_cell_never_narrows_an_interval() -> None:
+    """Why protection does not attack again a cell already shown wide enough: suppressing a further
+    cell turns a published count into an unknown, so every feasible interval can only widen."""
+    for seed in range(4):
+        rng = random.Random(seed)
+        quarters, _year = _releases(seed)
+        _done, linked = protection.protect([table_result(FORCE, quarters["2023-Q1"], "2023-Q1")], release="2023-Q1")
+        before = protection.attack(linked)
+        numbers = sorted(k for k in linked.current if isinstance(linked.values[k], int) and linked.values[k] > 0)
+        for key in rng.sample(numbers, 3):
+            linked.values[key] = protection.SUPPRESSED
+            after = protection.attack(linked)
+            assert all(after[k].low <= iv.low
+                       and (after[k].high is None or (iv.high is not None and after[k].high >= iv.high))
+                       for k, iv in before.items()), seed
+            before = after
