@@ -63,6 +63,10 @@ class Tally:
     def rate(self) -> str:
         return f"{self.blocked / self.runs:6.1%}" if self.runs else "     -"
 
+    def caught(self) -> str:
+        """Blocked, and in brackets blocked or warned (what the statistician is told of)."""
+        return f"{self.rate()} ({(self.blocked + self.warned) / self.runs:6.1%})" if self.runs else "     -"
+
 
 def _status(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> str:
     """fail if either check fails; warn if either warns about the quarter's shares (a first responder's own
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print("blocked           : unknown_exploitation or category_shift fails (default QualityConfig)")
     print("warn              : either warns about a share (not about one first responder) and neither fails")
     print()
-    header = f"{'volume':>6} {'per quarter':>11} {'N':>4} | " + " ".join(f"{f'{s:.0%} recoded':>12}" for s in SHARES)
+    header = f"{'volume':>6} {'per quarter':>11} {'N':>4} | " + " ".join(f"{f'{s:.0%} recoded':>16}" for s in SHARES)
     header += f" | {'clean: false block':>18} {'warn':>6} | {'seconds':>7}"
     print(header)
     print("-" * len(header))
@@ -141,14 +145,15 @@ def main(argv: list[str] | None = None) -> int:
                     con.close()
                 path.unlink()
             wall = time.perf_counter() - t0
-            cells = " ".join(f"{recoded[s].rate():>12}" for s in SHARES)
+            cells = " ".join(f"{recoded[s].caught():>16}" for s in SHARES)
             print(
                 f"{volume:>6} {per_quarter:>11,} {clean.runs:>4} | {cells} | {clean.rate():>18} "
                 f"{clean.warned / clean.runs:>6.1%} | {wall:>7.0f}"
             )
     print()
     print("Detection: the share of replicate quarters blocked with that share of sexual-only referrals recoded as")
-    print("unknown. False block: the share of the same quarters, clean, that a blocking check failed.")
+    print("unknown, and in brackets blocked or warned. False block: the share of the same quarters, clean, that a")
+    print("blocking check failed.")
     print("per quarter: the referrals of 2024-Q4 in the last seed's extract.")
     return 0
 

@@ -171,8 +171,9 @@ def _with_not_applicable(
             j += 1
         block = rows[i:j]
         q = _quarter_of(prefix[qi])
-        # a quarter with no figures at all (not available: [x]) needs no [z] beside it
-        if q is not None and q < cat.quarter and any(isinstance(r[k], (int, float)) for r in block):
+        # a quarter with no figures at all (not available: [x]) needs no [z] beside it, nor a year (its total only)
+        if (q is not None and q < cat.quarter and not is_year(prefix[qi])
+                and any(isinstance(r[k], (int, float)) for r in block)):
             added = _block_with_not_applicable(block, k, di, n_values, new_values)
             if added:
                 block = sorted(block + added, key=key)

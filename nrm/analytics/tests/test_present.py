@@ -45,6 +45,10 @@ def test_a_category_not_yet_recorded_is_shown_as_z_before_it_existed() -> None:
         ("2019-Q3", UNKNOWN, T.TOTAL, 0), ("2019-Q3", T.TOTAL, T.TOTAL, 0)]
     assert present.layout(_series([("2019-Q3", T.TOTAL, T.TOTAL, None)])).rows == [
         ("2019-Q3", T.TOTAL, T.TOTAL, "[x]")]
+    # a year's row is its total only: no [z] breakdown beside it, before the category existed or after
+    rows = present.layout(_series([("2018", T.TOTAL, T.TOTAL, 12), ("2019-Q4", UNKNOWN, "UK", 1),
+                                   ("2019-Q4", T.TOTAL, T.TOTAL, 1)])).rows
+    assert [r for r in rows if r[0] == "2018"] == [("2018", T.TOTAL, T.TOTAL, 12)]
 
 
 def test_criminal_combinations_are_z_before_october_2019() -> None:
