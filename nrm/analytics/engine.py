@@ -37,6 +37,7 @@ __all__ = [
     "grouping_sets",
     "is_year",
     "key_figures",
+    "quarter_index",
     "series_quarters",
     "with_years",
     "without_years_before",
@@ -356,7 +357,7 @@ def compute_table(
     codes = codes if codes is not None else _Codes(con)
     sql = build_sql(table, period, quarters, codes)
     rows: list[tuple[Value, ...]] = con.execute(sql).fetchall()
-    qi = _quarter_index(table)
+    qi = quarter_index(table)
     if qi is not None:
         rows = _fill_quarters(table, rows, quarters)
         if table.statistics:  # a median is not the sum of its quarters': the years are counted again
@@ -370,7 +371,7 @@ def compute_table(
     return TableResult(table=table, rows=rows, period=period, quarters=list(quarters))
 
 
-def _quarter_index(table: T.TableDef) -> int | None:
+def quarter_index(table: T.TableDef) -> int | None:
     """Where a time series has its quarter (None for a table that is not one)."""
     if not table.time_series:
         return None
@@ -403,14 +404,14 @@ def with_years(
     available (no value) gets none; with ``basis_from`` (the first quarter of a new basis,
     such as the service's own figures after a back series), neither does a year on both
     sides of it. Rows already labelled with a year are replaced."""
-    qi = _quarter_index(table)
+    qi = quarter_index(table)
     if qi is None or table.statistics:
         raise ValueError(f"{table.id}: only a count-only time series gets summed years")
     k = len(table.dimensions)
     rows = [r for r in rows if not is_year(r[qi])]
     years = _whole_years(quarters)
-    if basis_from is not None:
-        years.discard(str(basis_from.year) if basis_from.number > 1 else "")
+    if basis_from is not None and basis_from.number > 1:
+        years.discard(str(basis_from.year))
     sums: dict[tuple[Value, ...], int | None] = {}
     for r in rows:
         year = str(r[qi])[:4]
@@ -428,7 +429,7 @@ def with_years(
 def without_years_before(result: TableResult, first: Quarter) -> TableResult:
     """``result`` without the rows of a year with a quarter before ``first`` (the first quarter
     an extract covers in full: a year counted partly is not a year's count)."""
-    qi = _quarter_index(result.table)
+    qi = quarter_index(result.table)
     if qi is None:
         return result
     rows = [r for r in result.rows if not (is_year(r[qi]) and Quarter(int(str(r[qi])), 1) < first)]

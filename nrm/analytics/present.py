@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from nrm.analytics import backseries
-from nrm.analytics.engine import TableResult, Value, is_year
+from nrm.analytics.engine import TableResult, Value, is_year, quarter_index
 from nrm.analytics.periods import Quarter
-from nrm.analytics.tables import TOTAL, TableDef
+from nrm.analytics.tables import TOTAL
 
 __all__ = [
     "BREAK",
@@ -76,12 +76,6 @@ def _new_categories() -> tuple[NewCategory, ...]:
 NEW_CATEGORIES: tuple[NewCategory, ...] = _new_categories()
 
 
-def _quarter_index(t: TableDef) -> int | None:
-    if not t.time_series:
-        return None
-    return next((i for i, d in enumerate(t.dimensions) if d.name == "Quarter"), None)
-
-
 def _quarter_of(label: Value) -> Quarter | None:
     """The quarter of a time series' row; for a year's row its last quarter (a category
     recorded in any quarter of the year is in the year)."""
@@ -99,7 +93,7 @@ def not_applicable_rows(res: TableResult, categories: Iterable[NewCategory] = NE
     with the category in place of that row's value. Rows are added, never changed; a table
     that is not a time series, or shows no quarter before a category existed, is returned as it is."""
     t = res.table
-    qi = _quarter_index(t)
+    qi = quarter_index(t)
     if qi is None or not res.rows:
         return res
     names = [d.name for d in t.dimensions]
