@@ -817,6 +817,69 @@ def _shift_findings(cid: str, dim: _Dim, q: Quarter, moves: _Moves, n: int, conf
     return findings
 
 
+def _female_counts(con: duckdb.DuckDBPyConnection, dim: _Dim, first: Quarter, last: Quarter
+                   ) -> dict[Quarter, dict[str, int]]:
+    """Quarter -> category -> the referrals of that category recorded as female."""
+    sql = (
+        f"SELECT {_quarter_sql('referral_date')} AS q, c, count(*) FROM (SELECT referral_date, "  # noqa: S608
+        f"unnest(string_split({dim.column}, '{xs.LIST_SEPARATOR}')) AS c FROM referrals "
+        "WHERE referral_date BETWEEN ? AND ? AND gender = 'Female') GROUP BY ALL"
+    )
+    out: dict[Quarter, dict[str, int]] = {}
+    for q, c, n in _rows(con, sql, [first.start, last.end]):
+        out.setdefault(_from_code(int(q)), {})[str(c)] = int(n)
+    return out
+
+
+def _profile_finding(cid: str, dim: _Dim, q: Quarter, base: Sequence[Quarter], moves: _Moves,
+                     by: dict[Quarter, dict[str, int]], female: dict[Quarter, dict[str, int]],
+                     config: QualityConfig) -> Finding | None:
+    """Referrals of a known type recorded as unknown, seen in who they are: unknown rose (``transfer_move_z``)
+    and the referrals recorded as unknown changed, in their share of women, towards a known type's (from the
+    quarters before) by about as much as that many of its referrals would move it (within ``transfer_ratio``).
+    The share of women among unknowns is judged against its expected share (:func:`expected_share`) and
+    fails from ``shift_fail_z``, warns from ``share_warn_z``. This sees a recoding that the fall of the
+    category itself cannot: where that category was rising for real (the published sexual exploitation
+    rose by about four points in 2022), its fall is hidden, but the people moved still look like it. None
+    without such a change."""
+    u = moves.get(UNKNOWN)
+    if u is None or u.z < config.transfer_move_z or u.difference <= 0:
+        return None
+    usable = [b for b in _same_basis(base, q, dim.name, UNKNOWN) if by.get(b, {}).get(UNKNOWN, 0)]
+    unknowns = by.get(q, {}).get(UNKNOWN, 0)
+    e = expected_share(female.get(q, {}).get(UNKNOWN, 0), unknowns,
+                       [(female.get(b, {}).get(UNKNOWN, 0), by[b][UNKNOWN]) for b in usable], config)
+    if e is None or abs(e.z) < config.share_warn_z:
+        return None
+    moved = e.observed_share - e.share
+    lo, hi = config.transfer_ratio
+    best: tuple[float, str, float] | None = None  # (how far from balance, category, its share of women)
+    for c in dim.categories:
+        referrals = sum(by.get(b, {}).get(c, 0) for b in usable)
+        if c == UNKNOWN or referrals == 0:
+            continue
+        women = sum(female.get(b, {}).get(c, 0) for b in usable) / referrals
+        would = u.difference * (women - e.share) / unknowns  # the move if the rise were all referrals of c
+        if would * moved > 0 and lo <= moved / would <= hi:
+            off = abs(math.log(moved / would))
+            if best is None or off < best[0]:
+                best = (off, c, women)
+    if best is None:
+        return None
+    _off, source, women = best
+    fail = abs(e.z) >= config.shift_fail_z
+    message = (
+        f"{dim.name}, {q.label}: '{UNKNOWN}' rose by {u.difference:,.0f} ({_moved_text(u)}), and {e.observed_share:.0%} "
+        f"of the referrals recorded so were of women against {e.share:.0%} expected ({e.z:+.1f} standard deviations), "
+        f"nearer the {women:.0%} of {source}: referrals of {source} may have been recorded as '{UNKNOWN}'. "
+        f"{config.shift_fail_z:g} standard deviations block, {config.share_warn_z:g} warn."
+    )
+    if fail:
+        message += f' If the shift is real, publish with --override {cid}="REASON" --by "NAME".'
+    return Finding(cid, message, period=q.label, dimension=dim.name, categories=(source, UNKNOWN),
+                   count=round(u.difference), severity="fail" if fail else "warn")
+
+
 def _shift_summary(findings: Sequence[Finding], status: Status, base: Sequence[Quarter]) -> str:
     failing = [f for f in findings if f.severity == "fail"]
     if failing:
@@ -867,7 +930,9 @@ def check_category_shift(
     the rise and the fall by their precision; where the known category varies much more
     than unknown it reduces to a test of unknown's rise alone, which is the false alarm
     this check avoids (a quarter such as the calibrated 2023-Q3, where unknown jumps by more
-    than a point while a large, variable category falls). Shifts between two known categories use the rise and the
+    than a point while a large, variable category falls). Where unknown exploitation rose but no fall
+    confirms it, who the unknowns are may (:func:`_profile_finding`: their share of women moving towards a
+    known type's). Shifts between two known categories use the rise and the
     falls that balance it within ``shift_ratio`` (each ``shift_move_z`` standard deviations)
     and only warn; a recorded series break turns either kind into a note.
     """
@@ -881,10 +946,17 @@ def check_category_shift(
     table: list[tuple[Any, ...]] = []
     for dim in _SHIFT_DIMENSIONS:
         totals, by = _category_counts(con, dim, base[0], own[-1])
+        women = _female_counts(con, dim, base[0], own[-1]) if dim.name == "Exploitation type" else None
         for q in own:
             moves = _category_moves(dim, q, base, totals, by, table, config)
             if moves is not None:
-                findings += _shift_findings(cid, dim, q, moves, totals.get(q, 0), config)
+                found = _shift_findings(cid, dim, q, moves, totals.get(q, 0), config)
+                # who the unknowns are, where their number alone did not block
+                if women is not None and not any(f.categories[-1:] == (UNKNOWN,) and f.severity == "fail"
+                                                 for f in found):
+                    profile = _profile_finding(cid, dim, q, base, moves, by, women, config)
+                    found += [profile] if profile is not None else []
+                findings += found
     severities = {f.severity for f in findings}
     status: Status = "fail" if "fail" in severities else "warn" if "warn" in severities else "pass"
     return CheckResult(
