@@ -145,6 +145,10 @@ class QualityConfig:
     transfer_move_z: float = 1.0
     transfer_balance_z: float = 2.5
     transfer_ratio: tuple[float, float] = (1 / 3, 3.0)
+    # fail: the share of women among the referrals recorded as unknown exploitation this many standard deviations
+    # towards a known type's, while unknown rose (warn from ``share_warn_z``); above ``shift_fail_z``, since it is
+    # tried where the transfer did not block, and a quarter's unknowns are few
+    profile_fail_z: float = 4.0
     responder_min_referrals: int = 20
     responder_unknown_excess: float = 0.2  # warn: a responder's unknown share this far above everyone's
     # a shift between known categories: a rise, and a fall that balances it within ``shift_ratio``, each this
@@ -838,7 +842,7 @@ def _profile_finding(cid: str, dim: _Dim, q: Quarter, base: Sequence[Quarter], m
     and the referrals recorded as unknown changed, in their share of women, towards a known type's (from the
     quarters before) by about as much as that many of its referrals would move it (within ``transfer_ratio``).
     The share of women among unknowns is judged against its expected share (:func:`expected_share`) and
-    fails from ``shift_fail_z``, warns from ``share_warn_z``. This sees a recoding that the fall of the
+    fails from ``profile_fail_z``, warns from ``share_warn_z``. This sees a recoding that the fall of the
     category itself cannot: where that category was rising for real (the published sexual exploitation
     rose by about four points in 2022), its fall is hidden, but the people moved still look like it. None
     without such a change."""
@@ -867,12 +871,12 @@ def _profile_finding(cid: str, dim: _Dim, q: Quarter, base: Sequence[Quarter], m
     if best is None:
         return None
     _off, source, women = best
-    fail = abs(e.z) >= config.shift_fail_z
+    fail = abs(e.z) >= config.profile_fail_z
     message = (
         f"{dim.name}, {q.label}: '{UNKNOWN}' rose by {u.difference:,.0f} ({_moved_text(u)}), and {e.observed_share:.0%} "
         f"of the referrals recorded so were of women against {e.share:.0%} expected ({e.z:+.1f} standard deviations), "
         f"nearer the {women:.0%} of {source}: referrals of {source} may have been recorded as '{UNKNOWN}'. "
-        f"{config.shift_fail_z:g} standard deviations block, {config.share_warn_z:g} warn."
+        f"{config.profile_fail_z:g} standard deviations block, {config.share_warn_z:g} warn."
     )
     if fail:
         message += f' If the shift is real, publish with --override {cid}="REASON" --by "NAME".'
