@@ -345,6 +345,15 @@ def _decisions_by(name: str, dimension: Dimension, *, notes: tuple[int, ...], ti
                     measure="Decisions", notes=notes, unit="decisions", description=description)
 
 
+def _requests(kind: str, title: str, by: Dimension, outcomes: tuple[str, ...], *, note: int) -> TableDef:
+    """Requests (the extract's ``<kind>s`` table) made in the period, by ``by`` and their outcome:
+    'Awaiting decision' until it is made."""
+    return TableDef(id=f"{kind}_requests", title=title, source=f"{kind}s", date_column="requested_date",
+                    dimensions=(by, Dimension("Outcome", "outcome", label="coalesce({}, 'Awaiting decision')",
+                                              order=(*outcomes, "Awaiting decision"))),
+                    measure="Requests", notes=(note,), unit="requests")
+
+
 _TOP_NATIONALITY = Dimension("Nationality", "nationality", label="nationality_label({})", top=20,
                              other="Other nationalities", by_count=True)
 _STAGE = Dimension("Decision", "stage", totals=False, order=DECISION_STAGES)
@@ -562,34 +571,12 @@ TABLES: tuple[TableDef, ...] = (
     _duty_to_notify_by("first_responder_type", FIRST_RESPONDER_TYPE, notes=(11,)),
     _duty_to_notify_by("police_force", POLICE_FORCE, notes=(11, 5, 6), title="police force area of exploitation",
                        disclosure=LOCAL),
-    TableDef(
-        id="disqualification_requests",
-        title="Requests to disqualify from protection by ground and outcome",
-        source="disqualifications",
-        date_column="requested_date",
-        dimensions=(
-            Dimension("Ground", "ground", order=xs.DISQUALIFICATION_GROUNDS),
-            Dimension("Outcome", "outcome", label="coalesce({}, 'Awaiting decision')",
-                      order=(*xs.DISQUALIFICATION_OUTCOMES, "Awaiting decision")),
-        ),
-        measure="Requests",
-        notes=(17,),
-        unit="requests",
-    ),
-    TableDef(
-        id="reconsideration_requests",
-        title="Requests to reconsider a negative decision, by stage and outcome of the fresh decision",
-        source="reconsiderations",
-        date_column="requested_date",
-        dimensions=(
-            Dimension("Decision", "stage", order=xs.RECONSIDERATION_STAGES),
-            Dimension("Outcome", "outcome", label="coalesce({}, 'Awaiting decision')",
-                      order=(*xs.OUTCOMES, "Awaiting decision")),
-        ),
-        measure="Requests",
-        notes=(19,),
-        unit="requests",
-    ),
+    _requests("disqualification", "Requests to disqualify from protection by ground and outcome",
+              Dimension("Ground", "ground", order=xs.DISQUALIFICATION_GROUNDS), xs.DISQUALIFICATION_OUTCOMES,
+              note=17),
+    _requests("reconsideration",
+              "Requests to reconsider a negative decision, by stage and outcome of the fresh decision",
+              Dimension("Decision", "stage", order=xs.RECONSIDERATION_STAGES), xs.OUTCOMES, note=19),
 )
 
 TABLES_BY_ID: dict[str, TableDef] = {t.id: t for t in TABLES}

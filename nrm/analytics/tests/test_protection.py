@@ -154,6 +154,24 @@ def _revised(cells: dict[tuple[str, ...], int], rng: random.Random) -> dict[tupl
     return out
 
 
+def _quarterly_releases(quarters: dict[str, dict[tuple[str, ...], int]]) -> list[tuple[str, list[TableResult]]]:
+    """The four quarters, each protected with the ones before, as published."""
+    earlier: list[tuple[str, list[TableResult]]] = []
+    for label in QUARTERS:
+        done, _linked = protection.protect([table_result(FORCE, quarters[label], label)], release=label,
+                                           earlier=earlier)
+        earlier.append((label, done))
+    return earlier
+
+
+def _annual_release(quarters: dict[str, dict[tuple[str, ...], int]]) -> list[TableResult]:
+    """The annual release's tables (true counts): the year, and each quarter again."""
+    year: Counter[tuple[str, ...]] = Counter()
+    for cells in quarters.values():
+        year.update(cells)
+    return [table_result(FORCE, dict(year), "2023"), *(table_result(FORCE, c, q) for q, c in quarters.items())]
+
+
 def test_a_revised_release_keeps_its_own_figures_and_the_year_is_still_protected() -> None:
     """A later release revises counts an earlier one published (a suppressed cell among them);
     the relations of each hold as it was published, protection finishes, and the attack over
@@ -161,18 +179,11 @@ def test_a_revised_release_keeps_its_own_figures_and_the_year_is_still_protected
     for seed in range(4):
         rng = random.Random(seed)
         quarters, _year = _releases(seed)
-        earlier: list[tuple[str, list[TableResult]]] = []
-        for label in QUARTERS:
-            done, _linked = protection.protect([table_result(FORCE, quarters[label], label)], release=label,
-                                               earlier=earlier)
-            earlier.append((label, done))
+        earlier = _quarterly_releases(quarters)
         # the year is published from corrected data: each quarter's counts have changed since
         corrected = {q: _revised(cells, rng) for q, cells in quarters.items()}
-        year: Counter[tuple[str, ...]] = Counter()
-        for cells in corrected.values():
-            year.update(cells)
         # the annual release shows the year and each quarter again, as they are now
-        current = [table_result(FORCE, dict(year), "2023"), *(table_result(FORCE, c, q) for q, c in corrected.items())]
+        current = _annual_release(corrected)
         done, linked = protection.protect(current, release="2023", earlier=earlier)
         assert linked.versions, "the revised quarters keep their suppressed cells to themselves"
         assert protection.audit(linked).passed
@@ -188,18 +199,11 @@ def test_a_combination_no_longer_counted_is_a_revision_to_zero() -> None:
     population it counts; and the year, protected with it, gives nothing away."""
     for seed in range(3):
         quarters, _year = _releases(seed)
-        earlier: list[tuple[str, list[TableResult]]] = []
-        for label in QUARTERS:
-            done, _linked = protection.protect([table_result(FORCE, quarters[label], label)], release=label,
-                                               earlier=earlier)
-            earlier.append((label, done))
+        earlier = _quarterly_releases(quarters)
         gone = max(quarters["2023-Q2"], key=lambda c: quarters["2023-Q2"][c])
         corrected = {q: {c: n for c, n in cells.items() if not (q == "2023-Q2" and c == gone)}
                      for q, cells in quarters.items()}
-        year: Counter[tuple[str, ...]] = Counter()
-        for cells in corrected.values():
-            year.update(cells)
-        current = [table_result(FORCE, dict(year), "2023"), *(table_result(FORCE, c, q) for q, c in corrected.items())]
+        current = _annual_release(corrected)
         done, linked = protection.protect(current, release="2023", earlier=earlier)
         plain = protection.cell_key(FORCE, gone, parse_period("2023-Q2"))
         assert plain in linked.versions, "the count published for the combination is that release's own"
